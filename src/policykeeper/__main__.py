@@ -1,0 +1,3 @@
+from policykeeper.cli import main
+
+main()

@@ -1,0 +1,93 @@
+"""The exceptions policykeeper raises.
+
+Every error has a stable ``code`` (documented in ``docs/errors.md``); the CLI,
+the API and the web turn them into their own shape in one place each.
+
+    PolicykeeperError
+    └── PackError            a pack file could not be loaded or is invalid
+        ├── PackSyntaxError  not YAML, or not a mapping at the top
+        ├── PackSchemaError  a key, type or value does not fit the model
+        └── PackReferenceError  a reference names something the pack does not declare
+    └── PackNotFoundError    no such file or bundled pack
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "ErrorCode",
+    "PackError",
+    "PackIssue",
+    "PackNotFoundError",
+    "PackReferenceError",
+    "PackSchemaError",
+    "PackSyntaxError",
+    "PolicykeeperError",
+]
+
+ErrorCode = Literal[
+    "pack_not_found",
+    "pack_syntax",
+    "pack_schema",
+    "pack_reference",
+]
+
+
+class PolicykeeperError(Exception):
+    """Base of every error policykeeper raises on purpose."""
+
+    code: ErrorCode
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PackIssue:
+    """One problem in a pack file, located by file, line and key path."""
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        key = f" at {self.path}" if self.path else ""
+        return f"{where}{key}: {self.message}"
+
+
+class PackError(PolicykeeperError):
+    """A pack could not be loaded; ``issues`` says what and where."""
+
+    code: ErrorCode = "pack_schema"
+
+    def __init__(self, issues: list[PackIssue]) -> None:
+        self.issues = tuple(issues)
+        first = issues[0] if issues else None
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        super().__init__(f"{first}{more}" if first else "invalid pack")
+
+
+class PackSyntaxError(PackError):
+    code: ErrorCode = "pack_syntax"
+
+
+class PackSchemaError(PackError):
+    code: ErrorCode = "pack_schema"
+
+
+class PackReferenceError(PackError):
+    code: ErrorCode = "pack_reference"
+
+
+class PackNotFoundError(PolicykeeperError):
+    code: ErrorCode = "pack_not_found"

@@ -1,0 +1,142 @@
+"""The ``policykeeper`` command line. Library errors become clean messages here, and only here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from . import __version__
+from ._exceptions import PackError, PolicykeeperError
+from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, render_pack
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="policykeeper",
+    help="policykeeper: a privacy policy as a machine-readable pack, enforced, with evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+pack_app = typer.Typer(help="Validate, render, compare and lint policy packs.", no_args_is_help=True)
+app.add_typer(pack_app, name="pack")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+PackArg = Annotated[str, typer.Argument(help="A pack file, or the name of a bundled pack (e.g. 'kokkok').")]
+
+
+def _fail(exc: PolicykeeperError) -> typer.Exit:
+    if isinstance(exc, PackError):
+        for issue in exc.issues:
+            err.print(f"[red]error[/red] {escape(f'[{exc.code}]')} {escape(str(issue))}")
+        err.print(f"{len(exc.issues)} problem(s) found")
+    else:
+        err.print(f"[red]error[/red] {escape(f'[{exc.code}]')} {escape(exc.message)}")
+    return typer.Exit(code=1)
+
+
+def _load(source: str) -> Pack:
+    try:
+        return load_pack(source)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(__version__)
+        raise typer.Exit()
+
+
+@pack_app.command("check")
+def pack_check(
+    source: PackArg,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail when any promise is not encoded by a rule.")] = False,
+) -> None:
+    """Validate a pack; print a summary ending with 'promises: N/M encoded'."""
+    pack = _load(source)
+    cov = coverage(pack)
+    out.print(f"file: {source}", markup=False)
+    out.print(f"pack: {pack.id} ({pack.name})")
+    out.print(f"controller: {pack.controller.legal_name}")
+    out.print(f"version: {pack.version.label}")
+    out.print(
+        f"data categories: {len(pack.data_categories)}, purposes: {len(pack.purposes.items)}, "
+        f"contexts: {len(pack.collection.contexts)}, recipients: {len(pack.recipients)}"
+    )
+    if cov.missing:
+        err.print(f"not encoded by any rule: {', '.join(cov.missing)}")
+    out.print(cov.summary())
+    if strict and cov.missing:
+        raise typer.Exit(code=1)
+
+
+@pack_app.command("schema")
+def pack_schema() -> None:
+    """Print the JSON Schema of the pack format."""
+    out.print(json.dumps(Pack.model_json_schema(), indent=2, sort_keys=True), markup=False)
+
+
+@pack_app.command("render")
+def pack_render(
+    source: PackArg,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: md or html.")] = "md",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Render a readable privacy policy from a pack, every section, promise IDs as anchors."""
+    if fmt not in ("md", "html"):
+        err.print(f"[red]error[/red] --format must be 'md' or 'html', not {escape(repr(fmt))}")
+        raise typer.Exit(code=2)
+    text = render_pack(_load(source), "md" if fmt == "md" else "html")
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {escape(str(output))}")
+
+
+@pack_app.command("diff")
+def pack_diff(
+    old: Annotated[str, typer.Argument(help="The pack in force (its change rules decide significance).")],
+    new: Annotated[str, typer.Argument(help="The proposed pack.")],
+) -> None:
+    """List the changes from OLD to NEW, each marked significant or minor."""
+    a, b = _load(old), _load(new)
+    changes = diff_packs(a, b)
+    for change in changes:
+        out.print(str(change), markup=False)
+    sig = sum(1 for c in changes if c.significant)
+    out.print(f"changes: {len(changes)} ({sig} significant, {len(changes) - sig} minor)")
+
+
+@pack_app.command("lint")
+def pack_lint(source: PackArg) -> None:
+    """Find contradictions inside one pack and print both quotes. Exits 1 when any is found."""
+    pack = _load(source)
+    findings = lint_pack(pack)
+    for f in findings:
+        out.print(f"{f.code}: {f.message}", markup=False)
+        first = ", ".join(f.first_promises) or f.first_path
+        out.print(f"  {first}: \"{f.first_quote or '(no quote)'}\"", markup=False)
+        if f.second_path is not None:
+            second = ", ".join(f.second_promises) or f.second_path
+            out.print(f"  {second}: \"{f.second_quote or '(no quote)'}\"", markup=False)
+    out.print(f"findings: {len(findings)}")
+    if findings:
+        raise typer.Exit(code=1)
+
+
+def main() -> None:
+    """Entry point of the ``policykeeper`` console script."""
+    app()

@@ -1,0 +1,97 @@
+"""Loading packs: passing fixtures load, failing ones fail at the exact place they say."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from policykeeper import PackError, PackNotFoundError, load_pack, parse_pack
+from policykeeper.pack import Pack
+
+DATA = Path(__file__).parent.parent / "data"
+PASSING = sorted(DATA.glob("passing_*.yaml"))
+FAILING = sorted(DATA.glob("failing_*.yaml"))
+_EXPECT = re.compile(r"^# expect: (\d+):(\d+) (\S*) \| (.+)$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", PASSING, ids=lambda p: p.stem)
+def test_passing_fixture_loads(path: Path) -> None:
+    pack = load_pack(path)
+    assert isinstance(pack, Pack)
+
+
+@pytest.mark.parametrize("path", FAILING, ids=lambda p: p.stem)
+def test_failing_fixture_reports_exact_location(path: Path) -> None:
+    expected = [(int(li), int(co), key, msg) for li, co, key, msg in _EXPECT.findall(path.read_text())]
+    assert expected, f"{path.name} has no '# expect:' line"
+    with pytest.raises(PackError) as info:
+        load_pack(path)
+    got = [(i.line, i.column, i.path, i.message) for i in info.value.issues]
+    assert [g[:3] for g in got] == [e[:3] for e in expected], got
+    for (_, _, _, message), (_, _, _, fragment) in zip(got, expected, strict=True):
+        assert fragment in message
+    for issue in info.value.issues:
+        assert issue.file == str(path)
+        assert str(path) in str(issue)
+
+
+def test_there_are_enough_fixtures() -> None:
+    assert len(PASSING) >= 2 and len(FAILING) >= 10
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PackNotFoundError, match="no such file"):
+        load_pack(tmp_path / "nope.yaml")
+
+
+def test_unknown_bundled_name_lists_the_bundled_packs() -> None:
+    with pytest.raises(PackNotFoundError, match="bundled packs: kalos, kamoer, kokkok, konzen, koso"):
+        load_pack("nope")
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PackNotFoundError, match="is a directory"):
+        load_pack(tmp_path)
+
+
+def test_empty_file_is_refused() -> None:
+    with pytest.raises(PackError, match="empty"):
+        parse_pack("", "empty.yaml")
+
+
+def test_huge_file_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("a: " + "x" * (3 * 1024 * 1024))
+    with pytest.raises(PackError, match="larger than"):
+        load_pack(big)
+
+
+def test_binary_file_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(PackError, match="not UTF-8"):
+        load_pack(bad)
+
+
+def test_loaded_pack_is_frozen(minimal_text: str) -> None:
+    pack = parse_pack(minimal_text)
+    with pytest.raises(Exception, match="frozen"):
+        pack.id = "other"  # type: ignore[misc]
+
+
+def test_unspecified_is_distinct_from_false(minimal_text: str) -> None:
+    pack = parse_pack(minimal_text)
+    assert pack.minors == "unspecified"
+    assert pack.changes.advance_notice == "none"
+
+
+def test_errors_are_all_reported_not_just_the_first(minimal_text: str) -> None:
+    text = minimal_text.replace("legal_basis: contract", "legal_basis: nope").replace(
+        "requirement: essential", "requirement: maybe"
+    )
+    with pytest.raises(PackError) as info:
+        parse_pack(text, "two.yaml")
+    paths = {i.path for i in info.value.issues}
+    assert paths == {"purposes.items[0].legal_basis", "collection.contexts[0].fields[0].requirement"}

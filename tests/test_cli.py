@@ -1,0 +1,94 @@
+"""The command line: exit codes, messages on stderr, and the summary lines promised in the docs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from policykeeper.cli import app
+
+from .conftest import DATA, PACK_PROMISE_COUNTS, REPO
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(("name", "count"), sorted(PACK_PROMISE_COUNTS.items()))
+def test_pack_check_repository_path_prints_full_coverage(name: str, count: int) -> None:
+    result = runner.invoke(app, ["pack", "check", str(REPO / "packs" / f"{name}.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1] == f"promises: {count}/{count} encoded"
+    assert result.stderr == ""
+
+
+def test_pack_check_error_names_file_line_and_key() -> None:
+    path = DATA / "failing_unknown_key.yaml"
+    result = runner.invoke(app, ["pack", "check", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:41:3 at collection.undeclared_feilds: unknown key" in result.stderr
+    assert "[pack_schema]" in result.stderr
+
+
+def test_pack_check_strict_fails_on_unencoded_promise(tmp_path: Path) -> None:
+    text = (DATA / "passing_minimal.yaml").read_text().replace("          promises: [MIN-01]\n", "")
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    loose = runner.invoke(app, ["pack", "check", str(path)])
+    assert loose.exit_code == 0
+    assert loose.stdout.strip().splitlines()[-1] == "promises: 0/1 encoded"
+    assert "not encoded by any rule: MIN-01" in loose.stderr
+    assert runner.invoke(app, ["pack", "check", "--strict", str(path)]).exit_code == 1
+
+
+def test_unknown_pack_name_is_a_clean_error() -> None:
+    result = runner.invoke(app, ["pack", "check", "nope"])
+    assert result.exit_code == 1
+    assert "[pack_not_found] no bundled pack named 'nope'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_pack_schema_is_json() -> None:
+    result = runner.invoke(app, ["pack", "schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["title"] == "Pack"
+
+
+def test_pack_render_to_file_and_stdout(tmp_path: Path) -> None:
+    out = tmp_path / "kalos.html"
+    result = runner.invoke(app, ["pack", "render", "kalos", "--format", "html", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("<!doctype html>")
+    md = runner.invoke(app, ["pack", "render", "kalos"])
+    assert md.stdout.startswith("# ")
+    bad = runner.invoke(app, ["pack", "render", "kalos", "--format", "pdf"])
+    assert bad.exit_code == 2 and "--format must be 'md' or 'html'" in bad.stderr
+
+
+def test_pack_diff_summary() -> None:
+    result = runner.invoke(app, ["pack", "diff", str(DATA / "passing_full.yaml"), str(DATA / "passing_full.yaml")])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "changes: 0 (0 significant, 0 minor)"
+    result = runner.invoke(app, ["pack", "diff", str(DATA / "passing_minimal.yaml"), str(DATA / "passing_full.yaml")])
+    assert result.exit_code == 0
+    assert "significant added   purposes.items.navigation" in result.stdout
+
+
+def test_pack_lint_prints_both_quotes_and_fails() -> None:
+    result = runner.invoke(app, ["pack", "lint", "koso"])
+    assert result.exit_code == 1
+    assert "KOSO-22: \"We don't provide any thirty-party advertising in Apps.\"" in result.stdout
+    assert "KOSO-21" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "findings: 1"
+
+
+def test_pack_lint_clean_pack_exits_zero() -> None:
+    result = runner.invoke(app, ["pack", "lint", "kalos"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "findings: 0"
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == "0.1.0"
