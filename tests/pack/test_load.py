@@ -95,3 +95,11 @@ def test_errors_are_all_reported_not_just_the_first(minimal_text: str) -> None:
         parse_pack(text, "two.yaml")
     paths = {i.path for i in info.value.issues}
     assert paths == {"purposes.items[0].legal_basis", "collection.contexts[0].fields[0].requirement"}
+
+
+def test_a_union_value_gets_one_issue_naming_every_accepted_form(minimal_text: str) -> None:
+    with pytest.raises(PackError) as info:
+        parse_pack(minimal_text.replace("effective_date: unspecified", "effective_date: someday"), "u.yaml")
+    [issue] = info.value.issues
+    assert (issue.line, issue.path) == (10, "version.effective_date")
+    assert "valid date" in issue.message and "'unspecified'" in issue.message

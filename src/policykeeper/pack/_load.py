@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -19,6 +20,7 @@ from .._exceptions import (
 )
 from ._checks import check_pack
 from ._model import Pack
+from ._types import Strict
 
 __all__ = ["bundled_pack_names", "bundled_pack_path", "load_pack", "parse_pack"]
 
@@ -158,20 +160,25 @@ def _locate(node: yaml.Node | None, loc: Loc) -> tuple[int | None, int | None]:
     return best.start_mark.line + 1, best.start_mark.column + 1
 
 
+def _model_names() -> frozenset[str]:
+    names: set[str] = set()
+    todo: list[type] = [Strict]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return frozenset(names)
+
+
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
-    """Drop pydantic's union-branch markers so the path is the one in the file."""
+    """Drop pydantic's union-branch tags ('FixedDuration', 'literal[...]') so the path is the one in the file."""
+    tags = _model_names()
     out: list[str | int] = []
     for part in loc:
-        if isinstance(part, int):
-            out.append(part)
-        elif isinstance(part, str) and (
-            part.startswith(("function-", "literal[", "tuple[", "dict["))
-            or part in {"FixedDuration", "Rule", "str", "int", "bool", "date"}
-            or part[:1].isupper()
-        ):
+        if isinstance(part, str) and (part in tags or re.match(r"^(function-[a-z]+|literal|tuple|dict|list)\[", part)
+                                      or part in {"str", "int", "bool", "date"}):
             continue
-        else:
-            out.append(part)
+        out.append(part)
     return tuple(out)
 
 
@@ -202,12 +209,14 @@ def _message(err: Any) -> str:
 
 
 def _dedupe(issues: list[PackIssue]) -> list[PackIssue]:
-    """Union types report one error per branch; keep one per place and message."""
-    seen: set[tuple[str, str]] = set()
-    out: list[PackIssue] = []
+    """Union types report one error per branch: keep one issue per place, joining distinct messages."""
+    merged: dict[str, PackIssue] = {}
     for issue in issues:
-        k = (issue.path, issue.message)
-        if k not in seen:
-            seen.add(k)
-            out.append(issue)
-    return out
+        first = merged.get(issue.path)
+        if first is None:
+            merged[issue.path] = issue
+        elif issue.message not in first.message:
+            merged[issue.path] = PackIssue(
+                first.file, first.line, first.column, first.path, f"{first.message}; or: {issue.message}"
+            )
+    return list(merged.values())
