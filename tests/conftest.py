@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,3 +16,37 @@ PACK_PROMISE_COUNTS = {"koso": 32, "kalos": 48, "konzen": 39, "kokkok": 68, "kam
 @pytest.fixture
 def minimal_text() -> str:
     return (DATA / "passing_minimal.yaml").read_text(encoding="utf-8")
+
+
+def _pg_url() -> str | None:
+    import os
+
+    url = os.environ.get("POLICYKEEPER_TEST_PG_URL")
+    if not url and os.environ.get("POLICYKEEPER_REQUIRE_PG"):
+        raise RuntimeError("POLICYKEEPER_REQUIRE_PG is set but POLICYKEEPER_TEST_PG_URL is not")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each backend: a SQLite file, or a new schema on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'pk.db'}"
+        return
+    url = _pg_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server: set POLICYKEEPER_TEST_PG_URL (scripts/test starts one)")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    u = make_url(url)
+    yield u.set(query={**u.query, "options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

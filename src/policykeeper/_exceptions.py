@@ -9,6 +9,8 @@ the API and the web turn them into their own shape in one place each.
         ├── PackSchemaError  a key, type or value does not fit the model
         └── PackReferenceError  a reference names something the pack does not declare
     └── PackNotFoundError    no such file or bundled pack
+    └── KeyStoreError        the master key or keystore is missing, damaged or misused
+    └── DecryptionError      a ciphertext does not open under the key it names
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "DecryptionError",
     "ErrorCode",
+    "KeyStoreError",
     "PackError",
     "PackIssue",
     "PackNotFoundError",
@@ -32,6 +36,8 @@ ErrorCode = Literal[
     "pack_syntax",
     "pack_schema",
     "pack_reference",
+    "keystore",
+    "decryption",
 ]
 
 
@@ -91,3 +97,11 @@ class PackReferenceError(PackError):
 
 class PackNotFoundError(PolicykeeperError):
     code: ErrorCode = "pack_not_found"
+
+
+class KeyStoreError(PolicykeeperError):
+    code: ErrorCode = "keystore"
+
+
+class DecryptionError(PolicykeeperError):
+    code: ErrorCode = "decryption"

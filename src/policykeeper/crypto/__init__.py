@@ -1,0 +1,15 @@
+"""Envelope encryption of personal data and the keystore that holds the master key."""
+
+from ._cipher import decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
+from ._keys import ENV_MASTER_KEY, KeyRing, MasterKey
+
+__all__ = [
+    "ENV_MASTER_KEY",
+    "KeyRing",
+    "MasterKey",
+    "decrypt",
+    "encrypt",
+    "new_data_key",
+    "unwrap_data_key",
+    "wrap_data_key",
+]

@@ -1,0 +1,17 @@
+"""Storage: the tables, the database connection and its migrations."""
+
+from ._db import default_url, open_database, upgrade
+from ._schema import audit_log, chain_heads, consent_events, disclosures, metadata, records, subjects
+
+__all__ = [
+    "audit_log",
+    "chain_heads",
+    "consent_events",
+    "default_url",
+    "disclosures",
+    "metadata",
+    "open_database",
+    "records",
+    "subjects",
+    "upgrade",
+]

@@ -1,0 +1,127 @@
+"""The database tables. Personal values appear only as ciphertext; people only as pseudonymous ids."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+
+__all__ = [
+    "audit_log",
+    "chain_heads",
+    "consent_events",
+    "disclosures",
+    "metadata",
+    "records",
+    "subjects",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
+
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("id", String(32), primary_key=True, comment="pseudonymous id, random"),
+    Column("lookup", String(64), nullable=False, unique=True, comment="keyed hash of the app's identifier"),
+    Column("pack_id", String(64), nullable=False),
+    Column("kek_id", String(16), nullable=True, comment="master key that wraps the data key"),
+    Column("wrapped_key", LargeBinary, nullable=True, comment="data key, wrapped; NULL once shredded"),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("subject_id", String(32), ForeignKey("subjects.id"), nullable=False),
+    Column("pack_id", String(64), nullable=False),
+    Column("pack_version", String(64), nullable=False),
+    Column("context", String(64), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("purposes", JSON, nullable=False),
+    Column("channel", String(32), nullable=True),
+    Column("value", LargeBinary, nullable=False, comment="AES-GCM ciphertext under the subject's data key"),
+    Column("collected_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("legal_hold", Boolean, nullable=False, default=False),
+    Index("ix_records_subject_category", "subject_id", "category"),
+)
+
+consent_events = Table(
+    "consent_events",
+    metadata,
+    Column("seq", _ID, primary_key=True, autoincrement=False),
+    Column("subject_id", String(32), nullable=False),
+    Column("pack_id", String(64), nullable=False),
+    Column("pack_version", String(64), nullable=False),
+    Column("target", String(128), nullable=False, comment="consent rule, purpose or recipient id"),
+    Column("action", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_consent_events_subject", "subject_id", "seq"),
+)
+
+disclosures = Table(
+    "disclosures",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("subject_id", String(32), nullable=False),
+    Column("recipient", String(64), nullable=False),
+    Column("categories", JSON, nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("ground", String(64), nullable=True),
+    Column("decision_id", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_disclosures_subject", "subject_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", _ID, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("subject_id", String(32), nullable=True),
+    Column("decision_id", String(32), nullable=True),
+    Column("allowed", Boolean, nullable=True),
+    Column("promises", JSON, nullable=False),
+    Column("pack_version", String(64), nullable=True),
+    Column("detail", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+chain_heads = Table(
+    "chain_heads",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("seq", _ID, nullable=False),
+    Column("hash", String(64), nullable=False),
+    comment="the last entry of each hash chain; locked while appending",
+)
+
