@@ -1,7 +1,9 @@
 """policykeeper: a privacy policy as a machine-readable pack, enforced, with evidence."""
 
 from ._exceptions import (
+    DecryptionError,
     ErrorCode,
+    KeyStoreError,
     PackError,
     PackIssue,
     PackNotFoundError,
@@ -31,8 +33,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Change",
     "Coverage",
+    "DecryptionError",
     "ErrorCode",
     "Finding",
+    "KeyStoreError",
     "Pack",
     "PackError",
     "PackIssue",
