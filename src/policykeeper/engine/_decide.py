@@ -1,0 +1,340 @@
+"""The decision point: ``decide(compiled_pack, facts, action) -> Decision``. Pure: no I/O, no clock.
+
+A pack is compiled once into lookup tables (:class:`CompiledPack`); a decision is
+then a handful of dict and set look-ups. Every denial names the rule (its path in
+the pack) and the promise IDs it keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from ..pack import Pack
+from ..pack._data import CollectionContext, DataCategory, FieldRequirement, Purpose
+from ..pack._rights import AgeRule
+from ..pack._sharing import DisclosureException, DisclosureRule, Recipient, TransferRule
+from ..pack._types import Condition
+from ._types import Action, Collect, Decision, Facts, Reason, Share, Use
+
+__all__ = ["CompiledPack", "compile_pack", "decide"]
+
+
+@dataclass(frozen=True)
+class CompiledPack:
+    """A pack turned into the look-up tables decisions need."""
+
+    pack: Pack
+    version: str
+    categories: MappingProxyType[str, DataCategory]
+    purposes: MappingProxyType[str, tuple[int, Purpose]]
+    contexts: MappingProxyType[str, tuple[int, CollectionContext, MappingProxyType[str, FieldRequirement]]]
+    recipients: MappingProxyType[str, tuple[int, Recipient]]
+    consent_targets: MappingProxyType[str, frozenset[str]]
+    """target id -> ids that count as consent for it (the target itself and consent rules naming it)."""
+    share_rule: tuple[int, DisclosureRule] | None
+    exceptions: MappingProxyType[str, DisclosureException]
+    home_regions: frozenset[str] | None
+    transfers: TransferRule | None
+    minors: AgeRule | None
+
+
+def compile_pack(pack: Pack) -> CompiledPack:
+    """Build the look-up tables once per pack version."""
+    targets: dict[str, set[str]] = {}
+    for cr in pack.consents:
+        for t in cr.targets:
+            targets.setdefault(t, {t}).add(cr.id)
+        targets.setdefault(cr.id, {cr.id})
+    share = next(((i, d) for i, d in enumerate(pack.disclosures) if d.kind == "share"), None)
+    storage = pack.storage
+    home = None if isinstance(storage, str) or isinstance(storage.home_regions, str) else frozenset(storage.home_regions)
+    return CompiledPack(
+        pack=pack,
+        version=pack.version.label,
+        categories=MappingProxyType({c.id: c for c in pack.data_categories}),
+        purposes=MappingProxyType({p.id: (i, p) for i, p in enumerate(pack.purposes.items)}),
+        contexts=MappingProxyType({
+            c.id: (i, c, MappingProxyType({f.category: f for f in c.fields}))
+            for i, c in enumerate(pack.collection.contexts)
+        }),
+        recipients=MappingProxyType({r.id: (i, r) for i, r in enumerate(pack.recipients)}),
+        consent_targets=MappingProxyType({k: frozenset(v) for k, v in targets.items()}),
+        share_rule=share,
+        exceptions=MappingProxyType({e.id: e for d in pack.disclosures for e in d.exceptions}),
+        home_regions=home,
+        transfers=None if isinstance(pack.transfers, str) else pack.transfers,
+        minors=None if isinstance(pack.minors, str) else pack.minors,
+    )
+
+
+class _Verdict:
+    """Collects reasons while a decision is made."""
+
+    __slots__ = ("cp", "action", "reasons", "denied", "obligations", "dropped")
+
+    def __init__(self, cp: CompiledPack, action: str) -> None:
+        self.cp, self.action = cp, action
+        self.reasons: list[Reason] = []
+        self.denied = False
+        self.obligations: list[str] = []
+        self.dropped: set[str] = set()
+
+    def deny(self, code: str, message: str, rule: str, promises: tuple[str, ...] = ()) -> None:
+        self.denied = True
+        self.reasons.append(Reason(code, message, rule, promises))
+
+    def ok(self, code: str, message: str, rule: str, promises: tuple[str, ...] = ()) -> None:
+        self.reasons.append(Reason("ok_" + code, message, rule, promises))
+
+    def done(self) -> Decision:
+        return Decision(
+            allowed=not self.denied,
+            action=self.action,
+            reasons=tuple(self.reasons),
+            pack_id=self.cp.pack.id,
+            pack_version=self.cp.version,
+            obligations=tuple(dict.fromkeys(self.obligations)),
+            dropped=frozenset(self.dropped),
+        )
+
+
+def _consented(cp: CompiledPack, facts: Facts, target: str) -> bool:
+    ids = cp.consent_targets.get(target)
+    if ids is None:
+        return target in facts.consents
+    return not facts.consents.isdisjoint(ids)
+
+
+def _unmet(cond: Condition | None, facts: Facts) -> list[str]:
+    if cond is None:
+        return []
+    missing = [f for f in cond.all if not facts.holds(f)]
+    if cond.any and not any(facts.holds(f) for f in cond.any):
+        missing.append("any of " + ", ".join(cond.any))
+    return missing
+
+
+def decide(cp: CompiledPack, facts: Facts, action: Action) -> Decision:
+    """Decide one action against the compiled pack. Pure and deterministic but for the decision id."""
+    if isinstance(action, Collect):
+        return _collect(cp, facts, action)
+    if isinstance(action, Use):
+        return _use(cp, facts, action)
+    if isinstance(action, Share):
+        return _share(cp, facts, action)
+    raise TypeError(f"not an action: {action!r}")
+
+
+def _acceptance(cp: CompiledPack, facts: Facts, v: _Verdict) -> None:
+    acc = cp.pack.acceptance
+    if facts.policy_declined:
+        v.deny("policy_declined", "the person declined the policy: no processing", "acceptance", acc.promises)
+
+
+def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
+    v = _Verdict(cp, f"collect:{a.context}")
+    _acceptance(cp, facts, v)
+    entry = cp.contexts.get(a.context)
+    if entry is None:
+        v.deny("unknown_context", f"{a.context!r} is not a collection context of this pack", "collection.contexts",
+               cp.pack.collection.promises)
+        return v.done()
+    i, ctx, fields = entry
+    base = f"collection.contexts[{i}]"
+    for fact in _unmet(ctx.activation, facts):
+        v.deny("condition_unmet", f"{ctx.name} collects only when {fact}", base + ".activation", ctx.promises)
+    col = cp.pack.collection
+    for cat in sorted(a.categories - fields.keys()):
+        if col.undeclared_fields == "drop":
+            v.dropped.add(cat)
+            v.ok("dropped", f"{cat!r} is not declared for {ctx.name}: dropped", "collection.undeclared_fields",
+                 col.promises)
+        else:
+            v.deny("undeclared_field", f"{cat!r} is not declared for {ctx.name} (data minimisation)",
+                   "collection.undeclared_fields", col.promises + ctx.promises)
+    for j, (cat, req) in enumerate(fields.items()):
+        rule = f"{base}.fields[{j}]"
+        present = cat in a.categories
+        if not present and req.requirement == "essential":
+            v.deny("essential_missing", f"{cat!r} is essential for {ctx.name}"
+                   + (f": {ctx.refusal_notice}" if ctx.refusal_notice else ""), rule, req.promises + ctx.promises)
+        if not present:
+            continue
+        needs = req.consent_rule or (cat if req.requirement == "opt_in" or req.separate_authorization else None)
+        if needs and not _consented(cp, facts, needs) and not (
+            req.consent_rule is None and _consented(cp, facts, a.context)
+        ):
+            v.deny("consent_missing", f"{cat!r} needs consent {needs!r} first", rule, req.promises)
+        c = cp.categories[cat]
+        if c.sensitive_kinds and col.sensitive_requires in ("explicit_consent", "consent"):
+            if not (_consented(cp, facts, cat) or _consented(cp, facts, "sensitive_data")):
+                v.deny("sensitive_needs_consent", f"{cat!r} is sensitive ({', '.join(c.sensitive_kinds)}): "
+                       "explicit consent first", "collection.sensitive_requires", col.promises)
+        if c.sensitive_kinds and col.sensitive_requires == "warn_on_publish":
+            v.obligations.append("warn_sensitive")
+    if col.channel_required and not isinstance(col.channels, str):
+        if facts.channel is None or facts.channel not in col.channels:
+            v.deny("channel_required", f"every record needs a collection channel from {', '.join(col.channels)}",
+                   "collection.channels", col.promises)
+    _age(cp, facts, v)
+    if not v.denied:
+        v.ok("collect", f"{ctx.name} may collect these fields", base, ctx.promises)
+    return v.done()
+
+
+def _age(cp: CompiledPack, facts: Facts, v: _Verdict) -> None:
+    m = cp.minors
+    if m is None or facts.age is None or facts.age >= m.threshold:
+        return
+    if m.enforcement == "block_registration":
+        v.deny("minor_blocked", f"under {m.threshold}: registration is refused", "minors", m.promises)
+    elif m.enforcement == "require_parental_consent":
+        if not facts.holds("parental_consent"):
+            v.deny("parental_consent_missing", f"under {m.threshold}: a parent's or guardian's consent first",
+                   "minors", m.promises)
+    else:
+        v.obligations.append("show_minor_advisory")
+        v.ok("minor_advisory", f"under {m.threshold}: advice is shown", "minors", m.promises)
+
+
+def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
+    v = _Verdict(cp, f"use:{a.purpose}")
+    _acceptance(cp, facts, v)
+    cat = cp.pack.purposes
+    entry = cp.purposes.get(a.purpose)
+    if entry is None:
+        if cat.undeclared == "require_prior_consent" and _consented(cp, facts, a.purpose):
+            v.ok("new_purpose_consented", f"{a.purpose!r} is not in the pack but has prior consent", "purposes",
+                 cat.promises)
+        else:
+            what = "is refused" if cat.undeclared == "reject" else "needs prior consent"
+            v.deny("undeclared_purpose", f"{a.purpose!r} is not a declared purpose and {what}", "purposes",
+                   cat.promises)
+        return v.done()
+    i, p = entry
+    rule = f"purposes.items[{i}]"
+    if not isinstance(p.categories, str):
+        extra = a.categories - set(p.categories)
+        if extra:
+            v.deny("category_not_allowed", f"{p.name} may not use {', '.join(sorted(extra))}", rule + ".categories",
+                   p.promises)
+    unknown = a.categories - cp.categories.keys()
+    if unknown:
+        v.deny("unknown_category", f"not declared: {', '.join(sorted(unknown))}", "data_categories", ())
+    if p.requires_consent not in ("none", "implied_by_use") and not _consented(cp, facts, p.id):
+        v.deny("consent_missing", f"{p.name} needs {p.requires_consent} consent, which is not given (or was withdrawn)",
+               rule + ".requires_consent", p.promises)
+    if p.aggregate_only:
+        v.obligations.append("aggregate_only")
+    if not v.denied:
+        v.ok("use", f"{p.name} may use these categories", rule, p.promises)
+    return v.done()
+
+
+def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
+    v = _Verdict(cp, f"share:{a.recipient}")
+    _acceptance(cp, facts, v)
+    entry = cp.recipients.get(a.recipient)
+    if entry is None:
+        _ad_hoc_disclosure(cp, facts, a, v)
+        return v.done()
+    i, r = entry
+    rule = f"recipients[{i}]"
+    if not isinstance(r.categories, str):
+        extra = a.categories - set(r.categories)
+        if extra:
+            v.deny("category_not_allowed", f"{r.name} may not receive {', '.join(sorted(extra))}", rule + ".categories",
+                   r.promises)
+    if a.purpose not in r.purposes:
+        v.deny("purpose_not_allowed", f"{r.name} may receive data only for {', '.join(r.purposes)}", rule + ".purposes",
+               r.promises)
+    identifying = [c for c in a.categories if c in cp.categories and cp.categories[c].identifying]
+    if identifying and r.identity_data == "forbidden":
+        v.deny("identity_forbidden", f"identifying data ({', '.join(sorted(identifying))}) never goes to {r.name}",
+               rule + ".identity_data", r.promises)
+    elif identifying and r.identity_data == "requires_consent" and not _consented(cp, facts, r.id + ":identity"):
+        if not _consented(cp, facts, "identity_to_partners"):
+            v.deny("identity_needs_consent", f"identifying data goes to {r.name} only with explicit authorisation",
+                   rule + ".identity_data", r.promises)
+    if r.required_agreements:
+        have = facts.agreements & set(r.required_agreements)
+        if (r.agreements_any_of and not have) or (not r.agreements_any_of and have != set(r.required_agreements)):
+            joiner = " or " if r.agreements_any_of else " and "
+            v.deny("agreement_missing", f"{r.name} needs {joiner.join(r.required_agreements)} on file first",
+                   rule + ".required_agreements", r.promises)
+    if r.consent != "none" and not _consented(cp, facts, r.id):
+        if not (r.consent == "recipient_obtains_explicit" and facts.holds(f"consent:{r.id}:by_recipient")):
+            v.deny("consent_missing", f"sharing with {r.name} needs {r.consent.replace('_', ' ')} consent", rule + ".consent",
+                   r.promises)
+    for fact in _unmet(r.trigger, facts):
+        v.deny("condition_unmet", f"{r.name} receives data only when {fact}", rule + ".trigger", r.promises)
+    if r.basis is not None:
+        exc = cp.exceptions.get(r.basis)
+        if exc is not None and exc.basis in ("explicit_consent", "separate_consent", "consent"):
+            if not (_consented(cp, facts, r.id) or _consented(cp, facts, exc.id)):
+                v.deny("consent_missing", f"sharing with {r.name} rests on {exc.basis.replace('_', ' ')}, not given",
+                       "disclosures", exc.promises)
+    if r.data_form == "de_identified":
+        v.obligations.append("de_identify")
+    _transfer(cp, facts, r, rule, v)
+    if not v.denied:
+        v.ok("share", f"{r.name} may receive these categories for {a.purpose}", rule, r.promises)
+    return v.done()
+
+
+def _transfer(cp: CompiledPack, facts: Facts, r: Recipient, rule: str, v: _Verdict) -> None:
+    place = r.place_of_processing
+    if place == "unspecified" or cp.home_regions is None or place in cp.home_regions:
+        return
+    t = cp.transfers
+    if t is None or t.cross_border == "unspecified":
+        return
+    if t.cross_border == "not_allowed":
+        v.deny("transfer_not_allowed", f"{r.name} processes data in {place}; no cross-border transfer is allowed",
+               "transfers", t.promises)
+        return
+    checks = {
+        "consent": _consented(cp, facts, "transfer") or _consented(cp, facts, f"transfer:{r.id}"),
+        "security_assessment": facts.holds("security_assessment_done"),
+        "de_identification": facts.holds("de_identified"),
+        "inform": facts.holds("transfer_informed") or _consented(cp, facts, "transfer"),
+    }
+    met = [checks[p] for p in t.preconditions]
+    ok = all(met) if t.precondition_logic == "all" else any(met)
+    if met and not ok:
+        need = (" and " if t.precondition_logic == "all" else " or ").join(t.preconditions)
+        v.deny("transfer_precondition", f"{r.name} is in {place}: a cross-border transfer needs {need} first",
+               "transfers", t.promises)
+
+
+def _ad_hoc_disclosure(cp: CompiledPack, facts: Facts, a: Share, v: _Verdict) -> None:
+    """A share to someone who is not a declared recipient: only through an exception of the share rule."""
+    if cp.share_rule is None:
+        v.deny("unknown_recipient", f"{a.recipient!r} is not a declared recipient", "recipients",
+               ())
+        return
+    i, rule = cp.share_rule
+    for exc in rule.exceptions:
+        if _exception_applies(cp, facts, exc, a):
+            v.ok("exception", f"allowed by exception {exc.id!r}", f"disclosures[{i}]", exc.promises)
+            if exc.minimum_necessary:
+                v.obligations.append("minimum_necessary")
+            return
+    if rule.default == "allow":
+        v.ok("default_allow", "sharing is allowed by default", f"disclosures[{i}]", rule.promises)
+        return
+    v.deny("no_exception", f"{a.recipient!r} is not a declared recipient and no exception applies "
+           "(record a lawful ground or consent)", f"disclosures[{i}]", rule.promises)
+
+
+def _exception_applies(cp: CompiledPack, facts: Facts, exc: DisclosureException, a: Share) -> bool:
+    if _unmet(exc.conditions, facts):
+        return False
+    if exc.basis == "lawful_ground":
+        return bool(facts.grounds & set(exc.grounds))
+    if exc.basis in ("explicit_consent", "separate_consent", "consent"):
+        return _consented(cp, facts, exc.id) or _consented(cp, facts, a.recipient)
+    if exc.basis == "recipient_obtained_consent":
+        return facts.holds(f"consent:{a.recipient}:by_recipient")
+    return False

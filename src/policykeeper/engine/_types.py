@@ -1,0 +1,98 @@
+"""Values the decision point takes and returns: facts, actions, decisions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+__all__ = ["Collect", "Decision", "Facts", "Reason", "Share", "Use", "Action"]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the engine knows about the person and the moment of an action."""
+
+    age: int | None = None
+    """Age in whole years, when known (from a date of birth or a verified claim)."""
+    consents: frozenset[str] = frozenset()
+    """Ids (consent rules, purposes, recipients, categories) with consent currently given."""
+    conditions: frozenset[str] = frozenset()
+    """Context facts that hold now: 'account_exists', 'subscribed:dashboard_app', ..."""
+    grounds: frozenset[str] = frozenset()
+    """Lawful grounds recorded for this action ('legal_requirement', ...)."""
+    agreements: frozenset[str] = frozenset()
+    """Agreements on file with the recipient of a share ('confidentiality', ...)."""
+    policy_declined: bool = False
+    channel: str | None = None
+
+    def holds(self, fact: str) -> bool:
+        name, _, arg = fact.partition(":")
+        if name == "consent":
+            return arg in self.consents
+        if name == "parental_consent" and not arg:
+            return "parental_consent" in self.conditions or "parental_consent" in self.consents
+        return fact in self.conditions
+
+
+@dataclass(frozen=True)
+class Collect:
+    """Take data from the person in one collection context."""
+
+    context: str
+    categories: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Use:
+    """Read or process categories of a person's data for one purpose."""
+
+    purpose: str
+    categories: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Share:
+    """Give categories of a person's data to a recipient for a purpose."""
+
+    recipient: str
+    categories: frozenset[str]
+    purpose: str
+
+
+Action = Collect | Use | Share
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a decision went the way it did: a code, words, the rule and the promises behind it."""
+
+    code: str
+    message: str
+    rule: str
+    promises: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An explainable verdict: allowed or not, why, under which pack version, with what obligations."""
+
+    allowed: bool
+    action: str
+    reasons: tuple[Reason, ...]
+    pack_id: str
+    pack_version: str
+    obligations: tuple[str, ...] = ()
+    dropped: frozenset[str] = frozenset()
+    decision_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def promises(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for r in self.reasons:
+            for p in r.promises:
+                seen.setdefault(p, None)
+        return tuple(seen)
+
+    @property
+    def denials(self) -> tuple[Reason, ...]:
+        return tuple(r for r in self.reasons if not r.code.startswith("ok"))
