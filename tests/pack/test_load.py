@@ -103,3 +103,12 @@ def test_a_union_value_gets_one_issue_naming_every_accepted_form(minimal_text: s
     [issue] = info.value.issues
     assert (issue.line, issue.path) == (10, "version.effective_date")
     assert "valid date" in issue.message and "'unspecified'" in issue.message
+
+
+def test_a_failing_list_item_is_not_also_reported_as_the_unspecified_branch(minimal_text: str) -> None:
+    text = minimal_text.replace(
+        "security: unspecified", "security:\n  - {id: tls, kind: https, scope: web, Kamoer Mall and apps}"
+    )
+    with pytest.raises(PackError) as info:
+        parse_pack(text, "s.yaml")
+    assert [i.path for i in info.value.issues] == ["security[0].Kamoer Mall and apps"]

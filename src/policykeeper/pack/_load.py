@@ -73,11 +73,13 @@ def parse_pack(text: str, filename: str = "<pack>") -> Pack:
         pack = Pack.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
-        inner = [tuple(e["loc"]) for e in errors if e["type"] != "too_short"]
-        # A list whose only item failed also reports "too short": the item's own error says more.
+        # A list whose only item failed also reports "too short", and a union also reports the branches that
+        # did not apply ("should be 'unspecified'"): when a deeper error exists, it says more.
+        deeper = [_clean_loc(tuple(e["loc"])) for e in errors]
         errors = [
             e for e in errors
-            if e["type"] != "too_short" or not any(loc[: len(e["loc"])] == tuple(e["loc"]) for loc in inner)
+            if e["type"] not in ("too_short", "literal_error")
+            or not any(len(d) > len(c) and d[: len(c)] == c for c in [_clean_loc(tuple(e["loc"]))] for d in deeper)
         ]
         issues = [_issue(filename, node, tuple(err["loc"]), _message(err)) for err in errors]
         raise PackSchemaError(_dedupe(issues)) from None
