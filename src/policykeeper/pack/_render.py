@@ -29,7 +29,7 @@ class Item:
     text: str
     promises: tuple[str, ...] = ()
     anchor: str | None = None
-    sub: list[str] = field(default_factory=list)
+    sub: list[Item] = field(default_factory=list)
 
 
 @dataclass
@@ -188,10 +188,9 @@ def build_document(pack: Pack) -> Document:
         for f in ctx.fields:
             name = cats[f.category].name if f.category in cats else f.category
             extra = f", purposes: {', '.join(f.purposes)}" if f.purposes else ""
-            refs = f" [{', '.join(f.promises)}]" if f.promises else ""
-            it.sub.append(f"{name}: {_words(f.requirement)}; if refused: {_words(f.on_refusal)}{extra}{refs}")
+            it.sub.append(Item(f"{name}: {_words(f.requirement)}; if refused: {_words(f.on_refusal)}{extra}", f.promises))
         if ctx.refusal_notice:
-            it.sub.append(f"If you do not provide it: {ctx.refusal_notice}")
+            it.sub.append(Item(f"If you do not provide it: {ctx.refusal_notice}"))
         collect.append(it)
     col_rules = pack.collection
     collect.append(_describe(col_rules.model_copy(update={"contexts": ()}), "Limits on collection"))
@@ -271,7 +270,7 @@ def build_document(pack: Pack) -> Document:
     s.append(_section("Gaps in the policy text", [Item(f"{_words(i.kind).capitalize()}: {i.description}", i.promises)
                                                   for i in pack.source_issues] or [Item("None recorded.")]))
     s.append(Section("Promises", "promises", [
-        Item(f"{p.statement} — “{p.quote}”", (), anchor=promise_anchor(p.id), sub=[p.id, p.tag])
+        Item(f"{p.statement} — “{p.quote}”", (), anchor=promise_anchor(p.id), sub=[Item(p.id), Item(p.tag)])
         for p in pack.promises]))
     return Document(f"{pack.name}: privacy policy", header, s, dict(pack.glossary))
 
@@ -316,11 +315,11 @@ def to_markdown(doc: Document) -> str:
         lines += [f'<a id="{sec.anchor}"></a>', f"## {sec.title}", ""]
         for it in sec.items:
             if sec.anchor == "promises":
-                lines.append(f'- <a id="{it.anchor}"></a>**{it.sub[0]}** ({it.sub[1]}): {_md_text(it.text, {})}')
+                lines.append(f'- <a id="{it.anchor}"></a>**{it.sub[0].text}** ({it.sub[1].text}): {_md_text(it.text, {})}')
                 continue
             anchor = f'<a id="{it.anchor}"></a>' if it.anchor else ""
             lines.append(f"- {anchor}{_md_text(it.text, doc.glossary)}{_md_refs(it.promises)}")
-            lines += [f"  - {_md_text(x, doc.glossary)}" for x in it.sub]
+            lines += [f"  - {_md_text(x.text, doc.glossary)}{_md_refs(x.promises)}" for x in it.sub]
         lines.append("")
     if doc.glossary:
         lines += ['<a id="glossary"></a>', "## Glossary", ""]
