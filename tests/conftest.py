@@ -50,3 +50,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+def full_text(**replacements: str) -> str:
+    """The text of tests/data/passing_full.yaml with exact replacements (each must match)."""
+    text = (DATA / "passing_full.yaml").read_text()
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text

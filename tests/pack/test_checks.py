@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from policykeeper import PackReferenceError, coverage, load_pack, parse_pack
 
-DATA = Path(__file__).parent.parent / "data"
-
-
-def _full(**replacements: str) -> str:
-    text = (DATA / "passing_full.yaml").read_text()
-    for old, new in replacements.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    return text
+from ..conftest import DATA, full_text
 
 
 def _problems(text: str) -> list[tuple[str, str]]:
@@ -26,46 +16,46 @@ def _problems(text: str) -> list[tuple[str, str]]:
 
 
 def test_duplicate_ids_are_refused() -> None:
-    text = _full(**{"  - id: trips\n": "  - id: email\n"})
+    text = full_text(**{"  - id: trips\n": "  - id: email\n"})
     assert ("data_categories[1].id", "id 'email' is used twice") in _problems(text)
 
 
 def test_extension_must_start_with_its_parent() -> None:
-    text = _full(**{"    - key: user.vehicle.onboard\n": "    - key: user.car.onboard\n"})
+    text = full_text(**{"    - key: user.vehicle.onboard\n": "    - key: user.car.onboard\n"})
     path, message = _problems(text)[0]
     assert path == "taxonomy.data_categories[1].key"
     assert "must extend its parent" in message
 
 
 def test_extension_may_not_shadow_a_default_key() -> None:
-    text = _full(**{"    - key: user.vehicle\n      parent_key: user\n": "    - key: user.contact\n      parent_key: user\n"})
+    text = full_text(**{"    - key: user.vehicle\n      parent_key: user\n": "    - key: user.contact\n      parent_key: user\n"})
     assert any("already exists" in m for _, m in _problems(text))
 
 
 def test_unknown_data_use_is_refused() -> None:
-    text = _full(**{"data_use: essential.service.operations\n": "data_use: essential.navigation\n"})
+    text = full_text(**{"data_use: essential.service.operations\n": "data_use: essential.navigation\n"})
     assert any(p == "purposes.items[1].data_use" for p, _ in _problems(text))
 
 
 def test_recipient_basis_must_be_an_exception() -> None:
-    text = _full(**{"basis: with_consent\n    consent": "basis: with_permission\n    consent"})
+    text = full_text(**{"basis: with_consent\n    consent": "basis: with_permission\n    consent"})
     assert ("recipients[1].basis", "unknown disclosure exception 'with_permission'; declared: legal, with_consent") in _problems(
         text
     )
 
 
 def test_consent_targets_must_exist() -> None:
-    text = _full(**{"targets: [navigation]": "targets: [navigaton]"})
+    text = full_text(**{"targets: [navigation]": "targets: [navigaton]"})
     assert any(p == "consents[0].targets[0]" for p, _ in _problems(text))
 
 
 def test_contacts_status_must_agree_with_channels() -> None:
-    text = _full(**{"  status: present\n": "  status: missing\n"})
+    text = full_text(**{"  status: present\n": "  status: missing\n"})
     assert ("contacts.status", "contacts are 'missing' but channels are given") in _problems(text)
 
 
 def test_same_category_twice_in_one_context_is_refused() -> None:
-    text = _full(**{"        - category: onboard\n": "        - category: trips\n"})
+    text = full_text(**{"        - category: onboard\n": "        - category: trips\n"})
     assert any("listed twice" in m for _, m in _problems(text))
 
 
@@ -77,7 +67,7 @@ def test_coverage_names_the_rules_behind_each_promise() -> None:
 
 
 def test_a_promise_in_source_issues_only_is_not_encoded() -> None:
-    text = _full(**{"          promises: [FULL-01]\n": ""}) + (
+    text = full_text(**{"          promises: [FULL-01]\n": ""}) + (
         "source_issues:\n  - kind: ambiguous\n    description: unclear\n    promises: [FULL-01]\n"
     )
     cov = coverage(parse_pack(text))

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from policykeeper import diff_packs, load_pack, parse_pack
 from policykeeper.pack import Change, Pack
 
-DATA = Path(__file__).parent.parent / "data"
+from ..conftest import full_text
 
 
 def _full(**replacements: str) -> Pack:
-    text = (DATA / "passing_full.yaml").read_text()
-    for old, new in replacements.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    return parse_pack(text)
+    return parse_pack(full_text(**replacements))
 
 
 def _only(changes: list[Change], path: str) -> Change:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from policykeeper import lint_pack, load_pack, parse_pack
 
-DATA = Path(__file__).parent.parent / "data"
-
-
-def _full(**replacements: str) -> str:
-    text = (DATA / "passing_full.yaml").read_text()
-    for old, new in replacements.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    return text
+from ..conftest import DATA, full_text
 
 
 def test_clean_pack_has_no_findings() -> None:
@@ -24,7 +14,7 @@ def test_clean_pack_has_no_findings() -> None:
 
 
 def test_no_third_party_ads_vs_advertising_recipient() -> None:
-    pack = parse_pack(_full(**{"marketing: unspecified": "marketing:\n  basis: opt_in\n  third_party_ads_in_app: false\n"
+    pack = parse_pack(full_text(**{"marketing: unspecified": "marketing:\n  basis: opt_in\n  third_party_ads_in_app: false\n"
                                "  quote: \"We show no third-party ads\""}))
     [finding] = lint_pack(pack)
     assert finding.code == "ads_contradiction"
@@ -33,7 +23,7 @@ def test_no_third_party_ads_vs_advertising_recipient() -> None:
 
 
 def test_default_deny_vs_recipient_without_exception() -> None:
-    pack = parse_pack(_full(**{"    basis: with_consent\n": ""}))
+    pack = parse_pack(full_text(**{"    basis: with_consent\n": ""}))
     [finding] = lint_pack(pack)
     assert finding.code == "sharing_contradiction"
     assert finding.first_promises == ("FULL-04",)
@@ -42,12 +32,12 @@ def test_default_deny_vs_recipient_without_exception() -> None:
 
 
 def test_exempt_category_and_inside_recipients_are_not_contradictions() -> None:
-    pack = parse_pack(_full(**{"    basis: with_consent\n": "    third_party: false\n"}))
+    pack = parse_pack(full_text(**{"    basis: with_consent\n": "    third_party: false\n"}))
     assert lint_pack(pack) == []
 
 
 def test_no_cookies_vs_cookie_category() -> None:
-    pack = parse_pack(_full(**{
+    pack = parse_pack(full_text(**{
         "cookies:\n  uses_tracking: true\n  technologies: [cookie]": "cookies:\n  uses_tracking: false",
         "    fides_key: user.contact.email\n    classes: [contact]":
         "    fides_key: user.device.cookie_id\n    classes: [cookie]",
@@ -56,7 +46,7 @@ def test_no_cookies_vs_cookie_category() -> None:
 
 
 def test_no_cross_border_vs_foreign_recipient() -> None:
-    pack = parse_pack(_full(**{
+    pack = parse_pack(full_text(**{
         "  cross_border: allowed_with_preconditions\n  preconditions: [consent, de_identification]\n  precondition_logic: any":
         "  cross_border: not_allowed",
     }))
@@ -65,7 +55,7 @@ def test_no_cross_border_vs_foreign_recipient() -> None:
 
 
 def test_missing_contact_makes_the_pack_incomplete() -> None:
-    pack = parse_pack(_full(**{
+    pack = parse_pack(full_text(**{
         "  status: present\n  channels:\n    - kind: email\n      value: privacy@full.example\n"
         "      handles: [questions, rights_requests]\n      promises: [FULL-08]":
         "  status: missing\n  promises: [FULL-08]",
