@@ -13,6 +13,7 @@ from ._data import (
     ConsentRule,
     DataCategory,
     LawfulGroundsRule,
+    Purpose,
     PurposeCatalog,
     TaxonomyExtension,
 )
@@ -187,7 +188,7 @@ class Pack(Strict):
                 return c
         raise KeyError(category_id)
 
-    def purpose(self, purpose_id: Key) -> object:
+    def purpose(self, purpose_id: str) -> Purpose:
         for p in self.purposes.items:
             if p.id == purpose_id:
                 return p
