@@ -93,3 +93,43 @@ def test_pack_lint_clean_pack_exits_zero() -> None:
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout.strip() == "0.1.0"
+
+
+def test_keys_init_rotate_and_audit_verify(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = runner.invoke(app, ["keys", "init", "--home", str(home)])
+    assert first.exit_code == 0 and "master key" in first.stdout
+    again = runner.invoke(app, ["keys", "init", "--home", str(home)])
+    assert again.exit_code == 1 and "refusing to overwrite" in again.stderr
+    rotated = runner.invoke(app, ["keys", "rotate", "--home", str(home)])
+    assert rotated.exit_code == 0 and "0 data key(s) re-wrapped" in rotated.stdout
+    verified = runner.invoke(app, ["audit", "verify", "--home", str(home)])
+    assert verified.exit_code == 0 and verified.stdout.strip() == "audit log intact: 0 entries"
+
+
+def test_audit_verify_names_the_first_bad_entry(tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from policykeeper import audit
+    from policykeeper.store import audit_log, open_database
+
+    url = f"sqlite:///{tmp_path / 'pk.db'}"
+    engine = open_database(url)
+    for i in range(3):
+        with engine.begin() as conn:
+            audit.record(conn, kind="decision", actor="app", detail={"n": i})
+    with engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.seq == 2).values(actor="someone else"))
+    result = runner.invoke(app, ["audit", "verify", "--database-url", url])
+    assert result.exit_code == 1
+    assert "audit log broken at entry 2" in result.stdout
+
+
+def test_keys_rotate_without_keystore_is_a_clean_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["keys", "rotate", "--home", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "[keystore]" in result.stderr and "Traceback" not in result.output
+
+
+def test_bad_database_url_is_a_clean_error() -> None:
+    result = runner.invoke(app, ["audit", "verify", "--database-url", "mysql://x"])
+    assert result.exit_code == 1 and "[config]" in result.stderr

@@ -1,6 +1,7 @@
 """policykeeper: a privacy policy as a machine-readable pack, enforced, with evidence."""
 
 from ._exceptions import (
+    ConfigError,
     DecryptionError,
     ErrorCode,
     KeyStoreError,
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Change",
+    "ConfigError",
     "Coverage",
     "DecryptionError",
     "ErrorCode",

@@ -11,6 +11,7 @@ the API and the web turn them into their own shape in one place each.
     └── PackNotFoundError    no such file or bundled pack
     └── KeyStoreError        the master key or keystore is missing, damaged or misused
     └── DecryptionError      a ciphertext does not open under the key it names
+    └── ConfigError          a setting (such as the database URL) is unusable
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "ConfigError",
     "DecryptionError",
     "ErrorCode",
     "KeyStoreError",
@@ -38,6 +40,7 @@ ErrorCode = Literal[
     "pack_reference",
     "keystore",
     "decryption",
+    "config",
 ]
 
 
@@ -105,3 +108,7 @@ class KeyStoreError(PolicykeeperError):
 
 class DecryptionError(PolicykeeperError):
     code: ErrorCode = "decryption"
+
+
+class ConfigError(PolicykeeperError):
+    code: ErrorCode = "config"

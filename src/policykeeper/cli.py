@@ -11,9 +11,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from . import __version__
+from . import __version__, audit
 from ._exceptions import PackError, PolicykeeperError
+from ._settings import Settings
+from .crypto import KeyRing, rotate_master_key
 from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, render_pack
+from .store import open_database
 
 __all__ = ["app", "main"]
 
@@ -26,6 +29,18 @@ app = typer.Typer(
 )
 pack_app = typer.Typer(help="Validate, render, compare and lint policy packs.", no_args_is_help=True)
 app.add_typer(pack_app, name="pack")
+keys_app = typer.Typer(help="Create and rotate the master key (kept outside the database).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+audit_app = typer.Typer(help="Check the hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="policykeeper's home directory (default $POLICYKEEPER_HOME or ~/.policykeeper).")
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--database-url", help="SQLAlchemy URL (default $POLICYKEEPER_DATABASE_URL or a SQLite file in home)."),
+]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -135,6 +150,48 @@ def pack_lint(source: PackArg) -> None:
     out.print(f"findings: {len(findings)}")
     if findings:
         raise typer.Exit(code=1)
+
+
+@keys_app.command("init")
+def keys_init(home: HomeOpt = None) -> None:
+    """Create the keystore and a new master key; refuses to overwrite an existing one."""
+    settings = Settings.load(home)
+    try:
+        ring = KeyRing.init(settings.keystore)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"master key {ring.current.id} created in {settings.keystore}", markup=False)
+    out.print("keep this directory out of database backups; losing it makes every personal value unreadable", markup=False)
+
+
+@keys_app.command("rotate")
+def keys_rotate(home: HomeOpt = None, database_url: DbOpt = None) -> None:
+    """Make a new master key, re-wrap every subject's data key under it, retire the old key."""
+    settings = Settings.load(home, database_url)
+    try:
+        ring = KeyRing.open(settings.keystore)
+        engine = open_database(settings.database_url)
+        key_id, count = rotate_master_key(ring, engine)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"master key {key_id} is current; {count} data key(s) re-wrapped; old keys retired", markup=False)
+
+
+@audit_app.command("verify")
+def audit_verify(home: HomeOpt = None, database_url: DbOpt = None) -> None:
+    """Recompute the audit chain; name the first edited, deleted or reordered entry. Exits 1 if any."""
+    settings = Settings.load(home, database_url)
+    try:
+        engine = open_database(settings.database_url)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    with engine.connect() as conn:
+        report = audit.verify(conn)
+    if report.ok:
+        out.print(f"audit log intact: {report.entries} entries")
+        return
+    out.print(f"audit log broken at entry {report.first_bad_seq}: {report.reason}", markup=False)
+    raise typer.Exit(code=1)
 
 
 def main() -> None:

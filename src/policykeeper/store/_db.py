@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from .._exceptions import ConfigError
 
 __all__ = ["default_url", "open_database", "upgrade"]
 
@@ -19,8 +22,13 @@ def default_url(home: Path) -> str:
 
 def open_database(url: str, *, migrate: bool = True) -> Engine:
     """Create an engine for ``url`` and bring its schema up to date."""
-    u = make_url(url)
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"{url!r} is not a database URL (expected sqlite:///PATH or postgresql://...)") from None
     if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(u, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
@@ -29,7 +37,7 @@ def open_database(url: str, *, migrate: bool = True) -> Engine:
             u = u.set(drivername="postgresql+psycopg")
         engine = create_engine(u, pool_pre_ping=True)
     else:
-        raise ValueError(f"unsupported database {u.get_backend_name()!r}: use sqlite:/// or postgresql://")
+        raise ConfigError(f"unsupported database {u.get_backend_name()!r}: use sqlite:///PATH or postgresql://...")
     if migrate:
         upgrade(engine)
     return engine

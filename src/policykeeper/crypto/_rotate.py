@@ -1,0 +1,38 @@
+"""Master-key rotation: re-wrap every subject's data key under the new master key, then retire the old ones."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select, update
+
+from ..store._schema import subjects
+from ._cipher import unwrap_data_key, wrap_data_key
+from ._keys import KeyRing
+
+__all__ = ["rotate_master_key"]
+
+
+def rotate_master_key(ring: KeyRing, engine: Engine) -> tuple[str, int]:
+    """Make a new master key current, re-wrap all data keys in one transaction, retire the old keys.
+
+    Safe to re-run after a crash: the new key is saved before any data key is re-wrapped, old keys are
+    retired only after the transaction committed, and a data key already under the current key is skipped.
+    Returns (new key id, number of data keys re-wrapped).
+    """
+    new = ring.add_new_key()
+    count = 0
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key).where(
+                subjects.c.wrapped_key.is_not(None), subjects.c.kek_id != new.id
+            )
+        ).all()
+        for row in rows:
+            data_key = unwrap_data_key(ring.get(row.kek_id), row.wrapped_key, row.id)
+            conn.execute(
+                update(subjects)
+                .where(subjects.c.id == row.id)
+                .values(kek_id=new.id, wrapped_key=wrap_data_key(new, data_key, row.id))
+            )
+            count += 1
+    ring.retire_old_keys()
+    return new.id, count
