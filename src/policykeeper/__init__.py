@@ -1,8 +1,10 @@
 """policykeeper: a privacy policy as a machine-readable pack, enforced, with evidence."""
 
 from ._exceptions import (
+    BadValueError,
     ConfigError,
     DecryptionError,
+    DeniedError,
     ErrorCode,
     KeyStoreError,
     PackError,
@@ -12,6 +14,7 @@ from ._exceptions import (
     PackSchemaError,
     PackSyntaxError,
     PolicykeeperError,
+    SubjectNotFoundError,
 )
 from .pack import (
     Change,
@@ -32,10 +35,12 @@ from .pack import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "BadValueError",
     "Change",
     "ConfigError",
     "Coverage",
     "DecryptionError",
+    "DeniedError",
     "ErrorCode",
     "Finding",
     "KeyStoreError",
@@ -48,6 +53,7 @@ __all__ = [
     "PackSyntaxError",
     "PolicykeeperError",
     "Promise",
+    "SubjectNotFoundError",
     "__version__",
     "bundled_pack_names",
     "bundled_pack_path",

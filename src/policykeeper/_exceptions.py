@@ -12,6 +12,8 @@ the API and the web turn them into their own shape in one place each.
     └── KeyStoreError        the master key or keystore is missing, damaged or misused
     └── DecryptionError      a ciphertext does not open under the key it names
     └── ConfigError          a setting (such as the database URL) is unusable
+    └── DeniedError          the pack does not allow the action; carries the decision
+    └── SubjectNotFoundError no data is held about that person (or it was erased)
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "BadValueError",
     "ConfigError",
+    "DeniedError",
+    "SubjectNotFoundError",
     "DecryptionError",
     "ErrorCode",
     "KeyStoreError",
@@ -41,6 +46,9 @@ ErrorCode = Literal[
     "keystore",
     "decryption",
     "config",
+    "denied",
+    "subject_not_found",
+    "bad_value",
 ]
 
 
@@ -112,3 +120,21 @@ class DecryptionError(PolicykeeperError):
 
 class ConfigError(PolicykeeperError):
     code: ErrorCode = "config"
+
+
+class DeniedError(PolicykeeperError):
+    """The pack does not allow the action; ``decision`` says which rule and promise."""
+
+    code: ErrorCode = "denied"
+
+    def __init__(self, message: str, decision: object) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+
+class SubjectNotFoundError(PolicykeeperError):
+    code: ErrorCode = "subject_not_found"
+
+
+class BadValueError(PolicykeeperError):
+    code: ErrorCode = "bad_value"

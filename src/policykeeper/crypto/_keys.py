@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -64,11 +65,21 @@ def _unb64(text: str, what: str) -> bytes:
 class KeyRing:
     """Master keys (current first) and the erasure journal of one keystore directory."""
 
-    def __init__(self, path: Path, keys: list[MasterKey], shredded: set[str], env_key: MasterKey | None = None):
+    def __init__(
+        self,
+        path: Path,
+        keys: list[MasterKey],
+        shredded: set[str],
+        env_key: MasterKey | None = None,
+        lookup_secret: bytes | None = None,
+    ):
         self.path = path
         self._keys = keys
         self._shredded = shredded
         self._env_key = env_key
+        self._lookup = lookup_secret or (
+            hashlib.sha256(b"policykeeper-lookup" + env_key.secret).digest() if env_key else secrets.token_bytes(32)
+        )
 
     # -- opening -------------------------------------------------------------
     @classmethod
@@ -100,9 +111,10 @@ class KeyRing:
             data = json.loads(file.read_text(encoding="utf-8"))
             keys = [MasterKey.from_secret(_unb64(k["key"], "a master key"), k["created"]) for k in data["keys"]]
             shredded = set(data.get("shredded", []))
+            lookup = _unb64(data["lookup"], "the lookup secret") if "lookup" in data else None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise KeyStoreError(f"{file} is unreadable or damaged: {exc}") from None
-        return cls(path, keys, shredded, env_key)
+        return cls(path, keys, shredded, env_key, lookup)
 
     # -- keys ------------------------------------------------------------------
     @property
@@ -139,6 +151,10 @@ class KeyRing:
     def key_ids(self) -> list[str]:
         return [k.id for k in self._keys]
 
+    def lookup_hash(self, external_id: str) -> str:
+        """A keyed hash of the app's identifier for a person: finds the subject without storing the identifier."""
+        return hmac.new(self._lookup, external_id.encode(), hashlib.sha256).hexdigest()
+
     # -- erasure journal -------------------------------------------------------
     def is_shredded(self, subject_ref: str) -> bool:
         return subject_ref in self._shredded
@@ -158,6 +174,7 @@ class KeyRing:
             "format": 1,
             "keys": [{"id": k.id, "key": _b64(k.secret), "created": k.created} for k in self._keys],
             "shredded": sorted(self._shredded),
+            "lookup": _b64(self._lookup),
         }
         tmp = self.path / (_FILE + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -1,0 +1,241 @@
+"""The engine: gather facts, ask the decision point, record the answer, then act or raise.
+
+Every personal value is encrypted under its subject's data key before it reaches
+the database; every decision is written to the audit log in the same transaction
+as the action it allowed; erasure destroys the subject's data key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Connection, Engine, select, update
+
+from .. import audit
+from .._exceptions import BadValueError, DeniedError, SubjectNotFoundError
+from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
+from ..pack import Pack
+from ..store._schema import disclosures, records, subjects
+from ._decide import CompiledPack, compile_pack, decide
+from ._types import Collect, Decision, Facts, Share, Use
+
+__all__ = ["Collected", "PolicyEngine"]
+
+_NO_FACTS = Facts()
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What a collection stored: the decision, the subject's pseudonymous id, the record ids, dropped fields."""
+
+    decision: Decision
+    subject_id: str
+    record_ids: tuple[int, ...]
+
+
+def _age(born: dt.date, today: dt.date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+class PolicyEngine:
+    """Enforces one pack over one database and keystore."""
+
+    def __init__(self, pack: Pack, db: Engine, keys: KeyRing) -> None:
+        self.pack = pack
+        self.compiled: CompiledPack = compile_pack(pack)
+        self.db = db
+        self.keys = keys
+
+    # -- subjects --------------------------------------------------------------
+    def _find(self, conn: Connection, external_id: str) -> tuple[str, bytes] | None:
+        row = conn.execute(
+            select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key).where(
+                subjects.c.lookup == self.keys.lookup_hash(external_id)
+            )
+        ).first()
+        if row is None or row.wrapped_key is None or self.keys.is_shredded(row.id):
+            return None
+        return row.id, unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id)
+
+    def _find_or_create(self, conn: Connection, external_id: str, now: dt.datetime) -> tuple[str, bytes]:
+        found = self._find(conn, external_id)
+        if found is not None:
+            return found
+        lookup = self.keys.lookup_hash(external_id)
+        if conn.execute(select(subjects.c.id).where(subjects.c.lookup == lookup)).first() is not None:
+            raise SubjectNotFoundError("that person's data was erased; a new subject needs a new identifier")
+        sid, key = secrets.token_hex(16), new_data_key()
+        master = self.keys.current
+        conn.execute(subjects.insert().values(
+            id=sid, lookup=lookup, pack_id=self.pack.id, kek_id=master.id, wrapped_key=wrap_data_key(master, key, sid),
+            status="active", created_at=now,
+        ))
+        return sid, key
+
+    # -- decisions ------------------------------------------------------------------
+    def _record(self, conn: Connection, d: Decision, actor: str, subject_id: str | None, detail: Mapping[str, object],
+                now: dt.datetime) -> None:
+        audit.record(
+            conn, kind="decision", actor=actor, subject_id=subject_id, decision_id=d.decision_id, allowed=d.allowed,
+            promises=d.promises, pack_version=d.pack_version, at=now,
+            detail={"action": d.action, "codes": [r.code for r in d.reasons], "rules": [r.rule for r in d.reasons],
+                    **detail},
+        )
+
+    def _deny(self, d: Decision, actor: str, subject_id: str | None, detail: Mapping[str, object],
+              now: dt.datetime) -> DeniedError:
+        with self.db.begin() as conn:  # the denial is evidence too, in its own transaction
+            self._record(conn, d, actor, subject_id, detail, now)
+        first = d.denials[0]
+        refs = f" ({', '.join(first.promises)})" if first.promises else ""
+        return DeniedError(f"{first.message} [rule {first.rule}]{refs}", d)
+
+    # -- actions ----------------------------------------------------------------------
+    def collect(
+        self,
+        external_id: str,
+        context: str,
+        values: Mapping[str, str],
+        facts: Facts = _NO_FACTS,
+        *,
+        actor: str = "app",
+        now: dt.datetime | None = None,
+    ) -> Collected:
+        """Collect values (category id -> text) in a collection context, if the pack allows it."""
+        now = now or dt.datetime.now(dt.UTC)
+        for cat, value in values.items():
+            if not isinstance(value, str):
+                raise BadValueError(f"value of {cat!r} must be text, not {type(value).__name__}")
+        facts = self._with_age(facts, values, now)
+        d = decide(self.compiled, facts, Collect(context, frozenset(values)))
+        detail = {"context": context, "categories": sorted(values)}
+        if not d.allowed:
+            raise self._deny(d, actor, None, detail, now)
+        entry = self.compiled.contexts[context]
+        ctx, fields = entry[1], entry[2]
+        ids: list[int] = []
+        with self.db.begin() as conn:
+            sid, key = self._find_or_create(conn, external_id, now)
+            for cat, value in sorted(values.items()):
+                if cat in d.dropped:
+                    continue
+                purposes = list(fields[cat].purposes or ctx.purposes)
+                rid = conn.execute(records.insert().values(
+                    subject_id=sid, pack_id=self.pack.id, pack_version=self.compiled.version, context=context,
+                    category=cat, purposes=purposes, channel=facts.channel, value=b"", collected_at=now,
+                    status="active", legal_hold=False,
+                ).returning(records.c.id)).scalar_one()
+                conn.execute(update(records).where(records.c.id == rid).values(
+                    value=encrypt(key, value.encode(), f"{sid}|{cat}|{rid}")))
+                ids.append(rid)
+            self._record(conn, d, actor, sid, detail, now)
+        return Collected(d, sid, tuple(ids))
+
+    def _with_age(self, facts: Facts, values: Mapping[str, str], now: dt.datetime) -> Facts:
+        m = self.compiled.minors
+        if m is None or facts.age is not None:
+            return facts
+        for cat in m.age_source:
+            if cat in values:
+                try:
+                    born = dt.date.fromisoformat(values[cat])
+                except ValueError:
+                    raise BadValueError(f"{cat!r} must be a date as YYYY-MM-DD") from None
+                return replace(facts, age=_age(born, now.date()))
+        return facts
+
+    def read(
+        self,
+        external_id: str,
+        purpose: str,
+        categories: frozenset[str] | set[str],
+        facts: Facts = _NO_FACTS,
+        *,
+        actor: str = "app",
+        now: dt.datetime | None = None,
+    ) -> dict[str, list[str]]:
+        """Return the person's values of ``categories`` for ``purpose``, if the pack allows it."""
+        now = now or dt.datetime.now(dt.UTC)
+        cats = frozenset(categories)
+        d = decide(self.compiled, facts, Use(purpose, cats))
+        detail = {"purpose": purpose, "categories": sorted(cats)}
+        with self.db.connect() as conn:
+            found = self._find(conn, external_id)
+        sid = found[0] if found else None
+        if not d.allowed:
+            raise self._deny(d, actor, sid, detail, now)
+        if found is None:
+            raise SubjectNotFoundError("no data is held about that person")
+        with self.db.begin() as conn:
+            out = self._values(conn, found, cats)
+            self._record(conn, d, actor, sid, detail, now)
+        return out
+
+    def _values(self, conn: Connection, found: tuple[str, bytes], cats: frozenset[str]) -> dict[str, list[str]]:
+        sid, key = found
+        rows = conn.execute(
+            select(records.c.id, records.c.category, records.c.value)
+            .where(records.c.subject_id == sid, records.c.status == "active", records.c.category.in_(sorted(cats)))
+            .order_by(records.c.id)
+        )
+        out: dict[str, list[str]] = {c: [] for c in sorted(cats)}
+        for r in rows:
+            out[r.category].append(decrypt(key, r.value, f"{sid}|{r.category}|{r.id}").decode())
+        return out
+
+    def share(
+        self,
+        external_id: str,
+        recipient: str,
+        categories: frozenset[str] | set[str],
+        purpose: str,
+        facts: Facts = _NO_FACTS,
+        *,
+        actor: str = "app",
+        now: dt.datetime | None = None,
+    ) -> dict[str, list[str]]:
+        """Release values to a recipient, if the pack allows it; the disclosure log records who got what (no values)."""
+        now = now or dt.datetime.now(dt.UTC)
+        cats = frozenset(categories)
+        d = decide(self.compiled, facts, Share(recipient, cats, purpose))
+        detail = {"recipient": recipient, "purpose": purpose, "categories": sorted(cats)}
+        with self.db.connect() as conn:
+            found = self._find(conn, external_id)
+        sid = found[0] if found else None
+        if not d.allowed:
+            raise self._deny(d, actor, sid, detail, now)
+        if found is None:
+            raise SubjectNotFoundError("no data is held about that person")
+        with self.db.begin() as conn:
+            out = self._values(conn, found, cats)
+            conn.execute(disclosures.insert().values(
+                subject_id=found[0], recipient=recipient, categories=sorted(cats), purpose=purpose,
+                ground=",".join(sorted(facts.grounds)) or None, decision_id=d.decision_id, at=now,
+            ))
+            self._record(conn, d, actor, sid, detail, now)
+        return out
+
+    def erase(self, external_id: str, *, actor: str = "app", reason: str = "erasure request",
+              now: dt.datetime | None = None) -> str:
+        """Crypto-shred a person: destroy the data key, mark records erased, journal it outside the database."""
+        now = now or dt.datetime.now(dt.UTC)
+        with self.db.begin() as conn:
+            row = conn.execute(select(subjects.c.id, subjects.c.status).where(
+                subjects.c.lookup == self.keys.lookup_hash(external_id))).first()
+            if row is None:
+                raise SubjectNotFoundError("no data is held about that person")
+            sid = str(row.id)
+            if row.status == "erased":
+                self.keys.record_shredded(sid)
+                return sid  # already done: re-running after a crash does no harm twice
+            self.keys.record_shredded(sid)  # first: even if this transaction fails, the key is never used again
+            conn.execute(update(subjects).where(subjects.c.id == sid).values(
+                wrapped_key=None, kek_id=None, status="erased", erased_at=now))
+            count = conn.execute(update(records).where(records.c.subject_id == sid).values(
+                status="erased", value=b"")).rowcount
+            audit.record(conn, kind="erasure", actor=actor, subject_id=sid, at=now,
+                         pack_version=self.compiled.version, detail={"reason": reason, "records": count})
+        return sid
