@@ -16,7 +16,7 @@ from ._exceptions import PackError, PolicykeeperError
 from ._settings import Settings
 from .crypto import KeyRing, rotate_master_key
 from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, render_pack
-from .store import open_database
+from .store import backup_database, open_database, restore_database
 
 __all__ = ["app", "main"]
 
@@ -192,6 +192,37 @@ def audit_verify(home: HomeOpt = None, database_url: DbOpt = None) -> None:
         return
     out.print(f"audit log broken at entry {report.first_bad_seq}: {report.reason}", markup=False)
     raise typer.Exit(code=1)
+
+
+@app.command("backup")
+def backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (gzip'd JSON lines).")],
+    home: HomeOpt = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Back up the database: ciphertext, wrapped keys, pseudonymous ids and hash chains (never the keystore)."""
+    settings = Settings.load(home, database_url)
+    try:
+        counts = backup_database(open_database(settings.database_url), file)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"backed up {sum(counts.values())} rows to {file}", markup=False)
+
+
+@app.command("restore")
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file written by 'policykeeper backup'.")],
+    home: HomeOpt = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Restore a backup into an empty database, then re-apply erasures made since (from the keystore)."""
+    settings = Settings.load(home, database_url)
+    try:
+        ring = KeyRing.open(settings.keystore)
+        counts = restore_database(open_database(settings.database_url), file, ring.shredded)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"restored {sum(counts.values())} rows; {len(ring.shredded)} erasure(s) re-applied", markup=False)
 
 
 def main() -> None:

@@ -1,10 +1,12 @@
 """Storage: the tables, the database connection and its migrations."""
 
+from ._backup import backup_database, restore_database
 from ._db import default_url, open_database, upgrade
 from ._schema import audit_log, chain_heads, consent_events, disclosures, metadata, records, subjects
 
 __all__ = [
     "audit_log",
+    "backup_database",
     "chain_heads",
     "consent_events",
     "default_url",
@@ -12,6 +14,7 @@ __all__ = [
     "metadata",
     "open_database",
     "records",
+    "restore_database",
     "subjects",
     "upgrade",
 ]
