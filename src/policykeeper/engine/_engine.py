@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, Engine, select, update
 
-from .. import audit
+from .. import audit, consent
 from .._exceptions import BadValueError, DeniedError, SubjectNotFoundError
 from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..pack import Pack
-from ..store._schema import disclosures, records, subjects
+from ..store._schema import consent_events, disclosures, records, subjects
 from ._decide import CompiledPack, compile_pack, decide
 from ._types import Collect, Decision, Facts, Share, Use
 
@@ -110,6 +110,10 @@ class PolicyEngine:
             if not isinstance(value, str):
                 raise BadValueError(f"value of {cat!r} must be text, not {type(value).__name__}")
         facts = self._with_age(facts, values, now)
+        with self.db.connect() as conn:
+            found = self._find(conn, external_id)
+            if found is not None:
+                facts = replace(facts, consents=facts.consents | consent.consents_as_of(conn, found[0], now))
         d = decide(self.compiled, facts, Collect(context, frozenset(values)))
         detail = {"context": context, "categories": sorted(values)}
         if not d.allowed:
@@ -119,6 +123,7 @@ class PolicyEngine:
         ids: list[int] = []
         with self.db.begin() as conn:
             sid, key = self._find_or_create(conn, external_id, now)
+            self._accept_by_use(conn, sid, now)
             for cat, value in sorted(values.items()):
                 if cat in d.dropped:
                     continue
@@ -160,10 +165,9 @@ class PolicyEngine:
         """Return the person's values of ``categories`` for ``purpose``, if the pack allows it."""
         now = now or dt.datetime.now(dt.UTC)
         cats = frozenset(categories)
+        found, facts = self._subject_facts(external_id, facts, now)
         d = decide(self.compiled, facts, Use(purpose, cats))
         detail = {"purpose": purpose, "categories": sorted(cats)}
-        with self.db.connect() as conn:
-            found = self._find(conn, external_id)
         sid = found[0] if found else None
         if not d.allowed:
             raise self._deny(d, actor, sid, detail, now)
@@ -173,6 +177,82 @@ class PolicyEngine:
             out = self._values(conn, found, cats)
             self._record(conn, d, actor, sid, detail, now)
         return out
+
+    def _subject_facts(
+        self, external_id: str, facts: Facts, now: dt.datetime
+    ) -> tuple[tuple[str, bytes] | None, Facts]:
+        """The subject (if any) and the facts with the consents the ledger holds for them now."""
+        with self.db.connect() as conn:
+            found = self._find(conn, external_id)
+            if found is None:
+                return None, facts
+            return found, replace(facts, consents=facts.consents | consent.consents_as_of(conn, found[0], now))
+
+    # -- consent ------------------------------------------------------------------------
+    def _targets(self) -> frozenset[str]:
+        p = self.pack
+        ids = {c.id for c in p.consents} | {x.id for x in p.purposes.items} | {r.id for r in p.recipients}
+        ids |= {c.id for c in p.data_categories} | {c.id for c in p.collection.contexts}
+        ids |= {e.id for d in p.disclosures for e in d.exceptions}
+        ids |= {"policy", "transfer", "sensitive_data", "identity_to_partners", "parental_consent"}
+        ids |= {f"{r.id}:identity" for r in p.recipients}
+        return frozenset(ids)
+
+    def _accept_by_use(self, conn: Connection, sid: str, now: dt.datetime) -> None:
+        """Acceptance-by-use packs record acceptance of the current version on first use."""
+        if self.pack.acceptance.model != "implied_by_use":
+            return
+        already = conn.execute(select(consent_events.c.seq).where(
+            consent_events.c.subject_id == sid, consent_events.c.target == "policy",
+            consent_events.c.action == "accepted", consent_events.c.pack_version == self.compiled.version,
+        )).first()
+        if already is None:
+            consent.record(conn, subject_id=sid, pack=self.pack, target="policy", action="accepted", at=now,
+                           evidence={"by": "first_use"})
+            audit.record(conn, kind="consent", actor="engine", subject_id=sid, at=now, pack_version=self.compiled.version,
+                         promises=self.pack.acceptance.promises, detail={"target": "policy", "action": "accepted"})
+
+    def set_consent(
+        self,
+        external_id: str,
+        target: str,
+        action: consent.ConsentAction,
+        *,
+        actor: str = "subject",
+        evidence: Mapping[str, str] | None = None,
+        now: dt.datetime | None = None,
+    ) -> int:
+        """Record consent given, withdrawn or refused for one target; returns the ledger sequence number."""
+        now = now or dt.datetime.now(dt.UTC)
+        if target not in self._targets():
+            raise BadValueError(f"{target!r} is not something this pack asks consent for")
+        if action not in ("given", "withdrawn", "refused", "accepted"):
+            raise BadValueError(f"consent action must be given, withdrawn, refused or accepted, not {action!r}")
+        with self.db.begin() as conn:
+            sid, _ = self._find_or_create(conn, external_id, now)
+            seq = consent.record(conn, subject_id=sid, pack=self.pack, target=target, action=action, at=now,
+                                 evidence=evidence)
+            rule = next((c for c in self.pack.consents if c.id == target), None)
+            audit.record(conn, kind="consent", actor=actor, subject_id=sid, at=now, pack_version=self.compiled.version,
+                         promises=rule.promises if rule else (), detail={"target": target, "action": action})
+        return seq
+
+    def consents(self, external_id: str, at: dt.datetime | None = None) -> frozenset[str]:
+        """What the person has consent on record for, now or as of ``at``."""
+        with self.db.connect() as conn:
+            found = self._find(conn, external_id)
+            if found is None:
+                raise SubjectNotFoundError("no data is held about that person")
+            return consent.consents_as_of(conn, found[0], at)
+
+    def consent_receipt(self, external_id: str, at: dt.datetime | None = None) -> dict[str, object]:
+        """A Kantara-style consent receipt for the person's consents at ``at`` (default now)."""
+        at = at or dt.datetime.now(dt.UTC)
+        with self.db.connect() as conn:
+            found = self._find(conn, external_id)
+            if found is None:
+                raise SubjectNotFoundError("no data is held about that person")
+            return consent.receipt(conn, self.pack, found[0], at)
 
     def _values(self, conn: Connection, found: tuple[str, bytes], cats: frozenset[str]) -> dict[str, list[str]]:
         sid, key = found
@@ -200,10 +280,9 @@ class PolicyEngine:
         """Release values to a recipient, if the pack allows it; the disclosure log records who got what (no values)."""
         now = now or dt.datetime.now(dt.UTC)
         cats = frozenset(categories)
+        found, facts = self._subject_facts(external_id, facts, now)
         d = decide(self.compiled, facts, Share(recipient, cats, purpose))
         detail = {"recipient": recipient, "purpose": purpose, "categories": sorted(cats)}
-        with self.db.connect() as conn:
-            found = self._find(conn, external_id)
         sid = found[0] if found else None
         if not d.allowed:
             raise self._deny(d, actor, sid, detail, now)
