@@ -103,3 +103,16 @@ def test_erasure_journal_persists(tmp_path: Path) -> None:
     ring.record_shredded("s1")
     assert KeyRing.open(tmp_path).is_shredded("s1")
     assert not KeyRing.open(tmp_path).is_shredded("s2")
+
+
+def test_lookup_hash_is_stable_across_opens_even_for_an_older_keystore(tmp_path: Path) -> None:
+    import json
+
+    ring = KeyRing.init(tmp_path)
+    assert KeyRing.open(tmp_path).lookup_hash("alice") == ring.lookup_hash("alice")
+    data = json.loads((tmp_path / "keys.json").read_text())
+    del data["lookup"]  # as written before lookup secrets existed
+    (tmp_path / "keys.json").write_text(json.dumps(data))
+    first = KeyRing.open(tmp_path).lookup_hash("alice")
+    assert KeyRing.open(tmp_path).lookup_hash("alice") == first
+    assert "alice" not in (tmp_path / "keys.json").read_text()

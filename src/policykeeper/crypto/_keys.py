@@ -114,7 +114,10 @@ class KeyRing:
             lookup = _unb64(data["lookup"], "the lookup secret") if "lookup" in data else None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise KeyStoreError(f"{file} is unreadable or damaged: {exc}") from None
-        return cls(path, keys, shredded, env_key, lookup)
+        ring = cls(path, keys, shredded, env_key, lookup)
+        if lookup is None and env_key is None:
+            ring._save()  # a keystore from before lookup secrets: fix its secret once, so lookups stay stable
+        return ring
 
     # -- keys ------------------------------------------------------------------
     @property
