@@ -165,18 +165,26 @@ class PolicyEngine:
         """Return the person's values of ``categories`` for ``purpose``, if the pack allows it."""
         now = now or dt.datetime.now(dt.UTC)
         cats = frozenset(categories)
-        found, facts = self._subject_facts(external_id, facts, now)
-        d = decide(self.compiled, facts, Use(purpose, cats))
         detail = {"purpose": purpose, "categories": sorted(cats)}
-        sid = found[0] if found else None
-        if not d.allowed:
-            raise self._deny(d, actor, sid, detail, now)
-        if found is None:
-            raise SubjectNotFoundError("no data is held about that person")
+        found, d = self._guard(external_id, facts, Use(purpose, cats), detail, actor, now)
+        sid = found[0]
         with self.db.begin() as conn:
             out = self._values(conn, found, cats)
             self._record(conn, d, actor, sid, detail, now)
         return out
+
+    def _guard(
+        self, external_id: str, facts: Facts, action: Use | Share, detail: Mapping[str, object], actor: str,
+        now: dt.datetime,
+    ) -> tuple[tuple[str, bytes], Decision]:
+        """Decide an action on a person's data with their recorded consents; raise (audited) unless allowed."""
+        found, facts = self._subject_facts(external_id, facts, now)
+        d = decide(self.compiled, facts, action)
+        if not d.allowed:
+            raise self._deny(d, actor, found[0] if found else None, detail, now)
+        if found is None:
+            raise SubjectNotFoundError("no data is held about that person")
+        return found, d
 
     def _subject_facts(
         self, external_id: str, facts: Facts, now: dt.datetime
@@ -280,14 +288,9 @@ class PolicyEngine:
         """Release values to a recipient, if the pack allows it; the disclosure log records who got what (no values)."""
         now = now or dt.datetime.now(dt.UTC)
         cats = frozenset(categories)
-        found, facts = self._subject_facts(external_id, facts, now)
-        d = decide(self.compiled, facts, Share(recipient, cats, purpose))
         detail = {"recipient": recipient, "purpose": purpose, "categories": sorted(cats)}
-        sid = found[0] if found else None
-        if not d.allowed:
-            raise self._deny(d, actor, sid, detail, now)
-        if found is None:
-            raise SubjectNotFoundError("no data is held about that person")
+        found, d = self._guard(external_id, facts, Share(recipient, cats, purpose), detail, actor, now)
+        sid = found[0]
         with self.db.begin() as conn:
             out = self._values(conn, found, cats)
             conn.execute(disclosures.insert().values(
