@@ -18,7 +18,7 @@ from ..pack import Pack
 from ..store._chain import ChainReport, append, verify_chain
 from ..store._schema import consent_events
 
-__all__ = ["CONSENT_CONTENT", "ConsentAction", "consents_as_of", "receipt", "record", "verify"]
+__all__ = ["CONSENT_CONTENT", "ConsentAction", "consents_as_of", "receipt", "record", "state_as_of", "verify"]
 
 ConsentAction = Literal["given", "withdrawn", "refused", "accepted"]
 CONSENT_CONTENT = ("subject_id", "pack_id", "pack_version", "target", "action", "at", "evidence")
@@ -49,6 +49,13 @@ def _naive(at: dt.datetime) -> dt.datetime:
 
 def consents_as_of(conn: Connection, subject_id: str, at: dt.datetime | None = None) -> frozenset[str]:
     """Targets with consent holding at ``at`` (default: now): the last event per target decides."""
+    return state_as_of(conn, subject_id, at)[0]
+
+
+def state_as_of(
+    conn: Connection, subject_id: str, at: dt.datetime | None = None
+) -> tuple[frozenset[str], frozenset[str]]:
+    """(targets with consent holding, targets withdrawn or refused) at ``at``: the last event per target decides."""
     rows = conn.execute(
         select(consent_events.c.target, consent_events.c.action, consent_events.c.at)
         .where(consent_events.c.subject_id == subject_id)
@@ -60,7 +67,8 @@ def consents_as_of(conn: Connection, subject_id: str, at: dt.datetime | None = N
         if limit is not None and _naive(when) > limit:
             continue
         last[target] = action
-    return frozenset(t for t, a in last.items() if a in _HOLDS)
+    return (frozenset(t for t, a in last.items() if a in _HOLDS),
+            frozenset(t for t, a in last.items() if a in ("withdrawn", "refused")))
 
 
 def verify(conn: Connection) -> ChainReport:

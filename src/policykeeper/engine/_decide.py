@@ -39,6 +39,9 @@ class CompiledPack:
     minors: AgeRule | None
 
 
+_SCOPE_TARGETS = {"transfer": "transfer", "minor_account": "parental_consent"}
+
+
 def compile_pack(pack: Pack) -> CompiledPack:
     """Build the look-up tables once per pack version."""
     targets: dict[str, set[str]] = {}
@@ -46,6 +49,9 @@ def compile_pack(pack: Pack) -> CompiledPack:
         for t in cr.targets:
             targets.setdefault(t, {t}).add(cr.id)
         targets.setdefault(cr.id, {cr.id})
+        implied = _SCOPE_TARGETS.get(cr.scope)
+        if implied:  # a consent rule about transfers counts as consent to "transfer", and so on
+            targets.setdefault(implied, {implied}).add(cr.id)
     share = next(((i, d) for i, d in enumerate(pack.disclosures) if d.kind == "share"), None)
     storage = pack.storage
     home = None if isinstance(storage, str) or isinstance(storage.home_regions, str) else frozenset(storage.home_regions)
@@ -190,17 +196,45 @@ def _age(cp: CompiledPack, facts: Facts, v: _Verdict) -> None:
     if m.enforcement == "block_registration":
         v.deny("minor_blocked", f"under {m.threshold}: registration is refused", "minors", m.promises)
     elif m.enforcement == "require_parental_consent":
-        if not facts.holds("parental_consent"):
+        if not (facts.holds("parental_consent") or _consented(cp, facts, "parental_consent")):
             v.deny("parental_consent_missing", f"under {m.threshold}: a parent's or guardian's consent first",
                    "minors", m.promises)
     else:
         v.obligations.append("show_minor_advisory")
         v.ok("minor_advisory", f"under {m.threshold}: advice is shown", "minors", m.promises)
+        for i, adv in enumerate(cp.pack.advisories):
+            if adv.trigger == "minor_submits_data":
+                v.obligations.append(f"show_advisory:{adv.id}")
+                v.ok("advisory", adv.text, f"advisories[{i}]", adv.promises)
+
+
+def _minor_data(cp: CompiledPack, facts: Facts, target: str, v: _Verdict) -> None:
+    """A minor's data queued for deletion is not used; the pack's permitted uses of children's data are enforced."""
+    m = cp.minors
+    if m is None:
+        return
+    if facts.holds("queued_for_deletion"):
+        v.deny("queued_for_deletion", f"a {m.term}'s data found without parental consent is queued for deletion",
+               "minors.on_unconsented_discovery", m.promises)
+        return
+    if not m.permitted_uses or facts.age is None or facts.age >= m.threshold:
+        return
+    grounds = facts.grounds & {"permitted_by_law", "legal_requirement", "necessary_to_protect_the_child"}
+    allowed = {
+        "permitted_by_law": bool(grounds & {"permitted_by_law", "legal_requirement"}),
+        "necessary_to_protect_the_child": "necessary_to_protect_the_child" in grounds,
+        "explicit_parental_consent": _consented(cp, facts, f"parental_consent:{target}"),
+    }
+    if not any(allowed.get(u, False) for u in m.permitted_uses):
+        promises = tuple(p for r in m.rules for p in r.promises) or m.promises
+        v.deny("minor_use_not_permitted", f"a {m.term}'s data is used or disclosed only when "
+               + " or ".join(u.replace("_", " ") for u in m.permitted_uses), "minors.permitted_uses", promises)
 
 
 def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
     v = _Verdict(cp, f"use:{a.purpose}")
     _acceptance(cp, facts, v)
+    _minor_data(cp, facts, a.purpose, v)
     cat = cp.pack.purposes
     entry = cp.purposes.get(a.purpose)
     if entry is None:
@@ -227,6 +261,8 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
                rule + ".requires_consent", p.promises)
     if p.aggregate_only:
         v.obligations.append("aggregate_only")
+    if cp.transfers is not None and cp.transfers.remote_access_counts_as_transfer:
+        _transfer(cp, facts, "the reader", facts.region, None, v)
     if not v.denied:
         v.ok("use", f"{p.name} may use these categories", rule, p.promises)
     return v.done()
@@ -235,6 +271,7 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
 def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
     v = _Verdict(cp, f"share:{a.recipient}")
     _acceptance(cp, facts, v)
+    _minor_data(cp, facts, a.recipient, v)
     entry = cp.recipients.get(a.recipient)
     if entry is None:
         _ad_hoc_disclosure(cp, facts, a, v)
@@ -277,35 +314,46 @@ def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
                        "disclosures", exc.promises)
     if r.data_form == "de_identified":
         v.obligations.append("de_identify")
-    _transfer(cp, facts, r, rule, v)
+    if r.opt_out_url and r.id in facts.objections:
+        v.deny("opted_out", f"the person opted out of {r.name}", rule + ".opt_out_url", r.promises)
+    elif r.opt_out_url:
+        v.obligations.append(f"offer_opt_out:{r.opt_out_url}")
+    place = facts.region if r.place_of_processing == "unspecified" else r.place_of_processing
+    _transfer(cp, facts, r.name, place, r.id, v)
     if not v.denied:
         v.ok("share", f"{r.name} may receive these categories for {a.purpose}", rule, r.promises)
     return v.done()
 
 
-def _transfer(cp: CompiledPack, facts: Facts, r: Recipient, rule: str, v: _Verdict) -> None:
-    place = r.place_of_processing
-    if place == "unspecified" or cp.home_regions is None or place in cp.home_regions:
+def _transfer(cp: CompiledPack, facts: Facts, who: str, place: str | None, rule_id: str | None,
+              v: _Verdict) -> None:
+    """A cross-border transfer (data sent to, or read from, outside the home regions) only under the transfer rule."""
+    if place is None or place == "unspecified" or cp.home_regions is None or place in cp.home_regions:
         return
     t = cp.transfers
     if t is None or t.cross_border == "unspecified":
         return
     if t.cross_border == "not_allowed":
-        v.deny("transfer_not_allowed", f"{r.name} processes data in {place}; no cross-border transfer is allowed",
+        v.deny("transfer_not_allowed", f"{who} is in {place}; no cross-border transfer is allowed",
                "transfers", t.promises)
         return
     checks = {
-        "consent": _consented(cp, facts, "transfer") or _consented(cp, facts, f"transfer:{r.id}"),
-        "security_assessment": facts.holds("security_assessment_done"),
+        "consent": _consented(cp, facts, "transfer") or (rule_id is not None and _consented(cp, facts, f"transfer:{rule_id}")),
+        "security_assessment": place in facts.assessed or (rule_id is not None and rule_id in facts.assessed),
         "de_identification": facts.holds("de_identified"),
         "inform": facts.holds("transfer_informed") or _consented(cp, facts, "transfer"),
     }
     met = [checks[p] for p in t.preconditions]
     ok = all(met) if t.precondition_logic == "all" else any(met)
     if met and not ok:
-        need = (" and " if t.precondition_logic == "all" else " or ").join(t.preconditions)
-        v.deny("transfer_precondition", f"{r.name} is in {place}: a cross-border transfer needs {need} first",
+        need = (" and " if t.precondition_logic == "all" else " or ").join(t.preconditions).replace("_", " ")
+        v.deny("transfer_precondition", f"{who} is in {place}: a cross-border transfer needs {need} first",
                "transfers", t.promises)
+        return
+    if t.protection_standard:
+        v.obligations.append(f"protection_standard:{t.protection_standard}")
+    v.ok("transfer", f"cross-border transfer to {place} meets {', '.join(t.preconditions) or 'the transfer rule'}",
+         "transfers", t.promises)
 
 
 def _ad_hoc_disclosure(cp: CompiledPack, facts: Facts, a: Share, v: _Verdict) -> None:

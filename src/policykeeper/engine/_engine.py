@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Connection, Engine, select, update
 
 from .. import audit, consent
-from .._exceptions import BadValueError, DeniedError, SubjectNotFoundError
+from .._exceptions import BadValueError, ConfigError, DeniedError, SubjectNotFoundError
 from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..pack import Pack
-from ..store._schema import consent_events, disclosures, records, subjects
+from ..pack._types import FixedDuration
+from ..store._schema import consent_events, deletion_queue, disclosures, records, subjects, transfer_assessments
 from ._decide import CompiledPack, compile_pack, decide
 from ._types import Collect, Decision, Facts, Share, Use
 
@@ -36,6 +37,30 @@ class Collected:
     record_ids: tuple[int, ...]
 
 
+def _utc(at: dt.datetime) -> dt.datetime:
+    """Compare datetimes from either backend (SQLite returns them naive, in UTC)."""
+    return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def _after(start: dt.datetime, d: FixedDuration) -> dt.datetime:
+    """``start`` plus a pack duration; business days skip Saturdays and Sundays, months and years are calendar ones."""
+    if d.unit == "hours":
+        return start + dt.timedelta(hours=d.value)
+    if d.unit == "calendar_days":
+        return start + dt.timedelta(days=d.value)
+    if d.unit == "business_days":
+        at, left = start, d.value
+        while left:
+            at += dt.timedelta(days=1)
+            left -= at.weekday() < 5
+        return at
+    months = d.value * (12 if d.unit == "years" else 1)
+    y, m = divmod(start.month - 1 + months, 12)
+    year, month = start.year + y, m + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return start.replace(year=year, month=month, day=min(start.day, last))
+
+
 def _age(born: dt.date, today: dt.date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
@@ -43,11 +68,18 @@ def _age(born: dt.date, today: dt.date) -> int:
 class PolicyEngine:
     """Enforces one pack over one database and keystore."""
 
-    def __init__(self, pack: Pack, db: Engine, keys: KeyRing) -> None:
+    def __init__(self, pack: Pack, db: Engine, keys: KeyRing, *, region: str | None = None) -> None:
+        """``region`` is where this deployment stores data; it must be one of the pack's home regions."""
         self.pack = pack
         self.compiled: CompiledPack = compile_pack(pack)
         self.db = db
         self.keys = keys
+        home = self.compiled.home_regions
+        if region is not None and home is not None and region not in home:
+            promises = "" if isinstance(pack.storage, str) else f" ({', '.join(pack.storage.promises)})"
+            raise ConfigError(f"this deployment stores data in {region!r}, but the pack promises storage in "
+                              f"{', '.join(sorted(home))}{promises}")
+        self.region = region
 
     # -- subjects --------------------------------------------------------------
     def _find(self, conn: Connection, external_id: str) -> tuple[str, bytes] | None:
@@ -117,7 +149,9 @@ class PolicyEngine:
         d = decide(self.compiled, facts, Collect(context, frozenset(values)))
         detail = {"context": context, "categories": sorted(values)}
         if not d.allowed:
-            raise self._deny(d, actor, None, detail, now)
+            if found is not None and {r.code for r in d.denials} & {"parental_consent_missing", "minor_blocked"}:
+                self._queue_minor(found[0], now)  # a minor discovered later, e.g. by a corrected birth date
+            raise self._deny(d, actor, found[0] if found else None, detail, now)
         entry = self.compiled.contexts[context]
         ctx, fields = entry[1], entry[2]
         ids: list[int] = []
@@ -151,6 +185,84 @@ class PolicyEngine:
                     raise BadValueError(f"{cat!r} must be a date as YYYY-MM-DD") from None
                 return replace(facts, age=_age(born, now.date()))
         return facts
+
+    # -- minors discovered later ---------------------------------------------------------
+    def note_age(
+        self,
+        external_id: str,
+        *,
+        age: int | None = None,
+        date_of_birth: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> bool:
+        """Tell the engine a person's age learnt after collection; True if their data is now queued for deletion.
+
+        A minor whose data was taken without a parent's or guardian's consent on record has it queued for deletion
+        where the pack promises that (``minors.on_unconsented_discovery: delete``); until the queue runs, the data is
+        neither used nor shared.
+        """
+        now = now or dt.datetime.now(dt.UTC)
+        if (age is None) == (date_of_birth is None):
+            raise BadValueError("give exactly one of age or date_of_birth")
+        if date_of_birth is not None:
+            try:
+                age = _age(dt.date.fromisoformat(date_of_birth), now.date())
+            except ValueError:
+                raise BadValueError("date_of_birth must be a date as YYYY-MM-DD") from None
+        assert age is not None
+        if age < 0 or age > 150:
+            raise BadValueError(f"age {age} is not a person's age")
+        m = self.compiled.minors
+        with self.db.connect() as conn:
+            found = self._find(conn, external_id)
+            if found is None:
+                raise SubjectNotFoundError("no data is held about that person")
+            given = consent.consents_as_of(conn, found[0], now)
+        parental = self.compiled.consent_targets.get("parental_consent", frozenset({"parental_consent"}))
+        if m is None or age >= m.threshold or not given.isdisjoint(parental):
+            return False
+        return self._queue_minor(found[0], now)
+
+    def _queue_minor(self, sid: str, now: dt.datetime) -> bool:
+        m = self.compiled.minors
+        if m is None or m.on_unconsented_discovery != "delete":
+            return False
+        d = m.discovery_within
+        due = _after(now, d) if isinstance(d, FixedDuration) else now
+        with self.db.begin() as conn:
+            if conn.execute(select(deletion_queue.c.id).where(
+                    deletion_queue.c.subject_id == sid, deletion_queue.c.status == "pending")).first() is None:
+                conn.execute(deletion_queue.insert().values(
+                    subject_id=sid, reason="minor_without_parental_consent", promises=list(m.promises), queued_at=now,
+                    due_at=due, status="pending"))
+                audit.record(conn, kind="deletion_queued", actor="engine", subject_id=sid, at=now,
+                             pack_version=self.compiled.version, promises=m.promises,
+                             detail={"reason": "minor_without_parental_consent"})
+        return True
+
+    def pending_deletions(self) -> list[dict[str, object]]:
+        """The deletion queue's pending entries (pseudonymous subject ids only)."""
+        with self.db.connect() as conn:
+            rows = conn.execute(select(deletion_queue).where(deletion_queue.c.status == "pending")
+                                .order_by(deletion_queue.c.id)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def run_deletion_queue(self, *, actor: str = "worker", now: dt.datetime | None = None) -> int:
+        """Erase every subject whose queued deletion is due; safe to re-run after a crash. Returns how many."""
+        now = now or dt.datetime.now(dt.UTC)
+        done = 0
+        for item in self.pending_deletions():
+            due = item["due_at"]
+            if isinstance(due, dt.datetime) and _utc(due) > _utc(now):
+                continue
+            sid = str(item["subject_id"])
+            with self.db.begin() as conn:
+                self._shred(conn, sid, actor, str(item["reason"]), now)
+                conn.execute(update(deletion_queue).where(deletion_queue.c.id == item["id"],
+                                                          deletion_queue.c.status == "pending")
+                             .values(status="done", done_at=now))
+            done += 1
+        return done
 
     def read(
         self,
@@ -191,10 +303,62 @@ class PolicyEngine:
     ) -> tuple[tuple[str, bytes] | None, Facts]:
         """The subject (if any) and the facts with the consents the ledger holds for them now."""
         with self.db.connect() as conn:
+            facts = replace(facts, assessed=facts.assessed | self._assessed(conn, now))
             found = self._find(conn, external_id)
             if found is None:
                 return None, facts
-            return found, replace(facts, consents=facts.consents | consent.consents_as_of(conn, found[0], now))
+            given, withdrawn = consent.state_as_of(conn, found[0], now)
+            queued = conn.execute(select(deletion_queue.c.id).where(
+                deletion_queue.c.subject_id == found[0], deletion_queue.c.status == "pending")).first()
+            conditions = facts.conditions | {"queued_for_deletion"} if queued else facts.conditions
+            return found, replace(facts, consents=facts.consents | given, objections=facts.objections | withdrawn,
+                                  conditions=conditions)
+
+    def _assessed(self, conn: Connection, now: dt.datetime) -> frozenset[str]:
+        """Destinations with an adequate security assessment on record and in force at ``now``."""
+        if self.compiled.transfers is None or "security_assessment" not in self.compiled.transfers.preconditions:
+            return frozenset()
+        t = transfer_assessments
+        rows = conn.execute(select(t.c.destination, t.c.assessed_at, t.c.valid_until).where(
+            t.c.pack_id == self.pack.id, t.c.outcome == "adequate"))
+        at = _utc(now)
+        return frozenset(r.destination for r in rows
+                         if _utc(r.assessed_at) <= at and (r.valid_until is None or _utc(r.valid_until) > at))
+
+    def record_transfer_assessment(
+        self,
+        destination: str,
+        *,
+        reference: str,
+        outcome: str = "adequate",
+        valid_until: dt.datetime | None = None,
+        actor: str = "privacy_officer",
+        now: dt.datetime | None = None,
+    ) -> int:
+        """Record a cross-border security assessment for a region or a recipient; returns its id.
+
+        A transfer rule that requires ``security_assessment`` lets data go to (or be read from) a place outside the
+        home regions only while an adequate assessment for that place or recipient is on record.
+        """
+        now = now or dt.datetime.now(dt.UTC)
+        if outcome not in ("adequate", "inadequate"):
+            raise BadValueError(f"assessment outcome must be adequate or inadequate, not {outcome!r}")
+        if not destination or len(destination) > 64:
+            raise BadValueError("destination must be a region code or a recipient id (1 to 64 characters)")
+        if not reference.strip() or len(reference) > 200:
+            raise BadValueError("reference must name the assessment document (1 to 200 characters)")
+        if valid_until is not None and _utc(valid_until) <= _utc(now):
+            raise BadValueError("valid_until must be later than the assessment")
+        promises = self.compiled.transfers.promises if self.compiled.transfers else ()
+        with self.db.begin() as conn:
+            aid = conn.execute(transfer_assessments.insert().values(
+                pack_id=self.pack.id, destination=destination, outcome=outcome, reference=reference,
+                assessed_at=now, valid_until=valid_until, recorded_by=actor,
+            ).returning(transfer_assessments.c.id)).scalar_one()
+            audit.record(conn, kind="transfer_assessment", actor=actor, subject_id=None, at=now,
+                         pack_version=self.compiled.version, promises=promises,
+                         detail={"destination": destination, "outcome": outcome, "assessment": aid})
+        return int(aid)
 
     # -- consent ------------------------------------------------------------------------
     def _targets(self) -> frozenset[str]:
@@ -203,7 +367,9 @@ class PolicyEngine:
         ids |= {c.id for c in p.data_categories} | {c.id for c in p.collection.contexts}
         ids |= {e.id for d in p.disclosures for e in d.exceptions}
         ids |= {"policy", "transfer", "sensitive_data", "identity_to_partners", "parental_consent"}
-        ids |= {f"{r.id}:identity" for r in p.recipients}
+        ids |= {f"{r.id}:identity" for r in p.recipients} | {f"transfer:{r.id}" for r in p.recipients}
+        if self.compiled.minors is not None and self.compiled.minors.permitted_uses:
+            ids |= {f"parental_consent:{x.id}" for x in p.purposes.items} | {f"parental_consent:{r.id}" for r in p.recipients}
         return frozenset(ids)
 
     def _accept_by_use(self, conn: Connection, sid: str, now: dt.datetime) -> None:
@@ -236,6 +402,13 @@ class PolicyEngine:
             raise BadValueError(f"{target!r} is not something this pack asks consent for")
         if action not in ("given", "withdrawn", "refused", "accepted"):
             raise BadValueError(f"consent action must be given, withdrawn, refused or accepted, not {action!r}")
+        t = self.compiled.transfers
+        is_transfer = target.partition(":")[0] == "transfer" or target in self.compiled.consent_targets.get("transfer", ())
+        if action == "given" and t is not None and t.inform_fields and is_transfer:
+            missing = [f for f in t.inform_fields if not (evidence or {}).get(f)]
+            if missing:
+                raise BadValueError("consent to a cross-border transfer needs evidence that the person was told: "
+                                    + ", ".join(missing) + f" ({', '.join(t.promises)})")
         with self.db.begin() as conn:
             sid, _ = self._find_or_create(conn, external_id, now)
             seq = consent.record(conn, subject_id=sid, pack=self.pack, target=target, action=action, at=now,
@@ -282,17 +455,27 @@ class PolicyEngine:
         purpose: str,
         facts: Facts = _NO_FACTS,
         *,
+        de_identify: bool = False,
         actor: str = "app",
         now: dt.datetime | None = None,
     ) -> dict[str, list[str]]:
-        """Release values to a recipient, if the pack allows it; the disclosure log records who got what (no values)."""
+        """Release values to a recipient, if the pack allows it; the disclosure log records who got what (no values).
+
+        With ``de_identify`` (or when the pack requires de-identified data for the recipient) every value is replaced
+        by a keyed pseudonym that is stable per recipient and cannot be reversed without the keystore.
+        """
         now = now or dt.datetime.now(dt.UTC)
         cats = frozenset(categories)
-        detail = {"recipient": recipient, "purpose": purpose, "categories": sorted(cats)}
+        # only the engine's own de-identification counts as one: a caller's claim is ignored
+        facts = replace(facts, conditions=(facts.conditions - {"de_identified"}) | ({"de_identified"} if de_identify else set()))
+        detail = {"recipient": recipient, "purpose": purpose, "categories": sorted(cats), "de_identified": de_identify}
         found, d = self._guard(external_id, facts, Share(recipient, cats, purpose), detail, actor, now)
         sid = found[0]
         with self.db.begin() as conn:
             out = self._values(conn, found, cats)
+            if de_identify or "de_identify" in d.obligations:
+                out = {c: ["pseudonym:" + self.keys.lookup_hash(f"{recipient}|{c}|{x}")[:24] for x in vs]
+                       for c, vs in out.items()}
             conn.execute(disclosures.insert().values(
                 subject_id=found[0], recipient=recipient, categories=sorted(cats), purpose=purpose,
                 ground=",".join(sorted(facts.grounds)) or None, decision_id=d.decision_id, at=now,
@@ -305,19 +488,22 @@ class PolicyEngine:
         """Crypto-shred a person: destroy the data key, mark records erased, journal it outside the database."""
         now = now or dt.datetime.now(dt.UTC)
         with self.db.begin() as conn:
-            row = conn.execute(select(subjects.c.id, subjects.c.status).where(
+            row = conn.execute(select(subjects.c.id).where(
                 subjects.c.lookup == self.keys.lookup_hash(external_id))).first()
             if row is None:
                 raise SubjectNotFoundError("no data is held about that person")
             sid = str(row.id)
-            if row.status == "erased":
-                self.keys.record_shredded(sid)
-                return sid  # already done: re-running after a crash does no harm twice
-            self.keys.record_shredded(sid)  # first: even if this transaction fails, the key is never used again
-            conn.execute(update(subjects).where(subjects.c.id == sid).values(
-                wrapped_key=None, kek_id=None, status="erased", erased_at=now))
-            count = conn.execute(update(records).where(records.c.subject_id == sid).values(
-                status="erased", value=b"")).rowcount
-            audit.record(conn, kind="erasure", actor=actor, subject_id=sid, at=now,
-                         pack_version=self.compiled.version, detail={"reason": reason, "records": count})
+            self._shred(conn, sid, actor, reason, now)
         return sid
+
+    def _shred(self, conn: Connection, sid: str, actor: str, reason: str, now: dt.datetime) -> None:
+        status = conn.execute(select(subjects.c.status).where(subjects.c.id == sid)).scalar_one_or_none()
+        self.keys.record_shredded(sid)  # first: even if this transaction fails, the key is never used again
+        if status is None or status == "erased":
+            return  # already done: re-running after a crash does no harm twice
+        conn.execute(update(subjects).where(subjects.c.id == sid).values(
+            wrapped_key=None, kek_id=None, status="erased", erased_at=now))
+        count = conn.execute(update(records).where(records.c.subject_id == sid).values(
+            status="erased", value=b"")).rowcount
+        audit.record(conn, kind="erasure", actor=actor, subject_id=sid, at=now,
+                     pack_version=self.compiled.version, detail={"reason": reason, "records": count})

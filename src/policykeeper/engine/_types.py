@@ -24,6 +24,12 @@ class Facts:
     """Agreements on file with the recipient of a share ('confidentiality', ...)."""
     policy_declined: bool = False
     channel: str | None = None
+    region: str | None = None
+    """Where the data goes or is accessed from, when that is not the recipient's declared place of processing."""
+    assessed: frozenset[str] = frozenset()
+    """Destinations (regions or recipient ids) with a completed cross-border security assessment on record."""
+    objections: frozenset[str] = frozenset()
+    """Targets the person opted out of or withdrew consent for (recipients with an opt-out, purposes)."""
 
     def holds(self, fact: str) -> bool:
         name, _, arg = fact.partition(":")

@@ -2,7 +2,17 @@
 
 from ._backup import backup_database, restore_database
 from ._db import default_url, open_database, upgrade
-from ._schema import audit_log, chain_heads, consent_events, disclosures, metadata, records, subjects
+from ._schema import (
+    audit_log,
+    chain_heads,
+    consent_events,
+    deletion_queue,
+    disclosures,
+    metadata,
+    records,
+    subjects,
+    transfer_assessments,
+)
 
 __all__ = [
     "audit_log",
@@ -10,11 +20,13 @@ __all__ = [
     "chain_heads",
     "consent_events",
     "default_url",
+    "deletion_queue",
     "disclosures",
     "metadata",
     "open_database",
     "records",
     "restore_database",
     "subjects",
+    "transfer_assessments",
     "upgrade",
 ]

@@ -18,11 +18,22 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, LargeBinary, Table, delete, func, select, update
 
 from .._exceptions import BadValueError, ConfigError
-from ._schema import audit_log, chain_heads, consent_events, disclosures, records, subjects
+from ._schema import (
+    audit_log,
+    chain_heads,
+    consent_events,
+    deletion_queue,
+    disclosures,
+    records,
+    subjects,
+    transfer_assessments,
+)
 
 __all__ = ["backup_database", "restore_database"]
 
-_TABLES: tuple[Table, ...] = (subjects, records, consent_events, disclosures, audit_log, chain_heads)
+_TABLES: tuple[Table, ...] = (
+    subjects, records, consent_events, disclosures, transfer_assessments, deletion_queue, audit_log, chain_heads,
+)
 _FORMAT = "policykeeper-backup/1"
 
 
@@ -99,7 +110,7 @@ def restore_database(engine: Engine, path: Path, shredded: Iterable[str]) -> dic
             conn.execute(target.insert().values(**_decode(target, item["r"])))
             counts[target.name] += 1
         if conn.dialect.name == "postgresql":  # explicit ids do not advance serial sequences
-            for table in (records, disclosures):
+            for table in (records, disclosures, transfer_assessments, deletion_queue):
                 conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"

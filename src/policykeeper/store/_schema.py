@@ -21,10 +21,12 @@ __all__ = [
     "audit_log",
     "chain_heads",
     "consent_events",
+    "deletion_queue",
     "disclosures",
     "metadata",
     "records",
     "subjects",
+    "transfer_assessments",
 ]
 
 metadata = MetaData(
@@ -97,6 +99,36 @@ disclosures = Table(
     Column("decision_id", String(32), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_disclosures_subject", "subject_id"),
+)
+
+transfer_assessments = Table(
+    "transfer_assessments",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("destination", String(64), nullable=False, comment="region or recipient id the assessment covers"),
+    Column("outcome", String(16), nullable=False, comment="adequate or inadequate"),
+    Column("reference", String(200), nullable=False, comment="the assessment document, e.g. a filing number"),
+    Column("assessed_at", DateTime(timezone=True), nullable=False),
+    Column("valid_until", DateTime(timezone=True), nullable=True),
+    Column("recorded_by", String(64), nullable=False),
+    Index("ix_transfer_assessments_destination", "pack_id", "destination"),
+    comment="cross-border security assessments, the record a transfer rule can require before data leaves",
+)
+
+deletion_queue = Table(
+    "deletion_queue",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("subject_id", String(32), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("promises", JSON, nullable=False),
+    Column("queued_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    Column("status", String(16), nullable=False, comment="pending, done or cancelled"),
+    Column("done_at", DateTime(timezone=True), nullable=True),
+    Index("ix_deletion_queue_status", "status", "due_at"),
+    comment="subjects whose data must be deleted (e.g. a minor found without parental consent)",
 )
 
 audit_log = Table(
