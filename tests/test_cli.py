@@ -145,3 +145,56 @@ def test_backup_and_restore_commands(tmp_path: Path) -> None:
     assert restored.exit_code == 0 and "0 erasure(s) re-applied" in restored.stdout
     again = runner.invoke(app, ["restore", str(tmp_path / "nope.pkbak"), "--home", str(home), "--database-url", target])
     assert again.exit_code == 1 and "[bad_value]" in again.stderr
+
+
+def test_consent_give_withdraw_and_receipt(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
+    opts = ["--home", str(home), "--pack", "kamoer"]
+    given = runner.invoke(app, ["consent", "give", "ana@example.com", "improvement_program", "-e", "channel=app", *opts])
+    assert given.exit_code == 0, given.output
+    assert "consent given for improvement_program: ledger entry" in given.stdout
+    receipt = json.loads(runner.invoke(app, ["consent", "receipt", "ana@example.com", *opts]).stdout)
+    assert "improvement_program" in json.dumps(receipt) and "ana@example.com" not in json.dumps(receipt)
+    withdrawn = runner.invoke(app, ["consent", "withdraw", "ana@example.com", "improvement_program", *opts])
+    assert withdrawn.exit_code == 0 and "consent withdrawn" in withdrawn.stdout
+    unknown = runner.invoke(app, ["consent", "give", "ana@example.com", "no_such_target", *opts])
+    assert unknown.exit_code == 1 and "[bad_value]" in unknown.stderr and "no_such_target" in unknown.stderr
+    bad = runner.invoke(app, ["consent", "give", "ana@example.com", "improvement_program", "-e", "nokey", *opts])
+    assert bad.exit_code == 1 and "KEY=VALUE" in bad.stderr
+    nobody = runner.invoke(app, ["consent", "receipt", "bob@example.com", *opts])
+    assert nobody.exit_code == 1 and "[subject_not_found]" in nobody.stderr
+    badtime = runner.invoke(app, ["consent", "receipt", "ana@example.com", "--at", "yesterday", *opts])
+    assert badtime.exit_code == 1 and "--at" in badtime.stderr
+
+
+def test_transfer_assess_and_deletion_queue_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
+    opts = ["--home", str(home), "--pack", "kamoer"]
+    done = runner.invoke(app, ["transfer", "assess", "DE", "--reference", "SA-2025-7", "--valid-until", "2099-01-01",
+                               *opts])
+    assert done.exit_code == 0, done.output
+    assert "assessment 1 recorded: DE adequate" in done.stdout
+    bad = runner.invoke(app, ["transfer", "assess", "DE", "--reference", "SA", "--outcome", "fine", *opts])
+    assert bad.exit_code == 1 and "[bad_value]" in bad.stderr
+    monkeypatch.setenv("POLICYKEEPER_REGION", "US")
+    abroad = runner.invoke(app, ["deletions", "list", *opts])
+    assert abroad.exit_code == 1 and "[config]" in abroad.stderr and "KAMOER-21" in abroad.stderr
+    monkeypatch.setenv("POLICYKEEPER_REGION", "CN")
+
+    from policykeeper import load_pack
+    from policykeeper.crypto import KeyRing
+    from policykeeper.engine import PolicyEngine
+    from policykeeper.store import open_database
+
+    eng = PolicyEngine(load_pack("kamoer"), open_database(f"sqlite:///{home / 'policykeeper.db'}"),
+                       KeyRing.open(home / "keys"))
+    eng.collect("kid", "registration", {"phone": "1", "email": "kid@example.cn", "username": "k", "password": "p"})
+    assert eng.note_age("kid", age=10)
+    listed = runner.invoke(app, ["deletions", "list", *opts])
+    assert listed.exit_code == 0 and "minor_without_parental_consent" in listed.stdout
+    assert listed.stdout.strip().splitlines()[-1] == "pending: 1"
+    assert runner.invoke(app, ["deletions", "run", *opts]).stdout.strip() == "erased: 1"
+    assert runner.invoke(app, ["deletions", "run", *opts]).stdout.strip() == "erased: 0"
+    assert runner.invoke(app, ["deletions", "list", *opts]).stdout.strip() == "pending: 0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -12,9 +13,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__, audit
-from ._exceptions import PackError, PolicykeeperError
+from ._exceptions import BadValueError, PackError, PolicykeeperError
 from ._settings import Settings
+from .consent import ConsentAction
 from .crypto import KeyRing, rotate_master_key
+from .engine import PolicyEngine
 from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, render_pack
 from .store import backup_database, open_database, restore_database
 
@@ -33,6 +36,13 @@ keys_app = typer.Typer(help="Create and rotate the master key (kept outside the 
 app.add_typer(keys_app, name="keys")
 audit_app = typer.Typer(help="Check the hash-chained audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+consent_app = typer.Typer(help="Record consent given or withdrawn; print a consent receipt.", no_args_is_help=True)
+app.add_typer(consent_app, name="consent")
+transfer_app = typer.Typer(help="Cross-border transfer records.", no_args_is_help=True)
+app.add_typer(transfer_app, name="transfer")
+deletions_app = typer.Typer(help="The deletion queue (e.g. minors found without parental consent).",
+                            no_args_is_help=True)
+app.add_typer(deletions_app, name="deletions")
 
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="policykeeper's home directory (default $POLICYKEEPER_HOME or ~/.policykeeper).")
@@ -41,6 +51,12 @@ DbOpt = Annotated[
     str | None,
     typer.Option("--database-url", help="SQLAlchemy URL (default $POLICYKEEPER_DATABASE_URL or a SQLite file in home)."),
 ]
+
+EnginePackOpt = Annotated[
+    str | None,
+    typer.Option("--pack", help="The pack to enforce: a file or a bundled name (default $POLICYKEEPER_PACK or kokkok)."),
+]
+PersonArg = Annotated[str, typer.Argument(help="The person's identifier in your application (never stored in clear).")]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -223,6 +239,120 @@ def restore(
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     out.print(f"restored {sum(counts.values())} rows; {len(ring.shredded)} erasure(s) re-applied", markup=False)
+
+
+def _engine(home: Path | None, database_url: str | None, pack: str | None) -> PolicyEngine:
+    settings = Settings.load(home, database_url, pack)
+    return PolicyEngine(load_pack(settings.pack), open_database(settings.database_url), KeyRing.open(settings.keystore),
+                        region=settings.region)
+
+
+def _evidence(items: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadValueError(f"evidence {item!r} must be KEY=VALUE")
+        found[key.strip()] = value
+    return found
+
+
+def _when(text: str | None, what: str) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise BadValueError(f"{what} must be an ISO date or date-time, not {text!r}") from None
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def _consent(action: ConsentAction, person: str, target: str, evidence: list[str], home: Path | None,
+             database_url: str | None, pack: str | None) -> None:
+    try:
+        eng = _engine(home, database_url, pack)
+        seq = eng.set_consent(person, target, action, actor="operator", evidence=_evidence(evidence))
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"consent {action} for {target}: ledger entry {seq} (pack {eng.pack.id} {eng.compiled.version})",
+              markup=False)
+
+
+EvidenceOpt = Annotated[list[str] | None, typer.Option("--evidence", "-e", help="KEY=VALUE kept with the event (repeat).")]
+TargetArg = Annotated[str, typer.Argument(help="What the consent is for: a consent rule, purpose or recipient id.")]
+
+
+@consent_app.command("give")
+def consent_give(person: PersonArg, target: TargetArg, evidence: EvidenceOpt = None, home: HomeOpt = None,
+                 database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """Record that the person gave consent for TARGET (appended to the hash-chained ledger)."""
+    _consent("given", person, target, evidence or [], home, database_url, pack)
+
+
+@consent_app.command("withdraw")
+def consent_withdraw(person: PersonArg, target: TargetArg, evidence: EvidenceOpt = None, home: HomeOpt = None,
+                     database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """Record that the person withdrew consent for TARGET: future processing stops, past processing stays valid."""
+    _consent("withdrawn", person, target, evidence or [], home, database_url, pack)
+
+
+@consent_app.command("receipt")
+def consent_receipt(
+    person: PersonArg,
+    at: Annotated[str | None, typer.Option("--at", help="The moment (ISO date-time, UTC if no zone); default now.")] = None,
+    home: HomeOpt = None,
+    database_url: DbOpt = None,
+    pack: EnginePackOpt = None,
+) -> None:
+    """Print the person's consent receipt (JSON, Kantara consent-receipt fields) as of now or --at."""
+    try:
+        eng = _engine(home, database_url, pack)
+        receipt = eng.consent_receipt(person, _when(at, "--at"))
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(json.dumps(receipt, indent=2, default=str), markup=False)
+
+
+@transfer_app.command("assess")
+def transfer_assess(
+    destination: Annotated[str, typer.Argument(help="The region (e.g. DE) or recipient id the assessment covers.")],
+    reference: Annotated[str, typer.Option("--reference", help="The assessment document, e.g. a filing number.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="adequate or inadequate.")] = "adequate",
+    valid_until: Annotated[str | None, typer.Option("--valid-until", help="ISO date the assessment lapses.")] = None,
+    home: HomeOpt = None,
+    database_url: DbOpt = None,
+    pack: EnginePackOpt = None,
+) -> None:
+    """Record a cross-border security assessment; transfer rules that require one then let data go there."""
+    try:
+        eng = _engine(home, database_url, pack)
+        aid = eng.record_transfer_assessment(destination, reference=reference, outcome=outcome,
+                                             valid_until=_when(valid_until, "--valid-until"), actor="operator")
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"assessment {aid} recorded: {destination} {outcome}", markup=False)
+
+
+@deletions_app.command("list")
+def deletions_list(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """List pending deletions (pseudonymous subject ids, reason, due date)."""
+    try:
+        items = _engine(home, database_url, pack).pending_deletions()
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    for item in items:
+        out.print(f"{item['id']}\t{item['subject_id']}\t{item['reason']}\tdue {item['due_at']}", markup=False)
+    out.print(f"pending: {len(items)}")
+
+
+@deletions_app.command("run")
+def deletions_run(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """Erase (crypto-shred) every subject whose queued deletion is due. Safe to re-run after a crash."""
+    try:
+        done = _engine(home, database_url, pack).run_deletion_queue(actor="operator")
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"erased: {done}")
 
 
 def main() -> None:
