@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .._exceptions import ConfigError
+from ._chain import canonical_json
 
 __all__ = ["default_url", "open_database", "upgrade"]
 
@@ -29,13 +30,13 @@ def open_database(url: str, *, migrate: bool = True) -> Engine:
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(u, connect_args={"check_same_thread": False})
+        engine = create_engine(u, connect_args={"check_same_thread": False}, json_serializer=canonical_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
     elif u.get_backend_name() == "postgresql":
         if u.drivername == "postgresql":
             u = u.set(drivername="postgresql+psycopg")
-        engine = create_engine(u, pool_pre_ping=True)
+        engine = create_engine(u, pool_pre_ping=True, json_serializer=canonical_json)
     else:
         raise ConfigError(f"unsupported database {u.get_backend_name()!r}: use sqlite:///PATH or postgresql://...")
     if migrate:

@@ -1,0 +1,43 @@
+"""Hash chains: what is hashed is what is stored, whatever the time zone or JSON writer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import create_engine, update
+
+from policykeeper import audit
+from policykeeper.store import audit_log, open_database
+
+
+def test_times_in_any_zone_verify_and_an_edit_is_still_found(db_url: str) -> None:
+    engine = open_database(db_url)
+    plus8 = dt.timezone(dt.timedelta(hours=8))
+    with engine.begin() as conn:
+        for i in range(3):
+            audit.record(conn, kind="decision", actor="app", detail={"n": i, "é": "ü"},
+                         at=dt.datetime(2025, 6, 1, 20, i, 7, 123456, tzinfo=plus8))
+    with engine.connect() as conn:
+        assert audit.verify(conn).ok
+    with engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.seq == 2).values(
+            at=dt.datetime(2025, 6, 1, 12, 1, 7, 123457, tzinfo=dt.UTC)))  # one microsecond later
+    with engine.connect() as conn:
+        report = audit.verify(conn)
+    assert not report.ok and report.first_bad_seq == 2 and "edited" in (report.reason or "")
+
+
+def test_entries_written_through_another_json_writer_still_verify(db_url: str) -> None:
+    open_database(db_url)  # migrate
+    other = create_engine(db_url, json_serializer=lambda v: json.dumps(v, indent=1))
+    with other.begin() as conn:
+        audit.record(conn, kind="decision", actor="app", detail={"b": [1, 2], "a": {"z": None}})
+        audit.record(conn, kind="decision", actor="app", detail={"c": "x"})
+    with other.connect() as conn:
+        assert audit.verify(conn).ok
+    with other.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.seq == 1).values(detail={"b": [1, 3], "a": {"z": None}}))
+    with other.connect() as conn:
+        assert audit.verify(conn).first_bad_seq == 1
+    other.dispose()
