@@ -355,6 +355,29 @@ def deletions_run(home: HomeOpt = None, database_url: DbOpt = None, pack: Engine
     out.print(f"erased: {done}")
 
 
+@app.command("bench")
+def bench(
+    name: Annotated[str, typer.Argument(help="Which benchmark: core.")],
+    quick: Annotated[bool, typer.Option("--quick", help="Small sizes: checks that it runs, not how fast.")] = False,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", help="A PostgreSQL server to run on (in a throwaway schema); default a temporary SQLite file.",
+    )] = None,
+    results: Annotated[Path, typer.Option("--results", help="Where to save the figures.")] = Path("bench/results"),
+) -> None:
+    """Run a benchmark; print its figures, the last line as one JSON object, and save them under bench/results/."""
+    from . import bench as benchmarks
+
+    try:
+        figures = benchmarks.run(name, quick=quick, database_url=database_url)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    path = benchmarks.save(figures, results)
+    for key, goal in figures.get("goals", {}).items():
+        out.print(f"{key}: {goal['value']} (goal {goal['goal']}: {'met' if goal['met'] else 'NOT met'})", markup=False)
+    out.print(f"saved to {path}", markup=False)
+    out.print(json.dumps(figures, sort_keys=True), markup=False)
+
+
 def main() -> None:
     """Entry point of the ``policykeeper`` console script."""
     app()

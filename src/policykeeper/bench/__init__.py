@@ -1,0 +1,70 @@
+"""Benchmarks behind ``policykeeper bench NAME``: figures side by side in one run, as ratios, saved as JSON.
+
+Each benchmark returns one flat-ish JSON object; the command prints it as the last line of its output and saves it
+under ``bench/results/``. Speed is claimed only from these figures, never from timed tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import BadValueError
+
+__all__ = ["BENCHMARKS", "machine", "run", "save"]
+
+
+def _core(quick: bool, database_url: str | None) -> dict[str, Any]:
+    from ._core import run_core
+
+    return run_core(quick=quick, database_url=database_url)
+
+
+BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {"core": _core}
+"""Benchmark name -> runner(quick, database_url)."""
+
+
+def machine() -> dict[str, Any]:
+    """The machine the figures came from."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return {"cpus": os.cpu_count(), "cpu": model or platform.processor(), "memory_mib": mem,
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "system": platform.platform()}
+
+
+def run(name: str, *, quick: bool = False, database_url: str | None = None) -> dict[str, Any]:
+    """Run one benchmark and return its figures (with the machine and the time)."""
+    runner = BENCHMARKS.get(name)
+    if runner is None:
+        raise BadValueError(f"unknown benchmark {name!r}; known: {', '.join(sorted(BENCHMARKS))}")
+    figures = runner(quick, database_url)
+    return {"bench": name, "quick": quick, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": machine(), **figures}
+
+
+def save(figures: dict[str, Any], directory: Path) -> Path:
+    """Write the figures to DIRECTORY/NAME-TIMESTAMP.json and return the path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = str(figures["at"]).replace(":", "").replace("+0000", "Z")
+    path = directory / f"{figures['bench']}-{stamp}{'-quick' if figures.get('quick') else ''}.json"
+    path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    return path

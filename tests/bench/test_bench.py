@@ -1,0 +1,52 @@
+"""``policykeeper bench``: runs, prints one JSON object on its last line, saves it. Sizes only, never speed."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from policykeeper.cli import app
+
+runner = CliRunner()
+
+
+def test_bench_core_quick_prints_and_saves_its_figures(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["bench", "core", "--quick", "--results", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    (saved,) = tmp_path.glob("core-*-quick.json")
+    assert json.loads(saved.read_text()) == figures
+    assert figures["bench"] == "core" and figures["backend"] == "sqlite" and figures["machine"]["cpus"]
+    d = figures["decisions"]
+    assert d["parity_mismatches"] == 0 and 0 < d["allowed_share"] < 1  # casbin and decide agree, both ways
+    assert figures["ledger"]["entries_verified"] == 20_000
+    assert set(figures["goals"]) == {"decisions_vs_casbin", "decision_p99_us", "guarded_read_overhead",
+                                     "verify_1m_seconds"}
+
+
+def test_bench_core_quick_on_postgresql_uses_a_throwaway_schema(tmp_path: Path) -> None:
+    url = os.environ.get("POLICYKEEPER_TEST_PG_URL")
+    if not url:
+        pytest.skip("no PostgreSQL server: set POLICYKEEPER_TEST_PG_URL (scripts/test starts one)")
+    result = runner.invoke(app, ["bench", "core", "--quick", "--database-url", url, "--results", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["backend"] == "postgresql"
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(url)
+    with admin.connect() as conn:
+        left = conn.execute(text("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'pk_bench_%'")).scalar_one()
+    admin.dispose()
+    assert left == 0
+
+
+def test_unknown_benchmark_and_sqlite_url_are_clean_errors(tmp_path: Path) -> None:
+    unknown = runner.invoke(app, ["bench", "nope", "--results", str(tmp_path)])
+    assert unknown.exit_code == 1 and "unknown benchmark 'nope'" in unknown.stderr
+    sqlite = runner.invoke(app, ["bench", "core", "--quick", "--database-url", "sqlite:///x.db"])
+    assert sqlite.exit_code == 1 and "must be PostgreSQL" in sqlite.stderr
+    assert not list(tmp_path.iterdir())
