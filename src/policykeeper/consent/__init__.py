@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ..pack import Pack
 from ..store._chain import ChainReport, append, verify_chain
@@ -47,6 +47,13 @@ def _naive(at: dt.datetime) -> dt.datetime:
     return at.astimezone(dt.UTC).replace(tzinfo=None) if at.tzinfo else at
 
 
+_EVENTS_OF_SUBJECT = (
+    select(consent_events.c.target, consent_events.c.action, consent_events.c.at)
+    .where(consent_events.c.subject_id == bindparam("sid"))
+    .order_by(consent_events.c.seq)
+)
+
+
 def consents_as_of(conn: Connection, subject_id: str, at: dt.datetime | None = None) -> frozenset[str]:
     """Targets with consent holding at ``at`` (default: now): the last event per target decides."""
     return state_as_of(conn, subject_id, at)[0]
@@ -56,11 +63,7 @@ def state_as_of(
     conn: Connection, subject_id: str, at: dt.datetime | None = None
 ) -> tuple[frozenset[str], frozenset[str]]:
     """(targets with consent holding, targets withdrawn or refused) at ``at``: the last event per target decides."""
-    rows = conn.execute(
-        select(consent_events.c.target, consent_events.c.action, consent_events.c.at)
-        .where(consent_events.c.subject_id == subject_id)
-        .order_by(consent_events.c.seq)
-    )
+    rows = conn.execute(_EVENTS_OF_SUBJECT, {"sid": subject_id})
     last: dict[str, str] = {}
     limit = _naive(at) if at is not None else None
     for target, action, when in rows:

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from .. import audit, consent
 from .._exceptions import BadValueError, ConfigError, DeniedError, SubjectNotFoundError
@@ -35,6 +35,22 @@ class Collected:
     decision: Decision
     subject_id: str
     record_ids: tuple[int, ...]
+
+
+_SUBJECT_BY_LOOKUP = select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key, subjects.c.status).where(
+    subjects.c.lookup == bindparam("lookup"))
+_VALUES = (
+    select(records.c.id, records.c.category, records.c.value)
+    .where(records.c.subject_id == bindparam("sid"), records.c.status == "active",
+           records.c.category.in_(bindparam("cats", expanding=True)))
+    .order_by(records.c.id)
+)
+
+
+def _denied(d: Decision) -> DeniedError:
+    first = d.denials[0]
+    refs = f" ({', '.join(first.promises)})" if first.promises else ""
+    return DeniedError(f"{first.message} [rule {first.rule}]{refs}", d)
 
 
 def _utc(at: dt.datetime) -> dt.datetime:
@@ -83,14 +99,15 @@ class PolicyEngine:
 
     # -- subjects --------------------------------------------------------------
     def _find(self, conn: Connection, external_id: str) -> tuple[str, bytes] | None:
-        row = conn.execute(
-            select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key).where(
-                subjects.c.lookup == self.keys.lookup_hash(external_id)
-            )
-        ).first()
+        found = self._find_full(conn, external_id)
+        return None if found is None else (found[0], found[1])
+
+    def _find_full(self, conn: Connection, external_id: str) -> tuple[str, bytes, str] | None:
+        """(pseudonymous id, data key, status) of a person whose key still exists."""
+        row = conn.execute(_SUBJECT_BY_LOOKUP, {"lookup": self.keys.lookup_hash(external_id)}).first()
         if row is None or row.wrapped_key is None or self.keys.is_shredded(row.id):
             return None
-        return row.id, unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id)
+        return row.id, unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id), row.status
 
     def _find_or_create(self, conn: Connection, external_id: str, now: dt.datetime) -> tuple[str, bytes]:
         found = self._find(conn, external_id)
@@ -121,9 +138,7 @@ class PolicyEngine:
               now: dt.datetime) -> DeniedError:
         with self.db.begin() as conn:  # the denial is evidence too, in its own transaction
             self._record(conn, d, actor, subject_id, detail, now)
-        first = d.denials[0]
-        refs = f" ({', '.join(first.promises)})" if first.promises else ""
-        return DeniedError(f"{first.message} [rule {first.rule}]{refs}", d)
+        return _denied(d)
 
     # -- actions ----------------------------------------------------------------------
     def collect(
@@ -235,6 +250,8 @@ class PolicyEngine:
                 conn.execute(deletion_queue.insert().values(
                     subject_id=sid, reason="minor_without_parental_consent", promises=list(m.promises), queued_at=now,
                     due_at=due, status="pending"))
+                conn.execute(update(subjects).where(subjects.c.id == sid, subjects.c.status == "active")
+                             .values(status="queued"))  # no use or share from now on
                 audit.record(conn, kind="deletion_queued", actor="engine", subject_id=sid, at=now,
                              pack_version=self.compiled.version, promises=m.promises,
                              detail={"reason": "minor_without_parental_consent"})
@@ -278,41 +295,49 @@ class PolicyEngine:
         now = now or dt.datetime.now(dt.UTC)
         cats = frozenset(categories)
         detail = {"purpose": purpose, "categories": sorted(cats)}
-        found, d = self._guard(external_id, facts, Use(purpose, cats), detail, actor, now)
-        sid = found[0]
-        with self.db.begin() as conn:
-            out = self._values(conn, found, cats)
-            self._record(conn, d, actor, sid, detail, now)
+        out: dict[str, list[str]] | None = None
+        with self.db.begin() as conn:  # decide, record and read in one transaction
+            found, d = self._guard(conn, external_id, facts, Use(purpose, cats), detail, actor, now)
+            if found is not None and d.allowed:
+                out = self._values(conn, found, cats)
+                self._record(conn, d, actor, found[0], detail, now)
+        return self._released(found, d, out)
+
+    @staticmethod
+    def _released(found: tuple[str, bytes] | None, d: Decision,
+                  out: dict[str, list[str]] | None) -> dict[str, list[str]]:
+        """After the transaction: raise for a denial (already audited) or an unknown person, else the values."""
+        if not d.allowed:
+            raise _denied(d)
+        if found is None or out is None:
+            raise SubjectNotFoundError("no data is held about that person")
         return out
 
     def _guard(
-        self, external_id: str, facts: Facts, action: Use | Share, detail: Mapping[str, object], actor: str,
-        now: dt.datetime,
-    ) -> tuple[tuple[str, bytes], Decision]:
-        """Decide an action on a person's data with their recorded consents; raise (audited) unless allowed."""
-        found, facts = self._subject_facts(external_id, facts, now)
+        self, conn: Connection, external_id: str, facts: Facts, action: Use | Share, detail: Mapping[str, object],
+        actor: str, now: dt.datetime,
+    ) -> tuple[tuple[str, bytes] | None, Decision]:
+        """Decide an action on a person's data with their recorded consents; a denial is audited here."""
+        found, facts = self._subject_facts(conn, external_id, facts, action, now)
         d = decide(self.compiled, facts, action)
         if not d.allowed:
-            raise self._deny(d, actor, found[0] if found else None, detail, now)
-        if found is None:
-            raise SubjectNotFoundError("no data is held about that person")
+            self._record(conn, d, actor, found[0] if found else None, detail, now)
         return found, d
 
     def _subject_facts(
-        self, external_id: str, facts: Facts, now: dt.datetime
+        self, conn: Connection, external_id: str, facts: Facts, action: Use | Share | None, now: dt.datetime
     ) -> tuple[tuple[str, bytes] | None, Facts]:
-        """The subject (if any) and the facts with the consents the ledger holds for them now."""
-        with self.db.connect() as conn:
+        """The subject (if any) and the facts with what the database knows: consents, opt-outs, assessments."""
+        if facts.region is not None or isinstance(action, Share):
             facts = replace(facts, assessed=facts.assessed | self._assessed(conn, now))
-            found = self._find(conn, external_id)
-            if found is None:
-                return None, facts
-            given, withdrawn = consent.state_as_of(conn, found[0], now)
-            queued = conn.execute(select(deletion_queue.c.id).where(
-                deletion_queue.c.subject_id == found[0], deletion_queue.c.status == "pending")).first()
-            conditions = facts.conditions | {"queued_for_deletion"} if queued else facts.conditions
-            return found, replace(facts, consents=facts.consents | given, objections=facts.objections | withdrawn,
-                                  conditions=conditions)
+        full = self._find_full(conn, external_id)
+        if full is None:
+            return None, facts
+        sid, key, status = full
+        given, withdrawn = consent.state_as_of(conn, sid, now)
+        conditions = facts.conditions | {"queued_for_deletion"} if status == "queued" else facts.conditions
+        return (sid, key), replace(facts, consents=facts.consents | given, objections=facts.objections | withdrawn,
+                                   conditions=conditions)
 
     def _assessed(self, conn: Connection, now: dt.datetime) -> frozenset[str]:
         """Destinations with an adequate security assessment on record and in force at ``now``."""
@@ -437,11 +462,7 @@ class PolicyEngine:
 
     def _values(self, conn: Connection, found: tuple[str, bytes], cats: frozenset[str]) -> dict[str, list[str]]:
         sid, key = found
-        rows = conn.execute(
-            select(records.c.id, records.c.category, records.c.value)
-            .where(records.c.subject_id == sid, records.c.status == "active", records.c.category.in_(sorted(cats)))
-            .order_by(records.c.id)
-        )
+        rows = conn.execute(_VALUES, {"sid": sid, "cats": sorted(cats)})
         out: dict[str, list[str]] = {c: [] for c in sorted(cats)}
         for r in rows:
             out[r.category].append(decrypt(key, r.value, f"{sid}|{r.category}|{r.id}").decode())
@@ -469,19 +490,20 @@ class PolicyEngine:
         # only the engine's own de-identification counts as one: a caller's claim is ignored
         facts = replace(facts, conditions=(facts.conditions - {"de_identified"}) | ({"de_identified"} if de_identify else set()))
         detail = {"recipient": recipient, "purpose": purpose, "categories": sorted(cats), "de_identified": de_identify}
-        found, d = self._guard(external_id, facts, Share(recipient, cats, purpose), detail, actor, now)
-        sid = found[0]
-        with self.db.begin() as conn:
-            out = self._values(conn, found, cats)
-            if de_identify or "de_identify" in d.obligations:
-                out = {c: ["pseudonym:" + self.keys.lookup_hash(f"{recipient}|{c}|{x}")[:24] for x in vs]
-                       for c, vs in out.items()}
-            conn.execute(disclosures.insert().values(
-                subject_id=found[0], recipient=recipient, categories=sorted(cats), purpose=purpose,
-                ground=",".join(sorted(facts.grounds)) or None, decision_id=d.decision_id, at=now,
-            ))
-            self._record(conn, d, actor, sid, detail, now)
-        return out
+        out: dict[str, list[str]] | None = None
+        with self.db.begin() as conn:  # decide, record, log the disclosure and read in one transaction
+            found, d = self._guard(conn, external_id, facts, Share(recipient, cats, purpose), detail, actor, now)
+            if found is not None and d.allowed:
+                out = self._values(conn, found, cats)
+                if de_identify or "de_identify" in d.obligations:
+                    out = {c: ["pseudonym:" + self.keys.lookup_hash(f"{recipient}|{c}|{x}")[:24] for x in vs]
+                           for c, vs in out.items()}
+                conn.execute(disclosures.insert().values(
+                    subject_id=found[0], recipient=recipient, categories=sorted(cats), purpose=purpose,
+                    ground=",".join(sorted(facts.grounds)) or None, decision_id=d.decision_id, at=now,
+                ))
+                self._record(conn, d, actor, found[0], detail, now)
+        return self._released(found, d, out)
 
     def erase(self, external_id: str, *, actor: str = "app", reason: str = "erasure request",
               now: dt.datetime | None = None) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     DateTime,
     Table,
     Text,
+    bindparam,
     case,
     cast,
     func,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.sql.dml import Insert
 
 from ._schema import chain_heads
 
@@ -89,14 +91,22 @@ def entry_hash(table: Table, prev_hash: str, seq: int, content: Mapping[str, Any
 def append(conn: Connection, table: Table, chain: str, content: Mapping[str, Any]) -> tuple[int, str]:
     """Append one entry inside the caller's transaction; returns (seq, hash)."""
     values = {k: _utc(v) if isinstance(v, dt.datetime) else v for k, v in content.items()}
-    head = conn.execute(
-        select(chain_heads.c.seq, chain_heads.c.hash).where(chain_heads.c.name == chain).with_for_update()
-    ).one()
+    head = conn.execute(_HEAD_FOR_UPDATE, {"chain": chain}).one()
     seq = int(head.seq) + 1
     digest = entry_hash(table, head.hash, seq, values)
-    conn.execute(table.insert().values(seq=seq, prev_hash=head.hash, hash=digest, **values))
-    conn.execute(update(chain_heads).where(chain_heads.c.name == chain).values(seq=seq, hash=digest))
+    insert = _INSERTS.get(table.name)
+    if insert is None:
+        insert = _INSERTS[table.name] = table.insert()
+    conn.execute(insert, {"seq": seq, "prev_hash": head.hash, "hash": digest, **values})
+    conn.execute(_MOVE_HEAD, {"chain": chain, "seq": seq, "hash": digest})
     return seq, digest
+
+
+_INSERTS: dict[str, Insert] = {}
+_HEAD_FOR_UPDATE = select(chain_heads.c.seq, chain_heads.c.hash).where(
+    chain_heads.c.name == bindparam("chain")).with_for_update()
+_MOVE_HEAD = update(chain_heads).where(chain_heads.c.name == bindparam("chain")).values(
+    seq=bindparam("seq"), hash=bindparam("hash"))
 
 
 def _same_after_canonical(conn: Connection, table: Table, cols: list[Any], seq: int) -> bool:
