@@ -112,6 +112,10 @@ def _consented(cp: CompiledPack, facts: Facts, target: str) -> bool:
     return not facts.consents.isdisjoint(ids)
 
 
+def _merged(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p for g in groups for p in g))
+
+
 def _unmet(cond: Condition | None, facts: Facts) -> list[str]:
     if cond is None:
         return []
@@ -148,8 +152,9 @@ def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
         return v.done()
     i, ctx, fields = entry
     base = f"collection.contexts[{i}]"
+    every = _merged(ctx.promises, *(f.promises for f in fields.values()))
     for fact in _unmet(ctx.activation, facts):
-        v.deny("condition_unmet", f"{ctx.name} collects only when {fact}", base + ".activation", ctx.promises)
+        v.deny("condition_unmet", f"{ctx.name} collects only when {fact}", base + ".activation", every)
     col = cp.pack.collection
     for cat in sorted(a.categories - fields.keys()):
         if col.undeclared_fields == "drop":
@@ -185,7 +190,8 @@ def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
                    "collection.channels", col.promises)
     _age(cp, facts, v)
     if not v.denied:
-        v.ok("collect", f"{ctx.name} may collect these fields", base, ctx.promises)
+        present = (f.promises for c, f in fields.items() if c in a.categories)
+        v.ok("collect", f"{ctx.name} may collect these fields", base, _merged(ctx.promises, *present))
     return v.done()
 
 
@@ -259,7 +265,10 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
     if p.requires_consent not in ("none", "implied_by_use") and not _consented(cp, facts, p.id):
         v.deny("consent_missing", f"{p.name} needs {p.requires_consent} consent, which is not given (or was withdrawn)",
                rule + ".requires_consent", p.promises)
-    if p.aggregate_only:
+    if p.aggregate_only and a.individual:
+        v.deny("aggregate_only", f"{p.name} works on aggregated, group-level data only, never one person's values",
+               rule + ".aggregate_only", p.promises)
+    elif p.aggregate_only:
         v.obligations.append("aggregate_only")
     if cp.transfers is not None and cp.transfers.remote_access_counts_as_transfer:
         _transfer(cp, facts, "the reader", facts.region, None, v)

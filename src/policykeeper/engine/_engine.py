@@ -47,6 +47,12 @@ _VALUES = (
 )
 
 
+def _check_actor(actor: str) -> None:
+    """Need to know: every access names who (a role or service) is doing it."""
+    if not isinstance(actor, str) or not actor.strip() or len(actor) > 64:
+        raise BadValueError("every access must name its actor (a role or service, 1 to 64 characters)")
+
+
 def _denied(d: Decision) -> DeniedError:
     first = d.denials[0]
     refs = f" ({', '.join(first.promises)})" if first.promises else ""
@@ -153,14 +159,13 @@ class PolicyEngine:
     ) -> Collected:
         """Collect values (category id -> text) in a collection context, if the pack allows it."""
         now = now or dt.datetime.now(dt.UTC)
+        _check_actor(actor)
         for cat, value in values.items():
             if not isinstance(value, str):
                 raise BadValueError(f"value of {cat!r} must be text, not {type(value).__name__}")
         facts = self._with_age(facts, values, now)
         with self.db.connect() as conn:
-            found = self._find(conn, external_id)
-            if found is not None:
-                facts = replace(facts, consents=facts.consents | consent.consents_as_of(conn, found[0], now))
+            found, facts = self._subject_facts(conn, external_id, facts, None, now)
         d = decide(self.compiled, facts, Collect(context, frozenset(values)))
         detail = {"context": context, "categories": sorted(values)}
         if not d.allowed:
@@ -313,11 +318,62 @@ class PolicyEngine:
             raise SubjectNotFoundError("no data is held about that person")
         return out
 
+    def aggregate(
+        self,
+        purpose: str,
+        category: str,
+        *,
+        min_group: int = 5,
+        actor: str = "app",
+        now: dt.datetime | None = None,
+    ) -> dict[str, int]:
+        """How many people hold each value of ``category``, for a purpose that may use group-level data only.
+
+        Each person counts only if the pack lets the purpose use their data (their consents included); values held
+        by fewer than ``min_group`` people are folded into ``"(other)"`` so no one is singled out.
+        """
+        now = now or dt.datetime.now(dt.UTC)
+        _check_actor(actor)
+        if min_group < 2:
+            raise BadValueError("min_group must be at least 2: a group of one singles a person out")
+        action = Use(purpose, frozenset({category}), individual=False)
+        d = decide(self.compiled, Facts(), action)
+        detail = {"purpose": purpose, "categories": [category], "aggregate": True}
+        if not d.allowed and not any(r.code == "consent_missing" for r in d.denials):
+            raise self._deny(d, actor, None, detail, now)
+        counts: dict[str, int] = {}
+        people = 0
+        with self.db.begin() as conn:
+            rows = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key).where(
+                subjects.c.status == "active", subjects.c.wrapped_key.is_not(None)))
+            for row in rows.all():
+                if self.keys.is_shredded(row.id):
+                    continue
+                given, withdrawn = consent.state_as_of(conn, row.id, now)
+                if not decide(self.compiled, Facts(consents=given, objections=withdrawn,
+                                                   policy_declined="policy" in withdrawn), action).allowed:
+                    continue
+                key = unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id)
+                values = self._values(conn, (row.id, key), frozenset({category}))[category]
+                for value in set(values):
+                    counts[value] = counts.get(value, 0) + 1
+                people += 1 if values else 0
+            out: dict[str, int] = {}
+            for value, n in sorted(counts.items()):
+                if n >= min_group:
+                    out[value] = n
+                else:
+                    out["(other)"] = out.get("(other)", 0) + n
+            audit.record(conn, kind="aggregate", actor=actor, at=now, pack_version=self.compiled.version,
+                         promises=d.promises, detail={**detail, "people": people, "groups": len(out)})
+        return out
+
     def _guard(
         self, conn: Connection, external_id: str, facts: Facts, action: Use | Share, detail: Mapping[str, object],
         actor: str, now: dt.datetime,
     ) -> tuple[tuple[str, bytes] | None, Decision]:
         """Decide an action on a person's data with their recorded consents; a denial is audited here."""
+        _check_actor(actor)
         found, facts = self._subject_facts(conn, external_id, facts, action, now)
         d = decide(self.compiled, facts, action)
         if not d.allowed:
@@ -337,7 +393,7 @@ class PolicyEngine:
         given, withdrawn = consent.state_as_of(conn, sid, now)
         conditions = facts.conditions | {"queued_for_deletion"} if status == "queued" else facts.conditions
         return (sid, key), replace(facts, consents=facts.consents | given, objections=facts.objections | withdrawn,
-                                   conditions=conditions)
+                                   conditions=conditions, policy_declined=facts.policy_declined or "policy" in withdrawn)
 
     def _assessed(self, conn: Connection, now: dt.datetime) -> frozenset[str]:
         """Destinations with an adequate security assessment on record and in force at ``now``."""

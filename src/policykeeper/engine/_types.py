@@ -54,6 +54,8 @@ class Use:
 
     purpose: str
     categories: frozenset[str]
+    individual: bool = True
+    """False for aggregate use (counts over a group), which is all an aggregate-only purpose may do."""
 
 
 @dataclass(frozen=True)
