@@ -190,8 +190,8 @@ def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
                    "collection.channels", col.promises)
     _age(cp, facts, v)
     if not v.denied:
-        present = (f.promises for c, f in fields.items() if c in a.categories)
-        v.ok("collect", f"{ctx.name} may collect these fields", base, _merged(ctx.promises, *present))
+        taken = [f.promises for c, f in fields.items() if c in a.categories]
+        v.ok("collect", f"{ctx.name} may collect these fields", base, _merged(ctx.promises, *taken))
     return v.done()
 
 
