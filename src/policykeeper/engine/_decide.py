@@ -33,6 +33,8 @@ class CompiledPack:
     consent_targets: MappingProxyType[str, frozenset[str]]
     """target id -> ids that count as consent for it (the target itself and consent rules naming it)."""
     share_rule: tuple[int, DisclosureRule] | None
+    disclosure_rules: MappingProxyType[str, tuple[int, DisclosureRule]]
+    """disclosure kind -> (index, rule): share, transfer_to_controller, public_disclosure..."""
     exceptions: MappingProxyType[str, DisclosureException]
     home_regions: frozenset[str] | None
     transfers: TransferRule | None
@@ -49,10 +51,16 @@ def compile_pack(pack: Pack) -> CompiledPack:
         for t in cr.targets:
             targets.setdefault(t, {t}).add(cr.id)
         targets.setdefault(cr.id, {cr.id})
+        if cr.scope == "identity_to_partners":  # consent to send identity data to the recipients it names
+            for t in cr.targets:
+                targets.setdefault(f"{t}:identity", {f"{t}:identity"}).add(cr.id)
         implied = _SCOPE_TARGETS.get(cr.scope)
         if implied:  # a consent rule about transfers counts as consent to "transfer", and so on
             targets.setdefault(implied, {implied}).add(cr.id)
-    share = next(((i, d) for i, d in enumerate(pack.disclosures) if d.kind == "share"), None)
+    kinds: dict[str, tuple[int, DisclosureRule]] = {}
+    for i, d in enumerate(pack.disclosures):
+        kinds.setdefault(d.kind, (i, d))
+    share = kinds.get("share")
     storage = pack.storage
     home = None if isinstance(storage, str) or isinstance(storage.home_regions, str) else frozenset(storage.home_regions)
     return CompiledPack(
@@ -67,6 +75,7 @@ def compile_pack(pack: Pack) -> CompiledPack:
         recipients=MappingProxyType({r.id: (i, r) for i, r in enumerate(pack.recipients)}),
         consent_targets=MappingProxyType({k: frozenset(v) for k, v in targets.items()}),
         share_rule=share,
+        disclosure_rules=MappingProxyType(kinds),
         exceptions=MappingProxyType({e.id: e for d in pack.disclosures for e in d.exceptions}),
         home_regions=home,
         transfers=None if isinstance(pack.transfers, str) else pack.transfers,
@@ -244,7 +253,9 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
     cat = cp.pack.purposes
     entry = cp.purposes.get(a.purpose)
     if entry is None:
-        if cat.undeclared == "require_prior_consent" and _consented(cp, facts, a.purpose):
+        if cat.undeclared == "require_prior_consent" and (
+            _consented(cp, facts, f"new_purpose:{a.purpose}") or a.purpose in facts.consents
+        ):
             v.ok("new_purpose_consented", f"{a.purpose!r} is not in the pack but has prior consent", "purposes",
                  cat.promises)
         else:
@@ -281,7 +292,7 @@ def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
     v = _Verdict(cp, f"share:{a.recipient}")
     _acceptance(cp, facts, v)
     _minor_data(cp, facts, a.recipient, v)
-    entry = cp.recipients.get(a.recipient)
+    entry = cp.recipients.get(a.recipient) if a.kind == "share" else None
     if entry is None:
         _ad_hoc_disclosure(cp, facts, a, v)
         return v.done()
@@ -366,20 +377,35 @@ def _transfer(cp: CompiledPack, facts: Facts, who: str, place: str | None, rule_
 
 
 def _ad_hoc_disclosure(cp: CompiledPack, facts: Facts, a: Share, v: _Verdict) -> None:
-    """A share to someone who is not a declared recipient: only through an exception of the share rule."""
-    if cp.share_rule is None:
-        v.deny("unknown_recipient", f"{a.recipient!r} is not a declared recipient", "recipients",
+    """A disclosure to someone who is not a declared recipient: only through an exception of its disclosure rule."""
+    found = cp.disclosure_rules.get(a.kind)
+    if found is None:
+        what = "a declared recipient" if a.kind == "share" else f"allowed ({a.kind.replace('_', ' ')} is not provided for)"
+        v.deny("unknown_recipient", f"{a.recipient!r} is not {what}", "recipients" if a.kind == "share" else "disclosures",
                ())
         return
-    i, rule = cp.share_rule
+    i, rule = found
+    purpose = cp.purposes.get(a.purpose)
+    if purpose is None:
+        v.deny("undeclared_purpose", f"{a.purpose!r} is not a declared purpose: nothing is disclosed for it", "purposes",
+               cp.pack.purposes.promises)
+        return
     for exc in rule.exceptions:
         if _exception_applies(cp, facts, exc, a):
-            v.ok("exception", f"allowed by exception {exc.id!r}", f"disclosures[{i}]", exc.promises)
+            j = rule.exceptions.index(exc)
+            where = f"disclosures[{i}].exceptions[{j}]"
+            if exc.minimum_necessary and not isinstance(purpose[1].categories, str):
+                extra = a.categories - set(purpose[1].categories)
+                if extra:
+                    v.deny("beyond_minimum_necessary", f"only the minimum necessary for {purpose[1].name}: not "
+                           + ", ".join(sorted(extra)), where, exc.promises)
+                    return
+            v.ok("exception", f"allowed by exception {exc.id!r}", where, exc.promises)
             if exc.minimum_necessary:
                 v.obligations.append("minimum_necessary")
             return
     if rule.default == "allow":
-        v.ok("default_allow", "sharing is allowed by default", f"disclosures[{i}]", rule.promises)
+        v.ok("default_allow", f"{a.kind.replace('_', ' ')} is allowed by default", f"disclosures[{i}]", rule.promises)
         return
     v.deny("no_exception", f"{a.recipient!r} is not a declared recipient and no exception applies "
            "(record a lawful ground or consent)", f"disclosures[{i}]", rule.promises)
@@ -391,7 +417,8 @@ def _exception_applies(cp: CompiledPack, facts: Facts, exc: DisclosureException,
     if exc.basis == "lawful_ground":
         return bool(facts.grounds & set(exc.grounds))
     if exc.basis in ("explicit_consent", "separate_consent", "consent"):
-        return _consented(cp, facts, exc.id) or _consented(cp, facts, a.recipient)
+        # the consent must name the recipient: consent to "exception:recipient", or to the recipient itself
+        return _consented(cp, facts, f"{exc.id}:{a.recipient}") or a.recipient in facts.consents
     if exc.basis == "recipient_obtained_consent":
         return facts.holds(f"consent:{a.recipient}:by_recipient")
     return False

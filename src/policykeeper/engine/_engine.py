@@ -8,6 +8,7 @@ as the action it allowed; erasure destroys the subject's data key.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -45,6 +46,9 @@ _VALUES = (
            records.c.category.in_(bindparam("cats", expanding=True)))
     .order_by(records.c.id)
 )
+
+
+_KEY = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 
 
 def _check_actor(actor: str) -> None:
@@ -453,6 +457,19 @@ class PolicyEngine:
             ids |= {f"parental_consent:{x.id}" for x in p.purposes.items} | {f"parental_consent:{r.id}" for r in p.recipients}
         return frozenset(ids)
 
+    def _is_target(self, target: str) -> bool:
+        """A fixed target of the pack, a new purpose (where the pack allows one with prior consent), or a
+        consent-based disclosure exception naming its recipient ('explicit_consent:acme_ltd')."""
+        if target in self._targets():
+            return True
+        head, sep, key = target.partition(":")
+        if not sep or not _KEY.fullmatch(key):
+            return False
+        if head == "new_purpose":
+            return self.pack.purposes.undeclared == "require_prior_consent" and key not in self.compiled.purposes
+        exc = self.compiled.exceptions.get(head)
+        return exc is not None and exc.basis in ("explicit_consent", "separate_consent", "consent")
+
     def _accept_by_use(self, conn: Connection, sid: str, now: dt.datetime) -> None:
         """Acceptance-by-use packs record acceptance of the current version on first use."""
         if self.pack.acceptance.model != "implied_by_use":
@@ -479,10 +496,18 @@ class PolicyEngine:
     ) -> int:
         """Record consent given, withdrawn or refused for one target; returns the ledger sequence number."""
         now = now or dt.datetime.now(dt.UTC)
-        if target not in self._targets():
+        if not self._is_target(target):
             raise BadValueError(f"{target!r} is not something this pack asks consent for")
         if action not in ("given", "withdrawn", "refused", "accepted"):
             raise BadValueError(f"consent action must be given, withdrawn, refused or accepted, not {action!r}")
+        if action in ("withdrawn", "refused") and target in self.compiled.purposes:
+            purpose = self.compiled.purposes[target][1]
+            locked = [c for c in self.pack.consents if c.basic_data_locked_while_used]
+            if purpose.requires_consent in ("none", "implied_by_use") and locked:
+                raise BadValueError(
+                    f"{purpose.name} runs on the basic data of a function in use, which cannot be withdrawn while the "
+                    f"function is used ({', '.join(p for c in locked for p in c.promises)}); stop using the function, "
+                    "or withdraw the consent for additional collection")
         t = self.compiled.transfers
         is_transfer = target.partition(":")[0] == "transfer" or target in self.compiled.consent_targets.get("transfer", ())
         if action == "given" and t is not None and t.inform_fields and is_transfer:
@@ -533,10 +558,14 @@ class PolicyEngine:
         facts: Facts = _NO_FACTS,
         *,
         de_identify: bool = False,
+        kind: str = "share",
         actor: str = "app",
         now: dt.datetime | None = None,
     ) -> dict[str, list[str]]:
         """Release values to a recipient, if the pack allows it; the disclosure log records who got what (no values).
+
+        ``kind`` names the disclosure rule for a recipient the pack does not declare: ``share`` (default),
+        ``transfer_to_controller`` (another controller, e.g. a successor) or ``public_disclosure``.
 
         With ``de_identify`` (or when the pack requires de-identified data for the recipient) every value is replaced
         by a keyed pseudonym that is stable per recipient and cannot be reversed without the keystore.
@@ -545,10 +574,13 @@ class PolicyEngine:
         cats = frozenset(categories)
         # only the engine's own de-identification counts as one: a caller's claim is ignored
         facts = replace(facts, conditions=(facts.conditions - {"de_identified"}) | ({"de_identified"} if de_identify else set()))
-        detail = {"recipient": recipient, "purpose": purpose, "categories": sorted(cats), "de_identified": de_identify}
+        if kind not in ("share", "transfer_to_controller", "public_disclosure"):
+            raise BadValueError(f"kind must be share, transfer_to_controller or public_disclosure, not {kind!r}")
+        detail = {"recipient": recipient, "purpose": purpose, "categories": sorted(cats), "de_identified": de_identify,
+                  "kind": kind}
         out: dict[str, list[str]] | None = None
         with self.db.begin() as conn:  # decide, record, log the disclosure and read in one transaction
-            found, d = self._guard(conn, external_id, facts, Share(recipient, cats, purpose), detail, actor, now)
+            found, d = self._guard(conn, external_id, facts, Share(recipient, cats, purpose, kind), detail, actor, now)
             if found is not None and d.allowed:
                 out = self._values(conn, found, cats)
                 if de_identify or "de_identify" in d.obligations:

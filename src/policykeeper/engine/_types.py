@@ -37,6 +37,8 @@ class Facts:
             return arg in self.consents
         if name == "parental_consent" and not arg:
             return "parental_consent" in self.conditions or "parental_consent" in self.consents
+        if name == "ground_recorded" and arg:
+            return arg in self.grounds
         return fact in self.conditions
 
 
@@ -65,6 +67,8 @@ class Share:
     recipient: str
     categories: frozenset[str]
     purpose: str
+    kind: str = "share"
+    """Which disclosure rule governs an undeclared recipient: share, transfer_to_controller, public_disclosure."""
 
 
 Action = Collect | Use | Share
