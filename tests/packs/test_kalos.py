@@ -230,7 +230,8 @@ def test_kalos_21_a_successor_bound_by_the_policy_takes_over_otherwise_fresh_con
     with pytest.raises(DeniedError) as info:  # the successor is not bound: every person must consent afresh
         kalos.share("li", "acquirer_inc", {"basic_data"}, "provide_services", deal, kind="transfer_to_controller",
                     now=NOW)
-    assert "no_exception" in _codes(info)
+    assert _codes(info) == {"successor_not_bound"} and "KALOS-21" in _promises(info)
+    assert "consent afresh" in str(info.value)
     bound = Facts(grounds=frozenset({"corporate_transaction"}), conditions=frozenset({"successor_bound"}))
     got = kalos.share("li", "acquirer_inc", {"basic_data"}, "provide_services", bound, kind="transfer_to_controller",
                       now=NOW)

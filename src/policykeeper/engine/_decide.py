@@ -185,7 +185,9 @@ def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
         if needs and not _consented(cp, facts, needs) and not (
             req.consent_rule is None and _consented(cp, facts, a.context)
         ):
-            v.deny("consent_missing", f"{cat!r} needs consent {needs!r} first", rule, req.promises)
+            rule_promises = next((c.promises for c in cp.pack.consents if c.id == needs), ())
+            v.deny("consent_missing", f"{cat!r} needs consent {needs!r} first", rule,
+                   _merged(req.promises, rule_promises, ctx.promises))
         c = cp.categories[cat]
         if c.sensitive_kinds and col.sensitive_requires in ("explicit_consent", "consent"):
             if not (_consented(cp, facts, cat) or _consented(cp, facts, "sensitive_data")):
@@ -307,13 +309,13 @@ def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
         v.deny("purpose_not_allowed", f"{r.name} may receive data only for {', '.join(r.purposes)}", rule + ".purposes",
                r.promises)
     identifying = [c for c in a.categories if c in cp.categories and cp.categories[c].identifying]
+    identity_ok = _consented(cp, facts, r.id + ":identity") or _consented(cp, facts, "identity_to_partners")
     if identifying and r.identity_data == "forbidden":
         v.deny("identity_forbidden", f"identifying data ({', '.join(sorted(identifying))}) never goes to {r.name}",
                rule + ".identity_data", r.promises)
-    elif identifying and r.identity_data == "requires_consent" and not _consented(cp, facts, r.id + ":identity"):
-        if not _consented(cp, facts, "identity_to_partners"):
-            v.deny("identity_needs_consent", f"identifying data goes to {r.name} only with explicit authorisation",
-                   rule + ".identity_data", r.promises)
+    elif identifying and r.identity_data == "requires_consent" and not identity_ok:
+        v.deny("identity_needs_consent", f"identifying data goes to {r.name} only with explicit authorisation",
+               rule + ".identity_data", r.promises)
     if r.required_agreements:
         have = facts.agreements & set(r.required_agreements)
         if (r.agreements_any_of and not have) or (not r.agreements_any_of and have != set(r.required_agreements)):
@@ -332,8 +334,8 @@ def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
             if not (_consented(cp, facts, r.id) or _consented(cp, facts, exc.id)):
                 v.deny("consent_missing", f"sharing with {r.name} rests on {exc.basis.replace('_', ' ')}, not given",
                        "disclosures", exc.promises)
-    if r.data_form == "de_identified":
-        v.obligations.append("de_identify")
+    if r.data_form == "de_identified" and not (identifying and identity_ok):
+        v.obligations.append("de_identify")  # identity data goes in clear only with the person's authorisation
     if r.opt_out_url and r.id in facts.objections:
         v.deny("opted_out", f"the person opted out of {r.name}", rule + ".opt_out_url", r.promises)
     elif r.opt_out_url:
@@ -378,6 +380,20 @@ def _transfer(cp: CompiledPack, facts: Facts, who: str, place: str | None, rule_
 
 def _ad_hoc_disclosure(cp: CompiledPack, facts: Facts, a: Share, v: _Verdict) -> None:
     """A disclosure to someone who is not a declared recipient: only through an exception of its disclosure rule."""
+    ct = cp.pack.corporate_transactions
+    if a.kind == "transfer_to_controller" and "corporate_transaction" in facts.grounds and not isinstance(ct, str):
+        if facts.holds("successor_bound"):
+            v.ok("corporate_transaction", f"the successor is bound ({ct.successor_bound_by.replace('_', ' ')})",
+                 "corporate_transactions", ct.promises)
+            if ct.notify_subject is True:
+                v.obligations.append("notify_subject")
+            return
+        if ct.otherwise != "reconsent" or not _consented(cp, facts, f"transfer_explicit_consent:{a.recipient}"):
+            v.deny("successor_not_bound", f"{a.recipient!r} is not bound to protect the data "
+                   f"({ct.successor_bound_by.replace('_', ' ')})" + (": the person must consent afresh"
+                                                                     if ct.otherwise == "reconsent" else ""),
+                   "corporate_transactions", ct.promises)
+            return
     found = cp.disclosure_rules.get(a.kind)
     if found is None:
         what = "a declared recipient" if a.kind == "share" else f"allowed ({a.kind.replace('_', ' ')} is not provided for)"

@@ -51,6 +51,20 @@ _VALUES = (
 _KEY = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 
 
+def _check_transport(pack: Pack, db: Engine) -> None:
+    """Where the pack promises encryption in transit, a PostgreSQL server reached over the network needs TLS."""
+    measures = () if isinstance(pack.security, str) else pack.security
+    promised = [m for m in measures if m.kind == "encryption_in_transit"]
+    url = db.url
+    if not promised or url.get_backend_name() != "postgresql":
+        return
+    host = str(url.query.get("host") or url.host or "")
+    local = not host or host.startswith("/") or host in ("localhost", "127.0.0.1", "::1")
+    if not local and url.query.get("sslmode") not in ("require", "verify-ca", "verify-full"):
+        raise ConfigError(f"the pack promises encryption in transit ({', '.join(p for m in promised for p in m.promises)}):"
+                          f" connect to {host} with sslmode=require, verify-ca or verify-full")
+
+
 def _check_actor(actor: str) -> None:
     """Need to know: every access names who (a role or service) is doing it."""
     if not isinstance(actor, str) or not actor.strip() or len(actor) > 64:
@@ -106,6 +120,7 @@ class PolicyEngine:
             raise ConfigError(f"this deployment stores data in {region!r}, but the pack promises storage in "
                               f"{', '.join(sorted(home))}{promises}")
         self.region = region
+        _check_transport(pack, db)
 
     # -- subjects --------------------------------------------------------------
     def _find(self, conn: Connection, external_id: str) -> tuple[str, bytes] | None:
@@ -508,6 +523,12 @@ class PolicyEngine:
                     f"{purpose.name} runs on the basic data of a function in use, which cannot be withdrawn while the "
                     f"function is used ({', '.join(p for c in locked for p in c.promises)}); stop using the function, "
                     "or withdraw the consent for additional collection")
+        exc = self.compiled.exceptions.get(target.partition(":")[0])
+        if action == "given" and exc is not None and exc.pre_notice_fields:
+            missing = [f for f in exc.pre_notice_fields if not (evidence or {}).get(f)]
+            if missing:
+                raise BadValueError("this consent needs evidence of what the person was told first: "
+                                    + ", ".join(missing) + f" ({', '.join(exc.promises)})")
         t = self.compiled.transfers
         is_transfer = target.partition(":")[0] == "transfer" or target in self.compiled.consent_targets.get("transfer", ())
         if action == "given" and t is not None and t.inform_fields and is_transfer:

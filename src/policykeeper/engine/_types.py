@@ -33,8 +33,8 @@ class Facts:
 
     def holds(self, fact: str) -> bool:
         name, _, arg = fact.partition(":")
-        if name == "consent":
-            return arg in self.consents
+        if name == "consent":  # on the ledger, or confirmed by the recipient ('consent:acme:by_recipient')
+            return arg in self.consents or fact in self.conditions
         if name == "parental_consent" and not arg:
             return "parental_consent" in self.conditions or "parental_consent" in self.consents
         if name == "ground_recorded" and arg:
