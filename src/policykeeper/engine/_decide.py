@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ..pack import Pack
-from ..pack._data import CollectionContext, DataCategory, FieldRequirement, Purpose
+from ..pack._data import CollectionContext, ConsentRule, DataCategory, FieldRequirement, Purpose
 from ..pack._rights import AgeRule
 from ..pack._sharing import DisclosureException, DisclosureRule, Recipient, TransferRule
 from ..pack._types import Condition
@@ -121,6 +121,31 @@ def _consented(cp: CompiledPack, facts: Facts, target: str) -> bool:
     return not facts.consents.isdisjoint(ids)
 
 
+def _withdrawn_rule(cp: CompiledPack, facts: Facts, target: str) -> ConsentRule | None:
+    """The consent rule covering ``target`` that the person withdrew or refused (and did not give again), if any."""
+    ids = cp.consent_targets.get(target, frozenset({target}))
+    if facts.objections.isdisjoint(ids) or not facts.consents.isdisjoint(ids):
+        return None
+    return next((c for c in cp.pack.consents if c.id in facts.objections and c.id in ids), None)
+
+
+def _objected(cp: CompiledPack, facts: Facts, purpose: str, rule: str, v: _Verdict) -> None:
+    """A purpose covered by a consent the person withdrew stops, unless the withdrawal lets a recorded legal
+    ground carry on (``withdrawal_effect: stop_except_legally_permitted``)."""
+    c = _withdrawn_rule(cp, facts, purpose)
+    if c is None:
+        return
+    pwc = cp.pack.processing_without_consent
+    lawful = () if isinstance(pwc, str) else pwc.grounds
+    carried = facts.grounds & set(lawful)
+    if c.withdrawal_effect == "stop_except_legally_permitted" and carried:
+        v.ok("legally_permitted", f"consent was withdrawn but {', '.join(sorted(carried))} is recorded", "consents",
+             _merged(c.promises, () if isinstance(pwc, str) else pwc.promises))
+        return
+    v.deny("consent_withdrawn", f"consent {c.id!r} covering {purpose!r} was withdrawn: processing stops", rule,
+           c.promises)
+
+
 def _merged(*groups: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for g in groups for p in g))
 
@@ -148,7 +173,9 @@ def decide(cp: CompiledPack, facts: Facts, action: Action) -> Decision:
 def _acceptance(cp: CompiledPack, facts: Facts, v: _Verdict) -> None:
     acc = cp.pack.acceptance
     if facts.policy_declined:
-        v.deny("policy_declined", "the person declined the policy: no processing", "acceptance", acc.promises)
+        rules = (c.promises for c in cp.pack.consents if c.scope == "policy")
+        v.deny("policy_declined", "the person declined the policy: no processing", "acceptance",
+               _merged(acc.promises, *rules))
 
 
 def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
@@ -162,6 +189,10 @@ def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
     i, ctx, fields = entry
     base = f"collection.contexts[{i}]"
     every = _merged(ctx.promises, *(f.promises for f in fields.values()))
+    refused = _withdrawn_rule(cp, facts, ctx.id)
+    if refused is not None and any(f.requirement == "essential" for f in fields.values()):
+        v.deny("consent_refused", f"consent to the essential data of {ctx.name} was refused"
+               + (f": {refused.refusal_notice}" if refused.refusal_notice else ""), base, refused.promises)
     for fact in _unmet(ctx.activation, facts):
         v.deny("condition_unmet", f"{ctx.name} collects only when {fact}", base + ".activation", every)
     col = cp.pack.collection
@@ -275,6 +306,7 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
     unknown = a.categories - cp.categories.keys()
     if unknown:
         v.deny("unknown_category", f"not declared: {', '.join(sorted(unknown))}", "data_categories", ())
+    _objected(cp, facts, p.id, rule, v)
     if p.requires_consent not in ("none", "implied_by_use") and not _consented(cp, facts, p.id):
         v.deny("consent_missing", f"{p.name} needs {p.requires_consent} consent, which is not given (or was withdrawn)",
                rule + ".requires_consent", p.promises)
@@ -305,6 +337,8 @@ def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
         if extra:
             v.deny("category_not_allowed", f"{r.name} may not receive {', '.join(sorted(extra))}", rule + ".categories",
                    r.promises)
+    if a.purpose in cp.purposes:
+        _objected(cp, facts, a.purpose, f"purposes.items[{cp.purposes[a.purpose][0]}]", v)
     if a.purpose not in r.purposes:
         v.deny("purpose_not_allowed", f"{r.name} may receive data only for {', '.join(r.purposes)}", rule + ".purposes",
                r.promises)
@@ -322,7 +356,9 @@ def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
             joiner = " or " if r.agreements_any_of else " and "
             v.deny("agreement_missing", f"{r.name} needs {joiner.join(r.required_agreements)} on file first",
                    rule + ".required_agreements", r.promises)
-    if r.consent != "none" and not _consented(cp, facts, r.id):
+    if r.consent != "none" and not _consented(cp, facts, r.id) and not (
+        r.basis is not None and _consented(cp, facts, r.basis)
+    ):
         if not (r.consent == "recipient_obtains_explicit" and facts.holds(f"consent:{r.id}:by_recipient")):
             v.deny("consent_missing", f"sharing with {r.name} needs {r.consent.replace('_', ' ')} consent", rule + ".consent",
                    r.promises)
@@ -419,6 +455,12 @@ def _ad_hoc_disclosure(cp: CompiledPack, facts: Facts, a: Share, v: _Verdict) ->
             v.ok("exception", f"allowed by exception {exc.id!r}", where, exc.promises)
             if exc.minimum_necessary:
                 v.obligations.append("minimum_necessary")
+            ct = cp.pack.corporate_transactions
+            if "corporate_transaction" in exc.grounds and not isinstance(ct, str):
+                if ct.successor_bound_by == "pre_existing_agreed_policy":
+                    v.obligations.append("carry_agreed_policy_version")
+                    v.ok("policy_carried", "the data stays bound by the policy version the person agreed to",
+                         "corporate_transactions", ct.promises)
             return
     if rule.default == "allow":
         v.ok("default_allow", f"{a.kind.replace('_', ' ')} is allowed by default", f"disclosures[{i}]", rule.promises)

@@ -22,7 +22,7 @@ from ..pack import Pack
 from ..pack._types import FixedDuration
 from ..store._schema import consent_events, deletion_queue, disclosures, records, subjects, transfer_assessments
 from ._decide import CompiledPack, compile_pack, decide
-from ._types import Collect, Decision, Facts, Share, Use
+from ._types import Collect, Decision, Facts, Reason, Share, Use
 
 __all__ = ["Collected", "PolicyEngine"]
 
@@ -41,7 +41,7 @@ class Collected:
 _SUBJECT_BY_LOOKUP = select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key, subjects.c.status).where(
     subjects.c.lookup == bindparam("lookup"))
 _VALUES = (
-    select(records.c.id, records.c.category, records.c.value)
+    select(records.c.id, records.c.category, records.c.value, records.c.purposes)
     .where(records.c.subject_id == bindparam("sid"), records.c.status == "active",
            records.c.category.in_(bindparam("cats", expanding=True)))
     .order_by(records.c.id)
@@ -49,6 +49,14 @@ _VALUES = (
 
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
+
+
+class _NotCollectedFor(Exception):
+    """Every value asked for was collected for other purposes than the one reading it."""
+
+    def __init__(self, purpose: str, withheld: int) -> None:
+        super().__init__(purpose)
+        self.withheld = withheld
 
 
 def _check_transport(pack: Pack, db: Engine) -> None:
@@ -323,7 +331,13 @@ class PolicyEngine:
         with self.db.begin() as conn:  # decide, record and read in one transaction
             found, d = self._guard(conn, external_id, facts, Use(purpose, cats), detail, actor, now)
             if found is not None and d.allowed:
-                out = self._values(conn, found, cats)
+                try:
+                    out = self._values(conn, found, cats, purpose)
+                except _NotCollectedFor as gap:
+                    p_index, p_rule = self.compiled.purposes[purpose]
+                    d = replace(d, allowed=False, reasons=(*d.reasons, Reason(
+                        "not_collected_for_purpose", f"the values held were collected for other purposes, not {purpose!r}"
+                        f" ({gap.withheld} withheld)", f"purposes.items[{p_index}]", p_rule.promises)))
                 self._record(conn, d, actor, found[0], detail, now)
         return self._released(found, d, out)
 
@@ -472,6 +486,23 @@ class PolicyEngine:
             ids |= {f"parental_consent:{x.id}" for x in p.purposes.items} | {f"parental_consent:{r.id}" for r in p.recipients}
         return frozenset(ids)
 
+    def _agreed_version(self, conn: Connection, sid: str) -> str:
+        """The pack version the person last accepted (the current one if the ledger holds no acceptance)."""
+        row = conn.execute(select(consent_events.c.pack_version).where(
+            consent_events.c.subject_id == sid, consent_events.c.target == "policy",
+            consent_events.c.action == "accepted").order_by(consent_events.c.seq.desc())).first()
+        return str(row[0]) if row else self.compiled.version
+
+    def refusal_notice(self, target: str) -> str | None:
+        """What the person must be told before a refusal or withdrawal of ``target`` is confirmed, if anything."""
+        if not self._is_target(target):
+            raise BadValueError(f"{target!r} is not something this pack asks consent for")
+        ids = self.compiled.consent_targets.get(target, frozenset({target}))
+        if target == "policy":
+            ids = ids | {c.id for c in self.pack.consents if c.scope == "policy"}
+        notices = [c.refusal_notice for c in self.pack.consents if c.id in ids and c.refusal_notice]
+        return "\n".join(dict.fromkeys(notices)) or None
+
     def _is_target(self, target: str) -> bool:
         """A fixed target of the pack, a new purpose (where the pack allows one with prior consent), or a
         consent-based disclosure exception naming its recipient ('explicit_consent:acme_ltd')."""
@@ -538,6 +569,9 @@ class PolicyEngine:
                                     + ", ".join(missing) + f" ({', '.join(t.promises)})")
         with self.db.begin() as conn:
             sid, _ = self._find_or_create(conn, external_id, now)
+            notice = self.refusal_notice(target) if action in ("withdrawn", "refused") else None
+            if notice:  # the ledger keeps which consequence notice applied to this refusal
+                evidence = {**(evidence or {}), "notice": notice}
             seq = consent.record(conn, subject_id=sid, pack=self.pack, target=target, action=action, at=now,
                                  evidence=evidence)
             rule = next((c for c in self.pack.consents if c.id == target), None)
@@ -562,12 +596,24 @@ class PolicyEngine:
                 raise SubjectNotFoundError("no data is held about that person")
             return consent.receipt(conn, self.pack, found[0], at)
 
-    def _values(self, conn: Connection, found: tuple[str, bytes], cats: frozenset[str]) -> dict[str, list[str]]:
+    def _values(self, conn: Connection, found: tuple[str, bytes], cats: frozenset[str],
+                purpose: str | None = None) -> dict[str, list[str]]:
+        """Decrypt the person's active values of ``cats``. With a purpose that names its own categories, only values
+        collected for that purpose come back (purpose binding); cross-cutting purposes (any declared category, such
+        as legal or security purposes) see every value the decision allowed."""
         sid, key = found
+        entry = self.compiled.purposes.get(purpose) if purpose else None
+        bound = entry is not None and not isinstance(entry[1].categories, str)
         rows = conn.execute(_VALUES, {"sid": sid, "cats": sorted(cats)})
         out: dict[str, list[str]] = {c: [] for c in sorted(cats)}
+        withheld = 0
         for r in rows:
+            if bound and purpose not in r.purposes:
+                withheld += 1
+                continue
             out[r.category].append(decrypt(key, r.value, f"{sid}|{r.category}|{r.id}").decode())
+        if withheld and not any(out.values()):
+            raise _NotCollectedFor(purpose or "", withheld)
         return out
 
     def share(
@@ -607,6 +653,8 @@ class PolicyEngine:
                 if de_identify or "de_identify" in d.obligations:
                     out = {c: ["pseudonym:" + self.keys.lookup_hash(f"{recipient}|{c}|{x}")[:24] for x in vs]
                            for c, vs in out.items()}
+                if "carry_agreed_policy_version" in d.obligations:
+                    detail = {**detail, "policy_version_carried": self._agreed_version(conn, found[0])}
                 conn.execute(disclosures.insert().values(
                     subject_id=found[0], recipient=recipient, categories=sorted(cats), purpose=purpose,
                     ground=",".join(sorted(facts.grounds)) or None, decision_id=d.decision_id, at=now,
