@@ -130,15 +130,15 @@ def _withdrawn_rule(cp: CompiledPack, facts: Facts, target: str) -> ConsentRule 
 
 
 def _objected(cp: CompiledPack, facts: Facts, purpose: str, rule: str, v: _Verdict) -> None:
-    """A purpose covered by a consent the person withdrew stops, unless the withdrawal lets a recorded legal
-    ground carry on (``withdrawal_effect: stop_except_legally_permitted``)."""
+    """A purpose covered by a consent the person withdrew stops, unless a ground on which the pack allows
+    processing without consent is recorded (``processing_without_consent``)."""
     c = _withdrawn_rule(cp, facts, purpose)
     if c is None:
         return
     pwc = cp.pack.processing_without_consent
     lawful = () if isinstance(pwc, str) else pwc.grounds
     carried = facts.grounds & set(lawful)
-    if c.withdrawal_effect == "stop_except_legally_permitted" and carried:
+    if carried:  # a ground on which the law allows processing without consent survives a withdrawal
         v.ok("legally_permitted", f"consent was withdrawn but {', '.join(sorted(carried))} is recorded", "consents",
              _merged(c.promises, () if isinstance(pwc, str) else pwc.promises))
         return
@@ -231,6 +231,15 @@ def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
             v.deny("channel_required", f"every record needs a collection channel from {', '.join(col.channels)}",
                    "collection.channels", col.promises)
     _age(cp, facts, v)
+    for j, adv in enumerate(cp.pack.advisories):
+        shown = (adv.trigger == "choose_password" and any(cp.categories[c].fides_key.startswith("user.authorization")
+                                                          for c in a.categories if c in cp.categories)) or (
+            adv.trigger == "publish_sensitive" and any(
+                cp.categories[c].sensitive_kinds and cp.categories[c].fides_key.startswith("user.content")
+                for c in a.categories if c in cp.categories))
+        if shown:
+            v.obligations.append(f"show_advisory:{adv.id}")
+            v.ok("advisory", adv.text, f"advisories[{j}]", adv.promises)
     if not v.denied:
         taken = [f.promises for c, f in fields.items() if c in a.categories]
         v.ok("collect", f"{ctx.name} may collect these fields", base, _merged(ctx.promises, *taken))
@@ -307,7 +316,12 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
     if unknown:
         v.deny("unknown_category", f"not declared: {', '.join(sorted(unknown))}", "data_categories", ())
     _objected(cp, facts, p.id, rule, v)
-    if p.requires_consent not in ("none", "implied_by_use") and not _consented(cp, facts, p.id):
+    pwc = cp.pack.processing_without_consent
+    without = facts.grounds & set(() if isinstance(pwc, str) else pwc.grounds)
+    if p.requires_consent not in ("none", "implied_by_use") and not _consented(cp, facts, p.id) and without:
+        v.ok("without_consent", f"no consent needed: {', '.join(sorted(without))} is recorded", "processing_without_consent",
+             () if isinstance(pwc, str) else pwc.promises)
+    elif p.requires_consent not in ("none", "implied_by_use") and not _consented(cp, facts, p.id):
         v.deny("consent_missing", f"{p.name} needs {p.requires_consent} consent, which is not given (or was withdrawn)",
                rule + ".requires_consent", p.promises)
     if p.aggregate_only and a.individual:
@@ -339,6 +353,10 @@ def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
                    r.promises)
     if a.purpose in cp.purposes:
         _objected(cp, facts, a.purpose, f"purposes.items[{cp.purposes[a.purpose][0]}]", v)
+        needed = cp.purposes[a.purpose][1].categories
+        if r.minimum_necessary and not isinstance(needed, str) and a.categories - set(needed):
+            v.deny("beyond_minimum_necessary", f"{r.name} gets only what {a.purpose} needs, not "
+                   + ", ".join(sorted(a.categories - set(needed))), rule + ".minimum_necessary", r.promises)
     if a.purpose not in r.purposes:
         v.deny("purpose_not_allowed", f"{r.name} may receive data only for {', '.join(r.purposes)}", rule + ".purposes",
                r.promises)

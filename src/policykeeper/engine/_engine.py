@@ -329,10 +329,12 @@ class PolicyEngine:
         detail = {"purpose": purpose, "categories": sorted(cats)}
         out: dict[str, list[str]] | None = None
         with self.db.begin() as conn:  # decide, record and read in one transaction
-            found, d = self._guard(conn, external_id, facts, Use(purpose, cats), detail, actor, now)
+            found, d, known = self._guard(conn, external_id, facts, Use(purpose, cats), detail, actor, now)
             if found is not None and d.allowed:
+                # reusing data collected for another purpose needs the person's prior consent to this purpose
+                reuse = not known.consents.isdisjoint({purpose, f"new_purpose:{purpose}"})
                 try:
-                    out = self._values(conn, found, cats, purpose)
+                    out = self._values(conn, found, cats, None if reuse else purpose)
                 except _NotCollectedFor as gap:
                     p_index, p_rule = self.compiled.purposes[purpose]
                     d = replace(d, allowed=False, reasons=(*d.reasons, Reason(
@@ -404,14 +406,14 @@ class PolicyEngine:
     def _guard(
         self, conn: Connection, external_id: str, facts: Facts, action: Use | Share, detail: Mapping[str, object],
         actor: str, now: dt.datetime,
-    ) -> tuple[tuple[str, bytes] | None, Decision]:
+    ) -> tuple[tuple[str, bytes] | None, Decision, Facts]:
         """Decide an action on a person's data with their recorded consents; a denial is audited here."""
         _check_actor(actor)
         found, facts = self._subject_facts(conn, external_id, facts, action, now)
         d = decide(self.compiled, facts, action)
         if not d.allowed:
             self._record(conn, d, actor, found[0] if found else None, detail, now)
-        return found, d
+        return found, d, facts
 
     def _subject_facts(
         self, conn: Connection, external_id: str, facts: Facts, action: Use | Share | None, now: dt.datetime
@@ -647,7 +649,7 @@ class PolicyEngine:
                   "kind": kind}
         out: dict[str, list[str]] | None = None
         with self.db.begin() as conn:  # decide, record, log the disclosure and read in one transaction
-            found, d = self._guard(conn, external_id, facts, Share(recipient, cats, purpose, kind), detail, actor, now)
+            found, d, _ = self._guard(conn, external_id, facts, Share(recipient, cats, purpose, kind), detail, actor, now)
             if found is not None and d.allowed:
                 out = self._values(conn, found, cats)
                 if de_identify or "de_identify" in d.obligations:
