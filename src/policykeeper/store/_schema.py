@@ -23,6 +23,7 @@ __all__ = [
     "consent_events",
     "deletion_queue",
     "disclosures",
+    "incidents",
     "metadata",
     "records",
     "subjects",
@@ -129,6 +130,25 @@ deletion_queue = Table(
     Column("done_at", DateTime(timezone=True), nullable=True),
     Index("ix_deletion_queue_status", "status", "due_at"),
     comment="subjects whose data must be deleted (e.g. a minor found without parental consent)",
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False, comment="start of the time window affected"),
+    Column("ended_at", DateTime(timezone=True), nullable=True, comment="end of the window; NULL while ongoing"),
+    Column("systems", JSON, nullable=False),
+    Column("categories", JSON, nullable=False, comment="data categories involved (pack ids)"),
+    Column("reference", String(120), nullable=False, comment="the incident ticket or report id; never personal data"),
+    Column("harm_to_subjects", Boolean, nullable=False),
+    Column("liability", Boolean, nullable=False, comment="the pack accepts legal responsibility for this harm"),
+    Column("steps", JSON, nullable=False, comment="record-keeping steps done: [{step, at, actor, reference}]"),
+    Column("status", String(16), nullable=False, comment="open or closed"),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    comment="security incidents and the records the pack promises for each",
 )
 
 audit_log = Table(
