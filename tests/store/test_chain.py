@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
-from sqlalchemy import create_engine, update
+import pytest
+from sqlalchemy import create_engine, delete, update
 
 from policykeeper import audit
 from policykeeper.store import audit_log, open_database
@@ -41,3 +43,29 @@ def test_entries_written_through_another_json_writer_still_verify(db_url: str) -
     with other.connect() as conn:
         assert audit.verify(conn).first_bad_seq == 1
     other.dispose()
+
+
+def test_long_sqlite_chains_are_checked_in_parallel_ranges_and_still_name_the_first_bad_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policykeeper.store import _chain
+
+    monkeypatch.setattr(_chain, "_PARALLEL_FROM", 10)
+    url = f"sqlite:///{tmp_path / 'chain.db'}"
+    engine = open_database(url)
+    with engine.begin() as conn:
+        for i in range(40):
+            audit.record(conn, kind="decision", actor="app", detail={"n": i}, at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    with engine.connect() as conn:
+        assert audit.verify(conn) == audit.ChainReport(True, 40)
+    with engine.begin() as conn:  # an edit in the second range and another in the first: the first one is named
+        conn.execute(update(audit_log).where(audit_log.c.seq == 33).values(actor="mallory"))
+        conn.execute(update(audit_log).where(audit_log.c.seq == 12).values(actor="mallory"))
+    with engine.connect() as conn:
+        assert audit.verify(conn).first_bad_seq == 12
+    with engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.seq == 12).values(actor="app"))
+        conn.execute(delete(audit_log).where(audit_log.c.seq == 20))  # the last entry of the first range
+    with engine.connect() as conn:
+        report = audit.verify(conn)
+    assert not report.ok and report.first_bad_seq == 20 and "missing" in (report.reason or "")

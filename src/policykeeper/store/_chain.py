@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -121,10 +122,19 @@ _Bad = tuple[int, int, str, str, bool]
 """(seq, the seq expected there, its prev_hash, the hash of the entry before it, its content hash differs)."""
 
 
-def _first_bad_py(conn: Connection, table: Table, text: ColumnElement[str], after: int = 0) -> _Bad | None:
-    stmt = select(table.c.seq, table.c.prev_hash, table.c.hash, text).where(table.c.seq > after).order_by(table.c.seq)
+def _first_bad_py(
+    conn: Connection, table: Table, text: ColumnElement[str], after: int = 0, upto: int | None = None
+) -> _Bad | None:
+    """Stream the rows after ``after`` (up to ``upto``) and return the first bad one."""
+    stmt = select(table.c.seq, table.c.prev_hash, table.c.hash, text).where(table.c.seq > after)
+    if upto is not None:
+        stmt = stmt.where(table.c.seq <= upto)
+    stmt = stmt.order_by(table.c.seq)
     if after:
-        row = conn.execute(select(table.c.seq, table.c.hash).where(table.c.seq == after)).one()
+        row = conn.execute(select(table.c.seq, table.c.hash).where(table.c.seq == after)).first()
+        if row is None:  # the entry this range links to is gone
+            nxt = conn.execute(select(func.min(table.c.seq)).where(table.c.seq > after)).scalar()
+            return int(nxt if nxt is not None else after + 1), after, "", "", False
         want, prev = int(row[0]) + 1, str(row[1])
     else:
         want, prev = 1, GENESIS
@@ -136,6 +146,58 @@ def _first_bad_py(conn: Connection, table: Table, text: ColumnElement[str], afte
                 return seq, want, prev_hash, prev, edited
             want, prev = seq + 1, digest
     return None
+
+
+_PARALLEL_FROM = 200_000
+"""SQLite chains longer than this are checked by one process per core, each over a range of entries."""
+
+
+def _range_worker(url: str, table_name: str, columns: list[str], after: int, upto: int) -> _Bad | None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from ._schema import metadata
+
+    table = metadata.tables[table_name]
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return _first_bad_py(conn, table, _hashed_text(table, columns, "sqlite"), after, upto)
+    finally:
+        engine.dispose()
+
+
+def _first_bad_sqlite(conn: Connection, table: Table, text: ColumnElement[str], columns: list[str]) -> _Bad | None:
+    lo, hi, n = conn.execute(select(func.min(table.c.seq), func.max(table.c.seq), func.count()).select_from(table)).one()
+    url = conn.engine.url
+    workers = min(os.cpu_count() or 1, 8)
+    if n < _PARALLEL_FROM or workers < 2 or not url.database or url.database == ":memory:" or lo != 1:
+        return _first_bad_py(conn, table, text)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: one process
+        return _first_bad_py(conn, table, text)
+    step = -(-int(hi) // workers)
+    bounds = [(i * step, min((i + 1) * step, int(hi))) for i in range(workers) if i * step < int(hi)]
+    rendered = url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(max_workers=len(bounds), mp_context=ctx) as pool:
+        found = list(pool.map(_range_worker, *zip(*[(rendered, table.name, columns, a, b) for a, b in bounds],
+                                                   strict=True)))
+    bad = [b for b in found if b is not None]
+    return min(bad, key=lambda b: min(b[0], b[1])) if bad else None
+
+
+def _hashed_text(table: Table, columns: Iterable[str], dialect: str) -> ColumnElement[str]:
+    """SQL for the exact text each entry's hash covers: previous hash, sequence number, fields."""
+    names = set(columns)
+    cols = [c for c in table.columns if c.name in names]
+    body = _field_sql(cols[0], _kind(cols[0]), dialect)
+    for c in cols[1:]:
+        body = body + literal(chr(30)) + _field_sql(c, _kind(c), dialect)
+    return table.c.prev_hash + literal("|") + cast(table.c.seq, Text) + literal("|") + body
 
 
 def _first_bad_pg(conn: Connection, table: Table, text: ColumnElement[str], after: int = 0) -> _Bad | None:
@@ -194,13 +256,11 @@ def verify_chain(conn: Connection, table: Table, chain: str, content_columns: It
     PostgreSQL it also hashes and compares, in parallel, and only the first bad entry comes back; on SQLite the
     texts stream to Python in large batches. ``policykeeper bench core`` measures a million entries.
     """
-    names = set(content_columns)
-    cols = [c for c in table.columns if c.name in names]
-    body = _field_sql(cols[0], _kind(cols[0]), conn.dialect.name)
-    for c in cols[1:]:
-        body = body + literal(chr(30)) + _field_sql(c, _kind(c), conn.dialect.name)
-    text = table.c.prev_hash + literal("|") + cast(table.c.seq, Text) + literal("|") + body
-    first = _first_bad_pg(conn, table, text) if conn.dialect.name == "postgresql" else _first_bad_py(conn, table, text)
+    names = list(content_columns)
+    cols = [c for c in table.columns if c.name in set(names)]
+    text = _hashed_text(table, names, conn.dialect.name)
+    first = (_first_bad_pg(conn, table, text) if conn.dialect.name == "postgresql"
+             else _first_bad_sqlite(conn, table, text, names))
     while first is not None:
         seq, want, prev_hash, before_hash, edited = first
         before = conn.execute(select(func.count()).select_from(table).where(table.c.seq <= seq)).scalar_one()
