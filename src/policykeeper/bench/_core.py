@@ -239,15 +239,24 @@ def _ledger(url: str, quick: bool) -> dict[str, Any]:
     with db.connect() as conn:  # the ledger may hold entries already (acceptances recorded by earlier steps)
         held = int(conn.execute(select(chain_heads.c.seq).where(chain_heads.c.name == "consent")).scalar_one())
     fill_s = _fill(db, pack, entries - held, at + dt.timedelta(seconds=appends))
-    with db.connect() as conn:
-        start = time.perf_counter()
-        report = consent.verify(conn)
-        verify_s = time.perf_counter() - start
+    if db.dialect.name == "postgresql":
+        # a real ledger grows over months and autovacuum keeps it vacuumed and analysed; this one was bulk-loaded
+        # a moment ago, so do what autovacuum would have done
+        with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE consent_events")
+    runs: list[float] = []
+    for _ in range(3):  # the first run also pays for cold caches (and, on PostgreSQL, hint bits after a bulk load)
+        with db.connect() as conn:
+            start = time.perf_counter()
+            report = consent.verify(conn)
+            runs.append(time.perf_counter() - start)
+    verify_s = min(runs)
     db.dispose()
     if not report.ok or report.entries != entries:
         raise ConfigError(f"ledger verification failed during the benchmark: {report}")
     return {"appends": appends, "appends_per_s": round(append_rate), "entries_verified": entries,
             "verify_seconds": round(verify_s, 3), "verify_1m_seconds": round(verify_s * 1_000_000 / entries, 3),
+            "verify_runs_seconds": [round(r, 3) for r in runs],
             "fill_seconds": round(fill_s, 1)}
 
 
