@@ -16,6 +16,8 @@ from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.store import audit_log, deletion_queue, open_database, records, subjects
 
+from ..helpers import codes
+
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(hours=1)
 KALOS_PERSON = {"basic_data": "Chen Jie, 139 1111 2222", "user_info": "chenjie@example.cn"}
@@ -27,9 +29,6 @@ def _engine(name: str, db_url: str, tmp_path: Path) -> PolicyEngine:
     return PolicyEngine(load_pack(name), open_database(db_url), KeyRing.init(tmp_path / "keys"))
 
 
-def _codes(info: pytest.ExceptionInfo[DeniedError]) -> set[str]:
-    return {r.code for r in info.value.decision.denials}
-
 
 def test_kalos_37_anyone_under_18_is_a_minor(db_url: str, tmp_path: Path) -> None:
     eng = _engine("kalos", db_url, tmp_path)
@@ -37,7 +36,7 @@ def test_kalos_37_anyone_under_18_is_a_minor(db_url: str, tmp_path: Path) -> Non
     assert not isinstance(m, str) and (m.threshold, m.term) == (18, "minor")
     with pytest.raises(DeniedError) as info:
         eng.collect("teen", "business_function", KALOS_PERSON, Facts(age=17), now=NOW)
-    assert "parental_consent_missing" in _codes(info) and "KALOS-37" in info.value.decision.promises
+    assert "parental_consent_missing" in codes(info) and "KALOS-37" in info.value.decision.promises
     assert eng.collect("adult", "business_function", KALOS_PERSON, Facts(age=18), now=NOW).decision.allowed
 
 
@@ -45,7 +44,7 @@ def test_kamoer_69_a_child_under_14_needs_a_parent_to_create_an_account(db_url: 
     eng = _engine("kamoer", db_url, tmp_path)
     with pytest.raises(DeniedError) as info:
         eng.collect("xiaoming", "registration", KAMOER_SIGNUP, Facts(age=12), now=NOW)
-    assert "parental_consent_missing" in _codes(info) and "KAMOER-69" in info.value.decision.promises
+    assert "parental_consent_missing" in codes(info) and "KAMOER-69" in info.value.decision.promises
     with eng.db.connect() as conn:
         assert conn.execute(select(records.c.id)).first() is None
     assert eng.collect("big-sister", "registration", KAMOER_SIGNUP, Facts(age=14), now=NOW).decision.allowed
@@ -64,11 +63,11 @@ def test_kamoer_70_a_childs_data_is_used_only_by_law_parental_consent_or_to_prot
     child = Facts(age=12)
     with pytest.raises(DeniedError) as info:
         eng.read("xiaoming", "better_experience", {"gender"}, child, now=LATER)
-    assert "minor_use_not_permitted" in _codes(info) and "KAMOER-70" in info.value.decision.promises
+    assert "minor_use_not_permitted" in codes(info) and "KAMOER-70" in info.value.decision.promises
     with pytest.raises(DeniedError) as info:  # disclosure is held to the same three cases
         eng.share("xiaoming", "sms_mail", {"email"}, "information_and_ads",
                   Facts(age=12, agreements=frozenset({"confidentiality", "instructions_only"})), now=LATER)
-    assert _codes(info) == {"minor_use_not_permitted"}
+    assert codes(info) == {"minor_use_not_permitted"}
     # (c) necessary to protect the child
     assert eng.read("xiaoming", "better_experience", {"gender"},
                     Facts(age=12, grounds=frozenset({"necessary_to_protect_the_child"})), now=LATER) == {"gender": ["m"]}
@@ -128,7 +127,7 @@ def test_kalos_39_a_minor_found_without_parental_consent_has_their_data_deleted_
     # until the queue runs, the data is neither used nor shared
     with pytest.raises(DeniedError) as info:
         eng.read("chen", "provide_services", {"user_info"}, now=LATER)
-    assert "queued_for_deletion" in _codes(info) and "KALOS-39" in info.value.decision.promises
+    assert "queued_for_deletion" in codes(info) and "KALOS-39" in info.value.decision.promises
     assert eng.run_deletion_queue(now=LATER) == 1
     assert eng.run_deletion_queue(now=LATER) == 0  # re-running does no harm
     with pytest.raises(SubjectNotFoundError):
@@ -160,7 +159,7 @@ def test_kamoer_71_a_child_found_by_a_corrected_birth_date_is_queued_for_deletio
     with pytest.raises(DeniedError) as info:
         eng.collect("xiaoming", "registration", KAMOER_SIGNUP, Facts(age=11), now=LATER)
     assert "KAMOER-71" in [p for r in eng.pending_deletions() for p in r["promises"]]  # type: ignore[attr-defined]
-    assert "parental_consent_missing" in _codes(info)
+    assert "parental_consent_missing" in codes(info)
     with pytest.raises(DeniedError):
         eng.read("xiaoming", "account_registration", {"email"}, now=LATER)
     assert eng.note_age("xiaoming", date_of_birth="2014-03-01", now=LATER) is True  # same queue entry

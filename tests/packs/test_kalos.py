@@ -16,6 +16,8 @@ from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.store import audit_log, consent_events, disclosures, open_database, records
 
+from ..helpers import codes, promises
+
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)
 BASIC = {"basic_data": "Li Wei, 138 0013 8000", "user_info": "liwei@example.cn"}
@@ -31,12 +33,6 @@ def kalos(db_url: str, tmp_path: Path) -> PolicyEngine:
     return eng
 
 
-def _codes(info: pytest.ExceptionInfo[DeniedError]) -> set[str]:
-    return {r.code for r in info.value.decision.denials}
-
-
-def _promises(info: pytest.ExceptionInfo[DeniedError]) -> tuple[str, ...]:
-    return info.value.decision.promises
 
 
 def test_kalos_02_only_what_a_purpose_declares_is_collected(kalos: PolicyEngine) -> None:
@@ -44,7 +40,7 @@ def test_kalos_02_only_what_a_purpose_declares_is_collected(kalos: PolicyEngine)
     assert col.undeclared_fields == "reject" and "KALOS-02" in col.promises
     with pytest.raises(DeniedError) as info:
         kalos.collect("li", "business_function", {**BASIC, "precise_location": "39.9,116.4"}, now=LATER)
-    assert "undeclared_field" in _codes(info) and "KALOS-02" in _promises(info)
+    assert "undeclared_field" in codes(info) and "KALOS-02" in promises(info)
     with kalos.db.connect() as conn:
         assert len(conn.execute(select(records.c.id)).all()) == 2  # nothing of the refused collection was kept
     declared = {c for p in kalos.pack.purposes.items if not isinstance(p.categories, str) for c in p.categories}
@@ -67,10 +63,10 @@ def test_kalos_05_connect_reads_no_location_before_the_os_permission(kalos: Poli
     loc = {"precise_location": "39.9087,116.3975"}
     with pytest.raises(DeniedError) as info:
         kalos.collect("li", "connect_feature", loc, Facts(conditions=frozenset({"feature_active:connect"})), now=NOW)
-    assert "condition_unmet" in _codes(info) and "KALOS-05" in _promises(info)
+    assert "condition_unmet" in codes(info) and "KALOS-05" in promises(info)
     with pytest.raises(DeniedError) as info:  # the permission is granted but not yet recorded in the ledger
         kalos.collect("li", "connect_feature", loc, CONNECT, now=NOW)
-    assert "consent_missing" in _codes(info)
+    assert "consent_missing" in codes(info)
     seq = kalos.set_consent("li", "location_permission", "given", evidence={"os": "android", "grant": "fine"}, now=NOW)
     assert kalos.collect("li", "connect_feature", loc, CONNECT, now=LATER).decision.allowed
     with kalos.db.connect() as conn:
@@ -86,7 +82,7 @@ def test_kalos_06_precise_location_serves_navigation_only(kalos: PolicyEngine) -
     for purpose in ("provide_services", "security_fraud_prevention", "partner_services"):
         with pytest.raises(DeniedError) as info:
             kalos.read("li", purpose, {"precise_location"}, now=LATER)
-        assert "category_not_allowed" in _codes(info)
+        assert "category_not_allowed" in codes(info)
 
 
 def test_kalos_07_usage_data_is_collected_to_improve_services(kalos: PolicyEngine) -> None:
@@ -96,7 +92,7 @@ def test_kalos_07_usage_data_is_collected_to_improve_services(kalos: PolicyEngin
     assert kalos.read("li", "improve_services", {"usage_data"}, now=LATER)["usage_data"] == ["opened trip planner 4x"]
     with pytest.raises(DeniedError) as info:  # the improvement purpose gets usage data, nothing else
         kalos.read("li", "improve_services", {"user_info"}, now=LATER)
-    assert "category_not_allowed" in _codes(info) and "KALOS-07" in _promises(info)
+    assert "category_not_allowed" in codes(info) and "KALOS-07" in promises(info)
 
 
 def test_kalos_08_fraud_prevention_combines_user_usage_device_and_log_data(kalos: PolicyEngine) -> None:
@@ -106,13 +102,13 @@ def test_kalos_08_fraud_prevention_combines_user_usage_device_and_log_data(kalos
     assert combined["log_info"] == [SECURITY["log_info"]] and combined["authorized_or_legal_data"]
     with pytest.raises(DeniedError) as info:  # the basic data set is not part of it
         kalos.read("li", "security_fraud_prevention", {"basic_data"}, now=LATER)
-    assert "category_not_allowed" in _codes(info) and "KALOS-08" in _promises(info)
+    assert "category_not_allowed" in codes(info) and "KALOS-08" in promises(info)
 
 
 def test_kalos_10_a_new_purpose_waits_for_its_own_prior_consent(kalos: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         kalos.read("li", "travel_insurance_offers", {"user_info"}, now=NOW)
-    assert _codes(info) == {"undeclared_purpose"} and "KALOS-10" in _promises(info)
+    assert codes(info) == {"undeclared_purpose"} and "KALOS-10" in promises(info)
     kalos.set_consent("li", "new_purpose:loyalty_programme", "given", now=NOW)  # consent for another purpose
     with pytest.raises(DeniedError):
         kalos.read("li", "travel_insurance_offers", {"user_info"}, now=LATER)
@@ -128,7 +124,7 @@ def test_kalos_11_three_kinds_of_use_and_the_third_needs_consent(kalos: PolicyEn
     assert kalos.read("li", "provide_services", {"basic_data"}, now=NOW)["basic_data"]  # (1): no consent needed
     with pytest.raises(DeniedError) as info:  # (3) needs consent
         kalos.read("li", "other_permitted_purposes", {"basic_data"}, now=NOW)
-    assert "consent_missing" in _codes(info) and "KALOS-11" in _promises(info)
+    assert "consent_missing" in codes(info) and "KALOS-11" in promises(info)
     kalos.set_consent("li", "new_purpose", "given", now=NOW)
     assert kalos.read("li", "other_permitted_purposes", {"basic_data"}, now=LATER)["basic_data"]
 
@@ -137,7 +133,7 @@ def test_kalos_13_nothing_leaves_zhijian_but_to_its_service_providers(kalos: Pol
     assert kalos.share("li", "service_providers", {"user_info"}, "provide_services", now=NOW)["user_info"]
     with pytest.raises(DeniedError) as info:
         kalos.share("li", "data_broker_ltd", {"user_info"}, "provide_services", now=NOW)
-    assert _codes(info) == {"no_exception"} and "KALOS-13" in _promises(info)
+    assert codes(info) == {"no_exception"} and "KALOS-13" in promises(info)
     with kalos.db.connect() as conn:
         assert conn.execute(select(disclosures.c.recipient)).scalars().all() == ["service_providers"]
 
@@ -163,7 +159,7 @@ def test_kalos_15_legal_shares_need_a_recorded_ground_from_the_list(kalos: Polic
     with pytest.raises(DeniedError) as info:
         kalos.share("li", "beijing_court", {"user_info"}, "legal_compliance",
                     Facts(grounds=frozenset({"good_citizenship"})), now=NOW)
-    assert "no_exception" in _codes(info)
+    assert "no_exception" in codes(info)
     with kalos.db.connect() as conn:
         grounds = conn.execute(select(disclosures.c.ground).order_by(disclosures.c.id)).scalars().all()
     assert grounds == ["legal_regulatory_requirement", "litigation_dispute", "administrative_or_judicial_request"]
@@ -175,7 +171,7 @@ def test_kalos_16_a_complainant_gets_the_minimum_for_complaint_handling_only(kal
     assert got == {"user_info": ["liwei@example.cn"]}
     with pytest.raises(DeniedError) as info:  # more than the complaint needs
         kalos.share("li", "ip_rights_holder", {"user_info", "basic_data"}, "complaint_handling", complaint, now=NOW)
-    assert "beyond_minimum_necessary" in _codes(info) and "KALOS-16" in _promises(info)
+    assert "beyond_minimum_necessary" in codes(info) and "KALOS-16" in promises(info)
     with pytest.raises(DeniedError):  # no complaint on record
         kalos.share("li", "ip_rights_holder", {"user_info"}, "complaint_handling", now=NOW)
 
@@ -186,17 +182,17 @@ def test_kalos_17_authorised_partners_get_part_of_the_data_for_joint_services(ka
     assert got["usage_data"] == ["rated route 5 stars"]
     with pytest.raises(DeniedError) as info:
         kalos.share("li", "authorized_partners", {"basic_data"}, "partner_services", now=LATER)
-    assert "category_not_allowed" in _codes(info) and "KALOS-17" in _promises(info)
+    assert "category_not_allowed" in codes(info) and "KALOS-17" in promises(info)
     with pytest.raises(DeniedError) as info:
         kalos.share("li", "authorized_partners", {"user_info"}, "provide_services", now=LATER)
-    assert "purpose_not_allowed" in _codes(info)
+    assert "purpose_not_allowed" in codes(info)
 
 
 def test_kalos_18_no_data_flows_to_an_sdk_without_a_confidentiality_agreement(kalos: PolicyEngine) -> None:
     kalos.collect("li", "service_use", {"usage_data": "map tiles 120"}, now=NOW)
     with pytest.raises(DeniedError) as info:
         kalos.share("li", "sdk_providers", {"usage_data"}, "provide_services", now=LATER)
-    assert "agreement_missing" in _codes(info) and "KALOS-18" in _promises(info)
+    assert "agreement_missing" in codes(info) and "KALOS-18" in promises(info)
     signed = Facts(agreements=frozenset({"confidentiality"}))
     assert kalos.share("li", "sdk_providers", {"usage_data"}, "provide_services", signed, now=LATER)["usage_data"]
 
@@ -205,7 +201,7 @@ def test_kalos_19_identity_data_reaches_an_sdk_only_with_consent_for_that_flow(k
     signed = Facts(agreements=frozenset({"confidentiality"}))
     with pytest.raises(DeniedError) as info:
         kalos.share("li", "sdk_providers", {"user_info"}, "provide_services", signed, now=NOW)
-    assert "identity_needs_consent" in _codes(info) and "KALOS-19" in _promises(info)
+    assert "identity_needs_consent" in codes(info) and "KALOS-19" in promises(info)
     kalos.set_consent("li", "sdk_identity", "given", now=NOW)
     assert kalos.share("li", "sdk_providers", {"user_info"}, "provide_services", signed, now=LATER)["user_info"]
     kalos.set_consent("li", "sdk_identity", "withdrawn", now=LATER)
@@ -216,7 +212,7 @@ def test_kalos_19_identity_data_reaches_an_sdk_only_with_consent_for_that_flow(k
 def test_kalos_20_handing_data_to_another_controller_needs_explicit_consent(kalos: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         kalos.share("li", "travel_agency_co", {"user_info"}, "provide_services", kind="transfer_to_controller", now=NOW)
-    assert "no_exception" in _codes(info) and "KALOS-20" in _promises(info)
+    assert "no_exception" in codes(info) and "KALOS-20" in promises(info)
     kalos.set_consent("li", "transfer_explicit_consent:travel_agency_co", "given", now=NOW)
     got = kalos.share("li", "travel_agency_co", {"user_info"}, "provide_services", kind="transfer_to_controller",
                       now=LATER)
@@ -230,7 +226,7 @@ def test_kalos_21_a_successor_bound_by_the_policy_takes_over_otherwise_fresh_con
     with pytest.raises(DeniedError) as info:  # the successor is not bound: every person must consent afresh
         kalos.share("li", "acquirer_inc", {"basic_data"}, "provide_services", deal, kind="transfer_to_controller",
                     now=NOW)
-    assert _codes(info) == {"successor_not_bound"} and "KALOS-21" in _promises(info)
+    assert codes(info) == {"successor_not_bound"} and "KALOS-21" in promises(info)
     assert "consent afresh" in str(info.value)
     bound = Facts(grounds=frozenset({"corporate_transaction"}), conditions=frozenset({"successor_bound"}))
     got = kalos.share("li", "acquirer_inc", {"basic_data"}, "provide_services", bound, kind="transfer_to_controller",
@@ -247,7 +243,7 @@ def test_kalos_21_a_successor_bound_by_the_policy_takes_over_otherwise_fresh_con
 def test_kalos_22_public_disclosure_needs_explicit_consent(kalos: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         kalos.share("li", "public", {"basic_data"}, "provide_services", kind="public_disclosure", now=NOW)
-    assert "no_exception" in _codes(info) and "KALOS-22" in _promises(info)
+    assert "no_exception" in codes(info) and "KALOS-22" in promises(info)
     kalos.set_consent("li", "public_explicit_consent:public", "given", now=NOW)
     assert kalos.share("li", "public", {"basic_data"}, "provide_services", kind="public_disclosure", now=LATER)
 
@@ -259,7 +255,7 @@ def test_kalos_23_disclosing_a_violation_needs_a_basis_and_consent(kalos: Policy
     kalos.set_consent("li", "violation_disclosure:public", "given", now=NOW)
     with pytest.raises(DeniedError) as info:  # consent without a basis
         kalos.share("li", "public", {"user_info"}, "security_fraud_prevention", kind="public_disclosure", now=LATER)
-    assert "no_exception" in _codes(info)
+    assert "no_exception" in codes(info)
     got = kalos.share("li", "public", {"user_info"}, "security_fraud_prevention", basis, kind="public_disclosure",
                       now=LATER)
     assert got["user_info"] == ["liwei@example.cn"]
@@ -279,6 +275,6 @@ def test_kalos_27_basic_data_stays_while_used_additional_consent_comes_and_goes(
     kalos.set_consent("li", "additional_collection", "withdrawn", now=LATER)
     with pytest.raises(DeniedError) as info:
         kalos.read("li", "improve_services", {"usage_data"}, now=LATER + dt.timedelta(seconds=1))
-    assert "consent_missing" in _codes(info) and "KALOS-27" in _promises(info)
+    assert "consent_missing" in codes(info) and "KALOS-27" in promises(info)
     kalos.set_consent("li", "additional_collection", "given", now=LATER + dt.timedelta(seconds=2))
     assert kalos.read("li", "improve_services", {"usage_data"}, now=LATER + dt.timedelta(seconds=3))["usage_data"]

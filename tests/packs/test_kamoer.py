@@ -16,6 +16,8 @@ from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.store import audit_log, disclosures, open_database, records
 
+from ..helpers import codes, last_allowed_promises, promises
+
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)
 SIGNUP = {"phone": "+86 139 0000 1111", "email": "zhang@example.cn", "username": "reefkeeper", "password": "Coral#2025!"}
@@ -32,19 +34,7 @@ def kamoer(db_url: str, tmp_path: Path) -> PolicyEngine:
     return eng
 
 
-def _codes(info: pytest.ExceptionInfo[DeniedError]) -> set[str]:
-    return {r.code for r in info.value.decision.denials}
 
-
-def _promises(info: pytest.ExceptionInfo[DeniedError]) -> tuple[str, ...]:
-    return info.value.decision.promises
-
-
-def _last_allowed(eng: PolicyEngine) -> list[str]:
-    with eng.db.connect() as conn:
-        got = conn.execute(select(audit_log.c.promises).where(audit_log.c.allowed.is_(True))
-                           .order_by(audit_log.c.seq.desc())).scalars().first()
-    return list(got or [])
 
 
 def test_kamoer_01_the_controller_includes_the_group_and_covers_every_product(kamoer: PolicyEngine) -> None:
@@ -63,14 +53,14 @@ def test_kamoer_02_every_use_carries_one_of_the_policys_purposes(kamoer: PolicyE
     assert kamoer.read("zhang", "account_registration", {"username"}, now=LATER)["username"] == ["reefkeeper"]
     with pytest.raises(DeniedError) as info:
         kamoer.read("zhang", "lead_generation", {"email"}, now=LATER)
-    assert _codes(info) == {"undeclared_purpose"} and "KAMOER-02" in _promises(info)
+    assert codes(info) == {"undeclared_purpose"} and "KAMOER-02" in promises(info)
 
 
 def test_kamoer_03_an_account_needs_phone_email_username_and_password(kamoer: PolicyEngine) -> None:
     for missing in SIGNUP:
         with pytest.raises(DeniedError) as info:
             kamoer.collect("li", "registration", {k: v for k, v in SIGNUP.items() if k != missing}, now=NOW)
-        assert "essential_missing" in _codes(info) and "KAMOER-03" in _promises(info)
+        assert "essential_missing" in codes(info) and "KAMOER-03" in promises(info)
     with kamoer.db.connect() as conn:
         assert len(conn.execute(select(records.c.id)).all()) == 4  # zhang's four, nothing from the refusals
 
@@ -96,7 +86,7 @@ def test_kamoer_05_a_purchase_needs_identity_payment_and_delivery_data(kamoer: P
 def test_kamoer_06_missing_purchase_data_blocks_checkout_only(kamoer: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         kamoer.collect("zhang", "purchase", {k: v for k, v in BUYER.items() if k != "bank_card"}, now=LATER)
-    assert "essential_missing" in _codes(info) and "KAMOER-06" in _promises(info)
+    assert "essential_missing" in codes(info) and "KAMOER-06" in promises(info)
     assert kamoer.collect("zhang", "service_use", {"usage_logs": "browsed pumps", "ip_address": "198.51.100.4",
                                                    "access_time": "09:01"}, now=LATER).decision.allowed
     assert kamoer.read("zhang", "account_registration", {"email"}, now=LATER)["email"]
@@ -106,7 +96,7 @@ def test_kamoer_07_feature_data_only_while_the_feature_is_used(kamoer: PolicyEng
     data = {"device_location": "31.2,121.5", "device_config": "X1 pump, 12V", "shared_content": "tank photo"}
     with pytest.raises(DeniedError) as info:
         kamoer.collect("zhang", "feature_use", data, now=LATER)
-    assert "condition_unmet" in _codes(info) and "KAMOER-07" in _promises(info)
+    assert "condition_unmet" in codes(info) and "KAMOER-07" in promises(info)
     assert kamoer.collect("zhang", "feature_use", data, FEATURE, now=LATER).decision.allowed
 
 
@@ -124,7 +114,7 @@ def test_kamoer_09_refusing_one_features_data_disables_only_that_feature(kamoer:
     ml = Facts(conditions=frozenset({"feature_active:ml_module"}))
     with pytest.raises(DeniedError) as info:
         kamoer.collect("zhang", "ml_module", {"ml_images": "img-001.jpg"}, ml, now=LATER)
-    assert "consent_missing" in _codes(info)
+    assert "consent_missing" in codes(info)
     assert kamoer.collect("zhang", "feature_use", {"device_location": "31.2,121.5", "device_config": "X1",
                                                    "shared_content": "photo"}, FEATURE, now=LATER).decision.allowed
     assert kamoer.read("zhang", "account_registration", {"username"}, now=LATER)["username"]
@@ -140,7 +130,7 @@ def test_kamoer_10_service_quality_data_only_improves_quality_and_prevents_risk(
     assert kamoer.read("zhang", "service_quality", {"service_quality_info"}, now=LATER)["service_quality_info"]
     with pytest.raises(DeniedError) as info:
         kamoer.read("zhang", "information_and_ads", {"service_quality_info"}, now=LATER)
-    assert "category_not_allowed" in _codes(info)
+    assert "category_not_allowed" in codes(info)
 
 
 def test_kamoer_14_ml_images_need_a_separate_authorisation_while_the_function_runs(kamoer: PolicyEngine) -> None:
@@ -148,7 +138,7 @@ def test_kamoer_14_ml_images_need_a_separate_authorisation_while_the_function_ru
     kamoer.set_consent("zhang", "improvement_program", "given", now=NOW)  # the program consent is not enough
     with pytest.raises(DeniedError) as info:
         kamoer.collect("zhang", "ml_module", {"ml_images": "img-001.jpg"}, ml, now=LATER)
-    assert "consent_missing" in _codes(info) and "KAMOER-14" in _promises(info)
+    assert "consent_missing" in codes(info) and "KAMOER-14" in promises(info)
     kamoer.set_consent("zhang", "ml_images", "given", now=LATER)
     later = LATER + dt.timedelta(seconds=1)
     with pytest.raises(DeniedError):  # not while the function is off
@@ -174,7 +164,7 @@ def test_kamoer_16_resumes_with_consent_only_to_discuss_jobs(kamoer: PolicyEngin
     cv = {"resume": "BSc marine biology; 5 years at an aquarium", "name": "Wu Lan", "email": "wu@example.cn"}
     with pytest.raises(DeniedError) as info:
         kamoer.collect("wu", "job_application", cv, now=NOW)
-    assert "consent_missing" in _codes(info) and "KAMOER-16" in _promises(info)
+    assert "consent_missing" in codes(info) and "KAMOER-16" in promises(info)
     kamoer.set_consent("wu", "job_application", "given", now=NOW)
     kamoer.collect("wu", "job_application", cv, now=LATER)
     assert kamoer.read("wu", "job_communication", {"resume"}, now=LATER)["resume"] == [cv["resume"]]
@@ -189,7 +179,7 @@ def test_kamoer_17_without_consent_only_on_a_recorded_statutory_ground(kamoer: P
     with pytest.raises(DeniedError):
         kamoer.read("wu", "job_communication", {"resume"}, now=LATER)
     got = kamoer.read("wu", "job_communication", {"resume"}, Facts(grounds=frozenset({"criminal_proceedings"})), now=LATER)
-    assert got["resume"] == ["CV text"] and "KAMOER-17" in _last_allowed(kamoer)
+    assert got["resume"] == ["CV text"] and "KAMOER-17" in last_allowed_promises(kamoer)
     with pytest.raises(DeniedError):  # a ground that is not on the list
         kamoer.read("wu", "job_communication", {"resume"}, Facts(grounds=frozenset({"hr_convenience"})), now=LATER)
 
@@ -207,7 +197,7 @@ def test_kamoer_18_publishing_sensitive_content_comes_with_a_warning(kamoer: Pol
 def test_kamoer_22_a_purpose_outside_the_policy_needs_prior_consent(kamoer: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         kamoer.read("zhang", "aquarium_club_invites", {"email"}, now=LATER)
-    assert "undeclared_purpose" in _codes(info) and "KAMOER-22" in _promises(info)
+    assert "undeclared_purpose" in codes(info) and "KAMOER-22" in promises(info)
     kamoer.set_consent("zhang", "new_purpose:aquarium_club_invites", "given", now=LATER)
     later = LATER + dt.timedelta(seconds=1)
     assert kamoer.read("zhang", "aquarium_club_invites", {"email"}, now=later)["email"] == ["zhang@example.cn"]
@@ -218,7 +208,7 @@ def test_kamoer_23_reusing_data_for_another_purpose_needs_consent_to_that_reuse(
     # li's phone number was given to deliver an order, not to receive information and ads
     with pytest.raises(DeniedError) as info:
         kamoer.read("li", "information_and_ads", {"phone"}, now=LATER)
-    assert "not_collected_for_purpose" in _codes(info)
+    assert "not_collected_for_purpose" in codes(info)
     kamoer.set_consent("li", "information_and_ads", "given", evidence={"asked": "use my phone for news"}, now=LATER)
     later = LATER + dt.timedelta(seconds=1)
     assert kamoer.read("li", "information_and_ads", {"phone"}, now=later)["phone"] == ["+86 138 2222 3333"]
@@ -229,13 +219,13 @@ def test_kamoer_23_reusing_data_for_another_purpose_needs_consent_to_that_reuse(
 def test_kamoer_29_nothing_is_shared_outside_kamoer_by_default(kamoer: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         kamoer.share("zhang", "reef_forum_ltd", {"email"}, "information_and_ads", now=LATER)
-    assert _codes(info) == {"no_exception"} and "KAMOER-29" in _promises(info)
+    assert codes(info) == {"no_exception"} and "KAMOER-29" in promises(info)
 
 
 def test_kamoer_30_a_share_by_explicit_consent(kamoer: PolicyEngine) -> None:
     kamoer.set_consent("zhang", "explicit_consent:reef_forum_ltd", "given", now=NOW)
     assert kamoer.share("zhang", "reef_forum_ltd", {"email"}, "information_and_ads", now=LATER)["email"]
-    assert "KAMOER-30" in _last_allowed(kamoer)
+    assert "KAMOER-30" in last_allowed_promises(kamoer)
     with pytest.raises(DeniedError):
         kamoer.share("zhang", "other_forum_ltd", {"email"}, "information_and_ads", now=LATER)
 
@@ -243,7 +233,7 @@ def test_kamoer_30_a_share_by_explicit_consent(kamoer: PolicyEngine) -> None:
 def test_kamoer_31_shares_required_by_law_record_their_basis(kamoer: PolicyEngine) -> None:
     got = kamoer.share("zhang", "shanghai_market_regulator", {"phone"}, "safeguard_interests",
                        Facts(grounds=frozenset({"government_requirement"})), now=LATER)
-    assert got["phone"] and "KAMOER-31" in _last_allowed(kamoer)
+    assert got["phone"] and "KAMOER-31" in last_allowed_promises(kamoer)
     with kamoer.db.connect() as conn:
         assert conn.execute(select(disclosures.c.ground)).scalar_one() == "government_requirement"
     with pytest.raises(DeniedError):
@@ -255,22 +245,22 @@ def test_kamoer_32_affiliates_get_only_the_necessary_data_for_the_policys_purpos
     assert kamoer.share("zhang", "affiliates", {"mailing_address", "name"}, "purchase_delivery", PARTNER, now=LATER)
     with pytest.raises(DeniedError) as info:  # more than delivery needs
         kamoer.share("zhang", "affiliates", {"mailing_address", "username"}, "purchase_delivery", PARTNER, now=LATER)
-    assert "beyond_minimum_necessary" in _codes(info) and "KAMOER-32" in _promises(info)
+    assert "beyond_minimum_necessary" in codes(info) and "KAMOER-32" in promises(info)
     with pytest.raises(DeniedError) as info:  # a changed purpose is not covered
         kamoer.share("zhang", "affiliates", {"email"}, "information_and_ads", PARTNER, now=LATER)
-    assert "purpose_not_allowed" in _codes(info)
+    assert "purpose_not_allowed" in codes(info)
 
 
 def test_kamoer_33_partners_get_the_minimum_and_only_for_their_purpose(kamoer: PolicyEngine) -> None:
     kamoer.collect("zhang", "purchase", BUYER, now=NOW)
     got = kamoer.share("zhang", "logistics", {"mailing_address", "phone", "name"}, "purchase_delivery", PARTNER, now=LATER)
-    assert got["mailing_address"] == ["88 Huaihai Road, Shanghai"] and "KAMOER-33" in _last_allowed(kamoer)
+    assert got["mailing_address"] == ["88 Huaihai Road, Shanghai"] and "KAMOER-33" in last_allowed_promises(kamoer)
     with pytest.raises(DeniedError) as info:
         kamoer.share("zhang", "logistics", {"id_number"}, "purchase_delivery", PARTNER, now=LATER)
-    assert "category_not_allowed" in _codes(info)
+    assert "category_not_allowed" in codes(info)
     with pytest.raises(DeniedError) as info:
         kamoer.share("zhang", "logistics", {"phone"}, "information_and_ads", PARTNER, now=LATER)
-    assert "purpose_not_allowed" in _codes(info)
+    assert "purpose_not_allowed" in codes(info)
 
 
 def test_kamoer_34_partners_come_from_the_listed_categories(kamoer: PolicyEngine) -> None:
@@ -279,7 +269,7 @@ def test_kamoer_34_partners_come_from_the_listed_categories(kamoer: PolicyEngine
             "research"} <= cats
     kamoer.collect("zhang", "purchase", BUYER, now=NOW)
     assert kamoer.share("zhang", "payment_services", {"bank_card"}, "purchase_delivery", PARTNER, now=LATER)
-    assert "KAMOER-34" in _last_allowed(kamoer) or "KAMOER-33" in _last_allowed(kamoer)
+    assert "KAMOER-34" in last_allowed_promises(kamoer) or "KAMOER-33" in last_allowed_promises(kamoer)
     with pytest.raises(DeniedError):  # an unlisted partner is an outside share
         kamoer.share("zhang", "crypto_exchange", {"bank_card"}, "purchase_delivery", PARTNER, now=LATER)
 
@@ -291,7 +281,7 @@ def test_kamoer_35_every_recipient_signs_confidentiality_and_follows_instruction
         with pytest.raises(DeniedError) as info:
             kamoer.share("zhang", "logistics", {"mailing_address"}, "purchase_delivery", Facts(agreements=papers),
                          now=LATER)
-        assert "agreement_missing" in _codes(info)
+        assert "agreement_missing" in codes(info)
     assert kamoer.share("zhang", "logistics", {"mailing_address"}, "purchase_delivery", PARTNER, now=LATER)
 
 
@@ -304,20 +294,20 @@ def test_kamoer_36_embedded_sdks_are_listed_and_controlled(kamoer: PolicyEngine)
     assert kamoer.share("zhang", "third_party_sdks", {"device_config"}, "product_features", PARTNER, now=LATER)
     with pytest.raises(DeniedError) as info:  # only for the features they serve
         kamoer.share("zhang", "third_party_sdks", {"device_config"}, "information_and_ads", PARTNER, now=LATER)
-    assert "purpose_not_allowed" in _codes(info)
+    assert "purpose_not_allowed" in codes(info)
 
 
 def test_kamoer_37_transfers_need_consent_and_successors_are_bound_or_ask_again(kamoer: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         kamoer.share("zhang", "pump_maker_b", {"email"}, "information_and_ads", kind="transfer_to_controller", now=NOW)
-    assert "KAMOER-37" in _promises(info)
+    assert "KAMOER-37" in promises(info)
     kamoer.set_consent("zhang", "transfer_explicit_consent:pump_maker_b", "given", now=NOW)
     assert kamoer.share("zhang", "pump_maker_b", {"email"}, "information_and_ads", kind="transfer_to_controller",
                         now=LATER)
     deal = Facts(grounds=frozenset({"corporate_transaction"}))
     with pytest.raises(DeniedError) as info:
         kamoer.share("zhang", "acquirer", {"email"}, "information_and_ads", deal, kind="transfer_to_controller", now=LATER)
-    assert "successor_not_bound" in _codes(info) and "consent afresh" in str(info.value)
+    assert "successor_not_bound" in codes(info) and "consent afresh" in str(info.value)
     bound = Facts(grounds=frozenset({"corporate_transaction"}), conditions=frozenset({"successor_bound"}))
     assert kamoer.share("zhang", "acquirer", {"email"}, "information_and_ads", bound, kind="transfer_to_controller",
                         now=LATER)
@@ -326,7 +316,7 @@ def test_kamoer_37_transfers_need_consent_and_successors_are_bound_or_ask_again(
 def test_kamoer_38_public_disclosure_by_explicit_consent_or_by_law(kamoer: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         kamoer.share("zhang", "public", {"username"}, "account_registration", kind="public_disclosure", now=NOW)
-    assert "KAMOER-38" in _promises(info)
+    assert "KAMOER-38" in promises(info)
     assert kamoer.share("zhang", "public", {"username"}, "account_registration",
                         Facts(grounds=frozenset({"litigation_dispute"})), kind="public_disclosure", now=NOW)
     kamoer.set_consent("zhang", "public_explicit_consent:public", "given", now=NOW)
@@ -382,7 +372,7 @@ def test_kamoer_57_additional_consent_comes_and_goes_basic_data_stays(kamoer: Po
     kamoer.set_consent("zhang", "additional_collection", "withdrawn", now=LATER)
     with pytest.raises(DeniedError) as info:
         kamoer.read("zhang", "better_experience", {"industry"}, now=LATER + dt.timedelta(seconds=1))
-    assert "consent_withdrawn" in _codes(info) and "KAMOER-57" in _promises(info)
+    assert "consent_withdrawn" in codes(info) and "KAMOER-57" in promises(info)
     kamoer.set_consent("zhang", "additional_collection", "given", now=LATER + dt.timedelta(seconds=2))
     assert kamoer.read("zhang", "better_experience", {"industry"}, now=LATER + dt.timedelta(seconds=3))["industry"]
 

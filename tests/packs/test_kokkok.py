@@ -16,6 +16,8 @@ from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.store import audit_log, consent_events, disclosures, open_database, records
 
+from ..helpers import codes, last_allowed_promises, promises
+
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)
 ALICE = {"name": "Alice Phommachanh", "password": "correct horse battery", "uuid": "u-7f3a9c",
@@ -34,19 +36,7 @@ def kokkok(db_url: str, tmp_path: Path) -> PolicyEngine:
     return eng
 
 
-def _codes(info: pytest.ExceptionInfo[DeniedError]) -> set[str]:
-    return {r.code for r in info.value.decision.denials}
 
-
-def _promises(info: pytest.ExceptionInfo[DeniedError]) -> tuple[str, ...]:
-    return info.value.decision.promises
-
-
-def _last_allowed_promises(eng: PolicyEngine) -> list[str]:
-    with eng.db.connect() as conn:
-        got = conn.execute(select(audit_log.c.promises).where(audit_log.c.allowed.is_(True))
-                           .order_by(audit_log.c.seq.desc())).scalars().first()
-    return list(got or [])
 
 
 def test_kokkok_01_using_the_app_records_agreement_to_collection_use_and_transfer(kokkok: PolicyEngine) -> None:
@@ -56,13 +46,13 @@ def test_kokkok_01_using_the_app_records_agreement_to_collection_use_and_transfe
     assert kokkok.pack.acceptance.model == "implied_by_use" and "KOKKOK-01" in kokkok.pack.acceptance.promises
     with pytest.raises(DeniedError) as info:  # no use without agreeing
         kokkok.collect("bob", "personal_customer", ALICE, Facts(channel="online", policy_declined=True), now=NOW)
-    assert "policy_declined" in _codes(info)
+    assert "policy_declined" in codes(info)
 
 
 def test_kokkok_02_collection_happens_only_in_the_declared_contexts(kokkok: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         kokkok.collect("alice", "newsletter_popup", {"email": "alice@example.com"}, ONLINE, now=LATER)
-    assert _codes(info) == {"unknown_context"} and "KOKKOK-02" in _promises(info)
+    assert codes(info) == {"unknown_context"} and "KOKKOK-02" in promises(info)
     got = kokkok.collect("alice", "one_to_one_inquiry", {"consultation_records": "Is the Vios still for sale?"}, STAFF,
                          now=LATER)
     assert got.decision.allowed
@@ -70,28 +60,28 @@ def test_kokkok_02_collection_happens_only_in_the_declared_contexts(kokkok: Poli
 
 def test_kokkok_05_p1_contract_performance_uses_the_registration_data(kokkok: PolicyEngine) -> None:
     got = kokkok.read("alice", "p1_contract_performance", {"name", "uuid", "phone"}, now=LATER)
-    assert got["uuid"] == ["u-7f3a9c"] and "KOKKOK-05" in _last_allowed_promises(kokkok)
+    assert got["uuid"] == ["u-7f3a9c"] and "KOKKOK-05" in last_allowed_promises(kokkok)
     kokkok.collect("alice", "one_to_one_inquiry", {"consultation_records": "refund?"}, STAFF, now=NOW)
     with pytest.raises(DeniedError) as info:  # consultation records are not contract data
         kokkok.read("alice", "p1_contract_performance", {"consultation_records"}, now=LATER)
-    assert "category_not_allowed" in _codes(info) and "KOKKOK-05" in _promises(info)
+    assert "category_not_allowed" in codes(info) and "KOKKOK-05" in promises(info)
 
 
 def test_kokkok_06_p2_customer_management(kokkok: PolicyEngine) -> None:
     assert kokkok.read("alice", "p2_customer_management", {"email", "phone"}, now=LATER)["email"] == ["alice@example.com"]
-    assert "KOKKOK-06" in _last_allowed_promises(kokkok)
+    assert "KOKKOK-06" in last_allowed_promises(kokkok)
     with pytest.raises(DeniedError) as info:
         kokkok.read("alice", "p2_customer_management", {"browser_os"}, now=LATER)
-    assert "category_not_allowed" in _codes(info) and "KOKKOK-06" in _promises(info)
+    assert "category_not_allowed" in codes(info) and "KOKKOK-06" in promises(info)
 
 
 def test_kokkok_08_p3_new_services_and_marketing(kokkok: PolicyEngine) -> None:
     kokkok.collect("alice", "personal_customer", {**ALICE, "gender": "f"}, ONLINE, now=NOW)
     assert kokkok.read("alice", "p3_new_services_marketing", {"gender", "date_of_birth"}, now=LATER)["gender"] == ["f"]
-    assert "KOKKOK-08" in _last_allowed_promises(kokkok)
+    assert "KOKKOK-08" in last_allowed_promises(kokkok)
     with pytest.raises(DeniedError) as info:  # never the password
         kokkok.read("alice", "p3_new_services_marketing", {"password"}, now=LATER)
-    assert "category_not_allowed" in _codes(info) and "KOKKOK-08" in _promises(info)
+    assert "category_not_allowed" in codes(info) and "KOKKOK-08" in promises(info)
 
 
 def test_kokkok_10_used_car_sales_needs_identity_and_vehicle_for_verification_only(kokkok: PolicyEngine) -> None:
@@ -99,7 +89,7 @@ def test_kokkok_10_used_car_sales_needs_identity_and_vehicle_for_verification_on
             "vehicle": "Toyota Vios, sedan, 64,000 km"}
     with pytest.raises(DeniedError) as info:
         kokkok.collect("alice", "used_car_sales", {k: v for k, v in sale.items() if k != "vehicle"}, ONLINE, now=LATER)
-    assert "essential_missing" in _codes(info) and "KOKKOK-10" in _promises(info)
+    assert "essential_missing" in codes(info) and "KOKKOK-10" in promises(info)
     kokkok.collect("alice", "used_car_sales", sale, ONLINE, now=LATER)
     assert kokkok.read("alice", "identity_vehicle_verification", {"vehicle"}, now=LATER)["vehicle"] == [sale["vehicle"]]
     with pytest.raises(DeniedError):
@@ -111,7 +101,7 @@ def test_kokkok_11_test_drives_need_identity_details_for_identity_verification_o
     with pytest.raises(DeniedError) as info:  # gender is essential here
         kokkok.collect("alice", "used_car_test_drive", {k: v for k, v in drive.items() if k != "gender"}, ONLINE,
                        now=LATER)
-    assert "essential_missing" in _codes(info) and "KOKKOK-11" in _promises(info)
+    assert "essential_missing" in codes(info) and "KOKKOK-11" in promises(info)
     kokkok.collect("alice", "used_car_test_drive", drive, ONLINE, now=LATER)
     assert kokkok.read("alice", "customer_identity_verification", {"gender"}, now=LATER)["gender"] == ["f"]
     with kokkok.db.connect() as conn:
@@ -125,10 +115,10 @@ def test_kokkok_12_device_and_search_data_only_for_usage_statistics(kokkok: Poli
     assert kokkok.read("alice", "usage_statistics", cats, now=LATER)["device_model"] == ["Galaxy A54"]
     with pytest.raises(DeniedError) as info:
         kokkok.read("alice", "p3_new_services_marketing", {"search_item"}, now=LATER)
-    assert "category_not_allowed" in _codes(info)
+    assert "category_not_allowed" in codes(info)
     with pytest.raises(DeniedError) as info:
         kokkok.read("alice", "usage_statistics", {"ip_address"}, now=LATER)
-    assert "KOKKOK-12" in _promises(info)
+    assert "KOKKOK-12" in promises(info)
 
 
 def test_kokkok_13_ip_visits_history_and_cookies_only_for_usage_patterns(kokkok: PolicyEngine) -> None:
@@ -137,7 +127,7 @@ def test_kokkok_13_ip_visits_history_and_cookies_only_for_usage_patterns(kokkok:
     assert kokkok.read("alice", "usage_pattern_analysis", cats, now=LATER)["ip_address"] == ["203.0.113.7"]
     with pytest.raises(DeniedError) as info:
         kokkok.read("alice", "usage_pattern_analysis", {"email"}, now=LATER)
-    assert "KOKKOK-13" in _promises(info)
+    assert "KOKKOK-13" in promises(info)
     with pytest.raises(DeniedError):
         kokkok.read("alice", "p2_customer_management", {"ip_address"}, now=LATER)
 
@@ -149,7 +139,7 @@ def test_kokkok_15_consultation_records_only_for_inquiries_and_complaints(kokkok
     for purpose in ("p3_new_services_marketing", "usage_statistics", "marketing_and_promotions"):
         with pytest.raises(DeniedError) as info:
             kokkok.read("alice", purpose, {"consultation_records"}, now=LATER)
-        assert "category_not_allowed" in _codes(info)
+        assert "category_not_allowed" in codes(info)
     purpose = {p.id: p for p in kokkok.pack.purposes.items}["inquiry_complaint_handling"]
     assert "KOKKOK-15" in purpose.promises
 
@@ -158,7 +148,7 @@ def test_kokkok_17_sensitive_data_only_with_explicit_consent(kokkok: PolicyEngin
     with pytest.raises(DeniedError) as info:
         kokkok.collect("alice", "personal_customer", {**ALICE, "sensitive_information": "health: diabetic"}, ONLINE,
                        now=LATER)
-    assert {"consent_missing", "sensitive_needs_consent"} & _codes(info) and "KOKKOK-17" in _promises(info)
+    assert {"consent_missing", "sensitive_needs_consent"} & codes(info) and "KOKKOK-17" in promises(info)
     kokkok.set_consent("alice", "sensitive_data", "given", evidence={"form": "explicit checkbox"}, now=LATER)
     later = LATER + dt.timedelta(seconds=1)
     assert kokkok.collect("alice", "personal_customer", {**ALICE, "sensitive_information": "health: diabetic"}, ONLINE,
@@ -183,7 +173,7 @@ def test_kokkok_19_refusing_essential_fields_blocks_registration_optional_does_n
     bob = {**ALICE, "email": "bob@example.com", "uuid": "u-b0b"}
     with pytest.raises(DeniedError) as info:
         kokkok.collect("bob", "personal_customer", bob, ONLINE, now=LATER)
-    assert "consent_refused" in _codes(info) and "KOKKOK-19" in _promises(info)
+    assert "consent_refused" in codes(info) and "KOKKOK-19" in promises(info)
     assert "limit service provision" in str(info.value)
     # refusing an optional field (gender) changes nothing
     assert kokkok.collect("carol", "personal_customer", {**ALICE, "uuid": "u-c4"}, ONLINE, now=LATER).decision.allowed
@@ -195,7 +185,7 @@ def test_kokkok_20_non_member_services_take_only_what_they_need_for_that_service
     with pytest.raises(DeniedError) as info:
         kokkok.collect("walkin", "non_member_service", {"name": "Somchai", "phone": "1", "date_of_birth": "1980-01-01"},
                        STAFF, now=NOW)
-    assert "undeclared_field" in _codes(info)
+    assert "undeclared_field" in codes(info)
     assert kokkok.read("walkin", "p1_contract_performance", {"phone"}, now=LATER)["phone"]
     with pytest.raises(DeniedError):
         kokkok.read("walkin", "marketing_and_promotions", {"phone"}, now=LATER)
@@ -220,7 +210,7 @@ def test_kokkok_23_event_contacts_are_used_only_with_consent(kokkok: PolicyEngin
     entry = {"name": "Noy", "phone": "+856 20 222 3333", "interests": "EVs"}
     with pytest.raises(DeniedError) as info:
         kokkok.collect("noy", "event_entry", entry, ONLINE, now=NOW)
-    assert "consent_missing" in _codes(info) and "KOKKOK-23" in _promises(info)
+    assert "consent_missing" in codes(info) and "KOKKOK-23" in promises(info)
     assert kokkok.collect("noy", "event_entry", {"interests": "EVs"}, ONLINE, now=NOW).decision.allowed
     kokkok.set_consent("noy", "event_entry_contact", "given", now=NOW)
     assert kokkok.collect("noy", "event_entry", entry, ONLINE, now=LATER).decision.allowed
@@ -231,7 +221,7 @@ def test_kokkok_24_data_across_roles_is_linked_only_for_section_ii_purposes(kokk
                                                "vehicle": "Honda Jazz"}, ONLINE, now=LATER)
     linked = kokkok.read("alice", "cross_role_linking", {"name", "vehicle", "email"}, now=LATER)
     assert linked["vehicle"] == ["Honda Jazz"] and len(linked["name"]) == 2  # one person, two roles
-    assert "KOKKOK-24" in _last_allowed_promises(kokkok)
+    assert "KOKKOK-24" in last_allowed_promises(kokkok)
     with pytest.raises(DeniedError):
         kokkok.read("alice", "profile_for_resale", {"name", "vehicle"}, now=LATER)
 
@@ -241,14 +231,14 @@ def test_kokkok_25_section_ii_purposes_are_a_closed_list(kokkok: PolicyEngine) -
         assert kokkok.read("alice", purpose, {"uuid"}, now=LATER)["uuid"] == ["u-7f3a9c"]
     with pytest.raises(DeniedError) as info:
         kokkok.read("alice", "political_campaigning", {"phone"}, now=LATER)
-    assert _codes(info) == {"undeclared_purpose"} and "KOKKOK-25" in _promises(info)
+    assert codes(info) == {"undeclared_purpose"} and "KOKKOK-25" in promises(info)
 
 
 def test_kokkok_28_an_unscreened_provider_cannot_be_activated(kokkok: PolicyEngine) -> None:
     driver = {"name": "Khamla", "phone": "+856 20 999 0000"}
     with pytest.raises(DeniedError) as info:
         kokkok.collect("driver-7", "provider_onboarding", driver, STAFF, now=NOW)
-    assert "condition_unmet" in _codes(info) and "KOKKOK-28" in _promises(info)
+    assert "condition_unmet" in codes(info) and "KOKKOK-28" in promises(info)
     screened = Facts(channel="consultation", conditions=frozenset({"provider_screened"}))
     assert kokkok.collect("driver-7", "provider_onboarding", driver, screened, now=NOW).decision.allowed
 
@@ -261,7 +251,7 @@ def test_kokkok_29_a_providers_location_reaches_the_customer_only_after_acceptan
     kokkok.collect("driver-7", "provider_request", {"provider_location": "17.97,102.61"}, accepted, now=NOW)
     with pytest.raises(DeniedError) as info:
         kokkok.share("driver-7", "customers_of_provider", {"provider_location"}, "provider_details_sharing", now=LATER)
-    assert "condition_unmet" in _codes(info) and "KOKKOK-29" in _promises(info)
+    assert "condition_unmet" in codes(info) and "KOKKOK-29" in promises(info)
     got = kokkok.share("driver-7", "customers_of_provider", {"provider_location"}, "provider_details_sharing",
                        Facts(conditions=frozenset({"provider_accepted_request"})), now=LATER)
     assert got == {"provider_location": ["17.97,102.61"]}
@@ -278,18 +268,18 @@ def test_kokkok_30_user_support_may_use_what_resolving_the_issue_needs(kokkok: P
 
 def test_kokkok_31_legal_purposes_and_legal_advisors(kokkok: PolicyEngine) -> None:
     assert kokkok.read("alice", "legal_purposes", {"name", "uuid"}, now=LATER)["name"]
-    assert "KOKKOK-31" in _last_allowed_promises(kokkok)
+    assert "KOKKOK-31" in last_allowed_promises(kokkok)
     got = kokkok.share("alice", "legal_advisors", {"name"}, "legal_purposes", now=LATER)
     assert got == {"name": ["Alice Phommachanh"]}
     with pytest.raises(DeniedError) as info:
         kokkok.share("alice", "legal_advisors", {"name"}, "marketing_and_promotions", now=LATER)
-    assert "purpose_not_allowed" in _codes(info)
+    assert "purpose_not_allowed" in codes(info)
 
 
 def test_kokkok_37_nothing_goes_outside_section_i_without_prior_consent(kokkok: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         kokkok.share("alice", "vientiane_car_club", {"phone"}, "services_and_features", now=LATER)
-    assert _codes(info) == {"no_exception"} and "KOKKOK-37" in _promises(info)
+    assert codes(info) == {"no_exception"} and "KOKKOK-37" in promises(info)
     kokkok.set_consent("alice", "prior_consent:vientiane_car_club", "given", now=LATER)
     later = LATER + dt.timedelta(seconds=1)
     assert kokkok.share("alice", "vientiane_car_club", {"phone"}, "services_and_features", now=later)["phone"]
@@ -300,7 +290,7 @@ def test_kokkok_38_contract_necessity_when_consent_is_impractical_is_recorded(ko
     assert kokkok.share("alice", "tow_truck_partner", {"phone"}, "p1_contract_performance", ground, now=LATER)
     with kokkok.db.connect() as conn:
         assert conn.execute(select(disclosures.c.ground)).scalar_one() == "contract_necessity_consent_impractical"
-    assert "KOKKOK-38" in _last_allowed_promises(kokkok)
+    assert "KOKKOK-38" in last_allowed_promises(kokkok)
     with pytest.raises(DeniedError):
         kokkok.share("alice", "tow_truck_partner", {"phone"}, "p1_contract_performance", now=LATER)
 
@@ -308,7 +298,7 @@ def test_kokkok_38_contract_necessity_when_consent_is_impractical_is_recorded(ko
 def test_kokkok_39_a_good_faith_legal_request_is_recorded(kokkok: PolicyEngine) -> None:
     ground = Facts(grounds=frozenset({"good_faith_legal_requirement"}))
     assert kokkok.share("alice", "vientiane_police", {"name"}, "legal_purposes", ground, now=LATER)
-    assert "KOKKOK-39" in _last_allowed_promises(kokkok)
+    assert "KOKKOK-39" in last_allowed_promises(kokkok)
     with kokkok.db.connect() as conn:
         assert conn.execute(select(disclosures.c.ground)).scalar_one() == "good_faith_legal_requirement"
     with pytest.raises(DeniedError):
@@ -318,7 +308,7 @@ def test_kokkok_39_a_good_faith_legal_request_is_recorded(kokkok: PolicyEngine) 
 def test_kokkok_40_third_party_provision_needs_a_separate_consent(kokkok: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:  # accepting the policy is not that consent
         kokkok.share("alice", "payment_processors", {"name"}, "p1_contract_performance", now=LATER)
-    assert "consent_missing" in _codes(info) and "KOKKOK-40" in _promises(info)
+    assert "consent_missing" in codes(info) and "KOKKOK-40" in promises(info)
     kokkok.set_consent("alice", "payment_processors", "given", evidence={"screen": "separate provision consent"},
                        now=LATER)
     got = kokkok.share("alice", "payment_processors", {"name"}, "p1_contract_performance",
@@ -335,14 +325,14 @@ def test_kokkok_41_partners_outside_the_listed_categories_are_refused(kokkok: Po
     kokkok.set_consent("alice", "third_party_provision", "given", now=LATER)
     with pytest.raises(DeniedError) as info:
         kokkok.share("alice", "data_brokers", {"phone"}, "marketing_and_promotions", now=LATER + dt.timedelta(1))
-    assert "no_exception" in _codes(info)
+    assert "no_exception" in codes(info)
 
 
 def test_kokkok_42_legal_authorities_or_an_emergency(kokkok: PolicyEngine) -> None:
     for ground in ("legal_requirement", "emergency_life_health_safety"):
         assert kokkok.share("alice", "mahosot_hospital", {"phone", "name"}, "safety_and_security",
                             Facts(grounds=frozenset({ground})), now=LATER)["phone"]
-    assert "KOKKOK-42" in _last_allowed_promises(kokkok)
+    assert "KOKKOK-42" in last_allowed_promises(kokkok)
     assert kokkok.share("alice", "authorities", {"name"}, "legal_purposes", now=LATER)["name"]
     with pytest.raises(DeniedError):
         kokkok.share("alice", "mahosot_hospital", {"phone"}, "safety_and_security", now=LATER)
@@ -351,7 +341,7 @@ def test_kokkok_42_legal_authorities_or_an_emergency(kokkok: PolicyEngine) -> No
 def test_kokkok_43_public_interest_sharing_records_its_ground(kokkok: PolicyEngine) -> None:
     assert kokkok.share("alice", "ministry_of_health", {"phone"}, "safety_and_security",
                         Facts(grounds=frozenset({"public_health"})), now=LATER)["phone"]
-    assert "KOKKOK-43" in _last_allowed_promises(kokkok)
+    assert "KOKKOK-43" in last_allowed_promises(kokkok)
     with kokkok.db.connect() as conn:
         assert conn.execute(select(disclosures.c.ground)).scalar_one() == "public_health"
     with pytest.raises(DeniedError):
@@ -365,7 +355,7 @@ def test_kokkok_44_a_business_transaction_carries_the_agreed_policy_version(kokk
         detail = conn.execute(select(audit_log.c.detail).where(audit_log.c.allowed.is_(True))
                               .order_by(audit_log.c.seq.desc())).scalars().first()
     assert detail and detail["policy_version_carried"] == kokkok.compiled.version
-    assert "KOKKOK-44" in _last_allowed_promises(kokkok)
+    assert "KOKKOK-44" in last_allowed_promises(kokkok)
     with pytest.raises(DeniedError):
         kokkok.share("alice", "acquirer_co", {"name"}, "services_and_features", now=LATER)
 
@@ -405,7 +395,7 @@ def test_kokkok_56_consent_based_processing_can_be_withdrawn(kokkok: PolicyEngin
     later = LATER + dt.timedelta(seconds=1)
     with pytest.raises(DeniedError) as info:
         kokkok.read("alice", "marketing_and_promotions", {"email"}, now=later)
-    assert "consent_withdrawn" in _codes(info) and "KOKKOK-56" in _promises(info)
+    assert "consent_withdrawn" in codes(info) and "KOKKOK-56" in promises(info)
     assert kokkok.read("alice", "p1_contract_performance", {"email"}, now=later)["email"]  # contract basis: unaffected
 
 
@@ -416,7 +406,7 @@ def test_kokkok_59_optional_sharing_can_always_be_declined(kokkok: PolicyEngine)
     with pytest.raises(DeniedError) as info:
         kokkok.share("alice", "advertising_marketing_partners", {"email"}, "marketing_and_promotions",
                      now=LATER + dt.timedelta(seconds=1))
-    assert "consent_withdrawn" in _codes(info) and "KOKKOK-59" in _promises(info)
+    assert "consent_withdrawn" in codes(info) and "KOKKOK-59" in promises(info)
 
 
 def test_kokkok_60_refusing_or_withdrawing_is_preceded_by_its_consequences(kokkok: PolicyEngine) -> None:
@@ -428,7 +418,7 @@ def test_kokkok_60_refusing_or_withdrawing_is_preceded_by_its_consequences(kokko
     assert evidence["notice"] == notice
     with pytest.raises(DeniedError) as info:
         kokkok.read("alice", "p1_contract_performance", {"name"}, now=LATER + dt.timedelta(seconds=1))
-    assert "policy_declined" in _codes(info) and "KOKKOK-60" in _promises(info)
+    assert "policy_declined" in codes(info) and "KOKKOK-60" in promises(info)
     with pytest.raises(BadValueError):
         kokkok.refusal_notice("not_a_target")
 
@@ -440,7 +430,7 @@ def test_kokkok_61_after_withdrawal_only_recorded_legal_grounds_carry_on(kokkok:
         kokkok.read("alice", "marketing_and_promotions", {"email"}, now=later)
     kept = kokkok.read("alice", "marketing_and_promotions", {"email"}, Facts(grounds=frozenset({"legal_requirement"})),
                        now=later)
-    assert kept["email"] == ["alice@example.com"] and "KOKKOK-61" in _last_allowed_promises(kokkok)
+    assert kept["email"] == ["alice@example.com"] and "KOKKOK-61" in last_allowed_promises(kokkok)
     with pytest.raises(DeniedError):  # a ground that is not a legal requirement or permission does not
         kokkok.read("alice", "marketing_and_promotions", {"email"}, Facts(grounds=frozenset({"business_need"})), now=later)
 

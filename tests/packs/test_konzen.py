@@ -17,6 +17,8 @@ from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.store import audit_log, backup_database, consent_events, disclosures, open_database, records
 
+from ..helpers import codes, promises
+
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)
 SIGNUP = {"phone": "+86 135 1234 5678", "email": "wang@example.cn"}
@@ -33,12 +35,6 @@ def konzen(db_url: str, tmp_path: Path) -> PolicyEngine:
     return eng
 
 
-def _codes(info: pytest.ExceptionInfo[DeniedError]) -> set[str]:
-    return {r.code for r in info.value.decision.denials}
-
-
-def _promises(info: pytest.ExceptionInfo[DeniedError]) -> tuple[str, ...]:
-    return info.value.decision.promises
 
 
 def test_konzen_01_using_the_service_records_agreement_to_the_current_policy(konzen: PolicyEngine) -> None:
@@ -53,7 +49,7 @@ def test_konzen_01_using_the_service_records_agreement_to_the_current_policy(kon
     assert konzen.pack.acceptance.model == "implied_by_use" and "KONZEN-01" in konzen.pack.acceptance.promises
     with pytest.raises(DeniedError) as info:  # declining means no processing
         konzen.collect("li", "registration", SIGNUP, Facts(policy_declined=True), now=NOW)
-    assert "policy_declined" in _codes(info)
+    assert "policy_declined" in codes(info)
 
 
 def test_konzen_02_the_rendered_policy_links_terms_to_their_explanations(konzen: PolicyEngine) -> None:
@@ -72,13 +68,13 @@ def test_konzen_04_registration_collects_phone_and_email(konzen: PolicyEngine) -
         "email": ["wang@example.cn"], "phone": ["+86 135 1234 5678"]}
     with pytest.raises(DeniedError) as info:  # nothing the context does not declare
         konzen.collect("li", "registration", {**SIGNUP, "id_card": "1101"}, now=NOW)
-    assert "undeclared_field" in _codes(info) and "KONZEN-04" in _promises(info)
+    assert "undeclared_field" in codes(info) and "KONZEN-04" in promises(info)
 
 
 def test_konzen_05_missing_required_information_is_refused_with_its_consequence(konzen: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         konzen.collect("li", "registration", {"phone": "+86 135 0000 0000"}, now=NOW)
-    assert "essential_missing" in _codes(info) and "KONZEN-05" in _promises(info)
+    assert "essential_missing" in codes(info) and "KONZEN-05" in promises(info)
     assert "you may not be able to register as our user" in str(info.value)  # the consequence, shown
     with konzen.db.connect() as conn:
         assert len(conn.execute(select(records.c.id)).all()) == 2  # only wang's
@@ -91,7 +87,7 @@ def test_konzen_06_location_only_with_positioning_on_during_a_location_service(k
         facts = Facts(conditions=POSITIONING.conditions - {missing})
         with pytest.raises(DeniedError) as info:
             konzen.collect("wang", "location_services", loc, facts, now=LATER)
-        assert "condition_unmet" in _codes(info) and "KONZEN-06" in _promises(info)
+        assert "condition_unmet" in codes(info) and "KONZEN-06" in promises(info)
     assert konzen.collect("wang", "location_services", loc, POSITIONING, now=LATER).decision.allowed
 
 
@@ -103,10 +99,10 @@ def test_konzen_07_turning_positioning_off_stops_location_at_once(konzen: Policy
     after = LATER + dt.timedelta(seconds=1)
     with pytest.raises(DeniedError) as info:
         konzen.read("wang", "location_based_services", {"location"}, now=after)
-    assert "consent_missing" in _codes(info)
+    assert "consent_missing" in codes(info)
     with pytest.raises(DeniedError) as info:
         konzen.collect("wang", "location_services", {"location": "GPS 31.24,121.48"}, POSITIONING, now=after)
-    assert "consent_missing" in _codes(info) and "KONZEN-07" in _promises(info)
+    assert "consent_missing" in codes(info) and "KONZEN-07" in promises(info)
 
 
 def test_konzen_10_every_storage_location_is_covered_by_the_controls(
@@ -163,13 +159,13 @@ def test_konzen_19_the_purpose_list_is_closed(konzen: PolicyEngine) -> None:
     assert konzen.read("wang", "relevant_ads", {"click_info"}, now=LATER)["click_info"]
     with pytest.raises(DeniedError) as info:
         konzen.read("wang", "credit_scoring", {"email"}, now=LATER)
-    assert _codes(info) == {"undeclared_purpose"} and "KONZEN-19" in _promises(info)
+    assert codes(info) == {"undeclared_purpose"} and "KONZEN-19" in promises(info)
 
 
 def test_konzen_22_nothing_is_shared_by_default(konzen: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         konzen.share("wang", "registrar_partner", {"email"}, "provide_services", now=LATER)
-    assert _codes(info) == {"no_exception"} and "KONZEN-22" in _promises(info)
+    assert codes(info) == {"no_exception"} and "KONZEN-22" in promises(info)
     with konzen.db.connect() as conn:
         assert conn.execute(select(disclosures.c.id)).first() is None
 
@@ -183,7 +179,7 @@ def test_konzen_23_other_shares_need_our_or_the_recipients_explicit_consent(konz
     assert konzen.share("wang", "dns_host", {"email"}, "provide_services", by_them, now=LATER)["email"]
     with pytest.raises(DeniedError) as info:  # the confirmation is per recipient
         konzen.share("wang", "mail_host", {"email"}, "provide_services", by_them, now=LATER)
-    assert "KONZEN-22" in _promises(info)
+    assert "KONZEN-22" in promises(info)
 
 
 def test_konzen_24_advertisers_get_some_data_for_ads_and_their_measurement_only(konzen: PolicyEngine) -> None:
@@ -192,17 +188,17 @@ def test_konzen_24_advertisers_get_some_data_for_ads_and_their_measurement_only(
         assert konzen.share("wang", "advertisers_and_agents", {"click_info"}, purpose, AGREEMENT, now=LATER)
     with pytest.raises(DeniedError) as info:
         konzen.share("wang", "advertisers_and_agents", {"click_info"}, "design_improve_services", AGREEMENT, now=LATER)
-    assert "purpose_not_allowed" in _codes(info) and "KONZEN-24" in _promises(info)
+    assert "purpose_not_allowed" in codes(info) and "KONZEN-24" in promises(info)
     with pytest.raises(DeniedError) as info:
         konzen.share("wang", "advertisers_and_agents", {"phone"}, "relevant_ads", AGREEMENT, now=LATER)
-    assert "category_not_allowed" in _codes(info)
+    assert "category_not_allowed" in codes(info)
 
 
 def test_konzen_25_advertisers_need_an_agreement_and_get_de_identified_data(konzen: PolicyEngine) -> None:
     konzen.collect("wang", "service_logs", LOGS, now=NOW)
     with pytest.raises(DeniedError) as info:
         konzen.share("wang", "advertisers_and_agents", {"device_info"}, "relevant_ads", now=LATER)
-    assert "agreement_missing" in _codes(info) and "KONZEN-25" in _promises(info)
+    assert "agreement_missing" in codes(info) and "KONZEN-25" in promises(info)
     for paper in ("data_protection_agreement", "commitment_letter", "processing_policy"):  # any one of them
         got = konzen.share("wang", "advertisers_and_agents", {"device_info"}, "relevant_ads",
                            Facts(agreements=frozenset({paper})), now=LATER)
@@ -212,7 +208,7 @@ def test_konzen_25_advertisers_need_an_agreement_and_get_de_identified_data(konz
 def test_konzen_26_identifying_data_reaches_partners_only_with_authorisation(konzen: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         konzen.share("wang", "advertisers_and_agents", {"email"}, "relevant_ads", AGREEMENT, now=NOW)
-    assert "identity_needs_consent" in _codes(info) and "KONZEN-26" in _promises(info)
+    assert "identity_needs_consent" in codes(info) and "KONZEN-26" in promises(info)
     konzen.set_consent("wang", "identity_to_partners", "given", now=NOW)
     got = konzen.share("wang", "advertisers_and_agents", {"email"}, "relevant_ads", AGREEMENT, now=LATER)
     assert got == {"email": ["wang@example.cn"]}  # authorised: the identity itself goes, as the person allowed
@@ -225,7 +221,7 @@ def test_konzen_26_identifying_data_reaches_partners_only_with_authorisation(kon
 def test_konzen_27_public_disclosure_is_off_by_default(konzen: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         konzen.share("wang", "public", {"email"}, "provide_services", kind="public_disclosure", now=NOW)
-    assert _codes(info) == {"no_exception"} and "KONZEN-27" in _promises(info)
+    assert codes(info) == {"no_exception"} and "KONZEN-27" in promises(info)
 
 
 def test_konzen_28_a_public_disclosure_first_tells_purpose_types_and_sensitivity(konzen: PolicyEngine) -> None:
@@ -248,7 +244,7 @@ def test_konzen_29_a_new_controller_must_protect_at_least_as_well_and_users_are_
     deal = Facts(grounds=frozenset({"corporate_transaction"}))
     with pytest.raises(DeniedError) as info:
         konzen.share("wang", "buyer_group", {"email"}, "provide_services", deal, kind="transfer_to_controller", now=NOW)
-    assert "successor_not_bound" in _codes(info) and "KONZEN-29" in _promises(info)
+    assert "successor_not_bound" in codes(info) and "KONZEN-29" in promises(info)
     bound = Facts(grounds=frozenset({"corporate_transaction"}), conditions=frozenset({"successor_bound"}))
     from policykeeper.engine import Share, compile_pack, decide
 
@@ -266,7 +262,7 @@ def test_konzen_30_without_consent_only_on_a_recorded_statutory_ground(konzen: P
     with pytest.raises(DeniedError) as info:
         konzen.share("wang", "public_security_bureau", {"phone"}, "identity_verification",
                      Facts(grounds=frozenset({"marketing_partnership"})), now=LATER)
-    assert "no_exception" in _codes(info)
+    assert "no_exception" in codes(info)
     assert konzen.share("wang", "public", {"phone"}, "identity_verification", Facts(grounds=frozenset({"public_health"})),
                         kind="public_disclosure", now=LATER)
     with konzen.db.connect() as conn:

@@ -16,6 +16,8 @@ from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.store import audit_log, disclosures, open_database, records
 
+from ..helpers import codes, promises
+
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)
 DEVICE = {"browser_name": "Firefox 126", "device_type": "Pixel 8", "connection_info": "Android 14, Chunghwa Telecom"}
@@ -29,24 +31,18 @@ def koso(db_url: str, tmp_path: Path) -> PolicyEngine:
     return PolicyEngine(load_pack("koso"), open_database(db_url), KeyRing.init(tmp_path / "keys"))
 
 
-def _codes(info: pytest.ExceptionInfo[DeniedError]) -> set[str]:
-    return {r.code for r in info.value.decision.denials}
-
-
-def _promises(info: pytest.ExceptionInfo[DeniedError]) -> tuple[str, ...]:
-    return info.value.decision.promises
 
 
 def test_koso_02_declining_the_policy_means_no_processing(koso: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
         koso.collect("rider", "any_interaction", DEVICE, Facts(policy_declined=True), now=NOW)
-    assert _codes(info) == {"policy_declined"} and "KOSO-02" in _promises(info)
+    assert codes(info) == {"policy_declined"} and "KOSO-02" in promises(info)
     koso.collect("rider2", "any_interaction", DEVICE, now=NOW)
     assert koso.read("rider2", "improve_site_apps", {"device_type"}, now=NOW) == {"device_type": ["Pixel 8"]}
     koso.set_consent("rider2", "policy", "refused", now=LATER)  # declining later stops everything from then on
     with pytest.raises(DeniedError) as info:
         koso.read("rider2", "improve_site_apps", {"device_type"}, now=LATER + dt.timedelta(seconds=1))
-    assert "policy_declined" in _codes(info)
+    assert "policy_declined" in codes(info)
     with pytest.raises(DeniedError):
         koso.collect("rider2", "product_use", {"usage_logs": "ride mode 3"}, now=LATER + dt.timedelta(seconds=1))
 
@@ -59,7 +55,7 @@ def test_koso_04_connection_data_is_non_personal_and_collected_on_any_interactio
     assert got.decision.allowed and len(got.record_ids) == 3 and "KOSO-04" in got.decision.promises
     with pytest.raises(DeniedError) as info:  # nothing beyond that list rides along
         koso.collect("visitor", "any_interaction", {**DEVICE, "email": "v@example.tw"}, now=NOW)
-    assert "undeclared_field" in _codes(info)
+    assert "undeclared_field" in codes(info)
 
 
 def test_koso_05_an_account_is_optional_and_gates_only_account_features(koso: PolicyEngine) -> None:
@@ -69,7 +65,7 @@ def test_koso_05_an_account_is_optional_and_gates_only_account_features(koso: Po
     with pytest.raises(DeniedError) as info:  # the account-only feature
         koso.collect("guest", "dashboard_location", {"location": "25.03,121.56", "trip_history": "Taipei loop"},
                      Facts(conditions=frozenset({"subscribed:dashboard_app"})), now=NOW)
-    assert "condition_unmet" in _codes(info)
+    assert "condition_unmet" in codes(info)
     ctx = {c.id: c for c in koso.pack.collection.contexts}
     assert ctx["dashboard_location"].member_only and not ctx["any_interaction"].member_only
     assert "KOSO-05" in ctx["account_creation"].promises
@@ -82,10 +78,10 @@ def test_koso_06_an_account_takes_an_email_and_optional_contact_details_only(kos
                         now=LATER).decision.allowed
     with pytest.raises(DeniedError) as info:
         koso.collect("lin", "account_creation", {"other_contact": "+886 900 000 000"}, now=NOW)
-    assert "essential_missing" in _codes(info) and "KOSO-06" in _promises(info)
+    assert "essential_missing" in codes(info) and "KOSO-06" in promises(info)
     with pytest.raises(DeniedError) as info:
         koso.collect("lin", "account_creation", {"email": "lin@example.tw", "name": "Lin"}, now=NOW)
-    assert "undeclared_field" in _codes(info)
+    assert "undeclared_field" in codes(info)
 
 
 def test_koso_08_support_requests_collect_name_and_email_for_customer_support_only(koso: PolicyEngine) -> None:
@@ -97,10 +93,10 @@ def test_koso_08_support_requests_collect_name_and_email_for_customer_support_on
     assert koso.read("mei", "customer_support", {"name", "email"}, now=LATER)["email"] == ["mei@example.tw"]
     with pytest.raises(DeniedError) as info:
         koso.read("mei", "market_research", {"name"}, now=LATER)
-    assert "category_not_allowed" in _codes(info)
+    assert "category_not_allowed" in codes(info)
     with pytest.raises(DeniedError) as info:
         koso.collect("lin", "warranty_support", {"email": "lin@example.tw"}, now=NOW)
-    assert "essential_missing" in _codes(info) and "KOSO-08" in _promises(info)
+    assert "essential_missing" in codes(info) and "KOSO-08" in promises(info)
 
 
 def test_koso_09_product_records_are_their_own_category_and_treated_as_personal(koso: PolicyEngine) -> None:
@@ -121,7 +117,7 @@ def test_koso_10_onboard_data_only_from_an_authorised_product_for_display_analys
     data = {"vehicle_onboard": "rpm=7200;temp=88C"}
     with pytest.raises(DeniedError) as info:
         koso.collect("mei", "product_connection", data, now=NOW)
-    assert "condition_unmet" in _codes(info) and "KOSO-10" in _promises(info)
+    assert "condition_unmet" in codes(info) and "KOSO-10" in promises(info)
     authorised = Facts(conditions=frozenset({"product_authorized"}))
     assert koso.collect("mei", "product_connection", data, authorised, now=NOW).decision.allowed
     for purpose in ("onboard_display", "onboard_analysis", "onboard_future_services"):
@@ -137,7 +133,7 @@ def test_koso_11_usage_logs_hold_only_the_listed_kinds_of_information(koso: Poli
     assert got.decision.allowed and "KOSO-11" in got.decision.promises
     with pytest.raises(DeniedError) as info:  # anything else is not usage data and is refused
         koso.collect("mei", "product_use", {"usage_logs": "x", "location": "25.03,121.56"}, now=NOW)
-    assert "undeclared_field" in _codes(info)
+    assert "undeclared_field" in codes(info)
 
 
 def test_koso_12_usage_logs_serve_product_improvement_and_support(koso: PolicyEngine) -> None:
@@ -149,7 +145,7 @@ def test_koso_12_usage_logs_serve_product_improvement_and_support(koso: PolicyEn
     for purpose in ("onboard_display", "location_history", "account"):
         with pytest.raises(DeniedError) as info:
             koso.read("mei", purpose, {"usage_logs"}, now=LATER)
-        assert "category_not_allowed" in _codes(info)
+        assert "category_not_allowed" in codes(info)
 
 
 def test_koso_13_the_purpose_list_is_closed(koso: PolicyEngine) -> None:
@@ -159,7 +155,7 @@ def test_koso_13_the_purpose_list_is_closed(koso: PolicyEngine) -> None:
         assert koso.read("mei", purpose, {"device_type"}, now=LATER)["device_type"] == ["Pixel 8"]
     with pytest.raises(DeniedError) as info:
         koso.read("mei", "sell_to_data_brokers", {"device_type"}, now=LATER)
-    assert _codes(info) == {"undeclared_purpose"} and "KOSO-13" in _promises(info)
+    assert codes(info) == {"undeclared_purpose"} and "KOSO-13" in promises(info)
 
 
 def test_koso_14_personalisation_runs_on_group_level_data_only(koso: PolicyEngine) -> None:
@@ -168,7 +164,7 @@ def test_koso_14_personalisation_runs_on_group_level_data_only(koso: PolicyEngin
                      now=NOW)
     with pytest.raises(DeniedError) as info:  # one person's values are never handed to personalisation
         koso.read("rider0", "personalize_experience", {"device_type"}, now=LATER)
-    assert "aggregate_only" in _codes(info) and "KOSO-14" in _promises(info)
+    assert "aggregate_only" in codes(info) and "KOSO-14" in promises(info)
     groups = koso.aggregate("personalize_experience", "device_type", min_group=5, now=LATER)
     assert groups == {"Pixel 8": 5, "(other)": 1}  # the one rare device does not single its owner out
     with pytest.raises(BadValueError):
@@ -188,7 +184,7 @@ def test_koso_17_location_history_only_improves_apps_and_maps(koso: PolicyEngine
     for other in ("market_research", "advertising", "improve_customer_service"):
         with pytest.raises(DeniedError) as info:
             koso.read("mei", other, {"location"}, now=LATER)
-        assert "category_not_allowed" in _codes(info)
+        assert "category_not_allowed" in codes(info)
     with pytest.raises(DeniedError):
         koso.share("mei", "facebook_audience_network", {"location"}, "advertising", now=LATER)
 
@@ -200,7 +196,7 @@ def test_koso_19_dispute_fees_troubleshooting_illegal_activity_and_terms_are_all
         assert koso.read("mei", purpose, {"name", "email"}, now=LATER)["name"] == ["Chen Mei"]
     with pytest.raises(DeniedError) as info:
         koso.read("mei", "debt_resale", {"name"}, now=LATER)
-    assert "undeclared_purpose" in _codes(info)
+    assert "undeclared_purpose" in codes(info)
 
 
 def test_koso_20_named_distributors_with_their_privacy_links_for_their_purposes(koso: PolicyEngine) -> None:
@@ -216,7 +212,7 @@ def test_koso_20_named_distributors_with_their_privacy_links_for_their_purposes(
     assert koso.share("mei", "crashlytics", {"connection_info"}, "troubleshooting", now=LATER)
     with pytest.raises(DeniedError) as info:  # a listed distributor, but not for that category
         koso.share("mei", "firebase_analytics", {"email"}, "market_research", now=LATER)
-    assert "category_not_allowed" in _codes(info) and "KOSO-20" in _promises(info)
+    assert "category_not_allowed" in codes(info) and "KOSO-20" in promises(info)
     with pytest.raises(DeniedError):  # nor for another purpose
         koso.share("mei", "crashlytics", {"connection_info"}, "market_research", now=LATER)
     with koso.db.connect() as conn:
@@ -232,14 +228,14 @@ def test_koso_24_third_party_sites_are_outside_the_policy(koso: PolicyEngine) ->
     koso.collect("mei", "any_interaction", DEVICE, now=NOW)
     with pytest.raises(DeniedError) as info:  # a linked site is no recipient of ours: nothing goes there
         koso.share("mei", "partner-site.example", {"device_type"}, "market_research", now=LATER)
-    assert "no_exception" in _codes(info)
+    assert "no_exception" in codes(info)
 
 
 def test_koso_25_legal_disclosures_need_a_recorded_ground_from_the_list(koso: PolicyEngine) -> None:
     koso.collect("mei", "warranty_support", SUPPORT, now=NOW)
     with pytest.raises(DeniedError) as info:
         koso.share("mei", "taipei_district_court", {"name"}, "dispute_resolution", now=LATER)
-    assert "no_exception" in _codes(info)
+    assert "no_exception" in codes(info)
     with pytest.raises(DeniedError):  # a ground that is not on the list
         koso.share("mei", "taipei_district_court", {"name"}, "dispute_resolution",
                    Facts(grounds=frozenset({"business_convenience"})), now=LATER)
@@ -261,7 +257,7 @@ def test_koso_26_compelled_disclosure_needs_national_security_or_public_importan
     with pytest.raises(DeniedError) as info:
         koso.share("mei", "national_police_agency", {"email"}, "prevent_illegal_activity",
                    Facts(grounds=frozenset({"curiosity"})), now=LATER)
-    assert "no_exception" in _codes(info)
+    assert "no_exception" in codes(info)
     exc = {e.id: e for d in koso.pack.disclosures for e in d.exceptions}["compelled"]
     assert set(exc.grounds) == {"national_security", "public_importance"} and "KOSO-26" in exc.promises
 
@@ -272,7 +268,7 @@ def test_koso_27_affiliates_get_data_only_for_purposes_in_the_policy(koso: Polic
     assert got["name"] == ["Chen Mei"]
     with pytest.raises(DeniedError) as info:  # advertising is a purpose of the SDK only, not of the group
         koso.share("mei", "affiliates", {"email"}, "advertising", now=LATER)
-    assert "purpose_not_allowed" in _codes(info) and "KOSO-27" in _promises(info)
+    assert "purpose_not_allowed" in codes(info) and "KOSO-27" in promises(info)
 
 
 def test_koso_31_every_access_needs_a_role_and_a_purpose(koso: PolicyEngine) -> None:
@@ -282,7 +278,7 @@ def test_koso_31_every_access_needs_a_role_and_a_purpose(koso: PolicyEngine) -> 
         koso.read("mei", "customer_support", {"email"}, actor=" ", now=LATER)
     with pytest.raises(DeniedError) as info:  # no purpose that justifies it: no access
         koso.read("mei", "curiosity", {"email"}, actor="support_agent", now=LATER)
-    assert "undeclared_purpose" in _codes(info)
+    assert "undeclared_purpose" in codes(info)
     with koso.db.connect() as conn:
         rows = conn.execute(select(audit_log.c.actor, audit_log.c.allowed, audit_log.c.detail)
                             .where(audit_log.c.kind == "decision").order_by(audit_log.c.seq)).all()
