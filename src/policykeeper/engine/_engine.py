@@ -618,6 +618,63 @@ class PolicyEngine:
             raise _NotCollectedFor(purpose or "", withheld)
         return out
 
+    def holds_contact(self, external_id: str, address: str) -> bool:
+        """Is ``address`` one of the email addresses held for this person? (Proves a requester is that person
+        once they also prove they control the address.)"""
+        wanted = address.strip().lower()
+        emails = [c.id for c in self.pack.data_categories if c.fides_key.startswith("user.contact.email")]
+        if not wanted or not emails:
+            return False
+        with self.db.connect() as conn:
+            found = self._find(conn, external_id)
+            if found is None:
+                return False
+            held = self._values(conn, found, frozenset(emails))
+        return any(v.strip().lower() == wanted for vs in held.values() for v in vs)
+
+    def export(self, external_id: str, *, actor: str = "requests", now: dt.datetime | None = None) -> list[dict[str, object]]:
+        """Everything held about a person, each value with its category, purposes, source and the recipients its
+        category went to (from the disclosure log). Audited without values; [] for a person with no data."""
+        with self.db.connect() as conn:
+            found = self._find(conn, external_id)
+        return [] if found is None else self.export_subject(found[0], actor=actor, now=now)
+
+    def export_subject(self, subject_id: str, *, actor: str = "requests", now: dt.datetime | None = None
+                       ) -> list[dict[str, object]]:
+        """``export`` for a pseudonymous subject id (what requests keep instead of the app's identifier)."""
+        now = now or dt.datetime.now(dt.UTC)
+        _check_actor(actor)
+        cats = {c.id: c for c in self.pack.data_categories}
+        contexts = {c.id: c.name for c in self.pack.collection.contexts}
+        with self.db.begin() as conn:
+            row = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key)
+                               .where(subjects.c.id == subject_id)).first()
+            if row is None or row.wrapped_key is None or self.keys.is_shredded(row.id):
+                return []
+            found = (row.id, unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id))
+            sid, key = found
+            sent: dict[str, list[dict[str, str]]] = {}
+            for d in conn.execute(select(disclosures.c.recipient, disclosures.c.categories, disclosures.c.purpose,
+                                         disclosures.c.at).where(disclosures.c.subject_id == sid)
+                                  .order_by(disclosures.c.id)):
+                for c in d.categories:
+                    sent.setdefault(c, []).append({"recipient": d.recipient, "purpose": d.purpose,
+                                                   "at": _utc(d.at).isoformat()})
+            out: list[dict[str, object]] = []
+            for r in conn.execute(select(records).where(records.c.subject_id == sid, records.c.status == "active")
+                                  .order_by(records.c.id)):
+                cat = cats.get(r.category)
+                out.append({
+                    "category": r.category, "category_name": cat.name if cat else r.category,
+                    "value": decrypt(key, r.value, f"{sid}|{r.category}|{r.id}").decode(),
+                    "purposes": list(r.purposes), "source": contexts.get(r.context, r.context), "channel": r.channel,
+                    "collected_at": _utc(r.collected_at).isoformat(), "pack_version": r.pack_version,
+                    "recipients": sent.get(r.category, []),
+                })
+            audit.record(conn, kind="export", actor=actor, subject_id=sid, at=now, pack_version=self.compiled.version,
+                         detail={"values": len(out)})
+        return out
+
     def share(
         self,
         external_id: str,

@@ -11,6 +11,8 @@ from ._schema import (
     incidents,
     metadata,
     records,
+    request_codes,
+    requests,
     subjects,
     transfer_assessments,
 )
@@ -27,6 +29,8 @@ __all__ = [
     "metadata",
     "open_database",
     "records",
+    "request_codes",
+    "requests",
     "restore_database",
     "subjects",
     "transfer_assessments",

@@ -26,6 +26,8 @@ from ._schema import (
     disclosures,
     incidents,
     records,
+    request_codes,
+    requests,
     subjects,
     transfer_assessments,
 )
@@ -33,8 +35,8 @@ from ._schema import (
 __all__ = ["backup_database", "restore_database"]
 
 _TABLES: tuple[Table, ...] = (
-    subjects, records, consent_events, disclosures, transfer_assessments, deletion_queue, incidents, audit_log,
-    chain_heads,
+    subjects, records, consent_events, disclosures, transfer_assessments, deletion_queue, incidents, requests,
+    request_codes, audit_log, chain_heads,
 )
 _FORMAT = "policykeeper-backup/1"
 
@@ -112,7 +114,7 @@ def restore_database(engine: Engine, path: Path, shredded: Iterable[str]) -> dic
             conn.execute(target.insert().values(**_decode(target, item["r"])))
             counts[target.name] += 1
         if conn.dialect.name == "postgresql":  # explicit ids do not advance serial sequences
-            for table in (records, disclosures, transfer_assessments, deletion_queue, incidents):
+            for table in (records, disclosures, transfer_assessments, deletion_queue, incidents, requests):
                 conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"

@@ -26,6 +26,8 @@ __all__ = [
     "incidents",
     "metadata",
     "records",
+    "request_codes",
+    "requests",
     "subjects",
     "transfer_assessments",
 ]
@@ -149,6 +151,43 @@ incidents = Table(
     Column("status", String(16), nullable=False, comment="open or closed"),
     Column("closed_at", DateTime(timezone=True), nullable=True),
     comment="security incidents and the records the pack promises for each",
+)
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("ref", String(32), nullable=False, unique=True, comment="random reference the person quotes"),
+    Column("pack_id", String(64), nullable=False),
+    Column("pack_version", String(64), nullable=False, comment="the version the request was received under"),
+    Column("kind", String(24), nullable=False, comment="rights_request, general_question or complaint"),
+    Column("right", String(40), nullable=True, comment="access, delete, correct... for a rights request"),
+    Column("lookup", String(64), nullable=False, comment="keyed hash of the person's identifier"),
+    Column("subject_id", String(32), nullable=True),
+    Column("kek_id", String(16), nullable=True),
+    Column("wrapped_key", LargeBinary, nullable=True, comment="the request's own data key, wrapped"),
+    Column("contact", LargeBinary, nullable=True, comment="the reply address, AES-GCM under the request key"),
+    Column("status", String(16), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("verified_at", DateTime(timezone=True), nullable=True),
+    Column("due_at", DateTime(timezone=True), nullable=True, comment="NULL when the pack gives no fixed deadline"),
+    Column("deadline", String(40), nullable=False, comment="the pack's deadline as words, e.g. 30 calendar_days"),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("refusal_ground", String(64), nullable=True),
+    Column("detail", JSON, nullable=False, comment="outcome facts without personal values"),
+    Index("ix_requests_status_due", "status", "due_at"),
+    Index("ix_requests_lookup", "lookup"),
+)
+
+request_codes = Table(
+    "request_codes",
+    metadata,
+    Column("request_id", _ID, ForeignKey("requests.id"), primary_key=True),
+    Column("code_hash", String(64), nullable=False, comment="keyed hash of the one-time code"),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("used", Boolean, nullable=False),
 )
 
 audit_log = Table(

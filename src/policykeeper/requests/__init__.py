@@ -1,0 +1,328 @@
+"""Data subject requests: received, identity verified by a one-time code over email, then fulfilled or refused.
+
+A request is pinned to the pack version it was received under and gets its deadline from that pack (calendar or
+business days, from receipt or from verification, as the pack says; symbolic deadlines such as "per applicable law"
+are kept as words and not tracked as a date). The reply address is encrypted under a key of the request's own, so
+erasing the person destroys it too. Every transition is one transaction and is audited without personal values;
+every step can be run again after a crash without doing anything twice.
+
+States: ``received`` -> ``verified`` -> ``fulfilled`` | ``refused``; ``extended`` pushes the deadline where the
+pack allows it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hmac
+import io
+import json
+import secrets
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from .. import audit
+from .._exceptions import BadValueError
+from ..crypto import decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
+from ..engine import PolicyEngine
+from ..engine._engine import _after, _utc
+from ..notify import Mailer
+from ..pack._types import FixedDuration
+from ..store._schema import request_codes, requests
+
+__all__ = ["CODE_TTL", "MAX_ATTEMPTS", "RequestService", "Ticket"]
+
+CODE_TTL = dt.timedelta(minutes=15)
+"""How long a one-time code is valid."""
+MAX_ATTEMPTS = 5
+"""Wrong codes allowed before the code is spent and a new one must be asked for."""
+KINDS = ("rights_request", "general_question", "complaint")
+OPEN = ("received", "verified", "extended")
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What the person is told on submission: the reference and the deadline."""
+
+    ref: str
+    status: str
+    due_at: dt.datetime | None
+    deadline: str
+
+
+def _deadline_words(duration: object) -> str:
+    if isinstance(duration, FixedDuration):
+        return f"{duration.value} {duration.unit}" + (f" ({duration.qualifier})" if duration.qualifier else "")
+    return str(duration)
+
+
+class RequestService:
+    """Requests against one engine's pack, database and keystore; emails go through ``mailer``."""
+
+    def __init__(self, engine: PolicyEngine, mailer: Mailer) -> None:
+        self.engine = engine
+        self.mailer = mailer
+        self.pack = engine.pack
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+    def _deadline_rule(self, kind: str) -> Any:
+        handling = self.pack.requests
+        if isinstance(handling, str) or isinstance(handling.deadlines, str):
+            return None
+        return next((d for d in handling.deadlines if d.applies_to == kind), None)
+
+    def _due(self, kind: str, start: dt.datetime, stage: str) -> tuple[dt.datetime | None, str]:
+        rule = self._deadline_rule(kind)
+        if rule is None:
+            return None, "unspecified"
+        words = _deadline_words(rule.duration)
+        clock = rule.clock_start if rule.clock_start != "unspecified" else "receipt"
+        if not isinstance(rule.duration, FixedDuration) or clock != stage:
+            return None, words
+        return _after(start, rule.duration), words
+
+    def _audit(self, conn: Connection, event: str, row: Any, actor: str, now: dt.datetime,
+               extra: dict[str, object] | None = None) -> None:
+        rule = self._deadline_rule(row.kind)
+        promises = tuple(rule.promises) if rule is not None else ()
+        audit.record(conn, kind="request", actor=actor, subject_id=row.subject_id, at=now,
+                     pack_version=row.pack_version, promises=promises,
+                     detail={"request": row.ref, "event": event, "right": row.right, **(extra or {})})
+
+    def _row(self, conn: Connection, ref: str, *, lock: bool = False) -> Any:
+        stmt = select(requests).where(requests.c.ref == ref, requests.c.pack_id == self.pack.id)
+        row = conn.execute(stmt.with_for_update() if lock else stmt).first()
+        if row is None:
+            raise BadValueError(f"no request {ref!r}")
+        return row
+
+    def _contact(self, row: Any) -> str | None:
+        if row.wrapped_key is None or row.contact is None or self.engine.keys.is_shredded(f"req:{row.ref}"):
+            return None
+        key = unwrap_data_key(self.engine.keys.get(row.kek_id), row.wrapped_key, f"req:{row.ref}")
+        return decrypt(key, row.contact, f"req:{row.ref}|contact").decode()
+
+    def _code_hash(self, ref: str, code: str) -> str:
+        return self.engine.keys.lookup_hash(f"otp|{ref}|{code}")
+
+    # -- submit --------------------------------------------------------------------------------------------------
+    def submit(self, external_id: str, right: str | None, *, email: str, kind: str = "rights_request",
+               now: dt.datetime | None = None) -> Ticket:
+        """Receive a request and email a one-time code to ``email``.
+
+        The code goes out only if ``email`` is an address held for that person (or nothing is held about them at
+        all); either way the answer is the same, so a request reveals nothing about anybody else.
+        """
+        now = now or dt.datetime.now(dt.UTC)
+        if kind not in KINDS:
+            raise BadValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        granted = [] if isinstance(self.pack.rights, str) else [r.type for r in self.pack.rights]
+        if kind == "rights_request" and right not in granted:
+            raise BadValueError(f"this policy grants no right {right!r}; it grants: {', '.join(granted) or 'none'}")
+        address = email.strip()
+        if "@" not in address or len(address) > 254 or any(ch.isspace() for ch in address):
+            raise BadValueError("email must be one address, like name@example.com")
+        if not external_id or len(external_id) > 256:
+            raise BadValueError("the person's identifier must be 1 to 256 characters")
+        ref = secrets.token_hex(8)
+        due, words = self._due(kind, now, "receipt")
+        key, master = new_data_key(), self.engine.keys.current
+        with self.engine.db.connect() as conn:
+            found = self.engine._find(conn, external_id)
+        matches = found is None or self.engine.holds_contact(external_id, address)
+        code = f"{secrets.randbelow(10**6):06d}"
+        with self.engine.db.begin() as conn:
+            rid = conn.execute(requests.insert().values(
+                ref=ref, pack_id=self.pack.id, pack_version=self.engine.compiled.version, kind=kind, right=right,
+                lookup=self.engine.keys.lookup_hash(external_id), subject_id=found[0] if found else None,
+                kek_id=master.id, wrapped_key=wrap_data_key(master, key, f"req:{ref}"),
+                contact=encrypt(key, address.encode(), f"req:{ref}|contact"), status="received", received_at=now,
+                due_at=due, deadline=words, detail={},
+            ).returning(requests.c.id)).scalar_one()
+            if matches:
+                conn.execute(request_codes.insert().values(
+                    request_id=rid, code_hash=self._code_hash(ref, code), sent_at=now, expires_at=now + CODE_TTL,
+                    attempts=0, used=False))
+            row = self._row(conn, ref)
+            self._audit(conn, "received", row, "subject", now, {"code_sent": matches})
+        if matches:
+            self.mailer.send(address, f"Your privacy request {ref}: your code",
+                             f"Your code is {code}. It is valid for {int(CODE_TTL.total_seconds() // 60)} minutes.\n"
+                             f"Request {ref} ({right or kind}), received {now:%Y-%m-%d}; deadline: {words}.\n")
+        return Ticket(ref, "received", due, words)
+
+    # -- verify --------------------------------------------------------------------------------------------------
+    def verify(self, ref: str, code: str, *, now: dt.datetime | None = None) -> Ticket:
+        """Check the one-time code; a wrong code costs an attempt, an expired or spent one must be asked for again."""
+        now = now or dt.datetime.now(dt.UTC)
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            if row.status != "received":
+                return Ticket(ref, row.status, row.due_at, row.deadline)  # already verified (or closed): no harm
+            otp = conn.execute(select(request_codes).where(request_codes.c.request_id == row.id)).first()
+            problem = None
+            if otp is None or otp.used:
+                problem = "no valid code for this request: ask for a new one"
+            elif _utc(otp.expires_at) <= _utc(now):
+                problem = "the code has expired: ask for a new one"
+            elif not hmac.compare_digest(otp.code_hash, self._code_hash(ref, code.strip())):
+                attempts = otp.attempts + 1
+                spent = attempts >= MAX_ATTEMPTS
+                conn.execute(update(request_codes).where(request_codes.c.request_id == row.id)
+                             .values(attempts=attempts, used=spent))
+                self._audit(conn, "code_rejected", row, "subject", now, {"attempts": attempts})
+                left = MAX_ATTEMPTS - attempts
+                problem = "wrong code" + (f"; {left} attempt(s) left" if left else "; no attempts left, ask for a new one")
+            if problem is None:
+                due, words = (row.due_at, row.deadline)
+                if due is None:
+                    due, words = self._due(row.kind, now, "verification")
+                    words = words if due is not None else row.deadline
+                conn.execute(update(request_codes).where(request_codes.c.request_id == row.id).values(used=True))
+                conn.execute(update(requests).where(requests.c.id == row.id).values(
+                    status="verified", verified_at=now, due_at=due, deadline=words))
+                self._audit(conn, "verified", row, "subject", now)
+        if problem is not None:
+            raise BadValueError(problem)
+        return Ticket(ref, "verified", due, words)
+
+    def verify_by_staff(self, ref: str, method: str, *, reference: str, actor: str = "privacy_officer",
+                        now: dt.datetime | None = None) -> Ticket:
+        """Verify identity (or an agent's authority) by one of the pack's own methods, e.g. an identity document
+        checked by staff; ``reference`` points to the evidence kept elsewhere (never the document itself)."""
+        now = now or dt.datetime.now(dt.UTC)
+        handling = self.pack.requests
+        methods = () if isinstance(handling, str) or isinstance(handling.verification, str) \
+            else handling.verification.methods
+        if method not in methods:
+            raise BadValueError(f"{method!r} is not a verification method of this policy"
+                                + (f": {', '.join(methods)}" if methods else " (it names none)"))
+        if not reference.strip() or len(reference) > 120:
+            raise BadValueError("reference must point to the evidence (1 to 120 characters, no personal data)")
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            if row.status != "received":
+                return Ticket(ref, row.status, row.due_at, row.deadline)
+            due, words = (row.due_at, row.deadline)
+            if due is None:
+                due, fresh = self._due(row.kind, now, "verification")
+                words = fresh if due is not None else row.deadline
+            conn.execute(update(requests).where(requests.c.id == row.id).values(
+                status="verified", verified_at=now, due_at=due, deadline=words))
+            conn.execute(update(request_codes).where(request_codes.c.request_id == row.id).values(used=True))
+            self._audit(conn, "verified", row, actor, now, {"method": method, "reference": reference.strip()})
+        return Ticket(ref, "verified", due, words)
+
+    def resend_code(self, ref: str, *, now: dt.datetime | None = None) -> None:
+        """A fresh code for a request still waiting for verification (the old one stops working)."""
+        now = now or dt.datetime.now(dt.UTC)
+        code = f"{secrets.randbelow(10**6):06d}"
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            otp = conn.execute(select(request_codes).where(request_codes.c.request_id == row.id)).first()
+            if row.status != "received" or otp is None:
+                raise BadValueError(f"request {ref} is not waiting for a code")
+            conn.execute(update(request_codes).where(request_codes.c.request_id == row.id).values(
+                code_hash=self._code_hash(ref, code), sent_at=now, expires_at=now + CODE_TTL, attempts=0, used=False))
+            self._audit(conn, "code_resent", row, "subject", now)
+            address = self._contact(row)
+        if address:
+            self.mailer.send(address, f"Your privacy request {ref}: a new code", f"Your new code is {code}.\n")
+
+    # -- fulfil / refuse ---------------------------------------------------------------------------------------------
+    def fulfil_access(self, ref: str, output: Path, *, actor: str = "privacy_officer",
+                      now: dt.datetime | None = None) -> int:
+        """Write the person's export (data.json and data.csv in one zip) and close the request; returns the number of
+        values. Running it again rewrites the same export."""
+        now = now or dt.datetime.now(dt.UTC)
+        with self.engine.db.connect() as conn:
+            row = self._row(conn, ref)
+        if row.right not in ("access", "copy", "portability"):
+            raise BadValueError(f"request {ref} is for {row.right!r}, not access")
+        if row.status not in ("verified", "extended", "fulfilled"):
+            raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
+        items = self.engine.export_subject(row.subject_id, actor=actor, now=now) if row.subject_id else []
+        _write_export(output, ref, self.pack.id, row.pack_version, items)
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            if row.status != "fulfilled":
+                conn.execute(update(requests).where(requests.c.id == row.id).values(
+                    status="fulfilled", closed_at=now, detail={"values": len(items)}))
+                self._audit(conn, "fulfilled", row, actor, now, {"values": len(items)})
+            address = self._contact(row)
+        if address:
+            self.mailer.send(address, f"Your privacy request {ref} is done",
+                             f"Your data export ({len(items)} values) is ready.\n")
+        return len(items)
+
+    def refuse(self, ref: str, ground: str, *, actor: str = "privacy_officer", now: dt.datetime | None = None) -> None:
+        """Refuse on one of the pack's refusal grounds (or because identity could not be verified); the person is
+        told the ground."""
+        now = now or dt.datetime.now(dt.UTC)
+        handling = self.pack.requests
+        allowed = {"identity_not_verified"}
+        if not isinstance(handling, str) and not isinstance(handling.refusal, str):
+            allowed |= set(handling.refusal.discretionary) | set(handling.refusal.mandatory)
+        if ground not in allowed:
+            raise BadValueError(f"{ground!r} is not a refusal ground of this policy: {', '.join(sorted(allowed))}")
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            if row.status == "refused":
+                return
+            if row.status not in OPEN:
+                raise BadValueError(f"request {ref} is already {row.status}")
+            conn.execute(update(requests).where(requests.c.id == row.id).values(
+                status="refused", closed_at=now, refusal_ground=ground))
+            self._audit(conn, "refused", row, actor, now, {"ground": ground})
+            address = self._contact(row)
+        if address:
+            self.mailer.send(address, f"Your privacy request {ref} was refused",
+                             f"We cannot fulfil request {ref}. Ground: {ground.replace('_', ' ')}.\n")
+
+    # -- queue ------------------------------------------------------------------------------------------------------
+    def open_requests(self, *, now: dt.datetime | None = None, due_within: dt.timedelta = dt.timedelta(days=3)
+                      ) -> list[dict[str, Any]]:
+        """Open requests, oldest deadline first, each marked overdue or due soon."""
+        now = now or dt.datetime.now(dt.UTC)
+        with self.engine.db.connect() as conn:
+            rows = conn.execute(select(requests.c.ref, requests.c.kind, requests.c.right, requests.c.status,
+                                       requests.c.received_at, requests.c.due_at, requests.c.deadline,
+                                       requests.c.pack_version)
+                                .where(requests.c.pack_id == self.pack.id, requests.c.status.in_(OPEN))
+                                .order_by(requests.c.due_at, requests.c.received_at)).mappings().all()
+        out = []
+        for r in rows:
+            due = _utc(r["due_at"]) if r["due_at"] is not None else None
+            state = "no_date" if due is None else "overdue" if due < now else "due_soon" if due - now <= due_within \
+                else "on_time"
+            out.append({**dict(r), "due_at": due, "received_at": _utc(r["received_at"]), "state": state})
+        return out
+
+    def get(self, ref: str) -> dict[str, Any]:
+        """One request, without its encrypted reply address."""
+        with self.engine.db.connect() as conn:
+            row = self._row(conn, ref)
+        return {k: v for k, v in row._mapping.items() if k not in ("contact", "wrapped_key", "kek_id", "lookup")}
+
+
+def _write_export(path: Path, ref: str, pack_id: str, version: str, items: list[dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"request": ref, "pack": pack_id, "pack_version": version, "values": items}
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["category", "category_name", "value", "purposes", "source", "channel", "collected_at",
+                     "recipients"])
+    for it in items:
+        recips = it["recipients"] if isinstance(it["recipients"], list) else []
+        writer.writerow([it["category"], it["category_name"], it["value"], ";".join(map(str, it["purposes"]))  # type: ignore[call-overload]
+                         , it["source"], it["channel"] or "", it["collected_at"],
+                         ";".join(f"{x['recipient']}@{x['at']}" for x in recips)])
+    tmp = path.with_suffix(path.suffix + ".part")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("data.json", json.dumps(doc, indent=2, ensure_ascii=False))
+        zf.writestr("data.csv", buf.getvalue())
+    tmp.replace(path)  # never a half-written export

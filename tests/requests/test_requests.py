@@ -1,0 +1,209 @@
+"""Requests end to end: a code over real SMTP, verification limits, deadlines from the pack, exports, refusals."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from policykeeper import BadValueError, load_pack
+from policykeeper.crypto import KeyRing
+from policykeeper.engine import Facts, PolicyEngine
+from policykeeper.notify import SmtpMailer
+from policykeeper.requests import MAX_ATTEMPTS, RequestService
+from policykeeper.store import audit_log, open_database, requests
+
+from .conftest import Inbox
+
+NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
+ALICE = {"name": "Alice Phommachanh", "password": "correct horse battery", "uuid": "u-7f3a9c",
+         "phone": "+856 20 5555 0101", "email": "alice@example.com", "date_of_birth": "1990-04-02"}
+
+
+def _service(name: str, db_url: str, tmp_path: Path, mailer: SmtpMailer) -> RequestService:
+    return RequestService(PolicyEngine(load_pack(name), open_database(db_url), KeyRing.init(tmp_path / "keys")), mailer)
+
+
+@pytest.fixture
+def kokkok(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> RequestService:
+    svc = _service("kokkok", db_url, tmp_path, smtp[1])
+    svc.engine.collect("alice", "personal_customer", ALICE, Facts(channel="online"), now=NOW)
+    svc.engine.set_consent("alice", "payment_processors", "given", now=NOW)
+    svc.engine.share("alice", "payment_processors", {"name"}, "p1_contract_performance", now=NOW)
+    return svc
+
+
+def test_an_access_request_from_submission_through_the_emailed_code_to_the_export(
+    kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer], tmp_path: Path
+) -> None:
+    inbox = smtp[0]
+    ticket = kokkok.submit("alice", "access", email="Alice@Example.com", now=NOW)
+    assert ticket.status == "received" and len(inbox.to("Alice@Example.com")) == 1
+    code = inbox.code_for("Alice@Example.com")
+    with pytest.raises(BadValueError, match="wrong code"):
+        kokkok.verify(ticket.ref, "000000" if code != "000000" else "111111", now=NOW)
+    with pytest.raises(BadValueError, match="identity must be verified"):
+        kokkok.fulfil_access(ticket.ref, tmp_path / "early.zip", now=NOW)
+    assert kokkok.verify(ticket.ref, code, now=NOW).status == "verified"
+    assert kokkok.verify(ticket.ref, code, now=NOW).status == "verified"  # again: no harm
+    out = tmp_path / "export" / "alice.zip"
+    assert kokkok.fulfil_access(ticket.ref, out, now=NOW) == 6
+    with zipfile.ZipFile(out) as zf:
+        doc = json.loads(zf.read("data.json"))
+        rows = list(csv.DictReader(io.StringIO(zf.read("data.csv").decode())))
+    by_cat = {v["category"]: v for v in doc["values"]}
+    assert by_cat["email"]["value"] == "alice@example.com" and by_cat["email"]["source"]
+    assert "p1_contract_performance" in by_cat["name"]["purposes"]
+    assert [r["recipient"] for r in by_cat["name"]["recipients"]] == ["payment_processors"]
+    assert by_cat["phone"]["recipients"] == [] and doc["pack_version"] == kokkok.engine.compiled.version
+    assert {r["category"] for r in rows} == set(ALICE) and rows[0]["channel"] == "online"
+    assert kokkok.get(ticket.ref)["status"] == "fulfilled"
+    assert len(inbox.to("Alice@Example.com")) == 2  # the code, then "done"
+    assert kokkok.fulfil_access(ticket.ref, out, now=NOW) == 6  # re-running rewrites the same export, no harm
+    with kokkok.engine.db.connect() as conn:
+        dumped = repr(conn.execute(select(audit_log)).all()) + repr(conn.execute(select(requests)).all())
+    for secret in ("alice@example.com", "Alice@Example.com", code, "Phommachanh"):
+        assert secret not in dumped
+
+
+def test_a_request_for_someone_elses_data_gets_no_code_and_no_data(
+    kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer], tmp_path: Path
+) -> None:
+    inbox = smtp[0]
+    ticket = kokkok.submit("alice", "access", email="mallory@evil.example", now=NOW)
+    assert ticket.status == "received"  # the same answer as for the real person ...
+    assert inbox.to("mallory@evil.example") == []  # ... but no code went out
+    for guess in ("000000", "123456"):
+        with pytest.raises(BadValueError, match="no valid code"):
+            kokkok.verify(ticket.ref, guess, now=NOW)
+    with pytest.raises(BadValueError):
+        kokkok.fulfil_access(ticket.ref, tmp_path / "x.zip", now=NOW)
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_codes_expire_and_attempts_are_limited(kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    inbox = smtp[0]
+    ticket = kokkok.submit("alice", "access", email="alice@example.com", now=NOW)
+    code = inbox.code_for("alice@example.com")
+    with pytest.raises(BadValueError, match="expired"):
+        kokkok.verify(ticket.ref, code, now=NOW + dt.timedelta(minutes=16))
+    kokkok.resend_code(ticket.ref, now=NOW + dt.timedelta(minutes=16))
+    fresh = inbox.code_for("alice@example.com")
+    wrong = "999999" if fresh != "999999" else "888888"
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(BadValueError, match="wrong code"):
+            kokkok.verify(ticket.ref, wrong, now=NOW + dt.timedelta(minutes=17))
+    with pytest.raises(BadValueError, match="ask for a new one"):  # spent: even the right code no longer works
+        kokkok.verify(ticket.ref, fresh, now=NOW + dt.timedelta(minutes=17))
+    assert kokkok.get(ticket.ref)["status"] == "received"
+
+
+def test_a_right_the_policy_does_not_grant_and_bad_input_are_refused(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    koso = _service("koso", db_url, tmp_path, smtp[1])
+    with pytest.raises(BadValueError, match="grants no right 'access'"):
+        koso.submit("rider", "access", email="r@example.com", now=NOW)
+    assert koso.submit("rider", "clear_history", email="r@example.com", now=NOW).status == "received"
+    for kwargs in ({"email": "not an address"}, {"email": "a@b.c", "kind": "gossip"}):
+        with pytest.raises(BadValueError):
+            koso.submit("rider", "clear_history", now=NOW, **kwargs)  # type: ignore[arg-type]
+    with koso.engine.db.connect() as conn:
+        assert len(conn.execute(select(requests.c.id)).all()) == 1
+
+
+def test_kalos_31_identity_is_verified_before_processing_starts(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    svc = _service("kalos", db_url, tmp_path, smtp[1])
+    svc.engine.collect("li", "business_function", {"basic_data": "Li Wei", "user_info": "li@example.cn"}, now=NOW)
+    v = svc.pack.requests.verification  # type: ignore[union-attr]
+    assert v.before_processing is True and "KALOS-31" in v.promises  # type: ignore[union-attr]
+    ticket = svc.submit("li", "access", email="li@example.cn", now=NOW)
+    with pytest.raises(BadValueError, match="verified first"):
+        svc.fulfil_access(ticket.ref, tmp_path / "li.zip", now=NOW)
+    assert smtp[0].to("li@example.cn") == []  # KALOS holds no email address to check the reply address against
+    with pytest.raises(BadValueError, match="not a verification method"):
+        svc.verify_by_staff(ticket.ref, "login", reference="ticket 7", now=NOW)
+    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID-check 2025-118", now=NOW)
+    assert svc.fulfil_access(ticket.ref, tmp_path / "li.zip", now=NOW) == 2
+    with svc.engine.db.connect() as conn:
+        detail = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "request")
+                              .order_by(audit_log.c.seq)).scalars().all()
+    assert [d["event"] for d in detail] == ["received", "verified", "fulfilled"]
+    assert detail[1]["method"] == "identity_proof"
+
+
+def test_kalos_32_rights_requests_are_due_in_30_days_from_receipt_and_overdue_ones_flagged(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    svc = _service("kalos", db_url, tmp_path, smtp[1])
+    early = svc.submit("li", "access", email="li@example.cn", now=NOW)
+    late = svc.submit("wang", "delete", email="wang@example.cn", now=NOW + dt.timedelta(days=20))
+    assert early.due_at == NOW + dt.timedelta(days=30) and early.deadline == "30 calendar_days"
+    states = {r["ref"]: r["state"] for r in svc.open_requests(now=NOW + dt.timedelta(days=29))}
+    assert states == {early.ref: "due_soon", late.ref: "on_time"}
+    states = {r["ref"]: r["state"] for r in svc.open_requests(now=NOW + dt.timedelta(days=31))}
+    assert states[early.ref] == "overdue"
+    with svc.engine.db.connect() as conn:
+        promises = conn.execute(select(audit_log.c.promises).where(audit_log.c.kind == "request")).scalars().first()
+    assert promises and "KALOS-32" in promises
+
+
+def test_kalos_48_general_questions_are_tracked_against_30_days(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    svc = _service("kalos", db_url, tmp_path, smtp[1])
+    q = svc.submit("li", None, email="li@example.cn", kind="general_question", now=NOW)
+    assert q.due_at == NOW + dt.timedelta(days=30) and "in general" in q.deadline
+    assert [r["state"] for r in svc.open_requests(now=NOW + dt.timedelta(days=40))] == ["overdue"]
+
+
+def test_kokkok_63_the_clock_starts_at_verification_and_follows_the_law(
+    kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    ticket = kokkok.submit("alice", "access", email="alice@example.com", now=NOW)
+    assert ticket.due_at is None and ticket.deadline == "per_applicable_law"
+    later = NOW + dt.timedelta(days=3)
+    kokkok.resend_code(ticket.ref, now=later)  # the first code has long expired
+    verified = kokkok.verify(ticket.ref, smtp[0].code_for("alice@example.com"), now=later)
+    assert verified.due_at is None and verified.deadline == "per_applicable_law"
+    (row,) = kokkok.open_requests(now=NOW + dt.timedelta(days=90))
+    assert row["state"] == "no_date"  # never invented: the policy sets no number of days
+    assert kokkok.get(ticket.ref)["verified_at"] is not None
+
+
+def test_kamoer_67_discretionary_refusals_record_their_ground_and_tell_the_person(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    inbox, mailer = smtp
+    svc = _service("kamoer", db_url, tmp_path, mailer)
+    ticket = svc.submit("zhang", "access", email="zhang@example.cn", now=NOW)
+    with pytest.raises(BadValueError, match="not a refusal ground"):
+        svc.refuse(ticket.ref, "too_busy", now=NOW)
+    svc.refuse(ticket.ref, "unreasonably_repetitive", now=NOW)
+    svc.refuse(ticket.ref, "unreasonably_repetitive", now=NOW)  # again: no second email
+    assert svc.get(ticket.ref)["refusal_ground"] == "unreasonably_repetitive"
+    refusals = [m for m in inbox.to("zhang@example.cn") if "refused" in str(m["Subject"])]
+    assert len(refusals) == 1 and b"unreasonably repetitive" in refusals[0].get_payload(decode=True)  # type: ignore[operator]
+    with svc.engine.db.connect() as conn:
+        detail = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "request")
+                              .order_by(audit_log.c.seq.desc())).scalars().first()
+    assert detail == {"request": ticket.ref, "event": "refused", "right": "access", "ground": "unreasonably_repetitive"}
+
+
+def test_the_reply_address_is_encrypted_at_rest(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = _service("kamoer", db_url, tmp_path, smtp[1])
+    svc.submit("zhang", "access", email="zhang.san@example.cn", now=NOW)
+    with svc.engine.db.connect() as conn:
+        assert b"zhang.san" not in conn.execute(select(requests.c.contact)).scalar_one()
+    if db_url.startswith("sqlite"):
+        path = Path(db_url.removeprefix("sqlite:///"))
+        raw = path.read_bytes() + (Path(str(path) + "-wal").read_bytes() if Path(str(path) + "-wal").exists() else b"")
+        assert b"zhang.san@example.cn" not in raw
