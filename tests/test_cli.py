@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from policykeeper.cli import app
+from policykeeper.notify import SmtpMailer
 
-from .conftest import DATA, PACK_PROMISE_COUNTS, REPO
+from .conftest import DATA, PACK_PROMISE_COUNTS, REPO, Inbox
 
 runner = CliRunner()
 
@@ -198,3 +199,51 @@ def test_transfer_assess_and_deletion_queue_commands(tmp_path: Path, monkeypatch
     assert runner.invoke(app, ["deletions", "run", *opts]).stdout.strip() == "erased: 1"
     assert runner.invoke(app, ["deletions", "run", *opts]).stdout.strip() == "erased: 0"
     assert runner.invoke(app, ["deletions", "list", *opts]).stdout.strip() == "pending: 0"
+
+
+def test_an_access_request_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    inbox, mailer = smtp
+    monkeypatch.setenv("POLICYKEEPER_SMTP_URL", f"smtp://{mailer.host}:{mailer.port}")
+    home = tmp_path / "home"
+    assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
+    opts = ["--home", str(home), "--pack", "kokkok"]
+
+    from policykeeper import load_pack
+    from policykeeper.crypto import KeyRing
+    from policykeeper.engine import Facts, PolicyEngine
+    from policykeeper.store import open_database
+
+    eng = PolicyEngine(load_pack("kokkok"), open_database(f"sqlite:///{home / 'policykeeper.db'}"),
+                       KeyRing.open(home / "keys"))
+    eng.collect("noy", "mobile_customer", {"app_id": "a-9", "push_id": "p-9"}, Facts(channel="online"))
+    eng.collect("noy", "one_to_one_inquiry", {"consultation_records": "hi", "email": "noy@example.la"},
+                Facts(channel="consultation"))
+    submitted = runner.invoke(app, ["request", "submit", "noy", "access", "--email", "noy@example.la", *opts])
+    assert submitted.exit_code == 0, submitted.output
+    ref = submitted.stdout.split()[1].rstrip(":")
+    assert "deadline per_applicable_law" in submitted.stdout
+    listed = runner.invoke(app, ["request", "list", *opts])
+    assert ref in listed.stdout and listed.stdout.strip().splitlines()[-1] == "open: 1; overdue: 0"
+    bad = runner.invoke(app, ["request", "verify", ref, "000000" if inbox.code_for("noy@example.la") != "000000"
+                              else "111111", *opts])
+    assert bad.exit_code == 1 and "wrong code" in bad.stderr
+    ok = runner.invoke(app, ["request", "verify", ref, inbox.code_for("noy@example.la"), *opts])
+    assert ok.exit_code == 0 and f"request {ref}: verified" in ok.stdout
+    export = tmp_path / "noy.zip"
+    done = runner.invoke(app, ["request", "fulfil", ref, "--output", str(export), *opts])
+    assert done.exit_code == 0 and "4 value(s) exported" in done.stdout and export.exists()
+    shown = json.loads(runner.invoke(app, ["request", "show", ref, *opts]).stdout)
+    assert shown["status"] == "fulfilled" and "noy@example.la" not in json.dumps(shown)
+    assert runner.invoke(app, ["request", "list", *opts]).stdout.strip() == "open: 0; overdue: 0"
+    refused = runner.invoke(app, ["request", "refuse", ref, "--ground", "whatever", *opts])
+    assert refused.exit_code == 1 and "[bad_value]" in refused.stderr
+
+
+def test_request_commands_need_a_mail_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("POLICYKEEPER_SMTP_URL", raising=False)
+    home = tmp_path / "home"
+    runner.invoke(app, ["keys", "init", "--home", str(home)])
+    result = runner.invoke(app, ["request", "list", "--home", str(home)])
+    assert result.exit_code == 1 and "POLICYKEEPER_SMTP_URL" in result.stderr

@@ -18,7 +18,9 @@ from ._settings import Settings
 from .consent import ConsentAction
 from .crypto import KeyRing, rotate_master_key
 from .engine import PolicyEngine
+from .notify import SmtpMailer
 from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, render_pack
+from .requests import RequestService, Ticket
 from .store import backup_database, open_database, restore_database
 
 __all__ = ["app", "main"]
@@ -40,6 +42,8 @@ consent_app = typer.Typer(help="Record consent given or withdrawn; print a conse
 app.add_typer(consent_app, name="consent")
 transfer_app = typer.Typer(help="Cross-border transfer records.", no_args_is_help=True)
 app.add_typer(transfer_app, name="transfer")
+request_app = typer.Typer(help="Data subject requests: submit, verify, list, fulfil, refuse.", no_args_is_help=True)
+app.add_typer(request_app, name="request")
 deletions_app = typer.Typer(help="The deletion queue (e.g. minors found without parental consent).",
                             no_args_is_help=True)
 app.add_typer(deletions_app, name="deletions")
@@ -353,6 +357,124 @@ def deletions_run(home: HomeOpt = None, database_url: DbOpt = None, pack: Engine
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     out.print(f"erased: {done}")
+
+
+def _requests(home: Path | None, database_url: str | None, pack: str | None) -> RequestService:
+    return RequestService(_engine(home, database_url, pack), SmtpMailer.from_url())
+
+
+RefArg = Annotated[str, typer.Argument(help="The request's reference (from 'request submit').")]
+
+
+def _ticket(t: Ticket) -> None:
+    due = t.due_at.isoformat(timespec="minutes") if t.due_at else "no fixed date"
+    out.print(f"request {t.ref}: {t.status}; deadline {t.deadline} (due {due})", markup=False)
+
+
+@request_app.command("submit")
+def request_submit(
+    person: PersonArg,
+    right: Annotated[str | None, typer.Argument(help="The right (access, delete, correct...); none for a question.")] = None,
+    email: Annotated[str, typer.Option("--email", help="Where the one-time code and the answer go.")] = "",
+    kind: Annotated[str, typer.Option("--kind", help="rights_request, general_question or complaint.")] = "rights_request",
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Receive a request and email the person a one-time code (only if the address is one held for them)."""
+    try:
+        _ticket(_requests(home, database_url, pack).submit(person, right, email=email, kind=kind))
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+
+
+@request_app.command("verify")
+def request_verify(ref: RefArg, code: Annotated[str, typer.Argument(help="The code from the email.")],
+                   home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """Check the person's one-time code (expiry and attempt limits apply)."""
+    try:
+        _ticket(_requests(home, database_url, pack).verify(ref, code))
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+
+
+@request_app.command("verify-staff")
+def request_verify_staff(
+    ref: RefArg,
+    method: Annotated[str, typer.Option("--method", help="One of the pack's methods, e.g. identity_proof.")],
+    reference: Annotated[str, typer.Option("--reference", help="Where the evidence is kept (no personal data).")],
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Verify identity or an agent's authority by one of the pack's own methods, checked by staff."""
+    try:
+        _ticket(_requests(home, database_url, pack).verify_by_staff(ref, method, reference=reference, actor="operator"))
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+
+
+@request_app.command("resend")
+def request_resend(ref: RefArg, home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """Send a fresh one-time code (the old one stops working)."""
+    try:
+        _requests(home, database_url, pack).resend_code(ref)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"request {ref}: a new code was sent", markup=False)
+
+
+@request_app.command("list")
+def request_list(
+    due_within: Annotated[int, typer.Option("--due-within", help="Days that count as due soon.")] = 3,
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Open requests, the oldest deadline first: overdue, due soon, on time, or no fixed date."""
+    try:
+        rows = _requests(home, database_url, pack).open_requests(due_within=dt.timedelta(days=due_within))
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    for r in rows:
+        due = r["due_at"].date().isoformat() if r["due_at"] else r["deadline"]
+        out.print(f"{r['ref']}\t{r['right'] or r['kind']}\t{r['status']}\t{r['state']}\tdue {due}", markup=False)
+    out.print(f"open: {len(rows)}; overdue: {sum(r['state'] == 'overdue' for r in rows)}")
+
+
+@request_app.command("show")
+def request_show(ref: RefArg, home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """One request as JSON (never its reply address)."""
+    try:
+        row = _requests(home, database_url, pack).get(ref)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(json.dumps(row, indent=2, default=str), markup=False)
+
+
+@request_app.command("fulfil")
+def request_fulfil(
+    ref: RefArg,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write an access export (zip).")] = None,
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Carry out a verified request: an access export to --output."""
+    try:
+        svc = _requests(home, database_url, pack)
+        if output is None:
+            raise BadValueError("an access request needs --output FILE for the export")
+        n = svc.fulfil_access(ref, output, actor="operator")
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"request {ref}: fulfilled; {n} value(s) exported to {output}", markup=False)
+
+
+@request_app.command("refuse")
+def request_refuse(
+    ref: RefArg,
+    ground: Annotated[str, typer.Option("--ground", help="One of the pack's refusal grounds.")],
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Refuse a request on one of the pack's grounds; the person is told the ground."""
+    try:
+        _requests(home, database_url, pack).refuse(ref, ground, actor="operator")
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"request {ref}: refused ({ground})", markup=False)
 
 
 @app.command("bench")

@@ -19,7 +19,7 @@ from policykeeper.notify import SmtpMailer
 from policykeeper.requests import MAX_ATTEMPTS, RequestService
 from policykeeper.store import audit_log, open_database, requests
 
-from .conftest import Inbox
+from ..conftest import Inbox
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 ALICE = {"name": "Alice Phommachanh", "password": "correct horse battery", "uuid": "u-7f3a9c",
