@@ -247,3 +247,40 @@ def test_request_commands_need_a_mail_server(tmp_path: Path, monkeypatch: pytest
     runner.invoke(app, ["keys", "init", "--home", str(home)])
     result = runner.invoke(app, ["request", "list", "--home", str(home)])
     assert result.exit_code == 1 and "POLICYKEEPER_SMTP_URL" in result.stderr
+
+
+def test_an_erasure_request_reaches_the_recipients_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    inbox, mailer = smtp
+    monkeypatch.setenv("POLICYKEEPER_SMTP_URL", f"smtp://{mailer.host}:{mailer.port}")
+    home = tmp_path / "home"
+    assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
+    opts = ["--home", str(home), "--pack", "kamoer"]
+
+    from policykeeper import load_pack
+    from policykeeper.crypto import KeyRing
+    from policykeeper.engine import Facts, PolicyEngine
+    from policykeeper.store import open_database
+
+    eng = PolicyEngine(load_pack("kamoer"), open_database(f"sqlite:///{home / 'policykeeper.db'}"),
+                       KeyRing.open(home / "keys"))
+    eng.collect("wu", "purchase", {"name": "Wu Lan", "phone": "1", "email": "wu@example.cn", "mailing_address": "2 Bund",
+                                   "id_number": "3101", "bank_card": "6222"})
+    eng.share("wu", "logistics", {"mailing_address"}, "purchase_delivery",
+              Facts(agreements=frozenset({"confidentiality", "instructions_only"})))
+    (home / "recipients.yaml").write_text("logistics: {email: privacy@sf.example}\n")
+    ref = runner.invoke(app, ["request", "submit", "wu", "delete", "--email", "wu@example.cn", *opts]).stdout.split()[1]
+    ref = ref.rstrip(":")
+    assert runner.invoke(app, ["request", "verify", ref, inbox.code_for("wu@example.cn"), *opts]).exit_code == 0
+    no_ground = runner.invoke(app, ["request", "fulfil", ref, *opts])
+    assert no_ground.exit_code == 1 and "KAMOER-54" in no_ground.stderr
+    done = runner.invoke(app, ["request", "fulfil", ref, "--ground", "processing_violates_law", *opts])
+    assert done.exit_code == 0 and "1 recipient notice(s) queued" in done.stdout
+    sent = runner.invoke(app, ["outbox", "deliver", *opts])
+    assert sent.stdout.strip() == "sent: 1; retry later: 0; dead-lettered: 0"
+    assert len(inbox.to("privacy@sf.example")) == 1
+    assert runner.invoke(app, ["outbox", "dead", *opts]).stdout.strip() == "dead: 0"
+    (home / "recipients.yaml").write_text("logistics: {fax: 123}\n")
+    bad = runner.invoke(app, ["outbox", "deliver", *opts])
+    assert bad.exit_code == 1 and "unknown key(s) fax" in bad.stderr

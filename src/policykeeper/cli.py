@@ -450,11 +450,16 @@ def request_show(ref: RefArg, home: HomeOpt = None, database_url: DbOpt = None, 
 def request_fulfil(
     ref: RefArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write an access export (zip).")] = None,
+    ground: Annotated[str | None, typer.Option("--ground", help="The erasure ground, where the pack lists them.")] = None,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
-    """Carry out a verified request: an access export to --output."""
+    """Carry out a verified request: an access export to --output, or an erasure with notices to recipients."""
     try:
         svc = _requests(home, database_url, pack)
+        if svc.get(ref)["right"] in ("delete", "cancel_account"):
+            notices = svc.fulfil_erasure(ref, ground=ground, actor="operator")["notices"]
+            out.print(f"request {ref}: fulfilled; erased; {notices} recipient notice(s) queued", markup=False)
+            return
         if output is None:
             raise BadValueError("an access request needs --output FILE for the export")
         n = svc.fulfil_access(ref, output, actor="operator")
@@ -475,6 +480,44 @@ def request_refuse(
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     out.print(f"request {ref}: refused ({ground})", markup=False)
+
+
+outbox_app = typer.Typer(help="Messages to recipients (erasure notices): deliver with retries, dead letters.",
+                         no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("deliver")
+def outbox_deliver(
+    routes: Annotated[Path | None, typer.Option("--routes", help="Recipient routes (YAML); default HOME/recipients.yaml.")]
+    = None,
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Send every due message; failures are retried later with a growing delay, then dead-lettered."""
+    from .notify import RoutedTransport, deliver
+
+    try:
+        settings = Settings.load(home, database_url, pack)
+        eng = _engine(home, database_url, pack)
+        transport = RoutedTransport.from_file(routes or settings.home / "recipients.yaml", SmtpMailer.from_url())
+        counts = deliver(eng.db, eng.keys, transport, pack_version=eng.compiled.version)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"sent: {counts['sent']}; retry later: {counts['retry']}; dead-lettered: {counts['dead']}")
+
+
+@outbox_app.command("dead")
+def outbox_dead(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """Messages that could not be delivered (recipient, attempts, last error; never the content)."""
+    from .notify import dead_letters
+
+    try:
+        rows = dead_letters(_engine(home, database_url, pack).db)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    for r in rows:
+        out.print(f"{r['id']}\t{r['kind']}\t{r['recipient']}\t{r['attempts']} attempts\t{r['last_error']}", markup=False)
+    out.print(f"dead: {len(rows)}")
 
 
 @app.command("bench")

@@ -207,3 +207,82 @@ def test_the_reply_address_is_encrypted_at_rest(db_url: str, tmp_path: Path, smt
         path = Path(db_url.removeprefix("sqlite:///"))
         raw = path.read_bytes() + (Path(str(path) + "-wal").read_bytes() if Path(str(path) + "-wal").exists() else b"")
         assert b"zhang.san@example.cn" not in raw
+
+
+# -- erasure ---------------------------------------------------------------------------------------------------------
+
+BUYER = {"name": "Zhang San", "phone": "+86 139 0000 1111", "email": "zhang@example.cn",
+         "mailing_address": "88 Huaihai Road, Shanghai", "id_number": "310101199001011234", "bank_card": "6222 0000 1111 2222"}
+PARTNER = Facts(agreements=frozenset({"confidentiality", "instructions_only"}))
+
+
+@pytest.fixture
+def kamoer(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> RequestService:
+    svc = _service("kamoer", db_url, tmp_path, smtp[1])
+    eng = svc.engine
+    eng.collect("zhang", "purchase", BUYER, now=NOW)
+    eng.share("zhang", "logistics", {"mailing_address", "name"}, "purchase_delivery", PARTNER, now=NOW)
+    eng.share("zhang", "payment_services", {"bank_card"}, "purchase_delivery", PARTNER, now=NOW)
+    eng.share("zhang", "market_regulator", {"phone"}, "safeguard_interests", Facts(grounds=frozenset({"legal_requirement"})),
+              now=NOW)
+    return svc
+
+
+def _verified_delete(svc: RequestService, inbox: Inbox) -> str:
+    ticket = svc.submit("zhang", "delete", email="zhang@example.cn", now=NOW)
+    svc.verify(ticket.ref, inbox.code_for("zhang@example.cn"), now=NOW)
+    return ticket.ref
+
+
+def test_kamoer_54_deletion_on_request_only_on_the_two_listed_grounds(
+    kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    ref = _verified_delete(kamoer, smtp[0])
+    for ground in (None, "collected_or_used_without_consent"):
+        with pytest.raises(BadValueError, match="KAMOER-54"):
+            kamoer.fulfil_erasure(ref, ground=ground, now=NOW)
+    assert kamoer.engine.read("zhang", "purchase_delivery", {"name"}, now=NOW)["name"]  # nothing erased yet
+    kamoer.fulfil_erasure(ref, ground="processing_violates_agreement", now=NOW)
+    from policykeeper import SubjectNotFoundError
+
+    with pytest.raises(SubjectNotFoundError):
+        kamoer.engine.read("zhang", "purchase_delivery", {"name"}, now=NOW)
+
+
+def test_kamoer_55_erasure_goes_downstream_to_recipients_except_legal_ones(
+    kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    from policykeeper.notify import EmailTransport, dead_letters, deliver
+    from policykeeper.notify._outbox import MAX_ATTEMPTS as OUTBOX_ATTEMPTS
+    from policykeeper.store import outbox
+
+    inbox, mailer = smtp
+    ref = _verified_delete(kamoer, inbox)
+    assert kamoer.fulfil_erasure(ref, ground="processing_violates_law", now=NOW) == {"notices": 2}
+    assert kamoer.fulfil_erasure(ref, ground="processing_violates_law", now=NOW) == {"notices": 0}  # re-run: no harm
+    with kamoer.engine.db.connect() as conn:
+        queued = conn.execute(select(outbox.c.recipient, outbox.c.payload).order_by(outbox.c.recipient)).all()
+    assert [q.recipient for q in queued] == ["logistics", "payment_services"]  # not the regulator (legal requirement)
+    assert all(b"Huaihai" not in q.payload for q in queued)  # encrypted at rest
+    transport = EmailTransport(mailer, {"logistics": "privacy@logistics.example"})
+    assert deliver(kamoer.engine.db, kamoer.engine.keys, transport, now=NOW) == {"sent": 1, "retry": 1, "dead": 0}
+    (notice,) = inbox.to("privacy@logistics.example")
+    body = notice.get_payload(decode=True)
+    assert isinstance(body, bytes) and b"88 Huaihai Road" in body and ref.encode() in body
+    at = NOW
+    for _ in range(OUTBOX_ATTEMPTS - 1):  # payment_services has no address configured: retried, then dead-lettered
+        at += dt.timedelta(hours=2)
+        deliver(kamoer.engine.db, kamoer.engine.keys, transport, now=at)
+    (dead,) = dead_letters(kamoer.engine.db)
+    assert dead["recipient"] == "payment_services" and "no address" in dead["last_error"]
+    with kamoer.engine.db.connect() as conn:
+        sent = conn.execute(select(outbox.c.payload, outbox.c.status).where(outbox.c.recipient == "logistics")).one()
+        assert sent.status == "sent" and sent.payload is None  # delivered: the values it carried are gone
+        assert conn.execute(select(requests.c.contact).where(requests.c.ref == ref)).scalar_one() is None
+        kinds = [d for d in conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "outbox")).scalars()]
+        dumped = repr(conn.execute(select(audit_log)).all())
+    assert [k["event"] for k in kinds][:2] == ["sent", "retry"] and "Huaihai" not in dumped
+    erasure = kamoer.pack.erasure
+    assert not isinstance(erasure, str) and erasure.propagate == "downstream_recipients" and "KAMOER-55" in erasure.promises
+    done = [m for m in inbox.to("zhang@example.cn") if "done" in str(m["Subject"])]
+    assert len(done) == 1  # the person was told once

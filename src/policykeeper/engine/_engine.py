@@ -721,6 +721,24 @@ class PolicyEngine:
                 self._record(conn, d, actor, found[0], detail, now)
         return self._released(found, d, out)
 
+    def values_of_subject(self, conn: Connection, subject_id: str, cats: set[str] | frozenset[str]
+                          ) -> dict[str, list[str]]:
+        """Decrypted active values of some categories of a pseudonymous subject, inside the caller's transaction
+        (for erasure notices, which must say whom to erase)."""
+        row = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key)
+                           .where(subjects.c.id == subject_id)).first()
+        if row is None or row.wrapped_key is None or self.keys.is_shredded(row.id) or not cats:
+            return {}
+        key = unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id)
+        return self._values(conn, (row.id, key), frozenset(cats))
+
+    def erase_subject(self, subject_id: str, *, actor: str = "app", reason: str = "erasure request",
+                      now: dt.datetime | None = None) -> None:
+        """``erase`` for a pseudonymous subject id."""
+        now = now or dt.datetime.now(dt.UTC)
+        with self.db.begin() as conn:
+            self._shred(conn, subject_id, actor, reason, now)
+
     def erase(self, external_id: str, *, actor: str = "app", reason: str = "erasure request",
               now: dt.datetime | None = None) -> str:
         """Crypto-shred a person: destroy the data key, mark records erased, journal it outside the database."""

@@ -15,7 +15,19 @@ from urllib.parse import urlsplit
 
 from .._exceptions import ConfigError
 
-__all__ = ["ENV_MAIL_FROM", "ENV_SMTP_URL", "Mailer", "SmtpMailer"]
+__all__ = [
+    "ENV_MAIL_FROM",
+    "ENV_SMTP_URL",
+    "EmailTransport",
+    "Mailer",
+    "RecipientTransport",
+    "RoutedTransport",
+    "SmtpMailer",
+    "WebhookTransport",
+    "dead_letters",
+    "deliver",
+    "enqueue",
+]
 
 ENV_SMTP_URL = "POLICYKEEPER_SMTP_URL"
 ENV_MAIL_FROM = "POLICYKEEPER_MAIL_FROM"
@@ -67,3 +79,14 @@ class SmtpMailer:
         except (OSError, smtplib.SMTPException) as exc:
             raise ConfigError(f"the mail server {self.host}:{self.port} did not take the message: "
                               f"{type(exc).__name__}") from None
+
+
+from ._outbox import (  # noqa: E402
+    EmailTransport,
+    RecipientTransport,
+    RoutedTransport,
+    WebhookTransport,
+    dead_letters,
+    deliver,
+    enqueue,
+)

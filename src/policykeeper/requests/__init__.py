@@ -259,6 +259,85 @@ class RequestService:
                              f"Your data export ({len(items)} values) is ready.\n")
         return len(items)
 
+    def fulfil_erasure(self, ref: str, *, ground: str | None = None, actor: str = "privacy_officer",
+                       now: dt.datetime | None = None) -> dict[str, int]:
+        """Erase a verified requester: queue an erasure notice for every recipient in the disclosure log (with the
+        values it received, so it can find the person), crypto-shred the person, tell them, then destroy the reply
+        address too. Safe to run again after a crash: notices are queued once, erasure is idempotent.
+
+        Where the pack closes the list of erasure grounds, ``ground`` must be one of them.
+        """
+        now = now or dt.datetime.now(dt.UTC)
+        erasure = self.pack.erasure
+        with self.engine.db.connect() as conn:
+            row = self._row(conn, ref)
+        if row.right not in ("delete", "cancel_account"):
+            raise BadValueError(f"request {ref} is for {row.right!r}, not erasure")
+        if row.status not in ("verified", "extended", "fulfilled"):
+            raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
+        grounds = () if isinstance(erasure, str) or isinstance(erasure.grounds, str) else erasure.grounds
+        if not isinstance(erasure, str) and erasure.grounds_closed is True and row.status != "fulfilled" \
+                and ground not in grounds:
+            raise BadValueError(f"this policy erases on request only on these grounds ({', '.join(erasure.promises)}):"
+                                f" {', '.join(grounds)}")
+        notices = 0
+        if row.subject_id is not None and row.status != "fulfilled":
+            notices = self._queue_notices(row, now)
+            self.engine.erase_subject(row.subject_id, actor=actor, reason=f"request {ref}", now=now)
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            if row.status != "fulfilled":
+                conn.execute(update(requests).where(requests.c.id == row.id).values(
+                    status="fulfilled", closed_at=now, detail={"notices": notices, "ground": ground}))
+                self._audit(conn, "fulfilled", row, actor, now, {"notices": notices, "ground": ground})
+            address = self._contact(row)
+        if address:
+            self.mailer.send(address, f"Your privacy request {ref} is done",
+                             f"Your personal data has been erased; {notices} recipient(s) were told to erase it too.\n")
+        self._forget_contacts(row.lookup, now)
+        return {"notices": notices}
+
+    def _queue_notices(self, row: Any, now: dt.datetime) -> int:
+        """One erasure notice per recipient that received the person's data (once, however often this runs)."""
+        from sqlalchemy import func
+
+        from ..notify import enqueue
+        from ..store._schema import disclosures, outbox
+
+        erasure = self.pack.erasure
+        exempt = set() if isinstance(erasure, str) else set(erasure.propagation_exceptions)
+        with self.engine.db.begin() as conn:
+            if conn.execute(select(func.count()).select_from(outbox).where(outbox.c.request_ref == row.ref,
+                                                                          outbox.c.kind == "erasure_notice")).scalar():
+                return int(conn.execute(select(func.count()).select_from(outbox).where(
+                    outbox.c.request_ref == row.ref, outbox.c.kind == "erasure_notice")).scalar_one())
+            sent: dict[str, set[str]] = {}
+            for d in conn.execute(select(disclosures.c.recipient, disclosures.c.categories, disclosures.c.ground)
+                                  .where(disclosures.c.subject_id == row.subject_id)):
+                if d.ground and set(d.ground.split(",")) & exempt:
+                    continue  # kept under a legal requirement the pack names as an exception
+                sent.setdefault(d.recipient, set()).update(d.categories)
+            values = {c: vs for c, vs in self.engine.values_of_subject(conn, row.subject_id,
+                                                                       {c for cs in sent.values() for c in cs}).items()}
+            for recipient, cats in sorted(sent.items()):
+                enqueue(conn, self.engine.keys, kind="erasure_notice", recipient=recipient, request_ref=row.ref, now=now,
+                        message={"subject": "Please erase this person's data", "request": row.ref,
+                                 "controller": self.pack.controller.legal_name,
+                                 "categories": sorted(cats), "values": {c: values.get(c, []) for c in sorted(cats)}})
+            self._audit(conn, "notices_queued", row, "engine", now, {"recipients": sorted(sent)})
+        return len(sent)
+
+    def _forget_contacts(self, lookup: str, now: dt.datetime) -> None:
+        """Destroy the reply address of every closed request of this person (their keys, journalled first)."""
+        with self.engine.db.begin() as conn:
+            rows = conn.execute(select(requests.c.id, requests.c.ref).where(
+                requests.c.lookup == lookup, requests.c.pack_id == self.pack.id,
+                requests.c.status.in_(("fulfilled", "refused")), requests.c.wrapped_key.is_not(None))).all()
+            for r in rows:
+                self.engine.keys.record_shredded(f"req:{r.ref}")
+                conn.execute(update(requests).where(requests.c.id == r.id).values(
+                    contact=None, wrapped_key=None, kek_id=None))
+
     def refuse(self, ref: str, ground: str, *, actor: str = "privacy_officer", now: dt.datetime | None = None) -> None:
         """Refuse on one of the pack's refusal grounds (or because identity could not be verified); the person is
         told the ground."""

@@ -25,6 +25,7 @@ from ._schema import (
     deletion_queue,
     disclosures,
     incidents,
+    outbox,
     records,
     request_codes,
     requests,
@@ -36,7 +37,7 @@ __all__ = ["backup_database", "restore_database"]
 
 _TABLES: tuple[Table, ...] = (
     subjects, records, consent_events, disclosures, transfer_assessments, deletion_queue, incidents, requests,
-    request_codes, audit_log, chain_heads,
+    request_codes, outbox, audit_log, chain_heads,
 )
 _FORMAT = "policykeeper-backup/1"
 
@@ -114,7 +115,7 @@ def restore_database(engine: Engine, path: Path, shredded: Iterable[str]) -> dic
             conn.execute(target.insert().values(**_decode(target, item["r"])))
             counts[target.name] += 1
         if conn.dialect.name == "postgresql":  # explicit ids do not advance serial sequences
-            for table in (records, disclosures, transfer_assessments, deletion_queue, incidents, requests):
+            for table in (records, disclosures, transfer_assessments, deletion_queue, incidents, requests, outbox):
                 conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
@@ -124,4 +125,12 @@ def restore_database(engine: Engine, path: Path, shredded: Iterable[str]) -> dic
             conn.execute(update(subjects).where(subjects.c.id.in_(gone)).values(wrapped_key=None, kek_id=None,
                                                                                  status="erased"))
             conn.execute(update(records).where(records.c.subject_id.in_(gone)).values(status="erased", value=b""))
+            msgs = [int(g.removeprefix("msg:")) for g in gone if g.startswith("msg:") and g[4:].isdigit()]
+            if msgs:  # delivered messages stay unreadable
+                conn.execute(update(outbox).where(outbox.c.id.in_(msgs)).values(payload=None, wrapped_key=None,
+                                                                                 kek_id=None))
+            refs = [g.removeprefix("req:") for g in gone if g.startswith("req:")]
+            if refs:  # request reply addresses destroyed since the backup stay destroyed
+                conn.execute(update(requests).where(requests.c.ref.in_(refs)).values(
+                    contact=None, wrapped_key=None, kek_id=None))
     return counts

@@ -25,6 +25,7 @@ __all__ = [
     "disclosures",
     "incidents",
     "metadata",
+    "outbox",
     "records",
     "request_codes",
     "requests",
@@ -188,6 +189,26 @@ request_codes = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("used", Boolean, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False, comment="e.g. erasure_notice"),
+    Column("request_ref", String(32), nullable=True),
+    Column("recipient", String(64), nullable=False),
+    Column("kek_id", String(16), nullable=True),
+    Column("wrapped_key", LargeBinary, nullable=True, comment="the message's own key; destroyed once delivered"),
+    Column("payload", LargeBinary, nullable=True, comment="AES-GCM JSON; NULL once delivered"),
+    Column("status", String(16), nullable=False, comment="pending, sent or dead"),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", String(200), nullable=True, comment="what went wrong, never the message"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    comment="messages to recipients (erasure notices), delivered with retries and a dead-letter state",
 )
 
 audit_log = Table(

@@ -1,0 +1,176 @@
+"""The outbox: messages to recipients (such as "erase this person too"), delivered with retries.
+
+A message is written in the same transaction as the decision that calls for it, encrypted under a key of its own.
+Delivery runs apart and can be re-run at any time: each message is sent, then marked sent and its key destroyed (so
+the personal values it carried are gone), or its failure is counted and retried later with a growing delay; after
+``MAX_ATTEMPTS`` it is dead-lettered for a person to look at. The audit log records each delivery without content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, select, update
+
+from .. import audit
+from .._exceptions import ConfigError, PolicykeeperError
+from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
+from ..store._schema import outbox
+
+__all__ = ["MAX_ATTEMPTS", "EmailTransport", "RecipientTransport", "RoutedTransport", "WebhookTransport", "deliver",
+           "dead_letters", "enqueue"]
+
+MAX_ATTEMPTS = 6
+"""Failed deliveries before a message is dead-lettered; the delay doubles from one minute."""
+
+
+class RecipientTransport(Protocol):
+    """Delivers one message to one recipient (raises on failure)."""
+
+    def send(self, recipient: str, message: Mapping[str, Any]) -> None: ...
+
+
+def _delivery_error(text: str) -> ConfigError:
+    return ConfigError(text)
+
+
+@dataclass(frozen=True)
+class EmailTransport:
+    """Recipients reached by email: ``addresses`` maps recipient ids to their privacy contact address."""
+
+    mailer: Any
+    addresses: Mapping[str, str] = field(default_factory=dict)
+
+    def send(self, recipient: str, message: Mapping[str, Any]) -> None:
+        to = self.addresses.get(recipient)
+        if not to:
+            raise _delivery_error(f"no address configured for recipient {recipient!r}")
+        self.mailer.send(to, f"{message.get('subject', 'A request about personal data')} ({message.get('request', '')})",
+                         json.dumps(message, indent=2, ensure_ascii=False))
+
+
+@dataclass(frozen=True)
+class WebhookTransport:
+    """Recipients reached by an HTTPS webhook: ``urls`` maps recipient ids to the URL that takes a JSON POST."""
+
+    urls: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = 10.0
+
+    def send(self, recipient: str, message: Mapping[str, Any]) -> None:
+        url = self.urls.get(recipient)
+        if not url:
+            raise _delivery_error(f"no webhook configured for recipient {recipient!r}")
+        req = urllib.request.Request(url, data=json.dumps(message).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (configured URLs only)
+                if resp.status >= 300:
+                    raise _delivery_error(f"webhook answered {resp.status}")
+        except (urllib.error.URLError, OSError) as exc:
+            raise _delivery_error(f"webhook unreachable: {type(exc).__name__}") from None
+
+
+@dataclass(frozen=True)
+class RoutedTransport:
+    """Each recipient by its own route: a webhook where one is configured, else email."""
+
+    mailer: Any
+    routes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def send(self, recipient: str, message: Mapping[str, Any]) -> None:
+        route = self.routes.get(recipient, {})
+        if route.get("webhook"):
+            WebhookTransport({recipient: route["webhook"]}).send(recipient, message)
+        else:
+            EmailTransport(self.mailer, {recipient: route.get("email", "")}).send(recipient, message)
+
+    @staticmethod
+    def from_file(path: Path, mailer: Any) -> RoutedTransport:
+        """Routes from a YAML file: ``recipient_id: {email: ADDRESS}`` or ``{webhook: URL}``."""
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read recipient routes: {type(exc).__name__}") from None
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            raise ConfigError(f"{path}: expected 'recipient_id: {{email: ADDRESS}}' or '{{webhook: URL}}' entries")
+        for rid, route in data.items():
+            unknown = set(route) - {"email", "webhook"}
+            if unknown:
+                raise ConfigError(f"{path}: {rid}: unknown key(s) {', '.join(sorted(unknown))} (email, webhook)")
+        return RoutedTransport(mailer, {str(k): {str(a): str(b) for a, b in v.items()} for k, v in data.items()})
+
+
+def enqueue(conn: Connection, keys: KeyRing, *, kind: str, recipient: str, message: Mapping[str, Any],
+            request_ref: str | None, now: dt.datetime) -> int:
+    """Write one message inside the caller's transaction; returns its id."""
+    key, master = new_data_key(), keys.current
+    mid = conn.execute(outbox.insert().values(
+        kind=kind, request_ref=request_ref, recipient=recipient, kek_id=master.id, wrapped_key=b"", payload=b"",
+        status="pending", attempts=0, next_attempt_at=now, created_at=now,
+    ).returning(outbox.c.id)).scalar_one()
+    conn.execute(update(outbox).where(outbox.c.id == mid).values(
+        wrapped_key=wrap_data_key(master, key, f"msg:{mid}"),
+        payload=encrypt(key, json.dumps(dict(message)).encode(), f"msg:{mid}|payload")))
+    return int(mid)
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def deliver(db: Any, keys: KeyRing, transport: RecipientTransport, *, pack_version: str | None = None,
+            now: dt.datetime | None = None, actor: str = "worker") -> dict[str, int]:
+    """Try every pending message that is due; returns counts of sent, retried and dead-lettered messages."""
+    now = now or dt.datetime.now(dt.UTC)
+    counts = {"sent": 0, "retry": 0, "dead": 0}
+    with db.connect() as conn:
+        due = [r for r in conn.execute(select(outbox.c.id, outbox.c.next_attempt_at).where(outbox.c.status == "pending")
+                                       .order_by(outbox.c.id)) if _utc(r.next_attempt_at) <= _utc(now)]
+    for item in due:
+        with db.begin() as conn:
+            row = conn.execute(select(outbox).where(outbox.c.id == item.id, outbox.c.status == "pending")
+                               .with_for_update()).first()
+            if row is None:
+                continue  # another worker took it
+            message = json.loads(decrypt(unwrap_data_key(keys.get(row.kek_id), row.wrapped_key, f"msg:{row.id}"),
+                                         row.payload, f"msg:{row.id}|payload"))
+            try:
+                transport.send(row.recipient, message)
+            except (PolicykeeperError, OSError) as exc:
+                attempts = row.attempts + 1
+                dead = attempts >= MAX_ATTEMPTS
+                error = str(exc)[:200] if isinstance(exc, PolicykeeperError) else type(exc).__name__
+                conn.execute(update(outbox).where(outbox.c.id == row.id).values(
+                    attempts=attempts, status="dead" if dead else "pending", last_error=error,
+                    next_attempt_at=now + dt.timedelta(minutes=2 ** (attempts - 1))))
+                counts["dead" if dead else "retry"] += 1
+                audit.record(conn, kind="outbox", actor=actor, at=now, pack_version=pack_version,
+                             detail={"message": row.id, "recipient": row.recipient, "event": "dead" if dead else "retry",
+                                     "attempts": attempts})
+                continue
+            keys.record_shredded(f"msg:{row.id}")  # delivered: the values it carried are destroyed everywhere
+            conn.execute(update(outbox).where(outbox.c.id == row.id).values(
+                status="sent", sent_at=now, attempts=row.attempts + 1, payload=None, wrapped_key=None, kek_id=None,
+                last_error=None))
+            counts["sent"] += 1
+            audit.record(conn, kind="outbox", actor=actor, at=now, pack_version=pack_version,
+                         detail={"message": row.id, "recipient": row.recipient, "event": "sent"})
+    return counts
+
+
+def dead_letters(db: Any) -> list[dict[str, Any]]:
+    """Messages that could not be delivered (no content)."""
+    with db.connect() as conn:
+        rows = conn.execute(select(outbox.c.id, outbox.c.kind, outbox.c.request_ref, outbox.c.recipient,
+                                   outbox.c.attempts, outbox.c.last_error).where(outbox.c.status == "dead")
+                            .order_by(outbox.c.id)).mappings().all()
+    return [dict(r) for r in rows]
