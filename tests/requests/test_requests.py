@@ -286,3 +286,26 @@ def test_kamoer_55_erasure_goes_downstream_to_recipients_except_legal_ones(
     assert not isinstance(erasure, str) and erasure.propagate == "downstream_recipients" and "KAMOER-55" in erasure.promises
     done = [m for m in inbox.to("zhang@example.cn") if "done" in str(m["Subject"])]
     assert len(done) == 1  # the person was told once
+
+
+def test_backups_never_bring_back_an_erased_requesters_address_or_a_delivered_notice(
+    kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer], tmp_path: Path
+) -> None:
+    from policykeeper.notify import EmailTransport, deliver
+    from policykeeper.store import backup_database, outbox, restore_database
+
+    inbox, mailer = smtp
+    ref = _verified_delete(kamoer, inbox)
+    before = tmp_path / "before.pkbak"
+    backup_database(kamoer.engine.db, before)  # holds the reply address
+    kamoer.fulfil_erasure(ref, ground="processing_violates_law", now=NOW)
+    queued = tmp_path / "queued.pkbak"
+    backup_database(kamoer.engine.db, queued)  # holds the undelivered notices
+    transport = EmailTransport(mailer, {"logistics": "p@l.example", "payment_services": "p@p.example"})
+    assert deliver(kamoer.engine.db, kamoer.engine.keys, transport, now=NOW)["sent"] == 2
+    for i, backup in enumerate((before, queued)):
+        target = open_database(f"sqlite:///{tmp_path / f'restored{i}.db'}")
+        restore_database(target, backup, kamoer.engine.keys.shredded)
+        with target.connect() as conn:
+            assert conn.execute(select(requests.c.contact).where(requests.c.ref == ref)).scalar_one() is None
+            assert all(p is None for p in conn.execute(select(outbox.c.payload)).scalars())
