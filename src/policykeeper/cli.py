@@ -368,7 +368,8 @@ RefArg = Annotated[str, typer.Argument(help="The request's reference (from 'requ
 
 def _ticket(t: Ticket) -> None:
     due = t.due_at.isoformat(timespec="minutes") if t.due_at else "no fixed date"
-    out.print(f"request {t.ref}: {t.status}; deadline {t.deadline} (due {due})", markup=False)
+    fee = "" if t.fee == "none" else f"; fee: {t.fee.replace('_', ' ')}"
+    out.print(f"request {t.ref}: {t.status}; deadline {t.deadline} (due {due}){fee}", markup=False)
 
 
 @request_app.command("submit")

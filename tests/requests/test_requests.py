@@ -309,3 +309,140 @@ def test_backups_never_bring_back_an_erased_requesters_address_or_a_delivered_no
         with target.connect() as conn:
             assert conn.execute(select(requests.c.contact).where(requests.c.ref == ref)).scalar_one() is None
             assert all(p is None for p in conn.execute(select(outbox.c.payload)).scalars())
+
+
+# -- fees, refusals, outcomes, corrections, portability -----------------------------------------------------------
+
+
+def _submit_many(svc: RequestService, n: int, start: dt.datetime) -> list[str]:
+    return [svc.submit("zhang", "access", email="zhang@example.cn", now=start + dt.timedelta(days=i)).fee
+            for i in range(n)]
+
+
+def test_kamoer_65_reasonable_requests_are_free(kamoer: RequestService) -> None:
+    assert _submit_many(kamoer, 3, NOW) == ["none", "none", "none"]
+    fees = kamoer.pack.requests.fees  # type: ignore[union-attr]
+    assert fees.default_fee == 0 and "KAMOER-65" in fees.promises  # type: ignore[union-attr]
+
+
+def test_kamoer_66_repeats_beyond_the_limit_are_charged_at_cost(kamoer: RequestService) -> None:
+    assert _submit_many(kamoer, 4, NOW)[-1] == "cost"
+    later = kamoer.submit("zhang", "access", email="zhang@example.cn", now=NOW + dt.timedelta(days=800))
+    assert later.fee == "none"  # outside the window, reasonable again
+    other = kamoer.submit("zhang", "correct", email="zhang@example.cn", now=NOW + dt.timedelta(days=5))
+    assert other.fee == "none"  # counted per right
+    assert "KAMOER-66" in kamoer.pack.requests.fees.promises  # type: ignore[union-attr]
+
+
+def test_kalos_33_requests_are_free_by_default(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = _service("kalos", db_url, tmp_path, smtp[1])
+    assert svc.submit("li", "access", email="li@example.cn", now=NOW).fee == "none"
+    assert "KALOS-33" in svc.pack.requests.fees.promises  # type: ignore[union-attr]
+
+
+def test_kalos_34_repeats_beyond_the_limit_may_be_charged(db_url: str, tmp_path: Path,
+                                                           smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = RequestService(PolicyEngine(load_pack("kalos"), open_database(db_url), KeyRing.init(tmp_path / "keys")),
+                         smtp[1], repeat_limit=1)
+    fees = [svc.submit("li", "access", email="li@example.cn", now=NOW + dt.timedelta(days=i)).fee for i in range(2)]
+    assert fees == ["none", "may_charge_cost"]  # "will consider": staff decide, nothing is charged automatically
+    with pytest.raises(BadValueError):
+        RequestService(svc.engine, smtp[1], repeat_limit=0)
+
+
+def test_kalos_35_discretionary_refusal_grounds(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = _service("kalos", db_url, tmp_path, smtp[1])
+    grounds = svc.pack.requests.refusal.discretionary  # type: ignore[union-attr]
+    for i, ground in enumerate(grounds):
+        ticket = svc.submit(f"p{i}", "access", email=f"p{i}@example.cn", now=NOW)
+        svc.refuse(ticket.ref, ground, now=NOW)
+        assert svc.get(ticket.ref)["refusal_ground"] == ground
+    ticket = svc.submit("q", "access", email="q@example.cn", now=NOW)
+    with pytest.raises(BadValueError, match="not a refusal ground"):
+        svc.refuse(ticket.ref, "we_would_rather_not", now=NOW)
+
+
+def test_kalos_36_mandatory_grounds_are_accepted_and_recorded(db_url: str, tmp_path: Path,
+                                                              smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = _service("kalos", db_url, tmp_path, smtp[1])
+    mandatory = svc.pack.requests.refusal.mandatory  # type: ignore[union-attr]
+    assert "national_security" in mandatory
+    ticket = svc.submit("li", "access", email="li@example.cn", now=NOW)
+    svc.refuse(ticket.ref, "national_security", now=NOW)
+    with svc.engine.db.connect() as conn:
+        detail = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "request")
+                              .order_by(audit_log.c.seq.desc())).scalars().first()
+    assert detail and detail["ground"] == "national_security"
+
+
+def test_kamoer_68_mandatory_non_response_grounds(kamoer: RequestService) -> None:
+    mandatory = kamoer.pack.requests.refusal.mandatory  # type: ignore[union-attr]
+    ticket = kamoer.submit("zhang", "access", email="zhang@example.cn", now=NOW)
+    kamoer.refuse(ticket.ref, mandatory[0], now=NOW)
+    assert kamoer.get(ticket.ref)["status"] == "refused"
+    assert "KAMOER-68" in kamoer.pack.requests.refusal.promises  # type: ignore[union-attr]
+
+
+def test_kamoer_64_an_outcome_tells_the_person_where_to_complain(
+    kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer], tmp_path: Path
+) -> None:
+    inbox = smtp[0]
+    ticket = kamoer.submit("zhang", "access", email="zhang@example.cn", now=NOW)
+    kamoer.verify(ticket.ref, inbox.code_for("zhang@example.cn"), now=NOW)
+    kamoer.fulfil_access(ticket.ref, tmp_path / "z.zip", now=NOW)
+    body = inbox.to("zhang@example.cn")[-1].get_payload(decode=True)
+    assert isinstance(body, bytes) and b"Netcom" in body and b"Public Security" in body
+
+
+def test_kokkok_58_people_are_told_they_can_complain_to_the_authority(
+    kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    ticket = kokkok.submit("alice", "access", email="alice@example.com", now=NOW)
+    kokkok.refuse(ticket.ref, "identity_not_verified", now=NOW)
+    body = smtp[0].to("alice@example.com")[-1].get_payload(decode=True)
+    assert isinstance(body, bytes) and b"relevant data privacy authority" in body
+
+
+def test_kamoer_53_inaccurate_data_is_corrected_on_request(kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer]
+                                                          ) -> None:
+    ticket = kamoer.submit("zhang", "correct", email="zhang@example.cn", now=NOW)
+    with pytest.raises(BadValueError, match="verified first"):
+        kamoer.fulfil_correction(ticket.ref, "mailing_address", "99 Nanjing Road", now=NOW)
+    kamoer.verify(ticket.ref, smtp[0].code_for("zhang@example.cn"), now=NOW)
+    kamoer.fulfil_correction(ticket.ref, "mailing_address", "99 Nanjing Road, Shanghai", now=NOW)
+    got = kamoer.engine.read("zhang", "purchase_delivery", {"mailing_address"}, now=NOW)
+    assert got == {"mailing_address": ["99 Nanjing Road, Shanghai"]}
+
+
+def test_kamoer_51_registration_fields_are_locked_against_correction(
+    kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    ticket = kamoer.submit("zhang", "correct", email="zhang@example.cn", now=NOW)
+    kamoer.verify(ticket.ref, smtp[0].code_for("zhang@example.cn"), now=NOW)
+    with pytest.raises(BadValueError, match="KAMOER-51"):
+        kamoer.fulfil_correction(ticket.ref, "email", "new@example.cn", now=NOW)
+    assert kamoer.engine.read("zhang", "purchase_delivery", {"email"}, now=NOW)["email"] == ["zhang@example.cn"]
+
+
+def test_kokkok_53_access_gives_a_copy_of_the_data(kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer],
+                                                    tmp_path: Path) -> None:
+    ticket = kokkok.submit("alice", "copy", email="alice@example.com", now=NOW)
+    kokkok.verify(ticket.ref, smtp[0].code_for("alice@example.com"), now=NOW)
+    assert kokkok.fulfil_access(ticket.ref, tmp_path / "copy.zip", now=NOW) == 6
+    with zipfile.ZipFile(tmp_path / "copy.zip") as zf:
+        assert {v["category"] for v in json.loads(zf.read("data.json"))["values"]} == set(ALICE)
+
+
+def test_kokkok_57_portability_covers_consent_and_contract_data_only(
+    kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer], tmp_path: Path
+) -> None:
+    kokkok.engine.collect("alice", "service_usage", {"browser_os": "Chrome", "ip_address": "203.0.113.7"},
+                          Facts(channel="data_generation_tool"), now=NOW)
+    ticket = kokkok.submit("alice", "portability", email="alice@example.com", now=NOW)
+    kokkok.verify(ticket.ref, smtp[0].code_for("alice@example.com"), now=NOW)
+    n = kokkok.fulfil_access(ticket.ref, tmp_path / "port.zip", now=NOW)
+    with zipfile.ZipFile(tmp_path / "port.zip") as zf:
+        cats = {v["category"] for v in json.loads(zf.read("data.json"))["values"]}
+    basis = {p.id: p.legal_basis for p in kokkok.pack.purposes.items}
+    assert basis["p1_contract_performance"] in ("contract", "consent") and "name" in cats
+    assert "ip_address" not in cats and n == len(cats)  # usage logs rest on legitimate interest, not portable

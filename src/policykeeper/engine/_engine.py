@@ -732,6 +732,37 @@ class PolicyEngine:
         key = unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id)
         return self._values(conn, (row.id, key), frozenset(cats))
 
+    def correct_subject(self, subject_id: str, category: str, value: str, *, actor: str = "app",
+                        now: dt.datetime | None = None) -> int:
+        """Replace a category's active values with one corrected value (the old ones are kept as superseded
+        ciphertext, for the record); returns how many were replaced. Audited without values."""
+        now = now or dt.datetime.now(dt.UTC)
+        if category not in self.compiled.categories:
+            raise BadValueError(f"{category!r} is not a data category of this pack")
+        if not isinstance(value, str) or not value:
+            raise BadValueError("the corrected value must be non-empty text")
+        with self.db.begin() as conn:
+            row = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key)
+                               .where(subjects.c.id == subject_id)).first()
+            if row is None or row.wrapped_key is None or self.keys.is_shredded(row.id):
+                raise SubjectNotFoundError("no data is held about that person")
+            key = unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id)
+            old = conn.execute(select(records).where(records.c.subject_id == subject_id, records.c.category == category,
+                                                     records.c.status == "active").order_by(records.c.id)).all()
+            if not old:
+                raise BadValueError(f"no {category!r} is held to correct")
+            last = old[-1]
+            conn.execute(update(records).where(records.c.id.in_([r.id for r in old])).values(status="superseded"))
+            rid = conn.execute(records.insert().values(
+                subject_id=subject_id, pack_id=self.pack.id, pack_version=self.compiled.version, context=last.context,
+                category=category, purposes=list(last.purposes), channel=last.channel, value=b"", collected_at=now,
+                status="active", legal_hold=False).returning(records.c.id)).scalar_one()
+            conn.execute(update(records).where(records.c.id == rid).values(
+                value=encrypt(key, value.encode(), f"{subject_id}|{category}|{rid}")))
+            audit.record(conn, kind="correction", actor=actor, subject_id=subject_id, at=now,
+                         pack_version=self.compiled.version, detail={"category": category, "replaced": len(old)})
+        return len(old)
+
     def erase_subject(self, subject_id: str, *, actor: str = "app", reason: str = "erasure request",
                       now: dt.datetime | None = None) -> None:
         """``erase`` for a pseudonymous subject id."""

@@ -52,6 +52,8 @@ class Ticket:
     status: str
     due_at: dt.datetime | None
     deadline: str
+    fee: str = "none"
+    """none (free), cost (charged at cost: the pack says it will), or may_charge_cost (staff decide)."""
 
 
 def _deadline_words(duration: object) -> str:
@@ -63,10 +65,16 @@ def _deadline_words(duration: object) -> str:
 class RequestService:
     """Requests against one engine's pack, database and keystore; emails go through ``mailer``."""
 
-    def __init__(self, engine: PolicyEngine, mailer: Mailer) -> None:
+    def __init__(self, engine: PolicyEngine, mailer: Mailer, *, repeat_limit: int = 3,
+                 repeat_window: dt.timedelta = dt.timedelta(days=365)) -> None:
+        """``repeat_limit`` requests for the same right within ``repeat_window`` are "reasonable"; beyond that the
+        pack's fee rule for repeated requests applies."""
+        if repeat_limit < 1:
+            raise BadValueError("repeat_limit must be at least 1")
         self.engine = engine
         self.mailer = mailer
         self.pack = engine.pack
+        self.repeat_limit, self.repeat_window = repeat_limit, repeat_window
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def _deadline_rule(self, kind: str) -> Any:
@@ -92,6 +100,20 @@ class RequestService:
         audit.record(conn, kind="request", actor=actor, subject_id=row.subject_id, at=now,
                      pack_version=row.pack_version, promises=promises,
                      detail={"request": row.ref, "event": event, "right": row.right, **(extra or {})})
+
+    def complaint_route(self) -> str:
+        """What the person is told, with an outcome, about complaining (where the pack says so)."""
+        contacts, handling = self.pack.contacts, self.pack.requests
+        authorities = () if isinstance(contacts, str) or isinstance(contacts.complaints, str) \
+            else contacts.complaints.external_authorities
+        told = not isinstance(handling, str) and handling.outcome_includes_complaint_route is True
+        if not authorities and not any(not isinstance(r, str) and r.type == "complain_authority"
+                                       for r in (() if isinstance(self.pack.rights, str) else self.pack.rights)):
+            return ""
+        if not told and not authorities:
+            return "You may complain to the data protection authority.\n"
+        return "If you are not satisfied, you may complain to: " + (", ".join(authorities) or
+                                                                    "the data protection authority") + ".\n"
 
     def _row(self, conn: Connection, ref: str, *, lock: bool = False) -> Any:
         stmt = select(requests).where(requests.c.ref == ref, requests.c.pack_id == self.pack.id)
@@ -130,6 +152,7 @@ class RequestService:
             raise BadValueError("the person's identifier must be 1 to 256 characters")
         ref = secrets.token_hex(8)
         due, words = self._due(kind, now, "receipt")
+        fee = self._fee(external_id, right, now)
         key, master = new_data_key(), self.engine.keys.current
         with self.engine.db.connect() as conn:
             found = self.engine._find(conn, external_id)
@@ -141,19 +164,36 @@ class RequestService:
                 lookup=self.engine.keys.lookup_hash(external_id), subject_id=found[0] if found else None,
                 kek_id=master.id, wrapped_key=wrap_data_key(master, key, f"req:{ref}"),
                 contact=encrypt(key, address.encode(), f"req:{ref}|contact"), status="received", received_at=now,
-                due_at=due, deadline=words, detail={},
+                due_at=due, deadline=words, detail={"fee": fee},
             ).returning(requests.c.id)).scalar_one()
             if matches:
                 conn.execute(request_codes.insert().values(
                     request_id=rid, code_hash=self._code_hash(ref, code), sent_at=now, expires_at=now + CODE_TTL,
                     attempts=0, used=False))
             row = self._row(conn, ref)
-            self._audit(conn, "received", row, "subject", now, {"code_sent": matches})
+            self._audit(conn, "received", row, "subject", now, {"code_sent": matches, "fee": fee})
         if matches:
             self.mailer.send(address, f"Your privacy request {ref}: your code",
                              f"Your code is {code}. It is valid for {int(CODE_TTL.total_seconds() // 60)} minutes.\n"
-                             f"Request {ref} ({right or kind}), received {now:%Y-%m-%d}; deadline: {words}.\n")
-        return Ticket(ref, "received", due, words)
+                             f"Request {ref} ({right or kind}), received {now:%Y-%m-%d}; deadline: {words}.\n"
+                             + ("" if fee == "none" else f"Fee: {fee.replace('_', ' ')} (a repeated request).\n"))
+        return Ticket(ref, "received", due, words, fee)
+
+    def _fee(self, external_id: str, right: str | None, now: dt.datetime) -> str:
+        """Free by default; beyond the reasonable number of repeats, the pack's charge applies."""
+        handling = self.pack.requests
+        fees = None if isinstance(handling, str) or isinstance(handling.fees, str) else handling.fees
+        if fees is None or right is None:
+            return "none"
+        since = now - self.repeat_window
+        with self.engine.db.connect() as conn:
+            earlier = conn.execute(select(requests.c.received_at).where(
+                requests.c.lookup == self.engine.keys.lookup_hash(external_id), requests.c.right == right,
+                requests.c.pack_id == self.pack.id)).scalars().all()
+        repeats = sum(1 for at in earlier if _utc(at) >= since)
+        if repeats < self.repeat_limit or fees.charge != "cost":
+            return "none" if fees.default_fee in (0, "unspecified") else f"fixed:{fees.default_fee}"
+        return "cost" if fees.mode == "mandatory" else "may_charge_cost"
 
     # -- verify --------------------------------------------------------------------------------------------------
     def verify(self, ref: str, code: str, *, now: dt.datetime | None = None) -> Ticket:
@@ -246,6 +286,7 @@ class RequestService:
         if row.status not in ("verified", "extended", "fulfilled"):
             raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
         items = self.engine.export_subject(row.subject_id, actor=actor, now=now) if row.subject_id else []
+        items = self._portable(row.right, items)
         _write_export(output, ref, self.pack.id, row.pack_version, items)
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
@@ -256,8 +297,46 @@ class RequestService:
             address = self._contact(row)
         if address:
             self.mailer.send(address, f"Your privacy request {ref} is done",
-                             f"Your data export ({len(items)} values) is ready.\n")
+                             f"Your data export ({len(items)} values) is ready.\n" + self.complaint_route())
         return len(items)
+
+    def _portable(self, right: str, items: list[dict[str, object]]) -> list[dict[str, object]]:
+        """Portability covers only data processed on the legal bases the pack names (e.g. consent, contract)."""
+        spec = next((r for r in (() if isinstance(self.pack.rights, str) else self.pack.rights) if r.type == right), None)
+        if right != "portability" or spec is None or not spec.basis_limit:
+            return items
+        basis = {p.id: p.legal_basis for p in self.pack.purposes.items}
+        return [it for it in items if any(basis.get(str(p)) in spec.basis_limit
+                                          for p in it["purposes"])]  # type: ignore[attr-defined]
+
+    def fulfil_correction(self, ref: str, category: str, value: str, *, actor: str = "privacy_officer",
+                          now: dt.datetime | None = None) -> None:
+        """Correct one category's value for a verified requester (locked fields, where the pack locks them, stay)."""
+        now = now or dt.datetime.now(dt.UTC)
+        with self.engine.db.connect() as conn:
+            row = self._row(conn, ref)
+        if row.right != "correct":
+            raise BadValueError(f"request {ref} is for {row.right!r}, not correction")
+        if row.status not in ("verified", "extended", "fulfilled"):
+            raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
+        rights = () if isinstance(self.pack.rights, str) else self.pack.rights
+        spec = next((r for r in rights if r.type == "correct"), None)
+        if spec is None:
+            raise BadValueError("this policy grants no right to correct")
+        if category in spec.locked_fields:
+            raise BadValueError(f"{category!r} cannot be changed once registered ({', '.join(spec.promises)})")
+        if row.subject_id is None:
+            raise BadValueError("nothing is held about this person to correct")
+        changed = self.engine.correct_subject(row.subject_id, category, value, actor=actor, now=now)
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            conn.execute(update(requests).where(requests.c.id == row.id).values(
+                status="fulfilled", closed_at=now, detail={"corrected": category, "values": changed}))
+            self._audit(conn, "fulfilled", row, actor, now, {"corrected": category})
+            address = self._contact(row)
+        if address:
+            self.mailer.send(address, f"Your privacy request {ref} is done",
+                             f"Your {category.replace('_', ' ')} was corrected.\n" + self.complaint_route())
 
     def fulfil_erasure(self, ref: str, *, ground: str | None = None, actor: str = "privacy_officer",
                        now: dt.datetime | None = None) -> dict[str, int]:
@@ -293,7 +372,8 @@ class RequestService:
             address = self._contact(row)
         if address:
             self.mailer.send(address, f"Your privacy request {ref} is done",
-                             f"Your personal data has been erased; {notices} recipient(s) were told to erase it too.\n")
+                             f"Your personal data has been erased; {notices} recipient(s) were told to erase it too.\n"
+                             + self.complaint_route())
         self._forget_contacts(row.lookup, now)
         return {"notices": notices}
 
@@ -360,7 +440,8 @@ class RequestService:
             address = self._contact(row)
         if address:
             self.mailer.send(address, f"Your privacy request {ref} was refused",
-                             f"We cannot fulfil request {ref}. Ground: {ground.replace('_', ' ')}.\n")
+                             f"We cannot fulfil request {ref}. Ground: {ground.replace('_', ' ')}.\n"
+                             + self.complaint_route())
 
     # -- queue ------------------------------------------------------------------------------------------------------
     def open_requests(self, *, now: dt.datetime | None = None, due_within: dt.timedelta = dt.timedelta(days=3)
