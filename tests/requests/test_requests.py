@@ -446,3 +446,177 @@ def test_kokkok_57_portability_covers_consent_and_contract_data_only(
     basis = {p.id: p.legal_basis for p in kokkok.pack.purposes.items}
     assert basis["p1_contract_performance"] in ("contract", "consent") and "name" in cats
     assert "ip_address" not in cats and n == len(cats)  # usage logs rest on legitimate interest, not portable
+
+
+# -- restriction, objection, cancellation, verification, backups ----------------------------------------------
+
+
+def _verified(svc: RequestService, inbox: Inbox, person: str, right: str, email: str) -> str:
+    ticket = svc.submit(person, right, email=email, now=NOW)
+    svc.verify(ticket.ref, inbox.code_for(email), now=NOW)
+    return ticket.ref
+
+
+def test_kokkok_55_processing_can_be_restricted_or_objected_to(
+    kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    from policykeeper import DeniedError
+
+    ref = _verified(kokkok, smtp[0], "alice", "object", "alice@example.com")
+    with pytest.raises(BadValueError, match="unknown"):
+        kokkok.fulfil_restriction(ref, purposes=("no_such_purpose",), now=NOW)
+    kokkok.fulfil_restriction(ref, purposes=("p3_new_services_marketing",), now=NOW)
+    later = NOW + dt.timedelta(seconds=1)
+    with pytest.raises(DeniedError) as info:
+        kokkok.engine.read("alice", "p3_new_services_marketing", {"email"}, now=later)
+    assert "objected" in {r.code for r in info.value.decision.denials}
+    assert kokkok.engine.read("alice", "p1_contract_performance", {"email"}, now=later)["email"]  # the rest goes on
+    ref = _verified(kokkok, smtp[0], "alice", "restrict", "alice@example.com")
+    kokkok.fulfil_restriction(ref, now=later)
+    with pytest.raises(DeniedError) as info:
+        kokkok.engine.read("alice", "p1_contract_performance", {"email"}, now=later)
+    assert "restricted" in {r.code for r in info.value.decision.denials} and "KOKKOK-55" in info.value.decision.promises
+    kept = kokkok.engine.read("alice", "legal_purposes", {"email"}, Facts(grounds=frozenset({"legal_requirement"})),
+                              now=later)
+    assert kept["email"] == ["alice@example.com"]  # only what a recorded legal ground requires
+
+
+def test_kokkok_54_correction_and_deletion_on_request(kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    from policykeeper import SubjectNotFoundError
+
+    ref = _verified(kokkok, smtp[0], "alice", "correct", "alice@example.com")
+    kokkok.fulfil_correction(ref, "phone", "+856 20 9999 0000", now=NOW)
+    assert kokkok.engine.read("alice", "p2_customer_management", {"phone"}, now=NOW)["phone"] == ["+856 20 9999 0000"]
+    ref = _verified(kokkok, smtp[0], "alice", "delete", "alice@example.com")
+    assert kokkok.fulfil_erasure(ref, now=NOW) == {"notices": 1}  # payment_processors received her name
+    with pytest.raises(SubjectNotFoundError):
+        kokkok.engine.read("alice", "p2_customer_management", {"phone"}, now=NOW)
+
+
+def test_kokkok_62_every_request_is_verified_before_it_is_acted_on_agents_included(
+    kokkok: RequestService, tmp_path: Path
+) -> None:
+    v = kokkok.pack.requests.verification  # type: ignore[union-attr]
+    assert v.required == "always" and v.agent_authority_check and "KOKKOK-62" in v.promises  # type: ignore[union-attr]
+    ticket = kokkok.submit("alice", "delete", email="agent@lawfirm.example", now=NOW)  # an agent, not on record
+    for act in (lambda: kokkok.fulfil_erasure(ticket.ref, now=NOW),
+                lambda: kokkok.fulfil_restriction(ticket.ref, now=NOW)):
+        with pytest.raises(BadValueError):
+            act()
+    kokkok.verify_by_staff(ticket.ref, "supporting_documents", reference="power of attorney PA-2025-9", now=NOW)
+    assert kokkok.fulfil_erasure(ticket.ref, now=NOW) == {"notices": 1}
+
+
+def test_kamoer_63_identity_may_be_checked_before_processing(kamoer: RequestService, tmp_path: Path) -> None:
+    ticket = kamoer.submit("zhang", "access", email="zhang@example.cn", now=NOW)
+    with pytest.raises(BadValueError, match="verified first"):
+        kamoer.fulfil_access(ticket.ref, tmp_path / "z.zip", now=NOW)
+    kamoer.verify_by_staff(ticket.ref, "written_request", reference="letter 2025-06-02", now=NOW)
+    assert kamoer.fulfil_access(ticket.ref, tmp_path / "z.zip", now=NOW) == 6
+    assert "KAMOER-63" in kamoer.pack.requests.verification.promises  # type: ignore[union-attr]
+
+
+def test_kamoer_60_accounts_can_be_cancelled_any_time_as_a_logged_rights_request(
+    kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    ref = _verified(kamoer, smtp[0], "zhang", "cancel_account", "zhang@example.cn")
+    assert kamoer.get(ref)["kind"] == "rights_request" and kamoer.get(ref)["right"] == "cancel_account"
+    with kamoer.engine.db.connect() as conn:
+        events = [d["event"] for d in conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "request"))
+                  .scalars()]
+    assert events == ["received", "verified"]
+
+
+def test_kamoer_61_after_cancellation_service_stops_and_data_is_deleted(
+    kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    from policykeeper import SubjectNotFoundError
+
+    ref = _verified(kamoer, smtp[0], "zhang", "cancel_account", "zhang@example.cn")
+    kamoer.fulfil_erasure(ref, now=NOW)  # cancellation needs no deletion ground
+    with pytest.raises(SubjectNotFoundError):
+        kamoer.engine.read("zhang", "purchase_delivery", {"name"}, now=NOW)
+
+
+def test_kamoer_20_on_cancellation_all_use_stops_and_the_data_is_deleted(
+    kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    from policykeeper import SubjectNotFoundError
+    from policykeeper.store import records
+
+    ref = _verified(kamoer, smtp[0], "zhang", "cancel_account", "zhang@example.cn")
+    kamoer.fulfil_erasure(ref, now=NOW)
+    with kamoer.engine.db.connect() as conn:
+        assert conn.execute(select(records.c.id).where(records.c.status == "active")).first() is None
+    with pytest.raises(SubjectNotFoundError):
+        kamoer.engine.share("zhang", "logistics", {"mailing_address"}, "purchase_delivery", PARTNER, now=NOW)
+
+
+def test_konzen_34_users_can_apply_to_cancel_their_account(db_url: str, tmp_path: Path,
+                                                           smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = _service("konzen", db_url, tmp_path, smtp[1])
+    svc.engine.collect("wang", "registration", {"phone": "+86 135 1234 5678", "email": "wang@example.cn"}, now=NOW)
+    ticket = svc.submit("wang", "cancel_account", email="wang@example.cn", now=NOW)
+    assert ticket.status == "received" and ticket.deadline == "per_applicable_law"
+    with pytest.raises(BadValueError, match="grants no right 'portability'"):
+        svc.submit("wang", "portability", email="wang@example.cn", now=NOW)
+
+
+def test_konzen_35_cancellation_starts_deletion(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    from policykeeper import SubjectNotFoundError
+
+    svc = _service("konzen", db_url, tmp_path, smtp[1])
+    svc.engine.collect("wang", "registration", {"phone": "+86 135 1234 5678", "email": "wang@example.cn"}, now=NOW)
+    ref = _verified(svc, smtp[0], "wang", "cancel_account", "wang@example.cn")
+    svc.fulfil_erasure(ref, now=NOW)
+    with pytest.raises(SubjectNotFoundError):
+        svc.engine.read("wang", "provide_services", {"phone"}, now=NOW)
+    erasure = svc.pack.erasure
+    assert not isinstance(erasure, str) and any("KONZEN-35" in t.promises for t in erasure.triggers)
+
+
+def _backup_reveals_nothing_after_erasure(
+    pack: str, promise: str, db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    """KALOS-26 and KAMOER-56: backups need not be purged at once, and what they hold stays isolated. Here it is
+    unreadable from the moment of erasure: the person's key is destroyed, and a restore re-applies the erasure."""
+    from policykeeper.store import backup_database, records, restore_database
+
+    svc = _service(pack, db_url, tmp_path, smtp[1])
+    if pack == "kalos":
+        svc.engine.collect("p", "business_function", {"basic_data": "Li Wei", "user_info": "li@example.cn"}, now=NOW)
+    else:
+        svc.engine.collect("p", "purchase", BUYER, now=NOW)
+    backup = tmp_path / "nightly.pkbak"
+    backup_database(svc.engine.db, backup)
+    svc.engine.erase("p", now=NOW)
+    target = open_database(f"sqlite:///{tmp_path / 'restored.db'}")
+    restore_database(target, backup, svc.engine.keys.shredded)
+    with target.connect() as conn:
+        assert conn.execute(select(records.c.value).where(records.c.value != b"")).first() is None
+    assert {r.id: r.tag for r in svc.pack.promises}[promise] == "backup"
+
+
+def test_kalos_26_backups_need_not_be_purged_at_once_yet_reveal_nothing(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    _backup_reveals_nothing_after_erasure("kalos", "KALOS-26", db_url, tmp_path, smtp)
+
+
+def test_kamoer_56_backup_copies_stay_isolated_after_deletion(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    _backup_reveals_nothing_after_erasure("kamoer", "KAMOER-56", db_url, tmp_path, smtp)
+
+
+def test_konzen_20_archiving_and_backup_are_declared_purposes(db_url: str, tmp_path: Path,
+                                                               smtp: tuple[Inbox, SmtpMailer]) -> None:
+    from policykeeper import DeniedError
+
+    svc = _service("konzen", db_url, tmp_path, smtp[1])
+    svc.engine.collect("wang", "registration", {"phone": "+86 135 1234 5678", "email": "wang@example.cn"}, now=NOW)
+    assert svc.engine.read("wang", "archiving_backup", {"email"}, now=NOW)["email"] == ["wang@example.cn"]
+    purpose = {p.id: p for p in svc.pack.purposes.items}["archiving_backup"]
+    assert "KONZEN-20" in purpose.promises
+    with pytest.raises(DeniedError):
+        svc.engine.read("wang", "backup_resale", {"email"}, now=NOW)

@@ -133,6 +133,12 @@ def _objected(cp: CompiledPack, facts: Facts, purpose: str, rule: str, v: _Verdi
     """A purpose covered by a consent the person withdrew stops, unless a ground on which the pack allows
     processing without consent is recorded (``processing_without_consent``)."""
     c = _withdrawn_rule(cp, facts, purpose)
+    pwc = cp.pack.processing_without_consent
+    lawful = () if isinstance(pwc, str) else pwc.grounds
+    if c is None and purpose in facts.objections and purpose not in facts.consents:
+        if not facts.grounds & set(lawful):
+            v.deny("objected", f"the person objected to {purpose!r}: processing for it stops", rule, ())
+        return
     if c is None:
         return
     pwc = cp.pack.processing_without_consent
@@ -265,6 +271,17 @@ def _age(cp: CompiledPack, facts: Facts, v: _Verdict) -> None:
                 v.ok("advisory", adv.text, f"advisories[{i}]", adv.promises)
 
 
+def _restricted(cp: CompiledPack, facts: Facts, v: _Verdict) -> None:
+    """A person who asked to restrict processing: nothing but what a recorded legal ground requires."""
+    if not facts.holds("restricted"):
+        return
+    pwc = cp.pack.processing_without_consent
+    if not facts.grounds & set(() if isinstance(pwc, str) else pwc.grounds):
+        rights = () if isinstance(cp.pack.rights, str) else cp.pack.rights
+        promises = _merged(*(r.promises for r in rights if r.type == "restrict"))
+        v.deny("restricted", "processing is restricted at the person's request", "rights", promises)
+
+
 def _minor_data(cp: CompiledPack, facts: Facts, target: str, v: _Verdict) -> None:
     """A minor's data queued for deletion is not used; the pack's permitted uses of children's data are enforced."""
     m = cp.minors
@@ -291,6 +308,7 @@ def _minor_data(cp: CompiledPack, facts: Facts, target: str, v: _Verdict) -> Non
 def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
     v = _Verdict(cp, f"use:{a.purpose}")
     _acceptance(cp, facts, v)
+    _restricted(cp, facts, v)
     _minor_data(cp, facts, a.purpose, v)
     cat = cp.pack.purposes
     entry = cp.purposes.get(a.purpose)
@@ -339,6 +357,7 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
 def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
     v = _Verdict(cp, f"share:{a.recipient}")
     _acceptance(cp, facts, v)
+    _restricted(cp, facts, v)
     _minor_data(cp, facts, a.recipient, v)
     entry = cp.recipients.get(a.recipient) if a.kind == "share" else None
     if entry is None:

@@ -426,7 +426,8 @@ class PolicyEngine:
             return None, facts
         sid, key, status = full
         given, withdrawn = consent.state_as_of(conn, sid, now)
-        conditions = facts.conditions | {"queued_for_deletion"} if status == "queued" else facts.conditions
+        extra = {"queued": {"queued_for_deletion"}, "restricted": {"restricted"}}.get(status, set())
+        conditions = facts.conditions | extra
         return (sid, key), replace(facts, consents=facts.consents | given, objections=facts.objections | withdrawn,
                                    conditions=conditions, policy_declined=facts.policy_declined or "policy" in withdrawn)
 
@@ -762,6 +763,32 @@ class PolicyEngine:
             audit.record(conn, kind="correction", actor=actor, subject_id=subject_id, at=now,
                          pack_version=self.compiled.version, detail={"category": category, "replaced": len(old)})
         return len(old)
+
+    def record_subject_consent(self, subject_id: str, target: str, action: consent.ConsentAction, *,
+                               actor: str = "subject", now: dt.datetime | None = None) -> int:
+        """``set_consent`` for a pseudonymous subject id (requests keep no app identifier)."""
+        now = now or dt.datetime.now(dt.UTC)
+        if not self._is_target(target):
+            raise BadValueError(f"{target!r} is not something this pack asks consent for")
+        with self.db.begin() as conn:
+            seq = consent.record(conn, subject_id=subject_id, pack=self.pack, target=target, action=action, at=now,
+                                 evidence={"by": actor})
+            audit.record(conn, kind="consent", actor=actor, subject_id=subject_id, at=now,
+                         pack_version=self.compiled.version, detail={"target": target, "action": action})
+        return seq
+
+    def restrict_subject(self, subject_id: str, restricted: bool = True, *, actor: str = "app",
+                         now: dt.datetime | None = None) -> None:
+        """Restrict (or lift the restriction of) all processing of a person's data but for recorded legal grounds."""
+        now = now or dt.datetime.now(dt.UTC)
+        with self.db.begin() as conn:
+            row = conn.execute(select(subjects.c.status).where(subjects.c.id == subject_id)).first()
+            if row is None or row.status not in ("active", "restricted"):
+                raise SubjectNotFoundError("no data is held about that person")
+            conn.execute(update(subjects).where(subjects.c.id == subject_id).values(
+                status="restricted" if restricted else "active"))
+            audit.record(conn, kind="restriction", actor=actor, subject_id=subject_id, at=now,
+                         pack_version=self.compiled.version, detail={"restricted": restricted})
 
     def erase_subject(self, subject_id: str, *, actor: str = "app", reason: str = "erasure request",
                       now: dt.datetime | None = None) -> None:

@@ -338,6 +338,35 @@ class RequestService:
             self.mailer.send(address, f"Your privacy request {ref} is done",
                              f"Your {category.replace('_', ' ')} was corrected.\n" + self.complaint_route())
 
+    def fulfil_restriction(self, ref: str, *, purposes: tuple[str, ...] = (), actor: str = "privacy_officer",
+                           now: dt.datetime | None = None) -> None:
+        """A verified ``restrict`` request stops all processing but what recorded legal grounds require; an
+        ``object`` request stops the named purposes (recorded as objections in the consent ledger)."""
+        now = now or dt.datetime.now(dt.UTC)
+        with self.engine.db.connect() as conn:
+            row = self._row(conn, ref)
+        if row.right not in ("restrict", "object"):
+            raise BadValueError(f"request {ref} is for {row.right!r}, not restriction or objection")
+        if row.status not in ("verified", "extended", "fulfilled"):
+            raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
+        if row.subject_id is None:
+            raise BadValueError("nothing is held about this person")
+        if row.right == "object":
+            unknown = [p for p in purposes if p not in self.engine.compiled.purposes]
+            if not purposes or unknown:
+                raise BadValueError("an objection names the declared purposes it objects to"
+                                    + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+            for p in purposes:
+                self.engine.record_subject_consent(row.subject_id, p, "refused", actor=actor, now=now)
+        else:
+            self.engine.restrict_subject(row.subject_id, actor=actor, now=now)
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            if row.status != "fulfilled":
+                conn.execute(update(requests).where(requests.c.id == row.id).values(
+                    status="fulfilled", closed_at=now, detail={"purposes": list(purposes)}))
+                self._audit(conn, "fulfilled", row, actor, now, {"purposes": list(purposes)})
+
     def fulfil_erasure(self, ref: str, *, ground: str | None = None, actor: str = "privacy_officer",
                        now: dt.datetime | None = None) -> dict[str, int]:
         """Erase a verified requester: queue an erasure notice for every recipient in the disclosure log (with the
@@ -355,8 +384,8 @@ class RequestService:
         if row.status not in ("verified", "extended", "fulfilled"):
             raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
         grounds = () if isinstance(erasure, str) or isinstance(erasure.grounds, str) else erasure.grounds
-        if not isinstance(erasure, str) and erasure.grounds_closed is True and row.status != "fulfilled" \
-                and ground not in grounds:
+        if row.right == "delete" and not isinstance(erasure, str) and erasure.grounds_closed is True \
+                and row.status != "fulfilled" and ground not in grounds:
             raise BadValueError(f"this policy erases on request only on these grounds ({', '.join(erasure.promises)}):"
                                 f" {', '.join(grounds)}")
         notices = 0
