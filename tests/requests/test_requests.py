@@ -620,3 +620,117 @@ def test_konzen_20_archiving_and_backup_are_declared_purposes(db_url: str, tmp_p
     assert "KONZEN-20" in purpose.promises
     with pytest.raises(DeniedError):
         svc.engine.read("wang", "backup_resale", {"email"}, now=NOW)
+
+
+# -- automated decisions, contacts, remaining deadlines ------------------------------------------------------------
+
+
+def _a_decision_about(svc: RequestService, person: str, purpose: str, cats: set[str]) -> str:
+    from policykeeper import DeniedError
+
+    try:
+        svc.engine.read(person, purpose, cats, now=NOW)
+    except DeniedError as denied:
+        return str(denied.decision.decision_id)
+    with svc.engine.db.connect() as conn:
+        return str(conn.execute(select(audit_log.c.decision_id).where(audit_log.c.kind == "decision")
+                                .order_by(audit_log.c.seq.desc())).scalars().first())
+
+
+def _explains(pack: str, promise: str, db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    inbox, mailer = smtp
+    svc = _service(pack, db_url, tmp_path, mailer)
+    if pack == "kalos":
+        svc.engine.collect("p", "business_function", {"basic_data": "Li Wei", "user_info": "p@example.cn"}, now=NOW)
+        denied = _a_decision_about(svc, "p", "other_permitted_purposes", {"basic_data"})  # needs consent: refused
+    else:
+        svc.engine.collect("p", "registration", {**{k: v for k, v in BUYER.items() if k in ("phone", "email")},
+                                                 "username": "u", "password": "Pw#12345", "email": "p@example.cn"},
+                           now=NOW)
+        denied = _a_decision_about(svc, "p", "ml_algorithm_improvement", {"ml_images"})
+    svc.engine.collect("q", *(("business_function", {"basic_data": "Q", "user_info": "q@example.cn"}) if pack == "kalos"
+                              else ("service_use", {"usage_logs": "x", "ip_address": "1", "access_time": "2"})), now=NOW)
+    theirs = _a_decision_about(svc, "q", "lead_generation" if pack == "kamoer" else "sell", {"basic_data"})
+    ticket = svc.submit("p", "automated_decision_explanation", email="p@example.cn", now=NOW)
+    with pytest.raises(BadValueError, match="verified first"):
+        svc.fulfil_explanation(ticket.ref, denied, now=NOW)
+    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID check 42", now=NOW)
+    with pytest.raises(BadValueError, match="no decision"):  # someone else's decision is never explained to p
+        svc.fulfil_explanation(ticket.ref, theirs, now=NOW)
+    text = svc.fulfil_explanation(ticket.ref, denied, now=NOW)
+    assert "refused" in text and "consent missing" in text and "human review" in text
+    rule = svc.pack.automated_decisions
+    assert not isinstance(rule, str) and rule.remedy and promise in rule.promises
+    assert inbox.to("p@example.cn") and b"human review" in inbox.to("p@example.cn")[-1].get_payload(decode=True)  # type: ignore[operator]
+
+
+def test_kalos_30_an_automated_decision_is_explained_with_a_remedy(db_url: str, tmp_path: Path,
+                                                                   smtp: tuple[Inbox, SmtpMailer]) -> None:
+    _explains("kalos", "KALOS-30", db_url, tmp_path, smtp)
+
+
+def test_kamoer_62_an_automated_decision_is_explained_with_remedies(db_url: str, tmp_path: Path,
+                                                                    smtp: tuple[Inbox, SmtpMailer]) -> None:
+    _explains("kamoer", "KAMOER-62", db_url, tmp_path, smtp)
+
+
+@pytest.mark.parametrize(("pack", "kind", "promise", "expected"), [
+    ("koso", "questions", "KOSO-32", ["service@whiles.app"]),
+    ("kalos", "rights_requests", "KALOS-04", ["product@zjinnova.com"]),
+    ("kokkok", "rights_requests", "KOKKOK-67", ["contact@laosmartmobility.com"]),
+    ("kamoer", "questions", "KAMOER-78", ["sales@kamoer.com"]),
+])
+def test_each_pack_names_its_contact(pack: str, kind: str, promise: str, expected: list[str], db_url: str, tmp_path: Path,
+                  smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = _service(pack, db_url, tmp_path, smtp[1])
+    assert svc.contact_for(kind)[: len(expected)] == expected
+    assert any(promise in c.promises for c in svc.pack.contacts.channels)  # type: ignore[union-attr]
+
+
+def test_koso_32_questions_go_to_service_at_whiles(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    assert _service("koso", db_url, tmp_path, smtp[1]).contact_for("questions") == ["service@whiles.app"]
+
+
+def test_kalos_04_the_contact_channel(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = _service("kalos", db_url, tmp_path, smtp[1])
+    assert svc.contact_for("rights_requests") == svc.contact_for("complaints") == ["product@zjinnova.com"]
+
+
+def test_kokkok_67_requests_go_to_the_data_protection_officer(db_url: str, tmp_path: Path,
+                                                              smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = _service("kokkok", db_url, tmp_path, smtp[1])
+    got = svc.contact_for("rights_requests")
+    assert got[0] == "contact@laosmartmobility.com" and "Vientiane Capital" in got[1]
+    assert all(c.role == "Data Protection Officer" for c in svc.pack.contacts.channels)  # type: ignore[union-attr]
+
+
+def test_kamoer_78_questions_comments_and_suggestions(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = _service("kamoer", db_url, tmp_path, smtp[1])
+    assert svc.contact_for("questions") == svc.contact_for("account_cancellation") == ["sales@kamoer.com"]
+
+
+def test_konzen_03_a_policy_without_a_contact_is_flagged_not_invented(db_url: str, tmp_path: Path,
+                                                                      smtp: tuple[Inbox, SmtpMailer]) -> None:
+    from policykeeper import lint_pack
+
+    svc = _service("konzen", db_url, tmp_path, smtp[1])
+    assert svc.contact_for("rights_requests") == []  # never another policy's address
+    assert any("KONZEN-03" in f.first_promises + f.second_promises for f in lint_pack(svc.pack))
+
+
+def test_konzen_32_complaints_are_handled_promptly(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = _service("konzen", db_url, tmp_path, smtp[1])
+    ticket = svc.submit("wang", None, email="wang@example.cn", kind="complaint", now=NOW)
+    assert ticket.deadline == "promptly" and ticket.due_at is None
+    (row,) = svc.open_requests(now=NOW)
+    assert row["kind"] == "complaint" and row["state"] == "no_date"
+
+
+def test_konzen_33_other_requests_follow_the_law_s_deadline(db_url: str, tmp_path: Path,
+                                                            smtp: tuple[Inbox, SmtpMailer]) -> None:
+    svc = _service("konzen", db_url, tmp_path, smtp[1])
+    ticket = svc.submit("wang", "access", email="wang@example.cn", now=NOW)
+    assert ticket.deadline == "per_applicable_law" and ticket.due_at is None
+    with svc.engine.db.connect() as conn:
+        promises = conn.execute(select(audit_log.c.promises).where(audit_log.c.kind == "request")).scalars().first()
+    assert promises and "KONZEN-33" in promises

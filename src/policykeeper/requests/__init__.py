@@ -101,6 +101,56 @@ class RequestService:
                      pack_version=row.pack_version, promises=promises,
                      detail={"request": row.ref, "event": event, "right": row.right, **(extra or {})})
 
+    def contact_for(self, handles: str = "rights_requests") -> list[str]:
+        """Where the person sends this kind of message, as the pack names it ('rights_requests', 'questions',
+        'complaints', 'corrections', 'account_cancellation'); [] where the policy gives no contact."""
+        contacts = self.pack.contacts
+        if isinstance(contacts, str) or contacts.status == "missing":
+            return []
+        return [c.value for c in contacts.channels if handles in c.handles]
+
+    def fulfil_explanation(self, ref: str, decision_id: str, *, actor: str = "privacy_officer",
+                           now: dt.datetime | None = None) -> str:
+        """Explain one automated decision about the verified requester (the rules and promises behind it, from the
+        audit log) and offer the remedy the pack promises; returns the explanation sent."""
+        now = now or dt.datetime.now(dt.UTC)
+        rule = self.pack.automated_decisions
+        if isinstance(rule, str) or not rule.explanation_on_request:
+            raise BadValueError("this policy promises no explanation of automated decisions")
+        from ..store._schema import audit_log
+
+        with self.engine.db.connect() as conn:
+            row = self._row(conn, ref)
+            entry = conn.execute(select(audit_log.c.at, audit_log.c.allowed, audit_log.c.detail, audit_log.c.promises,
+                                        audit_log.c.subject_id).where(audit_log.c.decision_id == decision_id,
+                                                                      audit_log.c.kind == "decision")).first()
+        if row.right != "automated_decision_explanation":
+            raise BadValueError(f"request {ref} is for {row.right!r}, not an explanation")
+        if row.status not in ("verified", "extended", "fulfilled"):
+            raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
+        if entry is None or row.subject_id is None or entry.subject_id != row.subject_id:
+            raise BadValueError(f"no decision {decision_id!r} about this person")  # never someone else's
+        lines = [f"Decision {decision_id} of {_utc(entry.at):%Y-%m-%d %H:%M} UTC: "
+                 f"{'allowed' if entry.allowed else 'refused'} ({entry.detail.get('action')})."]
+        for code, where in zip(entry.detail.get("codes", []), entry.detail.get("rules", []), strict=False):
+            lines.append(f"- {code.removeprefix('ok_').replace('_', ' ')}, under the policy rule {where}")
+        if entry.promises:
+            lines.append("Policy promises behind it: " + ", ".join(entry.promises) + ".")
+        if rule.remedy:
+            lines.append(f"If you disagree, reply to ask for a human review (request {ref}).")
+        text = "\n".join(lines) + "\n"
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            if row.status != "fulfilled":
+                conn.execute(update(requests).where(requests.c.id == row.id).values(
+                    status="fulfilled", closed_at=now, detail={"decision": decision_id}))
+                self._audit(conn, "fulfilled", row, actor, now, {"decision": decision_id})
+            address = self._contact(row)
+        if address:
+            self.mailer.send(address, f"Your privacy request {ref}: the explanation you asked for",
+                             text + self.complaint_route())
+        return text
+
     def complaint_route(self) -> str:
         """What the person is told, with an outcome, about complaining (where the pack says so)."""
         contacts, handling = self.pack.contacts, self.pack.requests
