@@ -734,3 +734,83 @@ def test_konzen_33_other_requests_follow_the_law_s_deadline(db_url: str, tmp_pat
     with svc.engine.db.connect() as conn:
         promises = conn.execute(select(audit_log.c.promises).where(audit_log.c.kind == "request")).scalars().first()
     assert promises and "KONZEN-33" in promises
+
+
+def test_kalos_24_a_deletion_request_must_cite_one_of_the_listed_grounds(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    svc = _service("kalos", db_url, tmp_path, smtp[1])
+    svc.engine.collect("li", "business_function", {"basic_data": "Li Wei", "user_info": "li@example.cn"}, now=NOW)
+    ticket = svc.submit("li", "delete", email="li@example.cn", now=NOW)
+    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID 7", now=NOW)
+    with pytest.raises(BadValueError, match="KALOS-24"):
+        svc.fulfil_erasure(ticket.ref, ground="i_changed_my_mind", now=NOW)
+    erasure = svc.pack.erasure
+    assert not isinstance(erasure, str) and len(erasure.grounds) == 5  # type: ignore[arg-type]
+    svc.fulfil_erasure(ticket.ref, ground="no_longer_used_or_account_cancelled", now=NOW)
+    assert svc.get(ticket.ref)["status"] == "fulfilled"
+
+
+def test_kalos_25_granted_deletions_go_upstream_to_where_the_data_came_from(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    from policykeeper.store import outbox
+
+    svc = _service("kalos", db_url, tmp_path, smtp[1])
+    eng = svc.engine
+    eng.collect("li", "business_function", {"basic_data": "Li Wei", "user_info": "li@example.cn"},
+                Facts(source="travel_partner_co"), now=NOW)
+    eng.collect("li", "service_use", {"usage_data": "route planner"}, now=NOW)  # from the person: no upstream
+    eng.share("li", "service_providers", {"user_info"}, "provide_services", now=NOW)  # downstream: not told here
+    with pytest.raises(BadValueError, match="source"):
+        eng.collect("li", "service_use", {"usage_data": "x"}, Facts(source="Not An Id!"), now=NOW)
+    ticket = svc.submit("li", "delete", email="li@example.cn", now=NOW)
+    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID 8", now=NOW)
+    assert svc.fulfil_erasure(ticket.ref, ground="collected_or_used_without_consent", now=NOW) == {"notices": 1}
+    with eng.db.connect() as conn:
+        assert conn.execute(select(outbox.c.recipient)).scalars().all() == ["travel_partner_co"]
+    erasure = svc.pack.erasure
+    assert not isinstance(erasure, str) and erasure.propagate == "upstream_sources" and "KALOS-25" in erasure.promises
+
+
+def test_konzen_31_people_can_query_correct_delete_and_withdraw_themselves(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    from policykeeper import SubjectNotFoundError
+
+    svc = _service("konzen", db_url, tmp_path, smtp[1])
+    eng = svc.engine
+    got = eng.collect("wang", "registration", {"phone": "+86 135 1234 5678", "email": "wang@example.cn"}, now=NOW)
+    assert {v["category"] for v in eng.export("wang", actor="self_service", now=NOW)} == {"phone", "email"}  # query
+    eng.correct_subject(got.subject_id, "phone", "+86 135 0000 0000", actor="self_service", now=NOW)  # correct
+    assert eng.read("wang", "customer_service", {"phone"}, now=NOW)["phone"] == ["+86 135 0000 0000"]
+    eng.set_consent("wang", "device_positioning", "withdrawn", actor="self_service", now=NOW)  # withdraw
+    assert "device_positioning" not in eng.consents("wang", NOW + dt.timedelta(seconds=1))
+    eng.erase("wang", actor="self_service", now=NOW)  # delete
+    with pytest.raises(SubjectNotFoundError):
+        eng.read("wang", "customer_service", {"phone"}, now=NOW)
+    rights = {r.type: r for r in svc.pack.rights}  # type: ignore[union-attr]
+    assert {"access", "delete", "correct", "withdraw_consent"} <= set(rights)
+    assert "KONZEN-31" in rights["access"].promises
+
+
+def test_kamoer_52_an_access_request_by_email_always_works(kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer],
+                                                           tmp_path: Path) -> None:
+    assert kamoer.contact_for("rights_requests") == ["sales@kamoer.com"]
+    ref = _verified(kamoer, smtp[0], "zhang", "access", "zhang@example.cn")
+    assert kamoer.fulfil_access(ref, tmp_path / "zhang.zip", now=NOW) == 6
+    assert "KAMOER-52" in {p for r in kamoer.pack.rights if r.type == "access" for p in r.promises}  # type: ignore[union-attr]
+
+
+def test_kokkok_27_identity_and_age_are_verified_where_needed(
+    kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    from policykeeper import DeniedError
+
+    eng = kokkok.engine
+    with pytest.raises(DeniedError) as info:  # the age check at registration, from the date of birth
+        eng.collect("kid", "personal_customer", {**ALICE, "uuid": "u-kid", "date_of_birth": "2015-01-01"},
+                    Facts(channel="online"), now=NOW)
+    assert "minor_blocked" in {r.code for r in info.value.decision.denials} and "KOKKOK-27" in info.value.decision.promises
+    got = eng.read("alice", "identity_age_verification", {"date_of_birth", "uuid"}, now=NOW)
+    assert got["date_of_birth"] == ["1990-04-02"]  # identity and age verification is its own declared purpose

@@ -187,6 +187,8 @@ class PolicyEngine:
         """Collect values (category id -> text) in a collection context, if the pack allows it."""
         now = now or dt.datetime.now(dt.UTC)
         _check_actor(actor)
+        if facts.source is not None and not _KEY.fullmatch(facts.source):
+            raise BadValueError("source must be an entity id (lower case letters, digits, '_', '.', '-')")
         for cat, value in values.items():
             if not isinstance(value, str):
                 raise BadValueError(f"value of {cat!r} must be text, not {type(value).__name__}")
@@ -211,7 +213,8 @@ class PolicyEngine:
                 purposes = list(fields[cat].purposes or ctx.purposes)
                 rid = conn.execute(records.insert().values(
                     subject_id=sid, pack_id=self.pack.id, pack_version=self.compiled.version, context=context,
-                    category=cat, purposes=purposes, channel=facts.channel, value=b"", collected_at=now,
+                    category=cat, purposes=purposes, channel=facts.channel, source=facts.source, value=b"",
+                    collected_at=now,
                     status="active", legal_hold=False,
                 ).returning(records.c.id)).scalar_one()
                 conn.execute(update(records).where(records.c.id == rid).values(
@@ -669,6 +672,7 @@ class PolicyEngine:
                     "category": r.category, "category_name": cat.name if cat else r.category,
                     "value": decrypt(key, r.value, f"{sid}|{r.category}|{r.id}").decode(),
                     "purposes": list(r.purposes), "source": contexts.get(r.context, r.context), "channel": r.channel,
+                    "obtained_from": r.source,
                     "collected_at": _utc(r.collected_at).isoformat(), "pack_version": r.pack_version,
                     "recipients": sent.get(r.category, []),
                 })

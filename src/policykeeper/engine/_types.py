@@ -24,6 +24,8 @@ class Facts:
     """Agreements on file with the recipient of a share ('confidentiality', ...)."""
     policy_declined: bool = False
     channel: str | None = None
+    source: str | None = None
+    """The entity the data is obtained from, when it is not the person (a partner, a data provider)."""
     region: str | None = None
     """Where the data goes or is accessed from, when that is not the recipient's declared place of processing."""
     assessed: frozenset[str] = frozenset()

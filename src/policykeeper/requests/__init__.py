@@ -461,7 +461,7 @@ class RequestService:
         from sqlalchemy import func
 
         from ..notify import enqueue
-        from ..store._schema import disclosures, outbox
+        from ..store._schema import disclosures, outbox, records
 
         erasure = self.pack.erasure
         exempt = set() if isinstance(erasure, str) else set(erasure.propagation_exceptions)
@@ -471,11 +471,18 @@ class RequestService:
                 return int(conn.execute(select(func.count()).select_from(outbox).where(
                     outbox.c.request_ref == row.ref, outbox.c.kind == "erasure_notice")).scalar_one())
             sent: dict[str, set[str]] = {}
-            for d in conn.execute(select(disclosures.c.recipient, disclosures.c.categories, disclosures.c.ground)
-                                  .where(disclosures.c.subject_id == row.subject_id)):
-                if d.ground and set(d.ground.split(",")) & exempt:
-                    continue  # kept under a legal requirement the pack names as an exception
-                sent.setdefault(d.recipient, set()).update(d.categories)
+            upstream = not isinstance(erasure, str) and erasure.propagate == "upstream_sources"
+            if upstream:  # KALOS: tell the entities the data was obtained from
+                for r in conn.execute(select(records.c.source, records.c.category).where(
+                        records.c.subject_id == row.subject_id, records.c.status == "active",
+                        records.c.source.is_not(None))):
+                    sent.setdefault(r.source, set()).add(r.category)
+            else:  # everyone in the disclosure log (Kamoer promises it; it is the safe default)
+                for d in conn.execute(select(disclosures.c.recipient, disclosures.c.categories, disclosures.c.ground)
+                                      .where(disclosures.c.subject_id == row.subject_id)):
+                    if d.ground and set(d.ground.split(",")) & exempt:
+                        continue  # kept under a legal requirement the pack names as an exception
+                    sent.setdefault(d.recipient, set()).update(d.categories)
             values = {c: vs for c, vs in self.engine.values_of_subject(conn, row.subject_id,
                                                                        {c for cs in sent.values() for c in cs}).items()}
             for recipient, cats in sorted(sent.items()):

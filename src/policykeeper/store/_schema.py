@@ -68,6 +68,7 @@ records = Table(
     Column("category", String(64), nullable=False),
     Column("purposes", JSON, nullable=False),
     Column("channel", String(32), nullable=True),
+    Column("source", String(64), nullable=True, comment="the entity the value was obtained from, if not the person"),
     Column("value", LargeBinary, nullable=False, comment="AES-GCM ciphertext under the subject's data key"),
     Column("collected_at", DateTime(timezone=True), nullable=False),
     Column("status", String(16), nullable=False, default="active"),
