@@ -49,6 +49,7 @@ ErrorCode = Literal[
     "denied",
     "subject_not_found",
     "bad_value",
+    "erasure_incomplete",
 ]
 
 
@@ -138,3 +139,9 @@ class SubjectNotFoundError(PolicykeeperError):
 
 class BadValueError(PolicykeeperError):
     code: ErrorCode = "bad_value"
+
+
+class ErasureIncompleteError(PolicykeeperError):
+    """An erasure could not prove that nothing personal is left for the person; it changed nothing."""
+
+    code: ErrorCode = "erasure_incomplete"

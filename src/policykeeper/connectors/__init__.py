@@ -1,0 +1,323 @@
+"""The company's own databases: a dataset map (Fides dataset YAML) walked from a person's identity.
+
+A map names collections (tables) and their fields, each field's data categories, which field holds the person's
+identity (``fides_meta.identity``), the primary key (``fides_meta.primary_key``) and references between collections
+(``fides_meta.references``: ``{dataset, field: "collection.field", direction: from|to}``). policykeeper adds one key
+per field, ``masking`` (``null`` by default, ``hash``, ``random`` or ``delete_row``), to say how erasure treats it.
+
+``access`` returns every personal field of every row reachable from the identity. ``erase`` works set-based: one
+statement per collection to find the rows, one per collection to mask or delete them, children before parents, all in
+one transaction; it then re-reads and proves nothing personal is left, and if anything is (or a field cannot be
+masked) it rolls everything back and fails loudly. ``dry_run`` shows what would change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections import deque
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Column, Engine, MetaData, String, Table, create_engine, func, literal, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from .._exceptions import BadValueError, ConfigError, ErasureIncompleteError
+
+__all__ = ["DatasetMap", "ErasureIncompleteError", "access", "dry_run", "erase", "load_dataset_map", "open_target"]
+
+Masking = Literal["null", "hash", "random", "delete_row"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reference(_Strict):
+    dataset: str
+    field: str = Field(pattern=r"^[A-Za-z_][\w]*\.[A-Za-z_][\w]*$")
+    direction: Literal["from", "to"] | None = None
+
+
+class FidesMeta(_Strict):
+    identity: str | None = None
+    primary_key: bool = False
+    references: tuple[Reference, ...] = ()
+    data_type: str | None = None
+
+
+class DatasetField(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z_][\w]*$")
+    description: str | None = None
+    data_categories: tuple[str, ...] = ()
+    fides_meta: FidesMeta = FidesMeta()
+    masking: Masking = "null"
+
+
+class Collection(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z_][\w]*$")
+    description: str | None = None
+    fields: tuple[DatasetField, ...] = Field(min_length=1)
+
+    @property
+    def primary_key(self) -> str:
+        keys = [f.name for f in self.fields if f.fides_meta.primary_key]
+        if len(keys) != 1:
+            raise ConfigError(f"collection {self.name!r} needs exactly one field with fides_meta.primary_key")
+        return keys[0]
+
+    @property
+    def personal(self) -> tuple[DatasetField, ...]:
+        return tuple(f for f in self.fields if f.data_categories and any(c.startswith("user") for c in f.data_categories))
+
+
+class Dataset(_Strict):
+    fides_key: str
+    name: str | None = None
+    description: str | None = None
+    collections: tuple[Collection, ...] = Field(min_length=1)
+
+
+class DatasetMap(_Strict):
+    """A Fides-compatible ``dataset:`` document (one dataset per map is walked at a time)."""
+
+    dataset: tuple[Dataset, ...] = Field(min_length=1)
+
+
+def load_dataset_map(path: Path) -> DatasetMap:
+    """Load and check a dataset map; errors name the file and the key path."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read a dataset map: {exc}") from None
+    try:
+        dmap = DatasetMap.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+    for ds in dmap.dataset:
+        names = {c.name: c for c in ds.collections}
+        for c in ds.collections:
+            _ = c.primary_key
+            for f in c.fields:
+                for ref in f.fides_meta.references:
+                    coll, _, fld = ref.field.partition(".")
+                    if ref.dataset != ds.fides_key or coll not in names or fld not in {x.name for x in names[coll].fields}:
+                        raise ConfigError(f"{path}: {c.name}.{f.name} references unknown field {ref.dataset}.{ref.field}")
+    return dmap
+
+
+# -- the walk ------------------------------------------------------------------------------------------------------
+
+_Edge = tuple[str, str, str, str]
+"""(child collection, child field, parent collection, parent field): child.field holds parent.field values."""
+
+
+def _edges(ds: Dataset) -> list[_Edge]:
+    out: list[_Edge] = []
+    for c in ds.collections:
+        for f in c.fields:
+            for ref in f.fides_meta.references:
+                coll, _, fld = ref.field.partition(".")
+                if ref.direction == "to":
+                    out.append((coll, fld, c.name, f.name))
+                else:  # "from" or unspecified: this field takes its values from the referenced field
+                    out.append((c.name, f.name, coll, fld))
+    return out
+
+
+def _tables(engine: Engine, ds: Dataset) -> dict[str, Table]:
+    md = MetaData()
+    try:
+        return {c.name: Table(c.name, md, autoload_with=engine) for c in ds.collections}
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"dataset {ds.fides_key!r} does not match the database: {type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0][:200]}") from None
+
+
+def _selectors(ds: Dataset, tables: dict[str, Table], identities: dict[str, str]) -> dict[str, Any]:
+    """For each reachable collection, a SELECT of the primary keys of the person's rows (nested subqueries)."""
+    colls = {c.name: c for c in ds.collections}
+    found: dict[str, Any] = {}
+    for c in ds.collections:
+        for f in c.fields:
+            if f.fides_meta.identity and f.fides_meta.identity in identities:
+                t = tables[c.name]
+                cond = t.c[f.name] == identities[f.fides_meta.identity]
+                if c.name in found:  # a second identity field of the same collection: either one finds the row
+                    cond = cond | t.c[c.primary_key].in_(found[c.name])
+                found[c.name] = select(t.c[c.primary_key]).where(cond)
+    if not found:
+        raise BadValueError(f"none of the identities given ({', '.join(identities) or 'none'}) is an identity field of "
+                            f"dataset {ds.fides_key!r}")
+    edges = _edges(ds)
+    queue = deque(found)
+    while queue:
+        parent = queue.popleft()
+        pt = tables[parent]
+        for child, cfield, par, pfield in edges:
+            if par != parent:
+                continue
+            ct, cc = tables[child], colls[child]
+            via = select(ct.c[cc.primary_key]).where(
+                ct.c[cfield].in_(select(pt.c[pfield]).where(pt.c[colls[parent].primary_key].in_(found[parent]))))
+            if child in found:
+                continue  # first path wins; other paths reach the same person's rows through their own identity
+            found[child] = via
+            queue.append(child)
+    return found
+
+
+def access(engine: Engine, dmap: DatasetMap, identities: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Every personal field of every row reachable from the person's identities, per collection."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for ds in dmap.dataset:
+        tables = _tables(engine, ds)
+        colls = {c.name: c for c in ds.collections}
+        with engine.connect() as conn:
+            for name, sel in _selectors(ds, tables, identities).items():
+                c, t = colls[name], tables[name]
+                cols = [t.c[f.name] for f in c.personal]
+                if not cols:
+                    continue
+                rows = conn.execute(select(*cols).where(t.c[c.primary_key].in_(sel))).mappings().all()
+                if rows:
+                    out[f"{ds.fides_key}.{name}"] = [dict(r) for r in rows]
+    return out
+
+
+def _masked(kind: Masking, col: Any, secret: bytes, dialect: str) -> Any:
+    if kind == "null":
+        return None
+    if kind == "random":
+        noise = func.lower(func.hex(func.randomblob(12))) if dialect == "sqlite" else func.md5(func.random().cast(String))
+        return literal("r:") + noise
+    # hash: keyed, so equal values stay joinable but cannot be reversed or looked up without the secret
+    if dialect == "sqlite":
+        return literal("h:") + func.pk_keyed_hash(col)
+    return literal("h:") + func.encode(func.sha256(func.convert_to(literal(secret.hex()) + col.cast(String), "UTF8")),
+                                       "hex")
+
+
+def _order(ds: Dataset) -> list[str]:
+    """Children before parents, so deleting rows never breaks a foreign key."""
+    parents: dict[str, set[str]] = {c.name: set() for c in ds.collections}
+    for child, _, parent, _ in _edges(ds):
+        if child != parent:
+            parents[child].add(parent)
+    order: list[str] = []
+    pending = dict(parents)
+    while pending:
+        leaves = sorted(n for n in pending if not any(n in ps for m, ps in pending.items() if m != n))
+        if not leaves:
+            raise ConfigError(f"dataset {ds.fides_key!r} has a reference cycle: {', '.join(sorted(pending))}")
+        for n in leaves:
+            order.append(n)
+            del pending[n]
+    return order
+
+
+def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secret: bytes | None = None,
+          dry: bool = False) -> dict[str, int]:
+    """Mask or delete the person's rows in every collection; returns rows changed per collection."""
+    secret = secret or secrets.token_bytes(32)
+    counts: dict[str, int] = {}
+    for ds in dmap.dataset:
+        tables = _tables(engine, ds)
+        colls = {c.name: c for c in ds.collections}
+        dialect = engine.dialect.name
+        token = secrets.token_hex(4)
+        names: list[str] = []
+        with engine.connect() as conn:
+            try:
+                with conn.begin():
+                    if dialect == "sqlite":
+                        raw = conn.connection.driver_connection
+                        raw.create_function(  # type: ignore[union-attr]
+                            "pk_keyed_hash", 1,
+                            lambda v: None if v is None else hmac.new(secret, str(v).encode(), hashlib.sha256).hexdigest(),
+                            deterministic=True)
+                    sels = _selectors(ds, tables, identities)
+                    # one statement per collection: remember the person's primary keys before anything is masked
+                    keep: dict[str, Table] = {}
+                    for name, sel in sels.items():
+                        tmp = Table(f"pk_erase_{token}_{name}", MetaData(),
+                                    Column("pk", tables[name].c[colls[name].primary_key].type), prefixes=["TEMPORARY"])
+                        names.append(tmp.name)
+                        tmp.create(conn)
+                        conn.execute(tmp.insert().from_select(["pk"], sel))
+                        keep[name] = tmp
+                    for name in _order(ds):
+                        if name not in keep:
+                            continue
+                        c, t, tmp = colls[name], tables[name], keep[name]
+                        where = t.c[c.primary_key].in_(select(tmp.c.pk))
+                        if any(f.masking == "delete_row" for f in c.fields):
+                            n = conn.execute(t.delete().where(where)).rowcount
+                        else:
+                            values = {f.name: _masked(f.masking, t.c[f.name], secret, dialect) for f in c.personal}
+                            n = conn.execute(update(t).where(where).values(**values)).rowcount if values else 0
+                        counts[f"{ds.fides_key}.{name}"] = int(n)
+                    _prove_erased(conn, ds, tables, keep, identities)
+                    if dry:
+                        raise _DryRun
+            except _DryRun:
+                pass
+            except SQLAlchemyError as exc:
+                raise ErasureIncompleteError(f"erasure in dataset {ds.fides_key!r} failed and changed nothing: "
+                                             f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
+            finally:
+                for n_ in names:  # temporary tables may outlive a rollback on some drivers: drop them here
+                    with conn.begin():
+                        conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{n_}"')
+    return counts
+
+
+class _DryRun(Exception):
+    """Roll the transaction back on purpose."""
+
+
+def dry_run(engine: Engine, dmap: DatasetMap, identities: dict[str, str]) -> dict[str, int]:
+    """What ``erase`` would change, without changing anything."""
+    return erase(engine, dmap, identities, dry=True)
+
+
+def _prove_erased(conn: Any, ds: Dataset, tables: dict[str, Table], keep: dict[str, Table],
+                  identities: dict[str, str]) -> None:
+    """Fail closed: the identities find nothing any more, and every personal field of the rows is masked."""
+    colls = {c.name: c for c in ds.collections}
+    for c in ds.collections:
+        t = tables[c.name]
+        for f in c.fields:
+            ident = f.fides_meta.identity
+            if ident and ident in identities:
+                left = conn.execute(select(func.count()).select_from(t).where(t.c[f.name] == identities[ident])).scalar()
+                if left:
+                    raise ErasureIncompleteError(f"{c.name}.{f.name} still finds the person after erasure "
+                                                 "(nothing was changed)")
+    for name, tmp in keep.items():
+        c, t = colls[name], tables[name]
+        where = t.c[c.primary_key].in_(select(tmp.c.pk))
+        if any(f.masking == "delete_row" for f in c.fields):
+            if conn.execute(select(func.count()).select_from(t).where(where)).scalar():
+                raise ErasureIncompleteError(f"rows of {name} survived deletion (nothing was changed)")
+            continue
+        for f in c.personal:
+            col = t.c[f.name]
+            bad = {"null": col.is_not(None), "hash": ~col.cast(String).like("h:%"),
+                   "random": ~col.cast(String).like("r:%")}.get(f.masking)
+            if bad is not None and conn.execute(select(func.count()).select_from(t).where(where, bad)).scalar():
+                raise ErasureIncompleteError(f"{name}.{f.name} could not be masked ({f.masking}); nothing was changed")
+
+
+def open_target(url: str) -> Engine:
+    """An engine for a company database named by a SQLAlchemy URL."""
+    try:
+        return create_engine(url)
+    except Exception as exc:  # noqa: BLE001 - any bad URL becomes one clear error
+        raise ConfigError(f"{url!r} is not a database URL: {type(exc).__name__}") from None
+
