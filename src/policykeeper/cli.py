@@ -452,11 +452,23 @@ def request_fulfil(
     ref: RefArg,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write an access export (zip).")] = None,
     ground: Annotated[str | None, typer.Option("--ground", help="The erasure ground, where the pack lists them.")] = None,
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="A dataset map (Fides YAML) of a company database.")]
+    = None,
+    dataset_url: Annotated[str | None, typer.Option("--dataset-url", help="That database's SQLAlchemy URL.")] = None,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
-    """Carry out a verified request: an access export to --output, or an erasure with notices to recipients."""
+    """Carry out a verified request: an access export to --output, or an erasure with notices to recipients.
+
+    With --dataset and --dataset-url the company's own database is included: its rows in the export, or erased
+    (fail-closed: if anything personal would be left, nothing changes and the request stays open)."""
+    from .connectors import load_dataset_map, open_target
+
     try:
         svc = _requests(home, database_url, pack)
+        if (dataset is None) != (dataset_url is None):
+            raise BadValueError("--dataset and --dataset-url go together")
+        if dataset is not None and dataset_url is not None:
+            svc.databases = ((load_dataset_map(dataset), open_target(dataset_url)),)
         if svc.get(ref)["right"] in ("delete", "cancel_account"):
             notices = svc.fulfil_erasure(ref, ground=ground, actor="operator")["notices"]
             out.print(f"request {ref}: fulfilled; erased; {notices} recipient notice(s) queued", markup=False)

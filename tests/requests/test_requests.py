@@ -814,3 +814,80 @@ def test_kokkok_27_identity_and_age_are_verified_where_needed(
     assert "minor_blocked" in {r.code for r in info.value.decision.denials} and "KOKKOK-27" in info.value.decision.promises
     got = eng.read("alice", "identity_age_verification", {"date_of_birth", "uuid"}, now=NOW)
     assert got["date_of_birth"] == ["1990-04-02"]  # identity and age verification is its own declared purpose
+
+
+# -- the company's own database ----------------------------------------------------------------------------------
+
+
+def _company_db(db_url: str) -> object:
+    from sqlalchemy import create_engine, text
+
+    from ..connectors.test_connectors import ROWS, SCHEMA
+
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        for stmt in SCHEMA + [r.replace("ana@example.com", "zhang@example.cn") for r in ROWS]:
+            conn.execute(text(stmt))
+    return engine
+
+
+def test_an_erasure_request_reaches_the_companys_own_database(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    from sqlalchemy import text
+
+    from policykeeper.connectors import load_dataset_map
+
+    from ..conftest import DATA
+
+    company = _company_db(db_url)
+    svc = _service("kamoer", db_url, tmp_path, smtp[1])
+    svc.engine.collect("zhang", "purchase", BUYER, now=NOW)
+    svc.databases = ((load_dataset_map(DATA / "dataset_shop.yaml"), company),)  # type: ignore[assignment]
+    access_ref = _verified(svc, smtp[0], "zhang", "access", "zhang@example.cn")
+    svc.fulfil_access(access_ref, tmp_path / "z.zip", now=NOW)
+    with zipfile.ZipFile(tmp_path / "z.zip") as zf:
+        doc = json.loads(zf.read("data.json"))
+    assert doc["databases"]["shop.customers"] == [{"email": "zhang@example.cn", "full_name": "Ana Lima"}]
+    ref = _verified(svc, smtp[0], "zhang", "delete", "zhang@example.cn")
+    svc.fulfil_erasure(ref, ground="processing_violates_law", now=NOW)
+    with company.connect() as conn:  # type: ignore[attr-defined]
+        assert conn.execute(text("SELECT email FROM customers WHERE id = 1")).scalar_one() is None
+        assert conn.execute(text("SELECT count(*) FROM order_lines WHERE order_id = 100")).scalar() == 0
+        assert conn.execute(text("SELECT email FROM customers WHERE id = 2")).scalar_one() == "ben@example.com"
+    with svc.engine.db.connect() as conn:
+        events = [d["event"] for d in conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "request"))
+                  .scalars()]
+    assert "company_erased" in events
+
+
+def test_an_erasure_that_cannot_finish_in_the_company_database_leaves_the_request_open(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    from sqlalchemy import text
+
+    from policykeeper import ErasureIncompleteError
+    from policykeeper.connectors import load_dataset_map
+
+    from ..conftest import DATA
+
+    company = _company_db(db_url)
+    with company.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(text("CREATE TABLE loyalty (id INTEGER PRIMARY KEY, customer_id INTEGER, card VARCHAR(9) NOT NULL)"))
+        conn.execute(text("INSERT INTO loyalty VALUES (1, 1, 'L-1')"))
+    doc = (DATA / "dataset_shop.yaml").read_text() + """      - name: loyalty
+        fields:
+          - {name: id, fides_meta: {primary_key: true}}
+          - name: customer_id
+            fides_meta: {references: [{dataset: shop, field: customers.id, direction: from}]}
+          - {name: card, data_categories: [user.unique_id]}
+"""
+    (tmp_path / "map.yaml").write_text(doc)
+    svc = _service("kamoer", db_url, tmp_path, smtp[1])
+    svc.engine.collect("zhang", "purchase", BUYER, now=NOW)
+    svc.databases = ((load_dataset_map(tmp_path / "map.yaml"), company),)  # type: ignore[assignment]
+    ref = _verified(svc, smtp[0], "zhang", "delete", "zhang@example.cn")
+    with pytest.raises(ErasureIncompleteError):
+        svc.fulfil_erasure(ref, ground="processing_violates_law", now=NOW)
+    assert svc.get(ref)["status"] == "verified"  # never reported done
+    assert svc.engine.read("zhang", "purchase_delivery", {"name"}, now=NOW)["name"]  # nothing erased anywhere

@@ -23,10 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from .. import audit
 from .._exceptions import BadValueError
+from ..connectors import DatasetMap
+from ..connectors import access as connector_access
+from ..connectors import erase as connector_erase
 from ..crypto import decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..engine import PolicyEngine
 from ..engine._engine import _after, _utc
@@ -66,7 +69,8 @@ class RequestService:
     """Requests against one engine's pack, database and keystore; emails go through ``mailer``."""
 
     def __init__(self, engine: PolicyEngine, mailer: Mailer, *, repeat_limit: int = 3,
-                 repeat_window: dt.timedelta = dt.timedelta(days=365)) -> None:
+                 repeat_window: dt.timedelta = dt.timedelta(days=365),
+                 databases: tuple[tuple[DatasetMap, Engine], ...] = ()) -> None:
         """``repeat_limit`` requests for the same right within ``repeat_window`` are "reasonable"; beyond that the
         pack's fee rule for repeated requests applies."""
         if repeat_limit < 1:
@@ -75,6 +79,8 @@ class RequestService:
         self.mailer = mailer
         self.pack = engine.pack
         self.repeat_limit, self.repeat_window = repeat_limit, repeat_window
+        self.databases = databases
+        """The company's own databases (a dataset map and an engine each): access and erasure reach them too."""
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def _deadline_rule(self, kind: str) -> Any:
@@ -337,7 +343,8 @@ class RequestService:
             raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
         items = self.engine.export_subject(row.subject_id, actor=actor, now=now) if row.subject_id else []
         items = self._portable(row.right, items)
-        _write_export(output, ref, self.pack.id, row.pack_version, items)
+        company = self._company_access(row)
+        _write_export(output, ref, self.pack.id, row.pack_version, items, company)
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
             if row.status != "fulfilled":
@@ -349,6 +356,20 @@ class RequestService:
             self.mailer.send(address, f"Your privacy request {ref} is done",
                              f"Your data export ({len(items)} values) is ready.\n" + self.complaint_route())
         return len(items)
+
+    def _identities(self, row: Any) -> dict[str, str]:
+        address = self._contact(row)
+        return {"email": address} if address else {}
+
+    def _company_access(self, row: Any) -> dict[str, list[dict[str, Any]]]:
+        """The person's rows in the company's own databases, by their verified address."""
+        ids = self._identities(row)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for dmap, db in self.databases:
+            if ids:
+                out.update({k: [{c: (None if v is None else str(v)) for c, v in r.items()} for r in rows]
+                            for k, rows in connector_access(db, dmap, ids).items()})
+        return out
 
     def _portable(self, right: str, items: list[dict[str, object]]) -> list[dict[str, object]]:
         """Portability covers only data processed on the legal bases the pack names (e.g. consent, contract)."""
@@ -439,6 +460,13 @@ class RequestService:
             raise BadValueError(f"this policy erases on request only on these grounds ({', '.join(erasure.promises)}):"
                                 f" {', '.join(grounds)}")
         notices = 0
+        if row.status != "fulfilled":
+            ids = self._identities(row)
+            for dmap, db in self.databases:  # the company's own databases first: fail closed, before anything else
+                if ids:
+                    changed = connector_erase(db, dmap, ids, secret=self.engine.keys.lookup_hash(f"mask|{ref}").encode())
+                    with self.engine.db.begin() as conn:
+                        self._audit(conn, "company_erased", row, actor, now, {"rows": changed})
         if row.subject_id is not None and row.status != "fulfilled":
             notices = self._queue_notices(row, now)
             self.engine.erase_subject(row.subject_id, actor=actor, reason=f"request {ref}", now=now)
@@ -555,9 +583,10 @@ class RequestService:
         return {k: v for k, v in row._mapping.items() if k not in ("contact", "wrapped_key", "kek_id", "lookup")}
 
 
-def _write_export(path: Path, ref: str, pack_id: str, version: str, items: list[dict[str, object]]) -> None:
+def _write_export(path: Path, ref: str, pack_id: str, version: str, items: list[dict[str, object]],
+                  company: dict[str, list[dict[str, Any]]] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"request": ref, "pack": pack_id, "pack_version": version, "values": items}
+    doc = {"request": ref, "pack": pack_id, "pack_version": version, "values": items, "databases": company or {}}
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["category", "category_name", "value", "purposes", "source", "channel", "collected_at",
@@ -567,6 +596,10 @@ def _write_export(path: Path, ref: str, pack_id: str, version: str, items: list[
         writer.writerow([it["category"], it["category_name"], it["value"], ";".join(map(str, it["purposes"]))  # type: ignore[call-overload]
                          , it["source"], it["channel"] or "", it["collected_at"],
                          ";".join(f"{x['recipient']}@{x['at']}" for x in recips)])
+    for where, rows in (company or {}).items():
+        for r in rows:
+            for col, val in r.items():
+                writer.writerow([f"{where}.{col}", col, val or "", "", where, "", "", ""])
     tmp = path.with_suffix(path.suffix + ".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("data.json", json.dumps(doc, indent=2, ensure_ascii=False))
