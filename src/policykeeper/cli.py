@@ -535,7 +535,7 @@ def outbox_dead(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePa
 
 @app.command("bench")
 def bench(
-    name: Annotated[str, typer.Argument(help="Which benchmark: core.")],
+    name: Annotated[str, typer.Argument(help="Which benchmark: core or requests.")],
     quick: Annotated[bool, typer.Option("--quick", help="Small sizes: checks that it runs, not how fast.")] = False,
     database_url: Annotated[str | None, typer.Option(
         "--database-url", help="A PostgreSQL server to run on (in a throwaway schema); default a temporary SQLite file.",

@@ -50,3 +50,14 @@ def test_unknown_benchmark_and_sqlite_url_are_clean_errors(tmp_path: Path) -> No
     sqlite = runner.invoke(app, ["bench", "core", "--quick", "--database-url", "sqlite:///x.db"])
     assert sqlite.exit_code == 1 and "must be PostgreSQL" in sqlite.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_bench_requests_quick_compares_with_plain_sql(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["bench", "requests", "--quick", "--results", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bench"] == "requests" and set(figures["sizes"]) == {"10", "100"}
+    for size, row in figures["sizes"].items():
+        assert row["rows_found"] == 2 * int(size) + 1  # the person, their orders, one event per order
+        assert row["access_floor_s"] > 0 and row["erase_floor_s"] > 0
+    assert "within_2x_of_plain_sql" in figures["goals"]

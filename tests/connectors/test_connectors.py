@@ -109,3 +109,17 @@ def test_bad_maps_are_refused_with_the_place(tmp_path: Path, shop: Engine) -> No
                        "          - {name: id, fides_meta: {primary_key: true}}\n")
     with pytest.raises(ConfigError, match="does not match the database"):
         access(shop, load_dataset_map(missing), {"email": "ana@example.com"})
+
+
+def test_large_row_sets_go_through_temporary_tables_with_the_same_result(
+    shop: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from policykeeper import connectors
+
+    monkeypatch.setattr(connectors, "_IN_LIST_MAX", 1)  # Ana has two addresses: over the limit
+    dmap = load_dataset_map(DATA / "dataset_shop.yaml")
+    assert erase(shop, dmap, {"email": "ana@example.com"}) == {
+        "shop.order_lines": 1, "shop.orders": 1, "shop.addresses": 2, "shop.customers": 1}
+    assert access(shop, dmap, {"email": "ana@example.com"}) == {}
+    with shop.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM addresses WHERE street LIKE 'r:%'")).scalar() == 2

@@ -26,7 +26,13 @@ def _core(quick: bool, database_url: str | None) -> dict[str, Any]:
     return run_core(quick=quick, database_url=database_url)
 
 
-BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {"core": _core}
+def _requests(quick: bool, database_url: str | None) -> dict[str, Any]:
+    from ._requests import run_requests
+
+    return run_requests(quick=quick, database_url=database_url)
+
+
+BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {"core": _core, "requests": _requests}
 """Benchmark name -> runner(quick, database_url)."""
 
 

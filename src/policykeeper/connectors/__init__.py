@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import weakref
 from collections import deque
 from pathlib import Path
 from typing import Any, Literal
@@ -130,10 +131,20 @@ def _edges(ds: Dataset) -> list[_Edge]:
     return out
 
 
+_REFLECTED: weakref.WeakKeyDictionary[Engine, dict[tuple[str, ...], dict[str, Table]]] = weakref.WeakKeyDictionary()
+"""Reflected tables per engine and set of collection names (reflection is the slow part of a small request)."""
+
+
 def _tables(engine: Engine, ds: Dataset) -> dict[str, Table]:
+    names = tuple(sorted(c.name for c in ds.collections))
+    cached = _REFLECTED.setdefault(engine, {}).get(names)
+    if cached is not None:
+        return cached
     md = MetaData()
     try:
-        return {c.name: Table(c.name, md, autoload_with=engine) for c in ds.collections}
+        found = {c.name: Table(c.name, md, autoload_with=engine) for c in ds.collections}
+        _REFLECTED[engine][names] = found
+        return found
     except SQLAlchemyError as exc:
         raise ConfigError(f"dataset {ds.fides_key!r} does not match the database: {type(exc).__name__}: "
                           f"{str(exc).splitlines()[0][:200]}") from None
@@ -163,8 +174,11 @@ def _selectors(ds: Dataset, tables: dict[str, Table], identities: dict[str, str]
             if par != parent:
                 continue
             ct, cc = tables[child], colls[child]
-            via = select(ct.c[cc.primary_key]).where(
-                ct.c[cfield].in_(select(pt.c[pfield]).where(pt.c[colls[parent].primary_key].in_(found[parent]))))
+            if pfield == colls[parent].primary_key:  # the usual foreign key: no need to go through the parent again
+                via = select(ct.c[cc.primary_key]).where(ct.c[cfield].in_(found[parent]))
+            else:
+                via = select(ct.c[cc.primary_key]).where(
+                    ct.c[cfield].in_(select(pt.c[pfield]).where(pt.c[colls[parent].primary_key].in_(found[parent]))))
             if child in found:
                 continue  # first path wins; other paths reach the same person's rows through their own identity
             found[child] = via
@@ -243,8 +257,12 @@ def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secre
                             deterministic=True)
                     sels = _selectors(ds, tables, identities)
                     # one statement per collection: remember the person's primary keys before anything is masked
-                    keep: dict[str, Table] = {}
+                    keep: dict[str, Any] = {}
                     for name, sel in sels.items():
+                        pks = conn.execute(sel.limit(_IN_LIST_MAX + 1)).scalars().all()
+                        if len(pks) <= _IN_LIST_MAX:  # small: the keys themselves, one statement
+                            keep[name] = list(pks)
+                            continue
                         tmp = Table(f"pk_erase_{token}_{name}", MetaData(),
                                     Column("pk", tables[name].c[colls[name].primary_key].type), prefixes=["TEMPORARY"])
                         names.append(tmp.name)
@@ -254,8 +272,11 @@ def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secre
                     for name in _order(ds):
                         if name not in keep:
                             continue
-                        c, t, tmp = colls[name], tables[name], keep[name]
-                        where = t.c[c.primary_key].in_(select(tmp.c.pk))
+                        c, t = colls[name], tables[name]
+                        where = _kept(t.c[c.primary_key], keep[name])
+                        if isinstance(keep[name], list) and not keep[name]:
+                            counts[f"{ds.fides_key}.{name}"] = 0
+                            continue
                         if any(f.masking == "delete_row" for f in c.fields):
                             n = conn.execute(t.delete().where(where)).rowcount
                         else:
@@ -281,12 +302,20 @@ class _DryRun(Exception):
     """Roll the transaction back on purpose."""
 
 
+_IN_LIST_MAX = 5_000
+"""Up to this many rows per collection, erasure names the keys in one statement; beyond, a temporary table."""
+
+
+def _kept(pk: Any, kept: Any) -> Any:
+    return pk.in_(kept) if isinstance(kept, list) else pk.in_(select(kept.c.pk))
+
+
 def dry_run(engine: Engine, dmap: DatasetMap, identities: dict[str, str]) -> dict[str, int]:
     """What ``erase`` would change, without changing anything."""
     return erase(engine, dmap, identities, dry=True)
 
 
-def _prove_erased(conn: Any, ds: Dataset, tables: dict[str, Table], keep: dict[str, Table],
+def _prove_erased(conn: Any, ds: Dataset, tables: dict[str, Table], keep: dict[str, Any],
                   identities: dict[str, str]) -> None:
     """Fail closed: the identities find nothing any more, and every personal field of the rows is masked."""
     colls = {c.name: c for c in ds.collections}
@@ -299,9 +328,11 @@ def _prove_erased(conn: Any, ds: Dataset, tables: dict[str, Table], keep: dict[s
                 if left:
                     raise ErasureIncompleteError(f"{c.name}.{f.name} still finds the person after erasure "
                                                  "(nothing was changed)")
-    for name, tmp in keep.items():
+    for name, kept in keep.items():
         c, t = colls[name], tables[name]
-        where = t.c[c.primary_key].in_(select(tmp.c.pk))
+        if isinstance(kept, list) and not kept:
+            continue
+        where = _kept(t.c[c.primary_key], kept)
         if any(f.masking == "delete_row" for f in c.fields):
             if conn.execute(select(func.count()).select_from(t).where(where)).scalar():
                 raise ErasureIncompleteError(f"rows of {name} survived deletion (nothing was changed)")
