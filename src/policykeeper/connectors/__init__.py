@@ -151,17 +151,13 @@ def _tables(engine: Engine, ds: Dataset) -> dict[str, Table]:
 
 
 def _selectors(ds: Dataset, tables: dict[str, Table], identities: dict[str, str]) -> dict[str, Any]:
-    """For each reachable collection, a SELECT of the primary keys of the person's rows (nested subqueries)."""
-    colls = {c.name: c for c in ds.collections}
+    """For each reachable collection, the WHERE condition that picks the person's rows (nested subqueries)."""
     found: dict[str, Any] = {}
     for c in ds.collections:
         for f in c.fields:
             if f.fides_meta.identity and f.fides_meta.identity in identities:
-                t = tables[c.name]
-                cond = t.c[f.name] == identities[f.fides_meta.identity]
-                if c.name in found:  # a second identity field of the same collection: either one finds the row
-                    cond = cond | t.c[c.primary_key].in_(found[c.name])
-                found[c.name] = select(t.c[c.primary_key]).where(cond)
+                cond = tables[c.name].c[f.name] == identities[f.fides_meta.identity]
+                found[c.name] = cond | found[c.name] if c.name in found else cond  # either identity finds the row
     if not found:
         raise BadValueError(f"none of the identities given ({', '.join(identities) or 'none'}) is an identity field of "
                             f"dataset {ds.fides_key!r}")
@@ -171,17 +167,9 @@ def _selectors(ds: Dataset, tables: dict[str, Table], identities: dict[str, str]
         parent = queue.popleft()
         pt = tables[parent]
         for child, cfield, par, pfield in edges:
-            if par != parent:
-                continue
-            ct, cc = tables[child], colls[child]
-            if pfield == colls[parent].primary_key:  # the usual foreign key: no need to go through the parent again
-                via = select(ct.c[cc.primary_key]).where(ct.c[cfield].in_(found[parent]))
-            else:
-                via = select(ct.c[cc.primary_key]).where(
-                    ct.c[cfield].in_(select(pt.c[pfield]).where(pt.c[colls[parent].primary_key].in_(found[parent]))))
-            if child in found:
+            if par != parent or child in found:
                 continue  # first path wins; other paths reach the same person's rows through their own identity
-            found[child] = via
+            found[child] = tables[child].c[cfield].in_(select(pt.c[pfield]).where(found[parent]))
             queue.append(child)
     return found
 
@@ -193,14 +181,15 @@ def access(engine: Engine, dmap: DatasetMap, identities: dict[str, str]) -> dict
         tables = _tables(engine, ds)
         colls = {c.name: c for c in ds.collections}
         with engine.connect() as conn:
-            for name, sel in _selectors(ds, tables, identities).items():
+            for name, cond in _selectors(ds, tables, identities).items():
                 c, t = colls[name], tables[name]
                 cols = [t.c[f.name] for f in c.personal]
                 if not cols:
                     continue
-                rows = conn.execute(select(*cols).where(t.c[c.primary_key].in_(sel))).mappings().all()
+                keys = [col.name for col in cols]
+                rows = conn.execute(select(*cols).where(cond)).all()
                 if rows:
-                    out[f"{ds.fides_key}.{name}"] = [dict(r) for r in rows]
+                    out[f"{ds.fides_key}.{name}"] = [dict(zip(keys, r, strict=True)) for r in rows]
     return out
 
 
@@ -258,7 +247,8 @@ def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secre
                     sels = _selectors(ds, tables, identities)
                     # one statement per collection: remember the person's primary keys before anything is masked
                     keep: dict[str, Any] = {}
-                    for name, sel in sels.items():
+                    for name, cond in sels.items():
+                        sel = select(tables[name].c[colls[name].primary_key]).where(cond)
                         pks = conn.execute(sel.limit(_IN_LIST_MAX + 1)).scalars().all()
                         if len(pks) <= _IN_LIST_MAX:  # small: the keys themselves, one statement
                             keep[name] = list(pks)
