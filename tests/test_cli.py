@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -201,6 +202,16 @@ def test_transfer_assess_and_deletion_queue_commands(tmp_path: Path, monkeypatch
     assert runner.invoke(app, ["deletions", "list", *opts]).stdout.strip() == "pending: 0"
 
 
+def _engine_at(home: Path, pack: str) -> Any:
+    """The engine the commands use for HOME (its SQLite file and keystore), to set up data the way an app would."""
+    from policykeeper import load_pack
+    from policykeeper.crypto import KeyRing
+    from policykeeper.engine import PolicyEngine
+    from policykeeper.store import open_database
+
+    return PolicyEngine(load_pack(pack), open_database(f"sqlite:///{home / 'policykeeper.db'}"), KeyRing.open(home / "keys"))
+
+
 def test_an_access_request_from_the_command_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: tuple[Inbox, SmtpMailer]
 ) -> None:
@@ -210,13 +221,9 @@ def test_an_access_request_from_the_command_line(
     assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
     opts = ["--home", str(home), "--pack", "kokkok"]
 
-    from policykeeper import load_pack
-    from policykeeper.crypto import KeyRing
-    from policykeeper.engine import Facts, PolicyEngine
-    from policykeeper.store import open_database
+    from policykeeper.engine import Facts
 
-    eng = PolicyEngine(load_pack("kokkok"), open_database(f"sqlite:///{home / 'policykeeper.db'}"),
-                       KeyRing.open(home / "keys"))
+    eng = _engine_at(home, "kokkok")
     eng.collect("noy", "mobile_customer", {"app_id": "a-9", "push_id": "p-9"}, Facts(channel="online"))
     eng.collect("noy", "one_to_one_inquiry", {"consultation_records": "hi", "email": "noy@example.la"},
                 Facts(channel="consultation"))
@@ -258,13 +265,9 @@ def test_an_erasure_request_reaches_the_recipients_from_the_command_line(
     assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
     opts = ["--home", str(home), "--pack", "kamoer"]
 
-    from policykeeper import load_pack
-    from policykeeper.crypto import KeyRing
-    from policykeeper.engine import Facts, PolicyEngine
-    from policykeeper.store import open_database
+    from policykeeper.engine import Facts
 
-    eng = PolicyEngine(load_pack("kamoer"), open_database(f"sqlite:///{home / 'policykeeper.db'}"),
-                       KeyRing.open(home / "keys"))
+    eng = _engine_at(home, "kamoer")
     eng.collect("wu", "purchase", {"name": "Wu Lan", "phone": "1", "email": "wu@example.cn", "mailing_address": "2 Bund",
                                    "id_number": "3101", "bank_card": "6222"})
     eng.share("wu", "logistics", {"mailing_address"}, "purchase_delivery",

@@ -73,19 +73,24 @@ def test_erasure_is_set_based_masks_each_field_as_mapped_and_proves_it(shop: Eng
     assert access(shop, dmap, {"email": "ana@example.com"}) == {}
 
 
-def test_a_field_that_cannot_be_masked_fails_loudly_and_changes_nothing(shop: Engine, tmp_path: Path) -> None:
-    with shop.begin() as conn:  # a NOT NULL column the map wants nulled
+def add_unmaskable_table(engine: Engine, tmp_path: Path) -> Path:
+    """A NOT NULL column the map wants nulled: erasure cannot finish. Returns the map that names it."""
+    with engine.begin() as conn:
         conn.execute(text("CREATE TABLE loyalty (id INTEGER PRIMARY KEY, customer_id INTEGER, card VARCHAR(40) NOT NULL)"))
         conn.execute(text("INSERT INTO loyalty VALUES (1, 1, 'LOY-0001')"))
-    doc = (DATA / "dataset_shop.yaml").read_text() + """      - name: loyalty
+    path = tmp_path / "map.yaml"
+    path.write_text((DATA / "dataset_shop.yaml").read_text() + """      - name: loyalty
         fields:
           - {name: id, fides_meta: {primary_key: true}}
           - name: customer_id
             fides_meta: {references: [{dataset: shop, field: customers.id, direction: from}]}
           - {name: card, data_categories: [user.unique_id]}
-"""
-    path = tmp_path / "map.yaml"
-    path.write_text(doc)
+""")
+    return path
+
+
+def test_a_field_that_cannot_be_masked_fails_loudly_and_changes_nothing(shop: Engine, tmp_path: Path) -> None:
+    path = add_unmaskable_table(shop, tmp_path)
     with pytest.raises(ErasureIncompleteError, match="changed nothing"):
         erase(shop, load_dataset_map(path), {"email": "ana@example.com"})
     with shop.connect() as conn:

@@ -864,25 +864,14 @@ def test_an_erasure_request_reaches_the_companys_own_database(
 def test_an_erasure_that_cannot_finish_in_the_company_database_leaves_the_request_open(
     db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
 ) -> None:
-    from sqlalchemy import text
 
     from policykeeper import ErasureIncompleteError
     from policykeeper.connectors import load_dataset_map
 
-    from ..conftest import DATA
+    from ..connectors.test_connectors import add_unmaskable_table
 
     company = _company_db(db_url)
-    with company.begin() as conn:  # type: ignore[attr-defined]
-        conn.execute(text("CREATE TABLE loyalty (id INTEGER PRIMARY KEY, customer_id INTEGER, card VARCHAR(9) NOT NULL)"))
-        conn.execute(text("INSERT INTO loyalty VALUES (1, 1, 'L-1')"))
-    doc = (DATA / "dataset_shop.yaml").read_text() + """      - name: loyalty
-        fields:
-          - {name: id, fides_meta: {primary_key: true}}
-          - name: customer_id
-            fides_meta: {references: [{dataset: shop, field: customers.id, direction: from}]}
-          - {name: card, data_categories: [user.unique_id]}
-"""
-    (tmp_path / "map.yaml").write_text(doc)
+    add_unmaskable_table(company, tmp_path)  # type: ignore[arg-type]
     svc = _service("kamoer", db_url, tmp_path, smtp[1])
     svc.engine.collect("zhang", "purchase", BUYER, now=NOW)
     svc.databases = ((load_dataset_map(tmp_path / "map.yaml"), company),)  # type: ignore[assignment]
