@@ -287,3 +287,36 @@ def test_an_erasure_request_reaches_the_recipients_from_the_command_line(
     (home / "recipients.yaml").write_text("logistics: {fax: 123}\n")
     bad = runner.invoke(app, ["outbox", "deliver", *opts])
     assert bad.exit_code == 1 and "unknown key(s) fax" in bad.stderr
+
+
+def test_correction_objection_and_extension_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    inbox, mailer = smtp
+    monkeypatch.setenv("POLICYKEEPER_SMTP_URL", f"smtp://{mailer.host}:{mailer.port}")
+    home = tmp_path / "home"
+    assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
+    opts = ["--home", str(home), "--pack", "kokkok"]
+    from policykeeper.engine import Facts
+
+    eng = _engine_at(home, "kokkok")
+    eng.collect("noy", "one_to_one_inquiry", {"consultation_records": "hi", "email": "noy@example.la",
+                                              "phone": "+856 20 1"}, Facts(channel="consultation"))
+
+    def verified(right: str) -> str:
+        ref = runner.invoke(app, ["request", "submit", "noy", right, "--email", "noy@example.la", *opts]).stdout.split()[1]
+        ref = ref.rstrip(":")
+        assert runner.invoke(app, ["request", "verify", ref, inbox.code_for("noy@example.la"), *opts]).exit_code == 0
+        return ref
+
+    ref = verified("correct")
+    extended = runner.invoke(app, ["request", "extend", ref, "--days", "5", "--reason", "checking records", *opts])
+    assert extended.exit_code == 0 and ": extended;" in extended.stdout
+    missing = runner.invoke(app, ["request", "fulfil", ref, *opts])
+    assert missing.exit_code == 1 and "--category and --value" in missing.stderr
+    done = runner.invoke(app, ["request", "fulfil", ref, "--category", "phone", "--value", "+856 20 2", *opts])
+    assert done.exit_code == 0 and "phone corrected" in done.stdout
+    assert eng.read("noy", "inquiry_complaint_handling", {"phone"}) == {"phone": ["+856 20 2"]}
+    ref = verified("object")
+    objected = runner.invoke(app, ["request", "fulfil", ref, "--purpose", "inquiry_complaint_handling", *opts])
+    assert objected.exit_code == 0 and "objected to" in objected.stdout

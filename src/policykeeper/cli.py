@@ -455,6 +455,11 @@ def request_fulfil(
     dataset: Annotated[Path | None, typer.Option("--dataset", help="A dataset map (Fides YAML) of a company database.")]
     = None,
     dataset_url: Annotated[str | None, typer.Option("--dataset-url", help="That database's SQLAlchemy URL.")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Correction: the category to correct.")] = None,
+    value: Annotated[str | None, typer.Option("--value", help="Correction: the corrected value.")] = None,
+    purpose: Annotated[list[str] | None, typer.Option("--purpose", help="Objection: a purpose objected to (repeat).")]
+    = None,
+    decision: Annotated[str | None, typer.Option("--decision", help="Explanation: the decision id to explain.")] = None,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Carry out a verified request: an access export to --output, or an erasure with notices to recipients.
@@ -469,7 +474,24 @@ def request_fulfil(
             raise BadValueError("--dataset and --dataset-url go together")
         if dataset is not None and dataset_url is not None:
             svc.databases = ((load_dataset_map(dataset), open_target(dataset_url)),)
-        if svc.get(ref)["right"] in ("delete", "cancel_account"):
+        right = svc.get(ref)["right"]
+        if right == "correct":
+            if category is None or value is None:
+                raise BadValueError("a correction needs --category and --value")
+            svc.fulfil_correction(ref, category, value, actor="operator")
+            out.print(f"request {ref}: fulfilled; {category} corrected", markup=False)
+            return
+        if right in ("restrict", "object"):
+            svc.fulfil_restriction(ref, purposes=tuple(purpose or ()), actor="operator")
+            out.print(f"request {ref}: fulfilled; processing {'restricted' if right == 'restrict' else 'objected to'}",
+                      markup=False)
+            return
+        if right == "automated_decision_explanation":
+            if decision is None:
+                raise BadValueError("an explanation needs --decision ID")
+            out.print(svc.fulfil_explanation(ref, decision, actor="operator"), markup=False)
+            return
+        if right in ("delete", "cancel_account"):
             notices = svc.fulfil_erasure(ref, ground=ground, actor="operator")["notices"]
             out.print(f"request {ref}: fulfilled; erased; {notices} recipient notice(s) queued", markup=False)
             return
@@ -479,6 +501,20 @@ def request_fulfil(
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     out.print(f"request {ref}: fulfilled; {n} value(s) exported to {output}", markup=False)
+
+
+@request_app.command("extend")
+def request_extend(
+    ref: RefArg,
+    days: Annotated[int, typer.Option("--days", help="How many calendar days more (1 to 90).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, told to the person (no personal data).")],
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Push a verified request's deadline and tell the person why."""
+    try:
+        _ticket(_requests(home, database_url, pack).extend(ref, days, reason=reason, actor="operator"))
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
 
 
 @request_app.command("refuse")

@@ -880,3 +880,27 @@ def test_an_erasure_that_cannot_finish_in_the_company_database_leaves_the_reques
         svc.fulfil_erasure(ref, ground="processing_violates_law", now=NOW)
     assert svc.get(ref)["status"] == "verified"  # never reported done
     assert svc.engine.read("zhang", "purchase_delivery", {"name"}, now=NOW)["name"]  # nothing erased anywhere
+
+
+def test_a_verified_request_can_be_extended_with_a_reason(kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer],
+                                                          db_url: str, tmp_path: Path) -> None:
+    svc = _service("kalos", db_url, tmp_path / "k", smtp[1])
+    ticket = svc.submit("li", "access", email="li@example.cn", now=NOW)
+    with pytest.raises(BadValueError, match="only a verified"):
+        svc.extend(ticket.ref, 10, reason="backlog", now=NOW)
+    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID 9", now=NOW)
+    for days, reason in ((0, "x"), (91, "x"), (10, " ")):
+        with pytest.raises(BadValueError):
+            svc.extend(ticket.ref, days, reason=reason, now=NOW)
+    got = svc.extend(ticket.ref, 15, reason="the archive must be searched", now=NOW)
+    assert got.status == "extended" and got.due_at == NOW + dt.timedelta(days=45)
+    (row,) = svc.open_requests(now=NOW + dt.timedelta(days=40))
+    assert row["state"] == "on_time" and row["status"] == "extended"  # not overdue any more at day 40
+    assert svc.fulfil_access(ticket.ref, tmp_path / "li.zip", now=NOW) == 0
+
+
+def test_extension_emails_the_new_deadline(kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    ref = _verified(kamoer, smtp[0], "zhang", "access", "zhang@example.cn")
+    kamoer.extend(ref, 7, reason="a supplier must answer first", now=NOW)
+    body = smtp[0].to("zhang@example.cn")[-1].get_payload(decode=True)
+    assert isinstance(body, bytes) and b"7 more day(s)" in body and b"a supplier must answer first" in body

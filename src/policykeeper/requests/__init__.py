@@ -532,6 +532,29 @@ class RequestService:
                 conn.execute(update(requests).where(requests.c.id == r.id).values(
                     contact=None, wrapped_key=None, kek_id=None))
 
+    def extend(self, ref: str, days: int, *, reason: str, actor: str = "privacy_officer",
+               now: dt.datetime | None = None) -> Ticket:
+        """Push an open request's deadline by ``days`` calendar days and tell the person why."""
+        now = now or dt.datetime.now(dt.UTC)
+        if not 1 <= days <= 90:
+            raise BadValueError("an extension is 1 to 90 days")
+        if not reason.strip() or len(reason) > 200:
+            raise BadValueError("say why, in 1 to 200 characters (no personal data)")
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            if row.status not in ("verified", "extended"):
+                raise BadValueError(f"request {ref} is {row.status}: only a verified, open request can be extended")
+            base = _utc(row.due_at) if row.due_at is not None else now
+            due = base + dt.timedelta(days=days)
+            conn.execute(update(requests).where(requests.c.id == row.id).values(
+                status="extended", due_at=due, deadline=f"{row.deadline} + {days} calendar_days"))
+            self._audit(conn, "extended", row, actor, now, {"days": days, "reason": reason.strip()})
+            address = self._contact(row)
+        if address:
+            self.mailer.send(address, f"Your privacy request {ref} needs more time",
+                             f"We need {days} more day(s): {reason.strip()}. New deadline: {due:%Y-%m-%d}.\n")
+        return Ticket(ref, "extended", due, f"{row.deadline} + {days} calendar_days")
+
     def refuse(self, ref: str, ground: str, *, actor: str = "privacy_officer", now: dt.datetime | None = None) -> None:
         """Refuse on one of the pack's refusal grounds (or because identity could not be verified); the person is
         told the ground."""
