@@ -737,6 +737,16 @@ class PolicyEngine:
         key = unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id)
         return self._values(conn, (row.id, key), frozenset(cats))
 
+    def email_categories(self) -> frozenset[str]:
+        """The pack's categories that hold email addresses (Fides ``user.contact.email``)."""
+        return frozenset(c.id for c in self.pack.data_categories if c.fides_key.startswith("user.contact.email"))
+
+    def email_of_subject(self, conn: Connection, subject_id: str) -> str | None:
+        """The latest email address held for a pseudonymous subject (to send them a notice), or None."""
+        held = self.values_of_subject(conn, subject_id, self.email_categories())
+        found = [v for vs in held.values() for v in vs if v.strip()]
+        return found[-1].strip() if found else None
+
     def correct_subject(self, subject_id: str, category: str, value: str, *, actor: str = "app",
                         now: dt.datetime | None = None) -> int:
         """Replace a category's active values with one corrected value (the old ones are kept as superseded

@@ -20,6 +20,8 @@ __all__ = [
     "ENV_SMTP_URL",
     "EmailTransport",
     "Mailer",
+    "PERSON",
+    "PERSON_CHANNELS",
     "RecipientTransport",
     "RoutedTransport",
     "SmtpMailer",
@@ -27,6 +29,7 @@ __all__ = [
     "dead_letters",
     "deliver",
     "enqueue",
+    "enqueue_to_person",
 ]
 
 ENV_SMTP_URL = "POLICYKEEPER_SMTP_URL"
@@ -82,6 +85,8 @@ class SmtpMailer:
 
 
 from ._outbox import (  # noqa: E402
+    PERSON,
+    PERSON_CHANNELS,
     EmailTransport,
     RecipientTransport,
     RoutedTransport,
@@ -89,4 +94,5 @@ from ._outbox import (  # noqa: E402
     dead_letters,
     deliver,
     enqueue,
+    enqueue_to_person,
 )

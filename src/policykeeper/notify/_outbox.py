@@ -24,11 +24,16 @@ from .._exceptions import ConfigError, PolicykeeperError
 from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..store._schema import outbox
 
-__all__ = ["MAX_ATTEMPTS", "EmailTransport", "RecipientTransport", "RoutedTransport", "WebhookTransport", "deliver",
-           "dead_letters", "enqueue"]
+__all__ = ["MAX_ATTEMPTS", "PERSON", "PERSON_CHANNELS", "EmailTransport", "RecipientTransport", "RoutedTransport",
+           "WebhookTransport", "dead_letters", "deliver", "enqueue", "enqueue_to_person"]
 
 MAX_ATTEMPTS = 6
 """Failed deliveries before a message is dead-lettered; the delay doubles from one minute."""
+
+
+PERSON = "person"
+"""The outbox recipient id of a message to a person; the message itself carries ``to``, ``channel``, ``subject``
+and ``body`` (see :func:`enqueue_to_person`)."""
 
 
 class RecipientTransport(Protocol):
@@ -85,6 +90,9 @@ class RoutedTransport:
     routes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def send(self, recipient: str, message: Mapping[str, Any]) -> None:
+        if recipient == PERSON:
+            _to_person(self.mailer, self.routes, message)
+            return
         route = self.routes.get(recipient, {})
         if route.get("webhook"):
             WebhookTransport({recipient: route["webhook"]}).send(recipient, message)
@@ -107,6 +115,38 @@ class RoutedTransport:
             if unknown:
                 raise ConfigError(f"{path}: {rid}: unknown key(s) {', '.join(sorted(unknown))} (email, webhook)")
         return RoutedTransport(mailer, {str(k): {str(a): str(b) for a, b in v.items()} for k, v in data.items()})
+
+
+PERSON_CHANNELS = ("email", "push")
+"""Channels the outbox can reach a person through: email over SMTP, push as a webhook (route ``push``)."""
+
+
+def _to_person(mailer: Any, routes: Mapping[str, Mapping[str, str]], message: Mapping[str, Any]) -> None:
+    channel, to = message.get("channel"), str(message.get("to") or "")
+    if channel == "email":
+        if not to:
+            raise _delivery_error("the message names no email address")
+        mailer.send(to, str(message.get("subject", "")), str(message.get("body", "")))
+    elif channel == "push":
+        url = routes.get("push", {}).get("webhook", "")
+        if not url:
+            raise _delivery_error("no push webhook configured (route 'push')")
+        WebhookTransport({PERSON: url}).send(PERSON, message)
+    else:
+        raise _delivery_error(f"the outbox cannot reach people through {channel!r}; it can through "
+                              + ", ".join(PERSON_CHANNELS))
+
+
+def enqueue_to_person(conn: Connection, keys: KeyRing, *, kind: str, channel: str, to: str, subject: str, body: str,
+                      now: dt.datetime, extra: Mapping[str, Any] | None = None) -> int:
+    """Write one message to a person (email address or push token in ``to``) inside the caller's transaction.
+
+    The address and the text are encrypted under the message's own key, destroyed once it is delivered."""
+    if channel not in PERSON_CHANNELS:
+        raise ConfigError(f"the outbox cannot reach people through {channel!r}; it can through "
+                          + ", ".join(PERSON_CHANNELS))
+    message = {**(extra or {}), "channel": channel, "to": to, "subject": subject, "body": body}
+    return enqueue(conn, keys, kind=kind, recipient=PERSON, message=message, request_ref=None, now=now)
 
 
 def enqueue(conn: Connection, keys: KeyRing, *, kind: str, recipient: str, message: Mapping[str, Any],

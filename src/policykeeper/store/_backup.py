@@ -19,17 +19,24 @@ from sqlalchemy import DateTime, Engine, LargeBinary, Table, delete, func, selec
 
 from .._exceptions import BadValueError, ConfigError
 from ._schema import (
+    anonymous_aggregates,
     audit_log,
     chain_heads,
     consent_events,
     deletion_queue,
     disclosures,
+    incident_notices,
     incidents,
+    lifecycle_events,
+    message_log,
     outbox,
+    policy_versions,
     records,
     request_codes,
     requests,
+    retention_runs,
     subjects,
+    trackers,
     transfer_assessments,
 )
 
@@ -37,7 +44,8 @@ __all__ = ["backup_database", "restore_database"]
 
 _TABLES: tuple[Table, ...] = (
     subjects, records, consent_events, disclosures, transfer_assessments, deletion_queue, incidents, requests,
-    request_codes, outbox, audit_log, chain_heads,
+    request_codes, outbox, lifecycle_events, retention_runs, anonymous_aggregates, policy_versions, message_log, trackers,
+    incident_notices, audit_log, chain_heads,
 )
 _FORMAT = "policykeeper-backup/1"
 
@@ -115,7 +123,9 @@ def restore_database(engine: Engine, path: Path, shredded: Iterable[str]) -> dic
             conn.execute(target.insert().values(**_decode(target, item["r"])))
             counts[target.name] += 1
         if conn.dialect.name == "postgresql":  # explicit ids do not advance serial sequences
-            for table in (records, disclosures, transfer_assessments, deletion_queue, incidents, requests, outbox):
+            for table in _TABLES:
+                if "id" not in table.c or table.c.id.autoincrement is not True:
+                    continue
                 conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"

@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
 )
 
 __all__ = [
@@ -23,13 +24,20 @@ __all__ = [
     "consent_events",
     "deletion_queue",
     "disclosures",
+    "anonymous_aggregates",
+    "incident_notices",
     "incidents",
+    "lifecycle_events",
+    "message_log",
     "metadata",
+    "policy_versions",
     "outbox",
     "records",
     "request_codes",
     "requests",
+    "retention_runs",
     "subjects",
+    "trackers",
     "transfer_assessments",
 ]
 
@@ -238,3 +246,108 @@ chain_heads = Table(
     comment="the last entry of each hash chain; locked while appending",
 )
 
+
+lifecycle_events = Table(
+    "lifecycle_events",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False, comment="account_cancelled, purpose_ended, service_ceased, history_cleared"),
+    Column("subject_id", String(32), nullable=True, comment="NULL: the event concerns everyone (e.g. a shutdown)"),
+    Column("purpose", String(64), nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Index("ix_lifecycle_events_kind", "pack_id", "kind"),
+    comment="events that start a retention period: the retention sweep reads them",
+)
+
+retention_runs = Table(
+    "retention_runs",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("dry_run", Boolean, nullable=False),
+    Column("status", String(16), nullable=False, comment="running, done or failed"),
+    Column("actor", String(64), nullable=False),
+    Column("detail", JSON, nullable=False, comment="per rule: records deleted, anonymised, restricted, held; no values"),
+    comment="each retention sweep and what it did",
+)
+
+anonymous_aggregates = Table(
+    "anonymous_aggregates",
+    metadata,
+    Column("pack_id", String(64), primary_key=True),
+    Column("category", String(64), primary_key=True),
+    Column("purpose", String(64), primary_key=True, comment="'' when the records served several purposes"),
+    Column("period", String(7), primary_key=True, comment="YYYY-MM of collection"),
+    Column("count", BigInteger, nullable=False),
+    comment="what anonymisation at the end of retention leaves: counts, with no person behind them",
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("digest", String(64), nullable=False, comment="the compiled pack's version digest"),
+    Column("document", JSON, nullable=False, comment="the pack itself (policy text, no personal data)"),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("notice_at", DateTime(timezone=True), nullable=False, comment="when people were told"),
+    Column("effective_at", DateTime(timezone=True), nullable=False),
+    Column("significant", Boolean, nullable=False),
+    Column("changes", JSON, nullable=False),
+    Column("published_by", String(64), nullable=False),
+    UniqueConstraint("pack_id", "digest"),
+    comment="every published version of a pack, with its diff against the one before",
+)
+
+message_log = Table(
+    "message_log",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("subject_id", String(32), nullable=False, comment="'' for a message to everyone (an announcement)"),
+    Column("kind", String(24), nullable=False, comment="marketing, service, policy_notice, breach_notice, announcement"),
+    Column("channel", String(32), nullable=False),
+    Column("topic", String(64), nullable=False, comment="what it is about (a version, an incident, a campaign id)"),
+    Column("outbox_id", _ID, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_message_log_subject", "subject_id", "kind"),
+    UniqueConstraint("kind", "topic", "subject_id", "channel"),
+    comment="messages to people, classed; never their content",
+)
+
+trackers = Table(
+    "trackers",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("technology", String(32), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("party", String(16), nullable=False, comment="first or third"),
+    Column("recipient", String(64), nullable=True, comment="the third party that sets it"),
+    Column("lifetime", String(16), nullable=False, comment="session or persistent"),
+    Column("placement", String(16), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("registered_by", String(64), nullable=False),
+    UniqueConstraint("pack_id", "name"),
+    comment="cookies and similar trackers the pack allows, each with its purpose",
+)
+
+incident_notices = Table(
+    "incident_notices",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("incident_id", _ID, ForeignKey("incidents.id"), nullable=False),
+    Column("kind", String(16), nullable=False, comment="individual, announcement or regulator"),
+    Column("subject_id", String(32), nullable=False, comment="'' for an announcement or a regulator report"),
+    Column("channel", String(32), nullable=False),
+    Column("outbox_id", _ID, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("incident_id", "kind", "subject_id", "channel"),
+    comment="breach notices sent for each incident",
+)
