@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from .notify import SmtpMailer
 from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, render_pack
 from .requests import RequestService, Ticket
 from .store import backup_database, open_database, restore_database
+
+if TYPE_CHECKING:
+    from .worker import RetentionConfig
 
 __all__ = ["app", "main"]
 
@@ -567,6 +570,164 @@ def outbox_dead(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePa
     for r in rows:
         out.print(f"{r['id']}\t{r['kind']}\t{r['recipient']}\t{r['attempts']} attempts\t{r['last_error']}", markup=False)
     out.print(f"dead: {len(rows)}")
+
+
+retention_app = typer.Typer(help="Retention: the end-of-retention sweep, legal holds and the events that end periods.",
+                             no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
+
+
+def _retention_config(home: Path | None) -> RetentionConfig:
+    from .worker import RetentionConfig
+
+    return RetentionConfig.from_file(Settings.load(home).home / "retention.yaml")
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would change; change nothing.")] = False,
+    batch: Annotated[int, typer.Option("--batch", help="Record ids per transaction.")] = 50_000,
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Apply every end-of-retention action that is due (periods and actions from HOME/retention.yaml); safe to re-run."""
+    from rich.progress import Progress
+
+    from .retention import sweep
+
+    try:
+        eng, config = _engine(home, database_url, pack), _retention_config(home)
+        with Progress(console=err, transient=True) as bar:
+            tasks: dict[str, object] = {}
+
+            def progress(rule: str, done: int, total: int) -> None:
+                if rule not in tasks:
+                    tasks[rule] = bar.add_task(f"rule {rule}", total=total)
+                bar.update(tasks[rule], completed=done)  # type: ignore[arg-type]
+
+            report = sweep(eng, dry_run=dry_run, periods=config.periods, actions=config.actions, batch=batch,
+                           progress=progress)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    verb = "would change" if dry_run else "changed"
+    for r in report.rules:
+        why = f" ({r.skipped})" if r.skipped else ""
+        held = f"; {r.held} under legal hold" if r.held else ""
+        out.print(f"{r.rule}\t{r.action}\t{verb} {r.affected}{held}{why}", markup=False)
+    out.print(f"{'dry run: ' if dry_run else f'run {report.run_id}: '}{report.affected} record(s) {verb}", markup=False)
+
+
+ReferenceOpt = Annotated[str, typer.Option("--reference", help="The legal matter or decision id (no personal data).")]
+CategoryListOpt = Annotated[list[str] | None, typer.Option("--category", help="Only these categories (repeatable).")]
+
+
+@retention_app.command("hold")
+def retention_hold(person: PersonArg, reference: ReferenceOpt, category: CategoryListOpt = None,
+                   home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """Put a legal hold on a person's records: they outlive their retention period until released."""
+    from .retention import place_legal_hold
+
+    try:
+        n = place_legal_hold(_engine(home, database_url, pack), person, reference=reference, categories=category)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"legal hold {reference}: {n} record(s) held", markup=False)
+
+
+@retention_app.command("release")
+def retention_release(person: PersonArg, reference: ReferenceOpt, category: CategoryListOpt = None,
+                      home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """Take a legal hold off; the records fall to their retention rules at the next sweep."""
+    from .retention import release_legal_hold
+
+    try:
+        n = release_legal_hold(_engine(home, database_url, pack), person, reference=reference, categories=category)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"legal hold {reference} released: {n} record(s)", markup=False)
+
+
+@retention_app.command("end-purpose")
+def retention_end_purpose(
+    purpose: Annotated[str, typer.Argument(help="The purpose that has ended.")],
+    person: Annotated[str | None, typer.Option("--person", help="Only for this person (default: for everyone).")] = None,
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Record that a purpose has ended; records serving no other purpose fall to the next sweep."""
+    from .retention import end_purpose
+
+    try:
+        end_purpose(_engine(home, database_url, pack), purpose, person, actor="operator")
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"purpose {purpose} ended {'for that person' if person else 'for everyone'}", markup=False)
+
+
+@retention_app.command("cancel-account")
+def retention_cancel_account(person: PersonArg, home: HomeOpt = None, database_url: DbOpt = None,
+                             pack: EnginePackOpt = None) -> None:
+    """Record that a person closed their account; data kept "while the service is used" falls to the next sweep."""
+    from .retention import cancel_account
+
+    try:
+        cancel_account(_engine(home, database_url, pack), person, actor="operator")
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print("account cancellation recorded", markup=False)
+
+
+@retention_app.command("cease-service")
+def retention_cease_service(
+    at: Annotated[str, typer.Option("--at", help="When the service shuts down (ISO date or date-time).")],
+    reference: ReferenceOpt,
+    announcement: Annotated[str, typer.Option("--announcement", help="The public announcement text.")],
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Record and announce a shutdown; from then on the pack's cessation rule deletes or anonymises the data."""
+    from .retention import cease_service
+
+    try:
+        when = _when(at, "--at")
+        assert when is not None
+        cease_service(_engine(home, database_url, pack), at=when, reference=reference, announcement=announcement,
+                      actor="operator")
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"shutdown on {when.isoformat()} recorded and announced", markup=False)
+
+
+@app.command("worker")
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run every job once, then stop.")] = False,
+    every: Annotated[int, typer.Option("--every", help="Minutes between runs of each job.")] = 5,
+    routes: Annotated[Path | None, typer.Option("--routes", help="Recipient routes (YAML); default HOME/recipients.yaml.")]
+    = None,
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Run the background jobs: retention sweeps, outbox delivery, the deletion queue. On PostgreSQL several workers
+    share one queue (procrastinate); on SQLite one worker runs them in a loop."""
+    import logging
+    import os
+
+    from .notify import ENV_SMTP_URL, RoutedTransport
+    from .worker import JobContext, run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        settings = Settings.load(home, database_url, pack)
+        route_file = routes or settings.home / "recipients.yaml"
+
+        def transport() -> RoutedTransport:
+            if route_file.exists():
+                return RoutedTransport.from_file(route_file, SmtpMailer.from_url())
+            return RoutedTransport(SmtpMailer.from_url())
+
+        ctx = JobContext(engine=lambda: _engine(home, database_url, pack), retention=_retention_config(home),
+                         transport=transport if os.environ.get(ENV_SMTP_URL) else None)
+        ctx.engine()  # fail now, not in the first job, if the set-up is wrong
+        results = run_worker(settings.database_url, ctx, once=once, every_minutes=every)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(json.dumps(results, sort_keys=True, default=str), markup=False)
 
 
 @app.command("bench")
