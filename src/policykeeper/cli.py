@@ -175,6 +175,47 @@ def pack_lint(source: PackArg) -> None:
         raise typer.Exit(code=1)
 
 
+@pack_app.command("publish")
+def pack_publish(
+    source: PackArg,
+    effective: Annotated[str | None, typer.Option("--effective", help="When it takes effect (default: the date the "
+                                                  "version states, else at once).")] = None,
+    notice: Annotated[str | None, typer.Option("--notice", help="When people are told (default now).")] = None,
+    explicit_consent: Annotated[bool, typer.Option("--explicit-consent", help="A version that reduces rights applies "
+                                                   "to each person only once they explicitly agree.")] = False,
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Publish a new version of the pack in force: its diff, the pack's change rules checked, notices queued."""
+    from .versions import publish
+
+    try:
+        new = load_pack(source)
+        got = publish(_engine(home, database_url, pack or new.id), new, effective_at=_when(effective, "--effective"),
+                      notice_at=_when(notice, "--notice"), explicit_consent=explicit_consent, actor="operator")
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    for c in got.changes:
+        out.print(str(c), markup=False)
+    out.print(f"published {got.label}: {'significant' if got.significant else 'minor'} change; notice "
+              f"{got.notice_at.isoformat()}, effective {got.effective_at.isoformat()}; channels: "
+              f"{', '.join(got.channels) or 'none'}; emails queued: {got.emails}", markup=False)
+
+
+@pack_app.command("versions")
+def pack_versions(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """The published versions of the pack in force, oldest first."""
+    from .versions import versions
+
+    try:
+        rows = versions(_engine(home, database_url, pack))
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    for v in rows:
+        kind = "significant" if v["significant"] else "minor"
+        out.print(f"{v['label']}  effective {v['effective_at'].isoformat()}  {kind}  by {v['published_by']}", markup=False)
+    out.print(f"versions: {len(rows)}", markup=False)
+
+
 @keys_app.command("init")
 def keys_init(home: HomeOpt = None) -> None:
     """Create the keystore and a new master key; refuses to overwrite an existing one."""
@@ -249,9 +290,14 @@ def restore(
 
 
 def _engine(home: Path | None, database_url: str | None, pack: str | None) -> PolicyEngine:
+    """The engine for the version of the pack in force now (a version published with ``pack publish`` takes over
+    from its effective date)."""
+    from .versions import engine_at
+
     settings = Settings.load(home, database_url, pack)
-    return PolicyEngine(load_pack(settings.pack), open_database(settings.database_url), KeyRing.open(settings.keystore),
-                        region=settings.region)
+    eng = PolicyEngine(load_pack(settings.pack), open_database(settings.database_url), KeyRing.open(settings.keystore),
+                       region=settings.region)
+    return engine_at(eng)
 
 
 def _evidence(items: list[str]) -> dict[str, str]:

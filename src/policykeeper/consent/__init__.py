@@ -18,7 +18,8 @@ from ..pack import Pack
 from ..store._chain import ChainReport, append, verify_chain
 from ..store._schema import consent_events
 
-__all__ = ["CONSENT_CONTENT", "ConsentAction", "consents_as_of", "receipt", "record", "state_as_of", "verify"]
+__all__ = ["CONSENT_CONTENT", "ConsentAction", "consents_as_of", "receipt", "record", "state_as_of", "verify",
+           "versioned_state_as_of"]
 
 ConsentAction = Literal["given", "withdrawn", "refused", "accepted"]
 CONSENT_CONTENT = ("subject_id", "pack_id", "pack_version", "target", "action", "at", "evidence")
@@ -48,7 +49,7 @@ def _naive(at: dt.datetime) -> dt.datetime:
 
 
 _EVENTS_OF_SUBJECT = (
-    select(consent_events.c.target, consent_events.c.action, consent_events.c.at)
+    select(consent_events.c.target, consent_events.c.action, consent_events.c.at, consent_events.c.pack_version)
     .where(consent_events.c.subject_id == bindparam("sid"))
     .order_by(consent_events.c.seq)
 )
@@ -63,15 +64,23 @@ def state_as_of(
     conn: Connection, subject_id: str, at: dt.datetime | None = None
 ) -> tuple[frozenset[str], frozenset[str]]:
     """(targets with consent holding, targets withdrawn or refused) at ``at``: the last event per target decides."""
+    given, withdrawn = versioned_state_as_of(conn, subject_id, at)
+    return frozenset(given), withdrawn
+
+
+def versioned_state_as_of(
+    conn: Connection, subject_id: str, at: dt.datetime | None = None
+) -> tuple[dict[str, str], frozenset[str]]:
+    """Like :func:`state_as_of`, with the policy version each holding consent was given under."""
     rows = conn.execute(_EVENTS_OF_SUBJECT, {"sid": subject_id})
-    last: dict[str, str] = {}
+    last: dict[str, tuple[str, str]] = {}
     limit = _naive(at) if at is not None else None
-    for target, action, when in rows:
+    for target, action, when, version in rows:
         if limit is not None and _naive(when) > limit:
             continue
-        last[target] = action
-    return (frozenset(t for t, a in last.items() if a in _HOLDS),
-            frozenset(t for t, a in last.items() if a in ("withdrawn", "refused")))
+        last[target] = (action, version)
+    return ({t: v for t, (a, v) in last.items() if a in _HOLDS},
+            frozenset(t for t, (a, _) in last.items() if a in ("withdrawn", "refused")))
 
 
 def verify(conn: Connection) -> ChainReport:

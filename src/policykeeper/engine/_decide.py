@@ -115,6 +115,8 @@ class _Verdict:
 
 
 def _consented(cp: CompiledPack, facts: Facts, target: str) -> bool:
+    if target in facts.uncovered:
+        return False  # added to a consent rule after the person consented: needs their fresh consent
     ids = cp.consent_targets.get(target)
     if ids is None:
         return target in facts.consents

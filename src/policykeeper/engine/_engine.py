@@ -128,6 +128,8 @@ class PolicyEngine:
             raise ConfigError(f"this deployment stores data in {region!r}, but the pack promises storage in "
                               f"{', '.join(sorted(home))}{promises}")
         self.region = region
+        self._earlier: dict[str, Mapping[str, frozenset[str]]] = {}
+        self._explicit_only: bool | None = None
         _check_transport(pack, db)
 
     # -- subjects --------------------------------------------------------------
@@ -428,11 +430,39 @@ class PolicyEngine:
         if full is None:
             return None, facts
         sid, key, status = full
-        given, withdrawn = consent.state_as_of(conn, sid, now)
+        versioned, withdrawn = consent.versioned_state_as_of(conn, sid, now)
+        given, uncovered = self._in_scope(conn, versioned)
         extra = {"queued": {"queued_for_deletion"}, "restricted": {"restricted"}}.get(status, set())
         conditions = facts.conditions | extra
         return (sid, key), replace(facts, consents=facts.consents | given, objections=facts.objections | withdrawn,
+                                   uncovered=facts.uncovered | uncovered,
                                    conditions=conditions, policy_declined=facts.policy_declined or "policy" in withdrawn)
+
+    def _in_scope(self, conn: Connection, given: Mapping[str, str]) -> tuple[frozenset[str], frozenset[str]]:
+        """(consents, uncovered targets). Consent covers what its rule covered in the version it was given under:
+        when a later version added a purpose to a consent rule, the rule's older consent does not reach it."""
+        current = {c.id: frozenset(c.targets) for c in self.pack.consents}
+        uncovered: set[str] = set()
+        for target, label in given.items():
+            if label == self.pack.version.label or target not in current:
+                continue
+            earlier = self._rule_targets(conn, label).get(target)
+            if earlier is not None:
+                uncovered |= current[target] - earlier
+        renewed = {t for t, label in given.items() if label == self.pack.version.label}
+        return frozenset(given), frozenset(uncovered - renewed)
+
+    def _rule_targets(self, conn: Connection, label: str) -> Mapping[str, frozenset[str]]:
+        """Each consent rule's targets in an earlier published version of this pack (empty if not on record)."""
+        if label not in self._earlier:
+            from ..pack import Pack
+            from ..store._schema import policy_versions
+
+            doc = conn.execute(select(policy_versions.c.document).where(
+                policy_versions.c.pack_id == self.pack.id, policy_versions.c.label == label)).scalar()
+            rules = Pack.model_validate(doc).consents if doc is not None else ()
+            self._earlier[label] = {c.id: frozenset(c.targets) for c in rules}
+        return self._earlier[label]
 
     def _assessed(self, conn: Connection, now: dt.datetime) -> frozenset[str]:
         """Destinations with an adequate security assessment on record and in force at ``now``."""
@@ -524,7 +554,7 @@ class PolicyEngine:
 
     def _accept_by_use(self, conn: Connection, sid: str, now: dt.datetime) -> None:
         """Acceptance-by-use packs record acceptance of the current version on first use."""
-        if self.pack.acceptance.model != "implied_by_use":
+        if self.pack.acceptance.model != "implied_by_use" or self._explicit_acceptance_only(conn):
             return
         already = conn.execute(select(consent_events.c.seq).where(
             consent_events.c.subject_id == sid, consent_events.c.target == "policy",
@@ -535,6 +565,16 @@ class PolicyEngine:
                            evidence={"by": "first_use"})
             audit.record(conn, kind="consent", actor="engine", subject_id=sid, at=now, pack_version=self.compiled.version,
                          promises=self.pack.acceptance.promises, detail={"target": "policy", "action": "accepted"})
+
+    def _explicit_acceptance_only(self, conn: Connection) -> bool:
+        """A published version that reduces rights binds a person only once they explicitly accept it."""
+        if self._explicit_only is None:
+            from ..store._schema import policy_versions
+
+            changes = conn.execute(select(policy_versions.c.changes).where(
+                policy_versions.c.pack_id == self.pack.id, policy_versions.c.label == self.pack.version.label)).scalar()
+            self._explicit_only = bool(changes and changes.get("explicit_consent_required"))
+        return self._explicit_only
 
     def set_consent(
         self,

@@ -32,6 +32,9 @@ class Facts:
     """Destinations (regions or recipient ids) with a completed cross-border security assessment on record."""
     objections: frozenset[str] = frozenset()
     """Targets the person opted out of or withdrew consent for (recipients with an opt-out, purposes)."""
+    uncovered: frozenset[str] = frozenset()
+    """Targets a consent rule gained in a later policy version than the one the person consented under: the rule's
+    consent does not reach them (the engine fills this in)."""
 
     def holds(self, fact: str) -> bool:
         name, _, arg = fact.partition(":")

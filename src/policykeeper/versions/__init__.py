@@ -1,0 +1,251 @@
+"""Policy versions: publishing a new version of a pack, its diff, its notices and its effective date.
+
+:func:`publish` records the new version next to the one in force, computes the diff (:func:`policykeeper.diff_packs`)
+and refuses what the pack in force forbids: a version without the updated date its policy promises to carry, an
+effective date sooner than the promised advance notice (KOKKOK: 7 business days), or fewer rights for people without
+their explicit consent (KALOS). It then sends the notices the pack names: a publication record for every change on
+the channels the pack uses for all changes (the policy page, the app), and for significant changes the extra channels
+(a prominent notice; email to every person whose address is held, through the outbox).
+
+The version in force at a moment is :func:`pack_at`; :func:`engine_at` gives an engine that enforces it, so a new
+version governs processing only from its effective date. On acceptance-by-use packs the engine records acceptance on
+the person's first use under the new version. Consent given under an older version covers what that version's
+consent rule covered, never a purpose a later version added to it (the engine asks the registry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from .. import audit
+from .._exceptions import BadValueError
+from ..engine import PolicyEngine
+from ..engine._engine import _after, _utc
+from ..notify import enqueue_to_person
+from ..pack import Change, Pack, diff_packs
+from ..pack._types import FixedDuration
+from ..store._schema import message_log, policy_versions, subjects
+
+__all__ = ["Published", "engine_at", "notice_for", "pack_at", "publish", "versions"]
+
+
+@dataclass(frozen=True)
+class Published:
+    """A version as published: when people were told, when it takes effect, what changed and who was told how."""
+
+    label: str
+    notice_at: dt.datetime
+    effective_at: dt.datetime
+    significant: bool
+    changes: tuple[Change, ...]
+    channels: tuple[str, ...]
+    emails: int = 0
+    unreachable: int = 0
+    explicit_consent_required: bool = False
+    published_url: str | None = None
+    promises: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _digest(pack: Pack) -> str:
+    return hashlib.sha256(json.dumps(pack.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def _midnight(d: dt.date) -> dt.datetime:
+    return dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC)
+
+
+def _baseline(conn: Connection, eng: PolicyEngine) -> None:
+    """The registry starts with the version the engine was set up with, in force from its own dates."""
+    if conn.execute(select(policy_versions.c.id).where(policy_versions.c.pack_id == eng.pack.id).limit(1)).first():
+        return
+    v = eng.pack.version
+    start = next((d for d in (v.effective_date, v.updated_date) if isinstance(d, dt.date)), dt.date(1970, 1, 1))
+    at = _midnight(start)
+    conn.execute(policy_versions.insert().values(
+        pack_id=eng.pack.id, label=v.label, digest=_digest(eng.pack), document=eng.pack.model_dump(mode="json"),
+        published_at=at, notice_at=at, effective_at=at, significant=False,
+        changes={"items": [], "channels": [], "baseline": True}, published_by="baseline"))
+
+
+def _rows(conn: Connection, pack_id: str) -> list[Any]:
+    return list(conn.execute(select(policy_versions).where(policy_versions.c.pack_id == pack_id)
+                             .order_by(policy_versions.c.effective_at, policy_versions.c.id)))
+
+
+def versions(eng: PolicyEngine) -> list[dict[str, Any]]:
+    """Every recorded version of the engine's pack, oldest first (without the pack documents)."""
+    with eng.db.connect() as conn:
+        return [{"label": r.label, "notice_at": _utc(r.notice_at), "effective_at": _utc(r.effective_at),
+                 "significant": r.significant, "changes": r.changes, "published_by": r.published_by}
+                for r in _rows(conn, eng.pack.id)]
+
+
+_PACKS: dict[str, Pack] = {}
+
+
+def _pack(row: Any) -> Pack:
+    if row.digest not in _PACKS:
+        _PACKS[row.digest] = Pack.model_validate(row.document)
+    return _PACKS[row.digest]
+
+
+def pack_at(eng: PolicyEngine, at: dt.datetime) -> Pack:
+    """The version in force at ``at``: the latest effective by then (the engine's own pack if none is recorded)."""
+    with eng.db.connect() as conn:
+        rows = [r for r in _rows(conn, eng.pack.id) if _utc(r.effective_at) <= _utc(at)]
+    return _pack(rows[-1]) if rows else eng.pack
+
+
+def engine_at(eng: PolicyEngine, at: dt.datetime | None = None) -> PolicyEngine:
+    """An engine over the same database and keys that enforces the version in force at ``at`` (default now)."""
+    pack = pack_at(eng, at or dt.datetime.now(dt.UTC))
+    if pack.version.label == eng.pack.version.label:
+        return eng
+    return PolicyEngine(pack, eng.db, eng.keys, region=eng.region)
+
+
+def _check_dates(old: Pack, new: Pack, notice_at: dt.datetime, effective_at: dt.datetime) -> None:
+    rule = old.changes
+    promises = ", ".join(rule.promises)
+    if rule.date_stamp in ("updated", "updated_and_effective"):
+        heading = old.version.date_heading or "updated"
+        if not isinstance(new.version.updated_date, dt.date):
+            raise BadValueError(f"version.updated_date: every published version carries its {heading!r} date "
+                                f"({promises})")
+        if isinstance(old.version.updated_date, dt.date) and new.version.updated_date <= old.version.updated_date:
+            raise BadValueError(f"version.updated_date: {new.version.updated_date} is not later than the version in "
+                                f"force ({old.version.updated_date}); the {heading!r} date must be updated ({promises})")
+    if rule.date_stamp == "updated_and_effective":
+        if not isinstance(new.version.effective_date, dt.date):
+            raise BadValueError(f"version.effective_date: this policy states an effective date for every version "
+                                f"({', '.join(old.version.promises) or promises})")
+        if effective_at.date() != new.version.effective_date:
+            raise BadValueError(f"the effective date {effective_at.date()} differs from the one the version states "
+                                f"({new.version.effective_date})")
+    if effective_at < notice_at:
+        raise BadValueError("a version cannot take effect before people are told of it")
+    if isinstance(rule.advance_notice, FixedDuration):
+        earliest = _after(notice_at, rule.advance_notice)
+        if effective_at < earliest:
+            n = rule.advance_notice
+            raise BadValueError(f"the effective date must be at least {n.value} {n.unit.replace('_', ' ')} after the "
+                                f"notice ({notice_at.date()}): {earliest.date()} at the earliest, not "
+                                f"{effective_at.date()} ({promises})")
+
+
+def _notice_text(new: Pack, published: Published) -> str:
+    lines = [f"{new.controller.legal_name} has updated its privacy policy ({new.name}).",
+             f"Version {published.label} takes effect on {published.effective_at.date().isoformat()}."]
+    significant = [c for c in published.changes if c.significant]
+    if significant:
+        lines.append("What changes:")
+        lines += [f"- {c.description} ({c.path})" for c in significant]
+    if published.explicit_consent_required:
+        lines.append("This version changes your rights; it applies to you only once you explicitly agree to it.")
+    if published.published_url:
+        lines.append(f"Read it in full at {published.published_url}.")
+    return "\n".join(lines)
+
+
+def notice_for(eng: PolicyEngine, label: str) -> str:
+    """The notice text of a published version (no personal data): what changes and when it takes effect."""
+    with eng.db.connect() as conn:
+        row = conn.execute(select(policy_versions).where(policy_versions.c.pack_id == eng.pack.id,
+                                                         policy_versions.c.label == label)).first()
+    if row is None:
+        raise BadValueError(f"no version {label!r} of the {eng.pack.id} pack was published")
+    d = row.changes
+    changes = tuple(Change(c["kind"], c["path"], c["description"], c["trigger"], c["significant"])
+                    for c in d.get("items", []))
+    return _notice_text(_pack(row), Published(row.label, _utc(row.notice_at), _utc(row.effective_at), row.significant,
+                                              changes, tuple(d.get("channels", [])),
+                                              explicit_consent_required=bool(d.get("explicit_consent_required")),
+                                              published_url=d.get("published_url")))
+
+
+def publish(
+    eng: PolicyEngine,
+    new: Pack,
+    *,
+    effective_at: dt.datetime | None = None,
+    notice_at: dt.datetime | None = None,
+    explicit_consent: bool = False,
+    actor: str = "privacy_officer",
+    now: dt.datetime | None = None,
+) -> Published:
+    """Publish ``new`` as the next version of the engine's pack, in one transaction: record it with its diff, check
+    the pack's change rules, and queue its notices. ``explicit_consent`` acknowledges that a version that reduces
+    rights applies to each person only once they explicitly agree (where the pack promises that)."""
+    now = now or dt.datetime.now(dt.UTC)
+    notice_at = notice_at or now
+    if new.id != eng.pack.id:
+        raise BadValueError(f"this is the {new.id!r} pack; the engine enforces {eng.pack.id!r}")
+    if effective_at is None:
+        effective_at = _midnight(new.version.effective_date) if isinstance(new.version.effective_date, dt.date) \
+            else notice_at
+    with eng.db.begin() as conn:
+        _baseline(conn, eng)
+        rows = _rows(conn, eng.pack.id)
+        if any(r.label == new.version.label for r in rows):
+            raise BadValueError(f"version {new.version.label!r} is already published; give the new version its own label")
+        digest = _digest(new)
+        if any(r.digest == digest for r in rows):
+            raise BadValueError("this version is identical to one already published")
+        old = _pack(rows[-1])
+        _check_dates(old, new, notice_at, effective_at)
+        changes = tuple(diff_packs(old, new))
+        significant = any(c.significant for c in changes)
+        reduces = [c for c in changes if c.trigger == "rights" and c.kind in ("removed", "changed")]
+        guard = old.changes.no_rights_reduction_without_explicit_consent is True
+        guard_promises = tuple(p for r in old.changes.rules for p in r.promises) + old.changes.promises
+        if reduces and guard and not explicit_consent:
+            raise BadValueError(f"this version reduces people's rights ({'; '.join(c.description for c in reduces)}); "
+                                f"it needs their explicit consent: publish with explicit consent required "
+                                f"({', '.join(dict.fromkeys(guard_promises))})")
+        rule = old.changes
+        channels = tuple(dict.fromkeys(rule.notice_channels + (rule.significant_channels if significant else ())))
+        url = rule.published_url or new.changes.published_url or new.version.published_url
+        published = Published(new.version.label, notice_at, effective_at, significant, changes, channels,
+                              explicit_consent_required=bool(reduces and guard), published_url=url,
+                              promises=tuple(dict.fromkeys((*rule.promises, *(p for r in rule.rules for p in r.promises),
+                                                            *new.version.promises))))
+        text = _notice_text(new, published)
+        topic = f"version:{new.version.label}"[:64]
+        emails = unreachable = 0
+        for channel in channels:
+            if channel != "email":  # the page, the app, a prominent notice: one publication record each
+                conn.execute(message_log.insert().values(pack_id=eng.pack.id, subject_id="", kind="policy_notice",
+                                                         channel=channel, topic=topic, outbox_id=None, created_at=now))
+                continue
+            for (sid,) in conn.execute(select(subjects.c.id).where(subjects.c.pack_id == eng.pack.id,
+                                                                   subjects.c.wrapped_key.is_not(None))):
+                address = eng.email_of_subject(conn, sid)
+                if address is None:
+                    unreachable += 1
+                    continue
+                mid = enqueue_to_person(conn, eng.keys, kind="policy_notice", channel="email", to=address,
+                                        subject=f"Our privacy policy changes on {effective_at.date().isoformat()}",
+                                        body=text, now=now)
+                conn.execute(message_log.insert().values(pack_id=eng.pack.id, subject_id=sid, kind="policy_notice",
+                                                         channel="email", topic=topic, outbox_id=mid, created_at=now))
+                emails += 1
+        published = replace(published, emails=emails, unreachable=unreachable)
+        conn.execute(policy_versions.insert().values(
+            pack_id=eng.pack.id, label=new.version.label, digest=digest, document=new.model_dump(mode="json"),
+            published_at=now, notice_at=notice_at, effective_at=effective_at, significant=significant,
+            changes={"items": [c.__dict__ for c in changes], "channels": list(channels), "published_url": url,
+                     "explicit_consent_required": published.explicit_consent_required},
+            published_by=actor))
+        audit.record(conn, kind="policy_version", actor=actor, at=now, pack_version=new.version.label,
+                     promises=published.promises,
+                     detail={"label": new.version.label, "previous": old.version.label, "significant": significant,
+                             "changes": len(changes), "channels": list(channels), "emails": emails,
+                             "unreachable": unreachable, "effective_at": effective_at.isoformat()})
+    return published
+
