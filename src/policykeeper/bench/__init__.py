@@ -32,7 +32,14 @@ def _requests(quick: bool, database_url: str | None) -> dict[str, Any]:
     return run_requests(quick=quick, database_url=database_url)
 
 
-BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {"core": _core, "requests": _requests}
+def _retention(quick: bool, database_url: str | None) -> dict[str, Any]:
+    from ._retention import run_retention
+
+    return run_retention(quick=quick, database_url=database_url)
+
+
+BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {
+    "core": _core, "requests": _requests, "retention": _retention}
 """Benchmark name -> runner(quick, database_url)."""
 
 
