@@ -35,8 +35,8 @@ from ..store._schema import message_log, subjects, trackers
 __all__ = [
     "ENV_PUBLIC_URL",
     "MARKETING",
-    "UNSUBSCRIBE_TOKEN_LIFETIME",
     "TrackerChoice",
+    "UNSUBSCRIBE_TOKEN_LIFETIME",
     "check_display",
     "gpc_opt_out",
     "list_trackers",
@@ -44,8 +44,8 @@ __all__ = [
     "register_tracker",
     "send_message",
     "set_marketing_preference",
-    "tracking_allowed",
     "trackers_for",
+    "tracking_allowed",
     "unsubscribe",
     "unsubscribe_token",
 ]
