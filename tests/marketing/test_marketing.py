@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from policykeeper import BadValueError, DeniedError, audit, lint_pack, load_pack
+from policykeeper import BadValueError, ConfigError, DeniedError, audit, lint_pack, load_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.marketing import (
@@ -384,7 +384,7 @@ def test_marketing_needs_a_public_url_for_its_unsubscribe_link(db_url: str, tmp_
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     eng = _kokkok(db_url, tmp_path)
     monkeypatch.delenv("POLICYKEEPER_PUBLIC_URL", raising=False)
-    with pytest.raises(Exception, match="unsubscribe link"):
+    with pytest.raises(ConfigError, match="unsubscribe link"):
         send_message(eng, "alice", kind="marketing", channel="email", topic="t", subject="s", body="b", now=NOW)
     assert _outbox_count(eng) == 0
 
