@@ -158,6 +158,12 @@ class KeyRing:
         """A keyed hash of the app's identifier for a person: finds the subject without storing the identifier."""
         return hmac.new(self._lookup, external_id.encode(), hashlib.sha256).hexdigest()
 
+    def derive_key(self, purpose: str) -> bytes:
+        """A 32-byte secret for one named use (e.g. signing unsubscribe links), derived from the lookup secret.
+
+        SHA-512 keeps it apart from every ``lookup_hash`` (SHA-256), so no stored lookup can reveal it."""
+        return hmac.new(self._lookup, b"policykeeper-derive:" + purpose.encode(), hashlib.sha512).digest()[:32]
+
     # -- erasure journal -------------------------------------------------------
     def is_shredded(self, subject_ref: str) -> bool:
         return subject_ref in self._shredded

@@ -518,6 +518,8 @@ class PolicyEngine:
         ids |= {e.id for d in p.disclosures for e in d.exceptions}
         ids |= {"policy", "transfer", "sensitive_data", "identity_to_partners", "parental_consent"}
         ids |= {f"{r.id}:identity" for r in p.recipients} | {f"transfer:{r.id}" for r in p.recipients}
+        if not isinstance(p.marketing, str):  # the marketing choice (opt-in or opt-out) lives in the ledger too
+            ids.add("marketing")
         if self.compiled.minors is not None and self.compiled.minors.permitted_uses:
             ids |= {f"parental_consent:{x.id}" for x in p.purposes.items} | {f"parental_consent:{r.id}" for r in p.recipients}
         return frozenset(ids)
