@@ -70,11 +70,11 @@ def _breach_promises(eng: PolicyEngine) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _incident(conn: Connection, eng: PolicyEngine, incident_id: int) -> dict[str, Any]:
+def _incident(conn: Connection, eng: PolicyEngine, incident_id: int, *, lock: bool = False) -> dict[str, Any]:
     if not isinstance(incident_id, int) or isinstance(incident_id, bool):
         raise BadValueError(f"an incident id is a number, not {incident_id!r}")
-    row = conn.execute(select(incidents).where(incidents.c.id == incident_id,
-                                               incidents.c.pack_id == eng.pack.id)).mappings().first()
+    query = select(incidents).where(incidents.c.id == incident_id, incidents.c.pack_id == eng.pack.id)
+    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
     if row is None:
         raise BadValueError(f"no incident {incident_id} for pack {eng.pack.id}")
     return dict(row)
@@ -192,7 +192,7 @@ def notify_affected(
     topic = f"incident:{incident_id}"
     try:
         with eng.db.begin() as conn:
-            inc = _incident(conn, eng, incident_id)
+            inc = _incident(conn, eng, incident_id, lock=True)  # concurrent runs for one incident take turns
             affected = _affected(conn, eng, inc, now)
             done = set(conn.execute(select(incident_notices.c.subject_id).where(
                 incident_notices.c.incident_id == incident_id, incident_notices.c.kind == "individual",
