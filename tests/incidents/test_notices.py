@@ -308,3 +308,30 @@ def test_a_bad_incident_id_is_refused_by_every_notice_function(db_url: str, tmp_
     with eng.db.connect() as conn:
         assert [d["event"] for d in conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "incident"))
                 .scalars()] == ["opened"]
+
+
+def test_two_concurrent_notice_runs_notify_each_person_once(db_url: str, tmp_path: Path) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("concurrent writers: PostgreSQL (SQLite allows one writer at a time)")
+    import threading
+
+    eng = _engine("kamoer", db_url, tmp_path)
+    _people(eng)
+    iid = _incident(eng, ["bank_card", "email"])
+    barrier, runs, errors = threading.Barrier(2), [], []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            runs.append(notify_affected(eng, iid, **CONTENT, now=NOW))
+        except Exception as exc:  # noqa: BLE001 (collected for the assertion)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(r.queued for r in runs) == [0, 2]
+    assert _counts(eng) == (2, 2, 2)
