@@ -320,3 +320,50 @@ def test_correction_objection_and_extension_from_the_command_line(
     ref = verified("object")
     objected = runner.invoke(app, ["request", "fulfil", ref, "--purpose", "inquiry_complaint_handling", *opts])
     assert objected.exit_code == 0 and "objected to" in objected.stdout
+
+
+def test_an_incident_from_record_to_notices_and_the_regulator_report_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    inbox, mailer = smtp
+    monkeypatch.setenv("POLICYKEEPER_SMTP_URL", f"smtp://{mailer.host}:{mailer.port}")
+    home = tmp_path / "home"
+    assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
+    opts = ["--home", str(home), "--pack", "kamoer"]
+    eng = _engine_at(home, "kamoer")
+    eng.collect("wu", "purchase", {"name": "Wu Lan", "phone": "1", "email": "wu@example.cn", "mailing_address": "2 Bund",
+                                   "id_number": "3101", "bank_card": "6222"})
+    eng.collect("sun", "service_use", {"usage_logs": "opened app"})
+    recorded = runner.invoke(app, ["incident", "record", "--system", "mall checkout", "--category", "bank_card",
+                                   "--category", "usage_logs", "--reference", "INC-9", "--started-at", "2020-01-01",
+                                   "--harm", *opts])
+    assert recorded.exit_code == 0, recorded.output
+    assert recorded.stdout.strip() == "incident 1 recorded; liability flag set"
+    content = ["--what-happened", "Card table read.", "--possible-impact", "Fraud.", "--measures", "Keys rotated.",
+               "--advice", "Watch statements.", "--remedies", "Refunds."]
+    missing = runner.invoke(app, ["incident", "notify", "1", *content[:-2], *opts])
+    assert missing.exit_code == 1 and "remedies" in missing.stderr and "KAMOER-46" in missing.stderr
+    letter = runner.invoke(app, ["incident", "notify", "1", *content, "--channel", "letter", *opts])
+    assert letter.exit_code == 1 and "no transport" in letter.stderr
+    notified = runner.invoke(app, ["incident", "notify", "1", *content, *opts])
+    assert notified.exit_code == 0, notified.output
+    assert notified.stdout.strip().splitlines()[-1] == ("affected: 2; queued: 1; already notified: 0; unreachable: 1; "
+                                                        "announcement: yes")
+    assert "Public announcement" in notified.stdout and "wu@example.cn" not in notified.stdout
+    (home / "recipients.yaml").write_text("{}\n")  # people's notices need no recipient routes
+    assert runner.invoke(app, ["outbox", "deliver", *opts]).stdout.strip().startswith("sent: 1;")
+    assert len(inbox.to("wu@example.cn")) == 1
+    assert runner.invoke(app, ["incident", "notify", "1", *content, *opts]).stdout.strip().splitlines()[-1].startswith(
+        "affected: 2; queued: 0; already notified: 1")
+    bad_close = runner.invoke(app, ["incident", "close", "1", *opts])
+    assert bad_close.exit_code == 1 and "record_keeping" in bad_close.stderr
+    for step in ("record_keeping", "analysis", "disposal"):
+        assert runner.invoke(app, ["incident", "step", "1", step, "--reference", f"INC-9/{step}", *opts]).exit_code == 0
+    assert runner.invoke(app, ["incident", "close", "1", *opts]).stdout.strip() == "incident 1: closed"
+    report = runner.invoke(app, ["incident", "report", "1", *opts])
+    assert report.exit_code == 0, report.output
+    data = json.loads(report.stdout)
+    assert data["people_affected"] == 2 and data["notices"]["individual"] == 1 and data["announcement"]["made"]
+    assert data["incident"]["status"] == "closed" and "wu@example.cn" not in report.stdout
+    missing_incident = runner.invoke(app, ["incident", "report", "7", *opts])
+    assert missing_incident.exit_code == 1 and "no incident 7" in missing_incident.stderr

@@ -5,6 +5,8 @@ id, never personal data). Each record-keeping step the pack promises (KALOS: rec
 disposal) is logged with its time and actor; an incident cannot be closed until every promised step is on record.
 Where the pack accepts legal responsibility for harm caused by failed protections (Kamoer), an incident that harmed
 people carries a liability flag. Every change is one transaction and is audited.
+
+Telling the people affected, the public announcement fallback and the regulator's report live in ``_notices``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,20 @@ from .._exceptions import BadValueError
 from ..engine import PolicyEngine
 from ..store._schema import incidents
 
-__all__ = ["DEFAULT_STEPS", "close_incident", "get_incident", "incident_step", "record_incident", "required_steps"]
+__all__ = [
+    "CONTENT_FIELDS",
+    "DEFAULT_STEPS",
+    "NoticeRun",
+    "affected_subjects",
+    "close_incident",
+    "get_incident",
+    "incident_step",
+    "notice_timing",
+    "notify_affected",
+    "record_incident",
+    "regulator_report",
+    "required_steps",
+]
 
 DEFAULT_STEPS = ("record_keeping", "analysis", "disposal")
 """The steps every incident gets when the pack does not list its own."""
@@ -148,3 +163,6 @@ def _get(conn: Any, eng: PolicyEngine, incident_id: int) -> dict[str, Any]:
     if row is None:
         raise BadValueError(f"no incident {incident_id}")
     return dict(row)
+
+
+from ._notices import CONTENT_FIELDS, NoticeRun, affected_subjects, notice_timing, notify_affected, regulator_report  # noqa: E402

@@ -1,0 +1,324 @@
+"""Breach notices: who an incident touched, telling them, the public announcement, and the regulator's report.
+
+The people affected are found set-based from the incident's window and categories: everyone of the pack with a
+record in those categories that existed during the window (collected before it ended, its subject not erased before
+it began), and everyone whose data in those categories was disclosed during it. Each reachable person gets one
+message through the outbox (encrypted, its key destroyed once delivered), one ``incident_notices`` row and one
+``message_log`` row; re-running never notifies anyone twice. Where individual notice is impractical and the pack
+promises a public announcement instead (Kamoer), one is made. The regulator's report holds the incident, its
+handling and counts, never a personal value. Every change is one transaction, audited with promise IDs and counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, String, cast, func, or_, select, union
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from .._exceptions import BadValueError
+from ..engine import PolicyEngine
+from ..notify import PERSON_CHANNELS, enqueue_to_person
+from ..store._schema import disclosures, incident_notices, incidents, message_log, outbox, records, subjects
+
+__all__ = ["CONTENT_FIELDS", "NoticeRun", "affected_subjects", "notice_timing", "notify_affected", "regulator_report"]
+
+CONTENT_FIELDS = {
+    "basic_situation": ("what_happened", "What happened"),
+    "possible_impact": ("possible_impact", "Possible impact"),
+    "measures_taken_or_planned": ("measures", "Measures taken or planned"),
+    "subject_prevention_advice": ("advice", "What you can do to protect yourself"),
+    "remedies": ("remedies", "Remedies"),
+}
+"""Each content item a pack may require of a breach notice: (the argument that carries it, its heading)."""
+
+PUSH_NOTE = "push notices are addressed to the pseudonymous subject id; the push webhook maps it to the person's devices"
+
+
+@dataclass(frozen=True)
+class NoticeRun:
+    """What one run of :func:`notify_affected` did (counts only; no personal values)."""
+
+    incident_id: int
+    channel: str
+    affected: int
+    queued: int
+    already_notified: int
+    unreachable: int
+    announcement: str | None
+    """The public announcement's text when individual notice was impractical (no personal data), else None."""
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    return None if at is None else _utc(at).isoformat()
+
+
+def _breach_promises(eng: PolicyEngine) -> tuple[str, ...]:
+    breach = eng.pack.breach
+    if isinstance(breach, str):
+        return ()
+    found = dict.fromkeys(breach.promises)
+    for rule in breach.rules:
+        found.update(dict.fromkeys(rule.promises))
+    return tuple(found)
+
+
+def _incident(conn: Connection, eng: PolicyEngine, incident_id: int, *, lock: bool = False) -> dict[str, Any]:
+    if not isinstance(incident_id, int) or isinstance(incident_id, bool):
+        raise BadValueError(f"an incident id is a number, not {incident_id!r}")
+    query = select(incidents).where(incidents.c.id == incident_id, incidents.c.pack_id == eng.pack.id)
+    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+    if row is None:
+        raise BadValueError(f"no incident {incident_id} for pack {eng.pack.id}")
+    return dict(row)
+
+
+def _like_json_member(value: str) -> Any:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(disclosures.c.categories, String).like(f'%"{escaped}"%', escape="\\")
+
+
+def _affected(conn: Connection, eng: PolicyEngine, inc: dict[str, Any], now: dt.datetime) -> list[str]:
+    start = _utc(inc["started_at"])
+    end = _utc(inc["ended_at"]) if inc["ended_at"] is not None else _utc(now)
+    cats = list(inc["categories"])
+    if not cats:
+        return []
+    not_erased_before = or_(subjects.c.erased_at.is_(None), subjects.c.erased_at >= start)
+    held = (select(records.c.subject_id.label("sid"))
+            .join(subjects, subjects.c.id == records.c.subject_id)
+            .where(records.c.pack_id == eng.pack.id, subjects.c.pack_id == eng.pack.id,
+                   records.c.category.in_(cats), records.c.collected_at <= end, not_erased_before))
+    disclosed = (select(disclosures.c.subject_id.label("sid"))
+                 .join(subjects, subjects.c.id == disclosures.c.subject_id)
+                 .where(subjects.c.pack_id == eng.pack.id, disclosures.c.at >= start, disclosures.c.at <= end,
+                        or_(*[_like_json_member(c) for c in cats])))
+    both = union(held, disclosed).subquery()
+    return [str(s) for s in conn.execute(select(both.c.sid).order_by(both.c.sid)).scalars()]
+
+
+def affected_subjects(eng: PolicyEngine, incident_id: int, *, now: dt.datetime | None = None) -> list[str]:
+    """Pseudonymous ids of the people whose data the incident touched (an open window ends ``now``)."""
+    now = now or dt.datetime.now(dt.UTC)
+    with eng.db.connect() as conn:
+        return _affected(conn, eng, _incident(conn, eng, incident_id), now)
+
+
+def _content(eng: PolicyEngine, given: dict[str, str]) -> list[tuple[str, str]]:
+    breach = eng.pack.breach
+    required = () if isinstance(breach, str) else breach.content_fields
+    promises = "the pack's breach rule" if isinstance(breach, str) else ", ".join(breach.promises)
+    for item in required:
+        arg, _ = CONTENT_FIELDS[item]
+        if not given[arg].strip():
+            raise BadValueError(f"the breach notice must say {item} (argument {arg}); {promises} requires all of "
+                                f"{', '.join(required)}")
+    items = [(heading, given[arg].strip()) for arg, heading in CONTENT_FIELDS.values() if given[arg].strip()]
+    if not items:
+        raise BadValueError("a breach notice must say something: give at least what_happened")
+    return items
+
+
+def _check_channel(eng: PolicyEngine, channel: str) -> None:
+    breach = eng.pack.breach
+    listed = () if isinstance(breach, str) else breach.channels
+    if listed and channel not in listed:
+        rules = () if isinstance(breach, str) else breach.rules
+        owner = next((r.promises for r in rules if any(c in (r.quote or "").lower() for c in listed)), ())
+        raise BadValueError(f"{channel!r} is not a breach-notice channel of pack {eng.pack.id}: it lists "
+                            f"{', '.join(listed)}" + (f" ({', '.join(owner)})" if owner else ""))
+    if channel not in PERSON_CHANNELS:
+        raise BadValueError(f"no transport for {channel!r} breach notices: the outbox reaches people by "
+                            f"{', '.join(PERSON_CHANNELS)}; send {channel} notices yourself")
+
+
+def _body(eng: PolicyEngine, inc: dict[str, Any], items: list[tuple[str, str]]) -> str:
+    names = {c.id: c.name for c in eng.pack.data_categories}
+    lines = ["We are writing to tell you about a security incident that may affect your personal information.", ""]
+    for heading, text in items:
+        lines += [f"{heading}:", text, ""]
+    lines.append("Data involved: " + ", ".join(names.get(c, c) for c in inc["categories"]))
+    lines.append(f"Incident reference: {inc['reference']}")
+    return "\n".join(lines) + "\n"
+
+
+def _announcement(eng: PolicyEngine, inc: dict[str, Any], items: list[tuple[str, str]], affected: int) -> str:
+    names = {c.id: c.name for c in eng.pack.data_categories}
+    lines = [f"Public announcement: security incident {inc['reference']}", "",
+             f"A security incident may have affected the personal information of {affected} people. "
+             "We could not reach each of them individually, so we are announcing it here.", ""]
+    for heading, text in items:
+        lines += [f"{heading}:", text, ""]
+    lines.append("Data involved: " + ", ".join(names.get(c, c) for c in inc["categories"]))
+    return "\n".join(lines) + "\n"
+
+
+def notify_affected(
+    eng: PolicyEngine,
+    incident_id: int,
+    *,
+    what_happened: str = "",
+    possible_impact: str = "",
+    measures: str = "",
+    advice: str = "",
+    remedies: str = "",
+    channel: str = "email",
+    impractical: bool = False,
+    actor: str = "security_officer",
+    now: dt.datetime | None = None,
+) -> NoticeRun:
+    """Tell every affected, reachable person about an incident (once), and announce it publicly where individual
+    notice is impractical and the pack promises that fallback. One transaction; audited with counts only."""
+    now = now or dt.datetime.now(dt.UTC)
+    given = {"what_happened": what_happened, "possible_impact": possible_impact, "measures": measures,
+             "advice": advice, "remedies": remedies}
+    for arg, value in given.items():
+        if not isinstance(value, str):
+            raise BadValueError(f"{arg} must be text, not {type(value).__name__}")
+    items = _content(eng, given)
+    _check_channel(eng, channel)
+    breach = eng.pack.breach
+    fallback = "unspecified" if isinstance(breach, str) else breach.fallback_when_individual_notice_impractical
+    if impractical and fallback != "public_announcement":
+        raise BadValueError(f"pack {eng.pack.id} promises no public announcement when individual notice is "
+                            "impractical; notify people individually")
+    topic = f"incident:{incident_id}"
+    try:
+        with eng.db.begin() as conn:
+            inc = _incident(conn, eng, incident_id, lock=True)  # concurrent runs for one incident take turns
+            affected = _affected(conn, eng, inc, now)
+            done = set(conn.execute(select(incident_notices.c.subject_id).where(
+                incident_notices.c.incident_id == incident_id, incident_notices.c.kind == "individual",
+                incident_notices.c.channel == channel)).scalars())
+            queued = unreachable = 0
+            subject = f"Security incident notice ({inc['reference']})"
+            body = _body(eng, inc, items)
+            for sid in ([] if impractical else affected):
+                if sid in done:
+                    continue
+                to = _address(conn, eng, sid, channel)
+                if to is None:
+                    unreachable += 1
+                    continue
+                mid = enqueue_to_person(conn, eng.keys, kind="breach_notice", channel=channel, to=to, subject=subject,
+                                        body=body, now=now, extra={"incident": incident_id})
+                conn.execute(incident_notices.insert().values(incident_id=incident_id, kind="individual",
+                                                              subject_id=sid, channel=channel, outbox_id=mid,
+                                                              created_at=now))
+                conn.execute(message_log.insert().values(pack_id=eng.pack.id, subject_id=sid, kind="breach_notice",
+                                                         channel=channel, topic=topic, outbox_id=mid, created_at=now))
+                queued += 1
+            announcement = None
+            if (impractical or unreachable) and fallback == "public_announcement":
+                announcement = _announcement(eng, inc, items, len(affected))
+                exists = conn.execute(select(incident_notices.c.id).where(
+                    incident_notices.c.incident_id == incident_id, incident_notices.c.kind == "announcement")).first()
+                if exists is None:
+                    conn.execute(incident_notices.insert().values(incident_id=incident_id, kind="announcement",
+                                                                  subject_id="", channel="public", outbox_id=None,
+                                                                  created_at=now))
+                    conn.execute(message_log.insert().values(pack_id=eng.pack.id, subject_id="", kind="announcement",
+                                                             channel="public", topic=topic, outbox_id=None,
+                                                             created_at=now))
+            run = NoticeRun(incident_id, channel, len(affected), queued, len(done & set(affected)), unreachable,
+                            announcement)
+            audit.record(conn, kind="incident", actor=actor, at=now, pack_version=eng.compiled.version,
+                         promises=_breach_promises(eng),
+                         detail={"incident": incident_id, "event": "notified", "channel": channel,
+                                 "affected": run.affected, "queued": queued, "already_notified": run.already_notified,
+                                 "unreachable": unreachable, "impractical": impractical,
+                                 "announcement": announcement is not None,
+                                 "content": sorted(arg for arg, v in given.items() if v.strip())})
+    except IntegrityError:
+        raise BadValueError(f"incident {incident_id}: another run is notifying the same people; run it again "
+                            "once that one has finished") from None
+    return run
+
+
+def _address(conn: Connection, eng: PolicyEngine, sid: str, channel: str) -> str | None:
+    if channel == "email":
+        return eng.email_of_subject(conn, sid)
+    # push: addressed to the pseudonymous id (see PUSH_NOTE); reachable while the person's data is held
+    alive = conn.execute(select(subjects.c.id).where(subjects.c.id == sid, subjects.c.wrapped_key.is_not(None))).first()
+    return sid if alive is not None and not eng.keys.is_shredded(sid) else None
+
+
+def _timing(conn: Connection, inc: dict[str, Any]) -> dict[str, Any]:
+    opened = _utc(inc["opened_at"])
+    row = conn.execute(
+        select(func.count(incident_notices.c.id), func.min(incident_notices.c.created_at),
+               func.max(incident_notices.c.created_at), func.count(outbox.c.sent_at), func.max(outbox.c.sent_at))
+        .select_from(incident_notices.outerjoin(outbox, outbox.c.id == incident_notices.c.outbox_id))
+        .where(incident_notices.c.incident_id == inc["id"], incident_notices.c.kind == "individual")).one()
+    count, first, last, delivered, last_sent = row
+    first, last, last_sent = (None if v is None else _utc(v) for v in (first, last, last_sent))
+
+    def since(at: dt.datetime | None) -> float | None:
+        return None if at is None else (at - opened).total_seconds()
+
+    return {"opened_at": opened.isoformat(), "notices": int(count), "delivered": int(delivered),
+            "first_queued_at": _iso(first), "last_queued_at": _iso(last),
+            "last_delivered_at": _iso(last_sent) if count and delivered == count else None,
+            "seconds_to_first_queued": since(first), "seconds_to_all_queued": since(last),
+            "seconds_to_all_delivered": since(last_sent) if count and delivered == count else None}
+
+
+def notice_timing(eng: PolicyEngine, incident_id: int) -> dict[str, Any]:
+    """The time from the incident record to its individual notices being queued and to the last one delivered
+    (``seconds_to_all_delivered`` is None while any is undelivered)."""
+    with eng.db.connect() as conn:
+        return _timing(conn, _incident(conn, eng, incident_id))
+
+
+def regulator_report(eng: PolicyEngine, incident_id: int, *, record: bool = True, actor: str = "security_officer",
+                     now: dt.datetime | None = None) -> dict[str, Any]:
+    """The incident and its handling for the regulator: record, window, systems, categories, people affected,
+    notices and when, announcement, steps, liability. No personal values. With ``record`` the report is noted
+    (an ``incident_notices`` row of kind ``regulator``) and audited, in one transaction."""
+    now = now or dt.datetime.now(dt.UTC)
+    with eng.db.begin() if record else eng.db.connect() as conn:
+        inc = _incident(conn, eng, incident_id)
+        affected = _affected(conn, eng, inc, now)
+        notices = conn.execute(select(incident_notices.c.kind, incident_notices.c.channel,
+                                      func.count(incident_notices.c.id), func.min(incident_notices.c.created_at))
+                               .where(incident_notices.c.incident_id == incident_id)
+                               .group_by(incident_notices.c.kind, incident_notices.c.channel)).all()
+        by_channel = {ch: int(n) for kind, ch, n, _ in notices if kind == "individual"}
+        announced = [_iso(at) for kind, _, _, at in notices if kind == "announcement"]
+        reported = [_iso(at) for kind, _, _, at in notices if kind == "regulator"]
+        report: dict[str, Any] = {
+            "pack": eng.pack.id,
+            "pack_version": eng.compiled.version,
+            "incident": {"id": inc["id"], "reference": inc["reference"], "status": inc["status"],
+                         "opened_at": _iso(inc["opened_at"]), "closed_at": _iso(inc["closed_at"])},
+            "window": {"started_at": _iso(inc["started_at"]), "ended_at": _iso(inc["ended_at"])},
+            "systems": list(inc["systems"]),
+            "categories": list(inc["categories"]),
+            "people_affected": len(affected),
+            "notices": {"individual": sum(by_channel.values()), "by_channel": by_channel,
+                        "timing": _timing(conn, inc)},
+            "announcement": {"made": bool(announced), "at": announced[0] if announced else None},
+            "steps": [{"step": s["step"], "at": s["at"], "reference": s["reference"]} for s in inc["steps"]],
+            "harm_to_subjects": bool(inc["harm_to_subjects"]),
+            "liability": bool(inc["liability"]),
+            "previously_reported_at": reported[0] if reported else None,
+            "reported_at": _iso(now),
+            "promises": list(_breach_promises(eng)),
+        }
+        if record:
+            if not reported:
+                conn.execute(incident_notices.insert().values(incident_id=incident_id, kind="regulator", subject_id="",
+                                                              channel="report", outbox_id=None, created_at=now))
+            audit.record(conn, kind="incident", actor=actor, at=now, pack_version=eng.compiled.version,
+                         promises=_breach_promises(eng),
+                         detail={"incident": incident_id, "event": "regulator_report",
+                                 "people_affected": len(affected), "individual_notices": sum(by_channel.values()),
+                                 "announcement": bool(announced), "first": not reported})
+    return report
