@@ -861,18 +861,19 @@ def tracker_list(home: HomeOpt = None, database_url: DbOpt = None, pack: EngineP
                                                         "lifetime", "placement")), markup=False)
     out.print(f"trackers: {len(rows)}")
 
+
 incident_app = typer.Typer(help="Security incidents: record, promised steps, close, notify the people affected, "
                                 "report to the regulator.", no_args_is_help=True)
 app.add_typer(incident_app, name="incident")
 IncidentArg = Annotated[int, typer.Argument(help="The incident id (printed by 'incident record').")]
-ReferenceOpt = Annotated[str, typer.Option("--reference", help="A ticket or report id (never personal data).")]
+TicketOpt = Annotated[str, typer.Option("--reference", help="A ticket or report id (never personal data).")]
 
 
 @incident_app.command("record")
 def incident_record(
     system: Annotated[list[str], typer.Option("--system", help="A system involved (repeat).")],
     category: Annotated[list[str], typer.Option("--category", help="A data category of the pack involved (repeat).")],
-    reference: ReferenceOpt,
+    reference: TicketOpt,
     started_at: Annotated[str, typer.Option("--started-at", help="Start of the window (ISO date-time, UTC if no zone).")],
     ended_at: Annotated[str | None, typer.Option("--ended-at", help="End of the window; omit while ongoing.")] = None,
     harm: Annotated[bool, typer.Option("--harm", help="People were harmed (sets the liability flag where the pack "
@@ -897,7 +898,7 @@ def incident_record(
 def incident_step_cmd(
     incident: IncidentArg,
     step: Annotated[str, typer.Argument(help="The step done, one the pack records (e.g. analysis).")],
-    reference: ReferenceOpt,
+    reference: TicketOpt,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Record that one of the pack's promised incident steps was done."""
