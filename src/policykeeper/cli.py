@@ -597,7 +597,11 @@ def outbox_deliver(
     try:
         settings = Settings.load(home, database_url, pack)
         eng = _engine(home, database_url, pack)
-        transport = RoutedTransport.from_file(routes or settings.home / "recipients.yaml", SmtpMailer.from_url())
+        route_file = routes or settings.home / "recipients.yaml"
+        if routes is None and not route_file.exists():  # messages to people need no routes; recipients' will retry
+            transport = RoutedTransport(SmtpMailer.from_url())
+        else:
+            transport = RoutedTransport.from_file(route_file, SmtpMailer.from_url())
         counts = deliver(eng.db, eng.keys, transport, pack_version=eng.compiled.version)
     except PolicykeeperError as exc:
         raise _fail(exc) from None
