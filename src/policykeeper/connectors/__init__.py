@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import weakref
 from collections import deque
@@ -23,7 +24,22 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Column, Engine, MetaData, String, Table, case, create_engine, func, literal, select, update
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    column,
+    create_engine,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from .._exceptions import BadValueError, ConfigError, ErasureIncompleteError
@@ -245,35 +261,30 @@ def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secre
                             lambda v: None if v is None else hmac.new(secret, str(v).encode(), hashlib.sha256).hexdigest(),
                             deterministic=True)
                     sels = _selectors(ds, tables, identities)
-                    # one statement per collection: remember the person's primary keys before anything is masked
                     keep: dict[str, Any] = {}
-                    for name, cond in sels.items():
-                        sel = select(tables[name].c[colls[name].primary_key]).where(cond)
-                        pks = conn.execute(sel.limit(_IN_LIST_MAX + 1)).scalars().all()
-                        if len(pks) <= _IN_LIST_MAX:  # small: the keys themselves, one statement
-                            keep[name] = list(pks)
-                            continue
-                        tmp = Table(f"pk_erase_{token}_{name}", MetaData(),
-                                    Column("pk", tables[name].c[colls[name].primary_key].type), prefixes=["TEMPORARY"])
-                        names.append(tmp.name)
-                        tmp.create(conn)
-                        conn.execute(tmp.insert().from_select(["pk"], sel))
-                        keep[name] = tmp
-                    for name in _order(ds):
-                        if name not in keep:
-                            continue
-                        c, t = colls[name], tables[name]
-                        where = _kept(t.c[c.primary_key], keep[name])
-                        if isinstance(keep[name], list) and not keep[name]:
-                            counts[f"{ds.fides_key}.{name}"] = 0
-                            continue
-                        if any(f.masking == "delete_row" for f in c.fields):
-                            n = conn.execute(t.delete().where(where)).rowcount
-                        else:
-                            values = {f.name: _masked(f.masking, t.c[f.name], secret, dialect) for f in c.personal}
-                            n = conn.execute(update(t).where(where).values(**values)).rowcount if values else 0
-                        counts[f"{ds.fides_key}.{name}"] = int(n)
-                    _prove_erased(conn, ds, tables, keep, identities)
+                    if dialect in _RETURNING:
+                        # children before parents: a collection's selector reads only its ancestors, still untouched,
+                        # so each collection is masked in one statement that also returns the keys it changed
+                        for name in _order(ds):
+                            if name not in sels:
+                                continue
+                            c, t = colls[name], tables[name]
+                            pk = t.c[c.primary_key]
+                            if any(f.masking == "delete_row" for f in c.fields):
+                                stmt: Any = t.delete().where(sels[name]).returning(pk)
+                            else:
+                                values = {f.name: _masked(f.masking, t.c[f.name], secret, dialect) for f in c.personal}
+                                if not values:
+                                    counts[f"{ds.fides_key}.{name}"] = 0
+                                    continue
+                                stmt = update(t).where(sels[name]).values(**values).returning(pk)
+                            keep[name] = list(conn.execute(stmt).scalars())
+                            counts[f"{ds.fides_key}.{name}"] = len(keep[name])
+                    else:
+                        self_masked = _mask_by_recorded_keys(conn, ds, tables, sels, secret, dialect, token, names)
+                        keep, got = self_masked
+                        counts.update(got)
+                    _prove_erased(conn, ds, tables, keep, identities, dialect)
                     if dry:
                         raise _DryRun
             except _DryRun:
@@ -288,6 +299,46 @@ def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secre
     return counts
 
 
+def _mask_by_recorded_keys(conn: Any, ds: Dataset, tables: dict[str, Table], sels: dict[str, Any], secret: bytes,
+                           dialect: str, token: str, names: list[str]) -> tuple[dict[str, Any], dict[str, int]]:
+    """Databases without UPDATE ... RETURNING: record the person's primary keys first (one statement per collection;
+    a temporary table for many), then mask by those keys."""
+    colls = {c.name: c for c in ds.collections}
+    keep: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    for name, cond in sels.items():
+        sel = select(tables[name].c[colls[name].primary_key]).where(cond)
+        pks = conn.execute(sel.limit(_IN_LIST_MAX + 1)).scalars().all()
+        if len(pks) <= _IN_LIST_MAX:  # small: the keys themselves, one statement
+            keep[name] = list(pks)
+            continue
+        tmp = Table(f"pk_erase_{token}_{name}", MetaData(),
+                    Column("pk", tables[name].c[colls[name].primary_key].type), prefixes=["TEMPORARY"])
+        names.append(tmp.name)
+        tmp.create(conn)
+        conn.execute(tmp.insert().from_select(["pk"], sel))
+        keep[name] = tmp
+    for name in _order(ds):
+        if name not in keep:
+            continue
+        c, t = colls[name], tables[name]
+        where = _kept(t.c[c.primary_key], keep[name], dialect)
+        if isinstance(keep[name], list) and not keep[name]:
+            counts[f"{ds.fides_key}.{name}"] = 0
+            continue
+        if any(f.masking == "delete_row" for f in c.fields):
+            n = conn.execute(t.delete().where(where)).rowcount
+        else:
+            values = {f.name: _masked(f.masking, t.c[f.name], secret, dialect) for f in c.personal}
+            n = conn.execute(update(t).where(where).values(**values)).rowcount if values else 0
+        counts[f"{ds.fides_key}.{name}"] = int(n)
+    return keep, counts
+
+
+_RETURNING = ("postgresql", "sqlite")
+"""Dialects where erasure masks and collects the changed keys in one statement (UPDATE/DELETE ... RETURNING)."""
+
+
 class _DryRun(Exception):
     """Roll the transaction back on purpose."""
 
@@ -296,8 +347,17 @@ _IN_LIST_MAX = 5_000
 """Up to this many rows per collection, erasure names the keys in one statement; beyond, a temporary table."""
 
 
-def _kept(pk: Any, kept: Any) -> Any:
-    return pk.in_(kept) if isinstance(kept, list) else pk.in_(select(kept.c.pk))
+def _kept(pk: Any, kept: Any, dialect: str) -> Any:
+    """The rows with these primary keys: a temporary table, a short list, or a long list as one array parameter."""
+    if not isinstance(kept, list):
+        return pk.in_(select(kept.c.pk))
+    if len(kept) <= _IN_LIST_MAX or not all(isinstance(k, int | str) for k in kept):
+        return pk.in_(kept)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return pk == any_(bindparam(None, kept, type_=ARRAY(pk.type)))
+    return pk.in_(select(column("value")).select_from(func.json_each(bindparam(None, json.dumps(kept)))))
 
 
 def dry_run(engine: Engine, dmap: DatasetMap, identities: dict[str, str]) -> dict[str, int]:
@@ -306,40 +366,40 @@ def dry_run(engine: Engine, dmap: DatasetMap, identities: dict[str, str]) -> dic
 
 
 def _prove_erased(conn: Any, ds: Dataset, tables: dict[str, Table], keep: dict[str, Any],
-                  identities: dict[str, str]) -> None:
-    """Fail closed: the identities find nothing any more, and every personal field of the rows is masked."""
+                  identities: dict[str, str], dialect: str) -> None:
+    """Fail closed, in one statement: the identities find nothing any more, deleted rows are gone, and every personal
+    field of the person's rows is masked."""
     colls = {c.name: c for c in ds.collections}
+    checks: list[tuple[str, Any]] = []
     for c in ds.collections:
         t = tables[c.name]
         for f in c.fields:
             ident = f.fides_meta.identity
             if ident and ident in identities:
-                left = conn.execute(select(func.count()).select_from(t).where(t.c[f.name] == identities[ident])).scalar()
-                if left:
-                    raise ErasureIncompleteError(f"{c.name}.{f.name} still finds the person after erasure "
-                                                 "(nothing was changed)")
+                checks.append((f"{c.name}.{f.name} still finds the person after erasure (nothing was changed)",
+                               select(func.count()).select_from(t).where(t.c[f.name] == identities[ident])))
     for name, kept in keep.items():
         c, t = colls[name], tables[name]
         if isinstance(kept, list) and not kept:
             continue
-        where = _kept(t.c[c.primary_key], kept)
+        where = _kept(t.c[c.primary_key], kept, dialect)
         if any(f.masking == "delete_row" for f in c.fields):
-            if conn.execute(select(func.count()).select_from(t).where(where)).scalar():
-                raise ErasureIncompleteError(f"rows of {name} survived deletion (nothing was changed)")
+            checks.append((f"rows of {name} survived deletion (nothing was changed)",
+                           select(func.count()).select_from(t).where(where)))
             continue
-        checks = []
         for f in c.personal:
             col = t.c[f.name]
             bad = {"null": col.is_not(None), "hash": ~col.cast(String).like("h:%"),
                    "random": ~col.cast(String).like("r:%")}.get(f.masking)
             if bad is not None:
-                checks.append((f, func.sum(case((bad, 1), else_=0))))
-        if not checks:
-            continue
-        left = conn.execute(select(*(expr for _, expr in checks)).select_from(t).where(where)).one()  # one statement
-        for (f, _), n in zip(checks, left, strict=True):
-            if n:
-                raise ErasureIncompleteError(f"{name}.{f.name} could not be masked ({f.masking}); nothing was changed")
+                checks.append((f"{name}.{f.name} could not be masked ({f.masking}); nothing was changed",
+                               select(func.coalesce(func.sum(case((bad, 1), else_=0)), 0)).select_from(t).where(where)))
+    if not checks:
+        return
+    left = conn.execute(select(*(q.scalar_subquery() for _, q in checks))).one()
+    for (problem, _), n in zip(checks, left, strict=True):
+        if n:
+            raise ErasureIncompleteError(problem)
 
 
 def open_target(url: str) -> Engine:
