@@ -351,12 +351,14 @@ def _kept(pk: Any, kept: Any, dialect: str) -> Any:
     """The rows with these primary keys: a temporary table, a short list, or a long list as one array parameter."""
     if not isinstance(kept, list):
         return pk.in_(select(kept.c.pk))
-    if len(kept) <= _IN_LIST_MAX or not all(isinstance(k, int | str) for k in kept):
+    if not all(isinstance(k, int | str) for k in kept):
         return pk.in_(kept)
-    if dialect == "postgresql":
+    if dialect == "postgresql":  # one array parameter: one plan, whatever the number of keys
         from sqlalchemy.dialects.postgresql import ARRAY
 
         return pk == any_(bindparam(None, kept, type_=ARRAY(pk.type)))
+    if len(kept) <= _IN_LIST_MAX:
+        return pk.in_(kept)
     return pk.in_(select(column("value")).select_from(func.json_each(bindparam(None, json.dumps(kept)))))
 
 
