@@ -978,6 +978,100 @@ def incident_report(
     out.print(json.dumps(report, indent=2), markup=False)
 
 
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Run the REST API, the privacy center and the admin console (uvicorn). On first run it creates the master key
+    and an admin API key, and says where they are."""
+    import uvicorn
+
+    from .web import WebContext, create_api_key, create_app
+    from .web._auth import list_api_keys
+
+    try:
+        settings = Settings.load(home, database_url, pack)
+        first = not settings.keystore.exists()
+        ctx = WebContext.from_settings(settings, create_keys=True)
+        if first:
+            out.print(f"created the master key in {settings.keystore} (keep it outside the database; back it up)",
+                      markup=False)
+        if not list_api_keys(ctx):
+            key = create_api_key(ctx, "first admin (created by serve)", "admin")
+            out.print(f"admin API key (shown once): {key}", markup=False)
+        app_ = create_app(ctx)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    info = ctx.info()
+    out.print(f"policykeeper {__version__}: pack {info['pack']} ({info['version']}) on {info['database']}; "
+              f"privacy center http://{host}:{port}/  admin console http://{host}:{port}/admin  "
+              f"API http://{host}:{port}/v1/docs", markup=False)
+    if not hasattr(ctx.mailer, "host"):
+        out.print("no mail server (POLICYKEEPER_SMTP_URL): outgoing mail is kept in memory and shown in the admin "
+                  "console's mailbox", markup=False)
+    uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False)
+
+
+apikey_app = typer.Typer(help="API keys for staff and services, each bound to one role.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="Whose key it is (a person or a service).")],
+    role: Annotated[str, typer.Option("--role", help="admin, privacy_officer, support_agent, auditor or service.")],
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Create a key; it is printed once and not kept."""
+    from .web import WebContext, create_api_key
+    from .web._errors import ApiError
+
+    try:
+        key = create_api_key(WebContext.from_settings(Settings.load(home, database_url, pack)), name, role)
+    except ApiError as exc:
+        err.print(f"[red]error[/red] [{exc.code}] {escape(exc.message)}")
+        raise typer.Exit(1) from None
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(key, markup=False)
+
+
+@apikey_app.command("list")
+def apikey_list(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """Every key: id, name, role, when created, revoked and last used (never the secret)."""
+    from .web import WebContext
+    from .web._auth import list_api_keys
+
+    try:
+        rows = list_api_keys(WebContext.from_settings(Settings.load(home, database_url, pack)))
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    for r in rows:
+        state = "revoked" if r["revoked_at"] else "active"
+        out.print(f"{r['id']}  {r['role']:<16} {state:<8} {r['name']}", markup=False)
+    out.print(f"keys: {len(rows)}", markup=False)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from 'apikey list').")],
+                  home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
+    """Revoke a key and the console sessions opened with it."""
+    from .web import WebContext
+    from .web._auth import revoke_api_key
+    from .web._errors import ApiError
+
+    try:
+        revoke_api_key(WebContext.from_settings(Settings.load(home, database_url, pack)), key_id)
+    except ApiError as exc:
+        err.print(f"[red]error[/red] [{exc.code}] {escape(exc.message)}")
+        raise typer.Exit(1) from None
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"revoked {key_id}", markup=False)
+
+
 @app.command("bench")
 def bench(
     name: Annotated[str, typer.Argument(help="Which benchmark: core or requests.")],

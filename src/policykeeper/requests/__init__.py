@@ -35,7 +35,7 @@ from ..engine import PolicyEngine
 from ..engine._engine import _after, _utc
 from ..notify import Mailer
 from ..pack._types import FixedDuration
-from ..store._schema import request_codes, requests
+from ..store._schema import request_codes, requests, subjects
 
 __all__ = ["CODE_TTL", "MAX_ATTEMPTS", "RequestService", "Ticket"]
 
@@ -196,6 +196,31 @@ class RequestService:
         all); either way the answer is the same, so a request reveals nothing about anybody else.
         """
         now = now or dt.datetime.now(dt.UTC)
+        address = self._check_submission(right, kind, email)
+        if not external_id or len(external_id) > 256:
+            raise BadValueError("the person's identifier must be 1 to 256 characters")
+        with self.engine.db.connect() as conn:
+            found = self.engine._find(conn, external_id)
+        matches = found is None or self.engine.holds_contact(external_id, address)
+        return self._receive(self.engine.keys.lookup_hash(external_id), found[0] if found else None, matches, address,
+                             right, kind, now)
+
+    def submit_for_subject(self, subject_id: str, right: str | None, *, email: str, kind: str = "rights_request",
+                           now: dt.datetime | None = None) -> Ticket:
+        """``submit`` for a person known by their pseudonymous id (a signed-in privacy-center session); the code
+        goes out only to an address held for them."""
+        now = now or dt.datetime.now(dt.UTC)
+        address = self._check_submission(right, kind, email)
+        with self.engine.db.connect() as conn:
+            row = conn.execute(select(subjects.c.lookup).where(subjects.c.id == subject_id)).first()
+            held = self.engine.values_of_subject(conn, subject_id, self.engine.email_categories())
+        if row is None:
+            raise BadValueError("no data is held about that person")
+        wanted = address.lower()
+        matches = any(v.strip().lower() == wanted for vs in held.values() for v in vs)
+        return self._receive(str(row.lookup), subject_id, matches, address, right, kind, now)
+
+    def _check_submission(self, right: str | None, kind: str, email: str) -> str:
         if kind not in KINDS:
             raise BadValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         granted = [] if isinstance(self.pack.rights, str) else [r.type for r in self.pack.rights]
@@ -204,20 +229,19 @@ class RequestService:
         address = email.strip()
         if "@" not in address or len(address) > 254 or any(ch.isspace() for ch in address):
             raise BadValueError("email must be one address, like name@example.com")
-        if not external_id or len(external_id) > 256:
-            raise BadValueError("the person's identifier must be 1 to 256 characters")
+        return address
+
+    def _receive(self, lookup: str, subject_id: str | None, matches: bool, address: str, right: str | None, kind: str,
+                 now: dt.datetime) -> Ticket:
         ref = secrets.token_hex(8)
         due, words = self._due(kind, now, "receipt")
-        fee = self._fee(external_id, right, now)
+        fee = self._fee_by_lookup(lookup, right, now)
         key, master = new_data_key(), self.engine.keys.current
-        with self.engine.db.connect() as conn:
-            found = self.engine._find(conn, external_id)
-        matches = found is None or self.engine.holds_contact(external_id, address)
         code = f"{secrets.randbelow(10**6):06d}"
         with self.engine.db.begin() as conn:
             rid = conn.execute(requests.insert().values(
                 ref=ref, pack_id=self.pack.id, pack_version=self.engine.compiled.version, kind=kind, right=right,
-                lookup=self.engine.keys.lookup_hash(external_id), subject_id=found[0] if found else None,
+                lookup=lookup, subject_id=subject_id,
                 kek_id=master.id, wrapped_key=wrap_data_key(master, key, f"req:{ref}"),
                 contact=encrypt(key, address.encode(), f"req:{ref}|contact"), status="received", received_at=now,
                 due_at=due, deadline=words, detail={"fee": fee},
@@ -235,7 +259,19 @@ class RequestService:
                              + ("" if fee == "none" else f"Fee: {fee.replace('_', ' ')} (a repeated request).\n"))
         return Ticket(ref, "received", due, words, fee)
 
-    def _fee(self, external_id: str, right: str | None, now: dt.datetime) -> str:
+    def requests_of_subject(self, subject_id: str) -> list[dict[str, Any]]:
+        """A person's own requests, newest first (what the privacy center shows them)."""
+        with self.engine.db.connect() as conn:
+            lookup = conn.execute(select(subjects.c.lookup).where(subjects.c.id == subject_id)).scalar()
+            rows = conn.execute(select(requests.c.ref, requests.c.kind, requests.c.right, requests.c.status,
+                                       requests.c.received_at, requests.c.due_at, requests.c.deadline,
+                                       requests.c.closed_at, requests.c.refusal_ground)
+                                .where(requests.c.pack_id == self.pack.id,
+                                       (requests.c.subject_id == subject_id) | (requests.c.lookup == lookup))
+                                .order_by(requests.c.id.desc())).mappings().all()
+        return [dict(r) for r in rows]
+
+    def _fee_by_lookup(self, lookup: str, right: str | None, now: dt.datetime) -> str:
         """Free by default; beyond the reasonable number of repeats, the pack's charge applies."""
         handling = self.pack.requests
         fees = None if isinstance(handling, str) or isinstance(handling.fees, str) else handling.fees
@@ -244,7 +280,7 @@ class RequestService:
         since = now - self.repeat_window
         with self.engine.db.connect() as conn:
             earlier = conn.execute(select(requests.c.received_at).where(
-                requests.c.lookup == self.engine.keys.lookup_hash(external_id), requests.c.right == right,
+                requests.c.lookup == lookup, requests.c.right == right,
                 requests.c.pack_id == self.pack.id)).scalars().all()
         repeats = sum(1 for at in earlier if _utc(at) >= since)
         if repeats < self.repeat_limit or fees.charge != "cost":
@@ -330,10 +366,25 @@ class RequestService:
             self.mailer.send(address, f"Your privacy request {ref}: a new code", f"Your new code is {code}.\n")
 
     # -- fulfil / refuse ---------------------------------------------------------------------------------------------
-    def fulfil_access(self, ref: str, output: Path, *, actor: str = "privacy_officer",
+    def export_archive(self, ref: str, *, actor: str = "subject", now: dt.datetime | None = None) -> bytes:
+        """The export of a fulfilled access request as zip bytes (data.json and data.csv), built when asked for,
+        so no copy of it is kept at rest."""
+        now = now or dt.datetime.now(dt.UTC)
+        with self.engine.db.connect() as conn:
+            row = self._row(conn, ref)
+        if row.right not in ("access", "copy", "portability"):
+            raise BadValueError(f"request {ref} is for {row.right!r}, not access")
+        if row.status != "fulfilled":
+            raise BadValueError(f"request {ref} is {row.status}; the export is ready once it is fulfilled")
+        items = self.engine.export_subject(row.subject_id, actor=actor, now=now) if row.subject_id else []
+        return _export_bytes(ref, self.pack.id, row.pack_version, self._portable(row.right, items),
+                             self._company_access(row))
+
+    def fulfil_access(self, ref: str, output: Path | None, *, actor: str = "privacy_officer",
                       now: dt.datetime | None = None) -> int:
         """Write the person's export (data.json and data.csv in one zip) and close the request; returns the number of
-        values. Running it again rewrites the same export."""
+        values. Running it again rewrites the same export. With no ``output`` nothing is written: the person
+        downloads the export later (:meth:`export_archive`)."""
         now = now or dt.datetime.now(dt.UTC)
         with self.engine.db.connect() as conn:
             row = self._row(conn, ref)
@@ -344,7 +395,8 @@ class RequestService:
         items = self.engine.export_subject(row.subject_id, actor=actor, now=now) if row.subject_id else []
         items = self._portable(row.right, items)
         company = self._company_access(row)
-        _write_export(output, ref, self.pack.id, row.pack_version, items, company)
+        if output is not None:
+            _write_export(output, ref, self.pack.id, row.pack_version, items, company)
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
             if row.status != "fulfilled":
@@ -609,6 +661,13 @@ class RequestService:
 def _write_export(path: Path, ref: str, pack_id: str, version: str, items: list[dict[str, object]],
                   company: dict[str, list[dict[str, Any]]] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_bytes(_export_bytes(ref, pack_id, version, items, company))
+    tmp.replace(path)  # never a half-written export
+
+
+def _export_bytes(ref: str, pack_id: str, version: str, items: list[dict[str, object]],
+                  company: dict[str, list[dict[str, Any]]] | None = None) -> bytes:
     doc = {"request": ref, "pack": pack_id, "pack_version": version, "values": items, "databases": company or {}}
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -623,8 +682,8 @@ def _write_export(path: Path, ref: str, pack_id: str, version: str, items: list[
         for r in rows:
             for col, val in r.items():
                 writer.writerow([f"{where}.{col}", col, val or "", "", where, "", "", ""])
-    tmp = path.with_suffix(path.suffix + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("data.json", json.dumps(doc, indent=2, ensure_ascii=False))
         zf.writestr("data.csv", buf.getvalue())
-    tmp.replace(path)  # never a half-written export
+    return out.getvalue()

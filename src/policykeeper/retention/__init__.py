@@ -47,6 +47,7 @@ __all__ = [
     "RuleOutcome",
     "SweepReport",
     "cancel_account",
+    "cancel_account_subject",
     "cease_service",
     "clear_history",
     "end_purpose",
@@ -174,9 +175,16 @@ def end_purpose(eng: PolicyEngine, purpose: str, external_id: str | None = None,
 
 def cancel_account(eng: PolicyEngine, external_id: str, *, actor: str = "subject", now: dt.datetime | None = None) -> int:
     """Record that the person closed their account; rules that keep data "while the service is used" end now."""
+    with eng.db.connect() as conn:
+        sid = _subject(eng, conn, external_id)
+    return cancel_account_subject(eng, sid, actor=actor, now=now)
+
+
+def cancel_account_subject(eng: PolicyEngine, sid: str, *, actor: str = "subject",
+                           now: dt.datetime | None = None) -> int:
+    """``cancel_account`` for a pseudonymous subject id (a signed-in privacy-center session)."""
     now = now or dt.datetime.now(dt.UTC)
     with eng.db.begin() as conn:
-        sid = _subject(eng, conn, external_id)
         already = conn.execute(select(lifecycle_events.c.id).where(
             lifecycle_events.c.kind == "account_cancelled", lifecycle_events.c.subject_id == sid)).first()
         if already is not None:

@@ -20,6 +20,7 @@ from sqlalchemy import DateTime, Engine, LargeBinary, Table, delete, func, selec
 from .._exceptions import BadValueError, ConfigError
 from ._schema import (
     anonymous_aggregates,
+    api_keys,
     audit_log,
     chain_heads,
     consent_events,
@@ -45,7 +46,7 @@ __all__ = ["backup_database", "restore_database"]
 _TABLES: tuple[Table, ...] = (
     subjects, records, consent_events, disclosures, transfer_assessments, deletion_queue, incidents, requests,
     request_codes, outbox, lifecycle_events, retention_runs, anonymous_aggregates, policy_versions, message_log, trackers,
-    incident_notices, audit_log, chain_heads,
+    incident_notices, api_keys, audit_log, chain_heads,
 )
 _FORMAT = "policykeeper-backup/1"
 

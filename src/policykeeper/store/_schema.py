@@ -28,6 +28,7 @@ __all__ = [
     "incident_notices",
     "incidents",
     "lifecycle_events",
+    "login_codes",
     "message_log",
     "metadata",
     "policy_versions",
@@ -39,6 +40,7 @@ __all__ = [
     "subjects",
     "trackers",
     "transfer_assessments",
+    "web_sessions",
 ]
 
 metadata = MetaData(
@@ -350,4 +352,45 @@ incident_notices = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("incident_id", "kind", "subject_id", "channel"),
     comment="breach notices sent for each incident",
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(16), primary_key=True, comment="the key's public prefix"),
+    Column("name", String(100), nullable=False),
+    Column("role", String(32), nullable=False, comment="admin, privacy_officer, support_agent, auditor or service"),
+    Column("secret_hash", String(64), nullable=False, comment="keyed hash of the secret part; the key itself is shown once"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    comment="staff and service API keys, each bound to one role",
+)
+
+login_codes = Table(
+    "login_codes",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("lookup", String(64), nullable=False, comment="keyed hash of the person's identifier"),
+    Column("subject_id", String(32), nullable=True, comment="NULL when no data is held (no code was sent)"),
+    Column("code_hash", String(64), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("used", Boolean, nullable=False),
+    Index("ix_login_codes_lookup", "lookup", "sent_at"),
+    comment="one-time codes people sign in to the privacy center with (sent only to an address held for them)",
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="keyed hash of the session token; the token is the cookie"),
+    Column("pack_id", String(64), nullable=False),
+    Column("subject_id", String(32), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    comment="people's privacy-center sessions, each opened by a verified one-time code",
 )

@@ -1,0 +1,48 @@
+"""policykeeper on the web: the REST API (``/v1``), the privacy center for people and the admin console for staff.
+
+``create_app(ctx)`` builds the FastAPI application; ``policykeeper serve`` runs it with uvicorn on the embedded
+default (a SQLite file and a bundled pack in ``~/.policykeeper``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ._auth import ROLES, create_api_key
+from ._context import MemoryMailer, WebContext
+from ._errors import BodyLimit, install_error_handlers
+
+__all__ = ["ROLES", "MemoryMailer", "WebContext", "create_api_key", "create_app"]
+
+PAGES: tuple[str, ...] = ("center", "admin")
+"""Modules of this package with server-rendered pages; each has a ``router`` (and its own templates)."""
+
+
+def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = None) -> FastAPI:
+    """The application: API under ``/v1`` (OpenAPI at ``/v1/openapi.json``), pages at ``/`` and ``/admin``."""
+    app = FastAPI(title="policykeeper", version=__version__, openapi_url="/v1/openapi.json", docs_url="/v1/docs",
+                  redoc_url=None,
+                  description="A privacy policy, enforced: collection, guarded reads and shares, consents, requests, "
+                              "and the evidence. One error shape everywhere: "
+                              '`{"error": {"code", "message", "where"}}`.')
+    app.state.pk = ctx
+    install_error_handlers(app)
+    from .api import router
+
+    app.include_router(router)
+    for name in PAGES:
+        try:
+            module = import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            continue
+        app.include_router(module.router, include_in_schema=False)
+    if extra is not None:
+        extra(app)
+    app.add_middleware(BodyLimit, limit=ctx.max_body)
+    return app

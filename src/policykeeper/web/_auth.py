@@ -1,0 +1,307 @@
+"""Who is asking: staff and services by API key (each bound to one role), people by a session opened with a one-time
+code sent to an address held for them.
+
+* API keys look like ``pkk_<id>_<secret>``; only a keyed hash of the secret is stored, the key is shown once.
+  A key's role grants a fixed set of permissions (:data:`ROLES`), least privilege first.
+* People sign in with their identifier and an email address held for them: a six-digit code goes to that address
+  (and only if it is held: the answer is the same either way), and the code opens a session. Every sign-in needs a
+  fresh code; a code allows :data:`MAX_CODE_ATTEMPTS` tries and lives :data:`CODE_TTL`; at most
+  :data:`MAX_CODES_PER_HOUR` codes go out per person and hour.
+* Sessions are random tokens (``pks_...``) kept as keyed hashes, sent as an HttpOnly, SameSite=Strict cookie or as a
+  bearer token; staff can also sign in to the console with their key (``pkc_...``, a session bound to the key).
+* Forms that change something carry a CSRF token derived from the session (:func:`csrf_token`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import Request
+from sqlalchemy import func, select, update
+
+from .. import audit
+from ..store._schema import api_keys, login_codes, web_sessions
+from ._context import WebContext
+from ._errors import ApiError
+
+__all__ = [
+    "CODE_TTL",
+    "MAX_CODES_PER_HOUR",
+    "MAX_CODE_ATTEMPTS",
+    "PERSON_COOKIE",
+    "ROLES",
+    "STAFF_COOKIE",
+    "Person",
+    "Staff",
+    "check_csrf",
+    "create_api_key",
+    "csrf_token",
+    "end_session",
+    "list_api_keys",
+    "open_person_session",
+    "open_staff_session",
+    "person_from",
+    "revoke_api_key",
+    "send_login_code",
+    "staff_from",
+]
+
+Role = Literal["admin", "privacy_officer", "support_agent", "auditor", "service"]
+
+_READ = {"requests:read", "consents:read", "data:map", "incidents:read", "versions:read", "audit:verify",
+         "evidence:read"}
+ROLES: dict[str, frozenset[str]] = {
+    "auditor": frozenset(_READ),
+    "support_agent": frozenset({"requests:read", "requests:verify", "consents:read"}),
+    "privacy_officer": frozenset(_READ | {"requests:verify", "requests:act", "incidents:write", "versions:publish",
+                                          "retention:run", "outbox:deliver"}),
+    "service": frozenset({"data:collect", "data:read", "data:share", "consents:read", "consents:write"}),
+}
+ROLES["admin"] = frozenset(set().union(*ROLES.values()) | {"keys:manage"})
+"""Permissions of each role: auditors read, support agents see the queue and verify identities, privacy officers
+decide requests and run the lifecycle, services (the company's own backend) collect, read and share through the
+engine, and admins do all of it and manage keys."""
+
+PERSON_COOKIE = "pk_session"
+STAFF_COOKIE = "pk_staff"
+CODE_TTL = dt.timedelta(minutes=15)
+MAX_CODE_ATTEMPTS = 5
+MAX_CODES_PER_HOUR = 5
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A caller with an API key (directly or through a console session)."""
+
+    key_id: str
+    name: str
+    role: str
+
+    def can(self, permission: str) -> bool:
+        return permission in ROLES.get(self.role, frozenset())
+
+
+@dataclass(frozen=True)
+class Person:
+    """A signed-in person: their pseudonymous subject id and the session that proves it."""
+
+    subject_id: str
+    session_id: str
+
+
+def _secret_hash(ctx: WebContext, text: str) -> str:
+    return hmac.new(ctx.keys.derive_key("web-credentials"), text.encode(), hashlib.sha256).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+# -- API keys ------------------------------------------------------------------------------------------------------
+
+def create_api_key(ctx: WebContext, name: str, role: str, *, now: dt.datetime | None = None) -> str:
+    """A new key for ``role``; returns the key, which is not kept and cannot be shown again."""
+    now = now or _now()
+    if role not in ROLES:
+        raise ApiError(422, "invalid", f"role must be one of {', '.join(sorted(ROLES))}, not {role!r}", "role")
+    if not name.strip() or len(name) > 100:
+        raise ApiError(422, "invalid", "a key needs a name (1 to 100 characters) saying whose it is", "name")
+    key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(24)
+    with ctx.db.begin() as conn:
+        conn.execute(api_keys.insert().values(id=key_id, name=name.strip(), role=role,
+                                              secret_hash=_secret_hash(ctx, secret), created_at=now))
+        audit.record(conn, kind="api_key", actor="admin", at=now, detail={"event": "created", "key": key_id,
+                                                                          "role": role})
+    return f"pkk_{key_id}_{secret}"
+
+
+def list_api_keys(ctx: WebContext) -> list[dict[str, Any]]:
+    with ctx.db.connect() as conn:
+        rows = conn.execute(select(api_keys.c.id, api_keys.c.name, api_keys.c.role, api_keys.c.created_at,
+                                   api_keys.c.revoked_at, api_keys.c.last_used_at).order_by(api_keys.c.created_at))
+        return [dict(r._mapping) for r in rows]
+
+
+def revoke_api_key(ctx: WebContext, key_id: str, *, now: dt.datetime | None = None) -> None:
+    now = now or _now()
+    with ctx.db.begin() as conn:
+        done = conn.execute(update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                            .values(revoked_at=now)).rowcount
+        if not done:
+            raise ApiError(404, "not_found", f"no active key {key_id!r}")
+        conn.execute(update(web_sessions).where(web_sessions.c.subject_id == f"key:{key_id}",
+                                                web_sessions.c.ended_at.is_(None)).values(ended_at=now))
+        audit.record(conn, kind="api_key", actor="admin", at=now, detail={"event": "revoked", "key": key_id})
+
+
+def _staff_by_key(ctx: WebContext, key: str, *, touch: bool = True) -> Staff | None:
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != "pkk" or len(parts[1]) != 16:
+        return None
+    key_id, secret = parts[1], parts[2]
+    with ctx.db.connect() as conn:
+        row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash,
+                                                                           _secret_hash(ctx, secret)):
+        return None
+    if touch:
+        with ctx.db.begin() as conn:
+            conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=_now()))
+    return Staff(row.id, row.name, row.role)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+def staff_from(request: Request, ctx: WebContext, permission: str) -> Staff:
+    """The staff member or service behind a request, if they hold ``permission`` (401 or 403 otherwise)."""
+    token = _bearer(request)
+    staff: Staff | None = None
+    if token and token.startswith("pkk_"):
+        staff = _staff_by_key(ctx, token)
+    elif token and token.startswith("pkc_") or (not token and request.cookies.get(STAFF_COOKIE)):
+        staff = _staff_by_session(ctx, token or request.cookies.get(STAFF_COOKIE, ""))
+    if staff is None:
+        raise ApiError(401, "not_signed_in", "an API key is needed (Authorization: Bearer pkk_...)",
+                       extra={"www_authenticate": "Bearer"})
+    if not staff.can(permission):
+        raise ApiError(403, "forbidden", f"the {staff.role} role cannot do this ({permission})")
+    return staff
+
+
+# -- sessions ------------------------------------------------------------------------------------------------------
+
+def _open_session(ctx: WebContext, subject: str, prefix: str, now: dt.datetime) -> str:
+    token = f"{prefix}_{secrets.token_urlsafe(32)}"
+    with ctx.db.begin() as conn:
+        conn.execute(web_sessions.insert().values(id=_secret_hash(ctx, token), pack_id=ctx.pack.id, subject_id=subject,
+                                                  created_at=now, expires_at=now + ctx.session_ttl))
+    return token
+
+
+def _session(ctx: WebContext, token: str, prefix: str) -> Any:
+    if not token.startswith(prefix + "_") or len(token) > 100:
+        return None
+    with ctx.db.connect() as conn:
+        row = conn.execute(select(web_sessions).where(web_sessions.c.id == _secret_hash(ctx, token))).first()
+    if row is None or row.ended_at is not None or _utc(row.expires_at) <= _now():
+        return None
+    return row
+
+
+def open_staff_session(ctx: WebContext, key: str) -> tuple[str, Staff]:
+    """Sign a staff member in to the console with their API key; returns the session token."""
+    staff = _staff_by_key(ctx, key.strip())
+    if staff is None:
+        raise ApiError(401, "not_signed_in", "that API key is not valid (revoked, mistyped or unknown)")
+    return _open_session(ctx, f"key:{staff.key_id}", "pkc", _now()), staff
+
+
+def _staff_by_session(ctx: WebContext, token: str) -> Staff | None:
+    row = _session(ctx, token, "pkc")
+    if row is None or not str(row.subject_id).startswith("key:"):
+        return None
+    key_id = str(row.subject_id)[4:]
+    with ctx.db.connect() as conn:
+        key = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
+    if key is None or key.revoked_at is not None:
+        return None
+    return Staff(key.id, key.name, key.role)
+
+
+def end_session(ctx: WebContext, token: str) -> None:
+    with ctx.db.begin() as conn:
+        conn.execute(update(web_sessions).where(web_sessions.c.id == _secret_hash(ctx, token),
+                                                web_sessions.c.ended_at.is_(None)).values(ended_at=_now()))
+
+
+def send_login_code(ctx: WebContext, identifier: str, email: str, *, now: dt.datetime | None = None) -> None:
+    """Email a sign-in code if ``email`` is an address held for the person ``identifier``; the same answer either way,
+    so nobody learns whether someone else is known. Too many codes for one person in an hour: 429."""
+    now = now or _now()
+    if not identifier.strip() or len(identifier) > 256:
+        raise ApiError(422, "invalid", "the identifier must be 1 to 256 characters", "identifier")
+    if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email.strip()):
+        raise ApiError(422, "invalid", "email must be one address, like name@example.com", "email")
+    eng = ctx.engine(now)
+    lookup = ctx.keys.lookup_hash(identifier.strip())
+    with ctx.db.connect() as conn:
+        recent = conn.execute(select(func.count()).select_from(login_codes).where(
+            login_codes.c.lookup == lookup, login_codes.c.sent_at > now - dt.timedelta(hours=1))).scalar_one()
+        found = eng._find(conn, identifier.strip())
+    if recent >= MAX_CODES_PER_HOUR:
+        raise ApiError(429, "too_many_attempts", "too many codes asked for; try again in an hour")
+    held = found is not None and eng.holds_contact(identifier.strip(), email)
+    code = f"{secrets.randbelow(10**6):06d}"
+    with ctx.db.begin() as conn:
+        conn.execute(login_codes.insert().values(
+            pack_id=ctx.pack.id, lookup=lookup, subject_id=found[0] if held and found else None,
+            code_hash=_secret_hash(ctx, f"{lookup}:{code}"), sent_at=now, expires_at=now + CODE_TTL, attempts=0,
+            used=not held))
+    if held:
+        ctx.mailer.send(email.strip(), "Your sign-in code",
+                        f"Your code is {code}. It is valid for {int(CODE_TTL.total_seconds() // 60)} minutes.\n"
+                        "If you did not ask to sign in to the privacy center, ignore this message.")
+
+
+def open_person_session(ctx: WebContext, identifier: str, code: str, *, now: dt.datetime | None = None) -> str:
+    """Check the latest code sent for ``identifier`` and open a session; a wrong code costs an attempt."""
+    now = now or _now()
+    lookup = ctx.keys.lookup_hash(identifier.strip())
+    with ctx.db.begin() as conn:
+        row = conn.execute(select(login_codes).where(login_codes.c.lookup == lookup)
+                           .order_by(login_codes.c.id.desc()).limit(1).with_for_update()).first()
+        problem: tuple[int, str, str] | None = None
+        if row is None or row.used or row.subject_id is None:
+            problem = (401, "not_signed_in", "no valid code: ask for a new one")
+        elif _utc(row.expires_at) <= now:
+            problem = (401, "not_signed_in", "the code has expired: ask for a new one")
+        elif not hmac.compare_digest(row.code_hash, _secret_hash(ctx, f"{lookup}:{code.strip()}")):
+            attempts = row.attempts + 1
+            conn.execute(update(login_codes).where(login_codes.c.id == row.id).values(
+                attempts=attempts, used=attempts >= MAX_CODE_ATTEMPTS))
+            left = MAX_CODE_ATTEMPTS - attempts
+            problem = (401, "not_signed_in", "wrong code" + (f"; {left} attempt(s) left" if left
+                                                               else "; no attempts left, ask for a new one"))
+        else:
+            conn.execute(update(login_codes).where(login_codes.c.id == row.id).values(used=True))
+            audit.record(conn, kind="session", actor="subject", subject_id=row.subject_id, at=now,
+                         detail={"event": "signed_in", "by": "email_code"})
+    if problem is not None:
+        raise ApiError(*problem)
+    assert row is not None
+    return _open_session(ctx, str(row.subject_id), "pks", now)
+
+
+def person_from(request: Request, ctx: WebContext) -> Person:
+    """The signed-in person behind a request (401 otherwise)."""
+    token = _bearer(request) or request.cookies.get(PERSON_COOKIE, "")
+    row = _session(ctx, token, "pks") if token else None
+    if row is None or str(row.subject_id).startswith("key:") or row.pack_id != ctx.pack.id:
+        raise ApiError(401, "not_signed_in", "sign in with the code sent to your email address first")
+    return Person(str(row.subject_id), str(row.id))
+
+
+# -- CSRF ----------------------------------------------------------------------------------------------------------
+
+def csrf_token(ctx: WebContext, session_token: str) -> str:
+    """The token a form posted with this session must carry."""
+    return hmac.new(ctx.keys.derive_key("web-csrf"), session_token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def check_csrf(ctx: WebContext, session_token: str, given: str | None) -> None:
+    if not given or not hmac.compare_digest(csrf_token(ctx, session_token), given):
+        raise ApiError(403, "forbidden", "the form is stale or was not sent from this site; reload the page and retry")

@@ -1,0 +1,91 @@
+"""What the web app runs on: the database, the keys, the pack in force, a mailer, and its limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from .._settings import Settings
+from ..crypto import KeyRing
+from ..engine import PolicyEngine
+from ..notify import ENV_SMTP_URL, Mailer, SmtpMailer
+from ..pack import Pack, load_pack
+from ..requests import RequestService
+from ..store import open_database
+from ..versions import engine_at
+
+__all__ = ["ENV_PUBLIC_URL", "MemoryMailer", "WebContext"]
+
+ENV_PUBLIC_URL = "POLICYKEEPER_PUBLIC_URL"
+
+
+@dataclass
+class MemoryMailer:
+    """Holds the last messages in memory (never on disk, never in logs) when no mail server is configured, so a
+    newcomer running ``policykeeper serve`` can read their sign-in code in the admin console's mailbox."""
+
+    limit: int = 50
+    messages: deque[dict[str, str]] = field(default_factory=deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        with self._lock:
+            self.messages.appendleft({"to": to, "subject": subject, "body": body,
+                                      "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+            while len(self.messages) > self.limit:
+                self.messages.pop()
+
+
+@dataclass
+class WebContext:
+    """Everything a request handler needs; one per app."""
+
+    db: Engine
+    keys: KeyRing
+    pack: Pack
+    mailer: Mailer | MemoryMailer
+    public_url: str = "http://127.0.0.1:8000"
+    region: str | None = None
+    max_body: int = 1_000_000
+    """Largest request body accepted, in bytes (larger ones get 413 before they are read)."""
+    session_ttl: dt.timedelta = dt.timedelta(hours=2)
+    secure_cookies: bool = False
+    _base: PolicyEngine | None = None
+    _engines: dict[str, PolicyEngine] = field(default_factory=dict)
+
+    @staticmethod
+    def from_settings(settings: Settings, *, mailer: Mailer | MemoryMailer | None = None,
+                      create_keys: bool = False) -> WebContext:
+        """Open the database and the keystore the settings name (creating the keystore on first run if asked)."""
+        if create_keys and not (settings.keystore / "master").exists() and not settings.keystore.exists():
+            KeyRing.init(settings.keystore)
+        if mailer is None:
+            mailer = SmtpMailer.from_url() if os.environ.get(ENV_SMTP_URL) else MemoryMailer()
+        public = os.environ.get(ENV_PUBLIC_URL) or "http://127.0.0.1:8000"
+        return WebContext(db=open_database(settings.database_url), keys=KeyRing.open(settings.keystore),
+                          pack=load_pack(settings.pack), mailer=mailer, public_url=public.rstrip("/"),
+                          region=settings.region, secure_cookies=public.startswith("https://"))
+
+    def engine(self, now: dt.datetime | None = None) -> PolicyEngine:
+        """The engine for the version of the pack in force (a published version takes over on its effective date)."""
+        if self._base is None:
+            self._base = PolicyEngine(self.pack, self.db, self.keys, region=self.region)
+        eng = engine_at(self._base, now)
+        label = eng.pack.version.label
+        if label not in self._engines:  # keep one engine per version: they cache what they look up
+            self._engines[label] = eng
+        return self._engines[label]
+
+    def requests(self, now: dt.datetime | None = None) -> RequestService:
+        return RequestService(self.engine(now), self.mailer)
+
+    def info(self) -> dict[str, Any]:
+        eng = self.engine()
+        return {"pack": eng.pack.id, "version": eng.pack.version.label, "name": eng.pack.name,
+                "database": self.db.dialect.name}

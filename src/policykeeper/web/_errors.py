@@ -1,0 +1,133 @@
+"""One error shape for every API answer, and the request-size limit.
+
+Every error is ``{"error": {"code": ..., "message": ..., "where": ...}}`` with a status that says what kind it is:
+400 bad input, 401 not signed in, 403 not allowed (by role or by the pack, with the promises behind a pack denial),
+404 not found, 405 wrong method, 409 conflict, 413 body too large, 422 a field is wrong (``where`` names it), 429 too
+many attempts, 500 a problem on our side (never with details of it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .._exceptions import PolicykeeperError
+
+__all__ = ["ApiError", "BodyLimit", "error_body", "install_error_handlers"]
+
+log = logging.getLogger("policykeeper.web")
+
+_STATUS = {"bad_value": 400, "denied": 403, "subject_not_found": 404, "pack_not_found": 404, "config": 409,
+           "erasure_incomplete": 409, "pack_syntax": 422, "pack_schema": 422, "pack_reference": 422}
+_HTTP_CODES = {400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               406: "not_acceptable", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+               422: "invalid", 429: "too_many_attempts", 500: "internal"}
+
+
+class ApiError(Exception):
+    """An error the API answers with: status, code, message and, for a field, where."""
+
+    def __init__(self, status: int, code: str, message: str, where: str | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.where, self.extra = status, code, message, where, extra or {}
+
+
+def error_body(code: str, message: str, where: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "where": where, **extra}}
+
+
+def _policykeeper(exc: PolicykeeperError) -> JSONResponse:
+    extra: dict[str, Any] = {}
+    decision = getattr(exc, "decision", None)
+    if decision is not None:
+        extra = {"promises": list(getattr(decision, "promises", ())),
+                 "reasons": [r.code for r in getattr(decision, "denials", ())]}
+    return JSONResponse(error_body(exc.code, exc.message, None, **extra), status_code=_STATUS.get(exc.code, 400))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error, ours or the framework's, in the one shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.where, **exc.extra), status_code=exc.status)
+
+    @app.exception_handler(PolicykeeperError)
+    async def _pk(request: Request, exc: PolicykeeperError) -> JSONResponse:
+        return _policykeeper(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse(error_body("invalid", str(first.get("msg", "invalid request")), where or None),
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)  # no values
+        return JSONResponse(error_body("internal", "something went wrong on our side; nothing was changed"),
+                            status_code=500)
+
+
+class BodyLimit:
+    """Refuse request bodies larger than ``limit`` bytes with 413, by the declared length or while reading."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _too_large(self.limit)(scope, receive, send)
+            return
+        seen = 0
+        sent_start = False
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal sent_start
+            if message["type"] == "http.response.start":
+                sent_start = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited, tracking_send)
+        except _TooLarge:
+            if not sent_start:
+                await _too_large(self.limit)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    response: Response = JSONResponse(error_body("too_large", f"the request body is larger than {limit} bytes"),
+                                      status_code=413)
+    return response
