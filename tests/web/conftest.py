@@ -55,3 +55,74 @@ def make_web(pack: str, db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMail
 def web(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> Iterator[Web]:
     """The Kamoer pack (a shop with accounts), signed up people can sign in to."""
     yield from make_web("kamoer", db_url, tmp_path, smtp)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live(web: Web) -> Iterator[str]:
+    """The same app served by a real uvicorn server on a free local port; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(web.ctx), host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=20)
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+"""Where browser tests keep their screenshots (CI keeps the directory as the run's artifacts)."""
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """A real headless Chromium (Debian's package), driven by Playwright."""
+    import os
+    import shutil
+
+    path = os.environ.get("POLICYKEEPER_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        if os.environ.get("POLICYKEEPER_REQUIRE_PG"):  # scripts/test sets it: there, a missing browser is an error
+            raise RuntimeError("no Chromium: install the Debian package chromium or set POLICYKEEPER_CHROMIUM")
+        pytest.skip("no Chromium: install the Debian package chromium (scripts/test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh browser page; its last state is saved as a screenshot named after the test."""
+    context = chromium.new_context()  # type: ignore[attr-defined]
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    try:
+        yield pg
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+        try:
+            pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        finally:
+            context.close()
