@@ -1,0 +1,74 @@
+"""`policykeeper serve` on the embedded default: a SQLite file, a bundled pack, a master key made on first run."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, object]]:
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 (a local test server)
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _serve(home: Path, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKEEPER_")}
+    env["POLICYKEEPER_HOME"] = str(home)
+    return subprocess.Popen([sys.executable, "-m", "policykeeper", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait(url: str, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stdout.read() if proc.stdout else "serve exited")
+        try:
+            if _get(url)[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("serve did not answer in time")
+
+
+def test_serve_starts_on_the_embedded_default_and_makes_its_keys_on_first_run(tmp_path: Path) -> None:
+    home, port = tmp_path / "home", _port()
+    proc = _serve(home, port)
+    try:
+        _wait(f"http://127.0.0.1:{port}/v1/health", proc)
+        status, health = _get(f"http://127.0.0.1:{port}/v1/health")
+        assert status == 200 and health["pack"] == "kokkok" and health["database"] == "sqlite"
+        assert (home / "policykeeper.db").exists() and (home / "keys").exists()
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert f"created the master key in {home / 'keys'}" in output
+    key = next(line.split(": ", 1)[1] for line in output.splitlines() if line.startswith("admin API key"))
+    assert "mailbox" in output  # no mail server: it says where mail goes
+    # a second run reuses the keystore, makes no new admin key, and the first key still works
+    port = _port()
+    proc = _serve(home, port)
+    try:
+        _wait(f"http://127.0.0.1:{port}/v1/health", proc)
+        status, _ = _get(f"http://127.0.0.1:{port}/v1/audit/verify", {"Authorization": f"Bearer {key.strip()}"})
+        assert status == 200
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert "created the master key" not in output and "admin API key" not in output
