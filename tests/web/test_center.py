@@ -227,8 +227,10 @@ def test_an_access_request_by_forms_from_submission_to_download_with_no_personal
     page = web.client.get("/me/requests").text
     assert 'value="zhang@example.cn"' in page and '<option value="access">' in page
     csrf = _csrf(page)
-    bad_right = web.client.post("/me/requests", data={"right": "fly", "email": "zhang@example.cn", "csrf": csrf})
-    assert "Choose one of the rights" in bad_right.text
+    assert '<option value="manage_account">' not in page and '<a href="/me/profile">on your profile page</a>' in page
+    for right in ("fly", "complain_authority"):
+        bad_right = web.client.post("/me/requests", data={"right": right, "email": "zhang@example.cn", "csrf": csrf})
+        assert "Choose one of the rights" in bad_right.text, right
     no_csrf = web.client.post("/me/requests", data={"right": "access", "email": "zhang@example.cn"})
     assert "The form is stale" in no_csrf.text and web.ctx.requests().requests_of_subject(_subject_id(web, "zhang")) == []
     sent = web.client.post("/me/requests", data={"right": "access", "email": "zhang@example.cn", "csrf": csrf})

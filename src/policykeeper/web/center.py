@@ -319,8 +319,18 @@ def consent_change(request: Request, target: str, action: FormText = "", csrf: F
 
 # -- requests ---------------------------------------------------------------------------------------------------------
 
+_ELSEWHERE = {"manage_account": ("/me/profile", "on your profile page"),
+              "withdraw_consent": ("/me/consents", "on your consents page"),
+              "complain_authority": ("", "to the authorities")}
+"""Rights a person exercises on another page (or with someone else) rather than by a request to the company."""
+
+
 def _stated_rights(pack: Pack) -> list[Any]:
     return [] if isinstance(pack.rights, str) else [r for r in pack.rights if r.status == "stated"]
+
+
+def _requestable(pack: Pack) -> list[Any]:
+    return [r for r in _stated_rights(pack) if r.type not in _ELSEWHERE]
 
 
 def _mine(ctx: WebContext, person: Person, ref: str) -> dict[str, Any] | None:
@@ -344,8 +354,10 @@ def requests_page(request: Request) -> Response:
     ctx = ctx_of(request)
     mine = ctx.requests().requests_of_subject(signed.person.subject_id)
     emails = _emails(ctx, signed.person.subject_id)
+    pack = ctx.engine().pack
+    elsewhere = [(r, *_ELSEWHERE[r.type]) for r in _stated_rights(pack) if r.type in _ELSEWHERE]
     return _page(request, "center/requests.html", signed, requests=mine, exportable=_EXPORTABLE,
-                 rights=_stated_rights(ctx.engine().pack), email=emails[0] if len(emails) == 1 else "")
+                 rights=_requestable(pack), elsewhere=elsewhere, email=emails[0] if len(emails) == 1 else "")
 
 
 @router.post("/me/requests")
@@ -356,7 +368,7 @@ def request_new(request: Request, right: FormText = "", email: FormText = "", cs
     ctx = ctx_of(request)
     try:
         check_csrf(ctx, signed.token, csrf)
-        if right not in {r.type for r in _stated_rights(ctx.engine().pack)}:
+        if right not in {r.type for r in _requestable(ctx.engine().pack)}:
             raise ApiError(422, "invalid", "choose one of the rights this policy grants", "right")
         ticket = ctx.requests().submit_for_subject(signed.person.subject_id, right, email=email)
     except (ApiError, PolicykeeperError) as exc:
@@ -392,7 +404,8 @@ def request_verify(request: Request, ref: str, code: FormText = "", csrf: FormTe
         ticket = ctx.requests().verify(ref, code.strip())
     except (ApiError, PolicykeeperError) as exc:
         return redirect(f"/me/requests/{ref}/verify", err=_problem(exc))
-    return redirect("/me/requests", msg=f"Request {ref} is confirmed; we answer within {ticket.deadline}.")
+    within = "" if ticket.deadline in ("", "unspecified") else f"; we answer within {ticket.deadline}"
+    return redirect("/me/requests", msg=f"Request {ref} is confirmed{within}.")
 
 
 @router.post("/me/requests/{ref}/resend")
