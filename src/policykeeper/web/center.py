@@ -1,0 +1,520 @@
+"""The privacy center: server-rendered pages where a person reads the policy in force, signs in with a code emailed to
+an address held for them, and then sees what is held about them and why, gives and withdraws consents, asks for
+their data (confirming by code) and downloads it, corrects their profile and closes their account.
+
+Every page works without JavaScript: each action is a plain form POST answered by a 303 redirect to a page that says
+what happened (``?msg=`` or ``?err=``, never a traceback). Forms that change something carry the session's CSRF token.
+No personal data ever goes into a URL: identifiers, addresses, codes and values travel in form bodies only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
+
+from .. import consent
+from .._exceptions import PolicykeeperError
+from ..pack import Pack, render_pack
+from ._auth import (
+    CODE_TTL,
+    PERSON_COOKIE,
+    Person,
+    check_csrf,
+    csrf_token,
+    end_session,
+    open_person_session,
+    person_from,
+    send_login_code,
+)
+from ._context import WebContext
+from ._errors import ApiError
+from ._pages import ctx_of, redirect, render
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+FormText = Annotated[str, Form()]
+_REF = re.compile(r"^[0-9a-f]{1,32}$")
+_CODE = re.compile(r"^[0-9]{6}$")
+_EXPORTABLE = ("access", "copy", "portability")
+_NOT_OFFERED = ("new_purpose", "minor_account", "policy")
+"""Consent rules a person does not give on this page: a new purpose is asked for when it comes up, a parent consents
+for a child's account, and the policy itself is accepted where it is shown."""
+
+
+@dataclass(frozen=True)
+class _Signed:
+    person: Person
+    token: str
+    csrf: str
+
+
+def _signed_in(request: Request) -> _Signed | None:
+    ctx = ctx_of(request)
+    token = request.cookies.get(PERSON_COOKIE, "")
+    if not token:
+        return None
+    try:
+        person = person_from(request, ctx)
+    except ApiError:
+        return None
+    return _Signed(person, token, csrf_token(ctx, token))
+
+
+def _sign_in_first() -> RedirectResponse:
+    return redirect("/", err="Please sign in first: we send a code to an email address we hold for you.")
+
+
+def _problem(exc: Exception) -> str:
+    """What went wrong, in words a person can act on (messages never carry personal values)."""
+    if isinstance(exc, ApiError | PolicykeeperError):
+        text = str(exc.message)
+        return text[:1].upper() + text[1:]
+    return "Something went wrong on our side; nothing was changed."
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, dt.datetime):
+        at = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "" if value is None else str(value)
+
+
+def _words(key: str) -> str:
+    text = key.replace("_", " ").replace(":", ": ")
+    return text[:1].upper() + text[1:]
+
+
+def _page(request: Request, template: str, signed: _Signed | None, status: int = 200, **values: Any) -> HTMLResponse:
+    return render(request, template, status, signed=signed, csrf=signed.csrf if signed else "", when=_when,
+                  words=_words, **values)
+
+
+def _not_found(request: Request, signed: _Signed | None) -> HTMLResponse:
+    return _page(request, "center/not_found.html", signed, status=404)
+
+
+# -- public: home, sign-in, policy, unsubscribe ---------------------------------------------------------------------
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    pack = ctx_of(request).engine().pack
+    return _page(request, "center/home.html", _signed_in(request), rights=_stated_rights(pack))
+
+
+@router.post("/signin")
+def signin(request: Request, identifier: FormText = "", email: FormText = "") -> RedirectResponse:
+    try:
+        send_login_code(ctx_of(request), identifier, email)
+    except ApiError as exc:
+        return redirect("/", err=_problem(exc))
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    return redirect("/signin/code", msg=f"If that address is on record for you, a six-digit code is on its way. "
+                                        f"It is valid for {minutes} minutes.")
+
+
+@router.get("/signin/code", response_class=HTMLResponse)
+def signin_code_form(request: Request) -> HTMLResponse:
+    return _page(request, "center/signin_code.html", _signed_in(request))
+
+
+@router.post("/signin/code")
+def signin_code(request: Request, identifier: FormText = "", code: FormText = "") -> RedirectResponse:
+    ctx = ctx_of(request)
+    code = code.strip()
+    if not _CODE.fullmatch(code):
+        return redirect("/signin/code", err="The code is the six digits from the email we sent.")
+    if not identifier.strip() or len(identifier) > 256:
+        return redirect("/signin/code", err="Enter the identifier you asked for the code with.")
+    try:
+        token = open_person_session(ctx, identifier, code)
+    except ApiError as exc:
+        return redirect("/signin/code", err=_problem(exc))
+    response = redirect("/me", msg="You are signed in.")
+    response.set_cookie(PERSON_COOKIE, token, max_age=int(ctx.session_ttl.total_seconds()), httponly=True,
+                        samesite="strict", secure=ctx.secure_cookies)
+    return response
+
+
+@router.post("/signout")
+def signout(request: Request, csrf: FormText = "") -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return redirect("/", msg="You are signed out.")
+    ctx = ctx_of(request)
+    try:
+        check_csrf(ctx, signed.token, csrf)
+    except ApiError as exc:
+        return redirect("/me", err=_problem(exc))
+    end_session(ctx, signed.token)
+    response = redirect("/", msg="You are signed out.")
+    response.delete_cookie(PERSON_COOKIE)
+    return response
+
+
+_POLICY_CACHE: dict[tuple[str, str], Markup] = {}
+
+
+def _policy_fragment(pack: Pack) -> Markup:
+    """The body of the rendered policy, to sit inside our page: its own <main> and <header> become plain blocks, and
+    the promise IDs stay anchors (``/policy#kamoer-50``)."""
+    key = (pack.id, pack.version.label)
+    if key not in _POLICY_CACHE:
+        page = render_pack(pack, "html")
+        body = page.split("<body>", 1)[1].rsplit("</body>", 1)[0]
+        for tag in ("main", "header"):
+            body = body.replace(f"<{tag}>", f'<div class="policy-{tag}">').replace(f"</{tag}>", "</div>")
+        _POLICY_CACHE[key] = Markup(body)  # rendered by our own autoescaping template
+    return _POLICY_CACHE[key]
+
+
+@router.get("/policy", response_class=HTMLResponse)
+def policy(request: Request) -> HTMLResponse:
+    pack = ctx_of(request).engine().pack
+    return _page(request, "center/policy.html", _signed_in(request), policy_html=_policy_fragment(pack))
+
+
+@router.get("/unsubscribe", response_class=HTMLResponse)
+def unsubscribe_form(request: Request, token: str = "") -> HTMLResponse:
+    return _page(request, "center/unsubscribe.html", _signed_in(request), token=token[:1000])
+
+
+@router.post("/unsubscribe")
+def unsubscribe(request: Request, token: FormText = "") -> RedirectResponse:
+    from ..marketing import unsubscribe as do_unsubscribe
+
+    if not token or len(token) > 1000:
+        return redirect("/unsubscribe", err="This unsubscribe link is incomplete: open the link from the message again.")
+    try:
+        changed = do_unsubscribe(ctx_of(request).engine(), token)
+    except PolicykeeperError as exc:
+        return redirect("/unsubscribe", err=_problem(exc))
+    return redirect("/unsubscribe", msg="You will get no more marketing messages." if changed else
+                    "You had already unsubscribed: you get no marketing messages.")
+
+
+# -- a person's own data ----------------------------------------------------------------------------------------------
+
+def _held(ctx: WebContext, person: Person) -> list[dict[str, Any]]:
+    eng = ctx.engine()
+    purposes = {p.id: p.name for p in eng.pack.purposes.items}
+    recipients = {r.id: r.name for r in eng.pack.recipients}
+    out = []
+    for it in eng.export_subject(person.subject_id, actor="subject"):
+        row = dict(it)
+        row["purpose_names"] = [purposes.get(str(p), _words(str(p))) for p in it["purposes"]]  # type: ignore[attr-defined]
+        row["recipient_rows"] = [{"name": recipients.get(d["recipient"], _words(d["recipient"])),
+                                  "purpose": purposes.get(d["purpose"], _words(d["purpose"])), "at": d["at"]}
+                                 for d in it["recipients"]]  # type: ignore[attr-defined]
+        row["secret"] = _secret(eng.pack, str(it["category"]))
+        out.append(row)
+    return out
+
+
+@router.get("/me", response_class=HTMLResponse)
+def me(request: Request) -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    ctx = ctx_of(request)
+    return _page(request, "center/me.html", signed, values=_held(ctx, signed.person))
+
+
+# -- consents ---------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Choice:
+    target: str
+    title: str
+    kind: str
+    promises: tuple[str, ...]
+    covers: tuple[str, ...]
+    default: str
+    withdrawable: bool
+    notice: str | None
+
+
+def _choices(ctx: WebContext) -> list[_Choice]:
+    """What this policy asks a person's consent for: its consent rules (but those given elsewhere) and marketing."""
+    eng = ctx.engine()
+    pack = eng.pack
+    purposes = {p.id: p.name for p in pack.purposes.items}
+    found = []
+    for rule in pack.consents:
+        if rule.scope in _NOT_OFFERED or not rule.targets:
+            continue
+        found.append(_Choice(rule.id, _words(rule.id), rule.type.replace("_", " "), tuple(rule.promises),
+                             tuple(purposes.get(t, _words(t)) for t in rule.targets), rule.default,
+                             bool(rule.withdrawable), eng.refusal_notice(rule.id)))
+    marketing = pack.marketing
+    if not isinstance(marketing, str):
+        default = "granted" if marketing.basis == "opt_out" else "not_granted"
+        channels = tuple(_words(c) for c in marketing.channels)
+        found.append(_Choice("marketing", "Marketing messages", marketing.basis.replace("_", " "),
+                             tuple(marketing.promises), channels, default, True, eng.refusal_notice("marketing")))
+    return found
+
+
+def _states(ctx: WebContext, subject_id: str) -> tuple[frozenset[str], frozenset[str]]:
+    with ctx.db.connect() as conn:
+        return consent.state_as_of(conn, subject_id)
+
+
+@router.get("/me/consents", response_class=HTMLResponse)
+def consents(request: Request) -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    ctx = ctx_of(request)
+    given, withdrawn = _states(ctx, signed.person.subject_id)
+    rows = []
+    for c in _choices(ctx):
+        if c.target in given:
+            state = "given"
+        elif c.target in withdrawn:
+            state = "withdrawn"
+        else:
+            state = "given" if c.default == "granted" else "not given"
+        rows.append({"choice": c, "state": state, "recorded": c.target in given or c.target in withdrawn})
+    return _page(request, "center/consents.html", signed, rows=rows)
+
+
+@router.post("/me/consents/{target}")
+def consent_change(request: Request, target: str, action: FormText = "", csrf: FormText = "") -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    ctx = ctx_of(request)
+    try:
+        check_csrf(ctx, signed.token, csrf)
+    except ApiError as exc:
+        return redirect("/me/consents", err=_problem(exc))
+    choice = next((c for c in _choices(ctx) if c.target == target), None)
+    if choice is None or action not in ("given", "withdrawn"):
+        return redirect("/me/consents", err="That choice is not one this policy asks you for.")
+    if action == "withdrawn" and not choice.withdrawable:
+        return redirect("/me/consents", err="This policy does not let this consent be withdrawn here.")
+    try:
+        ctx.engine().record_subject_consent(signed.person.subject_id, target, "given" if action == "given"
+                                            else "withdrawn", actor="subject")
+    except PolicykeeperError as exc:
+        return redirect("/me/consents", err=_problem(exc))
+    if action == "given":
+        return redirect("/me/consents", msg=f"Consent given: {choice.title}.")
+    notice = f" {choice.notice}" if choice.notice else ""
+    return redirect("/me/consents", msg=f"Consent withdrawn: {choice.title}.{notice}")
+
+
+# -- requests ---------------------------------------------------------------------------------------------------------
+
+_ELSEWHERE = {"manage_account": ("/me/profile", "on your profile page"),
+              "withdraw_consent": ("/me/consents", "on your consents page"),
+              "complain_authority": ("", "to the authorities")}
+"""Rights a person exercises on another page (or with someone else) rather than by a request to the company."""
+
+
+def _stated_rights(pack: Pack) -> list[Any]:
+    return [] if isinstance(pack.rights, str) else [r for r in pack.rights if r.status == "stated"]
+
+
+def _requestable(pack: Pack) -> list[Any]:
+    return [r for r in _stated_rights(pack) if r.type not in _ELSEWHERE]
+
+
+def _mine(ctx: WebContext, person: Person, ref: str) -> dict[str, Any] | None:
+    if not _REF.fullmatch(ref):
+        return None
+    return next((r for r in ctx.requests().requests_of_subject(person.subject_id) if r["ref"] == ref), None)
+
+
+def _emails(ctx: WebContext, subject_id: str) -> list[str]:
+    eng = ctx.engine()
+    with ctx.db.connect() as conn:
+        held = eng.values_of_subject(conn, subject_id, eng.email_categories())
+    return sorted({v for vs in held.values() for v in vs})
+
+
+@router.get("/me/requests", response_class=HTMLResponse)
+def requests_page(request: Request) -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    ctx = ctx_of(request)
+    mine = ctx.requests().requests_of_subject(signed.person.subject_id)
+    emails = _emails(ctx, signed.person.subject_id)
+    pack = ctx.engine().pack
+    elsewhere = [(r, *_ELSEWHERE[r.type]) for r in _stated_rights(pack) if r.type in _ELSEWHERE]
+    return _page(request, "center/requests.html", signed, requests=mine, exportable=_EXPORTABLE,
+                 rights=_requestable(pack), elsewhere=elsewhere, email=emails[0] if len(emails) == 1 else "")
+
+
+@router.post("/me/requests")
+def request_new(request: Request, right: FormText = "", email: FormText = "", csrf: FormText = "") -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    ctx = ctx_of(request)
+    try:
+        check_csrf(ctx, signed.token, csrf)
+        if right not in {r.type for r in _requestable(ctx.engine().pack)}:
+            raise ApiError(422, "invalid", "choose one of the rights this policy grants", "right")
+        ticket = ctx.requests().submit_for_subject(signed.person.subject_id, right, email=email)
+    except (ApiError, PolicykeeperError) as exc:
+        return redirect("/me/requests", err=_problem(exc))
+    return redirect(f"/me/requests/{ticket.ref}/verify",
+                    msg=f"Request {ticket.ref} received. If that address is on record for you, we emailed a code "
+                        "to confirm it.")
+
+
+@router.get("/me/requests/{ref}/verify", response_class=HTMLResponse)
+def request_verify_form(request: Request, ref: str) -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    mine = _mine(ctx_of(request), signed.person, ref)
+    if mine is None:
+        return _not_found(request, signed)
+    return _page(request, "center/request_verify.html", signed, req=mine)
+
+
+@router.post("/me/requests/{ref}/verify")
+def request_verify(request: Request, ref: str, code: FormText = "", csrf: FormText = "") -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    ctx = ctx_of(request)
+    if _mine(ctx, signed.person, ref) is None:
+        return _not_found(request, signed)
+    try:
+        check_csrf(ctx, signed.token, csrf)
+        if not _CODE.fullmatch(code.strip()):
+            raise ApiError(422, "invalid", "the code is the six digits from the email about this request", "code")
+        ticket = ctx.requests().verify(ref, code.strip())
+    except (ApiError, PolicykeeperError) as exc:
+        return redirect(f"/me/requests/{ref}/verify", err=_problem(exc))
+    within = "" if ticket.deadline in ("", "unspecified") else f"; we answer within {ticket.deadline}"
+    return redirect("/me/requests", msg=f"Request {ref} is confirmed{within}.")
+
+
+@router.post("/me/requests/{ref}/resend")
+def request_resend(request: Request, ref: str, csrf: FormText = "") -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    ctx = ctx_of(request)
+    if _mine(ctx, signed.person, ref) is None:
+        return _not_found(request, signed)
+    try:
+        check_csrf(ctx, signed.token, csrf)
+        ctx.requests().resend_code(ref)
+    except (ApiError, PolicykeeperError) as exc:
+        return redirect(f"/me/requests/{ref}/verify", err=_problem(exc))
+    return redirect(f"/me/requests/{ref}/verify", msg="A new code is on its way; the old one no longer works.")
+
+
+@router.get("/me/requests/{ref}/export")
+def request_export(request: Request, ref: str) -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    ctx = ctx_of(request)
+    if _mine(ctx, signed.person, ref) is None:
+        return _not_found(request, signed)  # someone else's request looks exactly like none
+    try:
+        data = ctx.requests().export_archive(ref)
+    except PolicykeeperError as exc:
+        return redirect("/me/requests", err=_problem(exc))
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="export-{ref}.zip"',
+                             "Cache-Control": "no-store"})
+
+
+# -- profile and closing the account ----------------------------------------------------------------------------------
+
+def _locked(pack: Pack) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for right in () if isinstance(pack.rights, str) else pack.rights:
+        for cat in right.locked_fields:
+            found[str(cat)] = tuple(right.promises)
+    return found
+
+
+def _secret(pack: Pack, category: str) -> bool:
+    """Credentials are never shown back, only replaced."""
+    cat = next((c for c in pack.data_categories if c.id == category), None)
+    return cat is not None and cat.fides_key.startswith("user.authorization")
+
+
+@router.get("/me/profile", response_class=HTMLResponse)
+def profile(request: Request) -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    ctx = ctx_of(request)
+    pack = ctx.engine().pack
+    locked = _locked(pack)
+    fields: dict[str, dict[str, Any]] = {}
+    for it in _held(ctx, signed.person):
+        cat = str(it["category"])
+        entry = fields.setdefault(cat, {"category": cat, "name": it["category_name"], "values": [],
+                                        "secret": _secret(pack, cat), "locked": locked.get(cat)})
+        entry["values"].append(it["value"])
+    editable = [f for f in fields.values() if not f["locked"]]
+    return _page(request, "center/profile.html", signed, fields=list(fields.values()), editable=editable)
+
+
+@router.post("/me/profile")
+def profile_change(request: Request, category: FormText = "", value: FormText = "", csrf: FormText = "") -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    ctx = ctx_of(request)
+    eng = ctx.engine()
+    try:
+        check_csrf(ctx, signed.token, csrf)
+        locked = _locked(eng.pack)
+        if category in locked:
+            raise ApiError(403, "denied", f"this detail cannot be changed after registration "
+                           f"({', '.join(locked[category])})", "category")
+        if not value or len(value) > 2000:
+            raise ApiError(422, "invalid", "the new value must be 1 to 2000 characters", "value")
+        eng.correct_subject(signed.person.subject_id, category, value, actor="subject")
+    except (ApiError, PolicykeeperError) as exc:
+        return redirect("/me/profile", err=_problem(exc))
+    name = next((c.name for c in eng.pack.data_categories if c.id == category), category)
+    return redirect("/me/profile", msg=f"Saved: {name} is updated.")
+
+
+@router.post("/me/close")
+def close_account(request: Request, confirm: FormText = "", csrf: FormText = "") -> Response:
+    from ..retention import cancel_account_subject
+
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first()
+    ctx = ctx_of(request)
+    try:
+        check_csrf(ctx, signed.token, csrf)
+    except ApiError as exc:
+        return redirect("/me/profile", err=_problem(exc))
+    if confirm != "yes":
+        return redirect("/me/profile", err="Tick the box to confirm that you want to close your account.")
+    cancel_account_subject(ctx.engine(), signed.person.subject_id)
+    end_session(ctx, signed.token)
+    response = redirect("/", msg="Your account is closed and you are signed out. What was kept for your account now "
+                                 "follows the policy's retention rules.")
+    response.delete_cookie(PERSON_COOKIE)
+    return response
+
