@@ -6,17 +6,21 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
 from policykeeper.incidents import record_incident
+from policykeeper.notify import SmtpMailer
 from policykeeper.store._schema import audit_log
 from policykeeper.versions import publish
 from policykeeper.web import MemoryMailer
 
-from .conftest import Web
+from ..conftest import Inbox
+from .conftest import Web, make_web
 from .test_api import LI, ZHANG, _bearer, _signup
 
 PAGES = [  # path, permission, a role without it (None: every role has it)
@@ -141,6 +145,32 @@ def test_the_queue_shows_each_request_with_its_deadline_and_the_dashboard_counts
         assert item["due_at"].strftime("%Y-%m-%d") in row
     board = web.client.get("/admin").text
     assert re.search(r'id="count-open">2<', board)
+
+
+def test_overdue_and_due_soon_requests_are_highlighted_with_their_due_dates(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    gen: Iterator[Web] = make_web("kalos", db_url, tmp_path, smtp)  # KALOS: 30 calendar days from receipt
+    web = next(gen)
+    try:
+        svc, now = web.ctx.requests(), dt.datetime.now(dt.UTC)
+        web.ctx.engine().collect("li", "business_function", {"basic_data": "Li Wei", "user_info": "li@example.cn"})
+        refs = {age: svc.submit("li", "access", email="li@example.cn", now=now - dt.timedelta(days=age)).ref
+                for age in (40, 28, 1)}
+        _console(web, "auditor")
+        queue = web.client.get("/admin/requests").text
+        for age, state in ((40, "overdue"), (28, "due_soon"), (1, "on_time")):
+            row = queue.split(f"/admin/requests/{refs[age]}", 1)[1].split("</tr>", 1)[0]
+            due = (now - dt.timedelta(days=age) + dt.timedelta(days=30)).strftime("%Y-%m-%d")
+            assert f'<td class="{state}">{state.replace("_", " ")}</td>' in row and due in row and "30 calendar_days" in row
+        assert queue.index(refs[40]) < queue.index(refs[28]) < queue.index(refs[1])  # soonest deadline first
+        board = web.client.get("/admin").text
+        assert re.search(r'id="count-overdue" class="overdue">1<', board)
+        assert re.search(r'id="count-due-soon" class="due_soon">1<', board)
+        detail = web.client.get(f"/admin/requests/{refs[40]}").text
+        assert '<span class="overdue">(overdue)</span>' in detail
+    finally:
+        gen.close()
 
 
 def test_a_support_agent_verifies_an_identity_but_cannot_fulfil(web: Web) -> None:

@@ -108,8 +108,22 @@ def _forbidden(request: Request, ctx: WebContext, permission: str, message: str)
     return render(request, "admin/forbidden.html", 403, seat=seat, permission=permission, message=message)
 
 
+def when(value: object, *, date_only: bool = False) -> str:
+    """A time as staff read it: ``2025-06-02 09:00 UTC`` (or the date alone); ISO strings are read first."""
+    if isinstance(value, str):
+        text = value
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return text
+    if not isinstance(value, dt.datetime):
+        return "" if value is None else str(value)
+    at = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return at.strftime("%Y-%m-%d") if date_only else at.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _page(request: Request, template: str, seat: Seat, status: int = 200, **values: Any) -> HTMLResponse:
-    return render(request, template, status, seat=seat, **values)
+    return render(request, template, status, seat=seat, when=when, **values)
 
 
 async def _form(request: Request, seat: Seat) -> dict[str, str]:
