@@ -338,6 +338,16 @@ def test_the_evidence_page_lists_each_promise_with_its_rules_and_its_tests(web: 
     assert "promises: 78/78 encoded" in page
 
 
+def test_an_installed_package_without_tests_says_where_the_test_list_is(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    from policykeeper.web import admin
+
+    monkeypatch.setattr(admin, "tests_dir", lambda: None)
+    _console(web, "auditor")
+    page = web.client.get("/admin/evidence").text
+    assert "The test list is available in the source repository" in page and "::test_" not in page
+    assert '<tr id="KAMOER-50">' in page
+
+
 def test_the_mailbox_shows_held_messages_only_without_a_mail_server(web: Web) -> None:
     _console(web, "admin")
     assert "none are held here" in web.client.get("/admin/mailbox").text
