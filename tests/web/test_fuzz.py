@@ -2,10 +2,12 @@
 never cause a server error, and every answer has a documented status code and matches its documented schema.
 
 The app runs on a SQLite file with a few people collected, and the calls carry an admin API key so the operations
-behind authentication are reached. Generation is derandomized (the same cases every run) and kept small for CI."""
+behind authentication are reached (and, for the privacy center's operations, a signed-in person's session).
+Generation is derandomized (the same cases every run) and kept small for CI."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +28,7 @@ from policykeeper import load_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.store import open_database
 from policykeeper.web import MemoryMailer, WebContext, create_api_key, create_app
+from policykeeper.web._auth import open_person_session, send_login_code
 
 PEOPLE = {
     "zhang": {"phone": "+86 139 0000 1111", "email": "zhang@example.cn", "username": "reefkeeper", "password": "Coral#1"},
@@ -64,8 +67,34 @@ def admin_key() -> Iterator[str]:
     shutil.rmtree(HOME, ignore_errors=True)
 
 
+@pytest.fixture
+def person_token(admin_key: str) -> str:
+    """A person signed in afresh for each operation (one may close the account or end the session); each is a new
+    person, as sign-in codes are limited per person and hour."""
+    person = f"fuzz-{len(SIGNED_IN)}"
+    SIGNED_IN.append(person)
+    email = f"{person}@example.cn"
+    CTX.engine().collect(person, "registration", {**PEOPLE["li"], "email": email, "username": person})
+    assert isinstance(CTX.mailer, MemoryMailer)
+    send_login_code(CTX, person, email)
+    code = re.search(r"Your code is (\d{6})", CTX.mailer.messages[0]["body"])
+    assert code is not None
+    return open_person_session(CTX, person, code.group(1))
+
+
+SIGNED_IN: list[str] = []
+
+
 @schema.parametrize()
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 def test_no_operation_fails_or_answers_outside_its_schema(case: Any, admin_key: str) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {admin_key}"}, checks=CHECKS)
+
+
+@schema.include(path_regex="^/v1/(me|session)").parametrize()
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_a_signed_in_persons_operations_never_fail_or_answer_outside_their_schema(case: Any,
+                                                                                  person_token: str) -> None:
+    case.call_and_validate(headers={"Authorization": f"Bearer {person_token}"}, checks=CHECKS)
