@@ -1014,6 +1014,38 @@ def serve(
     uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False)
 
 
+@app.command("demo")
+def demo(
+    people: Annotated[int, typer.Option("--people", min=1, max=99, help="How many demo people.")] = 25,
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Fill the database with realistic, made-up demo data: people collected through the pack's contexts, consents
+    given and withdrawn, requests in various states (some overdue where the pack sets a fixed deadline) and one
+    security incident. Sends no email. Running it again adds nothing."""
+    from .demo import fill_demo
+    from .web import MemoryMailer, WebContext
+
+    try:
+        settings = Settings.load(home, database_url, pack)
+        first = not settings.keystore.exists()
+        ctx = WebContext.from_settings(settings, mailer=MemoryMailer(limit=10_000), create_keys=True)
+        if first:
+            out.print(f"created the master key in {settings.keystore} (keep it outside the database; back it up)",
+                      markup=False)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    try:
+        summary = fill_demo(ctx.engine(), ctx.mailer, people=people)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    finally:
+        ctx.db.dispose()
+    for line in summary.lines():
+        out.print(line, markup=False)
+    if not summary.already_there:
+        out.print("no email was sent; see it all with 'policykeeper serve' (admin console and API)", markup=False)
+
+
 apikey_app = typer.Typer(help="API keys for staff and services, each bound to one role.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 

@@ -112,3 +112,9 @@ def test_a_failing_list_item_is_not_also_reported_as_the_unspecified_branch(mini
     with pytest.raises(PackError) as info:
         parse_pack(text, "s.yaml")
     assert [i.path for i in info.value.issues] == ["security[0].Kamoer Mall and apps"]
+
+
+def test_control_characters_are_a_syntax_error_not_a_crash() -> None:
+    with pytest.raises(PackError) as info:
+        parse_pack("\x1f", "x.yaml")
+    assert info.value.code == "pack_syntax" and "not valid YAML" in str(info.value)

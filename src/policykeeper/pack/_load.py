@@ -93,7 +93,10 @@ def parse_pack(text: str, filename: str = "<pack>") -> Pack:
 
 
 def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # the reader refuses control characters here, before any parsing
+    except yaml.YAMLError as exc:
+        raise PackSyntaxError([PackIssue(filename, None, None, "", f"not valid YAML: {exc}")]) from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -44,5 +44,5 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
         app.include_router(module.router, include_in_schema=False)
     if extra is not None:
         extra(app)
-    app.add_middleware(BodyLimit, limit=ctx.max_body)
+    app.add_middleware(BodyLimit, limit=ctx.max_body, larger={"/v1/versions": ctx.max_pack_body})
     return app

@@ -54,6 +54,8 @@ class WebContext:
     region: str | None = None
     max_body: int = 1_000_000
     """Largest request body accepted, in bytes (larger ones get 413 before they are read)."""
+    max_pack_body: int = 2_200_000
+    """Largest body of ``POST /v1/versions`` (a whole pack as YAML), in bytes."""
     session_ttl: dt.timedelta = dt.timedelta(hours=2)
     secure_cookies: bool = False
     _base: PolicyEngine | None = None

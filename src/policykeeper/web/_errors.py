@@ -15,12 +15,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._exceptions import PolicykeeperError
 
-__all__ = ["ApiError", "BodyLimit", "error_body", "install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "ApiError", "BodyLimit", "ErrorOut", "error_body", "install_error_handlers"]
 
 log = logging.getLogger("policykeeper.web")
 
@@ -29,6 +30,29 @@ _STATUS = {"bad_value": 400, "denied": 403, "subject_not_found": 404, "pack_not_
 _HTTP_CODES = {400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                406: "not_acceptable", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
                422: "invalid", 429: "too_many_attempts", 500: "internal"}
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong; a pack denial also lists the promises and reasons behind it."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str = Field(description="A stable code, e.g. invalid, not_found, denied.")
+    message: str = Field(description="What went wrong, for a person to read.")
+    where: str | None = Field(description="The field at fault (e.g. body.values.email), for input errors.")
+
+
+class ErrorOut(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorDetail
+
+
+_DESCRIPTIONS = {400: "Bad value", 401: "Not signed in", 403: "Not allowed (by role, or by the pack: denied)",
+                 404: "Not found", 409: "Conflict", 413: "Body larger than the limit", 422: "Invalid field",
+                 429: "Too many attempts"}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text} for status, text in _DESCRIPTIONS.items()}
+"""The error answers every operation may give, documented with the one error shape."""
 
 
 class ApiError(Exception):
@@ -87,16 +111,17 @@ def install_error_handlers(app: FastAPI) -> None:
 class BodyLimit:
     """Refuse request bodies larger than ``limit`` bytes with 413, by the declared length or while reading."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None) -> None:
+        self.app, self.limit, self.larger = app, limit, dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = max(self.limit, self.larger.get(str(scope.get("path", "")), 0))
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(self.limit)(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(limit)(scope, receive, send)
             return
         seen = 0
         sent_start = False
@@ -106,7 +131,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge
             return message
 
@@ -120,7 +145,7 @@ class BodyLimit:
             await self.app(scope, limited, tracking_send)
         except _TooLarge:
             if not sent_start:
-                await _too_large(self.limit)(scope, receive, send)
+                await _too_large(limit)(scope, receive, send)
 
 
 class _TooLarge(Exception):

@@ -31,11 +31,11 @@ from ._auth import (
     staff_from,
 )
 from ._context import WebContext
-from ._errors import ApiError
+from ._errors import ERROR_RESPONSES, ApiError
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 Id = Annotated[str, Field(min_length=1, max_length=256)]
 Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.:-]*$")]
@@ -630,3 +630,432 @@ def revoke_key(key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")], ctx: Ct
     """Revoke a key (and the console sessions opened with it)."""
     revoke_api_key(ctx, key_id)
     return Response(status_code=204)
+
+
+# -- staff: the lifecycle -------------------------------------------------------------------------------------------
+
+CanDataMap = Annotated[Staff, needs("data:map")]
+CanEvidenceRead = Annotated[Staff, needs("evidence:read")]
+CanIncidentsRead = Annotated[Staff, needs("incidents:read")]
+CanIncidentsWrite = Annotated[Staff, needs("incidents:write")]
+CanOutboxDeliver = Annotated[Staff, needs("outbox:deliver")]
+CanRetentionRun = Annotated[Staff, needs("retention:run")]
+CanVersionsPublish = Annotated[Staff, needs("versions:publish")]
+CanVersionsRead = Annotated[Staff, needs("versions:read")]
+
+MAX_PACK_YAML = 2_000_000
+"""Largest pack text ``POST /v1/versions`` takes, in characters (its body limit is raised to match)."""
+
+When = Annotated[dt.datetime, Field(description="ISO 8601 date-time; UTC when it names no zone.")]
+IncidentId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+Text = Annotated[str, Field(max_length=5000)]
+
+
+def _aware(at: dt.datetime | None) -> dt.datetime | None:
+    if at is None:
+        return None
+    try:
+        return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    except (OverflowError, ValueError):  # a date at the very edge of the calendar, moved past it by its zone
+        raise ApiError(422, "invalid", "the date-time is out of range", None) from None
+
+
+class RetentionIn(Body):
+    dry_run: bool = Field(description="Count what would change; change nothing.")
+
+
+class RuleOutcomeOut(BaseModel):
+    rule: str
+    action: str
+    affected: int
+    held: int
+    skipped: str | None
+    promises: list[str]
+
+
+class SweepOut(BaseModel):
+    run: int | None = Field(description="The run's id (none on a dry run).")
+    dry_run: bool
+    affected: int
+    rules: list[RuleOutcomeOut]
+
+
+@router.post("/retention/run", response_model=SweepOut, tags=["lifecycle"])
+def retention_run(body: RetentionIn, ctx: Ctx, staff: CanRetentionRun) -> dict[str, Any]:
+    """Apply every end-of-retention action that is due (the pack's periods and default end actions); a dry run only
+    counts. Safe to re-run."""
+    from ..retention import sweep
+
+    report = sweep(ctx.engine(), dry_run=body.dry_run, actor=f"key:{staff.key_id}")
+    return report.as_dict()
+
+
+class ChangeOut(BaseModel):
+    kind: str
+    path: str
+    description: str
+    trigger: str | None
+    significant: bool
+
+
+class VersionOut(BaseModel):
+    label: str
+    notice_at: str
+    effective_at: str
+    significant: bool
+    published_by: str
+    channels: list[str]
+    changes: list[ChangeOut]
+
+
+@router.get("/versions", response_model=list[VersionOut], tags=["lifecycle"])
+def list_versions(ctx: Ctx, staff: CanVersionsRead) -> list[dict[str, Any]]:
+    """The published versions of the pack, oldest first (empty until a first new version is published)."""
+    from ..versions import versions
+
+    out = []
+    for v in versions(ctx.engine()):
+        changes = v["changes"] if isinstance(v["changes"], dict) else {}
+        out.append({"label": v["label"], "notice_at": _iso(v["notice_at"]), "effective_at": _iso(v["effective_at"]),
+                    "significant": bool(v["significant"]), "published_by": str(v["published_by"]),
+                    "channels": [str(c) for c in changes.get("channels", [])],
+                    "changes": [{k: c.get(k) for k in ("kind", "path", "description", "trigger", "significant")}
+                                for c in changes.get("items", [])]})
+    return out
+
+
+class PublishIn(Body):
+    pack_yaml: Annotated[str, Field(min_length=1, max_length=MAX_PACK_YAML,
+                                    description="The new version of the pack, as YAML.")]
+    effective_at: When | None = Field(default=None, description="Default: the version's own effective date, or now.")
+    notice_at: When | None = Field(default=None, description="When people are told; default now.")
+    explicit_consent: bool = Field(default=False, description="Acknowledge that a version reducing rights applies "
+                                                              "to each person only once they explicitly agree.")
+
+
+class PublishedOut(BaseModel):
+    label: str
+    notice_at: str
+    effective_at: str
+    significant: bool
+    changes: list[ChangeOut]
+    channels: list[str]
+    emails: int
+    unreachable: int
+    explicit_consent_required: bool
+    published_url: str | None
+    promises: list[str]
+
+
+@router.post("/versions", status_code=201, response_model=PublishedOut, tags=["lifecycle"])
+def publish_version(body: PublishIn, ctx: Ctx, staff: CanVersionsPublish) -> dict[str, Any]:
+    """Publish a new version of the pack: its diff, the pack's change rules (dates, advance notice, rights) and its
+    notices (emails go through the outbox)."""
+    from .._exceptions import PackError
+    from ..pack import parse_pack
+    from ..versions import publish
+
+    try:
+        new = parse_pack(body.pack_yaml, "pack_yaml")
+    except PackError as exc:
+        first = exc.issues[0] if exc.issues else exc.message
+        raise ApiError(422, exc.code, str(first), "body.pack_yaml") from None
+    got = publish(ctx.engine(), new, effective_at=_aware(body.effective_at), notice_at=_aware(body.notice_at),
+                  explicit_consent=body.explicit_consent, actor=f"key:{staff.key_id}")
+    return {"label": got.label, "notice_at": _iso(got.notice_at), "effective_at": _iso(got.effective_at),
+            "significant": got.significant,
+            "changes": [{"kind": c.kind, "path": c.path, "description": c.description, "trigger": c.trigger,
+                         "significant": c.significant} for c in got.changes],
+            "channels": list(got.channels), "emails": got.emails, "unreachable": got.unreachable,
+            "explicit_consent_required": got.explicit_consent_required, "published_url": got.published_url,
+            "promises": list(got.promises)}
+
+
+class NoticeOut(BaseModel):
+    label: str
+    notice: str
+
+
+@router.get("/versions/{label}/notice", response_model=NoticeOut, tags=["lifecycle"])
+def version_notice(label: Annotated[str, Field(min_length=1, max_length=64)], ctx: Ctx,
+                   staff: CanVersionsRead) -> dict[str, str]:
+    """The notice text of a published version (what changes, when it takes effect); no personal data."""
+    from .._exceptions import BadValueError
+    from ..versions import notice_for
+
+    try:
+        return {"label": label, "notice": notice_for(ctx.engine(), label)}
+    except BadValueError:
+        raise ApiError(404, "not_found", f"no version {label!r} was published") from None
+
+
+class StepOut(BaseModel):
+    step: str
+    at: str
+    actor: str
+    reference: str
+
+
+class IncidentOut(BaseModel):
+    id: int
+    reference: str
+    status: str
+    opened_at: str
+    started_at: str
+    ended_at: str | None
+    closed_at: str | None
+    systems: list[str]
+    categories: list[str]
+    harm_to_subjects: bool
+    liability: bool
+    steps: list[StepOut]
+    required_steps: list[str]
+
+
+def _incident_out(ctx: WebContext, row: dict[str, Any]) -> dict[str, Any]:
+    from ..incidents import required_steps
+
+    return {"id": int(row["id"]), "reference": row["reference"], "status": row["status"],
+            "opened_at": _iso(row["opened_at"]), "started_at": _iso(row["started_at"]),
+            "ended_at": _iso(row["ended_at"]), "closed_at": _iso(row["closed_at"]),
+            "systems": list(row["systems"]), "categories": list(row["categories"]),
+            "harm_to_subjects": bool(row["harm_to_subjects"]), "liability": bool(row["liability"]),
+            "steps": [{"step": s["step"], "at": s["at"], "actor": s["actor"], "reference": s["reference"]}
+                      for s in row["steps"]],
+            "required_steps": list(required_steps(ctx.engine()))}
+
+
+def _incident(ctx: WebContext, incident_id: int) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from ..store._schema import incidents
+
+    with ctx.db.connect() as conn:
+        row = conn.execute(select(incidents).where(incidents.c.id == incident_id,
+                                                   incidents.c.pack_id == ctx.pack.id)).mappings().first()
+    if row is None:
+        raise ApiError(404, "not_found", f"no incident {incident_id}")
+    return dict(row)
+
+
+@router.get("/incidents", response_model=list[IncidentOut], tags=["incidents"])
+def list_incidents(ctx: Ctx, staff: CanIncidentsRead) -> list[dict[str, Any]]:
+    """Every security incident on record, newest first."""
+    from sqlalchemy import select
+
+    from ..store._schema import incidents
+
+    with ctx.db.connect() as conn:
+        rows = conn.execute(select(incidents).where(incidents.c.pack_id == ctx.pack.id)
+                            .order_by(incidents.c.id.desc())).mappings().all()
+    return [_incident_out(ctx, dict(r)) for r in rows]
+
+
+class IncidentIn(Body):
+    started_at: When
+    ended_at: When | None = None
+    systems: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(min_length=1, max_length=50)
+    categories: list[Key] = Field(default_factory=list, max_length=100)
+    reference: Annotated[str, Field(min_length=1, max_length=120, description="A ticket or report id, never "
+                                                                              "personal data.")]
+    harm_to_subjects: bool = False
+
+
+@router.post("/incidents", status_code=201, response_model=IncidentOut, tags=["incidents"])
+def new_incident(body: IncidentIn, ctx: Ctx, staff: CanIncidentsWrite) -> dict[str, Any]:
+    """Open an incident record: its window, the systems and data categories involved, and a reference."""
+    from ..incidents import record_incident
+
+    started = _aware(body.started_at)
+    assert started is not None
+    iid = record_incident(ctx.engine(), started_at=started, ended_at=_aware(body.ended_at), systems=body.systems,
+                          categories=body.categories, reference=body.reference,
+                          harm_to_subjects=body.harm_to_subjects, actor=f"key:{staff.key_id}")
+    return _incident_out(ctx, _incident(ctx, iid))
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentOut, tags=["incidents"])
+def show_incident(incident_id: IncidentId, ctx: Ctx, staff: CanIncidentsRead) -> dict[str, Any]:
+    """One incident record with its steps."""
+    return _incident_out(ctx, _incident(ctx, incident_id))
+
+
+class StepIn(Body):
+    step: Key
+    reference: Annotated[str, Field(min_length=1, max_length=120)]
+
+
+@router.post("/incidents/{incident_id}/steps", response_model=IncidentOut, tags=["incidents"])
+def incident_step(incident_id: IncidentId, body: StepIn, ctx: Ctx, staff: CanIncidentsWrite) -> dict[str, Any]:
+    """Record that one of the steps the pack promises for every incident was done."""
+    from ..incidents import incident_step as record_step
+
+    _incident(ctx, incident_id)
+    record_step(ctx.engine(), incident_id, body.step, reference=body.reference, actor=f"key:{staff.key_id}")
+    return _incident_out(ctx, _incident(ctx, incident_id))
+
+
+class CloseIncidentIn(Body):
+    ended_at: When | None = None
+
+
+@router.post("/incidents/{incident_id}/close", response_model=IncidentOut, tags=["incidents"])
+def incident_close(incident_id: IncidentId, body: CloseIncidentIn, ctx: Ctx,
+                   staff: CanIncidentsWrite) -> dict[str, Any]:
+    """Close an incident once every promised step is on record."""
+    from ..incidents import close_incident
+
+    _incident(ctx, incident_id)
+    close_incident(ctx.engine(), incident_id, ended_at=_aware(body.ended_at), actor=f"key:{staff.key_id}")
+    return _incident_out(ctx, _incident(ctx, incident_id))
+
+
+class NotifyIn(Body):
+    what_happened: Text = ""
+    possible_impact: Text = ""
+    measures: Text = ""
+    advice: Text = ""
+    remedies: Text = ""
+    channel: Literal["email", "push"] = "email"
+    impractical: bool = Field(default=False, description="Individual notice is impractical: make the public "
+                                                         "announcement instead (where the pack promises one).")
+
+
+class NoticeRunOut(BaseModel):
+    incident: int
+    channel: str
+    affected: int
+    queued: int
+    already_notified: int
+    unreachable: int
+    announcement: str | None
+
+
+@router.post("/incidents/{incident_id}/notify", response_model=NoticeRunOut, tags=["incidents"])
+def incident_notify(incident_id: IncidentId, body: NotifyIn, ctx: Ctx, staff: CanIncidentsWrite) -> dict[str, Any]:
+    """Queue one notice to each affected, reachable person (never twice), with the content the pack requires;
+    deliver with ``POST /v1/outbox/deliver``."""
+    from ..incidents import notify_affected
+
+    _incident(ctx, incident_id)
+    run = notify_affected(ctx.engine(), incident_id, what_happened=body.what_happened,
+                          possible_impact=body.possible_impact, measures=body.measures, advice=body.advice,
+                          remedies=body.remedies, channel=body.channel, impractical=body.impractical,
+                          actor=f"key:{staff.key_id}")
+    return {"incident": run.incident_id, "channel": run.channel, "affected": run.affected, "queued": run.queued,
+            "already_notified": run.already_notified, "unreachable": run.unreachable,
+            "announcement": run.announcement}
+
+
+@router.get("/incidents/{incident_id}/report", tags=["incidents"])
+def incident_report(incident_id: IncidentId, ctx: Ctx, staff: CanIncidentsRead) -> dict[str, Any]:
+    """The regulator's report of an incident and its handling, as a preview (no personal values); ``POST`` records
+    that it was reported."""
+    from ..incidents import regulator_report
+
+    _incident(ctx, incident_id)
+    return regulator_report(ctx.engine(), incident_id, record=False, actor=f"key:{staff.key_id}")
+
+
+@router.post("/incidents/{incident_id}/report", tags=["incidents"])
+def incident_report_record(incident_id: IncidentId, ctx: Ctx, staff: CanIncidentsWrite) -> dict[str, Any]:
+    """The regulator's report, recorded as sent to the regulator (the first time) and audited."""
+    from ..incidents import regulator_report
+
+    _incident(ctx, incident_id)
+    return regulator_report(ctx.engine(), incident_id, record=True, actor=f"key:{staff.key_id}")
+
+
+class MapRecipient(BaseModel):
+    id: str
+    name: str
+    third_party: bool
+    regions: list[str] = Field(description="Where the recipient processes the data; empty where the policy is silent.")
+
+
+class MapPurpose(BaseModel):
+    id: str
+    name: str
+    legal_basis: str
+    recipients: list[MapRecipient]
+
+
+class MapCategory(BaseModel):
+    id: str
+    name: str
+    purposes: list[MapPurpose]
+
+
+class DataMapOut(BaseModel):
+    pack: str
+    version: str
+    storage_regions: list[str] = Field(description="Where the controller keeps the data; empty where unspecified.")
+    categories: list[MapCategory]
+
+
+@router.get("/datamap", response_model=DataMapOut, tags=["evidence"])
+def datamap(ctx: Ctx, staff: CanDataMap) -> dict[str, Any]:
+    """What the pack says happens to each data category: the purposes that may use it, the recipients that may get
+    it for each purpose, and where they process it."""
+    pack = ctx.engine().pack
+    storage = [] if isinstance(pack.storage, str) or isinstance(pack.storage.home_regions, str) \
+        else list(pack.storage.home_regions)
+    cats = []
+    for cat in pack.data_categories:
+        purposes = []
+        for p in pack.purposes.items:
+            if p.categories != "any_declared" and cat.id not in p.categories:
+                continue
+            recipients = [{"id": r.id, "name": r.name, "third_party": r.third_party,
+                           "regions": [] if r.place_of_processing == "unspecified" else [r.place_of_processing]}
+                          for r in pack.recipients
+                          if p.id in r.purposes and (isinstance(r.categories, str) or cat.id in r.categories)]
+            purposes.append({"id": p.id, "name": p.name, "legal_basis": p.legal_basis, "recipients": recipients})
+        cats.append({"id": cat.id, "name": cat.name, "purposes": purposes})
+    return {"pack": pack.id, "version": pack.version.label, "storage_regions": storage, "categories": cats}
+
+
+class EvidencePromise(BaseModel):
+    id: str
+    tag: str
+    statement: str
+    rules: list[str] = Field(description="The pack locations (dotted paths) of the rules that encode the promise.")
+
+
+class EvidenceOut(BaseModel):
+    pack: str
+    version: str
+    total: int
+    encoded: int
+    missing: list[str]
+    promises: list[EvidencePromise]
+
+
+@router.get("/evidence", response_model=EvidenceOut, tags=["evidence"])
+def evidence(ctx: Ctx, staff: CanEvidenceRead) -> dict[str, Any]:
+    """Every promise of the policy in force with the rules of the pack that encode it."""
+    from ..pack import coverage
+
+    pack = ctx.engine().pack
+    cov = coverage(pack)
+    return {"pack": pack.id, "version": pack.version.label, "total": cov.total, "encoded": len(cov.encoded),
+            "missing": list(cov.missing),
+            "promises": [{"id": p.id, "tag": p.tag, "statement": p.statement, "rules": list(cov.rules.get(p.id, ()))}
+                         for p in pack.promises]}
+
+
+class DeliveredOut(BaseModel):
+    sent: int
+    retry: int
+    dead: int
+
+
+@router.post("/outbox/deliver", response_model=DeliveredOut, tags=["lifecycle"])
+def outbox_deliver(ctx: Ctx, staff: CanOutboxDeliver) -> dict[str, int]:
+    """Send every due message in the outbox (to people by email; to recipients by their email route); failures are
+    retried later with a growing delay, then dead-lettered."""
+    from ..notify import RoutedTransport, deliver
+
+    eng = ctx.engine()
+    return deliver(ctx.db, ctx.keys, RoutedTransport(ctx.mailer), pack_version=eng.compiled.version,
+                   actor=f"key:{staff.key_id}")
