@@ -92,9 +92,10 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshot
 """Where browser tests keep their screenshots (CI keeps the directory as the run's artifacts)."""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """A real headless Chromium (Debian's package), driven by Playwright."""
+    """A real headless Chromium (Debian's package), driven by Playwright. Module-scoped: Playwright's synchronous API
+    keeps an event loop running while it is open, which other tests' ``asyncio.run`` must not find."""
     import os
     import shutil
 
