@@ -409,7 +409,10 @@ def deletions_run(home: HomeOpt = None, database_url: DbOpt = None, pack: Engine
 
 
 def _requests(home: Path | None, database_url: str | None, pack: str | None) -> RequestService:
-    return RequestService(_engine(home, database_url, pack), SmtpMailer.from_url())
+    from .requests import load_deadlines
+
+    deadlines = load_deadlines(Settings.load(home, database_url, pack).home / "requests.yaml")
+    return RequestService(_engine(home, database_url, pack), SmtpMailer.from_url(), deadlines=deadlines)
 
 
 RefArg = Annotated[str, typer.Argument(help="The request's reference (from 'request submit').")]
@@ -1034,8 +1037,22 @@ def demo(
                       markup=False)
     except PolicykeeperError as exc:
         raise _fail(exc) from None
+    example = settings.home / "requests.yaml"
+    handling = ctx.pack.requests
+    deferred = not isinstance(handling, str) and not isinstance(handling.deadlines, str) and any(
+        d.duration == "per_applicable_law" for d in handling.deadlines)
+    if deferred and not example.exists():
+        from .demo import LAW_DEADLINE_EXAMPLE
+
+        d = LAW_DEADLINE_EXAMPLE
+        example.write_text("# Request deadlines this pack leaves to the applicable law. An EXAMPLE written by\n"
+                           "# 'policykeeper demo': replace it with what your law requires.\n"
+                           f"deadlines:\n  per_applicable_law: {{value: {d.value}, unit: {d.unit}}}\n", encoding="utf-8")
+        ctx.deadlines = {"per_applicable_law": d}
+        out.print(f"this pack leaves request deadlines to the applicable law: wrote {example} with "
+                  f"{d.value} {d.unit.replace('_', ' ')} as an example (set what your law requires)", markup=False)
     try:
-        summary = fill_demo(ctx.engine(), ctx.mailer, people=people)
+        summary = fill_demo(ctx.engine(), ctx.mailer, people=people, deadlines=ctx.deadlines)
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     finally:

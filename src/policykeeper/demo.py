@@ -16,7 +16,7 @@ import random
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +26,15 @@ from ._exceptions import PolicykeeperError
 from .engine import Facts, PolicyEngine
 from .notify import Mailer
 from .pack._data import CollectionContext
+from .pack._types import FixedDuration
 from .requests import RequestService
 from .store._schema import records
 
-__all__ = ["DEMO_PREFIX", "DemoSummary", "demo_present", "fill_demo"]
+LAW_DEADLINE_EXAMPLE = FixedDuration(value=30, unit="calendar_days")
+"""What the demo writes to HOME/requests.yaml for a pack that leaves request deadlines to the applicable law: an
+example only, for the operator to replace with what their law requires."""
+
+__all__ = ["DEMO_PREFIX", "LAW_DEADLINE_EXAMPLE", "DemoSummary", "demo_present", "fill_demo"]
 
 DEMO_PREFIX = "demo-"
 """Every demo person's identifier starts with this; the first one (``demo-01``) marks the demo as present."""
@@ -192,7 +197,8 @@ def _context_consents(eng: PolicyEngine, ctx: CollectionContext) -> list[str]:
 
 # -- the run --------------------------------------------------------------------------------------------------------
 
-def fill_demo(eng: PolicyEngine, mailer: Mailer, *, people: int = 25, now: dt.datetime | None = None) -> DemoSummary:
+def fill_demo(eng: PolicyEngine, mailer: Mailer, *, people: int = 25, now: dt.datetime | None = None,
+              deadlines: Mapping[str, FixedDuration] | None = None) -> DemoSummary:
     """Fill the database with demo data for the engine's pack (once; a second run adds nothing)."""
     now = now or dt.datetime.now(dt.UTC)
     summary = DemoSummary(eng.pack.id)
@@ -224,7 +230,7 @@ def fill_demo(eng: PolicyEngine, mailer: Mailer, *, people: int = 25, now: dt.da
     if not collected:
         return summary
     _consents(eng, collected, rng, now, summary)
-    _requests(eng, mailer, collected, rng, now, summary)
+    _requests(eng, mailer, collected, rng, now, summary, deadlines or {})
     _incident(eng, now, summary)
     with eng.db.connect() as conn:
         summary.records = int(conn.execute(select(func.count()).select_from(records)
@@ -281,8 +287,8 @@ def _code(mailer: Mailer, address: str) -> str | None:
 
 
 def _requests(eng: PolicyEngine, mailer: Mailer, crowd: list[_Person], rng: random.Random, now: dt.datetime,
-              summary: DemoSummary) -> None:
-    svc = RequestService(eng, mailer)
+              summary: DemoSummary, deadlines: Mapping[str, FixedDuration]) -> None:
+    svc = RequestService(eng, mailer, deadlines=deadlines)
     granted = [] if isinstance(eng.pack.rights, str) else [r.type for r in eng.pack.rights]
     rights = [r for r in _RIGHTS if r in granted]
     handling = eng.pack.requests

@@ -52,13 +52,27 @@ def test_demo_fills_the_default_kokkok_home_once_and_the_api_shows_it(tmp_path: 
     given = int(re.search(r"consents: (\d+) given, (\d+) withdrawn", first).group(1))  # type: ignore[union-attr]
     assert given > 0 and re.search(r"withdrawn", first)
     assert "security incident: 1" in first and "no email was sent" in first
-    # KOKKOK's deadline is "as the applicable law requires": no fixed date, so nothing can be overdue; it says so
-    assert "this pack sets no fixed deadline" in first
+    # KOKKOK's deadline is "as the applicable law requires": the demo writes an example number, says so, and the
+    # old open requests are then overdue
+    assert "leaves request deadlines to the applicable law" in first and "set what your law requires" in first
+    assert "per_applicable_law: {value: 30, unit: calendar_days}" in (home / "requests.yaml").read_text()
+    overdue = int(re.search(r"overdue requests: (\d+)", first).group(1))  # type: ignore[union-attr]
+    assert overdue >= 2
     again = _demo(home)
     assert "already there (25 demo people in the kokkok pack)" in again and "nothing was added" in again
     queue = _queue(home)
-    assert len(queue) >= 5 and {r["state"] for r in queue} == {"no_date"}
+    assert len(queue) >= 5 and sum(1 for r in queue if r["state"] == "overdue") == overdue
+    assert all("configured" in str(r["deadline"]) for r in queue if r["status"] == "verified")
     assert {r["status"] for r in queue} == {"received", "verified"}
+
+
+def test_demo_leaves_an_operators_own_request_settings_alone(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "requests.yaml").write_text("deadlines:\n  per_applicable_law: {value: 90, unit: calendar_days}\n")
+    out = _demo(home)
+    assert "as an example" not in out and "overdue requests: 0" in out
+    assert "90" in (home / "requests.yaml").read_text()
 
 
 def test_demo_with_a_fixed_deadline_pack_makes_overdue_requests_the_api_shows(tmp_path: Path) -> None:

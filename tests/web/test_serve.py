@@ -72,3 +72,38 @@ def test_serve_starts_on_the_embedded_default_and_makes_its_keys_on_first_run(tm
         proc.terminate()
         output = proc.communicate(timeout=30)[0]
     assert "created the master key" not in output and "admin API key" not in output
+
+
+def test_the_quickstart_run_command_fills_the_demo_and_serves_every_page(tmp_path: Path) -> None:
+    """The README's run command, without its venv set-up: demo, then serve; the pages a newcomer clicks answer."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    run = readme.split("## Quickstart", 1)[1].split("```", 2)[1].splitlines()[1]
+    steps = [part.strip().removeprefix(".venv/bin/") for part in run.split("&&") if "policykeeper " in part]
+    assert steps == ["policykeeper demo", "policykeeper serve"]
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKEEPER_")}
+    env["POLICYKEEPER_HOME"] = str(home)
+    demo = subprocess.run([sys.executable, "-m", "policykeeper", "demo"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "overdue requests: " in demo.stdout and "overdue requests: 0" not in demo.stdout
+    port = _port()
+    proc = _serve(home, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(f"{base}/v1/health", proc)
+        for path in ("/", "/policy", "/admin/signin"):
+            with urllib.request.urlopen(base + path, timeout=5) as resp:  # noqa: S310 (a local test server)
+                assert resp.status == 200 and "text/html" in resp.headers["content-type"]
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    key = next(line.split(": ", 1)[1] for line in output.splitlines() if line.startswith("admin API key")).strip()
+    proc = _serve(home, port := _port())
+    try:
+        _wait(f"http://127.0.0.1:{port}/v1/health", proc)
+        status, queue = _get(f"http://127.0.0.1:{port}/v1/requests", {"Authorization": f"Bearer {key}"})
+        assert status == 200 and any(r["state"] == "overdue" for r in queue)  # type: ignore[attr-defined,index]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

@@ -19,6 +19,7 @@ import io
 import json
 import secrets
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from .. import audit
-from .._exceptions import BadValueError
+from .._exceptions import BadValueError, ConfigError
 from ..connectors import DatasetMap
 from ..connectors import access as connector_access
 from ..connectors import erase as connector_erase
@@ -37,7 +38,7 @@ from ..notify import Mailer
 from ..pack._types import FixedDuration
 from ..store._schema import request_codes, requests, subjects
 
-__all__ = ["CODE_TTL", "MAX_ATTEMPTS", "RequestService", "Ticket"]
+__all__ = ["CODE_TTL", "MAX_ATTEMPTS", "RequestService", "Ticket", "load_deadlines"]
 
 CODE_TTL = dt.timedelta(minutes=15)
 """How long a one-time code is valid."""
@@ -59,6 +60,30 @@ class Ticket:
     """none (free), cost (charged at cost: the pack says it will), or may_charge_cost (staff decide)."""
 
 
+def load_deadlines(path: Path) -> dict[str, FixedDuration]:
+    """``deadlines: {per_applicable_law: {value: 30, unit: calendar_days}}`` from ``path`` (HOME/requests.yaml): what
+    the applicable law requires where the pack defers to it. A missing file means none."""
+    import yaml
+    from pydantic import ValidationError
+
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the request settings: {type(exc).__name__}") from None
+    if not isinstance(data, dict) or set(data) - {"deadlines"} or not isinstance(data.get("deadlines") or {}, dict):
+        raise ConfigError(f"{path}: expected only 'deadlines', a mapping of deadline rule ids or words to durations")
+    found: dict[str, FixedDuration] = {}
+    for key, value in (data.get("deadlines") or {}).items():
+        try:
+            found[str(key)] = FixedDuration.model_validate(value)
+        except ValidationError as exc:
+            raise ConfigError(f"{path}: deadlines.{key}: {exc.errors()[0]['msg']} "
+                              "(e.g. {value: 30, unit: calendar_days})") from None
+    return found
+
+
 def _deadline_words(duration: object) -> str:
     if isinstance(duration, FixedDuration):
         return f"{duration.value} {duration.unit}" + (f" ({duration.qualifier})" if duration.qualifier else "")
@@ -70,7 +95,8 @@ class RequestService:
 
     def __init__(self, engine: PolicyEngine, mailer: Mailer, *, repeat_limit: int = 3,
                  repeat_window: dt.timedelta = dt.timedelta(days=365),
-                 databases: tuple[tuple[DatasetMap, Engine], ...] = ()) -> None:
+                 databases: tuple[tuple[DatasetMap, Engine], ...] = (),
+                 deadlines: Mapping[str, FixedDuration] | None = None) -> None:
         """``repeat_limit`` requests for the same right within ``repeat_window`` are "reasonable"; beyond that the
         pack's fee rule for repeated requests applies."""
         if repeat_limit < 1:
@@ -80,6 +106,9 @@ class RequestService:
         self.pack = engine.pack
         self.repeat_limit, self.repeat_window = repeat_limit, repeat_window
         self.databases = databases
+        self.deadlines = dict(deadlines or {})
+        """Numbers for deadlines the pack leaves to the law (``per_applicable_law``): by deadline rule id or by the
+        pack's word; the operator states what the applicable law requires (``HOME/requests.yaml``)."""
         """The company's own databases (a dataset map and an engine each): access and erasure reach them too."""
 
     # -- helpers -------------------------------------------------------------------------------------------------
@@ -93,11 +122,16 @@ class RequestService:
         rule = self._deadline_rule(kind)
         if rule is None:
             return None, "unspecified"
-        words = _deadline_words(rule.duration)
+        duration = rule.duration
+        words = _deadline_words(duration)
+        if not isinstance(duration, FixedDuration):
+            configured = self.deadlines.get(rule.id) or self.deadlines.get(str(duration))
+            if configured is not None:
+                duration, words = configured, f"{_deadline_words(configured)} (law, configured)"
         clock = rule.clock_start if rule.clock_start != "unspecified" else "receipt"
-        if not isinstance(rule.duration, FixedDuration) or clock != stage:
+        if not isinstance(duration, FixedDuration) or clock != stage:
             return None, words
-        return _after(start, rule.duration), words
+        return _after(start, duration), words
 
     def _audit(self, conn: Connection, event: str, row: Any, actor: str, now: dt.datetime,
                extra: dict[str, object] | None = None) -> None:

@@ -16,7 +16,8 @@ from ..crypto import KeyRing
 from ..engine import PolicyEngine
 from ..notify import ENV_SMTP_URL, Mailer, SmtpMailer
 from ..pack import Pack, load_pack
-from ..requests import RequestService
+from ..pack._types import FixedDuration
+from ..requests import RequestService, load_deadlines
 from ..store import open_database
 from ..versions import engine_at
 
@@ -57,6 +58,8 @@ class WebContext:
     max_pack_body: int = 2_200_000
     """Largest body of ``POST /v1/versions`` (a whole pack as YAML), in bytes."""
     session_ttl: dt.timedelta = dt.timedelta(hours=2)
+    deadlines: dict[str, FixedDuration] = field(default_factory=dict)
+    """Request deadlines the pack leaves to the law, as the operator states them (HOME/requests.yaml)."""
     secure_cookies: bool = False
     _base: PolicyEngine | None = None
     _engines: dict[str, PolicyEngine] = field(default_factory=dict)
@@ -72,7 +75,8 @@ class WebContext:
         public = os.environ.get(ENV_PUBLIC_URL) or "http://127.0.0.1:8000"
         return WebContext(db=open_database(settings.database_url), keys=KeyRing.open(settings.keystore),
                           pack=load_pack(settings.pack), mailer=mailer, public_url=public.rstrip("/"),
-                          region=settings.region, secure_cookies=public.startswith("https://"))
+                          region=settings.region, secure_cookies=public.startswith("https://"),
+                          deadlines=load_deadlines(settings.home / "requests.yaml"))
 
     def engine(self, now: dt.datetime | None = None) -> PolicyEngine:
         """The engine for the version of the pack in force (a published version takes over on its effective date)."""
@@ -85,7 +89,7 @@ class WebContext:
         return self._engines[label]
 
     def requests(self, now: dt.datetime | None = None) -> RequestService:
-        return RequestService(self.engine(now), self.mailer)
+        return RequestService(self.engine(now), self.mailer, deadlines=self.deadlines)
 
     def info(self) -> dict[str, Any]:
         eng = self.engine()
