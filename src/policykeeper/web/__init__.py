@@ -7,7 +7,6 @@ default (a SQLite file and a bundled pack in ``~/.policykeeper``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
 
 from fastapi import FastAPI
 
@@ -18,10 +17,6 @@ from ._errors import BodyLimit, install_error_handlers
 
 __all__ = ["ROLES", "MemoryMailer", "WebContext", "create_api_key", "create_app"]
 
-PAGES: tuple[str, ...] = ("center", "admin")
-"""Modules of this package with server-rendered pages; each has a ``router`` (and its own templates)."""
-
-
 def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = None) -> FastAPI:
     """The application: API under ``/v1`` (OpenAPI at ``/v1/openapi.json``), pages at ``/`` and ``/admin``."""
     app = FastAPI(title="policykeeper", version=__version__, openapi_url="/v1/openapi.json", docs_url="/v1/docs",
@@ -31,17 +26,13 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
                               '`{"error": {"code", "message", "where"}}`.')
     app.state.pk = ctx
     install_error_handlers(app)
+    from .admin import router as admin_router
     from .api import router
+    from .center import router as center_router
 
     app.include_router(router)
-    for name in PAGES:
-        try:
-            module = import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
-        app.include_router(module.router, include_in_schema=False)
+    app.include_router(center_router, include_in_schema=False)
+    app.include_router(admin_router, include_in_schema=False)
     if extra is not None:
         extra(app)
     app.add_middleware(BodyLimit, limit=ctx.max_body, larger={"/v1/versions": ctx.max_pack_body})

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import audit, consent
 from ..engine import Facts
+from ..requests import Ticket
 from ._auth import (
     PERSON_COOKIE,
     Person,
@@ -84,6 +85,10 @@ def _iso(v: Any) -> Any:
     if isinstance(v, dt.datetime):
         return (v if v.tzinfo else v.replace(tzinfo=dt.UTC)).isoformat()
     return v
+
+
+def _ticket(t: Ticket) -> dict[str, Any]:
+    return {"ref": t.ref, "status": t.status, "due_at": _iso(t.due_at), "deadline": t.deadline, "fee": t.fee}
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
@@ -255,7 +260,7 @@ class TicketOut(BaseModel):
 def my_new_request(body: RequestIn, me: Me, ctx: Ctx) -> dict[str, Any]:
     """Ask to exercise a right; a code goes to the address (if it is held for you) to confirm it."""
     t = ctx.requests().submit_for_subject(me.subject_id, body.right, email=body.email, kind=body.kind)
-    return {"ref": t.ref, "status": t.status, "due_at": _iso(t.due_at), "deadline": t.deadline, "fee": t.fee}
+    return _ticket(t)
 
 
 class RequestOut(BaseModel):
@@ -298,7 +303,7 @@ def my_request_verify(ref: Ref, body: CodeCheck, me: Me, ctx: Ctx) -> dict[str, 
     """Confirm a request with the code emailed for it."""
     _mine(ctx, me, ref)
     t = ctx.requests().verify(ref, body.code)
-    return {"ref": t.ref, "status": t.status, "due_at": _iso(t.due_at), "deadline": t.deadline, "fee": t.fee}
+    return _ticket(t)
 
 
 @router.get("/me/requests/{ref}/export", tags=["people"],
@@ -500,7 +505,7 @@ class StaffVerifyIn(Body):
 def request_verify(ref: Ref, body: StaffVerifyIn, ctx: Ctx, staff: CanRequestsVerify) -> dict[str, Any]:
     """Verify a requester's identity by one of the pack's methods (evidence kept elsewhere, by reference)."""
     t = ctx.requests().verify_by_staff(ref, body.method, reference=body.reference, actor=f"key:{staff.key_id}")
-    return {"ref": t.ref, "status": t.status, "due_at": _iso(t.due_at), "deadline": t.deadline, "fee": t.fee}
+    return _ticket(t)
 
 
 class FulfilIn(Body):
@@ -565,7 +570,7 @@ class ExtendIn(Body):
 def request_extend(ref: Ref, body: ExtendIn, ctx: Ctx, staff: CanRequestsAct) -> dict[str, Any]:
     """Push the deadline back, with a reason the person is told."""
     t = ctx.requests().extend(ref, body.days, reason=body.reason, actor=f"key:{staff.key_id}")
-    return {"ref": t.ref, "status": t.status, "due_at": _iso(t.due_at), "deadline": t.deadline, "fee": t.fee}
+    return _ticket(t)
 
 
 # -- staff: evidence and keys --------------------------------------------------------------------------------------
