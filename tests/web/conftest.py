@@ -68,6 +68,11 @@ def _free_port() -> int:
 @pytest.fixture
 def live(web: Web) -> Iterator[str]:
     """The same app served by a real uvicorn server on a free local port; yields its base URL."""
+    yield from serve(web)
+
+
+def serve(web: Web) -> Iterator[str]:
+    """Serve ``web``'s app with uvicorn on a free local port for as long as the generator is open."""
     import threading
     import time
 

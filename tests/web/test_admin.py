@@ -364,8 +364,8 @@ def test_the_mailbox_shows_held_messages_only_without_a_mail_server(web: Web) ->
 
 # -- in a real browser -----------------------------------------------------------------------------------------------
 
-def test_a_staff_member_sees_the_request_with_its_deadline_and_fulfils_it(web: Web, live: str, page: object) -> None:
-    ref = _request(web, "zhang", ZHANG)
+def _fulfil_in_the_browser(web: Web, live: str, page: object, ref: str) -> None:
+    """Sign in to the console with the officer's key, find the request in the queue with its deadline, fulfil it."""
     item = next(r for r in web.ctx.requests().open_requests() if r["ref"] == ref)
     pg = page  # a Playwright page
     pg.goto(f"{live}/admin/requests")  # type: ignore[attr-defined]
@@ -387,7 +387,48 @@ def test_a_staff_member_sees_the_request_with_its_deadline_and_fulfils_it(web: W
     assert f"Request {ref} is fulfilled" in pg.get_by_role("status").inner_text()  # type: ignore[attr-defined]
     assert pg.locator("#status").inner_text() == "fulfilled"  # type: ignore[attr-defined]
     assert _status(web, ref) == "fulfilled"
+
+
+def test_a_staff_member_sees_the_request_with_its_deadline_and_fulfils_it(web: Web, live: str, page: object) -> None:
+    ref = _request(web, "zhang", ZHANG)
+    _fulfil_in_the_browser(web, live, page, ref)
     token = web.sign_in("zhang", ZHANG["email"])
     assert web.client.get(f"/v1/me/requests/{ref}", headers=_bearer(token)).json()["status"] == "fulfilled"
     export = web.client.get(f"/v1/me/requests/{ref}/export", headers=_bearer(token))
     assert export.status_code == 200 and export.headers["content-type"] == "application/zip"
+
+
+@pytest.fixture
+def kokkok_web(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> Iterator[Web]:
+    """KOKKOK, whose request deadline the law sets: the operator states it (30 days), so requests have a due date."""
+    from policykeeper.pack._types import FixedDuration
+
+    for web in make_web("kokkok", db_url, tmp_path, smtp):
+        web.ctx.deadlines = {"per_applicable_law": FixedDuration(value=30, unit="calendar_days")}
+        yield web
+
+
+@pytest.fixture
+def kokkok_live(kokkok_web: Web) -> Iterator[str]:
+    from .conftest import serve
+
+    yield from serve(kokkok_web)
+
+
+def test_a_staff_member_sees_the_due_date_of_a_request_and_fulfils_it(
+    kokkok_web: Web, kokkok_live: str, page: object
+) -> None:
+    web = kokkok_web
+    alice = {"name": "Alice P", "password": "correct horse battery", "uuid": "u-7f3a9c",
+             "phone": "+856 20 5555 0101", "email": "alice@example.com", "date_of_birth": "1990-04-02"}
+    got = web.client.post("/v1/collect", json={"person": "alice", "context": "personal_customer", "values": alice,
+                                               "facts": {"channel": "online"}}, headers=web.as_role("service"))
+    assert got.status_code == 200, got.text
+    token = web.sign_in("alice", alice["email"])
+    ref = web.client.post("/v1/me/requests", json={"right": "access", "email": alice["email"]},
+                          headers=_bearer(token)).json()["ref"]
+    web.client.post(f"/v1/me/requests/{ref}/verify", json={"code": web.inbox.code_for(alice["email"])},
+                    headers=_bearer(token))
+    item = next(r for r in web.ctx.requests().open_requests() if r["ref"] == ref)
+    assert item["due_at"] is not None and item["state"] == "on_time"
+    _fulfil_in_the_browser(web, kokkok_live, page, ref)
