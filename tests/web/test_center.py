@@ -396,3 +396,19 @@ def test_a_signed_out_session_opens_no_person_page(web: Web, path: str) -> None:
     web.client.cookies.set("pk_session", token)  # the old cookie, kept: the session it named has ended
     got = web.client.get(path)
     assert got.url.path == "/" and "Please sign in first" in got.text
+
+
+def test_forms_from_another_site_are_refused_sign_in_included(web: Web) -> None:
+    """Login CSRF: a cross-site form must not sign a visitor in (there is no session token yet to check)."""
+    _signup(web, "zhang", ZHANG)
+    evil = {"Origin": "https://evil.example"}
+    for path, form in (("/signin", {"identifier": "zhang", "email": "zhang@example.cn"}),
+                       ("/signin/code", {"identifier": "zhang", "code": "123456"}),
+                       ("/admin/signin", {"key": web.keys["admin"]})):
+        got = web.client.post(path, data=form, headers=evil, follow_redirects=False)
+        assert got.status_code == 403 and "another site" in got.json()["error"]["message"], path
+        assert "set-cookie" not in got.headers
+    assert web.inbox.messages == []  # nothing was sent either
+    same = web.client.post("/signin", data={"identifier": "zhang", "email": "zhang@example.cn"},
+                           headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert same.status_code == 303 and len(web.inbox.to("zhang@example.cn")) == 1

@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ._context import WebContext
+from ._errors import ApiError
 
-__all__ = ["TEMPLATES", "ctx_of", "redirect", "render"]
+__all__ = ["TEMPLATES", "ctx_of", "redirect", "render", "same_origin"]
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
@@ -25,6 +26,21 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templat
 def ctx_of(request: Request) -> WebContext:
     ctx: WebContext = request.app.state.pk
     return ctx
+
+
+def same_origin(request: Request) -> None:
+    """Forms are accepted only from this site: a browser's ``Origin`` on a POST must be this server (or its public
+    URL). This also stops login CSRF (a cross-site form signing someone in as another person), which the session's
+    CSRF token cannot, since there is no session yet. Clients that send no ``Origin`` (not browsers) pass; their
+    forms still need the session's CSRF token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    here = f"{request.url.scheme}://{request.url.netloc}"
+    if origin not in (here, ctx_of(request).public_url):
+        raise ApiError(403, "forbidden", "this form was sent from another site; open the page here and send it again")
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
@@ -33,11 +33,11 @@ from ..versions import notice_for, versions
 from ._auth import STAFF_COOKIE, Staff, check_csrf, csrf_token, end_session, open_staff_session, staff_from
 from ._context import MemoryMailer, WebContext
 from ._errors import ApiError
-from ._pages import ctx_of, redirect, render
+from ._pages import ctx_of, redirect, render, same_origin
 
 __all__ = ["PAGES", "router"]
 
-router = APIRouter(prefix="/admin")
+router = APIRouter(prefix="/admin", dependencies=[Depends(same_origin)])
 
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("/admin", "Dashboard", "requests:read"),

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
@@ -34,11 +34,11 @@ from ._auth import (
 )
 from ._context import WebContext
 from ._errors import ApiError
-from ._pages import ctx_of, redirect, render
+from ._pages import ctx_of, redirect, render, same_origin
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(same_origin)])
 
 FormText = Annotated[str, Form()]
 _REF = re.compile(r"^[0-9a-f]{1,32}$")
