@@ -133,3 +133,22 @@ def test_large_row_sets_give_the_same_result_by_either_path(
     assert access(shop, dmap, {"email": "ana@example.com"}) == {}
     with shop.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM addresses WHERE street LIKE 'r:%'")).scalar() == 2
+
+
+def test_erasure_re_reads_the_rows_so_a_value_put_back_behind_its_back_fails_it(shop: Engine) -> None:
+    """A trigger that restores the street after the UPDATE: what the statement reports is masked, what is stored is
+    not. Only reading the rows again shows it, and the erasure must fail and change nothing."""
+    with shop.begin() as conn:
+        if shop.dialect.name == "postgresql":
+            conn.execute(text("CREATE FUNCTION put_back() RETURNS trigger AS $$ BEGIN "
+                              "UPDATE addresses SET street = OLD.street WHERE id = NEW.id AND street <> OLD.street; "
+                              "RETURN NULL; END $$ LANGUAGE plpgsql"))
+            conn.execute(text("CREATE TRIGGER put_back AFTER UPDATE ON addresses FOR EACH ROW "
+                              "WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION put_back()"))
+        else:
+            conn.execute(text("CREATE TRIGGER put_back AFTER UPDATE ON addresses BEGIN "
+                              "UPDATE addresses SET street = OLD.street WHERE id = NEW.id; END"))
+    with pytest.raises(ErasureIncompleteError, match="addresses.street could not be masked"):
+        erase(shop, load_dataset_map(DATA / "dataset_shop.yaml"), {"email": "ana@example.com"})
+    with shop.connect() as conn:
+        assert conn.execute(text("SELECT email FROM customers WHERE id = 1")).scalar_one() == "ana@example.com"
