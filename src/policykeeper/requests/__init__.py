@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from .. import audit
-from .._exceptions import BadValueError, ConfigError
+from .._exceptions import BadValueError
 from ..connectors import DatasetMap
 from ..connectors import access as connector_access
 from ..connectors import erase as connector_erase
@@ -63,25 +63,9 @@ class Ticket:
 def load_deadlines(path: Path) -> dict[str, FixedDuration]:
     """``deadlines: {per_applicable_law: {value: 30, unit: calendar_days}}`` from ``path`` (HOME/requests.yaml): what
     the applicable law requires where the pack defers to it. A missing file means none."""
-    import yaml
-    from pydantic import ValidationError
+    from .._settings import durations, read_settings_file
 
-    if not path.exists():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the request settings: {type(exc).__name__}") from None
-    if not isinstance(data, dict) or set(data) - {"deadlines"} or not isinstance(data.get("deadlines") or {}, dict):
-        raise ConfigError(f"{path}: expected only 'deadlines', a mapping of deadline rule ids or words to durations")
-    found: dict[str, FixedDuration] = {}
-    for key, value in (data.get("deadlines") or {}).items():
-        try:
-            found[str(key)] = FixedDuration.model_validate(value)
-        except ValidationError as exc:
-            raise ConfigError(f"{path}: deadlines.{key}: {exc.errors()[0]['msg']} "
-                              "(e.g. {value: 30, unit: calendar_days})") from None
-    return found
+    return durations(path, "deadlines", read_settings_file(path, ("deadlines",), "request settings")["deadlines"])
 
 
 def _deadline_words(duration: object) -> str:

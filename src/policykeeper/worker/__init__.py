@@ -50,29 +50,11 @@ class RetentionConfig:
     def from_file(path: Path) -> RetentionConfig:
         """Read ``periods: {rule: {value: 30, unit: calendar_days}}`` and ``actions: {rule: anonymize}``; a missing
         file means the pack's defaults."""
-        import yaml
-        from pydantic import ValidationError
+        from .._settings import durations, read_settings_file
 
-        if not path.exists():
-            return RetentionConfig()
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{path}: cannot read the retention settings: {type(exc).__name__}") from None
-        if not isinstance(data, dict) or set(data) - {"periods", "actions"}:
-            raise ConfigError(f"{path}: expected only 'periods' and 'actions'")
-        periods, actions = data.get("periods") or {}, data.get("actions") or {}
-        if not isinstance(periods, dict) or not isinstance(actions, dict):
-            raise ConfigError(f"{path}: 'periods' and 'actions' must be mappings keyed by rule id")
-        parsed: dict[str, FixedDuration] = {}
-        for key, value in periods.items():
-            try:
-                parsed[str(key)] = FixedDuration.model_validate(value)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                raise ConfigError(f"{path}: periods.{key}: {first['msg']} (e.g. {{value: 30, unit: calendar_days}})"
-                                  ) from None
-        return RetentionConfig(parsed, {str(k): str(v) for k, v in actions.items()})
+        found = read_settings_file(path, ("periods", "actions"), "retention settings")
+        return RetentionConfig(durations(path, "periods", found["periods"]),
+                               {str(k): str(v) for k, v in found["actions"].items()})
 
 
 @dataclass(frozen=True)
