@@ -188,6 +188,14 @@ class Pack(Strict):
                 return c
         raise KeyError(category_id)
 
+    def locked_categories(self) -> dict[str, tuple[str, ...]]:
+        """Categories a right locks after registration (``locked_fields``), each with the promises that lock it."""
+        found: dict[str, tuple[str, ...]] = {}
+        for right in () if isinstance(self.rights, str) else self.rights:
+            for cat in right.locked_fields:
+                found[str(cat)] = tuple(right.promises)
+        return found
+
     def purpose(self, purpose_id: str) -> Purpose:
         for p in self.purposes.items:
             if p.id == purpose_id:

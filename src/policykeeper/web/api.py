@@ -331,21 +331,12 @@ class ProfileOut(BaseModel):
 def my_profile(body: ProfileIn, me: Me, ctx: Ctx) -> dict[str, Any]:
     """Correct one of your details (fields the policy locks after registration are refused)."""
     eng = ctx.engine()
-    locked = _locked_fields(ctx)
+    locked = eng.pack.locked_categories()
     if body.category in locked:
         raise ApiError(403, "denied", f"{body.category!r} cannot be changed after registration "
                        f"({', '.join(locked[body.category])})", "category")
     n = eng.correct_subject(me.subject_id, body.category, body.value, actor="subject")
     return {"category": body.category, "replaced": n}
-
-
-def _locked_fields(ctx: WebContext) -> dict[str, tuple[str, ...]]:
-    found: dict[str, tuple[str, ...]] = {}
-    pack = ctx.engine().pack
-    for right in () if isinstance(pack.rights, str) else pack.rights:
-        for cat in right.locked_fields:
-            found[str(cat)] = tuple(right.promises)
-    return found
 
 
 class Closed(BaseModel):

@@ -443,14 +443,6 @@ def request_export(request: Request, ref: str) -> Response:
 
 # -- profile and closing the account ----------------------------------------------------------------------------------
 
-def _locked(pack: Pack) -> dict[str, tuple[str, ...]]:
-    found: dict[str, tuple[str, ...]] = {}
-    for right in () if isinstance(pack.rights, str) else pack.rights:
-        for cat in right.locked_fields:
-            found[str(cat)] = tuple(right.promises)
-    return found
-
-
 def _secret(pack: Pack, category: str) -> bool:
     """Credentials are never shown back, only replaced."""
     cat = next((c for c in pack.data_categories if c.id == category), None)
@@ -464,7 +456,7 @@ def profile(request: Request) -> Response:
         return _sign_in_first()
     ctx = ctx_of(request)
     pack = ctx.engine().pack
-    locked = _locked(pack)
+    locked = pack.locked_categories()
     fields: dict[str, dict[str, Any]] = {}
     for it in _held(ctx, signed.person):
         cat = str(it["category"])
@@ -484,7 +476,7 @@ def profile_change(request: Request, category: FormText = "", value: FormText = 
     eng = ctx.engine()
     try:
         check_csrf(ctx, signed.token, csrf)
-        locked = _locked(eng.pack)
+        locked = eng.pack.locked_categories()
         if category in locked:
             raise ApiError(403, "denied", f"this detail cannot be changed after registration "
                            f"({', '.join(locked[category])})", "category")
