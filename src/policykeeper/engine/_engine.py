@@ -90,19 +90,21 @@ def _utc(at: dt.datetime) -> dt.datetime:
     return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
-def _after(start: dt.datetime, d: FixedDuration) -> dt.datetime:
-    """``start`` plus a pack duration; business days skip Saturdays and Sundays, months and years are calendar ones."""
+def _after(start: dt.datetime, d: FixedDuration, *, back: bool = False) -> dt.datetime:
+    """``start`` plus a pack duration (minus it with ``back``); business days skip Saturdays and Sundays, months and
+    years are calendar ones (the day is clamped to the month's last)."""
+    sign = -1 if back else 1
     if d.unit == "hours":
-        return start + dt.timedelta(hours=d.value)
+        return start + sign * dt.timedelta(hours=d.value)
     if d.unit == "calendar_days":
-        return start + dt.timedelta(days=d.value)
+        return start + sign * dt.timedelta(days=d.value)
     if d.unit == "business_days":
         at, left = start, d.value
         while left:
-            at += dt.timedelta(days=1)
+            at += sign * dt.timedelta(days=1)
             left -= at.weekday() < 5
         return at
-    months = d.value * (12 if d.unit == "years" else 1)
+    months = sign * d.value * (12 if d.unit == "years" else 1)
     y, m = divmod(start.month - 1 + months, 12)
     year, month = start.year + y, m + 1
     last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
@@ -130,6 +132,7 @@ class PolicyEngine:
         self.region = region
         self._earlier: dict[str, Mapping[str, frozenset[str]]] = {}
         self._explicit_only: bool | None = None
+        self._consent_rule_targets = {c.id: frozenset(c.targets) for c in pack.consents}
         _check_transport(pack, db)
 
     # -- subjects --------------------------------------------------------------
@@ -441,7 +444,7 @@ class PolicyEngine:
     def _in_scope(self, conn: Connection, given: Mapping[str, str]) -> tuple[frozenset[str], frozenset[str]]:
         """(consents, uncovered targets). Consent covers what its rule covered in the version it was given under:
         when a later version added a purpose to a consent rule, the rule's older consent does not reach it."""
-        current = {c.id: frozenset(c.targets) for c in self.pack.consents}
+        current = self._consent_rule_targets
         uncovered: set[str] = set()
         for target, label in given.items():
             if label == self.pack.version.label or target not in current:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from .._exceptions import BadValueError
 from ..engine import PolicyEngine
+from ..engine._engine import _utc
 from ..notify import PERSON_CHANNELS, enqueue_to_person
 from ..store._schema import disclosures, incident_notices, incidents, message_log, outbox, records, subjects
 
@@ -50,10 +51,6 @@ class NoticeRun:
     unreachable: int
     announcement: str | None
     """The public announcement's text when individual notice was impractical (no personal data), else None."""
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def _iso(at: dt.datetime | None) -> str | None:

@@ -368,7 +368,7 @@ def _due(eng: PolicyEngine, conn: Connection, plan: _Plan, now: dt.datetime) -> 
     if plan.purposes is not None:
         base.append(or_(*[_has_purpose(p) for p in plan.purposes]))
     if plan.start in ("collection", "transaction", "last_use"):
-        return [and_(*base, records.c.collected_at <= _back(now, plan.period))]
+        return [and_(*base, records.c.collected_at <= _after(now, plan.period, back=True))]
     kind = _START_EVENT[plan.start]
     events = conn.execute(select(lifecycle_events.c.subject_id, lifecycle_events.c.purpose, lifecycle_events.c.at)
                           .where(lifecycle_events.c.pack_id == eng.pack.id, lifecycle_events.c.kind == kind)).all()
@@ -404,25 +404,6 @@ def _due(eng: PolicyEngine, conn: Connection, plan: _Plan, now: dt.datetime) -> 
         if mine:
             conds.append(and_(*base, records.c.subject_id == sid, _json_text(records.c.purposes).in_(mine)))
     return conds or None
-
-
-def _back(now: dt.datetime, d: FixedDuration) -> dt.datetime:
-    """The latest start whose period is over by ``now`` (the inverse of adding ``d``; business days step back)."""
-    if d.unit == "hours":
-        return now - dt.timedelta(hours=d.value)
-    if d.unit == "calendar_days":
-        return now - dt.timedelta(days=d.value)
-    if d.unit == "business_days":
-        at, left = now, d.value
-        while left:
-            at -= dt.timedelta(days=1)
-            left -= at.weekday() < 5
-        return at
-    months = d.value * (12 if d.unit == "years" else 1)
-    y, m = divmod(now.month - 1 - months, 12)
-    year, month = now.year + y, m + 1
-    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return now.replace(year=year, month=month, day=min(now.day, last))
 
 
 def _period_text(conn: Connection) -> ColumnElement[str]:

@@ -25,6 +25,7 @@ from fastapi import Request
 from sqlalchemy import func, select, update
 
 from .. import audit
+from ..engine._engine import _utc
 from ..store._schema import api_keys, login_codes, web_sessions
 from ._context import WebContext
 from ._errors import ApiError
@@ -102,10 +103,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _utc(at: dt.datetime) -> dt.datetime:
-    return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
-
-
 # -- API keys ------------------------------------------------------------------------------------------------------
 
 def create_api_key(ctx: WebContext, name: str, role: str, *, now: dt.datetime | None = None) -> str:
@@ -143,7 +140,11 @@ def revoke_api_key(ctx: WebContext, key_id: str, *, now: dt.datetime | None = No
         audit.record(conn, kind="api_key", actor="admin", at=now, detail={"event": "revoked", "key": key_id})
 
 
-def _staff_by_key(ctx: WebContext, key: str, *, touch: bool = True) -> Staff | None:
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+"""How fresh a key's ``last_used_at`` is kept: refreshed at most this often, so an API call is not also a write."""
+
+
+def _staff_by_key(ctx: WebContext, key: str) -> Staff | None:
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != "pkk" or len(parts[1]) != 16:
         return None
@@ -153,9 +154,10 @@ def _staff_by_key(ctx: WebContext, key: str, *, touch: bool = True) -> Staff | N
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash,
                                                                            _secret_hash(ctx, secret)):
         return None
-    if touch:
+    now = _now()
+    if row.last_used_at is None or _utc(row.last_used_at) <= now - LAST_USED_EVERY:
         with ctx.db.begin() as conn:
-            conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=_now()))
+            conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=now))
     return Staff(row.id, row.name, row.role)
 
 
