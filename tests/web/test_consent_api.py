@@ -16,7 +16,9 @@ from policykeeper.crypto import KeyRing
 from policykeeper.store import open_database
 from policykeeper.store._schema import audit_log, consent_events
 from policykeeper.web import MemoryMailer, WebContext, create_app
-from policykeeper.web._site import ConsentSite, load_site_settings, site_purposes
+from policykeeper.web._site import ConsentSite, gpc_note, load_site_settings, site_purposes
+
+from .conftest import Web
 
 SHOP = "http://shop.test"
 CONFIG = "/v1/consent-script/config"
@@ -177,3 +179,34 @@ def test_the_operator_lists_origins_in_home_or_the_environment(tmp_path: Path, m
         (tmp_path / "consent.yaml").write_text(text)
         with pytest.raises(ConfigError, match=words):
             load_site_settings(tmp_path)
+
+
+def test_the_gpc_header_of_a_signed_in_person_is_their_marketing_opt_out(web: Web) -> None:
+    """Kamoer markets on an opt-out basis and says nothing against GPC: the signal is honoured, recorded once."""
+    web.client.post("/v1/collect", json={"person": "reef", "context": "registration", "values": {
+        "phone": "+86 139 0000 1111", "email": "reef@example.cn", "username": "reefkeeper", "password": "Coral#2025!"}},
+        headers=web.as_role("service"))
+    token = web.sign_in("reef", "reef@example.cn")
+    me = {"Authorization": f"Bearer {token}"}
+    assert "marketing" not in web.client.get("/v1/me", headers=me).json()["consents"]  # no signal: nothing changes
+    got = web.client.get("/v1/me", headers={**me, "Sec-GPC": "1"})
+    assert got.json()["consents"]["marketing"] == "withdrawn"
+    web.client.get("/v1/me", headers={**me, "Sec-GPC": "1"})
+    with web.ctx.db.connect() as conn:
+        rows = conn.execute(select(consent_events.c.target, consent_events.c.action, consent_events.c.evidence)).all()
+        audited = conn.execute(select(audit_log.c.actor).where(audit_log.c.kind == "consent")).all()
+    assert [(r.target, r.action, r.evidence["by"]) for r in rows if r.target != "policy"] == [
+        ("marketing", "withdrawn", "gpc")]  # once: the second signal changes nothing
+    assert [a.actor for a in audited].count("gpc") == 1
+    # a stranger's signal records nothing (the consent script records a visitor's)
+    assert web.client.get("/v1/policy", headers={"Sec-GPC": "1"}).status_code == 200
+
+
+def test_the_privacy_center_says_that_the_signal_was_seen(web: Web) -> None:
+    page = web.client.get("/", headers={"Sec-GPC": "1"}).text
+    assert "Global Privacy Control signal: it is honoured" in page and "data-gpc" in page
+    assert "data-gpc" not in web.client.get("/").text
+    pack = web.ctx.pack
+    refusing = pack.model_copy(update={"marketing": pack.marketing.model_copy(update={"honor_gpc": False})})  # type: ignore[union-attr]
+    assert "does not act on it" in gpc_note(refusing)
+    assert "nothing for it to stop" in gpc_note(load_pack("kalos"))

@@ -33,8 +33,8 @@ from ..pack import Pack
 from ..pack._lifecycle import CookieRule
 
 __all__ = ["DEVICE_COOKIE", "ENV_CONSENT_ORIGINS", "GPC", "SCRIPT_ACTOR", "ConsentSite", "Method", "SitePurpose",
-           "cookies_allowed", "device_of", "gpc_honoured", "load_site_settings", "new_device", "record_choices",
-           "site_choices", "site_purposes"]
+           "cookies_allowed", "device_of", "gpc_honoured", "gpc_note", "gpc_signal", "load_site_settings", "new_device",
+           "record_choices", "site_choices", "site_purposes"]
 
 DEVICE_COOKIE = "pk_consent"
 """The first-party cookie (set by the script on the site, never by the API) holding the signed device id."""
@@ -73,6 +73,32 @@ def gpc_honoured(pack: Pack) -> bool:
     """The GPC signal is honoured unless the pack says ``marketing.honor_gpc: false`` (the safer reading)."""
     m = pack.marketing
     return isinstance(m, str) or m.honor_gpc is not False
+
+
+def gpc_note(pack: Pack) -> str:
+    """What a page tells a visitor whose browser sent the GPC signal, as the pack says."""
+    m = pack.marketing
+    if not isinstance(m, str) and m.honor_gpc is False:
+        return "Your browser sent a Global Privacy Control signal; this policy says the service does not act on it."
+    if isinstance(m, str) and not site_purposes(pack):
+        return ("Your browser sent a Global Privacy Control signal. This service sends no marketing and sets no "
+                "advertising cookies, so there is nothing for it to stop.")
+    return ("Your browser sent a Global Privacy Control signal: it is honoured as your opt-out of marketing and of "
+            "advertising and sharing cookies; signed in, it is recorded as your choice.")
+
+
+def gpc_signal(eng: PolicyEngine, subject_id: str, now: dt.datetime | None = None) -> bool:
+    """A signed-in person's request carried ``Sec-GPC: 1``: record it as their marketing opt-out (evidence
+    ``by: gpc``, audited), as :func:`policykeeper.marketing.gpc_opt_out` does; True if it changed anything. Ignored
+    where the pack says ``marketing.honor_gpc: false`` or has no marketing."""
+    from ..marketing import _rule as marketing_rule
+    from ..marketing import _withdraw
+
+    rule = marketing_rule(eng)
+    if rule is None or rule.honor_gpc is False:
+        return False
+    with eng.db.begin() as conn:
+        return _withdraw(eng, conn, subject_id, "gpc", now or dt.datetime.now(dt.UTC))
 
 
 def site_purposes(pack: Pack) -> tuple[SitePurpose, ...]:

@@ -10,21 +10,27 @@ Every ledger write is audited.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ._auth import person_from
 from ._context import WebContext
-from ._errors import ERROR_RESPONSES, error_body
+from ._errors import ERROR_RESPONSES, ApiError, error_body
+from ._pages import TEMPLATES
 from ._site import (
     ConsentSite,
     cookies_allowed,
     device_of,
     gpc_honoured,
+    gpc_note,
+    gpc_signal,
     new_device,
     record_choices,
     site_choices,
@@ -88,10 +94,26 @@ def _answer(status: int, body: dict[str, Any] | None, headers: list[tuple[bytes,
 
 
 def install(app: FastAPI, ctx: WebContext) -> None:
-    """Serve ``/consent.js`` and the consent endpoints, behind their CORS and rate-limit gate."""
+    """Serve ``/consent.js`` and the consent endpoints, behind their CORS and rate-limit gate; honour the GPC
+    signal of signed-in people on every other request, and let the pages say that the signal was seen."""
     app.include_router(router)
     app.add_api_route("/consent.js", consent_js, methods=["GET"], include_in_schema=False)
     app.add_middleware(_Gate, site=ctx.consent_site, own=ctx.public_url)
+    TEMPLATES.globals["gpc_note"] = gpc_note
+
+    @app.middleware("http")
+    async def _gpc(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.headers.get("sec-gpc", "").strip() == "1" and not request.url.path.startswith(PREFIX):
+            await run_in_threadpool(_honour_gpc, request, ctx)
+        return await call_next(request)
+
+
+def _honour_gpc(request: Request, ctx: WebContext) -> None:
+    try:
+        person = person_from(request, ctx)
+    except ApiError:
+        return  # not a signed-in person: the consent script records a visitor's signal
+    gpc_signal(ctx.engine(), person.subject_id)
 
 
 def consent_js() -> Response:
