@@ -245,3 +245,15 @@ def test_the_banner_and_dialog_pass_axe_and_are_labelled(page: Any, shop: tuple[
         assert box.evaluate("b => b.labels.length === 1 && b.labels[0].textContent.trim().length > 0")
     assert dialog.get_by_role("button", name="Close").is_visible()
     assert _axe(page) == []
+
+
+def test_a_cookie_the_service_no_longer_accepts_is_forgotten_and_the_visitor_asked_again(
+        page: Any, shop: tuple[str, WebContext]) -> None:
+    _open(page, shop)
+    origin = page.evaluate("location.origin")
+    page.context.add_cookies([{"name": "pk_consent", "value": "dv" + "0" * 30 + ".forged", "url": origin}])
+    page.reload()
+    page.wait_for_function("window.policykeeper !== undefined")
+    assert page.get_by_role("region", name="Cookie consent").is_visible()
+    assert _ran(page) == ["essential"]
+    assert page.context.cookies() == []

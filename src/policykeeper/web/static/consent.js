@@ -196,7 +196,10 @@ height:1px;overflow:hidden;clip:rect(0 0 0 0)}`;
     try {
       cfg = await call("config");
     } catch (e) {
-      return; // nothing tagged runs without an answer
+      if (!token) return; // nothing tagged runs without an answer
+      token = null; // a device token the service no longer accepts: forget it and ask again
+      document.cookie = `${NAME}=; Max-Age=0; Path=/`;
+      try { cfg = await call("config"); } catch (e2) { return; }
     }
     window.policykeeper = { choices: () => ({ ...state }), gpc: gpcOn(), preferences: () => openDialog() };
     if (!cfg.cookies) return; // a pack without cookies: no cookie, no banner, no tagged script
