@@ -130,7 +130,7 @@ def test_accepting_runs_the_allowed_scripts_without_a_reload_and_lands_in_the_le
     assert page.get_by_role("region", name="Cookie consent").count() == 0  # the choice is remembered
 
 
-def test_withdrawal_is_one_click_from_the_persistent_link_and_stops_scripts_on_the_next_load(
+def test_kokkok_50_withdrawal_is_one_click_from_the_persistent_link_and_stops_scripts_on_the_next_load(
         page: Any, shop: tuple[str, WebContext]) -> None:
     _open(page, shop)
     page.get_by_role("button", name="Accept all").click()
@@ -205,7 +205,7 @@ def test_gpc_in_the_browser_is_honoured_shown_and_recorded_as_gpc(chromium: Any,
         context.close()
 
 
-def test_a_pack_without_cookies_sets_no_cookie_and_runs_nothing_tagged(page: Any, tmp_path: Path) -> None:
+def test_kalos_12_a_pack_without_cookies_sets_no_cookie_and_runs_nothing_tagged(page: Any, tmp_path: Path) -> None:
     for api, ctx in _site("kalos", tmp_path):
         _open(page, (api, ctx))
         page.wait_for_timeout(300)
@@ -257,3 +257,24 @@ def test_a_cookie_the_service_no_longer_accepts_is_forgotten_and_the_visitor_ask
     assert page.get_by_role("region", name="Cookie consent").is_visible()
     assert _ran(page) == ["essential"]
     assert page.context.cookies() == []
+
+
+def test_no_banner_where_the_gpc_signal_already_answers_every_question(chromium: Any, tmp_path: Path) -> None:
+    """A pack whose only optional cookie purposes are advertising: the signal gives the whole opt-out."""
+    for api, ctx in _site("kokkok", tmp_path):
+        cookies = ctx.pack.cookies
+        ctx.pack = ctx.pack.model_copy(update={"cookies": cookies.model_copy(update={  # type: ignore[union-attr]
+            "purposes": ("cookie_essential", "cookie_ad_delivery", "cookie_cross_site_ads")})})
+        ctx._base, ctx._engines = None, {}
+        context = chromium.new_context(extra_http_headers={"Sec-GPC": "1"})
+        context.add_init_script("Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})")
+        page = context.new_page()
+        try:
+            _open(page, (api, ctx))
+            page.wait_for_function("document.cookie.includes('pk_consent')")
+            assert page.get_by_role("region", name="Cookie consent").count() == 0
+            assert page.get_by_role("region", name="Privacy choices").is_visible()
+            assert _ran(page) == ["essential"]
+            assert set(_ledger(ctx, _device(page)).values()) == {("refused", "GPC")}
+        finally:
+            context.close()
