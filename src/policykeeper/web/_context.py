@@ -62,7 +62,7 @@ class WebContext:
     deadlines: dict[str, FixedDuration] = field(default_factory=dict)
     """Request deadlines the pack leaves to the law, as the operator states them (HOME/requests.yaml)."""
     secure_cookies: bool = False
-    consent_site: ConsentSite = field(default_factory=lambda: ConsentSite())
+    consent_site: ConsentSite = field(default_factory=ConsentSite)
     """Origins allowed to call the consent script's endpoints, and their rate limit (HOME/consent.yaml)."""
     _base: PolicyEngine | None = None
     _engines: dict[str, PolicyEngine] = field(default_factory=dict)

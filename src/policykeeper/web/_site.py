@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from sqlalchemy import Connection
+
 from .. import audit, consent
 from .._exceptions import BadValueError, ConfigError
 from .._settings import read_settings_file
@@ -140,16 +142,18 @@ def device_of(eng: PolicyEngine, token: str) -> str:
     return device
 
 
-def site_choices(eng: PolicyEngine, device: str) -> dict[str, str]:
-    """The device's recorded choice per offered purpose: ``given``, ``refused`` or ``withdrawn`` (unchosen: absent)."""
-    offered = {p.id for p in site_purposes(eng.pack) if not p.essential}
-    with eng.db.connect() as conn:
-        rows = conn.execute(consent._EVENTS_OF_SUBJECT, {"sid": device}).all()
+def _choices(conn: Connection, offered: set[str], device: str) -> dict[str, str]:
     last: dict[str, str] = {}
-    for target, action, _, _ in rows:
+    for target, action, _, _ in conn.execute(consent._EVENTS_OF_SUBJECT, {"sid": device}):
         if target in offered:
             last[target] = action
     return last
+
+
+def site_choices(eng: PolicyEngine, device: str) -> dict[str, str]:
+    """The device's recorded choice per offered purpose: ``given``, ``refused`` or ``withdrawn`` (unchosen: absent)."""
+    with eng.db.connect() as conn:
+        return _choices(conn, {p.id for p in site_purposes(eng.pack) if not p.essential}, device)
 
 
 def record_choices(eng: PolicyEngine, device: str, choices: Mapping[str, bool], *, method: Method, gpc: bool,
@@ -171,10 +175,10 @@ def record_choices(eng: PolicyEngine, device: str, choices: Mapping[str, bool], 
     wanted: dict[str, tuple[bool, str]] = {k: (v, SCRIPT_ACTOR) for k, v in choices.items()}
     if gpc and gpc_honoured(eng.pack):
         wanted.update({p.id: (False, GPC) for p in offered.values() if p.gpc})
-    before = site_choices(eng, device)
     rule = _rule(eng.pack)
     promises = tuple(dict.fromkeys([*rule.promises, *(q for r in rule.rules for q in r.promises)])) if rule else ()
     with eng.db.begin() as conn:
+        before = _choices(conn, {k for k, p in offered.items() if not p.essential}, device)
         for target in sorted(wanted):
             allow, by = wanted[target]
             was = before.get(target)
