@@ -33,6 +33,7 @@ from .._settings import read_settings_file
 from ..engine import PolicyEngine
 from ..pack import Pack
 from ..pack._lifecycle import CookieRule
+from ..store._chain import _HEAD_FOR_UPDATE
 
 __all__ = ["DEVICE_COOKIE", "ENV_CONSENT_ORIGINS", "GPC", "SCRIPT_ACTOR", "ConsentSite", "Method", "SitePurpose",
            "cookies_allowed", "device_of", "gpc_honoured", "gpc_note", "gpc_signal", "load_site_settings", "new_device",
@@ -178,6 +179,7 @@ def record_choices(eng: PolicyEngine, device: str, choices: Mapping[str, bool], 
     rule = _rule(eng.pack)
     promises = tuple(dict.fromkeys([*rule.promises, *(q for r in rule.rules for q in r.promises)])) if rule else ()
     with eng.db.begin() as conn:
+        conn.execute(_HEAD_FOR_UPDATE, {"chain": "consent"})  # one save at a time (PostgreSQL), then read the state
         before = _choices(conn, {k for k, p in offered.items() if not p.essential}, device)
         for target in sorted(wanted):
             allow, by = wanted[target]
