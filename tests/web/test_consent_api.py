@@ -13,6 +13,7 @@ from sqlalchemy import select
 from policykeeper import load_pack
 from policykeeper._exceptions import ConfigError
 from policykeeper.crypto import KeyRing
+from policykeeper.marketing import register_tracker
 from policykeeper.store import open_database
 from policykeeper.store._schema import audit_log, consent_events
 from policykeeper.web import MemoryMailer, WebContext, create_app
@@ -210,3 +211,14 @@ def test_the_privacy_center_says_that_the_signal_was_seen(web: Web) -> None:
     refusing = pack.model_copy(update={"marketing": pack.marketing.model_copy(update={"honor_gpc": False})})  # type: ignore[union-attr]
     assert "does not act on it" in gpc_note(refusing)
     assert "nothing for it to stop" in gpc_note(load_pack("kalos"))
+
+
+def test_config_lists_the_registered_trackers_under_their_purpose(site: tuple[TestClient, WebContext]) -> None:
+    client, ctx = site
+    eng = ctx.engine()
+    register_tracker(eng, name="pk_prefs", technology="cookie", purpose="cookie_ux", party="first",
+                     lifetime="persistent", placement="browser")
+    by_id = {p["id"]: p for p in client.get(CONFIG).json()["purposes"]}
+    assert by_id["cookie_ux"]["trackers"] == [{"name": "pk_prefs", "technology": "cookie", "party": "first",
+                                               "lifetime": "persistent"}]
+    assert by_id["cookie_ux"]["gpc"] is False and by_id["cookie_ad_delivery"]["trackers"] == []

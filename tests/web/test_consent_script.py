@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from policykeeper.marketing import register_tracker
 from policykeeper.store._schema import consent_events
 from policykeeper.web import WebContext
 
@@ -236,6 +237,8 @@ def _axe(page: Any) -> list[dict[str, Any]]:
 
 
 def test_the_banner_and_dialog_pass_axe_and_are_labelled(page: Any, shop: tuple[str, WebContext]) -> None:
+    register_tracker(shop[1].engine(), name="pk_prefs", technology="cookie", purpose="cookie_ux", party="first",
+                     lifetime="persistent", placement="browser")
     _open(page, shop)
     assert _axe(page) == []
     page.get_by_role("button", name="Preferences").click()
@@ -244,6 +247,7 @@ def test_the_banner_and_dialog_pass_axe_and_are_labelled(page: Any, shop: tuple[
     for box in dialog.get_by_role("checkbox").all():  # every choice has a label a screen reader reads
         assert box.evaluate("b => b.labels.length === 1 && b.labels[0].textContent.trim().length > 0")
     assert dialog.get_by_role("button", name="Close").is_visible()
+    assert "Uses: pk_prefs (first party, persistent)" in dialog.text_content()  # the tracker registry
     assert _axe(page) == []
 
 

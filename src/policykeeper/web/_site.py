@@ -20,10 +20,10 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Connection
 
@@ -31,13 +31,14 @@ from .. import audit, consent
 from .._exceptions import BadValueError, ConfigError
 from .._settings import read_settings_file
 from ..engine import PolicyEngine
+from ..marketing import list_trackers
 from ..pack import Pack
 from ..pack._lifecycle import CookieRule
 from ..store._chain import _HEAD_FOR_UPDATE
 
 __all__ = ["DEVICE_COOKIE", "ENV_CONSENT_ORIGINS", "GPC", "SCRIPT_ACTOR", "ConsentSite", "Method", "SitePurpose",
            "cookies_allowed", "device_of", "gpc_honoured", "gpc_note", "gpc_signal", "load_site_settings", "new_device",
-           "record_choices", "site_choices", "site_purposes"]
+           "offered", "record_choices", "site_choices", "site_purposes"]
 
 DEVICE_COOKIE = "pk_consent"
 """The first-party cookie (set by the script on the site, never by the API) holding the signed device id."""
@@ -59,6 +60,8 @@ class SitePurpose:
     description: str
     essential: bool
     gpc: bool
+    trackers: tuple[dict[str, Any], ...] = ()
+    """The registered trackers (cookies, beacons...) serving this purpose: name, technology, party, lifetime."""
 
 
 def _rule(pack: Pack) -> CookieRule | None:
@@ -104,21 +107,32 @@ def gpc_signal(eng: PolicyEngine, subject_id: str, now: dt.datetime | None = Non
         return _withdraw(eng, conn, subject_id, "gpc", now or dt.datetime.now(dt.UTC))
 
 
-def site_purposes(pack: Pack) -> tuple[SitePurpose, ...]:
-    """The cookie purposes, in the pack's order; none where the pack uses no cookies."""
+def offered(eng: PolicyEngine) -> tuple[SitePurpose, ...]:
+    """:func:`site_purposes` with the trackers registered for the pack (``policykeeper tracker add``)."""
+    return site_purposes(eng.pack, list_trackers(eng) if cookies_allowed(eng.pack) else ())
+
+
+def site_purposes(pack: Pack, trackers: Iterable[Mapping[str, Any]] = ()) -> tuple[SitePurpose, ...]:
+    """The cookie purposes, in the pack's order; none where the pack uses no cookies. GPC covers the advertising
+    ones, those a third-party recipient receives data for, and those a registered third-party tracker serves."""
     rule = _rule(pack)
     if rule is None or not cookies_allowed(pack):
         return ()
     declared = {p.id: p for p in pack.purposes.items}
     shared = {pid for r in pack.recipients if r.third_party for pid in r.purposes}
+    served: dict[str, list[dict[str, Any]]] = {}
+    for t in trackers:
+        served.setdefault(str(t["purpose"]), []).append({k: t[k] for k in ("name", "technology", "party", "lifetime")})
     out = []
     for pid in rule.purposes:
         p = declared.get(pid)
         use = p.data_use if p is not None else ""
+        mine = served.get(pid, [])
         out.append(SitePurpose(
             id=pid, name=p.name if p is not None else pid.replace("_", " ").capitalize(),
             description=p.description if p is not None else "", essential=use.startswith("essential"),
-            gpc=use.startswith("marketing") or pid in shared))
+            gpc=use.startswith("marketing") or pid in shared or any(t["party"] == "third" for t in mine),
+            trackers=tuple(mine)))
     return tuple(out)
 
 
@@ -143,10 +157,10 @@ def device_of(eng: PolicyEngine, token: str) -> str:
     return device
 
 
-def _choices(conn: Connection, offered: set[str], device: str) -> dict[str, str]:
+def _choices(conn: Connection, targets: set[str], device: str) -> dict[str, str]:
     last: dict[str, str] = {}
     for target, action, _, _ in conn.execute(consent._EVENTS_OF_SUBJECT, {"sid": device}):
-        if target in offered:
+        if target in targets:
             last[target] = action
     return last
 
@@ -154,7 +168,7 @@ def _choices(conn: Connection, offered: set[str], device: str) -> dict[str, str]
 def site_choices(eng: PolicyEngine, device: str) -> dict[str, str]:
     """The device's recorded choice per offered purpose: ``given``, ``refused`` or ``withdrawn`` (unchosen: absent)."""
     with eng.db.connect() as conn:
-        return _choices(conn, {p.id for p in site_purposes(eng.pack) if not p.essential}, device)
+        return _choices(conn, {p.id for p in offered(eng) if not p.essential}, device)
 
 
 def record_choices(eng: PolicyEngine, device: str, choices: Mapping[str, bool], *, method: Method, gpc: bool,
@@ -164,23 +178,23 @@ def record_choices(eng: PolicyEngine, device: str, choices: Mapping[str, bool], 
     With the GPC signal (and a pack that honours it) the purposes it covers are refused with evidence ``by: GPC``,
     whatever the choices say. Unknown or essential purposes are an error naming them; nothing is recorded then."""
     now = now or dt.datetime.now(dt.UTC)
-    offered = {p.id: p for p in site_purposes(eng.pack)}
-    if not offered:
+    offers = {p.id: p for p in offered(eng)}
+    if not offers:
         raise BadValueError("this pack uses no cookies or similar technologies: there is no choice to record")
-    unknown = sorted(set(choices) - set(offered))
+    unknown = sorted(set(choices) - set(offers))
     if unknown:
         raise BadValueError(f"not cookie purposes of this pack: {', '.join(unknown)}")
-    essential = sorted(k for k in choices if offered[k].essential)
+    essential = sorted(k for k in choices if offers[k].essential)
     if essential:
         raise BadValueError(f"essential purposes are always on and take no choice: {', '.join(essential)}")
     wanted: dict[str, tuple[bool, str]] = {k: (v, SCRIPT_ACTOR) for k, v in choices.items()}
     if gpc and gpc_honoured(eng.pack):
-        wanted.update({p.id: (False, GPC) for p in offered.values() if p.gpc})
+        wanted.update({p.id: (False, GPC) for p in offers.values() if p.gpc})
     rule = _rule(eng.pack)
     promises = tuple(dict.fromkeys([*rule.promises, *(q for r in rule.rules for q in r.promises)])) if rule else ()
     with eng.db.begin() as conn:
         conn.execute(_HEAD_FOR_UPDATE, {"chain": "consent"})  # one save at a time (PostgreSQL), then read the state
-        before = _choices(conn, {k for k, p in offered.items() if not p.essential}, device)
+        before = _choices(conn, {k for k, p in offers.items() if not p.essential}, device)
         for target in sorted(wanted):
             allow, by = wanted[target]
             was = before.get(target)

@@ -32,9 +32,9 @@ from ._site import (
     gpc_note,
     gpc_signal,
     new_device,
+    offered,
     record_choices,
     site_choices,
-    site_purposes,
 )
 
 __all__ = ["SCRIPT", "install", "router"]
@@ -134,12 +134,20 @@ GpcHeader = Annotated[str | None, Header(alias="Sec-GPC", max_length=4,
                                          description="The Global Privacy Control signal (`1`), as the browser sends it.")]
 
 
+class TrackerOut(BaseModel):
+    name: str
+    technology: str
+    party: Literal["first", "third"]
+    lifetime: Literal["session", "persistent"]
+
+
 class PurposeOut(BaseModel):
     id: str
     name: str
     description: str
     essential: bool = Field(description="Always on; not asked.")
     gpc: bool = Field(description="Refused by a Global Privacy Control signal.")
+    trackers: list[TrackerOut] = Field(description="The registered cookies and similar trackers serving it.")
 
 
 class SiteConfig(BaseModel):
@@ -165,7 +173,7 @@ def site_config(request: Request, device: DeviceHeader = None, sec_gpc: GpcHeade
             "gpc_honoured": gpc_honoured(eng.pack), "gpc_seen": (sec_gpc or "").strip() == "1",
             "refusal_effect": None if isinstance(cookies, str) else cookies.refusal_effect,
             "policy_url": eng.pack.version.published_url,
-            "purposes": [p.__dict__ for p in site_purposes(eng.pack)],
+            "purposes": [{**p.__dict__, "trackers": list(p.trackers)} for p in offered(eng)],
             "choices": site_choices(eng, device_of(eng, device)) if device and allowed else {}}
 
 

@@ -16,6 +16,7 @@
     gpcSeen: "已检测到您浏览器的全球隐私控制（GPC）信号：广告和与第三方共享保持关闭。",
     choices: "隐私选择", withdraw: "撤回同意", policy: "隐私政策", saved: "已保存您的选择。",
     withdrawn: "已撤回同意。已运行的内容在下次加载页面时停止。", failed: "无法保存您的选择，请稍后再试。",
+    uses: "使用：", third: "第三方", first: "第一方", session: "会话", persistent: "持久",
   } : {
     region: "Cookie consent", intro: "We use cookies and similar technologies. Essential ones are always on; " +
       "the others are used only if you agree.",
@@ -27,6 +28,7 @@
     choices: "Privacy choices", withdraw: "Withdraw consent", policy: "Privacy policy", saved: "Your choices were saved.",
     withdrawn: "Consent withdrawn. What already ran stops on the next page load.",
     failed: "Your choices could not be saved; please try again later.",
+    uses: "Uses: ", third: "third party", first: "first party", session: "session", persistent: "persistent",
   };
   const NAME = "pk_consent";
   const gpc = navigator.globalPrivacyControl === true;
@@ -137,7 +139,9 @@
       return h("li", {},
         h("input", { type: "checkbox", id, name: p.id, checked: p.essential || allowed(p.id),
           disabled: p.essential || forced(p), "aria-describedby": note ? `${id}-d` : null }),
-        h("label", { for: id }, p.name), note ? h("span", { id: `${id}-d`, class: "pk-note" }, note) : null);
+        h("label", { for: id }, p.name), note ? h("span", { id: `${id}-d`, class: "pk-note" }, note) : null,
+        p.trackers.length ? h("span", { class: "pk-note" }, T.uses + p.trackers.map((t) =>
+          `${t.name} (${T[t.party === "third" ? "third" : "first"]}, ${T[t.lifetime]})`).join(", ")) : null);
     });
     const pick = () => Object.fromEntries(optional().filter((p) => !forced(p))
       .map((p) => [p.id, dialog.querySelector(`#pk-p-${CSS.escape(p.id)}`).checked]));
