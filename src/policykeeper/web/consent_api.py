@@ -3,7 +3,7 @@
 The endpoints take no personal data: the only identifier is the pseudonymous device id in a signed token (sent in
 the ``X-Consent-Device`` header or the body), never an IP address or anything about the visitor. They answer
 browsers on the origins the operator lists (``HOME/consent.yaml`` ``site.origins``, or
-``$POLICYKEEPER_CONSENT_ORIGINS``, comma separated) and on this service's own origin; a write from any other origin
+``$POLICYKEEPER_CONSENT_ORIGINS``, comma separated) and on this service's own origin; a call from any other origin
 is refused. Each client address gets ``site.rate_per_minute`` calls a minute (counted in memory, never stored).
 Every ledger write is audited.
 """
@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .._exceptions import BadValueError
 from ._auth import person_from
 from ._context import WebContext
 from ._errors import ERROR_RESPONSES, ApiError, error_body
@@ -197,8 +198,6 @@ def site_record(request: Request, body: ChoicesIn, sec_gpc: GpcHeader = None) ->
     ctx = _ctx(request)
     eng = ctx.engine()
     if not cookies_allowed(eng.pack):
-        from .._exceptions import BadValueError
-
         raise BadValueError("this pack uses no cookies or similar technologies: nothing is recorded for a device")
     if body.device:
         device, token = device_of(eng, body.device), body.device
