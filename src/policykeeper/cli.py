@@ -1144,6 +1144,11 @@ def bench(
     out.print(json.dumps(figures, sort_keys=True), markup=False)
 
 
+from ._cli_records import records_app  # noqa: E402 (it uses the helpers above)
+
+app.add_typer(records_app, name="records")
+
+
 def main() -> None:
     """Entry point of the ``policykeeper`` console script."""
     app()

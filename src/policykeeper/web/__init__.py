@@ -29,10 +29,12 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
     from .admin import router as admin_router
     from .api import router
     from .center import router as center_router
+    from .consent_api import install as install_consent_script
 
     app.include_router(router)
     app.include_router(center_router, include_in_schema=False)
     app.include_router(admin_router, include_in_schema=False)
+    install_consent_script(app, ctx)
     if extra is not None:
         extra(app)
     app.add_middleware(BodyLimit, limit=ctx.max_body, larger={"/v1/versions": ctx.max_pack_body})

@@ -20,6 +20,7 @@ from ..pack._types import FixedDuration
 from ..requests import RequestService, load_deadlines
 from ..store import open_database
 from ..versions import engine_at
+from ._site import ConsentSite, load_site_settings
 
 __all__ = ["ENV_PUBLIC_URL", "MemoryMailer", "WebContext"]
 
@@ -61,6 +62,8 @@ class WebContext:
     deadlines: dict[str, FixedDuration] = field(default_factory=dict)
     """Request deadlines the pack leaves to the law, as the operator states them (HOME/requests.yaml)."""
     secure_cookies: bool = False
+    consent_site: ConsentSite = field(default_factory=ConsentSite)
+    """Origins allowed to call the consent script's endpoints, and their rate limit (HOME/consent.yaml)."""
     _base: PolicyEngine | None = None
     _engines: dict[str, PolicyEngine] = field(default_factory=dict)
 
@@ -76,7 +79,8 @@ class WebContext:
         return WebContext(db=open_database(settings.database_url), keys=KeyRing.open(settings.keystore),
                           pack=load_pack(settings.pack), mailer=mailer, public_url=public.rstrip("/"),
                           region=settings.region, secure_cookies=public.startswith("https://"),
-                          deadlines=load_deadlines(settings.home / "requests.yaml"))
+                          deadlines=load_deadlines(settings.home / "requests.yaml"),
+                          consent_site=load_site_settings(settings.home))
 
     def engine(self, now: dt.datetime | None = None) -> PolicyEngine:
         """The engine for the version of the pack in force (a published version takes over on its effective date)."""
