@@ -223,14 +223,15 @@ def pack_review(
         raise _fail(exc) from None
     rows = review_rows(pack, source)
     table = Table(title=f"review of {pack.id}", show_lines=True)
-    for col in ("item", "value", "conf.", "quote [offsets]", "note"):
+    table.add_column("item", no_wrap=True)
+    for col in ("value", "conf.", "quote [offsets]", "note"):
         table.add_column(col, overflow="fold")
     for r in rows:
         style = "red" if r.confidence == 0 else ("yellow" if r.confidence < 0.5 else "")
         where = f" [{r.start}:{r.end}]" if r.start is not None else ""
         table.add_row(escape(r.item), escape(r.value[:200]), f"{r.confidence:.2f}", escape((r.quote or "") + where),
                       escape(r.note), style=style)
-    out.print(table)
+    Console(highlight=False, width=max(out.size.width, 160)).print(table)
     missing = sum(1 for r in rows if "NOT FOUND" in r.note)
     if html_out is not None:
         html_out.write_text(review_html(pack, source, rows), encoding="utf-8")

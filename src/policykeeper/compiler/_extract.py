@@ -366,7 +366,8 @@ class Extractor:
                       "legal basis and categories are not drafted: fill them in")
             items.append(item)
         out: dict[str, Any] = {}
-        closed = self.first(r"\bonly (?:collect and )?use\b.*\bpurposes?\b|\b(?:not|never) (?:be )?used? .*\bother purposes|"
+        closed = self.first(r"\bonly (?:collect and )?use\b.*\bpurposes?\b|\bonly for the (?:following )?purposes|"
+                            r"\b(?:not|never) (?:be )?used? .*\bother purposes|"
                             r"\bpurposes? (?:not|other than) (?:described|stated|listed)|\bbeyond (?:the )?(?:stated|above)"
                             r" purposes?")
         if closed is not None:
@@ -457,12 +458,14 @@ class Extractor:
         out: list[dict[str, Any]] = []
         no_share = next((s for s in self.find(r"\b(?:share|sell|rent|transfer|provide)\b")
                          if negated(s.text, r"share|sell|rent|trade|(?:actively )?(?:share|transfer)")
-                         and re.search(r"third[- ]part|others|outside", s.text, re.IGNORECASE)), None)
+                         and (re.search(r"third[- ]part|others|outside", s.text, re.IGNORECASE)
+                              or negated(s.text, r"sell|rent|trade"))), None)
         grounds, gs = self.lawful_grounds()
         if no_share is not None:
             rule = self.rule(no_share, "sharing", id="sharing", kind="share", default="deny")
             excs: list[dict[str, Any]] = []
             consent = self.first(r"\b(?:unless|except|without)\b.*\b(?:explicit|express|prior|your) consent|"
+                                 r"\bunless you (?:agree|consent|authori[sz]e|explicitly)|"
                                  r"\bobtain\w* your (?:explicit |express |separate )?consent")
             if consent is not None:
                 basis = "explicit_consent" if re.search(r"\bexplicit|\bexpress", consent.text, re.IGNORECASE) else "consent"
@@ -567,7 +570,8 @@ class Extractor:
 
     def retention(self) -> Any:
         rules: list[dict[str, Any]] = []
-        sents = self.find(r"\bretain|\bretention|\bstor(?:e|age)\b.*\b(?:period|time|long|until|necessary)|"
+        sents = self.find(r"\bdelet\w* within|\banonymi\w* within|\bretain|\bretention|"
+                          r"\bstor(?:e|age)\b.*\b(?:period|time|long|until|necessary)|"
                           r"\bkeep\b|\bpreserv|\bsave\b.*\bperiod|\bretained\b")
         for s in sents:
             d = parse_duration(s.text)
@@ -586,6 +590,9 @@ class Extractor:
                 duration, start = "until_user_clears", "user_clear_action"
             if duration is None:
                 continue
+            if re.search(r"\bafter (?:you )?(?:close|cancel|delete|deregister)\w*|\b(?:account )?cancell?ation",
+                         s.text, re.IGNORECASE):
+                start = "account_cancelled"
             rule = self.rule(s, "retention", id=f"retention_{len(rules) + 1}", categories="all", duration=duration,
                              start=start, end_action=self._end_action(s.text))
             if re.search(r"\blaws?\b|\blegal|\bregulat", s.text, re.IGNORECASE):
@@ -647,7 +654,7 @@ class Extractor:
             if s is None:
                 continue
             right: dict[str, Any] = {"type": rtype}
-            channels = [c for c, p in (("settings", r"\bsettings?\b"), ("email", r"\be-?mail"),
+            channels = [c for c, p in (("settings", r"\bsettings?\b"), ("email", r"\be-?mail|@"),
                                        ("contact", r"\bcontact (?:us|information)")) if re.search(p, s.text, re.IGNORECASE)]
             if channels:
                 right["channels"] = channels
@@ -672,8 +679,8 @@ class Extractor:
             out["verification"] = self.silent("requests.verification", "the text does not say how requesters are verified")
         deadlines: list[dict[str, Any]] = []
         for s in self.find(r"\b(?:respond|reply|feedback|process|handle|deal with|response)\w*\b"):
-            if not re.search(r"\brequests?\b|\bapplications?\b|\bcomplaints?\b|\bopinions?\b|\bfeedback\b",
-                             s.text, re.IGNORECASE):
+            if not re.search(r"\brequests?\b|\bapplications?\b|\bcomplaints?\b|\bopinions?\b|\bfeedback\b|"
+                             r"\brights\b", s.text + " " + s.heading, re.IGNORECASE):
                 continue
             kind = "complaint" if re.search(r"\bcomplain", s.text, re.IGNORECASE) else "rights_request"
             d: Any = parse_duration(s.text) if re.search(r"\bwithin\b", s.text, re.IGNORECASE) else None
@@ -814,7 +821,7 @@ class Extractor:
         upd, eff = version.get("updated_date") != UNSPEC, version.get("effective_date") != UNSPEC
         out: dict[str, Any] = {"date_stamp": "updated_and_effective" if upd and eff else ("updated" if upd else "none")}
         sents = self.find(r"\b(?:update|change|revise|modif|amend)\w*\b.*\b(?:this|the|our) (?:privacy )?(?:policy|"
-                          r"agreement)\b|\b(?:policy|version)\b.*\b(?:update|change|revis)\w*|\bmajor changes|"
+                          r"agreement|notice|statement)\b|\b(?:policy|version)\b.*\b(?:update|change|revis)\w*|\bmajor changes|"
                           r"\bsignificant changes|\bmaterial changes")
         adv = next((s for s in sents if parse_duration(s.text) and re.search(r"\bin advance|\bbefore|\bprior", s.text,
                                                                              re.IGNORECASE)), None)

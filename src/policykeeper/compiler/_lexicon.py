@@ -183,7 +183,7 @@ PURPOSE_RULES: tuple[tuple[str, str, str], ...] = (
 """Purposes the compiler recognises, keyword -> Fides data use (hand-written; keys checked against fideslang)."""
 
 RIGHT_RULES: tuple[tuple[str, str], ...] = (
-    ("access", r"\baccess (?:your|to your|the) (?:personal )?(?:information|data)|\bquery\b|\bconsult\b|\bview your"),
+    ("access", r"\baccess,|\baccess (?:your|to your|the) (?:personal )?(?:information|data)|\bquery\b|\bconsult\b|\bview your"),
     ("correct", r"\bcorrect\b|\brectif|\bupdat\w* (?:your )?(?:personal )?(?:information|data)|\bmodify (?:your )"),
     ("delete", r"\bdelet\w* (?:your )?(?:personal )?(?:information|data)|\brequest (?:the )?delet|\berasure\b|\bdelete\b"),
     ("withdraw_consent", r"\bwithdraw\w* (?:your )?(?:consent|authori[sz]ation)|\brevok\w* (?:your )?(?:consent|authori)"),

@@ -17,7 +17,7 @@ from typing import Literal
 
 from .._exceptions import BadValueError
 
-__all__ = ["Block", "Sentence", "Source", "normalise", "read_policy", "segment"]
+__all__ = ["Block", "Sentence", "Source", "normalise", "normalise_marked", "read_policy", "segment"]
 
 Format = Literal["text", "markdown", "html"]
 MAX_POLICY_BYTES = 2 * 1024 * 1024
@@ -31,6 +31,7 @@ class Source:
     name: str
     format: Format
     text: str
+    heading_lines: frozenset[int] = frozenset()  # lines the markup marks as headings (HTML h1-h6, Markdown #)
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,10 @@ def read_policy(source: str) -> Source:
             raise BadValueError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         name = path.name
     fmt = _guess_format(source, raw)
-    text = normalise(raw, fmt)
+    text, headings = normalise_marked(raw, fmt)
     if not text.strip():
         raise BadValueError(f"{source}: the policy has no text")
-    return Source(name=name, format=fmt, text=text)
+    return Source(name=name, format=fmt, text=text, heading_lines=headings)
 
 
 def _guess_format(source: str, raw: str) -> Format:
@@ -152,6 +153,11 @@ def _from_markdown(raw: str) -> list[tuple[str, str]]:
 
 def normalise(raw: str, fmt: Format = "text") -> str:
     """The normalised text: one block per line, single spaces, no blank lines, no markup."""
+    return normalise_marked(raw, fmt)[0]
+
+
+def normalise_marked(raw: str, fmt: Format = "text") -> tuple[str, frozenset[int]]:
+    """The normalised text, and the numbers of the lines the markup marks as headings."""
     if fmt == "html":
         parser = _HTMLText()
         parser.feed(raw)
@@ -162,13 +168,16 @@ def normalise(raw: str, fmt: Format = "text") -> str:
     else:
         marked = [("", line) for line in raw.splitlines()]
     out: list[str] = []
-    for _kind, line in marked:
+    headings: set[int] = set()
+    for kind, line in marked:
         line = unicodedata.normalize("NFC", line).replace("\u00a0", " ").replace("\u3000", " ")
         line = re.sub(r"[\u200b\u200c\u200d\ufeff]", "", line)
         line = re.sub(r"[ \t\f\v]+", " ", line).strip()
         if line:
+            if kind == "heading":
+                headings.add(len(out))
             out.append(line)
-    return "\n".join(out)
+    return "\n".join(out), frozenset(headings)
 
 
 # -- segmenting -----------------------------------------------------------------------------------------------
@@ -195,17 +204,17 @@ def _is_heading(line: str) -> bool:
     return caps / len(words) >= 0.6 or bool(_BULLET.match(line)) and len(words) <= 8
 
 
-def segment(text: str) -> tuple[list[Block], list[Sentence]]:
+def segment(text: str, heading_lines: frozenset[int] = frozenset()) -> tuple[list[Block], list[Sentence]]:
     """Cut the normalised text into blocks (one per line) and sentences with offsets (a heading is one sentence)."""
     blocks: list[Block] = []
     sentences: list[Sentence] = []
     heading = ""
     pos = 0
-    for line in text.split("\n"):
+    for number, line in enumerate(text.split("\n")):
         start, end = pos, pos + len(line)
         pos = end + 1
         kind: Literal["heading", "item", "paragraph"]
-        if _is_heading(line):
+        if number in heading_lines or (not heading_lines and _is_heading(line)):
             kind = "heading"
             heading = _BULLET.sub("", line, count=1).strip()
         elif _BULLET.match(line):

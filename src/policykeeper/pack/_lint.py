@@ -46,7 +46,7 @@ def _stated_conflicts(pack: Pack, found: list[Finding]) -> Iterator[Finding]:
     for i, issue in enumerate(pack.source_issues):
         if issue.kind != "internal_conflict" or shown.intersection(issue.promises):
             continue
-        quotes = []
+        quotes: list[str | None] = []
         for pid in issue.promises[:2]:
             try:
                 quotes.append(pack.promise(pid).quote)
