@@ -186,6 +186,13 @@ class Extractor:
             self.used.setdefault(s.start, (s, tag))
         return value
 
+    def context(self, s: Sentence) -> str:
+        """The sentence, with the one before when it starts in lower case (a line break cut it in the seed)."""
+        i = self.lines.index(s)
+        if s.text[:1].islower() and i > 0:
+            return self.lines[i - 1].text + " " + s.text
+        return s.text
+
     def rule(self, s: Sentence, tag: str, **values: Any) -> dict[str, Any]:
         self.used.setdefault(s.start, (s, tag))
         return {**values, "promises": [ref(s)], "quote": s.text}
@@ -672,12 +679,13 @@ class Extractor:
         out: dict[str, Any] = {}
         ver = self.first(r"\bverif\w+ (?:your |the requester's )?identity|\bidentity verification|\bprove (?:your )?identity")
         if ver is not None and re.search(r"\brequests?\b|\bapplications?\b", ver.text + " " + ver.heading, re.IGNORECASE):
-            required = "may" if re.search(r"\bmay\b", ver.text, re.IGNORECASE) else "always"
+            required = "may" if re.search(r"\bmay\b", self.context(ver), re.IGNORECASE) else "always"
             out["verification"] = self.rule(ver, "verification", required=required)
             self.emit("requests.verification.required", required, ver, 0.6, "verification")
         else:
             out["verification"] = self.silent("requests.verification", "the text does not say how requesters are verified")
         deadlines: list[dict[str, Any]] = []
+        best: dict[str, tuple[int, Sentence, Any]] = {}
         for s in self.find(r"\b(?:respond|reply|feedback|process|handle|deal with|response)\w*\b"):
             if not re.search(r"\brequests?\b|\bapplications?\b|\bcomplaints?\b|\bopinions?\b|\bfeedback\b|"
                              r"\brights\b", s.text + " " + s.heading, re.IGNORECASE):
@@ -692,8 +700,12 @@ class Extractor:
                     d = "promptly"
                 elif re.search(r"\bas soon as possible\b", s.text, re.IGNORECASE):
                     d = "asap"
-            if d is None or any(x["applies_to"] == kind for x in deadlines):
+            if d is None:
                 continue
+            rank = 0 if isinstance(d, dict) else 1  # a number in the text beats a word
+            if kind not in best or rank < best[kind][0]:
+                best[kind] = (rank, s, d)
+        for kind, (_rank, s, d) in best.items():
             deadlines.append(self.rule(s, "deadline", id=f"{kind}s", applies_to=kind, duration=d))
             self.emit(f"requests.deadlines.{kind}", d, s, 0.7, "deadline")
         out["deadlines"] = deadlines or self.silent("requests.deadlines", "the text gives no reply deadline")
@@ -792,8 +804,9 @@ class Extractor:
         return controls
 
     def breach(self) -> Any:
-        s = self.first(r"\b(?:security )?incidents?\b.*\b(?:inform|notify|notice|push|email)|\b(?:inform|notify)\w*\b.*"
-                       r"\b(?:security )?incident|\bdata breach|\bbreach\b")
+        s = next((x for x in self.find(r"\bincidents?\b|\bbreach(?:es)?\b|\bleak(?:s|age)?\b")
+                  if re.search(r"\b(?:inform|notify|notice to)\b (?:\w+ ){0,2}(?:you|users?|subjects?|the (?:personal "
+                               r"information )?subjects?)", x.text, re.IGNORECASE)), None)
         if s is None:
             return self.silent("breach", "the text says nothing about security incidents")
         idx = self.sentences.index(s)
@@ -834,7 +847,8 @@ class Extractor:
                     if re.search(r"\bagree|\baccept|\bbound|\bconsent|\bacceptance", s.text, re.IGNORECASE)
                     and re.search(r"\bupdat|\bchang|\brevis|\bmodif|\bnew\b|\bafter", s.text, re.IGNORECASE)), None)
         if acc is not None:
-            out["acceptance"] = ("continued_use_after_effective" if re.search(r"\beffective", acc.text, re.IGNORECASE)
+            out["acceptance"] = ("continued_use_after_effective" if re.search(r"\beffective|\btakes? effect", acc.text,
+                                                                                 re.IGNORECASE)
                                  else "continued_use_after_posting")
             self.emit("changes.acceptance", out["acceptance"], acc, 0.6, "change")
             sents = sents + [acc]
@@ -907,11 +921,12 @@ class Extractor:
                                                       ("settings", r"\bsettings"), ("contact", r"\bcontact us"),
                                                       ("reply", r"\breply")) if re.search(p, unsub.text, re.IGNORECASE)]
             self.emit("marketing.opt_out_methods", out["opt_out_methods"], unsub, 0.5, "marketing")
-        optin = self.first(r"\b(?:agreed|consent\w*|opt(?:ed)?[- ]in) to receive|\bwith your (?:prior )?consent", sents)
+        optin = (self.first(r"\b(?:agreed|consent\w*|opt(?:ed)?[- ]in) to receive")
+                 or self.first(r"\bwith your (?:prior )?consent", sents))
         if optin is not None:
             out["basis"] = "opt_in"
             self.emit("marketing.basis", "opt_in", optin, 0.5, "marketing")
-        elif unsub is not None:
+        elif unsub is not None and re.search(r"\bunsubscribe|\bopt[- ]out of\b|\bstop receiving", unsub.text, re.I):
             out["basis"] = "opt_out"
             self.emit("marketing.basis", "opt_out", unsub, 0.4, "marketing")
         else:

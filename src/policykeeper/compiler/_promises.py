@@ -16,7 +16,16 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ._lexicon import COMMITMENT, LIST_MIN_CHARS, LIST_MIN_SCORE, PROMISE_MIN_CHARS, PROMISE_MIN_SCORE, TAG_RULES
+from ._lexicon import (
+    BAYES_WEIGHT,
+    COMMITMENT,
+    HEADING_WEIGHT,
+    LIST_MIN_CHARS,
+    LIST_MIN_SCORE,
+    PROMISE_MIN_CHARS,
+    PROMISE_MIN_SCORE,
+    TAG_RULES,
+)
 from ._text import Sentence
 
 __all__ = ["TaggedSentence", "TagModel", "pick_promises", "tag_model"]
@@ -92,13 +101,15 @@ def cue_scores(text: str) -> dict[str, float]:
     return scores
 
 
-def tag_sentence(text: str, model: TagModel) -> tuple[str, float, float]:
-    """(tag, confidence 0..1, promise score) of one sentence."""
+def tag_sentence(text: str, model: TagModel, heading: str = "") -> tuple[str, float, float]:
+    """(tag, confidence 0..1, promise score) of one sentence; the heading above it weighs HEADING_WEIGHT per cue."""
     cues = cue_scores(text)
-    post = model.posterior(text)
+    post = model.posterior(text + " " + heading)
     combined: dict[str, float] = {}
+    for tag, hits in cue_scores(heading).items():
+        combined[tag] = HEADING_WEIGHT * hits
     for tag in set(cues) | set(post):
-        combined[tag] = cues.get(tag, 0.0) + 1.0 * post.get(tag, 0.0)
+        combined[tag] = combined.get(tag, 0.0) + cues.get(tag, 0.0) + BAYES_WEIGHT * post.get(tag, 0.0)
     if not combined:
         return "other", 0.0, 0.0
     best = max(combined, key=lambda t: (combined[t], t))
@@ -125,7 +136,7 @@ def pick_promises(sentences: list[Sentence], model: TagModel) -> list[TaggedSent
             continue  # a line of the table of contents
         if not in_list and not COMMITMENT.search(s.text):
             continue
-        tag, confidence, score = tag_sentence(s.text + " " + s.heading, model)
+        tag, confidence, score = tag_sentence(s.text, model, s.heading)
         if score < (LIST_MIN_SCORE if in_list else PROMISE_MIN_SCORE):
             continue
         out.append(TaggedSentence(s, tag, confidence, score))

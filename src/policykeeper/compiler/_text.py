@@ -173,10 +173,16 @@ def normalise_marked(raw: str, fmt: Format = "text") -> tuple[str, frozenset[int
         line = unicodedata.normalize("NFC", line).replace("\u00a0", " ").replace("\u3000", " ")
         line = re.sub(r"[\u200b\u200c\u200d\ufeff]", "", line)
         line = re.sub(r"[ \t\f\v]+", " ", line).strip()
-        if line:
-            if kind == "heading":
-                headings.add(len(out))
-            out.append(line)
+        if not line:
+            continue
+        if (fmt == "text" and out and (line[0].islower() or line[0].isdigit() and out[-1][-1].isalpha())
+                and not _BULLET.match(line)
+                and out[-1][-1] not in ".!?:;。！？；：" and len(out) - 1 not in headings):
+            out[-1] += " " + line  # a hard-wrapped sentence: the seed broke it across lines
+            continue
+        if kind == "heading":
+            headings.add(len(out))
+        out.append(line)
     return "\n".join(out), frozenset(headings)
 
 
