@@ -93,7 +93,7 @@ _MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", 
                                          "september", "october", "november", "december"], start=1)}
 _DATE = re.compile(
     r"(?P<mdy>(?P<m1>January|February|March|April|May|June|July|August|September|October|November|December)\s+"
-    r"(?P<d1>\d{1,2}),?\s+(?P<y1>\d{4}))|(?P<dmy>(?P<d2>\d{1,2})\s+(?P<m2>January|February|March|April|May|June|July|"
+    r"(?P<d1>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y1>\d{4}))|(?P<dmy>(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>January|February|March|April|May|June|July|"
     r"August|September|October|November|December),?\s+(?P<y2>\d{4}))|(?P<ymd>(?P<y3>\d{4})[/.\-年](?P<m3>\d{1,2})"
     r"[/.\-月](?P<d3>\d{1,2}))",
     re.IGNORECASE,
@@ -374,7 +374,8 @@ class Extractor:
             items.append(item)
         out: dict[str, Any] = {}
         closed = self.first(r"\bonly (?:collect and )?use\b.*\bpurposes?\b|\bonly for the (?:following )?purposes|"
-                            r"\b(?:not|never) (?:be )?used? .*\bother purposes|"
+                            r"\b(?:not|never) (?:be )?used? .*\bother purposes|\bsolely for\b[^.]*\bpurposes|"
+                            r"\bnot for other (?:uses|purposes)|\bother purposes\b[^.]*\b(?:consent|authori[sz])|"
                             r"\bpurposes? (?:not|other than) (?:described|stated|listed)|\bbeyond (?:the )?(?:stated|above)"
                             r" purposes?")
         if closed is not None:
@@ -465,7 +466,7 @@ class Extractor:
         out: list[dict[str, Any]] = []
         no_share = next((s for s in self.find(r"\b(?:share|sell|rent|transfer|provide)\b")
                          if negated(s.text, r"share|sell|rent|trade|(?:actively )?(?:share|transfer)")
-                         and (re.search(r"third[- ]part|others|outside", s.text, re.IGNORECASE)
+                         and (re.search(r"third[- ]part|others|outside|other than", s.text, re.IGNORECASE)
                               or negated(s.text, r"sell|rent|trade"))), None)
         grounds, gs = self.lawful_grounds()
         if no_share is not None:
@@ -836,8 +837,10 @@ class Extractor:
         sents = self.find(r"\b(?:update|change|revise|modif|amend)\w*\b.*\b(?:this|the|our) (?:privacy )?(?:policy|"
                           r"agreement|notice|statement)\b|\b(?:policy|version)\b.*\b(?:update|change|revis)\w*|\bmajor changes|"
                           r"\bsignificant changes|\bmaterial changes")
-        adv = next((s for s in sents if parse_duration(s.text) and re.search(r"\bin advance|\bbefore|\bprior", s.text,
-                                                                             re.IGNORECASE)), None)
+        near = list(dict.fromkeys(x for s in sents for x in self.sentences[self.sentences.index(s): self.sentences.index(s) + 3]))
+        adv = next((s for s in near if parse_duration(s.text) and re.search(r"\bin advance|\bbefore|\bprior", s.text,
+                                                                            re.IGNORECASE)
+                    and re.search(r"\bnotif|\binform|\bnotice|\bpublish|\bpost", s.text, re.IGNORECASE)), None)
         if adv is not None:
             out["advance_notice"] = parse_duration(adv.text)
             self.emit("changes.advance_notice", out["advance_notice"], adv, 0.6, "change")

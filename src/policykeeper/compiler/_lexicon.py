@@ -192,16 +192,17 @@ PURPOSE_RULES: tuple[tuple[str, str, str], ...] = (
 
 RIGHT_RULES: tuple[tuple[str, str], ...] = (
     ("access", r"\baccess,|\baccess (?:your|to your|the) (?:personal )?(?:information|data)|\bquery\b|\bconsult\b|\bview your"),
-    ("correct", r"\bcorrect\b|\brectif|\bupdat\w* (?:your )?(?:personal )?(?:information|data)|\bmodify (?:your )"),
+    ("correct", r"\bcorrect(?:ion)?\b|\brectif|\bupdat\w* (?:your )?(?:personal )?(?:information|data)|\bmodify (?:your )"),
     ("delete", r"\bdelet\w* (?:your )?(?:personal )?(?:information|data)|\brequest (?:the )?delet|\berasure\b|\bdelete\b"),
     ("withdraw_consent", r"\bwithdraw\w* (?:your )?(?:consent|authori[sz]ation)|\brevok\w* (?:your )?(?:consent|authori)"),
-    ("cancel_account", r"\b(?:can|may|apply to|request to|right to)\b[^.]*\b(?:cancel\w* (?:your |the )?(?:\w+ )?account|"
-     r"deregist\w*|close your account)|\baccount cancellation"),
+    ("cancel_account", r"\b(?:can|may|apply to|request to|right to)\b[^.]*\b(?:cancel\w* (?:your |the )?(?:\w+ ){0,2}"
+     r"account|deregist\w*|close your account)|\baccount cancellation"),
     ("copy", r"\b(?:obtain|get|receive) a copy|\bcopy of (?:your )?personal"),
-    ("portability", r"\bportab|\btransfer (?:your personal information )?to a third party (?:you )?designat"),
+    ("portability", r"\bportab|\bmachine-readable|\btransfer (?:your personal information )?to a third party (?:you )?designat"),
     ("object", r"\bobject to\b"),
-    ("restrict", r"\brestrict (?:the )?processing|\brestriction of processing"),
-    ("complain_authority", r"\b(?:supervisory|data protection|regulatory|competent) authorit|\bfile a complaint with"),
+    ("restrict", r"\brestrict (?:the )?processing|\brestriction of\b"),
+    ("complain_authority", r"\b(?:supervisory|data protection|data privacy|regulatory|competent) authorit|"
+     r"\bfile a complaint with"),
     ("automated_decision_explanation", r"\bautomat\w+ decision"),
 )
 """Rights, by the words policies use for them (hand-written from the pack's RightType list)."""
