@@ -76,6 +76,10 @@ def test_markdown_input_strips_marks(tmp_path: Path) -> None:
     assert read_policy(str(md)).text == "Privacy\nWe never sell your data."
 
 
+def test_control_characters_are_dropped_so_the_draft_stays_valid_yaml() -> None:
+    assert normalise("We keep\x07 logs\x00 for 30\u2028days.\x85Done.") == "We keep logs for 30 days.\nDone."
+
+
 def test_dash_reads_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("We keep logs for 30 days.\n"))
     src = read_policy("-")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._lexicon import CATEGORY_RULES, COUNTRY_RULES, NUMBER_WORDS, PURPOSE_RULES, RIGHT_RULES, SECURITY_RULES
+from ._promises import is_toc
 from ._text import Sentence
 
 __all__ = ["Extractor", "Item", "parse_age", "parse_duration", "ref"]
@@ -155,7 +156,7 @@ class Extractor:
     def __init__(self, text: str, sentences: list[Sentence]) -> None:
         self.text = text
         self.lines = sentences  # headings included
-        self.sentences = [s for s in sentences if s.kind != "heading"]
+        self.sentences = [s for s in sentences if s.kind != "heading" and not is_toc(s.text)]
         self.items: list[Item] = []
         self.used: dict[int, tuple[Sentence, str]] = {}  # sentence start -> (sentence, tag) quoted by a rule
 

@@ -19,6 +19,7 @@ __all__ = [
     "HEADING_WEIGHT",
     "LIST_MIN_CHARS",
     "LIST_MIN_SCORE",
+    "NOT_A_PROMISE",
     "NUMBER_WORDS",
     "PROMISE_MIN_CHARS",
     "PROMISE_MIN_SCORE",
@@ -48,6 +49,13 @@ COMMITMENT = re.compile(
     re.IGNORECASE,
 )
 """Words of obligation or permission: a sentence without one makes no promise (hand-written)."""
+
+NOT_A_PROMISE = re.compile(
+    r"\brefers to\b|\bplease (?:understand|note) that\b|\bcannot guarantee\b|\bnot (?:completely|absolutely|100%) "
+    r"secure\b|\byou should understand\b",
+    re.IGNORECASE,
+)
+"""Definitions and disclaimers: they explain, they promise nothing (hand-written after reading the seeds)."""
 
 PROMISE_MIN_CHARS = 30
 """A shorter sentence is a fragment or a label (chosen by reading the five seeds' shortest promises, 40+ chars)."""

@@ -22,15 +22,21 @@ from ._lexicon import (
     HEADING_WEIGHT,
     LIST_MIN_CHARS,
     LIST_MIN_SCORE,
+    NOT_A_PROMISE,
     PROMISE_MIN_CHARS,
     PROMISE_MIN_SCORE,
     TAG_RULES,
 )
 from ._text import Sentence
 
-__all__ = ["TaggedSentence", "TagModel", "pick_promises", "tag_model"]
+__all__ = ["TaggedSentence", "TagModel", "is_toc", "pick_promises", "tag_model"]
 
 _TOC = re.compile(r"^(?:\d+[.,]\s*)?How (?:we|to|your|do)\b", re.IGNORECASE)
+def is_toc(text: str) -> bool:
+    """A line of a table of contents ('How we use cookies;', '8. The storage period of your information;')."""
+    return len(text) < 90 and bool(_TOC.match(text) or re.match(r"^(?:The|Your) [\w ]+(?:information|data|policy);$", text))
+
+
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _STOP = frozenset("the a an of and or to in on for with by is are be we our you your this that it as at from".split())
 _RULES = {tag: tuple(re.compile(p, re.IGNORECASE) for p in pats) for tag, pats in TAG_RULES.items()}
@@ -132,8 +138,10 @@ def pick_promises(sentences: list[Sentence], model: TagModel) -> list[TaggedSent
             previous = s
         if len(s.text) < (LIST_MIN_CHARS if in_list else PROMISE_MIN_CHARS) or s.text.rstrip().endswith("?"):
             continue
-        if _TOC.match(s.text) and len(s.text) < 90:
+        if is_toc(s.text):
             continue  # a line of the table of contents
+        if NOT_A_PROMISE.search(s.text):
+            continue  # a definition or a disclaimer
         if not in_list and not COMMITMENT.search(s.text):
             continue
         tag, confidence, score = tag_sentence(s.text, model, s.heading)

@@ -171,7 +171,7 @@ def normalise_marked(raw: str, fmt: Format = "text") -> tuple[str, frozenset[int
     headings: set[int] = set()
     for kind, line in marked:
         line = unicodedata.normalize("NFC", line).replace("\u00a0", " ").replace("\u3000", " ")
-        line = re.sub(r"[\u200b\u200c\u200d\ufeff]", "", line)
+        line = re.sub(r"[\u200b\u200c\u200d\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]", "", line)
         line = re.sub(r"[ \t\f\v]+", " ", line).strip()
         if not line:
             continue
