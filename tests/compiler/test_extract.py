@@ -167,3 +167,14 @@ def test_a_value_the_format_requires_but_the_text_omits_is_flagged_not_stated() 
     forced = [it for it in d.items if it.note.startswith("NOT STATED")]
     assert {it.path for it in forced} >= {"acceptance.model", "purposes.closed"}
     assert all(it.confidence < 0.5 for it in forced)
+
+
+def test_each_heading_that_collects_named_data_is_its_own_context_with_stated_requirements() -> None:
+    d = draft_pack(Source(name="t.md", format="markdown", text=normalise(
+        "# Registration\nTo register you must provide your email address and a password.\n"
+        "# Purchases\nWhen you buy something, we collect your delivery address. A phone number is optional.\n",
+        "markdown"), heading_lines=frozenset({0, 2})), pack_id="t")
+    contexts = {c.id: {f.category: f.requirement for f in c.fields} for c in d.pack.collection.contexts}
+    assert contexts["registration"] == {"email": "essential", "password": "essential"}
+    assert contexts["purchases"]["phone"] == "optional"
+    assert "postal_address" in contexts["purchases"]

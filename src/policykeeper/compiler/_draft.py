@@ -72,7 +72,8 @@ def draft_pack(source: Source, *, pack_id: str | None = None, exclude: frozenset
     data["prevailing_language"] = ex.prevailing_language()
     data["acceptance"] = ex.acceptance()
     data["contacts"] = ex.contacts()
-    collect_pool = [s for s in sentences if re.search(r"\bcollect|\bprovide|\bobtain|\bgather|\binformation\b|\bdata\b",
+    collect_pool = [s for s in sentences if re.search(r"\bcollect|\bprovide|\bobtain|\bgather|\binformation\b|\bdata\b|"
+                                                      r"\bessential\b|\boptional\b|\brequired\b",
                                                       s.text + " " + s.heading, re.IGNORECASE)]
     data["data_categories"] = ex.categories(collect_pool)
     data["purposes"] = ex.purposes(data["data_categories"])

@@ -400,34 +400,79 @@ class Extractor:
         out["items"] = items
         return out
 
+    def _requirement(self, cid: str, origin: str, text: str) -> tuple[str, str, str]:
+        if origin == "auto_generated" or re.search(r"\bautomatically|\bcookies?\b", text, re.IGNORECASE):
+            return "auto_collected", "not_applicable", ""
+        if re.search(r"\bessential\b|\bmust provide|\brequired\b|\bneed to provide|\bnecessary information", text,
+                     re.IGNORECASE):
+            return "essential", "block_context", ""
+        if re.search(r"\boptional|\bmay choose|\bvoluntar", text, re.IGNORECASE):
+            return "optional", "no_effect", ""
+        if re.search(r"\bpermission|\bauthori[sz]e", text, re.IGNORECASE):
+            return "feature_required", "block_feature_only", ""
+        return "optional", "no_effect", "NOT STATED whether this field is required"
+
     def collection(self, categories: list[dict[str, Any]], purposes: list[dict[str, Any]]) -> dict[str, Any]:
-        fields: list[dict[str, Any]] = []
+        """One context per heading whose sentences collect named data; whatever is left goes to one more context."""
+        rules = {cid: re.compile(pat, re.IGNORECASE) for cid, pat, _k, _c, _o in CATEGORY_RULES}
+        origin = {c["id"]: str(c.get("origin", "")) for c in categories}
+        collecting = self.find(r"\bcollect|\bprovide (?:us|the following|your)|\bneed to provide|\bregist|"
+                               r"\bwe (?:will |may )?(?:obtain|access|receive|gather)|\bessential\b|\boptional\b")
+        groups: dict[str, list[Sentence]] = {}
+        for sent in collecting:
+            if sent.heading:
+                groups.setdefault(sent.heading, []).append(sent)
+        contexts: list[dict[str, Any]] = []
+        placed: set[str] = set()
+        ids: set[str] = set()
+        for heading, sents in groups.items():
+            fields: list[dict[str, Any]] = []
+            for cid in origin:
+                where = next((x for x in sents if rules[cid].search(x.text)), None) if cid in rules else None
+                if where is None or any(f["category"] == cid for f in fields):
+                    continue
+                req, refusal, note = self._requirement(cid, origin[cid], where.text)
+                self.items.append(Item(f"collection.{heading[:30]}.{cid}", req, where.text, where.start, where.end,
+                                       0.2 if note else 0.6, note))
+                fields.append({"category": cid, "requirement": req, "on_refusal": refusal, "promises": [ref(where)]})
+                self.used.setdefault(where.start, (where, "collection"))
+                placed.add(cid)
+            if not fields:
+                continue
+            key = re.sub(r"[^a-z0-9]+", "_", heading.lower()).strip("_")[:40].rstrip("_") or "context"
+            if not key[0].isalpha():
+                key = "context_" + key
+            while key in ids:
+                key += "_2"
+            ids.add(key)
+            own = [p["id"] for p in purposes if any(p.get("quote") == x.text for x in sents)]
+            ctx_: dict[str, Any] = {"id": key, "name": heading, "purposes": own or [p["id"] for p in purposes],
+                                    "fields": fields}
+            ctx_.update(self.rule(sents[0], "collection"))
+            contexts.append(ctx_)
+        rest: list[dict[str, Any]] = []
         for cat in categories:
+            if cat["id"] in placed:
+                continue
             quote = str(cat.get("quote", ""))
-            if cat.get("origin") == "auto_generated" or re.search(r"\bautomatically|\bcookies?\b", quote, re.IGNORECASE):
-                req, refusal, note = "auto_collected", "not_applicable", ""
-            elif re.search(r"\bessential\b|\bmust provide|\brequired\b|\bneed to provide|\bnecessary information", quote,
-                           re.IGNORECASE):
-                req, refusal, note = "essential", "block_context", ""
-            elif re.search(r"\boptional|\bmay choose|\bvoluntar", quote, re.IGNORECASE):
-                req, refusal, note = "optional", "no_effect", ""
-            elif re.search(r"\bpermission|\bauthori[sz]e", quote, re.IGNORECASE):
-                req, refusal, note = "feature_required", "block_feature_only", ""
-            else:
-                req, refusal, note = "optional", "no_effect", "NOT STATED whether this field is required"
+            req, refusal, note = self._requirement(cat["id"], origin[cat["id"]], quote)
             self.items.append(Item(f"collection.fields.{cat['id']}", req, quote or None, None, None,
                                    0.2 if note else 0.6, note))
-            fields.append({"category": cat["id"], "requirement": req, "on_refusal": refusal})
-        ctx: dict[str, Any] = {"id": "stated_collection", "name": "Collection the policy describes",
-                               "purposes": [p["id"] for p in purposes], "fields": fields}
+            rest.append({"category": cat["id"], "requirement": req, "on_refusal": refusal})
+        if rest:
+            contexts.append({"id": "other_collection", "name": "Other collection the policy describes",
+                             "purposes": [p["id"] for p in purposes], "fields": rest})
+        ctx = contexts[0]
         refusal_s = self.first(r"\bif you (?:do not|refuse to|don't) provide\b|\brefus\w+ (?:to )?(?:consent|provide)")
         if refusal_s is not None:
             ctx["refusal_notice"] = refusal_s.text
-            ctx.update(self.rule(refusal_s, "collection"))
+            ctx.setdefault("promises", []).append(ref(refusal_s))
+            self.used.setdefault(refusal_s.start, (refusal_s, "collection"))
             self.emit("collection.contexts.refusal_notice", refusal_s.text, refusal_s, 0.7, "collection")
-        self.items.append(Item("collection.contexts", "one context", None, None, None, 0.2,
-                               "collection contexts (registration, purchase, features) are not separated: split them"))
-        out: dict[str, Any] = {"contexts": [ctx], "channels": "unspecified"}
+        self.items.append(Item("collection.contexts", [c["id"] for c in contexts], None, None, None, 0.3,
+                               "one context per heading that names the data it collects: check the split and each "
+                               "context's purposes"))
+        out: dict[str, Any] = {"contexts": contexts, "channels": "unspecified"}
         minimum = self.first(r"\bminimum\b.*\bnecessary|\bonly (?:the )?(?:personal )?(?:information|data) necessary")
         if minimum is not None:
             out.update(self.rule(minimum, "collection", undeclared_fields="reject"))
