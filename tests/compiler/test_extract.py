@@ -178,3 +178,35 @@ def test_each_heading_that_collects_named_data_is_its_own_context_with_stated_re
     assert contexts["registration"] == {"email": "essential", "password": "essential"}
     assert contexts["purchases"]["phone"] == "optional"
     assert "postal_address" in contexts["purchases"]
+
+
+def test_automated_decisions_from_kalos_read_the_explanation_and_remedy_in_the_next_sentence() -> None:
+    d = draft("In certain business functions, we may make decisions solely based on non-human automatic "
+              "decision-making mechanisms such as information systems and algorithms. If these decisions "
+              "significantly affect your legitimate rights and interests, you have the right to request an "
+              "explanation from us, and we will also provide appropriate remedies.")
+    a = data(d)["automated_decisions"]
+    assert a["explanation_on_request"] is True and a["remedy"] is True
+
+
+def test_kalos_no_cookies_sentence_is_uses_tracking_false() -> None:
+    d = draft("We do not use cookies or similar technologies in the products or services we provide.")
+    assert data(d)["cookies"]["uses_tracking"] is False
+
+
+def test_no_cross_border_against_a_transfer_abroad_is_a_source_issue() -> None:
+    d = draft("Currently, we do not transmit or store your personal information across borders. "
+              "Your data is processed by our support team overseas. If cross-border transfer is required in the "
+              "future, we will ask for your consent. Contact: a@b.example")
+    [issue] = d.pack.source_issues
+    assert issue.kind == "internal_conflict" and "overseas" in issue.description
+
+
+def test_a_share_listed_among_the_exceptions_is_not_a_contradiction() -> None:
+    # KAMOER's sharing section: the partner share is the fourth listed exception
+    d = draft("Sharing\nWe will not share your personal information with any company, organization or individual other "
+              "than Kamoer, except in the following cases:\n4. Sharing with authorized partners: We may share some of "
+              "your personal information with our partners to provide better customer service and user experience.\n"
+              "Contact: a@b.example")
+    assert d.pack.disclosures[0].default == "deny"
+    assert d.pack.source_issues == ()

@@ -136,7 +136,11 @@ def _contradictions(ex: Extractor, data: dict[str, Any], sentences: list[Sentenc
     issues: list[dict[str, Any]] = []
     deny = next((d for d in data["disclosures"] if d["kind"] == "share" and d["default"] == "deny"), None)
     if deny is not None:
+        deny_s = next((x for x in sentences if x.text == deny["quote"]), None)
+        listed = deny_s is not None and re.search(r"\bexcept\b|\bunless\b", deny_s.text, re.IGNORECASE)
         for s in sentences:
+            if listed and deny_s is not None and s.heading == deny_s.heading and s.start > deny_s.start:
+                continue  # one of the exceptions the sentence lists
             if (re.search(r"\b(?:share|provide|disclose)\w*\b.*\b(?:with|to) (?:\w+ ){0,3}(?:third[- ]part|partners|"
                           r"advertisers)", s.text, re.IGNORECASE)
                     and not negated(s.text, r"share|provide|disclose|(?:actively )?share")
@@ -145,6 +149,19 @@ def _contradictions(ex: Extractor, data: dict[str, Any], sentences: list[Sentenc
                 issues.append({"kind": "internal_conflict",
                                "description": f"The policy says nothing is shared ({deny['quote']!r}) yet also says "
                                               f"{s.text!r}.", "promises": [deny["promises"][0], ref(s)]})
+                break
+    t = data["transfers"]
+    if isinstance(t, dict) and t.get("cross_border") == "not_allowed":
+        for s in sentences:
+            if (re.search(r"\b(?:transferr?|transmit|stor|process|sen[dt]|host)\w*\b[^.]*\b(?:outside (?:of )?(?:the )?"
+                          r"(?:country|people's|china|mainland)|abroad|overseas|across borders|other countries|all over the "
+                          r"world)", s.text, re.IGNORECASE)
+                    and not negated(s.text, r"transmit|transfer|store|process|send|host")
+                    and not re.search(r"\b(?:if|when|should|in the future|unless)\b", s.text, re.IGNORECASE)):
+                ex.used.setdefault(s.start, (s, "transfer"))
+                issues.append({"kind": "internal_conflict",
+                               "description": f"The policy says data does not cross borders ({t['quote']!r}) yet also "
+                                              f"says {s.text!r}.", "promises": [t["promises"][0], ref(s)]})
                 break
     m = data["marketing"]
     if isinstance(m, dict) and m.get("third_party_ads_in_app") is False:

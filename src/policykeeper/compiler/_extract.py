@@ -1021,8 +1021,10 @@ class Extractor:
         s = self.first(r"\bautomat\w+ decision|\bsolely (?:by )?automat|\bautomatic decision")
         if s is None:
             return self.silent("automated_decisions", "the text says nothing about automated decisions")
+        idx = self.sentences.index(s)
+        window = " ".join(x.text for x in self.sentences[idx: idx + 2])
         out = self.rule(s, "automated-decision", trigger="significant_effect_on_rights",
-                        explanation_on_request=bool(re.search(r"\bexplain|\bexplanation", s.text, re.IGNORECASE)),
-                        remedy=bool(re.search(r"\bcomplain|\bremed|\bappeal|\brefuse", s.text, re.IGNORECASE)))
+                        explanation_on_request=bool(re.search(r"\bexplain|\bexplanation", window, re.IGNORECASE)),
+                        remedy=bool(re.search(r"\bcomplain|\bremed|\bappeal|\brefuse", window, re.IGNORECASE)))
         self.emit("automated_decisions", "stated", s, 0.6, "automated-decision")
         return out

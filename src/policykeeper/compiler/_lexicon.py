@@ -202,7 +202,8 @@ RIGHT_RULES: tuple[tuple[str, str], ...] = (
     ("access", r"\baccess,|\baccess (?:your|to your|the) (?:personal )?(?:information|data)|\bquery\b|\bconsult\b|\bview your"),
     ("correct", r"\bcorrect(?:ion)?\b|\brectif|\bupdat\w* (?:your )?(?:personal )?(?:information|data)|\bmodify (?:your )"),
     ("delete", r"\bdelet\w* (?:your )?(?:personal )?(?:information|data)|\brequest (?:the )?delet|\berasure\b|\bdelete\b"),
-    ("withdraw_consent", r"\bwithdraw\w* (?:your )?(?:consent|authori[sz]ation)|\brevok\w* (?:your )?(?:consent|authori)"),
+    ("withdraw_consent", r"\bwithdraw\w* (?:your )?(?:\w+ )?(?:consent|authori[sz]ation)|"
+     r"\brevok\w* (?:your )?(?:consent|authori)"),
     ("cancel_account", r"\b(?:can|may|apply to|request to|right to)\b[^.]*\b(?:cancel\w* (?:your |the )?(?:\w+ ){0,2}"
      r"account|deregist\w*|close your account)|\baccount cancellation"),
     ("copy", r"\b(?:obtain|get|receive) a copy|\bcopy of (?:your )?personal"),
