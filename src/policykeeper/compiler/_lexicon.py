@@ -51,7 +51,7 @@ COMMITMENT = re.compile(
 """Words of obligation or permission: a sentence without one makes no promise (hand-written)."""
 
 NOT_A_PROMISE = re.compile(
-    r"\brefers to\b|\bplease (?:understand|note) that\b|\bcannot guarantee\b|\bnot (?:completely|absolutely|100%) "
+    r"\brefers to\b|\bplease understand that\b|\bcannot guarantee\b|\bnot (?:completely|absolutely|100%) "
     r"secure\b|\byou should understand\b",
     re.IGNORECASE,
 )
@@ -103,17 +103,19 @@ TAG_RULES: dict[str, tuple[str, ...]] = {
                  r"\bterritory", r"\bserver"),
     "security": (r"\bsecur", r"\bencrypt", r"\bssl\b|\btls\b|\bhttps\b", r"\bunauthori[sz]ed access", r"\bprotect",
                  r"\bconfidential", r"\baccess control"),
-    "breach": (r"\bincident", r"\bbreach", r"\bleak"),
+    "breach": (r"\bincident", r"\bbreach", r"\bleak", r"\binform (?:\w+ ){0,4}one by one"),
     "change": (r"\bupdat(?:e|ed|ing) (?:this|the|our)? ?(?:privacy )?(?:policy|version)", r"\bchanges? to (?:this|the)",
                r"\brevis", r"\bmodif\w+ (?:this|the) (?:privacy )?policy", r"\bcontinue\w* (?:to )?use",
                r"\bcease\w* (?:operation|service)", r"\beffective date"),
-    "marketing": (r"\bmarketing", r"\badvertis", r"\bpromotion", r"\bnewsletter", r"\bunsubscribe",
+    "marketing": (r"\bmarketing", r"\badvertis",
+                  r"\bpersonali[sz]ed (?:display|recommendation|content)", r"\bpromotion", r"\bnewsletter", r"\bunsubscribe",
                   r"\bcommercial (?:messages|information)"),
     "cookies": (r"\bcookies?\b", r"\bweb beacons?", r"\bpixel", r"\btracking technolog", r"\bidentifiers?\b",
                 r"\blocal storage"),
     "automated-decision": (r"\bautomat\w+ decision", r"\bsolely (?:by )?automat", r"\bprofiling"),
     "contact": (r"\bcontact us", r"\bquestions?\b", r"\bcomplain", r"@[\w.-]+\.\w+", r"\bemail:"),
-    "other": (r"\bglossary|\bexplanations?\b", r"\bprevail", r"\blanguage version"),
+    "other": (r"\bglossary|\bexplanations?\b", r"\bprevail", r"\blanguage version", r"\bnot responsible for\b",
+              r"\blinks? to (?:other|third[- ]party) (?:sites|websites)"),
 }
 """Cue patterns per PROMISES.md tag (hand-written from the pack format's vocabulary)."""
 

@@ -199,8 +199,8 @@ def _is_heading(line: str) -> bool:
     body = _BULLET.sub("", line, count=1).strip()
     if not body or len(line) > 90 or len(body.split()) > 12:
         return False
-    if body[-1] in ".;,:：；，。!?" or "@" in body:
-        return False
+    if body[-1] in ".;,:：；，。!?" or "@" in body or "," in body or re.search(r"[a-z][A-Z][a-z]", body):
+        return False  # a heading is no list, and words glued together are a flattened table row
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'’]*", body)]
     if not words:
         return False
