@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from policykeeper import lint_pack
 from policykeeper.compiler import Draft, Source, draft_pack, normalise
 from policykeeper.compiler._extract import negated, parse_age, parse_duration
 
@@ -210,3 +211,45 @@ def test_a_share_listed_among_the_exceptions_is_not_a_contradiction() -> None:
               "Contact: a@b.example")
     assert d.pack.disclosures[0].default == "deny"
     assert d.pack.source_issues == ()
+
+
+def test_identity_sections_from_kalos_kamoer_and_koso_sentences() -> None:
+    d = draft("KALOS Privacy Policy\n• Updated Date: February 1, 2024\n• Effective Date: March 18, 2024\n"
+              "Thank you for choosing products or services provided by Beijing ZhiJian Software Co., Ltd. (hereinafter "
+              "referred to as \"we\").\nIf you have any questions, please contact us via email: product@zjinnova.com\n"
+              "By using this Site or our Apps, you signify your acceptance of this policy. If you do not agree to this "
+              "policy, please do not use our Site or Apps.\nThe latest update date: September 30th, 2024.")
+    x = data(d)
+    assert x["version"]["updated_date"] == "2024-02-01" and x["version"]["effective_date"] == "2024-03-18"
+    assert x["version"]["date_heading"] == "Updated Date"
+    assert x["controller"]["legal_name"] == "Beijing ZhiJian Software Co., Ltd."
+    assert x["contacts"]["status"] == "present"
+    assert [c["value"] for c in x["contacts"]["channels"]] == ["product@zjinnova.com"]
+    assert (x["acceptance"]["model"], x["acceptance"]["decline_effect"]) == ("implied_by_use", "no_processing")
+    assert x["changes"]["date_stamp"] == "updated_and_effective"
+
+
+def test_a_policy_that_refers_to_contacts_it_never_gives_is_missing_contact_from_konzen() -> None:
+    d = draft("If you have any questions about this \"Privacy Policy\" or related matters, please contact us through "
+              "the contact information.")
+    assert d.pack.contacts.status == "missing"
+    assert [i.kind for i in d.pack.source_issues] == ["missing_contact"]
+
+
+def test_data_named_only_to_say_it_is_not_collected_is_no_category() -> None:
+    d = draft("We collect your email address. We do not use cookies or similar technologies in the products we provide.")
+    assert [c.id for c in d.pack.data_categories] == ["email"]
+    assert not isinstance(d.pack.cookies, str) and d.pack.cookies.uses_tracking is False
+
+
+def test_recipients_named_with_a_purpose_are_drafted_and_a_listed_exception_covers_them() -> None:
+    d = draft("Sharing\nWe will not share your personal information with third parties, except in the following cases:\n"
+              "1. We share your email address with payment service providers to process your payments.\n"
+              "2. We may share data with our affiliates.\nContact: a@b.example")
+    [rec] = d.pack.recipients
+    assert (rec.id, rec.category, rec.purposes, rec.categories) == ("payment_providers", "payment", ("payment",),
+                                                                     ("email",))
+    assert rec.basis == "listed_exceptions"
+    assert lint_pack(d.pack) == []
+    [note] = [it for it in d.items if it.path == "recipients"]
+    assert "affiliates" in note.note

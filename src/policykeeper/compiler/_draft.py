@@ -18,7 +18,8 @@ __all__ = ["Draft", "DraftPromise", "draft_pack", "pack_id_for"]
 
 _SECTION_ORDER = (
     "pack_format", "id", "name", "source_file", "promise_prefix", "version", "controller", "prevailing_language",
-    "acceptance", "contacts", "data_categories", "purposes", "collection", "processing_without_consent", "disclosures",
+    "acceptance", "contacts", "data_categories", "purposes", "collection", "processing_without_consent", "recipients",
+    "disclosures",
     "corporate_transactions", "storage", "transfers", "retention", "erasure", "backups", "rights", "requests", "minors",
     "security", "breach", "changes", "service_cessation", "marketing", "cookies", "automated_decisions",
     "source_issues", "promises",
@@ -80,7 +81,7 @@ def draft_pack(source: Source, *, pack_id: str | None = None, exclude: frozenset
     data["collection"] = ex.collection(data["data_categories"], data["purposes"]["items"])
     data["processing_without_consent"] = ex.processing_without_consent()
     data["disclosures"] = ex.disclosures()
-    ex.recipients_note()
+    data["recipients"] = ex.recipients(data["disclosures"], data["data_categories"], data["purposes"]["items"])
     data["corporate_transactions"] = ex.corporate_transactions()
     data["storage"] = ex.storage()
     data["transfers"] = ex.transfers()

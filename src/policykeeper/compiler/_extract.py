@@ -9,7 +9,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ._lexicon import CATEGORY_RULES, COUNTRY_RULES, NUMBER_WORDS, PURPOSE_RULES, RIGHT_RULES, SECURITY_RULES
+from ._lexicon import (
+    CATEGORY_RULES,
+    COUNTRY_RULES,
+    NUMBER_WORDS,
+    PURPOSE_RULES,
+    RECIPIENT_RULES,
+    RIGHT_RULES,
+    SECURITY_RULES,
+)
 from ._promises import is_toc
 from ._text import Sentence
 
@@ -330,9 +338,10 @@ class Extractor:
     def categories(self, collect_sentences: list[Sentence]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for cid, pat, key, cls, origin in CATEGORY_RULES:
-            s = self.first(pat, collect_sentences)
+            s = next((x for x in self.find(pat, collect_sentences)
+                      if not negated(x.text, r"use|collect|obtain|gather|store|process")), None)
             if s is None:
-                continue
+                continue  # not named, or named only to say it is not collected
             m = re.search(pat, s.text, re.IGNORECASE)
             name = m.group(0) if m else cid
             cat: dict[str, Any] = {"id": cid, "name": name[:1].upper() + name[1:], "fides_key": key, "classes": [cls],
@@ -540,17 +549,56 @@ class Extractor:
             self.silent("disclosures", "no default sharing posture found (e.g. 'we do not share...')")
         return out
 
-    def recipients_note(self) -> None:
-        names = []
-        for label, pat in (("service providers", r"\bservice providers?"), ("advertisers", r"\badvertis\w+ (?:partners|"
-                           r"networks?)|\badvertisers"), ("affiliates", r"\baffiliat"), ("payment providers",
-                           r"\bpayment (?:service|institution|provider)"), ("authorities", r"\blaw enforcement|"
-                           r"\bgovernment(?:al)? (?:authorit|agenc)"), ("business partners", r"\bbusiness partners?"),
-                          ("SDK providers", r"\bsdk")):
-            if self.first(pat):
-                names.append(label)
-        self.items.append(Item("recipients", [], None, None, None, 0.0,
-                               "recipients are not drafted" + (f"; the text names: {', '.join(names)}" if names else "")))
+    def recipients(self, disclosures: list[dict[str, Any]], categories: list[dict[str, Any]],
+                   purposes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Kinds of recipient a sharing sentence names, with the purposes and categories that sentence states.
+
+        A recipient whose sentence states no purpose is left out (the format needs one) and named in a note.
+        """
+        cat_rules = {cid: re.compile(pat, re.IGNORECASE) for cid, pat, _k, _c, _o in CATEGORY_RULES}
+        purpose_rules = {pid: re.compile(pat, re.IGNORECASE) for pid, pat, _u in PURPOSE_RULES}
+        declared_cats = [c["id"] for c in categories]
+        declared_purposes = [p["id"] for p in purposes]
+        deny = next((d for d in disclosures if d["kind"] == "share" and d["default"] == "deny"), None)
+        deny_s = next((x for x in self.sentences if deny is not None and x.text == deny["quote"]), None)
+        listed = deny_s is not None and re.search(r"\bexcept\b|\bunless\b", deny_s.text, re.IGNORECASE)
+        out: list[dict[str, Any]] = []
+        skipped: list[str] = []
+        sharing = [x for x in self.sentences
+                   if re.search(r"\b(?:share|shared|sharing|provide|disclose|transfer|entrust)\w*\b", x.text, re.I)
+                   and not negated(x.text, r"share|provide|disclose|transfer|sell")]
+        for rid, pat, category, third_party in RECIPIENT_RULES:
+            s = self.first(pat, sharing)
+            if s is None:
+                continue
+            own = [p for p in declared_purposes if purpose_rules.get(p) is not None and purpose_rules[p].search(s.text)]
+            if not own:
+                skipped.append(rid.replace("_", " "))
+                continue
+            cats = [c for c in declared_cats if c in cat_rules and cat_rules[c].search(s.text)]
+            m = re.search(pat, s.text, re.IGNORECASE)
+            name = m.group(0) if m else rid
+            rec: dict[str, Any] = {"id": rid, "name": name[:1].upper() + name[1:], "category": category,
+                                   "third_party": third_party, "categories": cats or "unspecified", "purposes": own}
+            region = re.search(r"\bplace of processing:?\s*([A-Z]{2})\b", s.text)
+            if region:
+                rec["place_of_processing"] = region.group(1)
+            if re.search(r"\bconfidentiality agreements?", s.text, re.IGNORECASE):
+                rec["required_agreements"] = ["confidentiality"]
+            if (listed and deny is not None and deny_s is not None and s.heading == deny_s.heading
+                    and s.start > deny_s.start):
+                rec["basis"] = "listed_exceptions"
+                if not any(e["id"] == "listed_exceptions" for e in deny.get("exceptions", [])):
+                    deny.setdefault("exceptions", []).append(
+                        {"id": "listed_exceptions", "basis": "standing_recipients", "promises": [ref(s)]})
+            out.append(self.rule(s, "sharing", **rec))
+            self.emit(f"recipients.{rid}", {"category": category, "purposes": own}, s, 0.4, "sharing",
+                      "check the categories it receives, its agreements and where it processes data")
+        if skipped or not out:
+            self.items.append(Item("recipients", [r["id"] for r in out], None, None, None, 0.0,
+                                   ("not drafted because their sentence states no purpose: " + ", ".join(skipped))
+                                   if skipped else "the text names no recipient of personal data"))
+        return out
 
     def corporate_transactions(self) -> Any:
         s = self.first(r"\bmerger|\bacquisition|\bbankruptcy|\breorgani[sz]ation|\basset (?:transfer|sale)")

@@ -24,6 +24,7 @@ __all__ = [
     "PROMISE_MIN_CHARS",
     "PROMISE_MIN_SCORE",
     "PURPOSE_RULES",
+    "RECIPIENT_RULES",
     "RIGHT_RULES",
     "SECURITY_RULES",
     "TAG_FAMILY",
@@ -233,6 +234,22 @@ SECURITY_RULES: tuple[tuple[str, str], ...] = (
     ("audit_logging", r"\baudit (?:logs?|trails?)|\blog audit"),
 )
 """Security measures, by their usual words (hand-written from the pack's SecurityControl kinds)."""
+
+RECIPIENT_RULES: tuple[tuple[str, str, str, bool], ...] = (
+    # id, pattern, pack recipient category, outside the controller
+    ("service_providers", r"(?<!payment )(?<!sdk )\bservice providers?\b|\bsuppliers?\b|\bvendors?\b", "service_provider", True),
+    ("advertisers", r"\badvertisers?\b|\badvertising (?:partners|networks?)|\bad networks?", "advertiser_or_agent", True),
+    ("affiliates", r"\baffiliat\w+|\bsubsidiar\w+", "affiliate", False),
+    ("payment_providers", r"\bpayment (?:service )?(?:providers?|institutions?|processors?)", "payment", True),
+    ("authorities", r"\blaw enforcement|\bgovernment(?:al)? (?:authorit\w+|agenc\w+)|\bjudicial (?:organs|authorit\w+)",
+     "authority", True),
+    ("logistics", r"\blogistics\b|\bdelivery (?:companies|partners|services)|\bcouriers?\b", "logistics", True),
+    ("sdk_providers", r"\bsdks?\b", "processor_sdk", True),
+    ("business_partners", r"\bauthori[sz]ed partners|\bbusiness partners|\bthird-party partners", "authorized_partner",
+     True),
+    ("analytics_providers", r"\banalytics (?:providers?|services?|partners)|\bgoogle analytics", "analytics", True),
+)
+"""Kinds of recipient, by the words policies use for them (hand-written from the pack's RecipientCategory list)."""
 
 COUNTRY_RULES: tuple[tuple[str, str], ...] = (
     ("CN", r"\b(?:within |in )(?:the territory of )?(?:the )?(?:people's republic of china|prc|mainland china|china)\b"),
