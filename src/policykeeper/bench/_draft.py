@@ -18,7 +18,7 @@ from .._exceptions import ConfigError
 from ..compiler import draft_pack, read_policy
 from ..compiler._lexicon import TAG_FAMILY
 from ..compiler._review import locate
-from ..pack import Pack, load_pack
+from ..pack import Pack, lint_pack, load_pack
 
 __all__ = ["GOALS", "run_draft", "scalar_fields"]
 
@@ -161,6 +161,7 @@ def run_draft(*, quick: bool, database_url: str | None = None) -> dict[str, Any]
         truth = load_pack(name)
         forced = {it.path for it in draft.items if it.note.startswith("NOT STATED")}
         per[name] = {"seconds": round(seconds, 2), "scalars": _compare(draft.pack, truth, forced),
+                     "lint": {"draft": [f.code for f in lint_pack(draft.pack)], "pack": [f.code for f in lint_pack(truth)]},
                      "promises": _promises(draft.source.text, draft, truth)}
     tot = {k: sum(p["scalars"][k] for p in per.values())
            for k in ("emitted", "correct", "specified_in_pack", "covered", "forced_defaults")}
