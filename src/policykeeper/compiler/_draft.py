@@ -79,6 +79,8 @@ def draft_pack(source: Source, *, pack_id: str | None = None, exclude: frozenset
     data["data_categories"] = ex.categories(collect_pool)
     data["purposes"] = ex.purposes(data["data_categories"])
     data["collection"] = ex.collection(data["data_categories"], data["purposes"]["items"])
+    ex.items.append(Item("consents", [], None, None, None, 0.0, "consents are not drafted: add each consent the "
+                         "policy asks for (scope, type, withdrawal)"))
     data["processing_without_consent"] = ex.processing_without_consent()
     data["disclosures"] = ex.disclosures()
     data["recipients"] = ex.recipients(data["disclosures"], data["data_categories"], data["purposes"]["items"])

@@ -68,7 +68,7 @@ LIST_MIN_SCORE = 1.0
 """Cue weight a list item needs (its lead-in already made the commitment)."""
 
 BAYES_WEIGHT = 1.0
-"""Weight of the naive Bayes probability next to the cue hits (tried 0, 0.5, 1, 2, 4, 8 on the bench)."""
+"""Weight of the naive Bayes probability next to the cue hits (tried 0, 0.5, 1, 4, 8 on the bench)."""
 
 HEADING_WEIGHT = 0.0
 """Weight of each cue hit in the heading above a sentence ("Your Rights", "Cookies"), tried 0, 0.75, 1.5, 3."""
