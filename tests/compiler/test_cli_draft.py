@@ -63,3 +63,16 @@ def test_bench_draft_quick_prints_one_json_object_and_saves_it(tmp_path: Path) -
     konzen = figures["packs"]["konzen"]
     assert konzen["promises"]["quotes_located"] == konzen["promises"]["catalogued"] == 39
     assert 0 < figures["scalar_precision"] <= 1 and 0 < figures["promise_recall"] <= 1
+
+
+def test_an_html_policy_drafts_with_its_headings_and_list_items(tmp_path: Path) -> None:
+    page = DATA / "compiler" / "brightleaf.html"
+    out = tmp_path / "draft.yaml"
+    result = runner.invoke(app, ["pack", "draft", str(page), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    check = runner.invoke(app, ["pack", "check", str(out)])
+    assert check.exit_code == 0, check.output
+    text = out.read_text()
+    assert "window.analytics" not in text and "font-family" not in text
+    assert "- id: what_we_collect\n    name: What we collect" in text  # the h2 is the context
+    assert "privacy@brightleaf.example" in text

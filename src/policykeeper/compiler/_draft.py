@@ -62,7 +62,7 @@ def draft_pack(source: Source, *, pack_id: str | None = None, exclude: frozenset
     prefix = re.sub(r"[^A-Z0-9]", "", pid.upper()) or "DRAFT"
     if not prefix[0].isalpha():
         prefix = "P" + prefix
-    _blocks, sentences = segment(source.text, source.heading_lines)
+    _blocks, sentences = segment(source.text, source.heading_lines, source.item_lines)
     ex = Extractor(source.text, sentences)
     version = ex.version()
     controller = ex.controller()

@@ -32,6 +32,7 @@ class Source:
     format: Format
     text: str
     heading_lines: frozenset[int] = frozenset()  # lines the markup marks as headings (HTML h1-h6, Markdown #)
+    item_lines: frozenset[int] = frozenset()  # lines the markup marks as list items (HTML li, Markdown -)
 
 
 @dataclass(frozen=True)
@@ -76,10 +77,10 @@ def read_policy(source: str) -> Source:
             raise BadValueError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         name = path.name
     fmt = _guess_format(source, raw)
-    text, headings = normalise_marked(raw, fmt)
+    text, headings, items = _normalise(raw, fmt)
     if not text.strip():
         raise BadValueError(f"{source}: the policy has no text")
-    return Source(name=name, format=fmt, text=text, heading_lines=headings)
+    return Source(name=name, format=fmt, text=text, heading_lines=headings, item_lines=items)
 
 
 def _guess_format(source: str, raw: str) -> Format:
@@ -158,6 +159,11 @@ def normalise(raw: str, fmt: Format = "text") -> str:
 
 def normalise_marked(raw: str, fmt: Format = "text") -> tuple[str, frozenset[int]]:
     """The normalised text, and the numbers of the lines the markup marks as headings."""
+    text, headings, _items = _normalise(raw, fmt)
+    return text, headings
+
+
+def _normalise(raw: str, fmt: Format) -> tuple[str, frozenset[int], frozenset[int]]:
     if fmt == "html":
         parser = _HTMLText()
         parser.feed(raw)
@@ -169,6 +175,7 @@ def normalise_marked(raw: str, fmt: Format = "text") -> tuple[str, frozenset[int
         marked = [("", line) for line in raw.splitlines()]
     out: list[str] = []
     headings: set[int] = set()
+    items: set[int] = set()
     for kind, line in marked:
         line = unicodedata.normalize("NFC", line).replace("\u00a0", " ").replace("\u3000", " ")
         line = re.sub(r"[\u200b\u200c\u200d\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]", "", line)
@@ -182,8 +189,10 @@ def normalise_marked(raw: str, fmt: Format = "text") -> tuple[str, frozenset[int
             continue
         if kind == "heading":
             headings.add(len(out))
+        elif kind == "item":
+            items.add(len(out))
         out.append(line)
-    return "\n".join(out), frozenset(headings)
+    return "\n".join(out), frozenset(headings), frozenset(items)
 
 
 # -- segmenting -----------------------------------------------------------------------------------------------
@@ -210,7 +219,8 @@ def _is_heading(line: str) -> bool:
     return caps / len(words) >= 0.6 or bool(_BULLET.match(line)) and len(words) <= 8
 
 
-def segment(text: str, heading_lines: frozenset[int] = frozenset()) -> tuple[list[Block], list[Sentence]]:
+def segment(text: str, heading_lines: frozenset[int] = frozenset(),
+            item_lines: frozenset[int] = frozenset()) -> tuple[list[Block], list[Sentence]]:
     """Cut the normalised text into blocks (one per line) and sentences with offsets (a heading is one sentence)."""
     blocks: list[Block] = []
     sentences: list[Sentence] = []
@@ -223,7 +233,7 @@ def segment(text: str, heading_lines: frozenset[int] = frozenset()) -> tuple[lis
         if number in heading_lines or (not heading_lines and _is_heading(line)):
             kind = "heading"
             heading = _BULLET.sub("", line, count=1).strip()
-        elif _BULLET.match(line):
+        elif number in item_lines or _BULLET.match(line):
             kind = "item"
         else:
             kind = "paragraph"
