@@ -26,6 +26,7 @@ from ._lexicon import (
     PROMISE_MIN_CHARS,
     PROMISE_MIN_SCORE,
     TAG_RULES,
+    TIE_MARGIN,
 )
 from ._text import Sentence
 
@@ -108,7 +109,10 @@ def cue_scores(text: str) -> dict[str, float]:
 
 
 def tag_sentence(text: str, model: TagModel, heading: str = "") -> tuple[str, float, float]:
-    """(tag, confidence 0..1, promise score) of one sentence; the heading above it weighs HEADING_WEIGHT per cue."""
+    """(tag, confidence 0..1, promise score) of one sentence.
+
+    The heading above the sentence adds HEADING_WEIGHT per cue hit, and breaks near ties (within TIE_MARGIN).
+    """
     cues = cue_scores(text)
     post = model.posterior(text + " " + heading)
     combined: dict[str, float] = {}
@@ -118,7 +122,11 @@ def tag_sentence(text: str, model: TagModel, heading: str = "") -> tuple[str, fl
         combined[tag] = combined.get(tag, 0.0) + cues.get(tag, 0.0) + BAYES_WEIGHT * post.get(tag, 0.0)
     if not combined:
         return "other", 0.0, 0.0
+    heading_cues = cue_scores(heading)
     best = max(combined, key=lambda t: (combined[t], t))
+    close = [t for t in combined if combined[best] - combined[t] < TIE_MARGIN]
+    if len(close) > 1 and any(t in heading_cues for t in close):
+        best = max(close, key=lambda t: (heading_cues.get(t, 0.0), combined[t], t))
     total = sum(combined.values())
     confidence = combined[best] / total if total else 0.0
     score = sum(cues.values()) + 2.0 * max(post.values(), default=0.0)
