@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -173,6 +174,70 @@ def pack_lint(source: PackArg) -> None:
     out.print(f"findings: {len(findings)}")
     if findings:
         raise typer.Exit(code=1)
+
+
+@pack_app.command("draft")
+def pack_draft(
+    policy: Annotated[str, typer.Argument(help="The policy: a .txt, .md or .html file, or '-' for standard input.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the draft here instead of stdout.")] = None,
+    pack_id: Annotated[str | None, typer.Option("--id", help="Pack id (default: from the file name).")] = None,
+) -> None:
+    """Draft a pack from a policy's text: every value quoted, the rest 'unspecified' with a review note."""
+    from .compiler import draft_pack, read_policy
+
+    if pack_id is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", pack_id):
+        err.print(f"[red]error[/red] --id {escape(repr(pack_id))}: use lower case letters, digits and underscores")
+        raise typer.Exit(code=2)
+    try:
+        draft = draft_pack(read_policy(policy), pack_id=pack_id)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    if output is None:
+        sys.stdout.write(draft.yaml_text)
+    else:
+        output.write_text(draft.yaml_text, encoding="utf-8")
+        err.print(f"wrote {escape(str(output))}")
+    unspecified = sum(1 for it in draft.items if it.value == "unspecified")
+    flagged = sum(1 for it in draft.items if it.value != "unspecified" and it.confidence < 0.5)
+    err.print(f"promises: {len(draft.pack.promises)}, values quoted: {len(draft.items) - unspecified}, "
+              f"unspecified: {unspecified}, low confidence: {flagged}, source issues: {len(draft.pack.source_issues)}; "
+              "the draft passes pack check", markup=False)
+
+
+@pack_app.command("review")
+def pack_review(
+    draft: Annotated[str, typer.Argument(help="The draft pack (from 'pack draft').")],
+    policy: Annotated[str, typer.Argument(help="The policy it was drafted from (.txt, .md, .html or '-').")],
+    html_out: Annotated[Path | None, typer.Option("--html", help="Also write a review page (HTML) here.")] = None,
+) -> None:
+    """Show each drafted item next to its quote in the policy, with its confidence."""
+    from rich.table import Table
+
+    from .compiler import read_policy
+    from .compiler._review import review_html, review_rows
+
+    pack = _load(draft)
+    try:
+        source = read_policy(policy)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    rows = review_rows(pack, source)
+    table = Table(title=f"review of {pack.id}", show_lines=True)
+    table.add_column("item", no_wrap=True)
+    for col in ("value", "conf.", "quote [offsets]", "note"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        style = "red" if r.confidence == 0 else ("yellow" if r.confidence < 0.5 else "")
+        where = f" [{r.start}:{r.end}]" if r.start is not None else ""
+        table.add_row(escape(r.item), escape(r.value[:200]), f"{r.confidence:.2f}", escape((r.quote or "") + where),
+                      escape(r.note), style=style)
+    Console(highlight=False, width=max(out.size.width, 160)).print(table)
+    missing = sum(1 for r in rows if "NOT FOUND" in r.note)
+    if html_out is not None:
+        html_out.write_text(review_html(pack, source, rows), encoding="utf-8")
+        err.print(f"wrote {escape(str(html_out))}")
+    out.print(f"items: {len(rows)}, low confidence: {sum(1 for r in rows if r.confidence < 0.5)}, "
+              f"quotes not found in the policy: {missing}", markup=False)
 
 
 @pack_app.command("publish")

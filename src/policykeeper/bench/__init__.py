@@ -38,8 +38,14 @@ def _retention(quick: bool, database_url: str | None) -> dict[str, Any]:
     return run_retention(quick=quick, database_url=database_url)
 
 
+def _draft(quick: bool, database_url: str | None) -> dict[str, Any]:
+    from ._draft import run_draft
+
+    return run_draft(quick=quick, database_url=database_url)
+
+
 BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {
-    "core": _core, "requests": _requests, "retention": _retention}
+    "core": _core, "requests": _requests, "retention": _retention, "draft": _draft}
 """Benchmark name -> runner(quick, database_url)."""
 
 

@@ -36,7 +36,32 @@ def lint_pack(pack: Pack) -> list[Finding]:
     findings: list[Finding] = []
     for check in _CHECKS:
         findings.extend(check(pack))
+    findings.extend(_stated_conflicts(pack, findings))
     return findings
+
+
+def _stated_conflicts(pack: Pack, found: list[Finding]) -> Iterator[Finding]:
+    """Contradictions recorded under ``source_issues`` (e.g. by ``pack draft``) that no rule-level check showed."""
+    shown = {p for f in found for p in f.first_promises + f.second_promises}
+    for i, issue in enumerate(pack.source_issues):
+        if issue.kind != "internal_conflict" or shown.intersection(issue.promises):
+            continue
+        quotes: list[str | None] = []
+        for pid in issue.promises[:2]:
+            try:
+                quotes.append(pack.promise(pid).quote)
+            except KeyError:
+                quotes.append(None)
+        yield Finding(
+            code="source_conflict",
+            message=f"the policy contradicts itself: {issue.description}",
+            first_path=f"source_issues[{i}]",
+            first_promises=issue.promises[:1],
+            first_quote=quotes[0] if quotes else None,
+            second_path=f"source_issues[{i}]" if len(issue.promises) > 1 else None,
+            second_promises=issue.promises[1:2],
+            second_quote=quotes[1] if len(quotes) > 1 else None,
+        )
 
 
 def _quote(pack: Pack, rule: Rule) -> str | None:

@@ -1,0 +1,159 @@
+"""Pick the sentences that make promises and tag them.
+
+Two signals, both licence-clean:
+
+* the cue patterns of ``_lexicon.TAG_RULES`` (hand-written);
+* a small multinomial naive Bayes over words, trained at run time on the promise quotes and tags of the bundled
+  packs (the project's own data). ``exclude`` leaves packs out, so the bench drafts each bundled policy with
+  nothing learned from its own pack (leave-one-out).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ._lexicon import (
+    BAYES_WEIGHT,
+    COMMITMENT,
+    HEADING_WEIGHT,
+    LIST_MIN_CHARS,
+    LIST_MIN_SCORE,
+    NOT_A_PROMISE,
+    PROMISE_MIN_CHARS,
+    PROMISE_MIN_SCORE,
+    TAG_RULES,
+    TIE_MARGIN,
+)
+from ._text import Sentence
+
+__all__ = ["TaggedSentence", "TagModel", "is_toc", "pick_promises", "tag_model"]
+
+_TOC = re.compile(r"^(?:\d+[.,]\s*)?How (?:we|to|your|do)\b", re.IGNORECASE)
+def is_toc(text: str) -> bool:
+    """A line of a table of contents ('How we use cookies;', '8. The storage period of your information;')."""
+    return len(text) < 90 and bool(_TOC.match(text) or re.match(r"^(?:The|Your) [\w ]+(?:information|data|policy);$", text))
+
+
+_WORD = re.compile(r"[a-z][a-z'-]+")
+_STOP = frozenset("the a an of and or to in on for with by is are be we our you your this that it as at from".split())
+_RULES = {tag: tuple(re.compile(p, re.IGNORECASE) for p in pats) for tag, pats in TAG_RULES.items()}
+
+
+@dataclass(frozen=True)
+class TaggedSentence:
+    sentence: Sentence
+    tag: str
+    confidence: float
+    score: float
+
+
+def _tokens(text: str) -> list[str]:
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+@dataclass(frozen=True)
+class TagModel:
+    """Naive Bayes counts per tag (Laplace smoothing)."""
+
+    counts: dict[str, Counter[str]]
+    totals: dict[str, int]
+    priors: dict[str, float]
+    vocabulary: int
+
+    def posterior(self, text: str) -> dict[str, float]:
+        toks = _tokens(text)
+        if not self.counts or not toks:
+            return {}
+        logp: dict[str, float] = {}
+        for tag, c in self.counts.items():
+            denom = self.totals[tag] + self.vocabulary
+            logp[tag] = math.log(self.priors[tag]) + sum(math.log((c[t] + 1) / denom) for t in toks)
+        top = max(logp.values())
+        exp = {t: math.exp(v - top) for t, v in logp.items()}
+        z = sum(exp.values())
+        return {t: v / z for t, v in exp.items()}
+
+
+@lru_cache(maxsize=8)
+def tag_model(exclude: frozenset[str] = frozenset()) -> TagModel:
+    """Train on the promise quotes and statements of every bundled pack not in ``exclude``."""
+    from ..pack import bundled_pack_names, load_pack
+
+    counts: dict[str, Counter[str]] = {}
+    n: Counter[str] = Counter()
+    for name in bundled_pack_names():
+        if name in exclude:
+            continue
+        for p in load_pack(name).promises:
+            counts.setdefault(p.tag, Counter()).update(_tokens(p.quote))
+            n[p.tag] += 1
+    vocab = len({t for c in counts.values() for t in c})
+    total = sum(n.values()) or 1
+    return TagModel(counts=counts, totals={t: sum(c.values()) for t, c in counts.items()},
+                    priors={t: n[t] / total for t in counts}, vocabulary=max(vocab, 1))
+
+
+def cue_scores(text: str) -> dict[str, float]:
+    """How many cue patterns of each tag the text matches."""
+    scores: dict[str, float] = {}
+    for tag, pats in _RULES.items():
+        hits = sum(1 for p in pats if p.search(text))
+        if hits:
+            scores[tag] = float(hits)
+    return scores
+
+
+def tag_sentence(text: str, model: TagModel, heading: str = "") -> tuple[str, float, float]:
+    """(tag, confidence 0..1, promise score) of one sentence.
+
+    The heading above the sentence adds HEADING_WEIGHT per cue hit, and breaks near ties (within TIE_MARGIN).
+    """
+    cues = cue_scores(text)
+    post = model.posterior(text + " " + heading)
+    combined: dict[str, float] = {}
+    for tag, hits in cue_scores(heading).items():
+        combined[tag] = HEADING_WEIGHT * hits
+    for tag in set(cues) | set(post):
+        combined[tag] = combined.get(tag, 0.0) + cues.get(tag, 0.0) + BAYES_WEIGHT * post.get(tag, 0.0)
+    if not combined:
+        return "other", 0.0, 0.0
+    heading_cues = cue_scores(heading)
+    best = max(combined, key=lambda t: (combined[t], t))
+    close = [t for t in combined if combined[best] - combined[t] < TIE_MARGIN]
+    if len(close) > 1 and any(t in heading_cues for t in close):
+        best = max(close, key=lambda t: (heading_cues.get(t, 0.0), combined[t], t))
+    total = sum(combined.values())
+    confidence = combined[best] / total if total else 0.0
+    score = sum(cues.values()) + 2.0 * max(post.values(), default=0.0)
+    return best, round(confidence, 2), score
+
+
+def pick_promises(sentences: list[Sentence], model: TagModel) -> list[TaggedSentence]:
+    """Sentences that make a promise (obligation or permission words, enough cue weight), each tagged."""
+    out: list[TaggedSentence] = []
+    previous: Sentence | None = None
+    for s in sentences:
+        if s.kind == "heading":
+            continue
+        in_list = s.kind == "item" or (previous is not None and previous.text.rstrip().endswith((":", "："))
+                                        and previous.block != s.block)
+        if not in_list:
+            previous = s
+        if len(s.text) < (LIST_MIN_CHARS if in_list else PROMISE_MIN_CHARS) or s.text.rstrip().endswith("?"):
+            continue
+        if is_toc(s.text):
+            continue  # a line of the table of contents
+        if NOT_A_PROMISE.search(s.text):
+            continue  # a definition or a disclaimer
+        if not in_list and not COMMITMENT.search(s.text):
+            continue
+        tag, confidence, score = tag_sentence(s.text, model, s.heading)
+        if score < (LIST_MIN_SCORE if in_list else PROMISE_MIN_SCORE):
+            continue
+        out.append(TaggedSentence(s, tag, confidence, score))
+    return out
