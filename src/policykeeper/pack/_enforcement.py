@@ -143,7 +143,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "Pack.rights": E("engine/_decide.py", "requests/__init__.py"),
     "Pack.requests": E("requests/__init__.py"),
     "Pack.minors": E("engine/_decide.py"),
-    "Pack.security": E("engine/_engine.py", "incidents/__init__.py"),
+    "Pack.security": E("engine/_engine.py", "incidents/__init__.py", "organisation/__init__.py"),
     "Pack.breach": E("incidents/__init__.py", "incidents/_notices.py"),
     "Pack.changes": E("versions/__init__.py"),
     "Pack.service_cessation": E("retention/__init__.py"),
@@ -446,10 +446,11 @@ ENFORCEMENT: dict[str, Marking] = {
     "CookieRule.user_controls": D("names the browser and app controls people use; those are outside the engine"),
     "CookieRule.refusal_effect": E("marketing/__init__.py"),
     "CookieRule.rules": E("marketing/__init__.py"),
-    "SecurityControl.id": D("names the measure in the rendered policy"),
-    "SecurityControl.kind": E("engine/_engine.py", "incidents/__init__.py"),
+    "SecurityControl.id": E("organisation/__init__.py"),
+    "SecurityControl.kind": E("engine/_engine.py", "incidents/__init__.py", "organisation/__init__.py"),
     "SecurityControl.scope": D(_TEXT + " (what a measure covers)"),
     "SecurityControl.details": D(_TEXT + " (the measure's details as the policy lists them)"),
+    "SecurityControl.recurrence": E("organisation/__init__.py"),
 }
 """``Model.field`` -> its marking. Every field of every pack model has exactly one entry."""
 

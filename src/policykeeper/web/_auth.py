@@ -61,7 +61,7 @@ ROLES: dict[str, frozenset[str]] = {
     "auditor": frozenset(_READ),
     "support_agent": frozenset({"requests:read", "requests:verify", "consents:read"}),
     "privacy_officer": frozenset(_READ | {"requests:verify", "requests:act", "incidents:write", "versions:publish",
-                                          "retention:run", "outbox:deliver"}),
+                                          "retention:run", "outbox:deliver", "organisation:write"}),
     "service": frozenset({"data:collect", "data:read", "data:share", "consents:read", "consents:write"}),
 }
 ROLES["admin"] = frozenset(set().union(*ROLES.values()) | {"keys:manage"})
