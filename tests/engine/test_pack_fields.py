@@ -126,3 +126,27 @@ def test_a_disclosure_exception_that_requires_a_record_names_itself_in_the_audit
         assert detail["grounds_recorded"] == ["good_faith_legal:good_faith_legal_requirement"]
     else:
         assert "grounds_recorded" not in detail
+
+
+@pytest.mark.parametrize("record_required", [True, False])
+def test_processing_without_consent_on_a_lawful_ground_records_the_ground_where_the_pack_requires(
+    record_required: bool, db_url: str, tmp_path: Path
+) -> None:
+    pack = load_pack("kokkok")
+    pwc = pack.processing_without_consent
+    assert not isinstance(pwc, str) and pwc.record_required is True and "KOKKOK-61" in pwc.promises
+    pack = pack.model_copy(update={"processing_without_consent": pwc.model_copy(
+        update={"record_required": record_required})})
+    eng = _engine(pack, db_url, tmp_path)
+    eng.set_consent("bo", "event_entry_contact", "given", now=NOW)
+    eng.collect("bo", "event_entry", {"name": "Bo", "email": "bo@example.la"}, Facts(channel="offline_branch"), now=NOW)
+    eng.set_consent("bo", "event_entry_contact", "withdrawn", now=NOW)
+    with pytest.raises(DeniedError):  # consent withdrawn and no ground: nothing
+        eng.read("bo", "event_participation", {"email"}, now=NOW)
+    ground = Facts(grounds=frozenset({"legal_requirement"}))
+    assert eng.read("bo", "event_participation", {"email"}, ground, now=NOW) == {"email": ["bo@example.la"]}
+    detail = _last_detail(eng)
+    if record_required:
+        assert detail["grounds_recorded"] == ["legal_requirement"]
+    else:
+        assert "grounds_recorded" not in detail

@@ -82,7 +82,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "Condition.all": E("engine/_decide.py"),
     "Condition.any": E("engine/_decide.py"),
     # -- root ---------------------------------------------------------------------------------------------------
-    "Promise.id": E("engine/_decide.py", "web/admin.py"),
+    "Promise.id": E("web/admin.py", "web/api.py"),
     "Promise.tag": E("web/api.py"),
     "Promise.statement": E("web/api.py"),
     "Controller.legal_name": E("requests/__init__.py", "versions/__init__.py", "consent/__init__.py"),
@@ -111,7 +111,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "TaxonomyExtension.description": D("a taxonomy key's description"),
     "Pack.pack_format": D("the format version, checked when the pack loads"),
     "Pack.id": E("engine/_decide.py", "requests/__init__.py"),
-    "Pack.name": E("versions/__init__.py"),
+    "Pack.name": D("a human name, used in messages and in the rendered policy"),
     "Pack.source_file": D("which policy text the pack encodes, for review"),
     "Pack.promise_prefix": D("checked when the pack loads: every promise ID carries it"),
     "Pack.version": E("engine/_decide.py", "consent/__init__.py"),
@@ -153,10 +153,10 @@ ENFORCEMENT: dict[str, Marking] = {
     "Pack.advisories": E("engine/_decide.py"),
     "Pack.scope_exclusions": D(_INFO + " (what the policy says is outside its scope: nothing to enforce)"),
     "Pack.source_issues": D(_SOURCE),
-    "Pack.promises": E("engine/_decide.py", "web/admin.py"),
+    "Pack.promises": E("web/admin.py", "web/api.py"),
     # -- data, purposes, collection, consent --------------------------------------------------------------------------
     "DataCategory.id": E("engine/_decide.py"),
-    "DataCategory.name": E("incidents/_notices.py"),
+    "DataCategory.name": D("a human name, used in messages and in the rendered policy"),
     "DataCategory.fides_key": E("engine/_decide.py", "engine/_engine.py"),
     "DataCategory.fields": D(_CATALOGUE + " (a category's example fields; collection is by category)"),
     "DataCategory.open_list": D(_CATALOGUE + " (the policy's field list ends with 'etc.')"),
@@ -171,8 +171,8 @@ ENFORCEMENT: dict[str, Marking] = {
                                    "positioning); that control lives outside the engine"),
     "DataCategory.source_status": D(_SOURCE),
     "Purpose.id": E("engine/_decide.py"),
-    "Purpose.name": E("engine/_decide.py"),
-    "Purpose.group": E("web/admin.py"),
+    "Purpose.name": D("a human name, used in messages and in the rendered policy"),
+    "Purpose.group": D(_INFO + " (the heading the policy groups a purpose under)"),
     "Purpose.description": D(_TEXT),
     "Purpose.data_use": E("consent/__init__.py", "marketing/__init__.py"),
     "Purpose.legal_basis": E("requests/__init__.py", "consent/__init__.py"),
@@ -195,7 +195,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "FieldRequirement.separate_authorization": E("engine/_decide.py"),
     "FieldRequirement.consent_rule": E("engine/_decide.py"),
     "CollectionContext.id": E("engine/_decide.py"),
-    "CollectionContext.name": E("engine/_decide.py"),
+    "CollectionContext.name": D("a human name, used in messages and in the rendered policy"),
     "CollectionContext.member_only": E("engine/_decide.py"),
     "CollectionContext.activation": E("engine/_decide.py"),
     "CollectionContext.purposes": E("engine/_engine.py"),
@@ -214,7 +214,9 @@ ENFORCEMENT: dict[str, Marking] = {
     "ConsentRule.id": E("engine/_decide.py"),
     "ConsentRule.scope": E("engine/_decide.py", "marketing/__init__.py"),
     "ConsentRule.targets": E("engine/_decide.py"),
-    "ConsentRule.type": E("web/center.py"),
+    "ConsentRule.type": D("the kind of consent (opt-in, explicit, separate...), shown in the privacy center; "
+                            "every kind is one ledger entry checked by target, and the engine cannot observe "
+                            "how explicit the person's act was"),
     "ConsentRule.default": E("engine/_decide.py"),
     "ConsentRule.withdrawable": E("web/center.py"),
     "ConsentRule.withdraw_channels": D("names where the policy says withdrawal can be done (settings, email...); "
@@ -234,8 +236,8 @@ ENFORCEMENT: dict[str, Marking] = {
     "LawfulGroundsRule.record_required": E("engine/_decide.py"),
     # -- sharing ----------------------------------------------------------------------------------------------------------
     "Recipient.id": E("engine/_decide.py"),
-    "Recipient.name": E("engine/_decide.py"),
-    "Recipient.category": E("engine/_decide.py"),
+    "Recipient.name": D("a human name, used in messages and in the rendered policy"),
+    "Recipient.category": E("marketing/__init__.py"),
     "Recipient.named_entity": D(_INFO + " (a named company rather than a category)"),
     "Recipient.third_party": E("web/api.py"),
     "Recipient.privacy_url": D(_INFO + " (link to the recipient's own policy)"),
@@ -258,8 +260,9 @@ ENFORCEMENT: dict[str, Marking] = {
     "Recipient.basis": E("engine/_decide.py"),
     "Recipient.source_status": D(_SOURCE),
     "RecipientList.non_exhaustive": D(_CATALOGUE + " (the policy's list of recipients says 'include' or 'etc.')"),
-    "RecipientList.closed_categories": D("undeclared recipients are refused unless a disclosure exception "
-                                         "applies, which is stricter than a closed list of categories"),
+    "RecipientList.closed_categories": D("a recipient the pack does not declare is refused unless one of the "
+                                         "disclosure rule's exceptions applies, so partners outside the listed "
+                                         "categories are refused whatever this says"),
     "RecipientList.source_status": D(_SOURCE),
     "DisclosureException.id": E("engine/_decide.py"),
     "DisclosureException.basis": E("engine/_decide.py"),
@@ -332,7 +335,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "RequestHandling.outcome_includes_complaint_route": E("requests/__init__.py"),
     "RequestHandling.rules": D("further request statements kept for their promise IDs and quotes"),
     "AgeRule.threshold": E("engine/_decide.py"),
-    "AgeRule.term": E("engine/_decide.py"),
+    "AgeRule.term": D("the word the policy uses for a minor (child, minor), used in messages"),
     "AgeRule.audience_note": D(_TEXT),
     "AgeRule.enforcement": E("engine/_decide.py"),
     "AgeRule.age_source": E("engine/_engine.py"),
@@ -351,7 +354,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "ContactChannel.role": D(_INFO + " (e.g. Data Protection Officer)"),
     "ContactChannel.handles": E("requests/__init__.py"),
     "ComplaintRule.internal_channel": D(_INFO + "; complaints come in as requests of kind 'complaint'"),
-    "ComplaintRule.response": E("web/admin.py"),
+    "ComplaintRule.response": D("the answer time for complaints is tracked through the deadline rule that applies to complaints"),
     "ComplaintRule.external_authorities": E("requests/__init__.py"),
     "Contacts.status": E("requests/__init__.py"),
     "Contacts.channels": E("requests/__init__.py"),
@@ -403,7 +406,9 @@ ENFORCEMENT: dict[str, Marking] = {
     "ChangeRule.significant_triggers_closed": D("the diff classifies changes by the format's own baseline triggers"),
     "ChangeRule.significant_channels": E("versions/__init__.py"),
     "ChangeRule.no_rights_reduction_without_explicit_consent": E("versions/__init__.py"),
-    "ChangeRule.acceptance": E("engine/_decide.py"),
+    "ChangeRule.acceptance": D("a new version governs from its effective date and acceptance-by-use packs "
+                               "record acceptance on first use after it; explicit acceptance is asked for "
+                               "by publishing with explicit_consent"),
     "ChangeRule.show_effective_date": D("how the policy page shows its dates: the rendered policy"),
     "ChangeRule.rules": D("further change statements kept for their promise IDs and quotes"),
     "ServiceCessationRule.notify_channels": E("retention/__init__.py"),
