@@ -367,3 +367,25 @@ def test_an_incident_from_record_to_notices_and_the_regulator_report_on_the_comm
     assert data["incident"]["status"] == "closed" and "wu@example.cn" not in report.stdout
     missing_incident = runner.invoke(app, ["incident", "report", "7", *opts])
     assert missing_incident.exit_code == 1 and "no incident 7" in missing_incident.stderr
+
+
+def test_the_privacy_department_and_training_on_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
+    opts = ["--home", str(home), "--pack", "kamoer"]
+    shown = runner.invoke(app, ["organisation", "show", *opts])
+    assert shown.exit_code == 0 and "none on record" in shown.stdout and "not stated" in shown.stdout
+    bad = runner.invoke(app, ["organisation", "department", "--name", "PIP", "--contact", "privacy@kamoer.example",
+                              "--role", "Data Protection Officer", *opts])
+    assert bad.exit_code == 1 and "Title=N" in bad.stderr
+    done = runner.invoke(app, ["organisation", "department", "--name", "PIP", "--contact", "privacy@kamoer.example",
+                               "--role", "Data Protection Officer=1", "--role", "Analyst=2", *opts])
+    assert done.exit_code == 0 and "3 staff in 2 role(s)" in done.stdout
+    held = runner.invoke(app, ["organisation", "training", "--held-on", "2020-01-15", "--topic", "Phishing",
+                               "--attendance", "30", *opts])
+    assert held.exit_code == 0 and held.stdout.strip() == "training session 1 recorded"
+    (home / "organisation.yaml").write_text("recurrence:\n  staff_training: {value: 12, unit: months}\n")
+    shown = runner.invoke(app, ["organisation", "show", *opts])
+    assert shown.exit_code == 0, shown.output
+    assert "Analyst x2" in shown.stdout and "2020-01-15 Phishing (30 attended)" in shown.stdout
+    assert "every 12 months (operator)" in shown.stdout and "OVERDUE" in shown.stdout

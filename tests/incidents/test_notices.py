@@ -15,11 +15,14 @@ from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.incidents import (
     affected_subjects,
+    close_incident,
+    get_incident,
     incident_step,
     notice_timing,
     notify_affected,
     record_incident,
     regulator_report,
+    required_steps,
 )
 from policykeeper.notify import RoutedTransport, SmtpMailer, deliver
 from policykeeper.store import audit_log, open_database
@@ -335,3 +338,28 @@ def test_two_concurrent_notice_runs_notify_each_person_once(db_url: str, tmp_pat
     assert errors == []
     assert sorted(r.queued for r in runs) == [0, 2]
     assert _counts(eng) == (2, 2, 2)
+
+
+@pytest.mark.parametrize("notify_subjects", [True, "unspecified"])
+def test_a_pack_that_promises_notice_keeps_the_incident_open_until_people_are_told(
+    notify_subjects: object, db_url: str, tmp_path: Path
+) -> None:
+    pack = load_pack("kamoer")
+    assert not isinstance(pack.breach, str) and pack.breach.notify_subjects is True
+    pack = pack.model_copy(update={"breach": pack.breach.model_copy(update={"notify_subjects": notify_subjects})})
+    eng = PolicyEngine(pack, open_database(db_url), KeyRing.init(tmp_path / "keys"))
+    _purchase(eng, "wu", "wu@example.cn", BEFORE)
+    iid = _incident(eng, ["bank_card"])
+    nobody = _incident(eng, ["resume"], ref="INC-2025-18")  # touched no one: nothing to tell
+    for step in required_steps(eng):
+        for i in (iid, nobody):
+            incident_step(eng, i, step, reference=f"INC/{step}", now=NOW)
+    close_incident(eng, nobody, now=NOW)
+    if notify_subjects is True:
+        with pytest.raises(BadValueError, match="not been notified") as info:
+            close_incident(eng, iid, now=NOW)
+        assert "KAMOER-46" in str(info.value)
+        assert get_incident(eng, iid)["status"] == "open"
+        notify_affected(eng, iid, **CONTENT, now=NOW)
+    close_incident(eng, iid, now=NOW)
+    assert get_incident(eng, iid)["status"] == "closed"

@@ -177,8 +177,11 @@ def test_koso_14_personalisation_runs_on_group_level_data_only(koso: PolicyEngin
 def test_koso_17_location_history_only_improves_apps_and_maps(koso: PolicyEngine) -> None:
     koso.collect("mei", "dashboard_location", {"location": "25.03,121.56", "trip_history": "Taipei loop"}, ACCOUNT,
                  now=NOW)
-    assert koso.read("mei", "location_history", {"location", "trip_history"}, now=LATER)["trip_history"] == [
+    assert koso.read("mei", "location_history", {"location", "trip_history"}, ACCOUNT, now=LATER)["trip_history"] == [
         "Taipei loop"]
+    with pytest.raises(DeniedError) as info:  # the history is for account holders only
+        koso.read("mei", "location_history", {"location", "trip_history"}, now=LATER)
+    assert codes(info) == {"members_only"} and "KOSO-17" in promises(info)
     purpose = {p.id: p for p in koso.pack.purposes.items}["location_history"]
     assert "KOSO-17" in purpose.promises
     for other in ("market_research", "advertising", "improve_customer_service"):

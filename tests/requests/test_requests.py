@@ -350,6 +350,23 @@ def test_kalos_34_repeats_beyond_the_limit_may_be_charged(db_url: str, tmp_path:
         RequestService(svc.engine, smtp[1], repeat_limit=0)
 
 
+@pytest.mark.parametrize(("threshold", "expected"), [
+    ("reasonable_limit", ["none", "none", "none", "cost"]),  # the bundled pack: the operator's limit (3)
+    (1, ["none", "cost", "cost", "cost"]),  # a number in the pack wins over the operator's limit
+    ("unspecified", ["none", "none", "none", "none"]),  # a pack silent on repeats never charges for them
+])
+def test_the_packs_repeat_threshold_sets_when_repeats_are_charged(
+    threshold: object, expected: list[str], db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    pack = load_pack("kamoer")
+    handling = pack.requests
+    assert not isinstance(handling, str) and not isinstance(handling.fees, str)
+    fees = handling.fees.model_copy(update={"repeat_threshold": threshold})
+    pack = pack.model_copy(update={"requests": handling.model_copy(update={"fees": fees})})
+    svc = RequestService(PolicyEngine(pack, open_database(db_url), KeyRing.init(tmp_path / "keys")), smtp[1])
+    assert _submit_many(svc, 4, NOW) == expected
+
+
 def test_kalos_35_discretionary_refusal_grounds(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> None:
     svc = _service("kalos", db_url, tmp_path, smtp[1])
     grounds = svc.pack.requests.refusal.discretionary  # type: ignore[union-attr]

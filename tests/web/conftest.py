@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from policykeeper import load_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.notify import SmtpMailer
+from policykeeper.pack import Pack
 from policykeeper.store import open_database
 from policykeeper.web import WebContext, create_api_key, create_app
 
@@ -40,9 +41,10 @@ class Web:
         return str(got.json()["token"])
 
 
-def make_web(pack: str, db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> Iterator[Web]:
+def make_web(pack: str | Pack, db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> Iterator[Web]:
     inbox, mailer = smtp
-    ctx = WebContext(db=open_database(db_url), keys=KeyRing.init(tmp_path / "keys"), pack=load_pack(pack), mailer=mailer,
+    ctx = WebContext(db=open_database(db_url), keys=KeyRing.init(tmp_path / "keys"),
+                     pack=load_pack(pack) if isinstance(pack, str) else pack, mailer=mailer,
                      max_body=64_000)
     keys = {role: create_api_key(ctx, f"test {role}", role)
             for role in ("admin", "privacy_officer", "support_agent", "auditor", "service")}

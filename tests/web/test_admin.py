@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from policykeeper.incidents import record_incident
 from policykeeper.notify import SmtpMailer
+from policykeeper.pack import FixedDuration
 from policykeeper.store._schema import audit_log
 from policykeeper.versions import publish
 from policykeeper.web import MemoryMailer
@@ -336,6 +337,26 @@ def test_the_evidence_page_lists_each_promise_with_its_rules_and_its_tests(web: 
     assert "tests/web/test_api.py::test_kamoer_50_self_service_pages_show_and_edit_the_profile_and_close_the_account" \
         in row
     assert "promises: 78/78 encoded" in page
+
+
+def test_the_evidence_page_shows_the_last_training_and_flags_one_overdue(web: Web) -> None:
+    from policykeeper.organisation import record_training, set_department
+
+    _console(web, "auditor")
+    page = web.client.get("/admin/evidence").text
+    assert "No privacy department on record" in page and "Recurrence not stated" in page
+    eng = web.ctx.engine()
+    set_department(eng, name="Personal Information Protection Department", contact="privacy@kamoer.example",
+                   roles={"Data Protection Officer": 1})
+    today = dt.date.today()
+    record_training(eng, held_on=today - dt.timedelta(days=400), topic="Phishing drills", attendance=12)
+    web.ctx.recurrence = {"staff_training": FixedDuration(value=12, unit="months")}
+    section = web.client.get("/admin/evidence").text.split('<section id="organisation">', 1)[1].split("</section>")[0]
+    assert "Personal Information Protection Department" in section and "Data Protection Officer" in section
+    assert "Phishing drills (12 attended)" in section and "OVERDUE" in section and "KAMOER-41" in section
+    record_training(eng, held_on=today, topic="Privacy law update", attendance=9)
+    section = web.client.get("/admin/evidence").text.split('<section id="organisation">', 1)[1].split("</section>")[0]
+    assert "Privacy law update (9 attended)" in section and "OVERDUE" not in section and "next due" in section
 
 
 def test_an_installed_package_without_tests_says_where_the_test_list_is(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from policykeeper import load_pack
 from policykeeper.notify import SmtpMailer
 from policykeeper.store._schema import audit_log, lifecycle_events, web_sessions
 
@@ -105,6 +106,32 @@ def test_kokkok_26_identity_is_verified_at_every_login(
         with web.ctx.db.connect() as conn:
             logins = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "session")).scalars().all()
         assert [d["by"] for d in logins] == ["email_code", "email_code"]
+    finally:
+        gen.close()
+
+
+@pytest.mark.parametrize("every_login", [True, False])
+def test_with_every_login_a_sign_in_ends_the_earlier_sessions(
+    every_login: bool, db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    pack = load_pack("kokkok")
+    handling = pack.requests
+    assert not isinstance(handling, str) and not isinstance(handling.verification, str)
+    assert handling.verification.every_login is True and "KOKKOK-26" in handling.verification.promises
+    verification = handling.verification.model_copy(update={"every_login": every_login})
+    pack = pack.model_copy(update={"requests": handling.model_copy(update={"verification": verification})})
+    gen: Iterator[Web] = make_web(pack, db_url, tmp_path, smtp)
+    web = next(gen)
+    try:
+        alice = {"name": "Alice P", "password": "correct horse battery", "uuid": "u-7f3a9c",
+                 "phone": "+856 20 5555 0101", "email": "alice@example.com", "date_of_birth": "1990-04-02"}
+        got = web.client.post("/v1/collect", json={"person": "alice", "context": "personal_customer", "values": alice,
+                                                   "facts": {"channel": "online"}}, headers=web.as_role("service"))
+        assert got.status_code == 200, got.text
+        first = web.sign_in("alice", "alice@example.com")
+        second = web.sign_in("alice", "alice@example.com")
+        assert web.client.get("/v1/me", headers=_bearer(second)).status_code == 200
+        assert web.client.get("/v1/me", headers=_bearer(first)).status_code == (401 if every_login else 200)
     finally:
         gen.close()
 

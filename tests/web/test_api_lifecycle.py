@@ -206,3 +206,31 @@ def test_the_outbox_delivers_through_the_in_memory_mailer_too(web: Web) -> None:
     assert web.client.post("/v1/outbox/deliver", headers=po).json() == {"sent": 1, "retry": 0, "dead": 0}
     assert [m["to"] for m in memory.messages] == ["zhang@example.cn"]
     assert web.client.post("/v1/outbox/deliver", headers=po).json() == {"sent": 0, "retry": 0, "dead": 0}
+
+
+def test_the_privacy_department_and_staff_training_by_api(web: Web) -> None:
+    empty = web.client.get("/v1/organisation", headers=web.as_role("auditor"))
+    assert empty.status_code == 200 and empty.json()["department"] is None and empty.json()["training"] == []
+    body = {"name": "Personal Information Protection Department", "contact": "privacy@kamoer.example",
+            "roles": {"Data Protection Officer": 1, "Privacy Analyst": 2}}
+    assert web.client.put("/v1/organisation/department", json=body, headers=web.as_role("auditor")).status_code == 403
+    assert web.client.put("/v1/organisation/department", json=body).status_code == 401
+    got = web.client.put("/v1/organisation/department", json=body, headers=web.as_role("privacy_officer"))
+    assert got.status_code == 200 and got.json()["department"]["roles"][0] == {"role": "Data Protection Officer",
+                                                                               "count": 1}
+    session = {"held_on": dt.date.today().isoformat(), "topic": "Privacy law update", "attendance": 9}
+    added = web.client.post("/v1/organisation/training", json=session, headers=web.as_role("privacy_officer"))
+    assert added.status_code == 201, added.text
+    status = added.json()["status"]
+    assert status["last"]["topic"] == "Privacy law update" and status["promises"] == ["KAMOER-41"]
+    for bad in ({**session, "attendance": 0}, {**session, "staff": ["Ann"]}, {**session, "held_on": "soon"}):
+        wrong = web.client.post("/v1/organisation/training", json=bad, headers=web.as_role("privacy_officer"))
+        assert wrong.status_code == 422, wrong.text
+    future = {**session, "held_on": (dt.date.today() + dt.timedelta(days=3)).isoformat()}
+    assert web.client.post("/v1/organisation/training", json=future,
+                           headers=web.as_role("privacy_officer")).status_code == 400
+    bad_contact = web.client.put("/v1/organisation/department", json={**body, "contact": "Ann Lee"},
+                                 headers=web.as_role("privacy_officer"))
+    assert bad_contact.status_code == 400
+    listed = web.client.get("/v1/organisation", headers=web.as_role("auditor")).json()
+    assert len(listed["training"]) == 1 and listed["department"]["contact"] == "privacy@kamoer.example"

@@ -203,6 +203,8 @@ def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
                + (f": {refused.refusal_notice}" if refused.refusal_notice else ""), base, refused.promises)
     for fact in _unmet(ctx.activation, facts):
         v.deny("condition_unmet", f"{ctx.name} collects only when {fact}", base + ".activation", every)
+    if ctx.member_only and not _member(facts):
+        v.deny("members_only", f"{ctx.name} is for members (account holders) only", base + ".member_only", every)
     col = cp.pack.collection
     for cat in sorted(a.categories - fields.keys()):
         if col.undeclared_fields == "drop":
@@ -214,6 +216,7 @@ def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
                    "collection.undeclared_fields", col.promises + ctx.promises)
     for j, (cat, req) in enumerate(fields.items()):
         rule = f"{base}.fields[{j}]"
+        _refused_field(cp, facts, ctx, cat, req, rule, v)
         present = cat in a.categories
         if not present and req.requirement == "essential":
             v.deny("essential_missing", f"{cat!r} is essential for {ctx.name}"
@@ -252,6 +255,29 @@ def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
         taken = [f.promises for c, f in fields.items() if c in a.categories]
         v.ok("collect", f"{ctx.name} may collect these fields", base, _merged(ctx.promises, *taken))
     return v.done()
+
+
+def _member(facts: Facts) -> bool:
+    """A member is an account holder (KOSO: 'for account holders')."""
+    return facts.holds("member") or facts.holds("account_exists")
+
+
+def _refused_field(cp: CompiledPack, facts: Facts, ctx: CollectionContext, cat: str, req: FieldRequirement, rule: str,
+                   v: _Verdict) -> None:
+    """What refusing one field (withdrawing or refusing its consent) does to the context, as ``on_refusal`` says:
+    it blocks the context or the feature, limits benefits, or has no effect beyond the field itself."""
+    refused = _withdrawn_rule(cp, facts, req.consent_rule or cat)
+    if refused is None or req.on_refusal in ("no_effect", "not_applicable"):
+        return
+    if req.on_refusal == "limit_benefits":
+        v.obligations.append(f"limit_benefits:{cat}")
+        v.ok("benefits_limited", f"{cat!r} was refused: {ctx.name} goes on with limited benefits", rule + ".on_refusal",
+             req.promises)
+        return
+    what = ctx.name if req.on_refusal == "block_context" else f"the feature {ctx.name} (nothing else)"
+    notice = refused.refusal_notice or ctx.refusal_notice
+    v.deny("refused_" + req.on_refusal, f"{cat!r} was refused, which blocks {what}" + (f": {notice}" if notice else ""),
+           rule + ".on_refusal", _merged(req.promises, refused.promises))
 
 
 def _age(cp: CompiledPack, facts: Facts, v: _Verdict) -> None:
@@ -338,9 +364,13 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
     _objected(cp, facts, p.id, rule, v)
     pwc = cp.pack.processing_without_consent
     without = facts.grounds & set(() if isinstance(pwc, str) else pwc.grounds)
+    if p.member_only and not _member(facts):
+        v.deny("members_only", f"{p.name} is for members (account holders) only", rule + ".member_only", p.promises)
     if p.requires_consent not in ("none", "implied_by_use") and not _consented(cp, facts, p.id) and without:
         v.ok("without_consent", f"no consent needed: {', '.join(sorted(without))} is recorded", "processing_without_consent",
              () if isinstance(pwc, str) else pwc.promises)
+        if not isinstance(pwc, str) and pwc.record_required:
+            v.obligations.append("record_ground:" + ",".join(sorted(without)))
     elif p.requires_consent not in ("none", "implied_by_use") and not _consented(cp, facts, p.id):
         v.deny("consent_missing", f"{p.name} needs {p.requires_consent} consent, which is not given (or was withdrawn)",
                rule + ".requires_consent", p.promises)
@@ -492,6 +522,8 @@ def _ad_hoc_disclosure(cp: CompiledPack, facts: Facts, a: Share, v: _Verdict) ->
                            + ", ".join(sorted(extra)), where, exc.promises)
                     return
             v.ok("exception", f"allowed by exception {exc.id!r}", where, exc.promises)
+            if exc.record_required:  # the disclosure log names the exception (and the grounds) it relied on
+                v.obligations.append(f"record_ground:{exc.id}:" + ",".join(sorted(facts.grounds & set(exc.grounds))))
             if exc.minimum_necessary:
                 v.obligations.append("minimum_necessary")
             ct = cp.pack.corporate_transactions

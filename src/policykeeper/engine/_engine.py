@@ -165,6 +165,9 @@ class PolicyEngine:
     # -- decisions ------------------------------------------------------------------
     def _record(self, conn: Connection, d: Decision, actor: str, subject_id: str | None, detail: Mapping[str, object],
                 now: dt.datetime) -> None:
+        basis = [o.partition(":")[2] for o in d.obligations if o.startswith("record_ground:")]
+        if basis:  # the pack requires the ground (or the disclosure exception) relied on to be recorded
+            detail = {**detail, "grounds_recorded": basis}
         audit.record(
             conn, kind="decision", actor=actor, subject_id=subject_id, decision_id=d.decision_id, allowed=d.allowed,
             promises=d.promises, pack_version=d.pack_version, at=now,

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from .. import audit
 from .._exceptions import BadValueError
 from ..engine import PolicyEngine
-from ..store._schema import incidents
+from ..store._schema import incident_notices, incidents
 
 __all__ = [
     "CONTENT_FIELDS",
@@ -144,6 +144,17 @@ def close_incident(
         if missing:
             raise BadValueError(f"incident {incident_id} cannot close: no record yet of {', '.join(missing)} "
                                 f"({', '.join(_promises(eng))})")
+        breach = eng.pack.breach
+        if not isinstance(breach, str) and breach.notify_subjects is True:
+            # the pack promises to tell the people affected: no closing before they were told (or, where the pack
+            # allows it, the incident was announced publicly)
+            told = conn.execute(select(incident_notices.c.id).where(
+                incident_notices.c.incident_id == incident_id).limit(1)).first()
+            from ._notices import _affected
+
+            if told is None and _affected(conn, eng, row, now):
+                raise BadValueError(f"incident {incident_id} cannot close: the people affected have not been "
+                                    f"notified yet ({', '.join(breach.promises)}); run the breach notice first")
         end = ended_at or row["ended_at"] or now
         conn.execute(update(incidents).where(incidents.c.id == incident_id).values(
             status="closed", closed_at=now, ended_at=end))

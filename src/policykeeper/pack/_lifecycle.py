@@ -215,3 +215,8 @@ class SecurityControl(Rule):
     ]
     scope: str = ""
     details: tuple[str, ...] = ()
+    recurrence: Duration = Field(
+        default="unspecified",
+        description="How often a recurring measure (staff training) must happen; 'unspecified' where the policy "
+        "gives no rhythm, and the operator states it (HOME/organisation.yaml).",
+    )

@@ -16,7 +16,7 @@ Conventions
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -73,10 +73,22 @@ Quote = Annotated[str, Field(min_length=1, max_length=400)]
 SourceStatus = Literal["stated", "missing", "conflict", "garbled", "inferred"]
 
 
-class Strict(BaseModel):
-    """Base of every pack model: unknown keys are errors, values are frozen."""
+def _show_enforcement(schema: dict[str, Any], cls: type) -> None:
+    """Each property of the JSON Schema says whether the field is enforced (and where) or descriptive (and why)."""
+    from ._enforcement import marking_of
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    for name, prop in schema.get("properties", {}).items():
+        marking = marking_of(cls, name)
+        if marking is not None:
+            prop["x-enforcement"] = marking.as_schema()
+
+
+class Strict(BaseModel):
+    """Base of every pack model: unknown keys are errors, values are frozen. Each field is marked enforced or
+    descriptive in ``_enforcement`` (shown in the JSON Schema as ``x-enforcement``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False,
+                              json_schema_extra=_show_enforcement)
 
 
 class Rule(Strict):

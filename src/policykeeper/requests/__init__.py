@@ -81,8 +81,9 @@ class RequestService:
                  repeat_window: dt.timedelta = dt.timedelta(days=365),
                  databases: tuple[tuple[DatasetMap, Engine], ...] = (),
                  deadlines: Mapping[str, FixedDuration] | None = None) -> None:
-        """``repeat_limit`` requests for the same right within ``repeat_window`` are "reasonable"; beyond that the
-        pack's fee rule for repeated requests applies."""
+        """``repeat_limit`` requests for the same right within ``repeat_window`` are "reasonable" where the pack
+        leaves the number to the operator (``repeat_threshold: reasonable_limit``); a number in the pack wins, and a
+        pack silent on repeats (``unspecified``) never charges for them. Beyond the limit the pack's fee applies."""
         if repeat_limit < 1:
             raise BadValueError("repeat_limit must be at least 1")
         self.engine = engine
@@ -295,14 +296,19 @@ class RequestService:
         fees = None if isinstance(handling, str) or isinstance(handling.fees, str) else handling.fees
         if fees is None or right is None:
             return "none"
+        free = "none" if fees.default_fee in (0, "unspecified") else f"fixed:{fees.default_fee}"
+        threshold = fees.repeat_threshold
+        if threshold == "unspecified":  # the policy names no charge for repeated requests
+            return free
+        limit = self.repeat_limit if threshold == "reasonable_limit" else max(threshold, 1)
         since = now - self.repeat_window
         with self.engine.db.connect() as conn:
             earlier = conn.execute(select(requests.c.received_at).where(
                 requests.c.lookup == lookup, requests.c.right == right,
                 requests.c.pack_id == self.pack.id)).scalars().all()
         repeats = sum(1 for at in earlier if _utc(at) >= since)
-        if repeats < self.repeat_limit or fees.charge != "cost":
-            return "none" if fees.default_fee in (0, "unspecified") else f"fixed:{fees.default_fee}"
+        if repeats < limit or fees.charge != "cost":
+            return free
         return "cost" if fees.mode == "mandatory" else "may_charge_cost"
 
     # -- verify --------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -32,6 +33,7 @@ __all__ = [
     "message_log",
     "metadata",
     "policy_versions",
+    "privacy_department",
     "outbox",
     "records",
     "request_codes",
@@ -39,6 +41,7 @@ __all__ = [
     "retention_runs",
     "subjects",
     "trackers",
+    "training_sessions",
     "transfer_assessments",
     "web_sessions",
 ]
@@ -393,4 +396,28 @@ web_sessions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True), nullable=True),
     comment="people's privacy-center sessions, each opened by a verified one-time code",
+)
+
+privacy_department = Table(
+    "privacy_department",
+    metadata,
+    Column("pack_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False, comment="the department's name, e.g. Personal Information Protection"),
+    Column("contact", String(254), nullable=False, comment="the department's functional address, never a person's"),
+    Column("roles", JSON, nullable=False, comment="[{role, count}]: role titles and head counts; no staff names"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    comment="the privacy department the pack promises (one per pack); who is in it by role, never by name",
+)
+
+training_sessions = Table(
+    "training_sessions",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("held_on", Date, nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("attendance", Integer, nullable=False, comment="how many staff attended (a count, no names)"),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_training_sessions_pack_id", "pack_id", "held_on"),
+    comment="staff security and privacy training sessions the pack promises",
 )

@@ -5,7 +5,8 @@ code sent to an address held for them.
   A key's role grants a fixed set of permissions (:data:`ROLES`), least privilege first.
 * People sign in with their identifier and an email address held for them: a six-digit code goes to that address
   (and only if it is held: the answer is the same either way), and the code opens a session. Every sign-in needs a
-  fresh code; a code allows :data:`MAX_CODE_ATTEMPTS` tries and lives :data:`CODE_TTL`; at most
+  fresh code; where the pack verifies identity at every login (``every_login``), a sign-in also ends the person's
+  earlier sessions; a code allows :data:`MAX_CODE_ATTEMPTS` tries and lives :data:`CODE_TTL`; at most
   :data:`MAX_CODES_PER_HOUR` codes go out per person and hour.
 * Sessions are random tokens (``pks_...``) kept as keyed hashes, sent as an HttpOnly, SameSite=Strict cookie or as a
   bearer token; staff can also sign in to the console with their key (``pkc_...``, a session bound to the key).
@@ -60,7 +61,7 @@ ROLES: dict[str, frozenset[str]] = {
     "auditor": frozenset(_READ),
     "support_agent": frozenset({"requests:read", "requests:verify", "consents:read"}),
     "privacy_officer": frozenset(_READ | {"requests:verify", "requests:act", "incidents:write", "versions:publish",
-                                          "retention:run", "outbox:deliver"}),
+                                          "retention:run", "outbox:deliver", "organisation:write"}),
     "service": frozenset({"data:collect", "data:read", "data:share", "consents:read", "consents:write"}),
 }
 ROLES["admin"] = frozenset(set().union(*ROLES.values()) | {"keys:manage"})
@@ -259,6 +260,12 @@ def send_login_code(ctx: WebContext, identifier: str, email: str, *, now: dt.dat
                         "If you did not ask to sign in to the privacy center, ignore this message.")
 
 
+def _every_login(ctx: WebContext) -> bool:
+    handling = ctx.pack.requests
+    return not isinstance(handling, str) and not isinstance(handling.verification, str) \
+        and handling.verification.every_login
+
+
 def open_person_session(ctx: WebContext, identifier: str, code: str, *, now: dt.datetime | None = None) -> str:
     """Check the latest code sent for ``identifier`` and open a session; a wrong code costs an attempt."""
     now = now or _now()
@@ -280,8 +287,13 @@ def open_person_session(ctx: WebContext, identifier: str, code: str, *, now: dt.
                                                                else "; no attempts left, ask for a new one"))
         else:
             conn.execute(update(login_codes).where(login_codes.c.id == row.id).values(used=True))
+            every_login = _every_login(ctx)
+            if every_login:  # identity is verified at every login: a session never outlives the next login
+                conn.execute(update(web_sessions).where(web_sessions.c.subject_id == row.subject_id,
+                                                        web_sessions.c.pack_id == ctx.pack.id,
+                                                        web_sessions.c.ended_at.is_(None)).values(ended_at=now))
             audit.record(conn, kind="session", actor="subject", subject_id=row.subject_id, at=now,
-                         detail={"event": "signed_in", "by": "email_code"})
+                         detail={"event": "signed_in", "by": "email_code", "every_login": every_login})
     if problem is not None:
         raise ApiError(*problem)
     assert row is not None

@@ -15,6 +15,7 @@ from .._settings import Settings
 from ..crypto import KeyRing
 from ..engine import PolicyEngine
 from ..notify import ENV_SMTP_URL, Mailer, SmtpMailer
+from ..organisation import load_recurrence
 from ..pack import Pack, load_pack
 from ..pack._types import FixedDuration
 from ..requests import RequestService, load_deadlines
@@ -61,6 +62,8 @@ class WebContext:
     session_ttl: dt.timedelta = dt.timedelta(hours=2)
     deadlines: dict[str, FixedDuration] = field(default_factory=dict)
     """Request deadlines the pack leaves to the law, as the operator states them (HOME/requests.yaml)."""
+    recurrence: dict[str, FixedDuration] = field(default_factory=dict)
+    """How often staff training recurs where the pack leaves it unspecified (HOME/organisation.yaml)."""
     secure_cookies: bool = False
     consent_site: ConsentSite = field(default_factory=ConsentSite)
     """Origins allowed to call the consent script's endpoints, and their rate limit (HOME/consent.yaml)."""
@@ -80,7 +83,8 @@ class WebContext:
                           pack=load_pack(settings.pack), mailer=mailer, public_url=public.rstrip("/"),
                           region=settings.region, secure_cookies=public.startswith("https://"),
                           deadlines=load_deadlines(settings.home / "requests.yaml"),
-                          consent_site=load_site_settings(settings.home))
+                          consent_site=load_site_settings(settings.home),
+                          recurrence=load_recurrence(settings.home / "organisation.yaml"))
 
     def engine(self, now: dt.datetime | None = None) -> PolicyEngine:
         """The engine for the version of the pack in force (a published version takes over on its effective date)."""

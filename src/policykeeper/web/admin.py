@@ -586,12 +586,16 @@ def evidence_page(request: Request) -> Response:
         seat = _seat(request, "evidence:read")
     except _Stop as stop:
         return stop.response
-    pack = ctx_of(request).engine().pack
+    from ..organisation import department, training_status
+
+    ctx = ctx_of(request)
+    eng = ctx.engine()
+    pack = eng.pack
     cov = coverage(pack)
     where = tests_dir()
     tests = proving_tests(pack, where) if where is not None else None
     return _page(request, "admin/evidence.html", seat, promises=pack.promises, rules=cov.rules, tests=tests,
-                 summary=cov.summary())
+                 summary=cov.summary(), department=department(eng), training=training_status(eng, ctx.recurrence))
 
 
 # -- mailbox -------------------------------------------------------------------------------------------------------
