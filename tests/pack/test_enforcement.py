@@ -72,11 +72,12 @@ def test_a_descriptive_field_says_why() -> None:
 
 def test_the_fields_the_deletion_service_will_enforce_are_reported() -> None:
     """Not yet read by any code on this branch: listed so they are flipped to enforced once the deletion service is
-    merged (and this test then fails for any that stays pending while its code reads it)."""
+    merged (and this test then fails for any that stays pending while its code reads it). The compiler is left out:
+    it writes drafts of these fields, it does not enforce them."""
     assert all(isinstance(ENFORCEMENT[k], Pending) for k in PENDING_DELETION_SERVICE)
     read_now = [k for k in PENDING_DELETION_SERVICE
                 if any(k.split(".", 1)[1] in _attributes(str(p.relative_to(SRC)))
-                       for p in SRC.rglob("*.py") if "pack" not in p.parts and "migrations" not in p.parts)]
+                       for p in SRC.rglob("*.py") if not {"pack", "migrations", "compiler"} & set(p.parts))]
     assert read_now == [], f"flip to Enforced, the deletion service reads them: {read_now}"
     if PENDING_DELETION_SERVICE:
         warnings.warn("pack fields pending the deletion service: " + ", ".join(PENDING_DELETION_SERVICE), stacklevel=1)
