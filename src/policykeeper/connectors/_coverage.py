@@ -6,7 +6,7 @@ not personal, e.g. ``system.operations``), an identity, or a key or reference. A
 (and none to inherit) is as unknown as one it does not list.
 
 The detectors are small and our own (no model, no download): an email pattern; a phone pattern (7 to 15 digits once
-spaces, dashes, dots, slashes, parentheses and ``+`` are removed, at least 7 of the characters digits); and a name
+spaces, dashes, dots, slashes, parentheses and ``+`` are removed, and not a date); and a name
 test: two to four capitalised words whose first is in :data:`GIVEN_NAMES`. That list was written by hand for this
 project (frequent given names in English-, Spanish-, Portuguese-, French- and German-speaking countries, pinyin and
 Korean romanisations, and Lao and Thai names as written in the seed policies' markets); it is a hint, not a census:
@@ -45,6 +45,7 @@ somchai somsak sombat noy bounmy khamla phet souk vanh chanthala keo malee somph
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE_NOISE = str.maketrans("", "", " -./()+")
 _WORD = re.compile(r"[A-Z][a-z'\-]+")
+_DATE = re.compile(r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
 
 
 def looks_personal(value: object) -> str | None:
@@ -55,7 +56,7 @@ def looks_personal(value: object) -> str | None:
     if _EMAIL.search(v):
         return "email"
     digits = v.translate(_PHONE_NOISE)
-    if digits.isdigit() and 7 <= len(digits) <= 15 and sum(ch.isdigit() for ch in v) >= 7 and len(v) <= 24:
+    if digits.isdigit() and 7 <= len(digits) <= 15 and len(v) <= 24 and not _DATE.match(v):
         return "phone"
     words = v.split()
     for i, w in enumerate(words):
