@@ -42,8 +42,8 @@ class Reference(_Strict):
 
 class FieldMeta(_Open):
     identity: str | None = Field(None, description="The field holds this identity of the person (e.g. email).")
-    custom_request_field: str | None = Field(None, description="Found by a value the request supplies under this name "
-                                                               "(used as an identity of that name).")
+    custom_request_field: str | None = Field(None, description="Kept: requests carry no custom fields, so it filters "
+                                                               "nothing (named in the notes).")
     primary_key: bool = Field(False, description="Part of the collection's key; never masked.")
     references: tuple[Reference, ...] = ()
     data_type: str | None = Field(None, description="Kept; descriptive.")
@@ -67,7 +67,7 @@ class DatasetField(_Strict):
 
     @property
     def identity(self) -> str | None:
-        return self.fides_meta.identity or self.fides_meta.custom_request_field
+        return self.fides_meta.identity
 
     @property
     def structural(self) -> bool:
@@ -142,6 +142,9 @@ class DatasetMap(_Strict):
                 for f in c.fields:
                     for k in f.fides_meta.unknown_keys():
                         out.append(f"{ds.fides_key}.{c.name}.{f.name}: fides_meta.{k} is kept, not used")
+                    if f.fides_meta.custom_request_field:
+                        out.append(f"{ds.fides_key}.{c.name}.{f.name}: fides_meta.custom_request_field is kept, not "
+                                   f"used (requests carry no custom fields: it filters nothing)")
         return out
 
 
