@@ -130,3 +130,19 @@ def test_dataset_check_reports_every_gap_and_the_scan_flags_what_looks_personal(
     assert "table not in the map: newsletter (looks personal: email)" in scanned.stdout
     assert "column not covered: shop.customers.notes (looks personal: name)" in scanned.stdout
     assert "ana@example.com" not in scanned.stdout and "Lima" not in scanned.stdout  # values are never printed
+
+
+def test_with_two_datasets_one_that_holds_the_person_is_enough(shop: Engine, tmp_path: Path) -> None:  # noqa: F811
+    with shop.begin() as conn:
+        conn.execute(text("CREATE TABLE contacts (id INTEGER PRIMARY KEY, mail VARCHAR(200))"))
+        conn.execute(text("INSERT INTO contacts VALUES (1, 'ben@example.com')"))
+    path = tmp_path / "two.yaml"
+    path.write_text(SHOP.read_text() + "  - fides_key: crm\n    collections:\n      - name: contacts\n        fields:\n"
+                    "          - {name: id, fides_meta: {primary_key: true}}\n"
+                    "          - {name: mail, data_categories: [user.contact.email], fides_meta: {identity: email}}\n")
+    dmap = load_dataset_map(path)
+    with pytest.raises(ErasureIncompleteError, match="no rows matched: nothing erased"):
+        erase(shop, dmap, {"email": "nobody@example.com"})
+    got = erase(shop, dmap, {"email": "ana@example.com"})  # in shop, not in crm
+    assert got["shop.customers"] == 1 and got["crm.contacts"] == 0
+    assert erase(shop, dmap, {"email": "BEN@example.com"})["crm.contacts"] == 1

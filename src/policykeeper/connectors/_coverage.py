@@ -16,11 +16,12 @@ a column whose values are names not on it is not flagged.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, String, Table, inspect, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import SAWarning, SQLAlchemyError
 
 from .._exceptions import ConfigError
 from ._model import Collection, Dataset, DatasetMap
@@ -109,7 +110,7 @@ def check_coverage(engine: Engine, dmap: DatasetMap, *, scan: bool = False, samp
             if c.name not in live:
                 report.collections_not_in_database.append(where)
                 continue
-            t = Table(c.name, MetaData(), autoload_with=engine)
+            t = _reflect(c.name, engine)
             gone = [f.name for f in c.fields if f.name not in t.c]
             report.fields_not_in_database += [f"{where}.{n}" for n in gone]
             for col in uncovered_columns(ds, c, t):
@@ -122,12 +123,18 @@ def check_coverage(engine: Engine, dmap: DatasetMap, *, scan: bool = False, samp
                         report.looks_personal[f"{where}.{col}"] = kind
     if scan:
         for name in report.tables_not_in_map:
-            t = Table(name, MetaData(), autoload_with=engine)
+            t = _reflect(name, engine)
             for colname in t.c.keys():
                 kind = _scan(engine, t, colname, sample)
                 if kind:
                     report.looks_personal[f"{name}.{colname}"] = kind
     return report
+
+
+def _reflect(name: str, engine: Engine) -> Table:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index", SAWarning)
+        return Table(name, MetaData(), autoload_with=engine)
 
 
 def _scan(engine: Engine, t: Table, col: str, sample: int) -> str | None:

@@ -760,6 +760,6 @@ def _export_bytes(ref: str, pack_id: str, version: str, items: list[dict[str, ob
                 writer.writerow([f"{where}.{col}", col, val or "", "", where, "", "", ""])
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("data.json", json.dumps(doc, indent=2, ensure_ascii=False))
+        zf.writestr("data.json", json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
         zf.writestr("data.csv", buf.getvalue())
     return out.getvalue()
