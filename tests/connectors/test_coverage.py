@@ -146,3 +146,12 @@ def test_with_two_datasets_one_that_holds_the_person_is_enough(shop: Engine, tmp
     got = erase(shop, dmap, {"email": "ana@example.com"})  # in shop, not in crm
     assert got["shop.customers"] == 1 and got["crm.contacts"] == 0
     assert erase(shop, dmap, {"email": "BEN@example.com"})["crm.contacts"] == 1
+
+
+def test_a_column_added_after_the_tables_were_read_still_stops_erasure(shop: Engine) -> None:  # noqa: F811
+    dmap = load_dataset_map(SHOP)
+    assert access(shop, dmap, {"email": "ben@example.com"})  # the tables are reflected and kept for the process
+    _add_notes(shop)
+    with pytest.raises(ErasureIncompleteError, match=r"does not cover shop\.customers\.notes"):
+        erase(shop, dmap, {"email": "ana@example.com"})
+    _untouched(shop)

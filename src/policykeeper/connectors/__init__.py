@@ -38,6 +38,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -94,6 +95,34 @@ def _tables(engine: Engine, ds: Dataset) -> dict[str, Table]:
                               f"{', '.join(missing)}")
     _REFLECTED[engine][names] = found
     return found
+
+
+def _live_columns(engine: Engine, names: list[str]) -> set[tuple[str, str]] | None:
+    """(table, column) of these tables as the database has them now, in one query; None where there is no cheap
+    way to ask (the caller then reflects again)."""
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        q = text("SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p "
+                 "WHERE m.type = 'table' AND m.name IN :names").bindparams(bindparam("names", expanding=True))
+    elif dialect == "postgresql":
+        q = text("SELECT table_name, column_name FROM information_schema.columns "
+                 "WHERE table_schema = current_schema() AND table_name IN :names").bindparams(
+            bindparam("names", expanding=True))
+    else:
+        return None
+    with engine.connect() as conn:
+        return {(str(t), str(c)) for t, c in conn.execute(q, {"names": names})}
+
+
+def _current_tables(engine: Engine, ds: Dataset) -> dict[str, Table]:
+    """The reflected tables, checked against the live schema first: erasure must see a column added since they were
+    reflected (a new ``notes`` column is exactly what it must not leave silently)."""
+    tables = _tables(engine, ds)
+    live = _live_columns(engine, sorted(tables))
+    if live is not None and live == {(n, c) for n, t in tables.items() for c in t.c.keys()}:
+        return tables
+    _REFLECTED.get(engine, {}).pop(tuple(sorted(c.name for c in ds.collections)), None)
+    return _tables(engine, ds)
 
 
 def _keys(c: Collection, t: Table, dialect: str) -> list[Any]:
@@ -258,7 +287,7 @@ def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secre
         raise nobody
     counts: dict[str, int] = {}
     for ds in dmap.dataset:
-        tables = _tables(engine, ds)
+        tables = _current_tables(engine, ds)
         colls = {c.name: c for c in ds.collections}
         dialect = engine.dialect.name
         sels = _selectors(ds, tables, identities)
