@@ -728,7 +728,7 @@ _MISMATCH = {
 
 
 def _address_match(row: Any) -> str:
-    """matched, not_held, no_person, or unknown (recorded when the request was received)."""
+    """matched, not_held, no_address, no_person, or unknown (recorded when the request was received)."""
     detail = row["detail"] if isinstance(row, Mapping) else row.detail
     got = detail.get("address_match") if isinstance(detail, dict) else None
     return str(got) if got in ("matched", "not_held", "no_address", "no_person") else "unknown"
