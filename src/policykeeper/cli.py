@@ -48,6 +48,8 @@ transfer_app = typer.Typer(help="Cross-border transfer records.", no_args_is_hel
 app.add_typer(transfer_app, name="transfer")
 request_app = typer.Typer(help="Data subject requests: submit, verify, list, fulfil, refuse.", no_args_is_help=True)
 app.add_typer(request_app, name="request")
+dataset_app = typer.Typer(help="Dataset maps of the company's own databases (Fides datasets).", no_args_is_help=True)
+app.add_typer(dataset_app, name="dataset")
 deletions_app = typer.Typer(help="The deletion queue (e.g. minors found without parental consent).",
                             no_args_is_help=True)
 app.add_typer(deletions_app, name="deletions")
@@ -519,11 +521,18 @@ def request_verify_staff(
     ref: RefArg,
     method: Annotated[str, typer.Option("--method", help="One of the pack's methods, e.g. identity_proof.")],
     reference: Annotated[str, typer.Option("--reference", help="Where the evidence is kept (no personal data).")],
+    mismatch_reason: Annotated[str | None, typer.Option(
+        "--mismatch-reason", help="Why go on when the request's address is not one held for the person (audited).")]
+    = None,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
-    """Verify identity or an agent's authority by one of the pack's own methods, checked by staff."""
+    """Verify identity or an agent's authority by one of the pack's own methods, checked by staff.
+
+    Where the request's address is not one held for the person (or nothing is held to compare it with), this says so
+    and needs --mismatch-reason: the address is what the company's databases are searched by."""
     try:
-        _ticket(_requests(home, database_url, pack).verify_by_staff(ref, method, reference=reference, actor="operator"))
+        _ticket(_requests(home, database_url, pack).verify_by_staff(ref, method, reference=reference,
+                                                                    mismatch_reason=mismatch_reason, actor="operator"))
     except PolicykeeperError as exc:
         raise _fail(exc) from None
 
@@ -577,12 +586,15 @@ def request_fulfil(
     purpose: Annotated[list[str] | None, typer.Option("--purpose", help="Objection: a purpose objected to (repeat).")]
     = None,
     decision: Annotated[str | None, typer.Option("--decision", help="Explanation: the decision id to explain.")] = None,
+    not_held_reason: Annotated[str | None, typer.Option(
+        "--not-held-reason", help="Erasure: why the company database holds no row for the person (audited).")] = None,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Carry out a verified request: an access export to --output, or an erasure with notices to recipients.
 
     With --dataset and --dataset-url the company's own database is included: its rows in the export, or erased
-    (fail-closed: if anything personal would be left, nothing changes and the request stays open)."""
+    (fail-closed: if anything personal would be left, a column is not covered by the map, or no row matched the
+    person, nothing changes and the request stays open; --not-held-reason goes on where no row is right)."""
     from .connectors import load_dataset_map, open_target
 
     try:
@@ -609,7 +621,8 @@ def request_fulfil(
             out.print(svc.fulfil_explanation(ref, decision, actor="operator"), markup=False)
             return
         if right in ("delete", "cancel_account"):
-            notices = svc.fulfil_erasure(ref, ground=ground, actor="operator")["notices"]
+            notices = svc.fulfil_erasure(ref, ground=ground, actor="operator",
+                                         not_held_reason=not_held_reason)["notices"]
             out.print(f"request {ref}: fulfilled; erased; {notices} recipient notice(s) queued", markup=False)
             return
         if output is None:
@@ -618,6 +631,47 @@ def request_fulfil(
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     out.print(f"request {ref}: fulfilled; {n} value(s) exported to {output}", markup=False)
+
+
+@dataset_app.command("check")
+def dataset_check(
+    dataset: Annotated[Path, typer.Argument(help="The dataset map (Fides YAML).")],
+    url: Annotated[str, typer.Option("--url", help="The company database's SQLAlchemy URL.")],
+    scan: Annotated[bool, typer.Option("--scan", help="Sample values of uncovered columns; flag those that look "
+                                                      "personal (emails, phones, names).")] = False,
+    sample: Annotated[int, typer.Option("--sample", help="Values sampled per column with --scan.")] = 200,
+) -> None:
+    """Compare a dataset map with the live schema: every table and column it does not cover (exit 1 if any).
+
+    Erasure refuses a table with a column the map does not cover; a data category outside 'user' marks a column
+    not personal. Sampled values are never printed."""
+    from .connectors import load_dataset_map, open_target
+    from .connectors._coverage import check_coverage
+
+    try:
+        if not 1 <= sample <= 10_000:
+            raise BadValueError("--sample is 1 to 10000")
+        report = check_coverage(open_target(url), load_dataset_map(dataset), scan=scan, sample=sample)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    for t in report.tables_not_in_map:
+        kinds = sorted({k for c, k in report.looks_personal.items() if c.startswith(t + ".")})
+        out.print(f"table not in the map: {t}" + (f" (looks personal: {', '.join(kinds)})" if kinds else ""),
+                  markup=False)
+    for c in report.collections_not_in_database:
+        out.print(f"collection not in the database: {c}", markup=False)
+    for f in report.fields_not_in_database:
+        out.print(f"field not in the database: {f}", markup=False)
+    for col in report.uncovered:
+        hint = report.looks_personal.get(col)
+        out.print(f"column not covered: {col}" + (f" (looks personal: {hint})" if hint else ""), markup=False)
+    for note in report.notes:
+        out.print(f"note: {note}", markup=False)
+    gaps = (len(report.tables_not_in_map) + len(report.collections_not_in_database) + len(report.fields_not_in_database)
+            + len(report.uncovered))
+    out.print(f"{'covered' if report.ok else 'not covered'}: {gaps} gap(s)", markup=False)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @request_app.command("extend")

@@ -61,3 +61,6 @@ def test_bench_requests_quick_compares_with_plain_sql(tmp_path: Path) -> None:
         assert row["rows_found"] == 2 * int(size) + 1  # the person, their orders, one event per order
         assert row["access_floor_s"] > 0 and row["erase_floor_s"] > 0
     assert "within_2x_of_plain_sql" in figures["goals"]
+    export = figures["access_export"]  # the request service's access export next to plain SQL and a zip by hand
+    assert export["rows"] == 101 and export["plain_sql_and_zip_s"] > 0 and export["request_service_s"] > 0
+    assert "access_export_within_2x" in figures["goals"]

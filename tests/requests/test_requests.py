@@ -131,7 +131,8 @@ def test_kalos_31_identity_is_verified_before_processing_starts(
     assert smtp[0].to("li@example.cn") == []  # KALOS holds no email address to check the reply address against
     with pytest.raises(BadValueError, match="not a verification method"):
         svc.verify_by_staff(ticket.ref, "login", reference="ticket 7", now=NOW)
-    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID-check 2025-118", now=NOW)
+    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID-check 2025-118", now=NOW,
+                        mismatch_reason="no address on record; the ID check names this address")
     assert svc.fulfil_access(ticket.ref, tmp_path / "li.zip", now=NOW) == 2
     with svc.engine.db.connect() as conn:
         detail = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "request")
@@ -520,7 +521,10 @@ def test_kokkok_62_every_request_is_verified_before_it_is_acted_on_agents_includ
                 lambda: kokkok.fulfil_restriction(ticket.ref, now=NOW)):
         with pytest.raises(BadValueError):
             act()
-    kokkok.verify_by_staff(ticket.ref, "supporting_documents", reference="power of attorney PA-2025-9", now=NOW)
+    with pytest.raises(BadValueError, match="does not match the person on record"):
+        kokkok.verify_by_staff(ticket.ref, "supporting_documents", reference="power of attorney PA-2025-9", now=NOW)
+    kokkok.verify_by_staff(ticket.ref, "supporting_documents", reference="power of attorney PA-2025-9", now=NOW,
+                           mismatch_reason="the agent's own address, per the power of attorney")
     assert kokkok.fulfil_erasure(ticket.ref, now=NOW) == {"notices": 1}
 
 
@@ -671,7 +675,7 @@ def _explains(pack: str, promise: str, db_url: str, tmp_path: Path, smtp: tuple[
     ticket = svc.submit("p", "automated_decision_explanation", email="p@example.cn", now=NOW)
     with pytest.raises(BadValueError, match="verified first"):
         svc.fulfil_explanation(ticket.ref, denied, now=NOW)
-    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID check 42", now=NOW)
+    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID check 42", now=NOW, mismatch_reason="ID check 42")
     with pytest.raises(BadValueError, match="no decision"):  # someone else's decision is never explained to p
         svc.fulfil_explanation(ticket.ref, theirs, now=NOW)
     text = svc.fulfil_explanation(ticket.ref, denied, now=NOW)
@@ -759,7 +763,7 @@ def test_kalos_24_a_deletion_request_must_cite_one_of_the_listed_grounds(
     svc = _service("kalos", db_url, tmp_path, smtp[1])
     svc.engine.collect("li", "business_function", {"basic_data": "Li Wei", "user_info": "li@example.cn"}, now=NOW)
     ticket = svc.submit("li", "delete", email="li@example.cn", now=NOW)
-    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID 7", now=NOW)
+    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID 7", now=NOW, mismatch_reason="ID 7 names it")
     with pytest.raises(BadValueError, match="KALOS-24"):
         svc.fulfil_erasure(ticket.ref, ground="i_changed_my_mind", now=NOW)
     erasure = svc.pack.erasure
@@ -782,7 +786,7 @@ def test_kalos_25_granted_deletions_go_upstream_to_where_the_data_came_from(
     with pytest.raises(BadValueError, match="source"):
         eng.collect("li", "service_use", {"usage_data": "x"}, Facts(source="Not An Id!"), now=NOW)
     ticket = svc.submit("li", "delete", email="li@example.cn", now=NOW)
-    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID 8", now=NOW)
+    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID 8", now=NOW, mismatch_reason="ID 8 names it")
     assert svc.fulfil_erasure(ticket.ref, ground="collected_or_used_without_consent", now=NOW) == {"notices": 1}
     with eng.db.connect() as conn:
         assert conn.execute(select(outbox.c.recipient)).scalars().all() == ["travel_partner_co"]
@@ -905,7 +909,7 @@ def test_a_verified_request_can_be_extended_with_a_reason(kokkok: RequestService
     ticket = svc.submit("li", "access", email="li@example.cn", now=NOW)
     with pytest.raises(BadValueError, match="only a verified"):
         svc.extend(ticket.ref, 10, reason="backlog", now=NOW)
-    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID 9", now=NOW)
+    svc.verify_by_staff(ticket.ref, "identity_proof", reference="ID 9", now=NOW, mismatch_reason="first contact")
     for days, reason in ((0, "x"), (91, "x"), (10, " ")):
         with pytest.raises(BadValueError):
             svc.extend(ticket.ref, days, reason=reason, now=NOW)

@@ -188,6 +188,45 @@ def test_a_support_agent_verifies_an_identity_but_cannot_fulfil(web: Web) -> Non
     assert _status(web, ref) == "verified"
 
 
+def test_staff_see_an_address_that_matches_no_one_on_record_and_must_say_why_they_go_on(web: Web) -> None:
+    """Li signs in and asks for access giving Zhang's address: no code goes to Zhang; the console says the address is
+    not Li's and verifies only with a reason, which the audit log keeps (the address never)."""
+    _signup(web, "zhang", ZHANG)
+    _signup(web, "li", LI)
+    token = web.sign_in("li", LI["email"])
+    made = web.client.post("/v1/me/requests", json={"right": "access", "email": ZHANG["email"]}, headers=_bearer(token))
+    ref = str(made.json()["ref"])
+    assert web.inbox.to(ZHANG["email"]) == []
+    web.client.cookies.clear()
+    _console(web, "support_agent")
+    page = web.client.get(f"/admin/requests/{ref}").text
+    assert "does not match the person on record" in page and 'name="mismatch_reason"' in page
+    tried = web.client.post(f"/admin/requests/{ref}/verify", data={"csrf": _csrf(page), "method": "identity_proof",
+                                                                   "reference": "ticket 42"})
+    assert "does not match the person on record" in html.unescape(tried.text) and _status(web, ref) == "received"
+    done = web.client.post(f"/admin/requests/{ref}/verify", data={
+        "csrf": _csrf(page), "method": "identity_proof", "reference": "ticket 42",
+        "mismatch_reason": "Li's new address, confirmed by phone"})
+    assert f"Request {ref} is verified." in done.text and _status(web, ref) == "verified"
+    with web.ctx.engine().db.connect() as conn:
+        details = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "request")).scalars().all()
+    verified = next(d for d in details if d["event"] == "verified")
+    assert verified["mismatch_reason"] == "Li's new address, confirmed by phone"
+    assert verified["address_match"] == "not_held" and ZHANG["email"] not in repr(details)
+    # the API says the same, and takes the reason the same way
+    made = web.client.post("/v1/me/requests", json={"right": "access", "email": ZHANG["email"]}, headers=_bearer(token))
+    ref2 = str(made.json()["ref"])
+    web.client.cookies.clear()
+    queue = web.client.get("/v1/requests", headers=web.as_role("privacy_officer")).json()
+    assert next(q for q in queue if q["ref"] == ref2)["address_match"] == "not_held"
+    no = web.client.post(f"/v1/requests/{ref2}/verify", json={"method": "identity_proof", "reference": "t 43"},
+                         headers=web.as_role("privacy_officer"))
+    assert no.status_code >= 400 and "does not match the person on record" in no.text
+    yes = web.client.post(f"/v1/requests/{ref2}/verify", headers=web.as_role("privacy_officer"),
+                          json={"method": "identity_proof", "reference": "t 43", "mismatch_reason": "phone check"})
+    assert yes.status_code == 200 and yes.json()["status"] == "verified"
+
+
 def test_forms_without_the_sessions_csrf_token_are_refused(web: Web) -> None:
     ref = _request(web, "zhang", ZHANG)
     _console(web, "privacy_officer")

@@ -17,13 +17,11 @@ import hashlib
 import hmac
 import json
 import secrets
+import warnings
 import weakref
 from collections import deque
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import (
     Column,
     Engine,
@@ -37,96 +35,22 @@ from sqlalchemy import (
     create_engine,
     func,
     literal,
+    literal_column,
+    or_,
     select,
+    text,
+    tuple_,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import SAWarning, SQLAlchemyError
+from sqlalchemy.types import NullType
 
 from .._exceptions import BadValueError, ConfigError, ErasureIncompleteError
+from ._identity import normalise, sql_normalised
+from ._model import Collection, Dataset, DatasetField, DatasetMap, Masking, check_dataset_map, load_dataset_map
 
-__all__ = ["DatasetMap", "ErasureIncompleteError", "access", "dry_run", "erase", "load_dataset_map", "open_target"]
-
-Masking = Literal["null", "hash", "random", "delete_row"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Reference(_Strict):
-    dataset: str
-    field: str = Field(pattern=r"^[A-Za-z_][\w]*\.[A-Za-z_][\w]*$")
-    direction: Literal["from", "to"] | None = None
-
-
-class FidesMeta(_Strict):
-    identity: str | None = None
-    primary_key: bool = False
-    references: tuple[Reference, ...] = ()
-    data_type: str | None = None
-
-
-class DatasetField(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z_][\w]*$")
-    description: str | None = None
-    data_categories: tuple[str, ...] = ()
-    fides_meta: FidesMeta = FidesMeta()
-    masking: Masking = "null"
-
-
-class Collection(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z_][\w]*$")
-    description: str | None = None
-    fields: tuple[DatasetField, ...] = Field(min_length=1)
-
-    @property
-    def primary_key(self) -> str:
-        keys = [f.name for f in self.fields if f.fides_meta.primary_key]
-        if len(keys) != 1:
-            raise ConfigError(f"collection {self.name!r} needs exactly one field with fides_meta.primary_key")
-        return keys[0]
-
-    @property
-    def personal(self) -> tuple[DatasetField, ...]:
-        return tuple(f for f in self.fields if f.data_categories and any(c.startswith("user") for c in f.data_categories))
-
-
-class Dataset(_Strict):
-    fides_key: str
-    name: str | None = None
-    description: str | None = None
-    collections: tuple[Collection, ...] = Field(min_length=1)
-
-
-class DatasetMap(_Strict):
-    """A Fides-compatible ``dataset:`` document (one dataset per map is walked at a time)."""
-
-    dataset: tuple[Dataset, ...] = Field(min_length=1)
-
-
-def load_dataset_map(path: Path) -> DatasetMap:
-    """Load and check a dataset map; errors name the file and the key path."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read a dataset map: {exc}") from None
-    try:
-        dmap = DatasetMap.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
-    for ds in dmap.dataset:
-        names = {c.name: c for c in ds.collections}
-        for c in ds.collections:
-            _ = c.primary_key
-            for f in c.fields:
-                for ref in f.fides_meta.references:
-                    coll, _, fld = ref.field.partition(".")
-                    if ref.dataset != ds.fides_key or coll not in names or fld not in {x.name for x in names[coll].fields}:
-                        raise ConfigError(f"{path}: {c.name}.{f.name} references unknown field {ref.dataset}.{ref.field}")
-    return dmap
-
+__all__ = ["DatasetMap", "ErasureIncompleteError", "access", "check_dataset_map", "dry_run", "erase", "load_dataset_map",
+           "open_target"]
 
 # -- the walk ------------------------------------------------------------------------------------------------------
 
@@ -158,21 +82,74 @@ def _tables(engine: Engine, ds: Dataset) -> dict[str, Table]:
         return cached
     md = MetaData()
     try:
-        found = {c.name: Table(c.name, md, autoload_with=engine) for c in ds.collections}
-        _REFLECTED[engine][names] = found
-        return found
+        with warnings.catch_warnings():  # an index on an expression (e.g. lower(trim(email))) is not reflected: fine
+            warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index", SAWarning)
+            found = {c.name: Table(c.name, md, autoload_with=engine) for c in ds.collections}
     except SQLAlchemyError as exc:
         raise ConfigError(f"dataset {ds.fides_key!r} does not match the database: {type(exc).__name__}: "
                           f"{str(exc).splitlines()[0][:200]}") from None
+    for c in ds.collections:
+        missing = [f.name for f in c.fields if f.name not in found[c.name].c]
+        if missing:
+            raise ConfigError(f"dataset {ds.fides_key!r} does not match the database: {c.name} has no column "
+                              f"{', '.join(missing)}")
+    _REFLECTED[engine][names] = found
+    return found
+
+
+def _live_columns(engine: Engine, names: list[str]) -> set[tuple[str, str]] | None:
+    """(table, column) of these tables as the database has them now, in one query; None where there is no cheap
+    way to ask (the caller then reflects again)."""
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        q = text("SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p "
+                 "WHERE m.type = 'table' AND m.name IN :names").bindparams(bindparam("names", expanding=True))
+    elif dialect == "postgresql":
+        q = text("SELECT table_name, column_name FROM information_schema.columns "
+                 "WHERE table_schema = current_schema() AND table_name IN :names").bindparams(
+            bindparam("names", expanding=True))
+    else:
+        return None
+    with engine.connect() as conn:
+        return {(str(t), str(c)) for t, c in conn.execute(q, {"names": names})}
+
+
+def _current_tables(engine: Engine, ds: Dataset) -> dict[str, Table]:
+    """The reflected tables, checked against the live schema first: erasure must see a column added since they were
+    reflected (a new ``notes`` column is exactly what it must not leave silently)."""
+    tables = _tables(engine, ds)
+    live = _live_columns(engine, sorted(tables))
+    if live is not None and live == {(n, c) for n, t in tables.items() for c in t.c.keys()}:
+        return tables
+    _REFLECTED.get(engine, {}).pop(tuple(sorted(c.name for c in ds.collections)), None)
+    return _tables(engine, ds)
+
+
+def _keys(c: Collection, t: Table, dialect: str) -> list[Any]:
+    """The columns that name one row: the map's primary key (one field or several), else the table's own, else the
+    row's physical id where the database has one (SQLite's rowid; PostgreSQL's ctid, stable within the erasure's
+    transaction)."""
+    if c.key_fields:
+        return [t.c[k] for k in c.key_fields]
+    if len(t.primary_key.columns):
+        return list(t.primary_key.columns)
+    if dialect == "sqlite":
+        return [literal_column("rowid")]
+    if dialect == "postgresql":
+        return [literal_column("ctid::text")]
+    raise ConfigError(f"collection {c.name!r} has no primary key in the map or the database")
 
 
 def _selectors(ds: Dataset, tables: dict[str, Table], identities: dict[str, str]) -> dict[str, Any]:
-    """For each reachable collection, the WHERE condition that picks the person's rows (nested subqueries)."""
+    """For each reachable collection, the WHERE condition that picks the person's rows (nested subqueries). Identity
+    columns are compared by the identity's rule (e.g. an email's case is ignored), on both sides."""
     found: dict[str, Any] = {}
     for c in ds.collections:
         for f in c.fields:
-            if f.fides_meta.identity and f.fides_meta.identity in identities:
-                cond = tables[c.name].c[f.name] == identities[f.fides_meta.identity]
+            ident = f.identity
+            if ident and ident in identities:
+                rule = ds.rule(ident)
+                cond = sql_normalised(rule, tables[c.name].c[f.name]) == normalise(rule, identities[ident])
                 found[c.name] = cond | found[c.name] if c.name in found else cond  # either identity finds the row
     if not found:
         raise BadValueError(f"none of the identities given ({', '.join(identities) or 'none'}) is an identity field of "
@@ -198,8 +175,8 @@ def access(engine: Engine, dmap: DatasetMap, identities: dict[str, str]) -> dict
         colls = {c.name: c for c in ds.collections}
         with engine.connect() as conn:
             for name, cond in _selectors(ds, tables, identities).items():
-                c, t = colls[name], tables[name]
-                cols = [t.c[f.name] for f in c.personal]
+                t = tables[name]
+                cols = [t.c[f.name] for f in ds.personal(colls[name])]
                 if not cols:
                     continue
                 keys = [col.name for col in cols]
@@ -240,15 +217,82 @@ def _order(ds: Dataset) -> list[str]:
     return order
 
 
-def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secret: bytes | None = None,
-          dry: bool = False) -> dict[str, int]:
-    """Mask or delete the person's rows in every collection; returns rows changed per collection."""
-    secret = secret or secrets.token_bytes(32)
-    counts: dict[str, int] = {}
+def _to_mask(ds: Dataset, c: Collection, t: Table) -> list[DatasetField]:
+    """The personal fields erasure overwrites: never a key column (keys say which row, as in Fides); a read-only
+    personal field cannot be overwritten, so the erasure stops (unless the collection deletes its rows)."""
+    keys = set(c.key_fields) | {col.name for col in t.primary_key.columns}
+    fields = [f for f in ds.personal(c) if f.name not in keys]
+    if not any(f.masking == "delete_row" for f in c.fields):
+        stuck = [f.name for f in fields if f.fides_meta.read_only]
+        if stuck:
+            raise ErasureIncompleteError(f"{ds.fides_key}.{c.name}.{', '.join(stuck)} is personal and read_only: it "
+                                         f"cannot be erased (mask it or delete the rows); nothing was changed")
+    return fields
+
+
+def _check_coverage(ds: Dataset, tables: dict[str, Table], reached: Any) -> None:
+    """Erasure never leaves a column it does not know: every column of a collection it reaches is in the map and
+    says what it holds (a data category, an identity, a key or a reference)."""
+    from ._coverage import uncovered_columns
+
+    colls = {c.name: c for c in ds.collections}
+    left = [f"{ds.fides_key}.{name}.{col}" for name in reached
+            for col in uncovered_columns(ds, colls[name], tables[name])]
+    if left:
+        raise ErasureIncompleteError(f"the dataset map does not cover {', '.join(left)}: give each a data category "
+                                     f"(a category outside 'user' marks it not personal); nothing was changed")
+
+
+def _deletes(c: Collection) -> bool:
+    return any(f.masking == "delete_row" for f in c.fields)
+
+
+def _matches(engine: Engine, dmap: DatasetMap, identities: dict[str, str], conn: Any = None) -> int:
+    """How many rows the identities find directly, over every dataset of the map (one statement per dataset)."""
+    total = 0
     for ds in dmap.dataset:
         tables = _tables(engine, ds)
+        counts = []
+        for c in ds.collections:
+            conds = []
+            for f in c.fields:
+                if f.identity and f.identity in identities:
+                    rule = ds.rule(f.identity)
+                    conds.append(sql_normalised(rule, tables[c.name].c[f.name]) == normalise(rule, identities[f.identity]))
+            if conds:
+                counts.append(select(func.count()).select_from(tables[c.name]).where(or_(*conds)).scalar_subquery())
+        if counts and conn is not None:
+            total += sum(conn.execute(select(*counts)).one())
+        elif counts:
+            with engine.connect() as own:
+                total += sum(own.execute(select(*counts)).one())
+    return total
+
+
+def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secret: bytes | None = None,
+          dry: bool = False, require_match: bool = True) -> dict[str, int]:
+    """Mask or delete the person's rows in every collection; returns rows changed per collection.
+
+    Fails closed, changing nothing, when the identities find no row in any dataset of the map ("no rows matched":
+    a request must never be reported done for a person the database does not know by that identity) unless
+    ``require_match`` is False, and when a collection it reaches has a column the map does not cover."""
+    secret = secret or secrets.token_bytes(32)
+    nobody = ErasureIncompleteError(f"no rows matched: nothing erased (no row of "
+                                    f"{', '.join(d.fides_key for d in dmap.dataset)} holds the "
+                                    f"{' or '.join(sorted(identities))} given)")
+    # one dataset: whether anyone matched is known from the erasure's own statements, inside its transaction;
+    # several: asked first, so a re-run after one dataset is done still finds the person in the others
+    check_inside = require_match and not dry and len(dmap.dataset) == 1
+    if require_match and not dry and not check_inside and _matches(engine, dmap, identities) == 0:
+        raise nobody
+    counts: dict[str, int] = {}
+    for ds in dmap.dataset:
+        tables = _current_tables(engine, ds)
         colls = {c.name: c for c in ds.collections}
         dialect = engine.dialect.name
+        sels = _selectors(ds, tables, identities)
+        _check_coverage(ds, tables, sels)
+        masks = {name: _to_mask(ds, colls[name], tables[name]) for name in sels}
         token = secrets.token_hex(4)
         names: list[str] = []
         with engine.connect() as conn:
@@ -260,7 +304,6 @@ def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secre
                             "pk_keyed_hash", 1,
                             lambda v: None if v is None else hmac.new(secret, str(v).encode(), hashlib.sha256).hexdigest(),
                             deterministic=True)
-                    sels = _selectors(ds, tables, identities)
                     keep: dict[str, Any] = {}
                     if dialect in _RETURNING:
                         # children before parents: a collection's selector reads only its ancestors, still untouched,
@@ -269,22 +312,26 @@ def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secre
                             if name not in sels:
                                 continue
                             c, t = colls[name], tables[name]
-                            pk = t.c[c.primary_key]
+                            keys = _keys(c, t, dialect)
                             if any(f.masking == "delete_row" for f in c.fields):
-                                stmt: Any = t.delete().where(sels[name]).returning(pk)
+                                stmt: Any = t.delete().where(sels[name]).returning(*keys)
                             else:
-                                values = {f.name: _masked(f.masking, t.c[f.name], secret, dialect) for f in c.personal}
+                                values = {f.name: _masked(f.masking, t.c[f.name], secret, dialect) for f in masks[name]}
                                 if not values:
                                     counts[f"{ds.fides_key}.{name}"] = 0
                                     continue
-                                stmt = update(t).where(sels[name]).values(**values).returning(pk)
-                            keep[name] = list(conn.execute(stmt).scalars())
+                                stmt = update(t).where(sels[name]).values(**values).returning(*keys)
+                            result = conn.execute(stmt)
+                            keep[name] = list(result.scalars()) if len(keys) == 1 else [tuple(r) for r in result]
                             counts[f"{ds.fides_key}.{name}"] = len(keep[name])
                     else:
-                        self_masked = _mask_by_recorded_keys(conn, ds, tables, sels, secret, dialect, token, names)
-                        keep, got = self_masked
+                        keep, got = _mask_by_recorded_keys(conn, ds, tables, sels, masks, secret, dialect, token, names)
                         counts.update(got)
-                    _prove_erased(conn, ds, tables, keep, identities, dialect)
+                    if check_inside and not any(counts.values()) and (
+                            all(masks[n] or _deletes(colls[n]) for n in sels)  # every collection was asked
+                            or _matches(engine, dmap, identities, conn) == 0):
+                        raise nobody  # rolls back: nothing was changed
+                    _prove_erased(conn, ds, tables, keep, masks, identities, dialect)
                     if dry:
                         raise _DryRun
             except _DryRun:
@@ -299,21 +346,24 @@ def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secre
     return counts
 
 
-def _mask_by_recorded_keys(conn: Any, ds: Dataset, tables: dict[str, Table], sels: dict[str, Any], secret: bytes,
-                           dialect: str, token: str, names: list[str]) -> tuple[dict[str, Any], dict[str, int]]:
+def _mask_by_recorded_keys(conn: Any, ds: Dataset, tables: dict[str, Table], sels: dict[str, Any],
+                           masks: dict[str, list[DatasetField]], secret: bytes, dialect: str, token: str,
+                           names: list[str]) -> tuple[dict[str, Any], dict[str, int]]:
     """Databases without UPDATE ... RETURNING: record the person's primary keys first (one statement per collection;
     a temporary table for many), then mask by those keys."""
     colls = {c.name: c for c in ds.collections}
     keep: dict[str, Any] = {}
     counts: dict[str, int] = {}
     for name, cond in sels.items():
-        sel = select(tables[name].c[colls[name].primary_key]).where(cond)
+        keys = _keys(colls[name], tables[name], dialect)
+        if len(keys) != 1:
+            raise ConfigError(f"collection {name!r}: on {dialect}, erasure needs a one-column primary key")
+        sel = select(keys[0]).where(cond)
         pks = conn.execute(sel.limit(_IN_LIST_MAX + 1)).scalars().all()
         if len(pks) <= _IN_LIST_MAX:  # small: the keys themselves, one statement
             keep[name] = list(pks)
             continue
-        tmp = Table(f"pk_erase_{token}_{name}", MetaData(),
-                    Column("pk", tables[name].c[colls[name].primary_key].type), prefixes=["TEMPORARY"])
+        tmp = Table(f"pk_erase_{token}_{name}", MetaData(), Column("pk", keys[0].type), prefixes=["TEMPORARY"])
         names.append(tmp.name)
         tmp.create(conn)
         conn.execute(tmp.insert().from_select(["pk"], sel))
@@ -322,14 +372,14 @@ def _mask_by_recorded_keys(conn: Any, ds: Dataset, tables: dict[str, Table], sel
         if name not in keep:
             continue
         c, t = colls[name], tables[name]
-        where = _kept(t.c[c.primary_key], keep[name], dialect)
+        where = _kept(_keys(c, t, dialect), keep[name], dialect)
         if isinstance(keep[name], list) and not keep[name]:
             counts[f"{ds.fides_key}.{name}"] = 0
             continue
         if any(f.masking == "delete_row" for f in c.fields):
             n = conn.execute(t.delete().where(where)).rowcount
         else:
-            values = {f.name: _masked(f.masking, t.c[f.name], secret, dialect) for f in c.personal}
+            values = {f.name: _masked(f.masking, t.c[f.name], secret, dialect) for f in masks[name]}
             n = conn.execute(update(t).where(where).values(**values)).rowcount if values else 0
         counts[f"{ds.fides_key}.{name}"] = int(n)
     return keep, counts
@@ -347,11 +397,15 @@ _IN_LIST_MAX = 5_000
 """Up to this many rows per collection, erasure names the keys in one statement; beyond, a temporary table."""
 
 
-def _kept(pk: Any, kept: Any, dialect: str) -> Any:
-    """The rows with these primary keys: a temporary table, a short list, or a long list as one array parameter."""
+def _kept(keys: list[Any], kept: Any, dialect: str) -> Any:
+    """The rows with these keys: a temporary table, a short list, a long list as one array parameter, or a list of
+    tuples for a key of several columns."""
+    if len(keys) > 1:
+        return tuple_(*keys).in_(kept)
+    pk = keys[0]
     if not isinstance(kept, list):
         return pk.in_(select(kept.c.pk))
-    if not all(isinstance(k, int | str) for k in kept):
+    if isinstance(pk.type, NullType) or not all(isinstance(k, int | str) for k in kept):
         return pk.in_(kept)
     if dialect == "postgresql":  # one array parameter: one plan, whatever the number of keys
         from sqlalchemy.dialects.postgresql import ARRAY
@@ -368,7 +422,7 @@ def dry_run(engine: Engine, dmap: DatasetMap, identities: dict[str, str]) -> dic
 
 
 def _prove_erased(conn: Any, ds: Dataset, tables: dict[str, Table], keep: dict[str, Any],
-                  identities: dict[str, str], dialect: str) -> None:
+                  masks: dict[str, list[DatasetField]], identities: dict[str, str], dialect: str) -> None:
     """Fail closed, in one statement: the identities find nothing any more, deleted rows are gone, and every personal
     field of the person's rows is masked."""
     colls = {c.name: c for c in ds.collections}
@@ -376,20 +430,22 @@ def _prove_erased(conn: Any, ds: Dataset, tables: dict[str, Table], keep: dict[s
     for c in ds.collections:
         t = tables[c.name]
         for f in c.fields:
-            ident = f.fides_meta.identity
+            ident = f.identity
             if ident and ident in identities:
+                rule = ds.rule(ident)
                 checks.append((f"{c.name}.{f.name} still finds the person after erasure (nothing was changed)",
-                               select(func.count()).select_from(t).where(t.c[f.name] == identities[ident])))
+                               select(func.count()).select_from(t).where(
+                                   sql_normalised(rule, t.c[f.name]) == normalise(rule, identities[ident]))))
     for name, kept in keep.items():
         c, t = colls[name], tables[name]
         if isinstance(kept, list) and not kept:
             continue
-        where = _kept(t.c[c.primary_key], kept, dialect)
+        where = _kept(_keys(c, t, dialect), kept, dialect)
         if any(f.masking == "delete_row" for f in c.fields):
             checks.append((f"rows of {name} survived deletion (nothing was changed)",
                            select(func.count()).select_from(t).where(where)))
             continue
-        for f in c.personal:
+        for f in masks[name]:
             col = t.c[f.name]
             bad = {"null": col.is_not(None), "hash": ~col.cast(String).like("h:%"),
                    "random": ~col.cast(String).like("r:%")}.get(f.masking)
@@ -410,4 +466,3 @@ def open_target(url: str) -> Engine:
         return create_engine(url)
     except Exception as exc:  # noqa: BLE001 - any bad URL becomes one clear error
         raise ConfigError(f"{url!r} is not a database URL: {type(exc).__name__}") from None
-

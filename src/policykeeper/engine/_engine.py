@@ -673,7 +673,9 @@ class PolicyEngine:
     def holds_contact(self, external_id: str, address: str) -> bool:
         """Is ``address`` one of the email addresses held for this person? (Proves a requester is that person
         once they also prove they control the address.)"""
-        wanted = address.strip().lower()
+        from ..connectors._identity import normalise  # the email rule the company databases are matched by
+
+        wanted = normalise("email", address)
         emails = [c.id for c in self.pack.data_categories if c.fides_key.startswith("user.contact.email")]
         if not wanted or not emails:
             return False
@@ -682,7 +684,7 @@ class PolicyEngine:
             if found is None:
                 return False
             held = self._values(conn, found, frozenset(emails))
-        return any(v.strip().lower() == wanted for vs in held.values() for v in vs)
+        return any(normalise("email", v) == wanted for vs in held.values() for v in vs)
 
     def export(self, external_id: str, *, actor: str = "requests", now: dt.datetime | None = None) -> list[dict[str, object]]:
         """Everything held about a person, each value with its category, purposes, source and the recipients its

@@ -31,6 +31,7 @@ from .._exceptions import BadValueError
 from ..connectors import DatasetMap
 from ..connectors import access as connector_access
 from ..connectors import erase as connector_erase
+from ..connectors._identity import normalise
 from ..crypto import decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..engine import PolicyEngine
 from ..engine._engine import _after, _utc
@@ -220,9 +221,19 @@ class RequestService:
             raise BadValueError("the person's identifier must be 1 to 256 characters")
         with self.engine.db.connect() as conn:
             found = self.engine._find(conn, external_id)
-        matches = found is None or self.engine.holds_contact(external_id, address)
-        return self._receive(self.engine.keys.lookup_hash(external_id), found[0] if found else None, matches, address,
+            match = "no_person" if found is None else self._match(conn, found[0], address)
+        return self._receive(self.engine.keys.lookup_hash(external_id), found[0] if found else None, match, address,
                              right, kind, now)
+
+    def _match(self, conn: Connection, subject_id: str, address: str) -> str:
+        """Is ``address`` one held for the person, by the email identity rule the connectors use too? ``matched``,
+        ``not_held``, or ``no_address`` (nothing held to compare it with)."""
+        held = [v for vs in self.engine.values_of_subject(conn, subject_id, self.engine.email_categories()).values()
+                for v in vs if v.strip()]
+        if not held:
+            return "no_address"
+        wanted = normalise("email", address)
+        return "matched" if any(normalise("email", v) == wanted for v in held) else "not_held"
 
     def submit_for_subject(self, subject_id: str, right: str | None, *, email: str, kind: str = "rights_request",
                            now: dt.datetime | None = None) -> Ticket:
@@ -232,12 +243,10 @@ class RequestService:
         address = self._check_submission(right, kind, email)
         with self.engine.db.connect() as conn:
             row = conn.execute(select(subjects.c.lookup).where(subjects.c.id == subject_id)).first()
-            held = self.engine.values_of_subject(conn, subject_id, self.engine.email_categories())
+            match = self._match(conn, subject_id, address)
         if row is None:
             raise BadValueError("no data is held about that person")
-        wanted = address.lower()
-        matches = any(v.strip().lower() == wanted for vs in held.values() for v in vs)
-        return self._receive(str(row.lookup), subject_id, matches, address, right, kind, now)
+        return self._receive(str(row.lookup), subject_id, match, address, right, kind, now)
 
     def _check_submission(self, right: str | None, kind: str, email: str) -> str:
         if kind not in KINDS:
@@ -250,8 +259,13 @@ class RequestService:
             raise BadValueError("email must be one address, like name@example.com")
         return address
 
-    def _receive(self, lookup: str, subject_id: str | None, matches: bool, address: str, right: str | None, kind: str,
+    def _receive(self, lookup: str, subject_id: str | None, match: str, address: str, right: str | None, kind: str,
                  now: dt.datetime) -> Ticket:
+        """``match``: the address is one held for the person (``matched``), is not (``not_held``), no address is
+        held for them (``no_address``), or nothing is held about them at all (``no_person``). The code goes out for
+        ``matched`` and ``no_person`` (as before: a request reveals nothing about anybody); staff who verify anything
+        but ``matched`` see the answer and must give a reason (:meth:`verify_by_staff`)."""
+        matches = match in ("matched", "no_person")
         ref = secrets.token_hex(8)
         due, words = self._due(kind, now, "receipt")
         fee = self._fee_by_lookup(lookup, right, now)
@@ -263,14 +277,15 @@ class RequestService:
                 lookup=lookup, subject_id=subject_id,
                 kek_id=master.id, wrapped_key=wrap_data_key(master, key, f"req:{ref}"),
                 contact=encrypt(key, address.encode(), f"req:{ref}|contact"), status="received", received_at=now,
-                due_at=due, deadline=words, detail={"fee": fee},
+                due_at=due, deadline=words, detail={"fee": fee, "address_match": match},
             ).returning(requests.c.id)).scalar_one()
             if matches:
                 conn.execute(request_codes.insert().values(
                     request_id=rid, code_hash=self._code_hash(ref, code), sent_at=now, expires_at=now + CODE_TTL,
                     attempts=0, used=False))
             row = self._row(conn, ref)
-            self._audit(conn, "received", row, "subject", now, {"code_sent": matches, "fee": fee})
+            self._audit(conn, "received", row, "subject", now, {"code_sent": matches, "fee": fee,
+                                                                 "address_match": match})
         if matches:
             self.mailer.send(address, f"Your privacy request {ref}: your code",
                              f"Your code is {code}. It is valid for {int(CODE_TTL.total_seconds() // 60)} minutes.\n"
@@ -346,10 +361,14 @@ class RequestService:
             raise BadValueError(problem)
         return Ticket(ref, "verified", due, words)
 
-    def verify_by_staff(self, ref: str, method: str, *, reference: str, actor: str = "privacy_officer",
-                        now: dt.datetime | None = None) -> Ticket:
+    def verify_by_staff(self, ref: str, method: str, *, reference: str, mismatch_reason: str | None = None,
+                        actor: str = "privacy_officer", now: dt.datetime | None = None) -> Ticket:
         """Verify identity (or an agent's authority) by one of the pack's own methods, e.g. an identity document
-        checked by staff; ``reference`` points to the evidence kept elsewhere (never the document itself)."""
+        checked by staff; ``reference`` points to the evidence kept elsewhere (never the document itself).
+
+        The request's address is what the company databases are searched by. Where it is not an address held for
+        the person (or nothing is held to compare it with), staff must say why they go on (``mismatch_reason``,
+        audited): otherwise a requester could aim an access or erasure at someone else's address."""
         now = now or dt.datetime.now(dt.UTC)
         handling = self.pack.requests
         methods = () if isinstance(handling, str) or isinstance(handling.verification, str) \
@@ -359,10 +378,17 @@ class RequestService:
                                 + (f": {', '.join(methods)}" if methods else " (it names none)"))
         if not reference.strip() or len(reference) > 120:
             raise BadValueError("reference must point to the evidence (1 to 120 characters, no personal data)")
+        reason = (mismatch_reason or "").strip()
+        if len(reason) > 200:
+            raise BadValueError("the mismatch reason is 1 to 200 characters (no personal data)")
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
             if row.status != "received":
                 return Ticket(ref, row.status, row.due_at, row.deadline)
+            match = _address_match(row)
+            if match != "matched" and not reason:
+                raise BadValueError(_MISMATCH[match] + "; check that it is the requester's, then give the mismatch "
+                                    "reason to go on")
             due, words = (row.due_at, row.deadline)
             if due is None:
                 due, fresh = self._due(row.kind, now, "verification")
@@ -370,7 +396,9 @@ class RequestService:
             conn.execute(update(requests).where(requests.c.id == row.id).values(
                 status="verified", verified_at=now, due_at=due, deadline=words))
             conn.execute(update(request_codes).where(request_codes.c.request_id == row.id).values(used=True))
-            self._audit(conn, "verified", row, actor, now, {"method": method, "reference": reference.strip()})
+            self._audit(conn, "verified", row, actor, now, {"method": method, "reference": reference.strip(),
+                                                             "address_match": match,
+                                                             **({"mismatch_reason": reason} if reason else {})})
         return Ticket(ref, "verified", due, words)
 
     def resend_code(self, ref: str, *, now: dt.datetime | None = None) -> None:
@@ -515,12 +543,14 @@ class RequestService:
                 self._audit(conn, "fulfilled", row, actor, now, {"purposes": list(purposes)})
 
     def fulfil_erasure(self, ref: str, *, ground: str | None = None, actor: str = "privacy_officer",
-                       now: dt.datetime | None = None) -> dict[str, int]:
+                       not_held_reason: str | None = None, now: dt.datetime | None = None) -> dict[str, int]:
         """Erase a verified requester: queue an erasure notice for every recipient in the disclosure log (with the
         values it received, so it can find the person), crypto-shred the person, tell them, then destroy the reply
         address too. Safe to run again after a crash: notices are queued once, erasure is idempotent.
 
-        Where the pack closes the list of erasure grounds, ``ground`` must be one of them.
+        Where the pack closes the list of erasure grounds, ``ground`` must be one of them. A company database that
+        finds no row by the person's address fails the erasure ("no rows matched: nothing erased") unless staff give
+        ``not_held_reason`` (audited).
         """
         now = now or dt.datetime.now(dt.UTC)
         erasure = self.pack.erasure
@@ -536,13 +566,22 @@ class RequestService:
             raise BadValueError(f"this policy erases on request only on these grounds ({', '.join(erasure.promises)}):"
                                 f" {', '.join(grounds)}")
         notices = 0
+        reason = None if not_held_reason is None else not_held_reason.strip()
+        if reason is not None and not 1 <= len(reason) <= 200:
+            raise BadValueError("say why the company database holds nothing for this person, in 1 to 200 characters "
+                                "(no personal data)")
         if row.status != "fulfilled":
             ids = self._identities(row)
             for dmap, db in self.databases:  # the company's own databases first: fail closed, before anything else
                 if ids:
-                    changed = connector_erase(db, dmap, ids, secret=self.engine.keys.lookup_hash(f"mask|{ref}").encode())
+                    changed = connector_erase(db, dmap, ids, secret=self.engine.keys.lookup_hash(f"mask|{ref}").encode(),
+                                              require_match=reason is None)
                     with self.engine.db.begin() as conn:
-                        self._audit(conn, "company_erased", row, actor, now, {"rows": changed})
+                        if not any(changed.values()) and reason is not None:
+                            self._audit(conn, "company_not_held", row, actor, now,
+                                        {"datasets": [d.fides_key for d in dmap.dataset], "reason": reason})
+                        else:
+                            self._audit(conn, "company_erased", row, actor, now, {"rows": changed})
         if row.subject_id is not None and row.status != "fulfilled":
             notices = self._queue_notices(row, now)
             self.engine.erase_subject(row.subject_id, actor=actor, reason=f"request {ref}", now=now)
@@ -664,7 +703,7 @@ class RequestService:
         with self.engine.db.connect() as conn:
             rows = conn.execute(select(requests.c.ref, requests.c.kind, requests.c.right, requests.c.status,
                                        requests.c.received_at, requests.c.due_at, requests.c.deadline,
-                                       requests.c.pack_version)
+                                       requests.c.pack_version, requests.c.detail)
                                 .where(requests.c.pack_id == self.pack.id, requests.c.status.in_(OPEN))
                                 .order_by(requests.c.due_at, requests.c.received_at)).mappings().all()
         out = []
@@ -672,14 +711,33 @@ class RequestService:
             due = _utc(r["due_at"]) if r["due_at"] is not None else None
             state = "no_date" if due is None else "overdue" if due < now else "due_soon" if due - now <= due_within \
                 else "on_time"
-            out.append({**dict(r), "due_at": due, "received_at": _utc(r["received_at"]), "state": state})
+            out.append({**{k: v for k, v in r.items() if k != "detail"}, "due_at": due,
+                        "received_at": _utc(r["received_at"]), "state": state, "address_match": _address_match(r)})
         return out
 
     def get(self, ref: str) -> dict[str, Any]:
         """One request, without its encrypted reply address."""
         with self.engine.db.connect() as conn:
             row = self._row(conn, ref)
-        return {k: v for k, v in row._mapping.items() if k not in ("contact", "wrapped_key", "kek_id", "lookup")}
+        out = {k: v for k, v in row._mapping.items() if k not in ("contact", "wrapped_key", "kek_id", "lookup")}
+        out["address_match"] = _address_match(row)
+        out["address_match_text"] = _MISMATCH.get(out["address_match"], "the address is one held for the person")
+        return out
+
+
+_MISMATCH = {
+    "not_held": "the request's address does not match the person on record",
+    "no_person": "there is no person on record to match the request's address with",
+    "no_address": "no address is held for the person to match the request's address with",
+    "unknown": "the request was received before addresses were matched",
+}
+
+
+def _address_match(row: Any) -> str:
+    """matched, not_held, no_address, no_person, or unknown (recorded when the request was received)."""
+    detail = row["detail"] if isinstance(row, Mapping) else row.detail
+    got = detail.get("address_match") if isinstance(detail, dict) else None
+    return str(got) if got in ("matched", "not_held", "no_address", "no_person") else "unknown"
 
 
 def _write_export(path: Path, ref: str, pack_id: str, version: str, items: list[dict[str, object]],
@@ -708,6 +766,6 @@ def _export_bytes(ref: str, pack_id: str, version: str, items: list[dict[str, ob
                 writer.writerow([f"{where}.{col}", col, val or "", "", where, "", "", ""])
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("data.json", json.dumps(doc, indent=2, ensure_ascii=False))
+        zf.writestr("data.json", json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
         zf.writestr("data.csv", buf.getvalue())
     return out.getvalue()

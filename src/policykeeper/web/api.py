@@ -479,6 +479,9 @@ class QueueItem(BaseModel):
     deadline: str
     pack_version: str
     state: Literal["overdue", "due_soon", "on_time", "no_date"]
+    address_match: Literal["matched", "not_held", "no_address", "no_person", "unknown"] = Field(
+        description="Whether the request's address is one held for the person; anything but matched needs a "
+                    "mismatch_reason to verify by staff")
 
 
 @router.get("/requests", response_model=list[QueueItem], tags=["requests"])
@@ -490,12 +493,15 @@ def request_queue(ctx: Ctx, staff: CanRequestsRead) -> list[dict[str, Any]]:
 class StaffVerifyIn(Body):
     method: Key
     reference: Annotated[str, Field(min_length=1, max_length=120)]
+    mismatch_reason: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="Why go on when the request's address is not one held for the person (audited)")
 
 
 @router.post("/requests/{ref}/verify", response_model=TicketOut, tags=["requests"])
 def request_verify(ref: Ref, body: StaffVerifyIn, ctx: Ctx, staff: CanRequestsVerify) -> dict[str, Any]:
     """Verify a requester's identity by one of the pack's methods (evidence kept elsewhere, by reference)."""
-    t = ctx.requests().verify_by_staff(ref, body.method, reference=body.reference, actor=f"key:{staff.key_id}")
+    t = ctx.requests().verify_by_staff(ref, body.method, reference=body.reference,
+                                       mismatch_reason=body.mismatch_reason, actor=f"key:{staff.key_id}")
     return _ticket(t)
 
 
