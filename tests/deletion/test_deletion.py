@@ -418,3 +418,25 @@ def test_a_shutdown_channel_with_no_transport_fails_naming_it_and_sends_nothing(
     with konzen.db.connect() as conn:
         for table in (lifecycle_events, message_log, outbox):
             assert conn.execute(select(func.count()).select_from(table)).scalar_one() == 0
+
+
+def test_a_deletion_cut_off_part_way_changes_nothing_and_a_re_run_finishes_it(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    koso = _engine("koso", db_url, tmp_path)
+    koso.collect("mei", "account_creation", {"email": "mei@example.com"}, now=NOW)
+    sid = koso.collect("mei", "dashboard_location", TRIP, ACCOUNT, now=NOW).subject_id
+    real = koso.keys.record_shredded
+
+    def crash(ref: str) -> None:
+        real(ref)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(koso.keys, "record_shredded", crash)
+    with pytest.raises(OSError):
+        clear_history(koso, "mei", "location_history", now=LATER)
+    monkeypatch.undo()
+    assert _active(koso, sid) == {"email": 1, "location": 1, "trip_history": 1}  # one transaction: nothing half done
+    assert {str(v["category"]) for v in koso.export_subject(sid)} == {"email", "location", "trip_history"}
+    assert clear_history(koso, "mei", "location_history", now=LATER) == 2 and _active(koso, sid) == {"email": 1}
+    assert clear_history(koso, "mei", "location_history", now=LATER) == 0  # and again: nothing twice

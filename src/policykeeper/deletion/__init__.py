@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Connection, and_, delete, false, func, select, true, update
 
 from .. import audit
-from .._exceptions import ErasureIncompleteError
+from .._exceptions import BadValueError, ErasureIncompleteError
 from ..crypto import decrypt, encrypt, new_data_key, unwrap_data_key
 from ..crypto._groups import GROUP_PREFIX
 from ..store._schema import record_keys, records, subjects
@@ -259,7 +259,7 @@ def erase_person_in(eng: PolicyEngine, conn: Connection, sid: str, *, cause: str
     go, their group keys are destroyed, and what was kept is reported; a person who keeps held records is
     restricted (no processing but on recorded legal grounds)."""
     if cause not in CAUSES:
-        raise ValueError(f"unknown deletion cause {cause!r}")
+        raise BadValueError(f"unknown deletion cause {cause!r}; one of {', '.join(CAUSES)}")
     gov = gov or governing(eng, cause)
     status = conn.execute(select(subjects.c.status).where(subjects.c.id == sid).with_for_update()).scalar_one_or_none()
     if status is None or status == "erased":
