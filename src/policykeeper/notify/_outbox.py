@@ -122,9 +122,10 @@ PERSON_CHANNELS = ("email", "push")
 """Channels the outbox can reach a person through: email over SMTP, push as a webhook (route ``push``)."""
 
 
-PUBLIC_CHANNELS = ("announcement",)
-"""Channels that reach everyone at once: the announcement is recorded (``message_log``, subject '') and published
-by the operator; no per-person transport is needed."""
+PUBLIC_CHANNELS = ("announcement", "page", "website", "in_app", "prominent_notice", "version_update_prompt",
+                   "other_appropriate_means")
+"""Channels that reach everyone at once (an announcement, the policy page, a notice in the app): the notice is
+recorded once (``message_log``, subject '') and published by the operator; no per-person transport is needed."""
 
 
 def require_transports(channels: tuple[str, ...] | list[str], what: str) -> None:
