@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import warnings
 from functools import cache
 from pathlib import Path
 
@@ -14,10 +13,8 @@ import policykeeper
 from policykeeper.pack import Pack, _data, _lifecycle, _model, _rights, _sharing, _types
 from policykeeper.pack._enforcement import (
     ENFORCEMENT,
-    PENDING_DELETION_SERVICE,
     Descriptive,
     Enforced,
-    Pending,
     marking_of,
 )
 
@@ -70,19 +67,6 @@ def test_a_descriptive_field_says_why() -> None:
     assert short == []
 
 
-def test_the_fields_the_deletion_service_will_enforce_are_reported() -> None:
-    """Not yet read by any code on this branch: listed so they are flipped to enforced once the deletion service is
-    merged (and this test then fails for any that stays pending while its code reads it). The compiler is left out:
-    it writes drafts of these fields, it does not enforce them."""
-    assert all(isinstance(ENFORCEMENT[k], Pending) for k in PENDING_DELETION_SERVICE)
-    read_now = [k for k in PENDING_DELETION_SERVICE
-                if any(k.split(".", 1)[1] in _attributes(str(p.relative_to(SRC)))
-                       for p in SRC.rglob("*.py") if not {"pack", "migrations", "compiler"} & set(p.parts))]
-    assert read_now == [], f"flip to Enforced, the deletion service reads them: {read_now}"
-    if PENDING_DELETION_SERVICE:
-        warnings.warn("pack fields pending the deletion service: " + ", ".join(PENDING_DELETION_SERVICE), stacklevel=1)
-
-
 def test_the_json_schema_shows_each_fields_marking() -> None:
     schema = Pack.model_json_schema()
     assert schema["properties"]["id"]["x-enforcement"]["marking"] == "enforced"
@@ -90,4 +74,4 @@ def test_the_json_schema_shows_each_fields_marking() -> None:
     fee = schema["$defs"]["FeeRule"]["properties"]["repeat_threshold"]["x-enforcement"]
     assert fee == {"marking": "enforced", "where": ["requests/__init__.py"]}
     backups = schema["$defs"]["BackupRule"]["properties"]["erasure_covers_backups"]["x-enforcement"]
-    assert backups["marking"] == "pending" and backups["owner"] == "deletion service"
+    assert backups == {"marking": "enforced", "where": ["deletion/__init__.py"]}

@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from .. import audit, consent
-from .._exceptions import BadValueError, ConfigError, DeniedError, SubjectNotFoundError
+from .._exceptions import BadValueError, ConfigError, DeniedError, ErasureIncompleteError, SubjectNotFoundError
 from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
+from ..crypto._groups import group_key, record_cipher_key
 from ..pack import Pack
 from ..pack._types import FixedDuration
 from ..store._schema import consent_events, deletion_queue, disclosures, records, subjects, transfer_assessments
@@ -41,7 +42,7 @@ class Collected:
 _SUBJECT_BY_LOOKUP = select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key, subjects.c.status).where(
     subjects.c.lookup == bindparam("lookup"))
 _VALUES = (
-    select(records.c.id, records.c.category, records.c.value, records.c.purposes)
+    select(records.c.id, records.c.category, records.c.value, records.c.purposes, records.c.key_id)
     .where(records.c.subject_id == bindparam("sid"), records.c.status == "active",
            records.c.category.in_(bindparam("cats", expanding=True)))
     .order_by(records.c.id)
@@ -219,14 +220,15 @@ class PolicyEngine:
                 if cat in d.dropped:
                     continue
                 purposes = list(fields[cat].purposes or ctx.purposes)
+                kid, gkey = group_key(conn, sid, key, cat, now)  # deleting this category destroys its own key
                 rid = conn.execute(records.insert().values(
                     subject_id=sid, pack_id=self.pack.id, pack_version=self.compiled.version, context=context,
                     category=cat, purposes=purposes, channel=facts.channel, source=facts.source, value=b"",
                     collected_at=now,
-                    status="active", legal_hold=False,
+                    status="active", legal_hold=False, key_id=kid,
                 ).returning(records.c.id)).scalar_one()
                 conn.execute(update(records).where(records.c.id == rid).values(
-                    value=encrypt(key, value.encode(), f"{sid}|{cat}|{rid}")))
+                    value=encrypt(gkey, value.encode(), f"{sid}|{cat}|{rid}")))
                 ids.append(rid)
             self._record(conn, d, actor, sid, detail, now)
         return Collected(d, sid, tuple(ids))
@@ -308,7 +310,11 @@ class PolicyEngine:
         return [dict(r) for r in rows]
 
     def run_deletion_queue(self, *, actor: str = "worker", now: dt.datetime | None = None) -> int:
-        """Erase every subject whose queued deletion is due; safe to re-run after a crash. Returns how many."""
+        """Erase every subject whose queued deletion is due, through the deletion service (legal holds honoured);
+        safe to re-run after a crash. Returns how many. An entry the pack's erasure rule cannot complete (a legal
+        hold it makes no exception for) stays pending, and the refusal is audited."""
+        from ..deletion import erase_person_in
+
         now = now or dt.datetime.now(dt.UTC)
         done = 0
         for item in self.pending_deletions():
@@ -316,11 +322,17 @@ class PolicyEngine:
             if isinstance(due, dt.datetime) and _utc(due) > _utc(now):
                 continue
             sid = str(item["subject_id"])
-            with self.db.begin() as conn:
-                self._shred(conn, sid, actor, str(item["reason"]), now)
-                conn.execute(update(deletion_queue).where(deletion_queue.c.id == item["id"],
-                                                          deletion_queue.c.status == "pending")
-                             .values(status="done", done_at=now))
+            try:
+                with self.db.begin() as conn:
+                    erase_person_in(self, conn, sid, cause="minor", actor=actor, reason=str(item["reason"]), now=now)
+                    conn.execute(update(deletion_queue).where(deletion_queue.c.id == item["id"],
+                                                              deletion_queue.c.status == "pending")
+                                 .values(status="done", done_at=now))
+            except ErasureIncompleteError as blocked:
+                with self.db.begin() as conn:
+                    audit.record(conn, kind="deletion_blocked", actor=actor, subject_id=sid, at=now,
+                                 pack_version=self.compiled.version, detail={"queue": item["id"], "why": str(blocked)})
+                continue
             done += 1
         return done
 
@@ -631,6 +643,10 @@ class PolicyEngine:
             rule = next((c for c in self.pack.consents if c.id == target), None)
             audit.record(conn, kind="consent", actor=actor, subject_id=sid, at=now, pack_version=self.compiled.version,
                          promises=rule.promises if rule else (), detail={"target": target, "action": action})
+            if action == "withdrawn":
+                from ..deletion import withdraw_in
+
+                withdraw_in(self, conn, sid, target, actor=actor, now=now)  # a retroactive rule deletes the data too
         return seq
 
     def consents(self, external_id: str, at: dt.datetime | None = None) -> frozenset[str]:
@@ -661,11 +677,14 @@ class PolicyEngine:
         rows = conn.execute(_VALUES, {"sid": sid, "cats": sorted(cats)})
         out: dict[str, list[str]] = {c: [] for c in sorted(cats)}
         withheld = 0
+        groups: dict[str, bytes | None] = {}
         for r in rows:
             if bound and purpose not in r.purposes:
                 withheld += 1
                 continue
-            out[r.category].append(decrypt(key, r.value, f"{sid}|{r.category}|{r.id}").decode())
+            rkey = record_cipher_key(conn, key, r.key_id, groups)
+            if rkey is not None:
+                out[r.category].append(decrypt(rkey, r.value, f"{sid}|{r.category}|{r.id}").decode())
         if withheld and not any(out.values()):
             raise _NotCollectedFor(purpose or "", withheld)
         return out
@@ -715,12 +734,16 @@ class PolicyEngine:
                     sent.setdefault(c, []).append({"recipient": d.recipient, "purpose": d.purpose,
                                                    "at": _utc(d.at).isoformat()})
             out: list[dict[str, object]] = []
+            groups: dict[str, bytes | None] = {}
             for r in conn.execute(select(records).where(records.c.subject_id == sid, records.c.status == "active")
                                   .order_by(records.c.id)):
                 cat = cats.get(r.category)
+                rkey = record_cipher_key(conn, key, r.key_id, groups)
+                if rkey is None:
+                    continue
                 out.append({
                     "category": r.category, "category_name": cat.name if cat else r.category,
-                    "value": decrypt(key, r.value, f"{sid}|{r.category}|{r.id}").decode(),
+                    "value": decrypt(rkey, r.value, f"{sid}|{r.category}|{r.id}").decode(),
                     "purposes": list(r.purposes), "source": contexts.get(r.context, r.context), "channel": r.channel,
                     "obtained_from": r.source,
                     "collected_at": _utc(r.collected_at).isoformat(), "pack_version": r.pack_version,
@@ -818,12 +841,13 @@ class PolicyEngine:
                 raise BadValueError(f"no {category!r} is held to correct")
             last = old[-1]
             conn.execute(update(records).where(records.c.id.in_([r.id for r in old])).values(status="superseded"))
+            kid, gkey = group_key(conn, subject_id, key, category, now)
             rid = conn.execute(records.insert().values(
                 subject_id=subject_id, pack_id=self.pack.id, pack_version=self.compiled.version, context=last.context,
                 category=category, purposes=list(last.purposes), channel=last.channel, value=b"", collected_at=now,
-                status="active", legal_hold=False).returning(records.c.id)).scalar_one()
+                status="active", legal_hold=False, key_id=kid).returning(records.c.id)).scalar_one()
             conn.execute(update(records).where(records.c.id == rid).values(
-                value=encrypt(key, value.encode(), f"{subject_id}|{category}|{rid}")))
+                value=encrypt(gkey, value.encode(), f"{subject_id}|{category}|{rid}")))
             audit.record(conn, kind="correction", actor=actor, subject_id=subject_id, at=now,
                          pack_version=self.compiled.version, detail={"category": category, "replaced": len(old)})
         return len(old)
@@ -839,6 +863,10 @@ class PolicyEngine:
                                  evidence={"by": actor})
             audit.record(conn, kind="consent", actor=actor, subject_id=subject_id, at=now,
                          pack_version=self.compiled.version, detail={"target": target, "action": action})
+            if action == "withdrawn":
+                from ..deletion import withdraw_in
+
+                withdraw_in(self, conn, subject_id, target, actor=actor, now=now)  # a retroactive rule deletes too
         return seq
 
     def restrict_subject(self, subject_id: str, restricted: bool = True, *, actor: str = "app",
@@ -857,13 +885,17 @@ class PolicyEngine:
     def erase_subject(self, subject_id: str, *, actor: str = "app", reason: str = "erasure request",
                       now: dt.datetime | None = None) -> None:
         """``erase`` for a pseudonymous subject id."""
-        now = now or dt.datetime.now(dt.UTC)
-        with self.db.begin() as conn:
-            self._shred(conn, subject_id, actor, reason, now)
+        from ..deletion import erase_person
+
+        erase_person(self, subject_id, cause="erasure", actor=actor, reason=reason, now=now)
 
     def erase(self, external_id: str, *, actor: str = "app", reason: str = "erasure request",
               now: dt.datetime | None = None) -> str:
-        """Crypto-shred a person: destroy the data key, mark records erased, journal it outside the database."""
+        """Erase a person through the deletion service: crypto-shred them (destroy the data key, blank the records,
+        journal it outside the database), or, where records under a legal hold must stay and the pack lets the law
+        win, delete and crypto-shred everything else and restrict what is kept."""
+        from ..deletion import erase_person_in
+
         now = now or dt.datetime.now(dt.UTC)
         with self.db.begin() as conn:
             row = conn.execute(select(subjects.c.id).where(
@@ -871,17 +903,5 @@ class PolicyEngine:
             if row is None:
                 raise SubjectNotFoundError("no data is held about that person")
             sid = str(row.id)
-            self._shred(conn, sid, actor, reason, now)
+            erase_person_in(self, conn, sid, cause="erasure", actor=actor, reason=reason, now=now)
         return sid
-
-    def _shred(self, conn: Connection, sid: str, actor: str, reason: str, now: dt.datetime) -> None:
-        status = conn.execute(select(subjects.c.status).where(subjects.c.id == sid)).scalar_one_or_none()
-        self.keys.record_shredded(sid)  # first: even if this transaction fails, the key is never used again
-        if status is None or status == "erased":
-            return  # already done: re-running after a crash does no harm twice
-        conn.execute(update(subjects).where(subjects.c.id == sid).values(
-            wrapped_key=None, kek_id=None, status="erased", erased_at=now))
-        count = conn.execute(update(records).where(records.c.subject_id == sid).values(
-            status="erased", value=b"")).rowcount
-        audit.record(conn, kind="erasure", actor=actor, subject_id=sid, at=now,
-                     pack_version=self.compiled.version, detail={"reason": reason, "records": count})

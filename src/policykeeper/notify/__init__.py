@@ -22,6 +22,7 @@ __all__ = [
     "Mailer",
     "PERSON",
     "PERSON_CHANNELS",
+    "PUBLIC_CHANNELS",
     "RecipientTransport",
     "RoutedTransport",
     "SmtpMailer",
@@ -30,6 +31,7 @@ __all__ = [
     "deliver",
     "enqueue",
     "enqueue_to_person",
+    "require_transports",
 ]
 
 ENV_SMTP_URL = "POLICYKEEPER_SMTP_URL"
@@ -87,6 +89,7 @@ class SmtpMailer:
 from ._outbox import (  # noqa: E402
     PERSON,
     PERSON_CHANNELS,
+    PUBLIC_CHANNELS,
     EmailTransport,
     RecipientTransport,
     RoutedTransport,
@@ -95,4 +98,5 @@ from ._outbox import (  # noqa: E402
     deliver,
     enqueue,
     enqueue_to_person,
+    require_transports,
 )

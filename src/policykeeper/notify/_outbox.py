@@ -24,8 +24,9 @@ from .._exceptions import ConfigError, PolicykeeperError
 from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..store._schema import outbox
 
-__all__ = ["MAX_ATTEMPTS", "PERSON", "PERSON_CHANNELS", "EmailTransport", "RecipientTransport", "RoutedTransport",
-           "WebhookTransport", "dead_letters", "deliver", "enqueue", "enqueue_to_person"]
+__all__ = ["MAX_ATTEMPTS", "PERSON", "PERSON_CHANNELS", "PUBLIC_CHANNELS", "EmailTransport", "RecipientTransport",
+           "RoutedTransport", "WebhookTransport", "dead_letters", "deliver", "enqueue", "enqueue_to_person",
+           "require_transports"]
 
 MAX_ATTEMPTS = 6
 """Failed deliveries before a message is dead-lettered; the delay doubles from one minute."""
@@ -119,6 +120,22 @@ class RoutedTransport:
 
 PERSON_CHANNELS = ("email", "push")
 """Channels the outbox can reach a person through: email over SMTP, push as a webhook (route ``push``)."""
+
+
+PUBLIC_CHANNELS = ("announcement", "page", "website", "in_app", "prominent_notice", "version_update_prompt",
+                   "other_appropriate_means")
+"""Channels that reach everyone at once (an announcement, the policy page, a notice in the app): the notice is
+recorded once (``message_log``, subject '') and published by the operator; no per-person transport is needed."""
+
+
+def require_transports(channels: tuple[str, ...] | list[str], what: str) -> None:
+    """Refuse, before anything is written, a notice whose pack names a channel the outbox has no transport for:
+    every channel the pack names is used, or the operation fails naming the one it cannot use."""
+    missing = [c for c in channels if c not in PERSON_CHANNELS and c not in PUBLIC_CHANNELS]
+    if missing:
+        raise ConfigError(f"{what} must go out through {', '.join(repr(c) for c in missing)}, and policykeeper has no "
+                          f"transport for {'it' if len(missing) == 1 else 'them'}: the outbox reaches people by "
+                          f"{', '.join(PERSON_CHANNELS)} and publishes {', '.join(PUBLIC_CHANNELS)}s; nothing was sent")
 
 
 def _to_person(mailer: Any, routes: Mapping[str, Mapping[str, str]], message: Mapping[str, Any]) -> None:

@@ -8,8 +8,6 @@ field ``Model.field`` (inherited fields under the class that declares them, e.g.
   when a field of the model has no marking.
 * :class:`Descriptive` says the field is rendered only (the human-readable policy, the pack's own checks) and why:
   either it is information, or it is behavioural but cannot be enforced by the engine (the reason says what stops it).
-* :class:`Pending` marks a behavioural field another part is wiring (the deletion service); the test reports the
-  pending list so it is flipped to :class:`Enforced` once the code that reads it is merged.
 
 The pack's JSON Schema (``policykeeper pack schema``) shows each field's marking as ``x-enforcement``.
 """
@@ -19,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ENFORCEMENT", "PENDING_DELETION_SERVICE", "Descriptive", "Enforced", "Marking", "Pending", "marking_of"]
+__all__ = ["ENFORCEMENT", "Descriptive", "Enforced", "Marking", "marking_of"]
 
 
 @dataclass(frozen=True)
@@ -42,18 +40,7 @@ class Descriptive:
         return {"marking": "descriptive", "reason": self.reason}
 
 
-@dataclass(frozen=True)
-class Pending:
-    """Behavioural; the part named by ``owner`` wires it (``where`` once known)."""
-
-    owner: str
-    where: str = "TBD"
-
-    def as_schema(self) -> dict[str, Any]:
-        return {"marking": "pending", "owner": self.owner, "where": self.where}
-
-
-Marking = Enforced | Descriptive | Pending
+Marking = Enforced | Descriptive
 
 
 def E(*where: str) -> Enforced:  # noqa: N802 - short constructor for the table below
@@ -63,8 +50,6 @@ def E(*where: str) -> Enforced:  # noqa: N802 - short constructor for the table 
 def D(reason: str) -> Descriptive:  # noqa: N802
     return Descriptive(reason)
 
-
-_DELETION = Pending("deletion service")
 
 _INFO = "information about the policy, rendered in the human-readable policy"
 _SOURCE = "records the state of the policy text (stated, missing, garbled); used by pack review, not at run time"
@@ -139,7 +124,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "Pack.transfers": E("engine/_decide.py"),
     "Pack.retention": E("retention/__init__.py"),
     "Pack.erasure": E("requests/__init__.py"),
-    "Pack.backups": _DELETION,
+    "Pack.backups": E("deletion/__init__.py"),
     "Pack.rights": E("engine/_decide.py", "requests/__init__.py"),
     "Pack.requests": E("requests/__init__.py"),
     "Pack.minors": E("engine/_decide.py"),
@@ -221,8 +206,8 @@ ENFORCEMENT: dict[str, Marking] = {
     "ConsentRule.withdrawable": E("web/center.py"),
     "ConsentRule.withdraw_channels": D("names where the policy says withdrawal can be done (settings, email...); "
                                        "the privacy center and API offer withdrawal for every withdrawable rule"),
-    "ConsentRule.withdrawal_effect": _DELETION,
-    "ConsentRule.retroactive": _DELETION,
+    "ConsentRule.withdrawal_effect": E("deletion/__init__.py"),
+    "ConsentRule.retroactive": E("deletion/__init__.py"),
     "ConsentRule.refusal_notice": E("engine/_decide.py", "engine/_engine.py"),
     "ConsentRule.basic_data_locked_while_used": E("engine/_engine.py"),
     "AcceptanceRule.model": E("engine/_engine.py"),
@@ -371,7 +356,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "RetentionRule.start": E("retention/__init__.py"),
     "RetentionRule.end_action": E("retention/__init__.py"),
     "RetentionRule.within": E("retention/__init__.py"),
-    "RetentionRule.legal_hold_override": _DELETION,
+    "RetentionRule.legal_hold_override": E("deletion/__init__.py", "retention/__init__.py"),
     "RetentionRule.legal_extension": D("a longer period the law requires is applied through a legal hold on the "
                                        "record; the engine cannot know the law"),
     "RetentionRule.exempt_from_purpose_end": E("retention/__init__.py"),
@@ -385,7 +370,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "ErasureRule.propagate": E("requests/__init__.py"),
     "ErasureRule.propagation_exceptions": E("requests/__init__.py"),
     "ErasureRule.end_action": E("retention/__init__.py"),
-    "ErasureRule.legal_hold_override": _DELETION,
+    "ErasureRule.legal_hold_override": E("deletion/__init__.py"),
     "ErasureRule.self_service_controls": D("names the app controls through which people delete data themselves; "
                                            "those controls call the engine's erasure"),
     "ErasureRule.triggers": D("further erasure statements kept for their promise IDs and quotes"),
@@ -395,7 +380,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "BackupRule.max_lag": D("erasure destroys the person's key, so backups are unreadable at once, within any lag"),
     "BackupRule.interim": D("backups hold only ciphertext whose key is destroyed on erasure"),
     "BackupRule.end": D("backups hold only ciphertext whose key is destroyed on erasure"),
-    "BackupRule.erasure_covers_backups": _DELETION,
+    "BackupRule.erasure_covers_backups": E("deletion/__init__.py"),
     "ChangeRule.date_stamp": E("versions/__init__.py"),
     "ChangeRule.publication_page": D("whether the policy is published on a page: the operator's website"),
     "ChangeRule.published_url": D(_INFO + " (the page the policy is published on)"),
@@ -414,7 +399,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "ServiceCessationRule.notify_channels": E("retention/__init__.py"),
     "ServiceCessationRule.end_action": E("retention/__init__.py"),
     "ServiceCessationRule.within": E("retention/__init__.py"),
-    "ServiceCessationRule.legal_hold_override": _DELETION,
+    "ServiceCessationRule.legal_hold_override": E("deletion/__init__.py", "retention/__init__.py"),
     "BreachRule.notify_subjects": E("incidents/__init__.py"),
     "BreachRule.timing": D("'promptly' and the like: the time from discovery to notice is measured and shown "
                            "(notice_timing), but a word sets no deadline the engine could hold"),
@@ -458,10 +443,6 @@ ENFORCEMENT: dict[str, Marking] = {
     "SecurityControl.recurrence": E("organisation/__init__.py"),
 }
 """``Model.field`` -> its marking. Every field of every pack model has exactly one entry."""
-
-PENDING_DELETION_SERVICE: tuple[str, ...] = tuple(sorted(k for k, v in ENFORCEMENT.items() if isinstance(v, Pending)))
-"""Fields the deletion service will read; each becomes :class:`Enforced` once that code is merged."""
-
 
 def marking_of(model: type, field: str) -> Marking | None:
     """The marking of ``field`` on ``model``, looked up under the class that declares it."""

@@ -544,14 +544,19 @@ class RequestService:
 
     def fulfil_erasure(self, ref: str, *, ground: str | None = None, actor: str = "privacy_officer",
                        not_held_reason: str | None = None, now: dt.datetime | None = None) -> dict[str, int]:
-        """Erase a verified requester: queue an erasure notice for every recipient in the disclosure log (with the
-        values it received, so it can find the person), crypto-shred the person, tell them, then destroy the reply
-        address too. Safe to run again after a crash: notices are queued once, erasure is idempotent.
+        """Erase a verified requester through the deletion service: queue an erasure notice for every recipient in
+        the disclosure log (with the values it received, so it can find the person), delete and crypto-shred the
+        person's data, tell them (with what was kept and why: records under a legal hold, or that the law requires to
+        keep, where the pack lets the law win), then destroy the reply address too. A cancellation also records the
+        account's cancellation, so what a hold kept falls to the cancellation rule once the hold is released. Safe to
+        run again after a crash: notices are queued once, erasure is idempotent.
 
-        Where the pack closes the list of erasure grounds, ``ground`` must be one of them. A company database that
-        finds no row by the person's address fails the erasure ("no rows matched: nothing erased") unless staff give
-        ``not_held_reason`` (audited).
+        Where the pack closes the list of erasure grounds, ``ground`` must be one of them. Where a hold stands in the
+        way and the pack's rule makes no exception for it, nothing is done (:class:`ErasureIncompleteError`). A company
+        database that finds no row by the person's address fails the erasure ("no rows matched: nothing erased")
+        unless staff give ``not_held_reason`` (audited).
         """
+        from ..deletion import Kept, erase_person, preflight
         now = now or dt.datetime.now(dt.UTC)
         erasure = self.pack.erasure
         with self.engine.db.connect() as conn:
@@ -570,6 +575,10 @@ class RequestService:
         if reason is not None and not 1 <= len(reason) <= 200:
             raise BadValueError("say why the company database holds nothing for this person, in 1 to 200 characters "
                                 "(no personal data)")
+        cause = "cancellation" if row.right == "cancel_account" else "request"
+        kept: tuple[Kept, ...] = ()
+        if row.subject_id is not None and row.status != "fulfilled":
+            preflight(self.engine, row.subject_id, cause=cause)  # a deletion that cannot finish starts nothing
         if row.status != "fulfilled":
             ids = self._identities(row)
             for dmap, db in self.databases:  # the company's own databases first: fail closed, before anything else
@@ -584,18 +593,28 @@ class RequestService:
                             self._audit(conn, "company_erased", row, actor, now, {"rows": changed})
         if row.subject_id is not None and row.status != "fulfilled":
             notices = self._queue_notices(row, now)
-            self.engine.erase_subject(row.subject_id, actor=actor, reason=f"request {ref}", now=now)
+            if cause == "cancellation":
+                from ..retention import cancel_account_subject
+
+                cancel_account_subject(self.engine, row.subject_id, actor=actor, now=now)
+            kept = erase_person(self.engine, row.subject_id, cause=cause, actor=actor, reason=f"request {ref}",
+                                now=now).kept
+        outcome: dict[str, object] = {"notices": notices, "ground": ground, "kept": [k.as_dict() for k in kept]}
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
             if row.status != "fulfilled":
                 conn.execute(update(requests).where(requests.c.id == row.id).values(
-                    status="fulfilled", closed_at=now, detail={"notices": notices, "ground": ground}))
-                self._audit(conn, "fulfilled", row, actor, now, {"notices": notices, "ground": ground})
+                    status="fulfilled", closed_at=now, detail=outcome))
+                self._audit(conn, "fulfilled", row, actor, now, outcome)
             address = self._contact(row)
         if address:
+            names = {c.id: c.name for c in self.pack.data_categories}
+            told = "".join(f"- {k.words(names)}\n" for k in kept)
             self.mailer.send(address, f"Your privacy request {ref} is done",
-                             f"Your personal data has been erased; {notices} recipient(s) were told to erase it too.\n"
-                             + self.complaint_route())
+                             ("Your personal data has been erased" if not kept else
+                              "Your personal data has been erased, except what we must keep:\n" + told
+                              + "It is used for nothing else and erased once the obligation ends")
+                             + f"; {notices} recipient(s) were told to erase it too.\n" + self.complaint_route())
         self._forget_contacts(row.lookup, now)
         return {"notices": notices}
 

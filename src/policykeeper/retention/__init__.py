@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, and_, cast, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, cast, func, or_, select, update
 from sqlalchemy import String as SqlString
 
 from .. import audit
@@ -39,7 +39,7 @@ from ..engine import PolicyEngine
 from ..engine._engine import _after, _utc
 from ..pack._lifecycle import RetentionRule
 from ..pack._types import FixedDuration
-from ..store._schema import anonymous_aggregates, lifecycle_events, message_log, records, retention_runs
+from ..store._schema import anonymous_aggregates, lifecycle_events, message_log, records, retention_runs, subjects
 
 __all__ = [
     "DEFAULT_PERIODS",
@@ -95,10 +95,14 @@ class RuleOutcome:
     affected: int = 0
     held: int = 0
     skipped: str | None = None
+    conflict: str | None = None
+    """Set when held records are due under a rule that makes no exception for a longer legal requirement
+    (``legal_hold_override: false``): they are kept (a hold is never broken) but the pack's promise is not, and a
+    person must resolve it."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "action": self.action, "affected": self.affected, "held": self.held,
-                "skipped": self.skipped, "promises": list(self.promises)}
+                "skipped": self.skipped, "conflict": self.conflict, "promises": list(self.promises)}
 
 
 @dataclass
@@ -128,6 +132,7 @@ class _Plan:
     start: str
     period: FixedDuration | None
     action: Action | None  # None: kept as a record
+    law_wins: bool = True  # legal_hold_override: a longer legal requirement (a hold) wins over the rule
 
 
 # -- events -------------------------------------------------------------------------------------------------------
@@ -194,8 +199,11 @@ def cancel_account_subject(eng: PolicyEngine, sid: str, *, actor: str = "subject
 
 def cease_service(eng: PolicyEngine, *, at: dt.datetime, reference: str, announcement: str, actor: str = "admin",
                   now: dt.datetime | None = None) -> int:
-    """Record that the service shuts down at ``at`` and announce it (the pack's cessation channels); its data falls
-    to the pack's cessation rule from ``at`` on. ``announcement`` is the public text (no personal data)."""
+    """Record that the service shuts down at ``at`` and tell people through every channel the pack's cessation rule
+    names: an ``announcement`` is recorded for everyone, ``push`` and ``email`` put one message per reachable person
+    in the outbox. A channel with no transport (e.g. ``sms``) fails the whole call, naming it, before anything is
+    written. Its data falls to the pack's cessation rule from ``at`` on, through the deletion service.
+    ``announcement`` is the public text (no personal data)."""
     now = now or dt.datetime.now(dt.UTC)
     rule = eng.pack.service_cessation
     if isinstance(rule, str):
@@ -204,16 +212,45 @@ def cease_service(eng: PolicyEngine, *, at: dt.datetime, reference: str, announc
         raise BadValueError("reference must be a decision or ticket id (1 to 120 characters)")
     if not announcement.strip():
         raise BadValueError("a shutdown needs the announcement users will see")
+    from ..notify import PUBLIC_CHANNELS, enqueue_to_person, require_transports
+
+    channels = list(dict.fromkeys(rule.notify_channels))
+    require_transports(channels, f"the {eng.pack.id} pack's shutdown notice ({', '.join(rule.promises)})")
+    text = announcement.strip()
     with eng.db.begin() as conn:
         eid = _event(eng, conn, "service_ceased", None, None, at, actor, rule.promises,
-                     {"reference": reference.strip(), "recorded_at": now.isoformat(),
-                      "channels": list(rule.notify_channels)})
-        channel = "announcement" if "announcement" in rule.notify_channels else rule.notify_channels[0]
-        conn.execute(message_log.insert().values(
-            pack_id=eng.pack.id, subject_id="", kind="announcement", channel=channel, topic=f"service_ceased:{eid}",
-            outbox_id=None, created_at=now))
+                     {"reference": reference.strip(), "recorded_at": now.isoformat(), "channels": channels})
+        topic = f"service_ceased:{eid}"
+        people = [str(s) for s in conn.execute(select(subjects.c.id).where(
+            subjects.c.pack_id == eng.pack.id, subjects.c.wrapped_key.is_not(None)).order_by(subjects.c.id)).scalars()
+            if not eng.keys.is_shredded(s)]
+        sent: dict[str, dict[str, int]] = {}
+        for channel in channels:
+            if channel in PUBLIC_CHANNELS:
+                conn.execute(message_log.insert().values(
+                    pack_id=eng.pack.id, subject_id="", kind="announcement", channel=channel, topic=topic,
+                    outbox_id=None, created_at=now))
+                sent[channel] = {"queued": 1, "unreachable": 0}
+                continue
+            queued = unreachable = 0
+            for sid in people:
+                to = eng.email_of_subject(conn, sid) if channel == "email" else sid  # push: the pseudonymous id
+                if not to:
+                    unreachable += 1
+                    continue
+                mid = enqueue_to_person(conn, eng.keys, kind="service_notice", channel=channel, to=to,
+                                        subject=f"{eng.pack.controller.legal_name}: the service is shutting down",
+                                        body=text + "\n", now=now, extra={"event": eid})
+                conn.execute(message_log.insert().values(
+                    pack_id=eng.pack.id, subject_id=sid, kind="service", channel=channel, topic=topic, outbox_id=mid,
+                    created_at=now))
+                queued += 1
+            sent[channel] = {"queued": queued, "unreachable": unreachable}
         conn.execute(update(lifecycle_events).where(lifecycle_events.c.id == eid).values(
-            detail={"reference": reference.strip(), "recorded_at": now.isoformat(), "announcement": announcement.strip()}))
+            detail={"reference": reference.strip(), "recorded_at": now.isoformat(), "announcement": text,
+                    "channels": channels, "notices": sent}))
+        audit.record(conn, kind="service_notice", actor=actor, at=now, pack_version=eng.compiled.version,
+                     promises=rule.promises, detail={"event": eid, "notices": sent})
         return eid
 
 
@@ -231,18 +268,23 @@ def _clear_rule(eng: PolicyEngine, rule_id: str) -> RetentionRule:
 
 def clear_history(eng: PolicyEngine, external_id: str, rule_id: str, *, actor: str = "subject",
                   now: dt.datetime | None = None) -> int:
-    """The person's own "clear" control (e.g. KOSO's clear history): delete that rule's records now, in one
-    transaction, and leave an event that :func:`history_cleared` checks. Returns how many records were deleted."""
+    """The person's own "clear" control (e.g. KOSO's clear history): delete that rule's records now through the
+    deletion service (their keys destroyed, so no backup brings them back readable), in one transaction, and leave
+    an event that :func:`history_cleared` checks. Returns how many records were deleted. A record under a legal
+    hold is kept where the rule lets the law win; otherwise the clearing fails and changes nothing."""
+    from ..deletion import erase_person_in, governing
+
     now = now or dt.datetime.now(dt.UTC)
     rule = _clear_rule(eng, rule_id)
     cats = _named(eng, rule)
     with eng.db.begin() as conn:
         sid = _subject(eng, conn, external_id)
-        cond = and_(records.c.subject_id == sid, records.c.category.in_(cats), records.c.status == "active",
-                    records.c.legal_hold.is_(False))
-        gone = conn.execute(delete(records).where(cond)).rowcount
-        _event(eng, conn, "history_cleared", sid, None, now, actor, rule.promises, {"rule": rule.id, "deleted": gone})
-    return int(gone)
+        report = erase_person_in(eng, conn, sid, cause="clear_history", actor=actor, reason=f"rule {rule.id}",
+                                 now=now, scope=records.c.category.in_(cats),
+                                 gov=governing(eng, "clear_history", rule_id=rule.id))
+        _event(eng, conn, "history_cleared", sid, None, now, actor, rule.promises,
+               {"rule": rule.id, "deleted": report.deleted, "kept": sum(k.records for k in report.kept)})
+    return report.deleted
 
 
 def history_cleared(eng: PolicyEngine, external_id: str, rule_id: str) -> bool:
@@ -279,7 +321,8 @@ def place_legal_hold(eng: PolicyEngine, external_id: str, *, reference: str, cat
         cond = and_(records.c.subject_id == sid, records.c.status.in_(("active", "blocked")))
         if cats is not None:
             cond = and_(cond, records.c.category.in_(cats))
-        n = conn.execute(update(records).where(cond).values(legal_hold=not release)).rowcount
+        n = conn.execute(update(records).where(cond).values(
+            legal_hold=not release, legal_hold_ref=None if release else reference.strip())).rowcount
         audit.record(conn, kind="legal_hold", actor=actor, subject_id=sid, at=now, pack_version=eng.compiled.version,
                      detail={"event": "released" if release else "placed", "reference": reference.strip(),
                              "categories": cats or "all", "records": n})
@@ -341,11 +384,12 @@ def _plans(eng: PolicyEngine, periods: Mapping[str, FixedDuration], actions: Map
             excluded = tuple(sorted(set(excluded) | kept))
         purposes = None if r.purposes == "any" else tuple(r.purposes)
         plans.append(_Plan(r.id, r.promises, cats, excluded, purposes, r.start, _period(r.id, r.duration, periods),
-                           choose(r.id, str(r.end_action))))
+                           choose(r.id, str(r.end_action)), r.legal_hold_override))
     cess = eng.pack.service_cessation
     if not isinstance(cess, str):
         plans.append(_Plan(CESSATION, cess.promises, None, tuple(sorted(kept)), None, "service_ceased",
-                           _period(CESSATION, cess.within, periods), choose(CESSATION, cess.end_action)))
+                           _period(CESSATION, cess.within, periods), choose(CESSATION, cess.end_action),
+                           cess.legal_hold_override))
     return plans
 
 
@@ -429,13 +473,16 @@ def _anonymise(conn: Connection, pack_id: str, cond: ColumnElement[bool]) -> Non
         set_={"count": anonymous_aggregates.c.count + stmt.excluded["count"]}))
 
 
-def _apply(conn: Connection, pack_id: str, action: Action, cond: ColumnElement[bool]) -> int:
-    if action == "anonymize":
-        _anonymise(conn, pack_id, cond)
-        return int(conn.execute(delete(records).where(cond)).rowcount)
+def _apply(eng: PolicyEngine, conn: Connection, action: Action, cond: ColumnElement[bool], now: dt.datetime) -> int:
+    """One window of a rule's end action. Deleting and anonymising go through the deletion service, which destroys
+    the keys of what goes (so no backup brings it back readable)."""
+    from ..deletion import delete_where
+
     if action == "restrict_access":
         return int(conn.execute(update(records).where(cond).values(status="blocked")).rowcount)
-    return int(conn.execute(delete(records).where(cond)).rowcount)
+    if action == "anonymize":
+        _anonymise(conn, eng.pack.id, cond)
+    return delete_where(eng, conn, cond, now=now)[0]
 
 
 Progress = Callable[[str, int, int], None]
@@ -490,6 +537,10 @@ def sweep(
             if held_any:
                 out.held = int(conn.execute(select(func.count()).select_from(records)
                                             .where(due, records.c.legal_hold.is_(True))).scalar_one())
+            if out.held and not plan.law_wins:
+                out.conflict = (f"{out.held} record(s) under legal hold are due, and rule {plan.rule_id} "
+                                f"({', '.join(plan.promises)}) makes no exception for a longer legal requirement: "
+                                "kept, as a hold is never broken; release the hold or amend the pack")
             if dry_run:
                 out.affected = int(conn.execute(select(func.count()).select_from(records)
                                                 .where(due, records.c.legal_hold.is_(False))).scalar_one())
@@ -499,7 +550,7 @@ def sweep(
             start = lo + n * batch
             cond = and_(due, records.c.legal_hold.is_(False), records.c.id >= start, records.c.id < start + batch)
             with eng.db.begin() as conn:
-                done = _apply(conn, eng.pack.id, plan.action, cond)
+                done = _apply(eng, conn, plan.action, cond, now)
                 if done:
                     out.affected += done
                     audit.record(conn, kind="retention", actor=actor, at=now, pack_version=eng.compiled.version,
@@ -509,6 +560,11 @@ def sweep(
                 progress(plan.rule_id, n + 1, windows)
     if not dry_run:
         with eng.db.begin() as conn:
+            for out in report.rules:
+                if out.conflict:
+                    audit.record(conn, kind="deletion_blocked", actor=actor, at=now, pack_version=eng.compiled.version,
+                                 promises=out.promises, detail={"run": report.run_id, "rule": out.rule,
+                                                                "held": out.held, "why": out.conflict})
             conn.execute(update(retention_runs).where(retention_runs.c.id == report.run_id).values(
                 finished_at=dt.datetime.now(dt.UTC), status="done", detail=report.as_dict()))
     return report

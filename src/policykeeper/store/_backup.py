@@ -2,7 +2,9 @@
 
 A backup holds only what the database holds: ciphertext, wrapped data keys, pseudonymous ids and the hash
 chains. Restoring re-applies the keystore's erasure journal, so a person erased after the backup was taken
-stays erased: their data key is destroyed again and their ciphertext blanked.
+stays erased: their data key is destroyed again and their ciphertext blanked. The same holds for part of a
+person's data: every record group key the deletion service destroyed (``rk:<id>``) is destroyed again, and the
+records under it blanked.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ._schema import (
     message_log,
     outbox,
     policy_versions,
+    record_keys,
     records,
     request_codes,
     requests,
@@ -44,7 +47,7 @@ from ._schema import (
 __all__ = ["backup_database", "restore_database"]
 
 _TABLES: tuple[Table, ...] = (
-    subjects, records, consent_events, disclosures, transfer_assessments, deletion_queue, incidents, requests,
+    subjects, record_keys, records, consent_events, disclosures, transfer_assessments, deletion_queue, incidents, requests,
     request_codes, outbox, lifecycle_events, retention_runs, anonymous_aggregates, policy_versions, message_log, trackers,
     incident_notices, api_keys, audit_log, chain_heads,
 )
@@ -136,6 +139,11 @@ def restore_database(engine: Engine, path: Path, shredded: Iterable[str]) -> dic
             conn.execute(update(subjects).where(subjects.c.id.in_(gone)).values(wrapped_key=None, kek_id=None,
                                                                                  status="erased"))
             conn.execute(update(records).where(records.c.subject_id.in_(gone)).values(status="erased", value=b""))
+            conn.execute(delete(record_keys).where(record_keys.c.subject_id.in_(gone)))
+            groups = [g.removeprefix("rk:") for g in gone if g.startswith("rk:")]
+            if groups:  # part of a person's data deleted since the backup: its keys and ciphertext go again
+                conn.execute(update(records).where(records.c.key_id.in_(groups)).values(status="erased", value=b""))
+                conn.execute(delete(record_keys).where(record_keys.c.id.in_(groups)))
             msgs = [int(g.removeprefix("msg:")) for g in gone if g.startswith("msg:") and g[4:].isdigit()]
             if msgs:  # delivered messages stay unreadable
                 conn.execute(update(outbox).where(outbox.c.id.in_(msgs)).values(payload=None, wrapped_key=None,

@@ -35,6 +35,7 @@ __all__ = [
     "policy_versions",
     "privacy_department",
     "outbox",
+    "record_keys",
     "records",
     "request_codes",
     "requests",
@@ -86,7 +87,23 @@ records = Table(
     Column("collected_at", DateTime(timezone=True), nullable=False),
     Column("status", String(16), nullable=False, default="active"),
     Column("legal_hold", Boolean, nullable=False, default=False),
+    Column("legal_hold_ref", String(120), nullable=True, comment="the legal matter a hold is for (no personal data)"),
+    Column("key_id", String(32), nullable=True,
+           comment="the record group's data key (record_keys); NULL: the subject's own key (before 0009)"),
     Index("ix_records_subject_category", "subject_id", "category"),
+    Index("ix_records_key", "key_id"),
+)
+
+record_keys = Table(
+    "record_keys",
+    metadata,
+    Column("id", String(32), primary_key=True, comment="random; journalled as rk:<id> once destroyed"),
+    Column("subject_id", String(32), ForeignKey("subjects.id"), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False, comment="the group's data key, wrapped by the subject's key"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subject_id", "category"),
+    comment="one data key per person and category: deleting part of a person's data destroys that part's key",
 )
 
 consent_events = Table(

@@ -27,7 +27,7 @@ from .. import audit
 from .._exceptions import BadValueError
 from ..engine import PolicyEngine
 from ..engine._engine import _after, _utc
-from ..notify import enqueue_to_person
+from ..notify import enqueue_to_person, require_transports
 from ..pack import Change, Pack, diff_packs
 from ..pack._types import FixedDuration
 from ..store._schema import message_log, policy_versions, subjects
@@ -215,10 +215,23 @@ def publish(
                               explicit_consent_required=bool(reduces and guard), published_url=url,
                               promises=tuple(dict.fromkeys((*rule.promises, *(p for r in rule.rules for p in r.promises),
                                                             *new.version.promises))))
+        require_transports(channels, f"the {eng.pack.id} pack's change notice ({', '.join(published.promises)})")
         text = _notice_text(new, published)
         topic = f"version:{new.version.label}"[:64]
-        emails = unreachable = 0
+        emails = unreachable = pushes = 0
         for channel in channels:
+            if channel == "push":  # one push per person, addressed to the pseudonymous id (see notify)
+                for sid in conn.execute(select(subjects.c.id).where(subjects.c.pack_id == eng.pack.id,
+                                                                    subjects.c.wrapped_key.is_not(None))).scalars():
+                    if eng.keys.is_shredded(sid):
+                        continue
+                    mid = enqueue_to_person(conn, eng.keys, kind="policy_notice", channel="push", to=sid,
+                                            subject=f"Our privacy policy changes on {effective_at.date().isoformat()}",
+                                            body=text, now=now)
+                    conn.execute(message_log.insert().values(pack_id=eng.pack.id, subject_id=sid, kind="policy_notice",
+                                                             channel="push", topic=topic, outbox_id=mid, created_at=now))
+                    pushes += 1
+                continue
             if channel != "email":  # the page, the app, a prominent notice: one publication record each
                 conn.execute(message_log.insert().values(pack_id=eng.pack.id, subject_id="", kind="policy_notice",
                                                          channel=channel, topic=topic, outbox_id=None, created_at=now))
@@ -245,7 +258,7 @@ def publish(
         audit.record(conn, kind="policy_version", actor=actor, at=now, pack_version=new.version.label,
                      promises=published.promises,
                      detail={"label": new.version.label, "previous": old.version.label, "significant": significant,
-                             "changes": len(changes), "channels": list(channels), "emails": emails,
+                             "changes": len(changes), "channels": list(channels), "emails": emails, "pushes": pushes,
                              "unreachable": unreachable, "effective_at": effective_at.isoformat()})
     return published
 

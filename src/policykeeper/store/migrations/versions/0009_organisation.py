@@ -1,6 +1,6 @@
 """organisation: the privacy department and staff training sessions (KAMOER-41)
 
-Revision ID: 0009_fields
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009_fields'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
