@@ -283,7 +283,7 @@ def restore(
     settings = Settings.load(home, database_url)
     try:
         ring = KeyRing.open(settings.keystore)
-        counts = restore_database(open_database(settings.database_url), file, ring.shredded)
+        counts = restore_database(open_database(settings.database_url), file, ring)
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     out.print(f"restored {sum(counts.values())} rows; {len(ring.shredded)} erasure(s) re-applied", markup=False)
