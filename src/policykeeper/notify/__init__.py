@@ -19,6 +19,7 @@ __all__ = [
     "ENV_MAIL_FROM",
     "ENV_SMTP_URL",
     "EmailTransport",
+    "LEASE",
     "Mailer",
     "PERSON",
     "PERSON_CHANNELS",
@@ -30,6 +31,8 @@ __all__ = [
     "deliver",
     "enqueue",
     "enqueue_to_person",
+    "message_key",
+    "requeue",
 ]
 
 ENV_SMTP_URL = "POLICYKEEPER_SMTP_URL"
@@ -39,7 +42,9 @@ ENV_MAIL_FROM = "POLICYKEEPER_MAIL_FROM"
 class Mailer(Protocol):
     """Anything that can send one plain-text email."""
 
-    def send(self, to: str, subject: str, body: str) -> None: ...
+    def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
+        """``message_id``, when given, is the message's idempotency key (its ``Message-ID``): the same on a retry."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,11 @@ class SmtpMailer:
             username=parts.username, password=parts.password, starttls=parts.scheme == "smtp+starttls",
         )
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = self.sender, to, subject
+        if message_id:
+            msg["Message-ID"] = f"<{message_id}@{self.sender.rpartition('@')[2] or 'localhost'}>"
         msg.set_content(body)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
@@ -85,6 +92,7 @@ class SmtpMailer:
 
 
 from ._outbox import (  # noqa: E402
+    LEASE,
     PERSON,
     PERSON_CHANNELS,
     EmailTransport,
@@ -95,4 +103,6 @@ from ._outbox import (  # noqa: E402
     deliver,
     enqueue,
     enqueue_to_person,
+    message_key,
+    requeue,
 )
