@@ -155,3 +155,28 @@ def test_bad_entries_are_refused(tmp_path: Path) -> None:
         with pytest.raises(KeyStoreError, match="printable"):
             ring.record_shredded(bad)
     assert ring.read_journal() == frozenset()
+
+
+def _rotate_database(path: str, url: str) -> None:
+    from policykeeper.crypto import rotate_master_key
+
+    rotate_master_key(KeyRing.open(Path(path)), open_database(url))
+
+
+def test_concurrent_rotations_leave_every_data_key_readable(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'pk.db'}"
+    serve = PolicyEngine(load_pack("kokkok"), open_database(url), KeyRing.init(tmp_path / "keys"))
+    for p in ("alice", "bob", "carol"):
+        serve.collect(p, "personal_customer", _person(p), ONLINE, now=NOW)
+    procs = [_CTX.Process(target=_rotate_database, args=(str(tmp_path / "keys"), url)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    assert len(KeyRing.open(tmp_path / "keys").key_ids) == 1
+    for p in ("alice", "bob", "carol"):  # the long-running engine took up the new key by itself
+        assert serve.read(p, "p1_contract_performance", {"email"}, now=NOW) == {"email": [f"{p}@example.com"]}
+    serve.collect("dan", "personal_customer", _person("dan"), ONLINE, now=NOW)
+    fresh = PolicyEngine(load_pack("kokkok"), open_database(url), KeyRing.open(tmp_path / "keys"))
+    assert fresh.read("dan", "p1_contract_performance", {"email"}, now=NOW) == {"email": ["dan@example.com"]}

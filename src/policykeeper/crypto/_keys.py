@@ -201,6 +201,10 @@ class KeyRing:
             self._save()
         return old
 
+    def rotation_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Held for a whole rotation (new key, re-wrap, retire), so two rotations never interleave."""
+        return _locked(self.path, "rotate.lock")
+
     @property
     def key_ids(self) -> list[str]:
         self._reload_keys()
@@ -269,10 +273,10 @@ class KeyRing:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """The keystore's exclusive lock, held around every read-modify-write of ``keys.json``."""
+def _locked(path: Path, name: str = _LOCK) -> Iterator[None]:
+    """An exclusive lock of the keystore (``keys.lock``: held around every read-modify-write of ``keys.json``)."""
     try:
-        fd = os.open(path / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(path / name, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise KeyStoreError(f"cannot lock the keystore {path}: {type(exc).__name__}") from None
     try:
