@@ -1,7 +1,9 @@
 """Run ``policykeeper request fulfil`` (the real command) for each reference given, in one process, so a test can
-kill it with SIGKILL at a random point of the erasures: ``python erase_worker.py HOME DB_URL REF...``.
+kill it with SIGKILL at a random point of the erasures: ``python erase_worker.py HOME DB_URL REF...``. With
+``--library`` first, the request service is opened once and its ``fulfil_erasure`` called for each reference (the
+library path, where almost all the time goes to the erasures themselves, so more kills land inside them).
 
-Prints ``ready`` once everything is imported, then the command's own output, one line per fulfilled request."""
+Prints ``ready`` once everything is opened, then one line per fulfilled request."""
 
 from __future__ import annotations
 
@@ -9,9 +11,19 @@ import sys
 
 
 def main(argv: list[str]) -> None:
-    from policykeeper.cli import app
+    from policykeeper.cli import _requests, app
 
-    home, url, *refs = argv
+    library = argv[0] == "--library"
+    home, url, *refs = argv[1:] if library else argv
+    if library:
+        from pathlib import Path
+
+        svc = _requests(Path(home), url, "kokkok")
+        print("ready", flush=True)
+        for ref in refs:
+            svc.fulfil_erasure(ref, actor="operator")
+            print(f"request {ref}: fulfilled; erased", flush=True)
+        return
     print("ready", flush=True)
     for ref in refs:
         app(["request", "fulfil", ref, "--home", home, "--database-url", url, "--pack", "kokkok"],

@@ -128,7 +128,7 @@ def test_erasure_killed_at_random_points_recovers_and_a_restore_brings_nobody_ba
     serve = RequestService(PolicyEngine(load_pack("kokkok"), open_database(db_url), KeyRing.init(keystore)), mailer)
     eng = serve.engine
     now = dt.datetime.now(dt.UTC)
-    n_people = (KILLS + 1) * (PER_ROUND + 1) + 1
+    n_people = (KILLS + 2) * (PER_ROUND + 1) + 1
     refs: list[str] = []
     for i in range(n_people):
         eng.collect(f"p{i}", "personal_customer", _person(i), Facts(channel="online"), now=now)
@@ -144,22 +144,24 @@ def test_erasure_killed_at_random_points_recovers_and_a_restore_brings_nobody_ba
     seen: dict[str, set[Any]] = {}
     reported: set[str] = set()
     todo = list(refs)
-    span = 0.0
-    for _round in range(KILLS + 1):
+    span, killed = [0.0, 0.0], False
+    for _round in range(KILLS + 2):
         batch, todo = todo[:PER_ROUND], todo[PER_ROUND:]
         alongside = todo.pop(0)  # erased at the same time by the long-running engine, as `serve` would
-        proc = subprocess.Popen([sys.executable, str(WORKER), str(home), db_url, *batch], env=env,
+        mode = ["--library"] if _round % 2 else []  # the command, and the library in one long process, in turn
+        proc = subprocess.Popen([sys.executable, str(WORKER), *mode, str(home), db_url, *batch], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         server = threading.Thread(target=serve.fulfil_erasure, args=(alongside,))
         started = time.monotonic()
         server.start()
-        if _round == 0:
-            proc.wait(60)  # the first round runs through: how long the whole batch takes here sets where kills land
-            span = time.monotonic() - started
+        if _round < 2:
+            proc.wait(60)  # the first round of each mode runs through: how long a batch takes sets where kills land
+            span[_round % 2] = time.monotonic() - started
         else:
-            time.sleep(rng.uniform(0, span))
-            if proc.poll() is None:
+            time.sleep(rng.uniform(0, span[_round % 2]))
+            killed = proc.poll() is None
+            if killed:
                 os.kill(proc.pid, signal.SIGKILL)
                 figures["kills"] += 1
         out, err = proc.communicate(timeout=60)
@@ -173,7 +175,9 @@ def test_erasure_killed_at_random_points_recovers_and_a_restore_brings_nobody_ba
                 assert result.exit_code == 0, result.output
             else:
                 serve.fulfil_erasure(ref)
-        figures["recoveries"] += _round > 0
+        figures["recoveries"] += _round > 1
+        if _round > 1 and killed:
+            figures[f"kills after {len(set(batch) & reported)} of {PER_ROUND} requests reported done"] += 1
         _check(eng.db, keystore, inbox, reported | set(batch) | {alongside}, figures)
     # delivery after the lease: a dead deliverer's claim is settled, never re-sent by itself
     settled = deliver(eng.db, eng.keys, RoutedTransport(mailer), now=dt.datetime.now(dt.UTC) + LEASE * 2)
@@ -194,7 +198,7 @@ def test_erasure_killed_at_random_points_recovers_and_a_restore_brings_nobody_ba
     assert erased and erased <= back
     for i in range(n_people):
         person = f"p{i}"
-        live_erased = i < (KILLS + 1) * (PER_ROUND + 1)
+        live_erased = i < (KILLS + 2) * (PER_ROUND + 1)
         if live_erased:
             with pytest.raises(SubjectNotFoundError):
                 target.read(person, "p1_contract_performance", {"email"}, now=now)
