@@ -180,3 +180,13 @@ def test_concurrent_rotations_leave_every_data_key_readable(tmp_path: Path) -> N
     serve.collect("dan", "personal_customer", _person("dan"), ONLINE, now=NOW)
     fresh = PolicyEngine(load_pack("kokkok"), open_database(url), KeyRing.open(tmp_path / "keys"))
     assert fresh.read("dan", "p1_contract_performance", {"email"}, now=NOW) == {"email": ["dan@example.com"]}
+
+
+@pytest.mark.parametrize("left", [b"", b"policykeeper era"])
+def test_a_journal_whose_creation_was_cut_short_still_takes_entries(tmp_path: Path, left: bytes) -> None:
+    KeyRing.init(tmp_path)
+    (tmp_path / "erasures.journal").write_bytes(left)
+    ring = KeyRing.open(tmp_path)
+    assert ring.read_journal() == frozenset()
+    ring.record_shredded("s1")
+    assert KeyRing.open(tmp_path).read_journal() == {"s1"}

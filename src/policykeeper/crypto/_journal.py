@@ -94,10 +94,12 @@ class ErasureJournal:
             if size and os.pread(fd, 1, size - 1) != b"\n":  # a write cut short by a crash: never acknowledged
                 tail = os.pread(fd, min(size, 4096), max(0, size - 4096))
                 keep = size - len(tail) + tail.rfind(b"\n") + 1 if b"\n" in tail else 0
-                if keep < len(_HEADER):
+                if keep < len(_HEADER) and not _HEADER.startswith(os.pread(fd, len(_HEADER), 0)):
                     raise KeyStoreError(f"the erasure journal {self.path} is damaged at its start")
                 os.ftruncate(fd, keep)
-            os.write(fd, b"".join(_line(e) for e in todo))
+                size = keep
+            head = _HEADER if size == 0 else b""  # created, but its first line was cut short by a crash
+            os.write(fd, head + b"".join(_line(e) for e in todo))
             os.fsync(fd)
         except OSError as exc:
             raise KeyStoreError(f"cannot append to the erasure journal {self.path}: {type(exc).__name__}") from None
