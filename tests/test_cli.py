@@ -281,9 +281,9 @@ def test_an_erasure_request_reaches_the_recipients_from_the_command_line(
     done = runner.invoke(app, ["request", "fulfil", ref, "--ground", "processing_violates_law", *opts])
     assert done.exit_code == 0 and "1 recipient notice(s) queued" in done.stdout
     sent = runner.invoke(app, ["outbox", "deliver", *opts])
-    assert sent.stdout.strip() == "sent: 1; retry later: 0; dead-lettered: 0"
+    assert sent.stdout.strip() == "sent: 1; retry later: 0; dead-lettered: 0; unsure: 0"
     assert len(inbox.to("privacy@sf.example")) == 1
-    assert runner.invoke(app, ["outbox", "dead", *opts]).stdout.strip() == "dead: 0"
+    assert runner.invoke(app, ["outbox", "dead", *opts]).stdout.strip() == "dead: 0; unsure: 0"
     (home / "recipients.yaml").write_text("logistics: {fax: 123}\n")
     bad = runner.invoke(app, ["outbox", "deliver", *opts])
     assert bad.exit_code == 1 and "unknown key(s) fax" in bad.stderr

@@ -350,7 +350,7 @@ def restore(
     settings = Settings.load(home, database_url)
     try:
         ring = KeyRing.open(settings.keystore)
-        counts = restore_database(open_database(settings.database_url), file, ring.shredded)
+        counts = restore_database(open_database(settings.database_url), file, ring)
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     out.print(f"restored {sum(counts.values())} rows; {len(ring.shredded)} erasure(s) re-applied", markup=False)
@@ -727,12 +727,13 @@ def outbox_deliver(
         counts = deliver(eng.db, eng.keys, transport, pack_version=eng.compiled.version)
     except PolicykeeperError as exc:
         raise _fail(exc) from None
-    out.print(f"sent: {counts['sent']}; retry later: {counts['retry']}; dead-lettered: {counts['dead']}")
+    out.print(f"sent: {counts['sent']}; retry later: {counts['retry']}; dead-lettered: {counts['dead']}; "
+              f"unsure: {counts['unsure']}")
 
 
 @outbox_app.command("dead")
 def outbox_dead(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
-    """Messages that could not be delivered (recipient, attempts, last error; never the content)."""
+    """Messages that need a person: dead letters, and unsure ones (a worker died sending them); never the content."""
     from .notify import dead_letters
 
     try:
@@ -740,8 +741,24 @@ def outbox_dead(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePa
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     for r in rows:
-        out.print(f"{r['id']}\t{r['kind']}\t{r['recipient']}\t{r['attempts']} attempts\t{r['last_error']}", markup=False)
-    out.print(f"dead: {len(rows)}")
+        out.print(f"{r['id']}\t{r['status']}\t{r['kind']}\t{r['recipient']}\t{r['attempts']} attempts\t"
+                  f"{r['last_error']}", markup=False)
+    out.print(f"dead: {sum(r['status'] == 'dead' for r in rows)}; unsure: {sum(r['status'] == 'unsure' for r in rows)}")
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    message: Annotated[int, typer.Argument(help="The id of a dead or unsure message (see 'outbox dead').")],
+    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
+) -> None:
+    """Queue a dead or unsure message again; the next 'outbox deliver' sends it, with its same Message-ID."""
+    from .notify import requeue
+
+    try:
+        requeue(_engine(home, database_url, pack).db, message)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"message {message}: queued again", markup=False)
 
 
 retention_app = typer.Typer(help="Retention: the end-of-retention sweep, legal holds and the events that end periods.",

@@ -95,7 +95,7 @@ def test_kamoer_46_the_notice_holds_all_five_items_and_one_missing_is_refused(
     assert _counts(eng) == (0, 0, 0)  # refused: nothing changed
     run = notify_affected(eng, iid, **CONTENT, now=NOW)
     assert (run.affected, run.queued, run.unreachable) == (1, 1, 0)
-    assert deliver(eng.db, eng.keys, RoutedTransport(mailer), now=NOW) == {"sent": 1, "retry": 0, "dead": 0}
+    assert deliver(eng.db, eng.keys, RoutedTransport(mailer), now=NOW) == {"sent": 1, "retry": 0, "dead": 0, "unsure": 0}
     [mail] = inbox.messages
     assert mail["To"] == "wu@example.cn" and "INC-2025-17" in mail["Subject"]
     body = mail.get_payload(decode=True)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from policykeeper import ConfigError
 from policykeeper.crypto import KeyRing
-from policykeeper.notify import PERSON, RoutedTransport, SmtpMailer, dead_letters, deliver, enqueue_to_person
+from policykeeper.notify import PERSON, RoutedTransport, SmtpMailer, dead_letters, deliver, enqueue_to_person, message_key
 from policykeeper.store import open_database
 from policykeeper.store._schema import audit_log, outbox
 
@@ -31,7 +31,8 @@ def push_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            got.append({**json.loads(self.rfile.read(int(self.headers["Content-Length"]))),
+                        "header": self.headers.get("Idempotency-Key")})
             self.send_response(204)
             self.end_headers()
 
@@ -59,9 +60,12 @@ def test_email_and_push_messages_reach_the_person_and_leave_no_content_behind(
         enqueue_to_person(conn, keys, kind="service", channel="push", to="device-token-7f", subject="Ride ended",
                           body="Your trip was saved.", now=NOW)
     transport = RoutedTransport(mailer, {"push": {"webhook": url}})
-    assert deliver(db, keys, transport, now=NOW) == {"sent": 2, "retry": 0, "dead": 0}
+    assert deliver(db, keys, transport, now=NOW) == {"sent": 2, "retry": 0, "dead": 0, "unsure": 0}
     assert inbox.to("mei@example.tw")[0]["Subject"] == "Your receipt"
-    assert pushed == [{"channel": "push", "to": "device-token-7f", "subject": "Ride ended", "body": "Your trip was saved."}]
+    assert inbox.to("mei@example.tw")[0]["Message-ID"] == f"<{message_key(keys, 1)}@policykeeper.test>"
+    key = message_key(keys, 2)  # the idempotency key, in the body and the header
+    assert pushed == [{"channel": "push", "to": "device-token-7f", "subject": "Ride ended", "body": "Your trip was saved.",
+                       "message_id": key, "header": key}]
     with db.connect() as conn:
         rows = conn.execute(select(outbox.c.recipient, outbox.c.payload, outbox.c.status)).all()
         log = json.dumps([r.detail for r in conn.execute(select(audit_log.c.detail))])

@@ -203,9 +203,9 @@ def test_the_outbox_delivers_through_the_in_memory_mailer_too(web: Web) -> None:
                                                  "systems": ["shop"], "categories": ["email"], "reference": "INC-9"},
                           headers=po).json()["id"]
     assert web.client.post(f"/v1/incidents/{iid}/notify", json=CONTENT, headers=po).json()["queued"] == 1
-    assert web.client.post("/v1/outbox/deliver", headers=po).json() == {"sent": 1, "retry": 0, "dead": 0}
+    assert web.client.post("/v1/outbox/deliver", headers=po).json() == {"sent": 1, "retry": 0, "dead": 0, "unsure": 0}
     assert [m["to"] for m in memory.messages] == ["zhang@example.cn"]
-    assert web.client.post("/v1/outbox/deliver", headers=po).json() == {"sent": 0, "retry": 0, "dead": 0}
+    assert web.client.post("/v1/outbox/deliver", headers=po).json() == {"sent": 0, "retry": 0, "dead": 0, "unsure": 0}
 
 
 def test_the_privacy_department_and_staff_training_by_api(web: Web) -> None:

@@ -194,7 +194,7 @@ class _Codes:
 
     code = ""
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
         if body.startswith("Your code is "):
             self.code = body.split()[3].rstrip(".")
 

@@ -6,7 +6,7 @@ from sqlalchemy import Engine, select, update
 
 from ..store._schema import subjects
 from ._cipher import unwrap_data_key, wrap_data_key
-from ._keys import KeyRing
+from ._keys import KeyRing, MasterKey
 
 __all__ = ["rotate_master_key"]
 
@@ -18,7 +18,19 @@ def rotate_master_key(ring: KeyRing, engine: Engine) -> tuple[str, int]:
     retired only after the transaction committed, and a data key already under the current key is skipped.
     Returns (new key id, number of data keys re-wrapped).
     """
-    new = ring.add_new_key()
+    with ring.rotation_lock():  # one rotation at a time: another waits, then rotates again from where this left
+        new = ring.add_new_key()
+        count = 0
+        for _pass in range(3):  # again, for keys wrapped by a process that took the old key just before
+            rewrapped = _rewrap(ring, engine, new)
+            count += rewrapped
+            if not rewrapped and _pass:
+                break
+        ring.retire_old_keys()
+    return new.id, count
+
+
+def _rewrap(ring: KeyRing, engine: Engine, new: MasterKey) -> int:
     count = 0
     with engine.begin() as conn:
         rows = conn.execute(
@@ -34,5 +46,4 @@ def rotate_master_key(ring: KeyRing, engine: Engine) -> tuple[str, int]:
                 .values(kek_id=new.id, wrapped_key=wrap_data_key(new, data_key, row.id))
             )
             count += 1
-    ring.retire_old_keys()
-    return new.id, count
+    return count

@@ -19,6 +19,7 @@ __all__ = [
     "ENV_MAIL_FROM",
     "ENV_SMTP_URL",
     "EmailTransport",
+    "LEASE",
     "Mailer",
     "PERSON",
     "PERSON_CHANNELS",
@@ -31,6 +32,8 @@ __all__ = [
     "deliver",
     "enqueue",
     "enqueue_to_person",
+    "message_key",
+    "requeue",
     "require_transports",
 ]
 
@@ -41,7 +44,9 @@ ENV_MAIL_FROM = "POLICYKEEPER_MAIL_FROM"
 class Mailer(Protocol):
     """Anything that can send one plain-text email."""
 
-    def send(self, to: str, subject: str, body: str) -> None: ...
+    def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
+        """``message_id``, when given, is the message's idempotency key (its ``Message-ID``): the same on a retry."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -70,9 +75,11 @@ class SmtpMailer:
             username=parts.username, password=parts.password, starttls=parts.scheme == "smtp+starttls",
         )
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = self.sender, to, subject
+        if message_id:
+            msg["Message-ID"] = f"<{message_id}@{self.sender.rpartition('@')[2] or 'localhost'}>"
         msg.set_content(body)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
@@ -87,6 +94,7 @@ class SmtpMailer:
 
 
 from ._outbox import (  # noqa: E402
+    LEASE,
     PERSON,
     PERSON_CHANNELS,
     PUBLIC_CHANNELS,
@@ -98,5 +106,7 @@ from ._outbox import (  # noqa: E402
     deliver,
     enqueue,
     enqueue_to_person,
+    message_key,
+    requeue,
     require_transports,
 )

@@ -1,18 +1,32 @@
 """The outbox: messages to recipients (such as "erase this person too"), delivered with retries.
 
 A message is written in the same transaction as the decision that calls for it, encrypted under a key of its own.
-Delivery runs apart and can be re-run at any time: each message is sent, then marked sent and its key destroyed (so
-the personal values it carried are gone), or its failure is counted and retried later with a growing delay; after
-``MAX_ATTEMPTS`` it is dead-lettered for a person to look at. The audit log records each delivery without content.
+Delivery runs apart and can be re-run at any time, by several workers at once. Each message goes out at most once:
+
+1. it is *claimed*: ``pending`` becomes ``sending`` in a transaction that commits before anything is sent, so no
+   other worker (nor a re-run after a crash) takes it again;
+2. it is sent, carrying an idempotency key (:func:`message_key`: the email's ``Message-ID``, a webhook's
+   ``Idempotency-Key``), the same on every attempt of that message;
+3. its id (``msg:ID``) is appended to the keystore's erasure journal, durably, *before* the transaction that marks
+   it ``sent`` and destroys its key (so the personal values it carried are gone).
+
+A failure is counted and the message retried later with a growing delay; after ``MAX_ATTEMPTS`` it is dead-lettered
+for a person to look at. A message still ``sending`` when its lease (:data:`LEASE`) runs out belonged to a process
+that died: if its id is in the journal it was delivered and is marked ``sent``; if not, whether it went out is
+unknown (the process died between the claim and the journal: before, during or just after the hand-over to the
+mail server). It is then ``unsure``: never re-sent by itself (SMTP has no idempotency), listed with the dead
+letters, and sent again only when a person asks (:func:`requeue`). The audit log records each step without content.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,16 +34,19 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, select, update
 
 from .. import audit
-from .._exceptions import ConfigError, PolicykeeperError
+from .._exceptions import BadValueError, ConfigError, PolicykeeperError
 from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..store._schema import outbox
 
-__all__ = ["MAX_ATTEMPTS", "PERSON", "PERSON_CHANNELS", "PUBLIC_CHANNELS", "EmailTransport", "RecipientTransport",
-           "RoutedTransport", "WebhookTransport", "dead_letters", "deliver", "enqueue", "enqueue_to_person",
-           "require_transports"]
+__all__ = ["LEASE", "MAX_ATTEMPTS", "PERSON", "PERSON_CHANNELS", "PUBLIC_CHANNELS", "EmailTransport",
+           "RecipientTransport", "RoutedTransport", "WebhookTransport", "dead_letters", "deliver", "enqueue",
+           "enqueue_to_person", "message_key", "require_transports", "requeue"]
 
 MAX_ATTEMPTS = 6
 """Failed deliveries before a message is dead-lettered; the delay doubles from one minute."""
+
+LEASE = dt.timedelta(minutes=5)
+"""How long a claimed message may stay ``sending``; longer means its worker died (sends time out after 10 s)."""
 
 
 PERSON = "person"
@@ -59,7 +76,7 @@ class EmailTransport:
         if not to:
             raise _delivery_error(f"no address configured for recipient {recipient!r}")
         self.mailer.send(to, f"{message.get('subject', 'A request about personal data')} ({message.get('request', '')})",
-                         json.dumps(message, indent=2, ensure_ascii=False))
+                         json.dumps(message, indent=2, ensure_ascii=False), **_key_of(message))
 
 
 @dataclass(frozen=True)
@@ -73,8 +90,10 @@ class WebhookTransport:
         url = self.urls.get(recipient)
         if not url:
             raise _delivery_error(f"no webhook configured for recipient {recipient!r}")
-        req = urllib.request.Request(url, data=json.dumps(message).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if message.get("message_id"):
+            headers["Idempotency-Key"] = str(message["message_id"])
+        req = urllib.request.Request(url, data=json.dumps(message).encode(), method="POST", headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (configured URLs only)
                 if resp.status >= 300:
@@ -143,7 +162,7 @@ def _to_person(mailer: Any, routes: Mapping[str, Mapping[str, str]], message: Ma
     if channel == "email":
         if not to:
             raise _delivery_error("the message names no email address")
-        mailer.send(to, str(message.get("subject", "")), str(message.get("body", "")))
+        mailer.send(to, str(message.get("subject", "")), str(message.get("body", "")), **_key_of(message))
     elif channel == "push":
         url = routes.get("push", {}).get("webhook", "")
         if not url:
@@ -152,6 +171,17 @@ def _to_person(mailer: Any, routes: Mapping[str, Mapping[str, str]], message: Ma
     else:
         raise _delivery_error(f"the outbox cannot reach people through {channel!r}; it can through "
                               + ", ".join(PERSON_CHANNELS))
+
+
+def _key_of(message: Mapping[str, Any]) -> dict[str, str]:
+    key = message.get("message_id")
+    return {"message_id": str(key)} if key else {}
+
+
+def message_key(keys: KeyRing, message_id: int) -> str:
+    """The idempotency key of one outbox message: the same on every attempt, unguessable, no personal data."""
+    tag = hmac.new(keys.derive_key("outbox-message-id"), str(message_id).encode(), hashlib.sha256).hexdigest()[:20]
+    return f"pk-{message_id}-{tag}"
 
 
 def enqueue_to_person(conn: Connection, keys: KeyRing, *, kind: str, channel: str, to: str, subject: str, body: str,
@@ -185,49 +215,106 @@ def _utc(at: dt.datetime) -> dt.datetime:
 
 
 def deliver(db: Any, keys: KeyRing, transport: RecipientTransport, *, pack_version: str | None = None,
-            now: dt.datetime | None = None, actor: str = "worker") -> dict[str, int]:
-    """Try every pending message that is due; returns counts of sent, retried and dead-lettered messages."""
+            now: dt.datetime | None = None, actor: str = "worker", only: Collection[int] | None = None) -> dict[str, int]:
+    """Try every pending message that is due (or only the ``only`` ids); first settle the claims of dead workers.
+
+    Returns counts: sent, retry (failed, tried again later), dead (dead-lettered) and unsure (a dead worker's message
+    that may or may not have gone out; never re-sent by itself)."""
     now = now or dt.datetime.now(dt.UTC)
-    counts = {"sent": 0, "retry": 0, "dead": 0}
+    counts = {"sent": 0, "retry": 0, "dead": 0, "unsure": 0}
+    _settle_stale_claims(db, keys, now, counts, pack_version, actor)
+    query = select(outbox.c.id, outbox.c.next_attempt_at).where(outbox.c.status == "pending").order_by(outbox.c.id)
+    if only is not None:
+        query = query.where(outbox.c.id.in_(list(only)))
     with db.connect() as conn:
-        due = [r for r in conn.execute(select(outbox.c.id, outbox.c.next_attempt_at).where(outbox.c.status == "pending")
-                                       .order_by(outbox.c.id)) if _utc(r.next_attempt_at) <= _utc(now)]
-    for item in due:
-        with db.begin() as conn:
-            row = conn.execute(select(outbox).where(outbox.c.id == item.id, outbox.c.status == "pending")
-                               .with_for_update()).first()
-            if row is None:
-                continue  # another worker took it
-            message = json.loads(decrypt(unwrap_data_key(keys.get(row.kek_id), row.wrapped_key, f"msg:{row.id}"),
-                                         row.payload, f"msg:{row.id}|payload"))
-            try:
-                transport.send(row.recipient, message)
-            except (PolicykeeperError, OSError) as exc:
-                attempts = row.attempts + 1
-                dead = attempts >= MAX_ATTEMPTS
-                error = str(exc)[:200] if isinstance(exc, PolicykeeperError) else type(exc).__name__
-                conn.execute(update(outbox).where(outbox.c.id == row.id).values(
-                    attempts=attempts, status="dead" if dead else "pending", last_error=error,
-                    next_attempt_at=now + dt.timedelta(minutes=2 ** (attempts - 1))))
-                counts["dead" if dead else "retry"] += 1
+        due = [r.id for r in conn.execute(query) if _utc(r.next_attempt_at) <= _utc(now)]
+    for mid in due:
+        with db.begin() as conn:  # the claim commits before anything is sent
+            claimed = conn.execute(update(outbox).where(outbox.c.id == mid, outbox.c.status == "pending").values(
+                status="sending", attempts=outbox.c.attempts + 1, next_attempt_at=now + LEASE)).rowcount
+            row = conn.execute(select(outbox).where(outbox.c.id == mid)).first() if claimed else None
+        if row is None:
+            continue  # another worker took it
+        message = json.loads(decrypt(unwrap_data_key(keys.get(row.kek_id), row.wrapped_key, f"msg:{row.id}"),
+                                     row.payload, f"msg:{row.id}|payload"))
+        key = message_key(keys, row.id)
+        try:
+            transport.send(row.recipient, {**message, "message_id": key})
+        except (PolicykeeperError, OSError) as exc:
+            dead = row.attempts >= MAX_ATTEMPTS
+            error = str(exc)[:200] if isinstance(exc, PolicykeeperError) else type(exc).__name__
+            with db.begin() as conn:
+                conn.execute(update(outbox).where(outbox.c.id == row.id, outbox.c.status == "sending").values(
+                    status="dead" if dead else "pending", last_error=error,
+                    next_attempt_at=now + dt.timedelta(minutes=2 ** (row.attempts - 1))))
                 audit.record(conn, kind="outbox", actor=actor, at=now, pack_version=pack_version,
                              detail={"message": row.id, "recipient": row.recipient, "event": "dead" if dead else "retry",
-                                     "attempts": attempts})
-                continue
-            keys.record_shredded(f"msg:{row.id}")  # delivered: the values it carried are destroyed everywhere
-            conn.execute(update(outbox).where(outbox.c.id == row.id).values(
-                status="sent", sent_at=now, attempts=row.attempts + 1, payload=None, wrapped_key=None, kek_id=None,
-                last_error=None))
-            counts["sent"] += 1
-            audit.record(conn, kind="outbox", actor=actor, at=now, pack_version=pack_version,
-                         detail={"message": row.id, "recipient": row.recipient, "event": "sent"})
+                                     "attempts": row.attempts})
+            counts["dead" if dead else "retry"] += 1
+            continue
+        keys.record_shredded(f"msg:{row.id}")  # the journal of delivered ids, durable before the commit
+        with db.begin() as conn:
+            _mark_sent(conn, row.id, row.recipient, key, now, pack_version, actor, recovered=False)
+        counts["sent"] += 1
     return counts
 
 
+def _mark_sent(conn: Connection, mid: int, recipient: str, key: str, now: dt.datetime, pack_version: str | None,
+               actor: str, *, recovered: bool) -> None:
+    conn.execute(update(outbox).where(outbox.c.id == mid).values(
+        status="sent", sent_at=now, payload=None, wrapped_key=None, kek_id=None, last_error=None))
+    detail: dict[str, Any] = {"message": mid, "recipient": recipient, "event": "sent", "message_id": key}
+    if recovered:
+        detail["recovered"] = True
+    audit.record(conn, kind="outbox", actor=actor, at=now, pack_version=pack_version, detail=detail)
+
+
+def _settle_stale_claims(db: Any, keys: KeyRing, now: dt.datetime, counts: dict[str, int], pack_version: str | None,
+                         actor: str) -> None:
+    """Claims whose lease ran out: journalled means delivered (mark it sent); not journalled means unknown."""
+    with db.connect() as conn:
+        stale = [r for r in conn.execute(select(outbox.c.id, outbox.c.recipient, outbox.c.next_attempt_at)
+                                         .where(outbox.c.status == "sending").order_by(outbox.c.id))
+                 if _utc(r.next_attempt_at) <= _utc(now)]
+    for r in stale:
+        delivered = keys.is_shredded(f"msg:{r.id}")
+        with db.begin() as conn:
+            if not conn.execute(update(outbox).where(outbox.c.id == r.id, outbox.c.status == "sending",
+                                                     outbox.c.next_attempt_at == r.next_attempt_at)
+                                .values(status="sent" if delivered else "unsure")).rowcount:
+                continue  # settled by another worker, or its owner finished meanwhile
+            if delivered:
+                _mark_sent(conn, r.id, r.recipient, message_key(keys, r.id), now, pack_version, actor, recovered=True)
+                counts["sent"] += 1
+            else:
+                conn.execute(update(outbox).where(outbox.c.id == r.id).values(
+                    last_error="unsure: the worker died while sending; not re-sent without a person"))
+                audit.record(conn, kind="outbox", actor=actor, at=now, pack_version=pack_version,
+                             detail={"message": r.id, "recipient": r.recipient, "event": "unsure"})
+                counts["unsure"] += 1
+
+
+def requeue(db: Any, message_id: int, *, actor: str = "operator", now: dt.datetime | None = None) -> None:
+    """Send a dead-lettered or ``unsure`` message again (a person decided to), with its same idempotency key."""
+    now = now or dt.datetime.now(dt.UTC)
+    with db.begin() as conn:
+        row = conn.execute(select(outbox.c.status, outbox.c.recipient, outbox.c.payload)
+                           .where(outbox.c.id == message_id)).first()
+        if row is None or row.status not in ("dead", "unsure") or row.payload is None:
+            raise BadValueError(f"message {message_id} is not a dead letter or an unsure message"
+                                + (f" (it is {row.status})" if row is not None else ""))
+        conn.execute(update(outbox).where(outbox.c.id == message_id).values(
+            status="pending", next_attempt_at=now, last_error=None))
+        audit.record(conn, kind="outbox", actor=actor, at=now,
+                     detail={"message": message_id, "recipient": row.recipient, "event": "requeued",
+                             "was": row.status})
+
+
 def dead_letters(db: Any) -> list[dict[str, Any]]:
-    """Messages that could not be delivered (no content)."""
+    """Messages that need a person (no content): dead-lettered, or ``unsure`` whether they went out."""
     with db.connect() as conn:
         rows = conn.execute(select(outbox.c.id, outbox.c.kind, outbox.c.request_ref, outbox.c.recipient,
-                                   outbox.c.attempts, outbox.c.last_error).where(outbox.c.status == "dead")
+                                   outbox.c.attempts, outbox.c.last_error, outbox.c.status)
+                            .where(outbox.c.status.in_(("dead", "unsure")))
                             .order_by(outbox.c.id)).mappings().all()
     return [dict(r) for r in rows]

@@ -35,7 +35,7 @@ from ..connectors._identity import normalise
 from ..crypto import decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..engine import PolicyEngine
 from ..engine._engine import _after, _utc
-from ..notify import Mailer
+from ..notify import Mailer, RoutedTransport, deliver, enqueue_to_person
 from ..pack._types import FixedDuration
 from ..store._schema import request_codes, requests, subjects
 
@@ -451,14 +451,13 @@ class RequestService:
             _write_export(output, ref, self.pack.id, row.pack_version, items, company)
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
+            told = None
             if row.status != "fulfilled":
                 conn.execute(update(requests).where(requests.c.id == row.id).values(
                     status="fulfilled", closed_at=now, detail={"values": len(items)}))
                 self._audit(conn, "fulfilled", row, actor, now, {"values": len(items)})
-            address = self._contact(row)
-        if address:
-            self.mailer.send(address, f"Your privacy request {ref} is done",
-                             f"Your data export ({len(items)} values) is ready.\n" + self.complaint_route())
+                told = self._tell_done(conn, row, f"Your data export ({len(items)} values) is ready.\n", now)
+        self._send_now(told, now)
         return len(items)
 
     def _identities(self, row: Any) -> dict[str, str]:
@@ -505,13 +504,13 @@ class RequestService:
         changed = self.engine.correct_subject(row.subject_id, category, value, actor=actor, now=now)
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
+            first = row.status != "fulfilled"
             conn.execute(update(requests).where(requests.c.id == row.id).values(
                 status="fulfilled", closed_at=now, detail={"corrected": category, "values": changed}))
             self._audit(conn, "fulfilled", row, actor, now, {"corrected": category})
-            address = self._contact(row)
-        if address:
-            self.mailer.send(address, f"Your privacy request {ref} is done",
-                             f"Your {category.replace('_', ' ')} was corrected.\n" + self.complaint_route())
+            told = self._tell_done(conn, row, f"Your {category.replace('_', ' ')} was corrected.\n", now) \
+                if first else None
+        self._send_now(told, now)
 
     def fulfil_restriction(self, ref: str, *, purposes: tuple[str, ...] = (), actor: str = "privacy_officer",
                            now: dt.datetime | None = None) -> None:
@@ -602,19 +601,18 @@ class RequestService:
         outcome: dict[str, object] = {"notices": notices, "ground": ground, "kept": [k.as_dict() for k in kept]}
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
+            told = None
             if row.status != "fulfilled":
                 conn.execute(update(requests).where(requests.c.id == row.id).values(
                     status="fulfilled", closed_at=now, detail=outcome))
                 self._audit(conn, "fulfilled", row, actor, now, outcome)
-            address = self._contact(row)
-        if address:
-            names = {c.id: c.name for c in self.pack.data_categories}
-            told = "".join(f"- {k.words(names)}\n" for k in kept)
-            self.mailer.send(address, f"Your privacy request {ref} is done",
-                             ("Your personal data has been erased" if not kept else
-                              "Your personal data has been erased, except what we must keep:\n" + told
-                              + "It is used for nothing else and erased once the obligation ends")
-                             + f"; {notices} recipient(s) were told to erase it too.\n" + self.complaint_route())
+                names = {c.id: c.name for c in self.pack.data_categories}
+                listed = "".join(f"- {k.words(names)}\n" for k in kept)
+                text = ("Your personal data has been erased" if not kept else
+                        "Your personal data has been erased, except what we must keep:\n" + listed
+                        + "It is used for nothing else and erased once the obligation ends")
+                told = self._tell_done(conn, row, text + f"; {notices} recipient(s) were told to erase it too.\n", now)
+        self._send_now(told, now)
         self._forget_contacts(row.lookup, now)
         return {"notices": notices}
 
@@ -654,6 +652,21 @@ class RequestService:
                                  "categories": sorted(cats), "values": {c: values.get(c, []) for c in sorted(cats)}})
             self._audit(conn, "notices_queued", row, "engine", now, {"recipients": sorted(sent)})
         return len(sent)
+
+    def _tell_done(self, conn: Connection, row: Any, text: str, now: dt.datetime) -> int | None:
+        """Queue the "done" message in the transaction that closes the request, so it exists once, whatever re-runs."""
+        address = self._contact(row)
+        if not address:
+            return None
+        return enqueue_to_person(conn, self.engine.keys, kind="request_done", channel="email", to=address,
+                                 subject=f"Your privacy request {row.ref} is done", body=text + self.complaint_route(),
+                                 now=now)
+
+    def _send_now(self, message: int | None, now: dt.datetime) -> None:
+        """Deliver one queued message right away, through the outbox (at most once; a failure is retried later)."""
+        if message is not None:
+            deliver(self.engine.db, self.engine.keys, RoutedTransport(self.mailer), only=(message,),
+                    pack_version=self.engine.compiled.version, now=now, actor="engine")
 
     def _forget_contacts(self, lookup: str, now: dt.datetime) -> None:
         """Destroy the reply address of every closed request of this person (their keys, journalled first)."""

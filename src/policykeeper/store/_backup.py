@@ -4,7 +4,8 @@ A backup holds only what the database holds: ciphertext, wrapped data keys, pseu
 chains. Restoring re-applies the keystore's erasure journal, so a person erased after the backup was taken
 stays erased: their data key is destroyed again and their ciphertext blanked. The same holds for part of a
 person's data: every record group key the deletion service destroyed (``rk:<id>``) is destroyed again, and the
-records under it blanked.
+records under it blanked. A restore that cannot read the journal (missing, damaged) does not run: it would bring
+people back.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import gzip
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import DateTime, Engine, LargeBinary, Table, delete, func, select, update
 
@@ -45,6 +46,15 @@ from ._schema import (
 )
 
 __all__ = ["backup_database", "restore_database"]
+
+
+@runtime_checkable
+class ErasureSource(Protocol):
+    """Where a restore reads the erasures to re-apply: the keystore (:class:`policykeeper.crypto.KeyRing`)."""
+
+    def read_journal(self) -> frozenset[str]:
+        """Every journalled erasure, checked; raises (KeyStoreError) when the journal cannot be trusted."""
+        ...
 
 _TABLES: tuple[Table, ...] = (
     subjects, record_keys, records, consent_events, disclosures, transfer_assessments, deletion_queue, incidents, requests,
@@ -111,8 +121,15 @@ def _lines(path: Path) -> Iterable[dict[str, Any]]:
         raise BadValueError(f"{path} cannot be read as a backup: {exc}") from None
 
 
-def restore_database(engine: Engine, path: Path, shredded: Iterable[str]) -> dict[str, int]:
-    """Load a backup into an empty database in one transaction, then re-apply the erasure journal."""
+def restore_database(engine: Engine, path: Path, shredded: ErasureSource | Iterable[str]) -> dict[str, int]:
+    """Load a backup into an empty database in one transaction, then re-apply the erasure journal.
+
+    ``shredded`` is the keystore (its journal is read and checked before anything is loaded, and read again at the
+    end, inside the transaction, so erasures journalled meanwhile are applied too) or a plain list of erased ids."""
+    journal = shredded if isinstance(shredded, ErasureSource) else None
+    fixed: frozenset[str] = frozenset() if journal is not None else frozenset(shredded)  # type: ignore[arg-type]
+    if journal is not None:
+        journal.read_journal()  # refuse before touching anything
     tables = {t.name: t for t in _TABLES}
     counts = dict.fromkeys(tables, 0)
     with engine.begin() as conn:
@@ -134,7 +151,7 @@ def restore_database(engine: Engine, path: Path, shredded: Iterable[str]) -> dic
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
                 )
-        gone = sorted(set(shredded))
+        gone = sorted(journal.read_journal() if journal is not None else fixed)
         if gone:
             conn.execute(update(subjects).where(subjects.c.id.in_(gone)).values(wrapped_key=None, kek_id=None,
                                                                                  status="erased"))

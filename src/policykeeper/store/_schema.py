@@ -89,7 +89,7 @@ records = Table(
     Column("legal_hold", Boolean, nullable=False, default=False),
     Column("legal_hold_ref", String(120), nullable=True, comment="the legal matter a hold is for (no personal data)"),
     Column("key_id", String(32), nullable=True,
-           comment="the record group's data key (record_keys); NULL: the subject's own key (before 0009)"),
+           comment="the record group's data key (record_keys); NULL: the subject's own key (before 0010)"),
     Index("ix_records_subject_category", "subject_id", "category"),
     Index("ix_records_key", "key_id"),
 )

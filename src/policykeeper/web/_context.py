@@ -37,7 +37,7 @@ class MemoryMailer:
     messages: deque[dict[str, str]] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
         with self._lock:
             self.messages.appendleft({"to": to, "subject": subject, "body": body,
                                       "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})

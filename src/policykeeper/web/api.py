@@ -1050,6 +1050,7 @@ class DeliveredOut(BaseModel):
     sent: int
     retry: int
     dead: int
+    unsure: int = Field(description="claimed by a worker that died while sending: maybe sent, never re-sent by itself")
 
 
 @router.post("/outbox/deliver", response_model=DeliveredOut, tags=["lifecycle"])

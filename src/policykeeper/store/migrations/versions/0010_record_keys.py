@@ -33,7 +33,7 @@ def upgrade() -> None:
                                       comment='the legal matter a hold is for (no personal data)'))
         batch_op.add_column(sa.Column('key_id', sa.String(length=32), nullable=True,
                                       comment="the record group's data key (record_keys); NULL: the subject's own key "
-                                              "(before 0009)"))
+                                              "(before 0010)"))
         batch_op.create_index('ix_records_key', ['key_id'], unique=False)
 
 

@@ -1,0 +1,205 @@
+"""Erasure under ``kill -9`` (issue 12's crash suite): a real ``policykeeper request fulfil`` process is killed at a
+random point while it erases people, while a long-running engine (as ``serve`` would) erases others in this
+process; then an operator re-runs the command. After every kill and every recovery:
+
+- nothing is half-erased: a person is either whole (key, values) or erased (no key, every value blanked);
+- nothing is reported done that is not: a request the command said was fulfilled is fulfilled and its person erased;
+- the journal is complete: every erased person and every delivered message is in the keystore's erasure journal;
+- no "done" mail goes out twice, and a message is sent, queued, dead or held as unsure (never silently lost);
+- the audit chain verifies;
+
+and at the end a restore of the backup taken before any erasure brings nobody back.
+
+The short run (CI) kills twice per backend; the long run is
+``POLICYKEEPER_CRASH_KILLS=200 .venv/bin/python -m pytest -m crash tests/crash -q -s`` (see docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from policykeeper import SubjectNotFoundError, audit, load_pack
+from policykeeper.cli import app
+from policykeeper.crypto import KeyRing
+from policykeeper.engine import Facts, PolicyEngine
+from policykeeper.notify import LEASE, RoutedTransport, SmtpMailer, deliver
+from policykeeper.requests import RequestService
+from policykeeper.store import backup_database, open_database, outbox, records, requests, restore_database, subjects
+
+from ..conftest import Inbox
+
+pytestmark = pytest.mark.crash
+
+KILLS = int(os.environ.get("POLICYKEEPER_CRASH_KILLS", "2"))
+"""Kills per backend; 2 in the short run CI makes."""
+WORKER = Path(__file__).with_name("erase_worker.py")
+PER_ROUND = 3
+"""Requests the killed process works through in one round."""
+
+
+def _person(n: int) -> dict[str, str]:
+    return {"name": f"Person {n}", "password": "pw", "uuid": f"u-{n}", "phone": f"+856 20 {n:04d}",
+            "email": f"p{n}@example.com", "date_of_birth": "1990-01-01"}
+
+
+@pytest.fixture
+def fresh_url(db_url: str) -> Iterator[str]:
+    """A second empty database on the same backend, to restore into."""
+    if db_url.startswith("sqlite"):
+        yield db_url.replace("pk.db", "restored.db")
+        return
+    schema = "t_" + uuid.uuid4().hex[:12]
+    base = make_url(db_url)
+    admin = create_engine(base.set(query={k: v for k, v in base.query.items() if k != "options"}))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield base.set(query={**base.query, "options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _check(db: Any, keystore: Path, inbox: Inbox, reported: set[str], figures: Counter[str], *,
+           after_kill: bool = False, seen: dict[str, set[Any]] | None = None) -> None:
+    """Every invariant of the module docstring, on the live database as it is now; after a kill, also count the
+    in-between states the kill left (showing the kills land inside the erasures, not only around them)."""
+    with db.connect() as conn:
+        people = {r.id: r for r in conn.execute(select(subjects.c.id, subjects.c.status, subjects.c.wrapped_key))}
+        values = conn.execute(select(records.c.subject_id, records.c.status, records.c.value)).all()
+        asked = {r.ref: r for r in conn.execute(select(requests.c.ref, requests.c.status, requests.c.subject_id))}
+        mails = conn.execute(select(outbox.c.id, outbox.c.status, outbox.c.kind)).all()
+        assert audit.verify(conn).ok
+    journal = KeyRing.open(keystore).read_journal()
+    for sid, p in people.items():
+        held = [v for v in values if v.subject_id == sid]
+        if p.status == "erased":
+            assert p.wrapped_key is None and all(v.status == "erased" and v.value == b"" for v in held), sid
+            assert sid in journal, f"{sid} erased but not journalled"
+        else:
+            assert p.wrapped_key is not None and not any(v.status == "erased" for v in held), f"{sid} half-erased"
+    for ref, r in asked.items():
+        if ref in reported:
+            assert r.status == "fulfilled", f"{ref} reported done but {r.status}"
+        if r.status == "fulfilled":
+            assert people[r.subject_id].status == "erased", f"{ref} fulfilled but its person is not erased"
+    for m in mails:
+        assert m.status in ("pending", "sending", "sent", "dead", "unsure")
+        if m.status == "sent":
+            assert f"msg:{m.id}" in journal, f"message {m.id} sent but not journalled"
+    if after_kill and seen is not None:
+        left = {"left journalled, not yet erased": {sid for sid, p in people.items()
+                                                    if sid in journal and p.status != "erased"},
+                "left erased, request still open": {ref for ref, r in asked.items() if r.status != "fulfilled"
+                                                    and people[r.subject_id].status == "erased"},
+                "left a message claimed (sending)": {m.id for m in mails if m.status == "sending"},
+                "left a message queued, not sent": {m.id for m in mails if m.status == "pending"}}
+        for what, found in left.items():
+            figures[what] += len(found - seen.setdefault(what, set()))
+            seen[what] |= found
+    done = Counter(str(m["Subject"]) for m in inbox.messages if str(m["Subject"]).endswith(" is done"))
+    duplicates = [s for s, n in done.items() if n > 1]
+    figures["duplicates"] = len(duplicates)
+    assert not duplicates, duplicates
+
+
+def test_erasure_killed_at_random_points_recovers_and_a_restore_brings_nobody_back(
+    db_url: str, fresh_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    inbox, mailer = smtp
+    home = tmp_path / "home"
+    keystore = home / "keys"
+    serve = RequestService(PolicyEngine(load_pack("kokkok"), open_database(db_url), KeyRing.init(keystore)), mailer)
+    eng = serve.engine
+    now = dt.datetime.now(dt.UTC)
+    n_people = (KILLS + 2) * (PER_ROUND + 1) + 1
+    refs: list[str] = []
+    for i in range(n_people):
+        eng.collect(f"p{i}", "personal_customer", _person(i), Facts(channel="online"), now=now)
+        ticket = serve.submit(f"p{i}", "delete", email=f"p{i}@example.com", now=now)
+        serve.verify(ticket.ref, inbox.code_for(f"p{i}@example.com"), now=now)
+        refs.append(ticket.ref)
+    backup_database(eng.db, tmp_path / "before.pkbak")
+    env = {**os.environ, "POLICYKEEPER_SMTP_URL": f"smtp://{mailer.host}:{mailer.port}",
+           "POLICYKEEPER_MAIL_FROM": mailer.sender}
+    opts = ["--home", str(home), "--database-url", db_url, "--pack", "kokkok"]
+    rng = random.Random(int(os.environ.get("POLICYKEEPER_CRASH_SEED", "0")) or None)
+    figures: Counter[str] = Counter()
+    seen: dict[str, set[Any]] = {}
+    reported: set[str] = set()
+    todo = list(refs)
+    span, killed = [0.0, 0.0], False
+    for _round in range(KILLS + 2):
+        batch, todo = todo[:PER_ROUND], todo[PER_ROUND:]
+        alongside = todo.pop(0)  # erased at the same time by the long-running engine, as `serve` would
+        mode = ["--library"] if _round % 2 else []  # the command, and the library in one long process, in turn
+        proc = subprocess.Popen([sys.executable, str(WORKER), *mode, str(home), db_url, *batch], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        server = threading.Thread(target=serve.fulfil_erasure, args=(alongside,))
+        started = time.monotonic()
+        server.start()
+        if _round < 2:
+            proc.wait(60)  # the first round of each mode runs through: how long a batch takes sets where kills land
+            span[_round % 2] = time.monotonic() - started
+        else:
+            time.sleep(rng.uniform(0, span[_round % 2]))
+            killed = proc.poll() is None
+            if killed:
+                os.kill(proc.pid, signal.SIGKILL)
+                figures["kills"] += 1
+        out, err = proc.communicate(timeout=60)
+        server.join(60)
+        assert "Traceback" not in err, err
+        reported |= {line.split()[1].rstrip(":") for line in out.splitlines() if "fulfilled; erased" in line}
+        _check(eng.db, keystore, inbox, reported, figures, after_kill=True, seen=seen)
+        for i, ref in enumerate(batch):  # the operator runs the command again, or fulfils through the server
+            if i == 0:
+                result = CliRunner().invoke(app, ["request", "fulfil", ref, *opts], env=env)
+                assert result.exit_code == 0, result.output
+            else:
+                serve.fulfil_erasure(ref)
+        figures["recoveries"] += _round > 1
+        if _round > 1 and killed:
+            figures[f"kills after {len(set(batch) & reported)} of {PER_ROUND} requests reported done"] += 1
+        _check(eng.db, keystore, inbox, reported | set(batch) | {alongside}, figures)
+    # delivery after the lease: a dead deliverer's claim is settled, never re-sent by itself
+    settled = deliver(eng.db, eng.keys, RoutedTransport(mailer), now=dt.datetime.now(dt.UTC) + LEASE * 2)
+    figures["unsure"] += settled["unsure"]
+    _check(eng.db, keystore, inbox, reported, figures)
+    with eng.db.connect() as conn:
+        told = Counter(conn.execute(select(outbox.c.status).where(outbox.c.kind == "request_done")).scalars())
+    assert set(told) <= {"sent", "unsure"}, told  # every "done" mail went out, or waits for a person
+    assert told["sent"] <= sum(1 for m in inbox.messages if str(m["Subject"]).endswith(" is done"))
+    with eng.db.connect() as conn:
+        erased = set(conn.execute(select(subjects.c.id).where(subjects.c.status == "erased")).scalars())
+    # a restore of the backup taken before any erasure brings nobody back
+    target = PolicyEngine(load_pack("kokkok"), open_database(fresh_url), KeyRing.open(keystore))
+    restore_database(target.db, tmp_path / "before.pkbak", target.keys)
+    with target.db.connect() as conn:
+        back = set(conn.execute(select(subjects.c.id).where(subjects.c.status == "erased")).scalars())
+        assert audit.verify(conn).ok
+    assert erased and erased <= back
+    for i in range(n_people):
+        person = f"p{i}"
+        live_erased = i < (KILLS + 2) * (PER_ROUND + 1)
+        if live_erased:
+            with pytest.raises(SubjectNotFoundError):
+                target.read(person, "p1_contract_performance", {"email"}, now=now)
+    print(f"\ncrash figures ({db_url.split(':')[0]}): {dict(figures)}")  # the long run's numbers for the docs
