@@ -186,12 +186,12 @@ def test_kamoer_17_without_consent_only_on_a_recorded_statutory_ground(kamoer: P
 
 def test_kamoer_18_publishing_sensitive_content_comes_with_a_warning(kamoer: PolicyEngine) -> None:
     got = kamoer.collect("zhang", "public_channels", {"published_sensitive": "my reef helps my anxiety"}, now=LATER)
-    assert got.decision.allowed and "show_advisory:sensitive_publishing" in got.decision.obligations
-    assert "warn_sensitive" in got.decision.obligations and "KAMOER-18" in got.decision.promises
+    assert got.decision.allowed and "show_advisory:sensitive_publishing" in got.decision.obligation_names
+    assert "warn_sensitive" in got.decision.obligation_names and "KAMOER-18" in got.decision.promises
     plain = kamoer.collect("zhang", "public_channels", {"shared_content": "new tank setup"}, now=LATER)
-    assert "show_advisory:sensitive_publishing" not in plain.decision.obligations
+    assert "show_advisory:sensitive_publishing" not in plain.decision.obligation_names
     purchase = kamoer.collect("zhang", "purchase", BUYER, now=LATER)  # a sensitive field that is not published
-    assert "show_advisory:sensitive_publishing" not in purchase.decision.obligations
+    assert "show_advisory:sensitive_publishing" not in purchase.decision.obligation_names
 
 
 def test_kamoer_22_a_purpose_outside_the_policy_needs_prior_consent(kamoer: PolicyEngine) -> None:
@@ -357,9 +357,9 @@ def test_kamoer_42_irrelevant_fields_are_dropped(kamoer: PolicyEngine) -> None:
 
 def test_kamoer_44_users_are_told_about_unencrypted_channels_and_nudged_to_strong_passwords(kamoer: PolicyEngine) -> None:
     got = kamoer.collect("li", "registration", {**SIGNUP, "email": "li@example.cn"}, now=NOW)
-    assert "show_advisory:complex_password" in got.decision.obligations and "KAMOER-44" in got.decision.promises
+    assert "show_advisory:complex_password" in got.decision.obligation_names and "KAMOER-44" in got.decision.promises
     other = kamoer.collect("li", "service_use", {"usage_logs": "x", "ip_address": "1", "access_time": "2"}, now=NOW)
-    assert "show_advisory:complex_password" not in other.decision.obligations
+    assert "show_advisory:complex_password" not in other.decision.obligation_names
     page = render_pack(kamoer.pack, "md")
     assert "Email, instant messaging and messages with other Kamoer users are not encrypted" in page
 

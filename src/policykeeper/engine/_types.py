@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Literal
 
-__all__ = ["Collect", "Decision", "Facts", "Reason", "Share", "Use", "Action"]
+__all__ = ["Collect", "Decision", "Facts", "Obligation", "Reason", "Share", "Use", "Action"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,29 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Obligation:
+    """Something an allowed decision obliges: done by the engine itself, or handed to the caller to do.
+
+    ``kind`` is one of ``de_identify``, ``carry_agreed_policy_version``, ``notify_subject``, ``offer_opt_out``,
+    ``protection_standard``, ``show_advisory``, ``show_minor_advisory``, ``warn_sensitive``, ``aggregate_only``,
+    ``minimum_necessary``; ``value`` is its argument (an opt-out URL, a standard, an advisory id) and ``text`` the
+    words to show, where there are any."""
+
+    kind: str
+    value: str = ""
+    text: str = ""
+    by: Literal["engine", "caller"] = "caller"
+    """``engine``: the engine carries it out as part of the action; ``caller``: the caller must (and it is audited
+    as handed over)."""
+    for_person: bool = False
+    """Meant for the person (an advisory, an opt-out link), not only for the operator."""
+    promises: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}" if self.value else self.kind
+
+
+@dataclass(frozen=True)
 class Decision:
     """An explainable verdict: allowed or not, why, under which pack version, with what obligations."""
 
@@ -98,7 +122,7 @@ class Decision:
     reasons: tuple[Reason, ...]
     pack_id: str
     pack_version: str
-    obligations: tuple[str, ...] = ()
+    obligations: tuple[Obligation, ...] = ()
     dropped: frozenset[str] = frozenset()
     decision_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -109,6 +133,15 @@ class Decision:
             for p in r.promises:
                 seen.setdefault(p, None)
         return tuple(seen)
+
+    def obliges(self, kind: str) -> Obligation | None:
+        """The first obligation of that kind, if the decision carries one."""
+        return next((o for o in self.obligations if o.kind == kind), None)
+
+    @property
+    def obligation_names(self) -> tuple[str, ...]:
+        """Each obligation as ``kind`` or ``kind:value`` (what the audit log keeps)."""
+        return tuple(str(o) for o in self.obligations)
 
     @property
     def denials(self) -> tuple[Reason, ...]:

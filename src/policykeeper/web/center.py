@@ -336,7 +336,10 @@ def _requestable(pack: Pack) -> list[Any]:
 def _mine(ctx: WebContext, person: Person, ref: str) -> dict[str, Any] | None:
     if not _REF.fullmatch(ref):
         return None
-    return next((r for r in ctx.requests().requests_of_subject(person.subject_id) if r["ref"] == ref), None)
+    found = next((r for r in ctx.requests().requests_of_subject(person.subject_id) if r["ref"] == ref), None)
+    if found is None:  # another person's request looks like none, and the attempt is audited (no values of theirs)
+        ctx.requests().note_foreign_access(person.subject_id, ref, via="privacy_center")
+    return found
 
 
 def _emails(ctx: WebContext, subject_id: str) -> list[str]:
