@@ -163,6 +163,10 @@ class PolicyEngine:
             c.id for c in pack.data_categories if c.fides_key.startswith("user.demographic.date_of_birth")
         ) | frozenset(minors.age_source if minors is not None else ())
         """Categories that give a person's age: any date of birth (Fides category), and the pack's age sources."""
+        self._account_contexts = frozenset(
+            c.id for c in pack.collection.contexts
+            if any(w in c.id or any(w in p for p in c.purposes) for w in ("account", "regist")))
+        """Collection contexts that open an account (by their id or purposes): data held from one means an account."""
         _check_transport(pack, db)
 
     # -- subjects --------------------------------------------------------------
@@ -458,6 +462,15 @@ class PolicyEngine:
         facts = self._facts_of(conn, full, stated, action, now, values=values, de_identified=de_identified)
         return (None if full is None else (full[0], full[1])), facts
 
+    def _has_account(self, conn: Connection, sid: str, now: dt.datetime) -> bool:
+        """An account exists: data is held from a context that opens one, and the account was not cancelled."""
+        if not self._account_contexts:
+            return False
+        opened = conn.execute(select(records.c.id).where(
+            records.c.subject_id == sid, records.c.status == "active",
+            records.c.context.in_(sorted(self._account_contexts))).limit(1)).first() is not None
+        return opened and not _facts.cancelled(conn, self.pack.id, sid, now)
+
     def decide_for_subject(self, conn: Connection, subject_id: str, action: Use | Share, *,
                            now: dt.datetime | None = None) -> Decision:
         """Decide an action on a pseudonymous subject's data with the facts the engine holds (for modules that act
@@ -496,7 +509,7 @@ class PolicyEngine:
         versioned, withdrawn = consent.versioned_state_as_of(conn, sid, now)
         given, uncovered = self._in_scope(conn, versioned)
         conditions |= {"queued": {"queued_for_deletion"}, "restricted": {"restricted"}}.get(status, set())
-        if status in ("active", "restricted") and not _facts.cancelled(conn, self.pack.id, sid, now):
+        if status in ("active", "restricted") and self._has_account(conn, sid, now):
             conditions.add("account_exists")
         held_facts = _facts.registered(conn, self.pack.id, sid, now)
         c, agreements = _facts.conditions_from_register(held_facts, party)
