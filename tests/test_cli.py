@@ -270,8 +270,9 @@ def test_an_erasure_request_reaches_the_recipients_from_the_command_line(
     eng = _engine_at(home, "kamoer")
     eng.collect("wu", "purchase", {"name": "Wu Lan", "phone": "1", "email": "wu@example.cn", "mailing_address": "2 Bund",
                                    "id_number": "3101", "bank_card": "6222"})
-    eng.share("wu", "logistics", {"mailing_address"}, "purchase_delivery",
-              Facts(agreements=frozenset({"confidentiality", "instructions_only"})))
+    for paper in ("confidentiality", "instructions_only"):
+        eng.record_fact("agreement", party="logistics", arg=paper, reference="carrier contract")
+    eng.share("wu", "logistics", {"mailing_address"}, "purchase_delivery", Facts())
     (home / "recipients.yaml").write_text("logistics: {email: privacy@sf.example}\n")
     ref = runner.invoke(app, ["request", "submit", "wu", "delete", "--email", "wu@example.cn", *opts]).stdout.split()[1]
     ref = ref.rstrip(":")

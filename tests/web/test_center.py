@@ -169,9 +169,12 @@ def test_signing_in_sets_a_strict_httponly_cookie_and_signing_out_needs_the_csrf
 
 def test_my_data_shows_each_value_with_why_where_from_when_and_who_received_it(web: Web) -> None:
     _signup(web, "zhang", ZHANG)
+    for paper in ("confidentiality", "instructions_only"):  # the agreements are filed by the privacy officer
+        assert web.client.post("/v1/facts", json={"fact": "agreement", "party": "affiliates", "arg": paper,
+                                                  "reference": "group agreement"},
+                               headers=web.as_role("privacy_officer")).status_code == 200
     shared = web.client.post("/v1/share", json={"person": "zhang", "recipient": "affiliates", "purpose": "purchase_delivery",
-                                                "categories": ["phone"],
-                                                "facts": {"agreements": ["confidentiality", "instructions_only"]}},
+                                                "categories": ["phone"]},
                           headers=web.as_role("service"))
     assert shared.status_code == 200, shared.text
     _sign_in(web, "zhang", "zhang@example.cn")
