@@ -415,3 +415,32 @@ def test_forms_from_another_site_are_refused_sign_in_included(web: Web) -> None:
     same = web.client.post("/signin", data={"identifier": "zhang", "email": "zhang@example.cn"},
                            headers={"Origin": "http://testserver"}, follow_redirects=False)
     assert same.status_code == 303 and len(web.inbox.to("zhang@example.cn")) == 1
+
+
+def test_koso_21_the_privacy_center_offers_the_opt_out_of_a_recipient_that_received_the_data(
+    db_url: str, tmp_path: Path, smtp: Any
+) -> None:
+    from .conftest import make_web
+
+    gen = make_web("koso", db_url, tmp_path, smtp)
+    web = next(gen)
+    try:
+        svc = web.as_role("service")
+        for context, values in (("account_creation", {"email": "rider@example.tw"}),
+                                ("any_interaction", {"browser_name": "Firefox", "device_type": "Pixel 8",
+                                                     "connection_info": "Android 14"})):
+            assert web.client.post("/v1/collect", headers=svc, json={
+                "person": "rider", "context": context, "values": values}).status_code == 200
+        shared = web.client.post("/v1/share", headers=svc, json={
+            "person": "rider", "recipient": "facebook_audience_network", "purpose": "advertising",
+            "categories": ["device_type"]})
+        assert shared.status_code == 200, shared.text
+        fan = next(r for r in web.ctx.engine().pack.recipients if r.id == "facebook_audience_network")
+        offered = [o for o in shared.json()["obligations"] if o["kind"] == "offer_opt_out"]
+        assert offered == [{"kind": "offer_opt_out", "value": fan.opt_out_url, "by": "caller", "for_person": True,
+                            "text": f"You can opt out of {fan.name}: {fan.opt_out_url}"}]
+        _sign_in(web, "rider", "rider@example.tw")
+        page = web.client.get("/me").text
+        assert f'href="{fan.opt_out_url}"' in page and f"opt out of {fan.name}" in page
+    finally:
+        gen.close()
