@@ -11,18 +11,25 @@ __all__ = ["Collect", "Decision", "Facts", "Obligation", "Reason", "Share", "Use
 
 @dataclass(frozen=True)
 class Facts:
-    """What the engine knows about the person and the moment of an action."""
+    """What a decision is made on: the person and the moment of an action.
+
+    A caller fills in context only (``channel``, ``region``, ``source``, ``age``, ``grounds`` and attested
+    ``conditions``); every other field, and every privileged condition, is filled in by the engine from its own
+    records (see ``engine/_facts.py`` and docs/engine.md). The engine refuses a caller's ``Facts`` that holds a
+    privileged fact with :class:`~policykeeper.PrivilegedFactError`."""
 
     age: int | None = None
-    """Age in whole years, when known (from a date of birth or a verified claim)."""
+    """Age in whole years, when known: the youngest of a stated age and any date of birth collected or held."""
     consents: frozenset[str] = frozenset()
-    """Ids (consent rules, purposes, recipients, categories) with consent currently given."""
+    """Ids (consent rules, purposes, recipients, categories) with consent currently given (from the ledger)."""
     conditions: frozenset[str] = frozenset()
-    """Context facts that hold now: 'account_exists', 'subscribed:dashboard_app', ..."""
+    """Facts that hold now: attested ones a caller may state ('feature_active:connect', 'provider_screened') and
+    privileged ones only the engine adds ('account_exists', 'subscribed:dashboard_app', 'de_identified' ...)."""
     grounds: frozenset[str] = frozenset()
-    """Lawful grounds recorded for this action ('legal_requirement', ...)."""
+    """Lawful grounds the actor records for this action ('legal_requirement', ...): attested, and audited with the
+    actor."""
     agreements: frozenset[str] = frozenset()
-    """Agreements on file with the recipient of a share ('confidentiality', ...)."""
+    """Agreements on file with the recipient of a share ('confidentiality', ...), from the fact register."""
     policy_declined: bool = False
     channel: str | None = None
     source: str | None = None
