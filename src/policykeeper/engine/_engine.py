@@ -294,15 +294,15 @@ class PolicyEngine:
         if age < 0 or age > 150:
             raise BadValueError(f"age {age} is not a person's age")
         m = self.compiled.minors
-        with self.db.connect() as conn:
-            found = self._find(conn, external_id)
-            if found is None:
+        with self.db.connect() as conn:  # the one fact-gathering path: the ledger, and any birth date held
+            full = self._find_full(conn, external_id)
+            if full is None:
                 raise SubjectNotFoundError("no data is held about that person")
-            given = consent.consents_as_of(conn, found[0], now)
+            known = self._facts_of(conn, full, Facts(age=age), None, now)
         parental = self.compiled.consent_targets.get("parental_consent", frozenset({"parental_consent"}))
-        if m is None or age >= m.threshold or not given.isdisjoint(parental):
+        if m is None or known.age is None or known.age >= m.threshold or not known.consents.isdisjoint(parental):
             return False
-        return self._queue_minor(found[0], now)
+        return self._queue_minor(full[0], now)
 
     def _queue_minor(self, sid: str, now: dt.datetime) -> bool:
         m = self.compiled.minors

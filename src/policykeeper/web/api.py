@@ -397,13 +397,11 @@ class FactsIn(Body):
     channel: Annotated[str, Field(max_length=32)] | None = None
     conditions: list[Annotated[Key, AfterValidator(_attested_only)]] = Field(default_factory=list, max_length=50)
     agreements: Annotated[list[Key], AfterValidator(_no_agreements)] = Field(default_factory=list, max_length=50)
-    grounds: list[Key] = Field(default_factory=list, max_length=20)
     age: Annotated[int, Field(ge=0, le=150)] | None = None
     region: Key | None = None
 
     def facts(self) -> Facts:
-        return Facts(channel=self.channel, conditions=frozenset(self.conditions), grounds=frozenset(self.grounds),
-                     age=self.age, region=self.region)
+        return Facts(channel=self.channel, conditions=frozenset(self.conditions), age=self.age, region=self.region)
 
 
 class ObligationOut(BaseModel):
