@@ -225,3 +225,34 @@ def test_every_fact_the_packs_can_name_has_a_row_in_the_facts_table() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "engine.md").read_text()
     for r in FACT_TABLE:
         assert f"`{r.name}`" in doc, r.name
+
+
+def test_conditions_a_pack_may_name_that_the_engine_derives_legal_hold_and_agreement_signed(
+    db_url: str, tmp_path: Path
+) -> None:
+    from policykeeper.pack._types import Condition
+    from policykeeper.retention import place_legal_hold
+
+    pack = load_pack("kamoer")
+    ctxs = tuple(c.model_copy(update={"activation": Condition(all=("legal_hold",))}) if c.id == "purchase" else c
+                 for c in pack.collection.contexts)
+    recs = tuple(r.model_copy(update={"required_agreements": (), "trigger": Condition(all=("agreement_signed:confidentiality",))})
+                 if r.id == "logistics" else r for r in pack.recipients)
+    pack = pack.model_copy(update={"collection": pack.collection.model_copy(update={"contexts": ctxs}),
+                                   "recipients": recs})
+    eng = PolicyEngine(pack, open_database(db_url), KeyRing.init(tmp_path / "keys"))
+    eng.collect("zhang", "registration", KAMOER_USER, now=NOW)
+    buyer = {"name": "Zhang San", "phone": "1", "email": "z@example.cn", "mailing_address": "88 Huaihai Road",
+             "id_number": "3101", "bank_card": "6222"}
+    with pytest.raises(DeniedError) as info:
+        eng.collect("zhang", "purchase", buyer, now=NOW)
+    assert "condition_unmet" in codes(info)
+    with pytest.raises(PrivilegedFactError, match="legal_hold"):
+        eng.collect("zhang", "purchase", buyer, Facts(conditions=frozenset({"legal_hold"})), now=NOW)
+    place_legal_hold(eng, "zhang", reference="court order 5", now=NOW)
+    assert eng.collect("zhang", "purchase", buyer, now=LATER).decision.allowed
+    with pytest.raises(DeniedError) as info:
+        eng.share("zhang", "logistics", {"mailing_address"}, "purchase_delivery", now=LATER)
+    assert "condition_unmet" in codes(info)
+    eng.record_fact("agreement", party="logistics", arg="confidentiality", reference="contract", now=NOW)
+    assert eng.share("zhang", "logistics", {"mailing_address"}, "purchase_delivery", now=LATER)["mailing_address"]

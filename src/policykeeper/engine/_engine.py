@@ -500,6 +500,8 @@ class PolicyEngine:
         m = self.compiled.minors
         births = self._birth_categories
         age_now = _facts.youngest(values, births, now.date(), strict=True) if m is not None and values else None
+        if assessed & {party, stated.region}:
+            conditions.add("security_assessment_done")
         if subject is None:
             held_facts = _facts.registered(conn, self.pack.id, None, now)
             c, agreements = _facts.conditions_from_register(held_facts, party)
@@ -511,6 +513,9 @@ class PolicyEngine:
         conditions |= {"queued": {"queued_for_deletion"}, "restricted": {"restricted"}}.get(status, set())
         if status in ("active", "restricted") and self._has_account(conn, sid, now):
             conditions.add("account_exists")
+        if conn.execute(select(records.c.id).where(records.c.subject_id == sid, records.c.status == "active",
+                                                   records.c.legal_hold.is_(True)).limit(1)).first() is not None:
+            conditions.add("legal_hold")
         held_facts = _facts.registered(conn, self.pack.id, sid, now)
         c, agreements = _facts.conditions_from_register(held_facts, party)
         held_age = None

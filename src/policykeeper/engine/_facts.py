@@ -6,8 +6,9 @@ granted, positioning on, a provider's acceptance or screening) and lawful ground
 audit entry with the actor that attested them. Every *privileged* fact (one that unlocks a protection: consent of any
 kind, parental consent, de-identification, an account, a subscription, a product authorisation, a bound successor, an
 informed transfer, a recipient's agreements or confirmed consent, an assessment, a restriction) comes from
-:func:`gather`, which reads the consent ledger, the subjects and records, the transfer assessments and the fact
-register. A caller who states a privileged fact gets :class:`PrivilegedFactError`.
+``PolicyEngine._facts_of``, the one gathering path, which reads the consent ledger, the subjects and records,
+the transfer assessments and the fact register with the helpers here. A caller who states a privileged fact
+gets :class:`PrivilegedFactError`.
 """
 
 from __future__ import annotations
@@ -63,9 +64,9 @@ FACT_TABLE: tuple[FactRow, ...] = (
     FactRow("restricted", "engine", "subjects table (status restricted)"),
     FactRow("queued_for_deletion", "engine", "subjects table (status queued)"),
     FactRow("uncovered", "engine", "consent ledger and published versions"),
-    FactRow("legal_hold", "engine", "records (legal hold)"),
-    FactRow("agreement_signed", "engine", "fact register ('agreement')"),
-    FactRow("security_assessment_done", "engine", "transfer assessments"),
+    FactRow("legal_hold", "engine", "records (any of the person's records under a legal hold)"),
+    FactRow("agreement_signed", "engine", "fact register ('agreement' on file with the recipient; ':kind' for one kind)"),
+    FactRow("security_assessment_done", "engine", "transfer assessments (adequate, in force, for the recipient or region)"),
     FactRow("ground_recorded", "attested", "the grounds stated for the action"),
 )
 
@@ -145,7 +146,7 @@ def conditions_from_register(held: Iterable[tuple[str, str, str | None]], party:
         elif fact == "agreement":
             if who is not None and who == party:
                 agreements.add(arg)
-                conditions.add(f"agreement_signed:{arg}")
+                conditions |= {"agreement_signed", f"agreement_signed:{arg}"}
         elif fact in PERSON_FACTS:
             conditions.add(fact)
             if arg:
