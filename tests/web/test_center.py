@@ -444,3 +444,20 @@ def test_koso_21_the_privacy_center_offers_the_opt_out_of_a_recipient_that_recei
         assert f'href="{fan.opt_out_url}"' in page and f"opt out of {fan.name}" in page
     finally:
         gen.close()
+
+
+def test_an_attempt_on_someone_elses_request_in_the_center_is_a_404_and_is_audited(web: Web) -> None:
+    from policykeeper.store import audit_log
+
+    _signup(web, "zhang", ZHANG)
+    _signup(web, "li", LI)
+    ref = web.ctx.requests().submit("li", "access", email="li@example.cn").ref
+    _sign_in(web, "zhang", "zhang@example.cn")
+    got = web.client.get(f"/me/requests/{ref}/verify")
+    assert got.status_code == 404 and "li@example.cn" not in got.text
+    with web.ctx.db.connect() as conn:
+        rows = conn.execute(select(audit_log.c.actor, audit_log.c.detail)
+                            .where(audit_log.c.kind == "access_refused")).all()
+    assert [r.detail for r in rows] == [{"what": "request", "ref": ref, "held_by_another": True,
+                                         "via": "privacy_center"}]
+    assert rows[0].actor.startswith("subject:") and "li@example.cn" not in repr(rows)
