@@ -26,3 +26,24 @@ def last_allowed_promises(eng: PolicyEngine) -> list[str]:
         got = conn.execute(select(audit_log.c.promises).where(audit_log.c.allowed.is_(True))
                            .order_by(audit_log.c.seq.desc())).scalars().first()
     return list(got or [])
+
+
+def sign_agreements(eng: PolicyEngine, *recipients: str, now: object = None) -> None:
+    """Record in the fact register every agreement the pack asks of these recipients (all recipients if none named),
+    the way a privacy officer files the signed contracts."""
+    import datetime as dt
+
+    at = now if isinstance(now, dt.datetime) else dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    for r in eng.pack.recipients:
+        if recipients and r.id not in recipients:
+            continue
+        for paper in r.required_agreements:
+            eng.record_fact("agreement", party=r.id, arg=paper, reference=f"contract with {r.id}", now=at)
+
+
+def subscribe(eng: PolicyEngine, person: str, service: str, *, now: object = None) -> None:
+    """Record a person's subscription to a service in the fact register (they must already be held)."""
+    import datetime as dt
+
+    at = now if isinstance(now, dt.datetime) else dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    eng.record_fact("subscribed", person=person, arg=service, reference=f"{service} subscription", now=at)

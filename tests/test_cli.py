@@ -180,6 +180,15 @@ def test_transfer_assess_and_deletion_queue_commands(tmp_path: Path, monkeypatch
     assert "assessment 1 recorded: DE adequate" in done.stdout
     bad = runner.invoke(app, ["transfer", "assess", "DE", "--reference", "SA", "--outcome", "fine", *opts])
     assert bad.exit_code == 1 and "[bad_value]" in bad.stderr
+    signed = runner.invoke(app, ["fact", "record", "agreement", "--party", "logistics", "--arg", "confidentiality",
+                                 "--reference", "carrier contract 7", *opts])
+    assert signed.exit_code == 0 and "fact 1 recorded: agreement" in signed.stdout, signed.output
+    wrong = runner.invoke(app, ["fact", "record", "agreement", "--party", "logistics", "--arg", "handshake",
+                                "--reference", "x", *opts])
+    assert wrong.exit_code == 1 and "[bad_value]" in wrong.stderr and "confidentiality" in wrong.stderr
+    nobody = runner.invoke(app, ["fact", "record", "subscribed", "--person", "ghost", "--arg", "app",
+                                 "--reference", "x", *opts])
+    assert nobody.exit_code == 1 and "[subject_not_found]" in nobody.stderr
     monkeypatch.setenv("POLICYKEEPER_REGION", "US")
     abroad = runner.invoke(app, ["deletions", "list", *opts])
     assert abroad.exit_code == 1 and "[config]" in abroad.stderr and "KAMOER-21" in abroad.stderr
@@ -270,8 +279,9 @@ def test_an_erasure_request_reaches_the_recipients_from_the_command_line(
     eng = _engine_at(home, "kamoer")
     eng.collect("wu", "purchase", {"name": "Wu Lan", "phone": "1", "email": "wu@example.cn", "mailing_address": "2 Bund",
                                    "id_number": "3101", "bank_card": "6222"})
-    eng.share("wu", "logistics", {"mailing_address"}, "purchase_delivery",
-              Facts(agreements=frozenset({"confidentiality", "instructions_only"})))
+    for paper in ("confidentiality", "instructions_only"):
+        eng.record_fact("agreement", party="logistics", arg=paper, reference="carrier contract")
+    eng.share("wu", "logistics", {"mailing_address"}, "purchase_delivery", Facts())
     (home / "recipients.yaml").write_text("logistics: {email: privacy@sf.example}\n")
     ref = runner.invoke(app, ["request", "submit", "wu", "delete", "--email", "wu@example.cn", *opts]).stdout.split()[1]
     ref = ref.rstrip(":")

@@ -15,6 +15,7 @@ from ._exceptions import (
     PackSchemaError,
     PackSyntaxError,
     PolicykeeperError,
+    PrivilegedFactError,
     SubjectNotFoundError,
 )
 from .pack import (
@@ -54,6 +55,7 @@ __all__ = [
     "PackSchemaError",
     "PackSyntaxError",
     "PolicykeeperError",
+    "PrivilegedFactError",
     "Promise",
     "SubjectNotFoundError",
     "__version__",

@@ -14,6 +14,8 @@ the API and the web turn them into their own shape in one place each.
     └── ConfigError          a setting (such as the database URL) is unusable
     └── DeniedError          the pack does not allow the action; carries the decision
     └── SubjectNotFoundError no data is held about that person (or it was erased)
+    └── BadValueError        a value given to policykeeper is wrong (says what and where)
+        └── PrivilegedFactError  a caller stated a fact only the engine's records can establish
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "PackSchemaError",
     "PackSyntaxError",
     "PolicykeeperError",
+    "PrivilegedFactError",
 ]
 
 ErrorCode = Literal[
@@ -50,6 +53,7 @@ ErrorCode = Literal[
     "subject_not_found",
     "bad_value",
     "erasure_incomplete",
+    "privileged_fact",
 ]
 
 
@@ -139,6 +143,18 @@ class SubjectNotFoundError(PolicykeeperError):
 
 class BadValueError(PolicykeeperError):
     code: ErrorCode = "bad_value"
+
+
+class PrivilegedFactError(BadValueError):
+    """A caller stated a fact that unlocks a protection (consent, parental consent, de-identification, an account,
+    a subscription, an agreement ...): only the engine's own records establish those. ``names`` lists them."""
+
+    code: ErrorCode = "privileged_fact"
+
+    def __init__(self, names: tuple[str, ...] | list[str]) -> None:
+        self.names = tuple(sorted(set(names)))
+        super().__init__("privileged facts cannot be stated by the caller; the engine derives them from its own "
+                         "records: " + ", ".join(self.names) + " (docs/engine.md, Facts)")
 
 
 class ErasureIncompleteError(PolicykeeperError):

@@ -46,6 +46,8 @@ consent_app = typer.Typer(help="Record consent given or withdrawn; print a conse
 app.add_typer(consent_app, name="consent")
 transfer_app = typer.Typer(help="Cross-border transfer records.", no_args_is_help=True)
 app.add_typer(transfer_app, name="transfer")
+fact_app = typer.Typer(help="The fact register: facts that unlock a protection, on record.", no_args_is_help=True)
+app.add_typer(fact_app, name="fact")
 request_app = typer.Typer(help="Data subject requests: submit, verify, list, fulfil, refuse.", no_args_is_help=True)
 app.add_typer(request_app, name="request")
 dataset_app = typer.Typer(help="Dataset maps of the company's own databases (Fides datasets).", no_args_is_help=True)
@@ -451,6 +453,29 @@ def transfer_assess(
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     out.print(f"assessment {aid} recorded: {destination} {outcome}", markup=False)
+
+
+@fact_app.command("record")
+def fact_record(
+    fact: Annotated[str, typer.Argument(help="subscribed, product_authorized, member, transfer_informed, "
+                                             "consent_by_recipient, successor_bound or agreement.")],
+    reference: Annotated[str, typer.Option("--reference", help="The document or record behind the fact.")],
+    person: Annotated[str | None, typer.Option("--person", help="The person it is about (the app's identifier).")] = None,
+    party: Annotated[str | None, typer.Option("--party", help="The recipient or successor it concerns.")] = None,
+    arg: Annotated[str, typer.Option("--arg", help="What it is about: a service, a product, an agreement.")] = "",
+    revoke: Annotated[bool, typer.Option("--revoke", help="Withdraw the fact instead of recording it.")] = False,
+    home: HomeOpt = None,
+    database_url: DbOpt = None,
+    pack: EnginePackOpt = None,
+) -> None:
+    """Record (or revoke) a fact in the fact register; the engine reads it there, no caller may state it."""
+    try:
+        eng = _engine(home, database_url, pack)
+        fid = eng.record_fact(fact, person=person, party=party, arg=arg, reference=reference, revoke=revoke,
+                              actor="operator")
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"fact {fid} {'revoked' if revoke else 'recorded'}: {fact}", markup=False)
 
 
 @deletions_app.command("list")

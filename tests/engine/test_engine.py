@@ -136,8 +136,8 @@ def test_share_is_logged_without_values(kokkok: PolicyEngine) -> None:
     kokkok.collect("alice", "personal_customer", ALICE, ONLINE, now=NOW)
     with pytest.raises(DeniedError, match="separate consent"):
         kokkok.share("alice", "payment_processors", {"name"}, "p1_contract_performance", now=NOW)
-    out = kokkok.share("alice", "payment_processors", {"name"}, "p1_contract_performance",
-                       Facts(consents=frozenset({"payment_processors"})), now=NOW)
+    kokkok.set_consent("alice", "payment_processors", "given", now=NOW)
+    out = kokkok.share("alice", "payment_processors", {"name"}, "p1_contract_performance", now=NOW)
     assert out == {"name": ["Alice Phommachanh"]}
     with kokkok.db.connect() as conn:
         [row] = conn.execute(select(disclosures)).all()
@@ -161,14 +161,21 @@ def test_erasure_shreds_the_key_and_is_safe_to_repeat(kokkok: PolicyEngine) -> N
 def test_koso_07_location_needs_an_account_and_a_dashboard_subscription(db_url: str, tmp_path: Path) -> None:
     koso = _engine("koso", db_url, tmp_path)
     trip = {"location": "25.03,121.56", "trip_history": "trip 1"}
-    for facts in (Facts(), Facts(conditions=frozenset({"account_exists"})),
-                  Facts(conditions=frozenset({"subscribed:dashboard_app"}))):
-        with pytest.raises(DeniedError) as info:
-            koso.collect("rider", "dashboard_location", trip, facts, now=NOW)
-        assert "KOSO-07" in info.value.decision.promises  # type: ignore[attr-defined]
-    ok = koso.collect("rider", "dashboard_location", trip,
-                      Facts(conditions=frozenset({"account_exists", "subscribed:dashboard_app"})), now=NOW)
-    assert ok.decision.allowed
+    with pytest.raises(DeniedError) as info:  # no account, no subscription
+        koso.collect("rider", "dashboard_location", trip, now=NOW)
+    assert "KOSO-07" in info.value.decision.promises
+    koso.collect("rider", "account_creation", {"email": "rider@example.tw"}, now=NOW)
+    with pytest.raises(DeniedError) as info:  # an account, but no subscription on record
+        koso.collect("rider", "dashboard_location", trip, now=NOW)
+    assert "KOSO-07" in info.value.decision.promises
+    koso.record_fact("subscribed", person="rider", arg="dashboard_app", reference="app store receipt", now=NOW)
+    assert koso.collect("rider", "dashboard_location", trip, now=NOW).decision.allowed
+    from policykeeper.retention import cancel_account
+
+    cancel_account(koso, "rider", now=NOW + dt.timedelta(minutes=1))
+    with pytest.raises(DeniedError) as info:  # a subscription without an account (cancelled) is not enough
+        koso.collect("rider", "dashboard_location", trip, now=NOW + dt.timedelta(minutes=2))
+    assert "KOSO-07" in info.value.decision.promises
 
 
 def test_kalos_38_a_minor_needs_parental_consent_for_an_account(db_url: str, tmp_path: Path) -> None:
@@ -177,6 +184,6 @@ def test_kalos_38_a_minor_needs_parental_consent_for_an_account(db_url: str, tmp
     with pytest.raises(DeniedError) as info:
         kalos.collect("kid", "business_function", values, Facts(age=16), now=NOW)
     assert "KALOS-38" in info.value.decision.promises  # type: ignore[attr-defined]
-    allowed = kalos.collect("kid", "business_function", values,
-                            Facts(age=16, conditions=frozenset({"parental_consent"})), now=NOW)
+    kalos.set_consent("kid", "parental_consent", "given", actor="guardian", now=NOW)
+    allowed = kalos.collect("kid", "business_function", values, Facts(age=16), now=NOW)
     assert allowed.decision.allowed

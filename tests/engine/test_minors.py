@@ -64,9 +64,10 @@ def test_kamoer_70_a_childs_data_is_used_only_by_law_parental_consent_or_to_prot
     with pytest.raises(DeniedError) as info:
         eng.read("xiaoming", "better_experience", {"gender"}, child, now=LATER)
     assert "minor_use_not_permitted" in codes(info) and "KAMOER-70" in info.value.decision.promises
+    for paper in ("confidentiality", "instructions_only"):
+        eng.record_fact("agreement", party="sms_mail", arg=paper, reference="DPA 2024-7", now=NOW)
     with pytest.raises(DeniedError) as info:  # disclosure is held to the same three cases
-        eng.share("xiaoming", "sms_mail", {"email"}, "information_and_ads",
-                  Facts(age=12, agreements=frozenset({"confidentiality", "instructions_only"})), now=LATER)
+        eng.share("xiaoming", "sms_mail", {"email"}, "information_and_ads", child, now=LATER)
     assert codes(info) == {"minor_use_not_permitted"}
     # (c) necessary to protect the child
     assert eng.read("xiaoming", "better_experience", {"gender"},
@@ -89,11 +90,11 @@ def test_konzen_38_minors_are_advised_not_blocked(db_url: str, tmp_path: Path) -
     assert not isinstance(m, str) and (m.threshold, m.enforcement) == (18, "advisory")
     got = eng.collect("teen", "registration", {"phone": "+86 135 0000 0001", "email": "teen@example.cn"},
                       Facts(age=15), now=NOW)
-    assert got.decision.allowed and "show_minor_advisory" in got.decision.obligations
+    assert got.decision.allowed and "show_minor_advisory" in got.decision.obligation_names
     assert "KONZEN-38" in got.decision.promises
     adult = eng.collect("adult", "registration", {"phone": "+86 135 0000 0002", "email": "adult@example.cn"},
                         Facts(age=18), now=NOW)
-    assert "show_minor_advisory" not in adult.decision.obligations
+    assert "show_minor_advisory" not in adult.decision.obligation_names
     with pytest.raises(DeniedError):  # advice does not waive the other rules: essential fields still count
         eng.collect("teen2", "registration", {"phone": "+86 135 0000 0003"}, Facts(age=15), now=NOW)
 
@@ -102,12 +103,12 @@ def test_konzen_39_minors_get_the_advice_to_ask_a_parent_before_submitting_data(
     eng = _engine("konzen", db_url, tmp_path)
     got = eng.collect("teen", "registration", {"phone": "+86 135 0000 0001", "email": "teen@example.cn"},
                       Facts(age=16), now=NOW)
-    assert "show_advisory:minors_guidance" in got.decision.obligations
+    assert "show_advisory:minors_guidance" in got.decision.obligation_names
     advice = [r for r in got.decision.reasons if "KONZEN-39" in r.promises]
     assert advice and "parent or guardian" in advice[0].message and "before submitting" in advice[0].message
     adult = eng.collect("adult", "registration", {"phone": "+86 135 0000 0002", "email": "adult@example.cn"},
                         Facts(age=40), now=NOW)
-    assert "show_advisory:minors_guidance" not in adult.decision.obligations
+    assert "show_advisory:minors_guidance" not in adult.decision.obligation_names
     assert "KONZEN-39" not in adult.decision.promises
 
 

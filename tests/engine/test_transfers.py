@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from policykeeper import BadValueError, ConfigError, DeniedError, audit, load_pack
+from policykeeper import BadValueError, ConfigError, DeniedError, PrivilegedFactError, audit, load_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.pack import Pack
@@ -93,11 +93,10 @@ def test_koso_21_facebook_audience_network_gets_ad_data_in_the_us_with_its_opt_o
         row = conn.execute(select(audit_log.c.detail, audit_log.c.promises).where(audit_log.c.kind == "decision")
                            .order_by(audit_log.c.seq.desc())).first()
     assert row is not None and "KOSO-21" in row.promises
-    # the decision carries the opt-out the person must be shown
-    from policykeeper.engine import Share, compile_pack, decide
-
-    d = decide(compile_pack(eng.pack), Facts(), Share("facebook_audience_network", frozenset({"device_type"}), "advertising"))
-    assert f"offer_opt_out:{fan.opt_out_url}" in d.obligations
+    # the share hands back the opt-out the person must be shown, and the audit entry records it was handed over
+    offer = got.decision.obliges("offer_opt_out")
+    assert offer is not None and offer.value == fan.opt_out_url and offer.for_person and offer.by == "caller"
+    assert f"offer_opt_out:{fan.opt_out_url}" in row.detail["obligations"]
     # only for advertising
     with pytest.raises(DeniedError) as info:
         eng.share("rider", "facebook_audience_network", {"device_type"}, "market_research", now=NOW)
@@ -148,12 +147,16 @@ def test_kalos_42_an_overseas_recipient_owes_protection_equal_to_the_prc(kalos: 
         kalos.share("li", "service_providers", {"user_info"}, "provide_services", Facts(region="SG"), now=NOW)
     assert "KALOS-42" in info.value.decision.promises
     kalos.set_consent("li", "overseas_transfer", "given", now=NOW)
-    from policykeeper.engine import Share, compile_pack, decide
 
-    d = decide(compile_pack(kalos.pack), Facts(region="SG", consents=frozenset({"overseas_transfer"})),
-               Share("service_providers", frozenset({"user_info"}), "provide_services"))
-    assert d.allowed and f"protection_standard:{t.protection_standard}" in d.obligations
+    got = kalos.share("li", "service_providers", {"user_info"}, "provide_services", Facts(region="SG"),
+                      now=NOW + dt.timedelta(minutes=1))
+    d = got.decision
+    assert d.allowed and f"protection_standard:{t.protection_standard}" in d.obligation_names
     assert "KALOS-42" in d.promises
+    with kalos.db.connect() as conn:  # handed over to the caller, and audited as such
+        detail = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "decision")
+                              .order_by(audit_log.c.seq.desc())).scalars().first()
+    assert f"protection_standard:{t.protection_standard}" in detail["obligations"]
 
 
 def test_kalos_43_de_identification_before_transfer_is_an_allowed_safeguard(kalos: PolicyEngine) -> None:
@@ -161,7 +164,7 @@ def test_kalos_43_de_identification_before_transfer_is_an_allowed_safeguard(kalo
     with pytest.raises(DeniedError):
         kalos.share("li", "service_providers", {"user_info"}, "provide_services", abroad, now=NOW)
     # a caller cannot just claim the data is de-identified: only the engine's own de-identification counts
-    with pytest.raises(DeniedError):
+    with pytest.raises(PrivilegedFactError, match="de_identified"):
         kalos.share("li", "service_providers", {"user_info"}, "provide_services",
                     Facts(region="US", conditions=frozenset({"de_identified"})), now=NOW)
     got = kalos.share("li", "service_providers", {"user_info"}, "provide_services", abroad, de_identify=True, now=NOW)
@@ -185,8 +188,7 @@ def test_konzen_13_no_personal_data_crosses_the_border(db_url: str, tmp_path: Pa
     eng.set_consent("wang", "cross_border", "given", evidence=told, now=NOW)
     eng.set_consent("wang", "transfer", "given", evidence=told, now=NOW)
     with pytest.raises(DeniedError) as info:
-        eng.share("wang", "advertisers_and_agents", {"device_info"}, "relevant_ads",
-                  Facts(region="US", agreements=frozenset({"data_protection_agreement"})), now=NOW)
+        eng.share("wang", "advertisers_and_agents", {"device_info"}, "relevant_ads", Facts(region="US"), now=NOW)
     assert "transfer_not_allowed" in codes(info) and "KONZEN-13" in info.value.decision.promises
 
 
@@ -198,7 +200,9 @@ def test_konzen_14_turning_transfers_on_needs_the_four_disclosures_and_consent(d
     eng = _engine(turned_on, db_url, tmp_path, region="CN")
     eng.collect("wang", "service_logs", {"device_info": "Huawei P60", "browsing_info": "/domains/search",
                                          "click_info": "buy .cn", "cookie_identifiers": "ck-91ab"}, now=NOW)
-    abroad = Facts(region="US", agreements=frozenset({"commitment_letter"}))
+    eng.record_fact("agreement", party="advertisers_and_agents", arg="commitment_letter", reference="letter 3",
+                    now=NOW)
+    abroad = Facts(region="US")
     with pytest.raises(DeniedError) as info:
         eng.share("wang", "advertisers_and_agents", {"device_info"}, "relevant_ads", abroad, now=NOW)
     assert "transfer_precondition" in codes(info) and "KONZEN-14" in info.value.decision.promises
@@ -223,7 +227,9 @@ def kamoer(db_url: str, tmp_path: Path) -> PolicyEngine:
 
 
 def test_kamoer_21_cross_border_transmission_needs_a_security_assessment_first(kamoer: PolicyEngine) -> None:
-    abroad = Facts(region="DE", agreements=frozenset({"confidentiality", "instructions_only"}))
+    for paper in ("confidentiality", "instructions_only"):
+        kamoer.record_fact("agreement", party="logistics", arg=paper, reference="carrier contract", now=NOW)
+    abroad = Facts(region="DE")
     with pytest.raises(DeniedError) as info:
         kamoer.share("zhang", "logistics", {"mailing_address"}, "purchase_delivery", abroad, now=NOW)
     assert "transfer_precondition" in codes(info) and "KAMOER-21" in info.value.decision.promises
@@ -238,7 +244,7 @@ def test_kamoer_21_cross_border_transmission_needs_a_security_assessment_first(k
     # an assessment covers its destination only
     with pytest.raises(DeniedError):
         kamoer.share("zhang", "logistics", {"mailing_address"}, "purchase_delivery",
-                     Facts(region="US", agreements=abroad.agreements), now=later)
+                     Facts(region="US"), now=later)
     with kamoer.db.connect() as conn:
         assert conn.execute(select(transfer_assessments.c.destination)).scalars().all() == ["DE"]
         entry = conn.execute(select(audit_log.c.detail, audit_log.c.promises)
@@ -256,16 +262,12 @@ def test_kamoer_72_access_from_abroad_needs_a_current_adequate_assessment(kamoer
     with pytest.raises(DeniedError):
         kamoer.read("zhang", "purchase_delivery", {"name"}, abroad, now=NOW + dt.timedelta(hours=1))
     kamoer.record_transfer_assessment("US", reference="SA-US-2", valid_until=NOW + dt.timedelta(days=365), now=NOW)
-    assert kamoer.read("zhang", "purchase_delivery", {"name"}, abroad, now=NOW + dt.timedelta(days=1)) == {
-        "name": ["Zhang San"]}
+    got = kamoer.read("zhang", "purchase_delivery", {"name"}, abroad, now=NOW + dt.timedelta(days=1))
+    assert got == {"name": ["Zhang San"]}
+    t = kamoer.pack.transfers  # the reader abroad is handed the protection standard it owes
+    assert not isinstance(t, str) and f"protection_standard:{t.protection_standard}" in got.decision.obligation_names
     with pytest.raises(DeniedError):  # the assessment has lapsed
         kamoer.read("zhang", "purchase_delivery", {"name"}, abroad, now=NOW + dt.timedelta(days=366))
-    from policykeeper.engine import Use, compile_pack, decide
-
-    d = decide(compile_pack(kamoer.pack), Facts(region="US", assessed=frozenset({"US"})),
-               Use("purchase_delivery", frozenset({"name"})))
-    t = kamoer.pack.transfers
-    assert not isinstance(t, str) and f"protection_standard:{t.protection_standard}" in d.obligations
 
 
 def test_a_transfer_assessment_with_bad_fields_is_refused_and_changes_nothing(kamoer: PolicyEngine) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from policykeeper import BadValueError, audit, load_pack
 from policykeeper.crypto import KeyRing
-from policykeeper.engine import Facts, PolicyEngine
+from policykeeper.engine import PolicyEngine
 from policykeeper.incidents import (
     affected_subjects,
     close_incident,
@@ -29,6 +29,7 @@ from policykeeper.store import audit_log, open_database
 from policykeeper.store._schema import disclosures, incident_notices, message_log, outbox
 
 from ..conftest import Inbox
+from ..helpers import sign_agreements
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 START, END = NOW - dt.timedelta(days=2), NOW - dt.timedelta(days=1)
@@ -219,8 +220,8 @@ def test_affected_people_are_those_whose_data_was_held_or_disclosed_in_the_windo
                                                      decision_id="d", at=at))
     assert affected_subjects(eng, iid) == sorted([ids["wu"], ids["zhao"]])
     # a real share of the mailing address during the window
-    eng.share("li", "logistics", {"mailing_address"}, "purchase_delivery",
-              Facts(agreements=frozenset({"confidentiality", "instructions_only"})), now=START + dt.timedelta(hours=2))
+    sign_agreements(eng, "logistics", now=START)
+    eng.share("li", "logistics", {"mailing_address"}, "purchase_delivery", now=START + dt.timedelta(hours=2))
     assert ids["li"] not in affected_subjects(eng, iid)
     addr = record_incident(eng, started_at=START, ended_at=END, systems=["logistics api"],
                            categories=["mailing_address"], reference="R-3", now=NOW)

@@ -16,7 +16,7 @@ from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.store import audit_log, consent_events, disclosures, open_database, records
 
-from ..helpers import codes, promises
+from ..helpers import codes, promises, sign_agreements
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)
@@ -193,12 +193,14 @@ def test_kalos_18_no_data_flows_to_an_sdk_without_a_confidentiality_agreement(ka
     with pytest.raises(DeniedError) as info:
         kalos.share("li", "sdk_providers", {"usage_data"}, "provide_services", now=LATER)
     assert "agreement_missing" in codes(info) and "KALOS-18" in promises(info)
-    signed = Facts(agreements=frozenset({"confidentiality"}))
+    sign_agreements(kalos, "sdk_providers", now=NOW)
+    signed = Facts()
     assert kalos.share("li", "sdk_providers", {"usage_data"}, "provide_services", signed, now=LATER)["usage_data"]
 
 
 def test_kalos_19_identity_data_reaches_an_sdk_only_with_consent_for_that_flow(kalos: PolicyEngine) -> None:
-    signed = Facts(agreements=frozenset({"confidentiality"}))
+    sign_agreements(kalos, "sdk_providers", now=NOW)
+    signed = Facts()
     with pytest.raises(DeniedError) as info:
         kalos.share("li", "sdk_providers", {"user_info"}, "provide_services", signed, now=NOW)
     assert "identity_needs_consent" in codes(info) and "KALOS-19" in promises(info)
@@ -228,10 +230,13 @@ def test_kalos_21_a_successor_bound_by_the_policy_takes_over_otherwise_fresh_con
                     now=NOW)
     assert codes(info) == {"successor_not_bound"} and "KALOS-21" in promises(info)
     assert "consent afresh" in str(info.value)
-    bound = Facts(grounds=frozenset({"corporate_transaction"}), conditions=frozenset({"successor_bound"}))
+    kalos.record_fact("successor_bound", party="acquirer_inc", reference="SPA schedule 4", now=NOW)
+    bound = deal
     got = kalos.share("li", "acquirer_inc", {"basic_data"}, "provide_services", bound, kind="transfer_to_controller",
                       now=NOW)
     assert got["basic_data"] == ["Li Wei, 138 0013 8000"]
+    kalos.record_fact("successor_bound", party="acquirer_inc", reference="deal restructured", revoke=True,
+                      now=NOW + dt.timedelta(seconds=1))
     kalos.collect("wang", "business_function", {"basic_data": "Wang Fang", "user_info": "wf@example.cn"}, now=NOW)
     kalos.set_consent("wang", "transfer_explicit_consent:acquirer_inc", "given", now=NOW)  # fresh consent
     assert kalos.share("wang", "acquirer_inc", {"basic_data"}, "provide_services", deal, kind="transfer_to_controller",

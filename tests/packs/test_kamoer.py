@@ -16,14 +16,14 @@ from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.store import audit_log, disclosures, open_database, records
 
-from ..helpers import codes, last_allowed_promises, promises
+from ..helpers import codes, last_allowed_promises, promises, sign_agreements
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)
 SIGNUP = {"phone": "+86 139 0000 1111", "email": "zhang@example.cn", "username": "reefkeeper", "password": "Coral#2025!"}
 BUYER = {"name": "Zhang San", "phone": "+86 139 0000 1111", "email": "zhang@example.cn",
          "mailing_address": "88 Huaihai Road, Shanghai", "id_number": "310101199001011234", "bank_card": "6222 0000 1111 2222"}
-PARTNER = Facts(agreements=frozenset({"confidentiality", "instructions_only"}))
+PARTNER = Facts()  # the agreements are on file in the fact register (the fixture signs them)
 FEATURE = Facts(conditions=frozenset({"feature_active"}))
 
 
@@ -31,6 +31,7 @@ FEATURE = Facts(conditions=frozenset({"feature_active"}))
 def kamoer(db_url: str, tmp_path: Path) -> PolicyEngine:
     eng = PolicyEngine(load_pack("kamoer"), open_database(db_url), KeyRing.init(tmp_path / "keys"))
     eng.collect("zhang", "registration", SIGNUP, now=NOW)
+    sign_agreements(eng)
     return eng
 
 
@@ -186,12 +187,13 @@ def test_kamoer_17_without_consent_only_on_a_recorded_statutory_ground(kamoer: P
 
 def test_kamoer_18_publishing_sensitive_content_comes_with_a_warning(kamoer: PolicyEngine) -> None:
     got = kamoer.collect("zhang", "public_channels", {"published_sensitive": "my reef helps my anxiety"}, now=LATER)
-    assert got.decision.allowed and "show_advisory:sensitive_publishing" in got.decision.obligations
-    assert "warn_sensitive" in got.decision.obligations and "KAMOER-18" in got.decision.promises
+    assert got.decision.allowed and "show_advisory:sensitive_publishing" in got.decision.obligation_names
+    warning = got.decision.obliges("warn_sensitive")
+    assert warning is not None and warning.for_person and "KAMOER-18" in got.decision.promises
     plain = kamoer.collect("zhang", "public_channels", {"shared_content": "new tank setup"}, now=LATER)
-    assert "show_advisory:sensitive_publishing" not in plain.decision.obligations
+    assert "show_advisory:sensitive_publishing" not in plain.decision.obligation_names
     purchase = kamoer.collect("zhang", "purchase", BUYER, now=LATER)  # a sensitive field that is not published
-    assert "show_advisory:sensitive_publishing" not in purchase.decision.obligations
+    assert "show_advisory:sensitive_publishing" not in purchase.decision.obligation_names
 
 
 def test_kamoer_22_a_purpose_outside_the_policy_needs_prior_consent(kamoer: PolicyEngine) -> None:
@@ -277,11 +279,15 @@ def test_kamoer_34_partners_come_from_the_listed_categories(kamoer: PolicyEngine
 def test_kamoer_35_every_recipient_signs_confidentiality_and_follows_instructions(kamoer: PolicyEngine) -> None:
     kamoer.collect("zhang", "purchase", BUYER, now=NOW)
     assert all(set(r.required_agreements) == {"confidentiality", "instructions_only"} for r in kamoer.pack.recipients)
-    for papers in (frozenset(), frozenset({"confidentiality"}), frozenset({"instructions_only"})):
+    kamoer.record_fact("agreement", party="logistics", arg="instructions_only", reference="terminated", revoke=True,
+                       now=NOW)
+    for paper in ("confidentiality", "instructions_only"):  # none, then one of the two on file
         with pytest.raises(DeniedError) as info:
-            kamoer.share("zhang", "logistics", {"mailing_address"}, "purchase_delivery", Facts(agreements=papers),
-                         now=LATER)
+            kamoer.share("zhang", "logistics", {"mailing_address"}, "purchase_delivery", now=LATER)
         assert "agreement_missing" in codes(info)
+        kamoer.record_fact("agreement", party="logistics", arg=paper, reference="terminated", revoke=True, now=NOW)
+    for paper in ("confidentiality", "instructions_only"):
+        kamoer.record_fact("agreement", party="logistics", arg=paper, reference="signed again", now=LATER)
     assert kamoer.share("zhang", "logistics", {"mailing_address"}, "purchase_delivery", PARTNER, now=LATER)
 
 
@@ -308,8 +314,8 @@ def test_kamoer_37_transfers_need_consent_and_successors_are_bound_or_ask_again(
     with pytest.raises(DeniedError) as info:
         kamoer.share("zhang", "acquirer", {"email"}, "information_and_ads", deal, kind="transfer_to_controller", now=LATER)
     assert "successor_not_bound" in codes(info) and "consent afresh" in str(info.value)
-    bound = Facts(grounds=frozenset({"corporate_transaction"}), conditions=frozenset({"successor_bound"}))
-    assert kamoer.share("zhang", "acquirer", {"email"}, "information_and_ads", bound, kind="transfer_to_controller",
+    kamoer.record_fact("successor_bound", party="acquirer", reference="merger agreement art. 12", now=NOW)
+    assert kamoer.share("zhang", "acquirer", {"email"}, "information_and_ads", deal, kind="transfer_to_controller",
                         now=LATER)
 
 
@@ -357,9 +363,9 @@ def test_kamoer_42_irrelevant_fields_are_dropped(kamoer: PolicyEngine) -> None:
 
 def test_kamoer_44_users_are_told_about_unencrypted_channels_and_nudged_to_strong_passwords(kamoer: PolicyEngine) -> None:
     got = kamoer.collect("li", "registration", {**SIGNUP, "email": "li@example.cn"}, now=NOW)
-    assert "show_advisory:complex_password" in got.decision.obligations and "KAMOER-44" in got.decision.promises
+    assert "show_advisory:complex_password" in got.decision.obligation_names and "KAMOER-44" in got.decision.promises
     other = kamoer.collect("li", "service_use", {"usage_logs": "x", "ip_address": "1", "access_time": "2"}, now=NOW)
-    assert "show_advisory:complex_password" not in other.decision.obligations
+    assert "show_advisory:complex_password" not in other.decision.obligation_names
     page = render_pack(kamoer.pack, "md")
     assert "Email, instant messaging and messages with other Kamoer users are not encrypted" in page
 

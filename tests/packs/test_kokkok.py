@@ -45,7 +45,8 @@ def test_kokkok_01_using_the_app_records_agreement_to_collection_use_and_transfe
     assert tuple(row) == ("policy", "accepted", kokkok.compiled.version)
     assert kokkok.pack.acceptance.model == "implied_by_use" and "KOKKOK-01" in kokkok.pack.acceptance.promises
     with pytest.raises(DeniedError) as info:  # no use without agreeing
-        kokkok.collect("bob", "personal_customer", ALICE, Facts(channel="online", policy_declined=True), now=NOW)
+        kokkok.set_consent("bob", "policy", "refused", now=NOW)
+        kokkok.collect("bob", "personal_customer", ALICE, Facts(channel="online"), now=NOW)
     assert "policy_declined" in codes(info)
 
 

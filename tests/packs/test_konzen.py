@@ -25,7 +25,12 @@ SIGNUP = {"phone": "+86 135 1234 5678", "email": "wang@example.cn"}
 LOGS = {"device_info": "Huawei P60", "browsing_info": "/domains/search?q=shop", "click_info": "buy shop.cn",
         "cookie_identifiers": "ck-91ab"}
 POSITIONING = Facts(conditions=frozenset({"device_positioning_on", "feature_active:location_based_service"}))
-AGREEMENT = Facts(agreements=frozenset({"commitment_letter"}))
+AGREEMENT = Facts()  # the commitment letter is on file in the fact register (see _sign)
+
+
+def _sign(eng: PolicyEngine) -> None:
+    eng.record_fact("agreement", party="advertisers_and_agents", arg="commitment_letter", reference="letter 2024-3",
+                    now=NOW)
 
 
 @pytest.fixture
@@ -48,7 +53,8 @@ def test_konzen_01_using_the_service_records_agreement_to_the_current_policy(kon
         assert len(conn.execute(select(consent_events.c.seq)).all()) == 1
     assert konzen.pack.acceptance.model == "implied_by_use" and "KONZEN-01" in konzen.pack.acceptance.promises
     with pytest.raises(DeniedError) as info:  # declining means no processing
-        konzen.collect("li", "registration", SIGNUP, Facts(policy_declined=True), now=NOW)
+        konzen.set_consent("li", "policy", "refused", now=NOW)
+        konzen.collect("li", "registration", SIGNUP, now=NOW)
     assert "policy_declined" in codes(info)
 
 
@@ -175,7 +181,9 @@ def test_konzen_23_other_shares_need_our_or_the_recipients_explicit_consent(konz
         konzen.share("wang", "registrar_partner", {"email"}, "provide_services", now=NOW)
     konzen.set_consent("wang", "explicit_consent:registrar_partner", "given", now=NOW)
     assert konzen.share("wang", "registrar_partner", {"email"}, "provide_services", now=LATER)["email"]
-    by_them = Facts(conditions=frozenset({"consent:dns_host:by_recipient"}))  # the recipient obtained consent
+    konzen.record_fact("consent_by_recipient", person="wang", party="dns_host", reference="dns_host record 88",
+                       now=NOW)  # the recipient obtained consent, and it is on record
+    by_them = Facts()
     assert konzen.share("wang", "dns_host", {"email"}, "provide_services", by_them, now=LATER)["email"]
     with pytest.raises(DeniedError) as info:  # the confirmation is per recipient
         konzen.share("wang", "mail_host", {"email"}, "provide_services", by_them, now=LATER)
@@ -184,6 +192,7 @@ def test_konzen_23_other_shares_need_our_or_the_recipients_explicit_consent(konz
 
 def test_konzen_24_advertisers_get_some_data_for_ads_and_their_measurement_only(konzen: PolicyEngine) -> None:
     konzen.collect("wang", "service_logs", LOGS, now=NOW)
+    _sign(konzen)
     for purpose in ("relevant_ads", "ad_effectiveness"):
         assert konzen.share("wang", "advertisers_and_agents", {"click_info"}, purpose, AGREEMENT, now=LATER)
     with pytest.raises(DeniedError) as info:
@@ -200,12 +209,15 @@ def test_konzen_25_advertisers_need_an_agreement_and_get_de_identified_data(konz
         konzen.share("wang", "advertisers_and_agents", {"device_info"}, "relevant_ads", now=LATER)
     assert "agreement_missing" in codes(info) and "KONZEN-25" in promises(info)
     for paper in ("data_protection_agreement", "commitment_letter", "processing_policy"):  # any one of them
-        got = konzen.share("wang", "advertisers_and_agents", {"device_info"}, "relevant_ads",
-                           Facts(agreements=frozenset({paper})), now=LATER)
+        konzen.record_fact("agreement", party="advertisers_and_agents", arg=paper, reference="signed", now=NOW)
+        got = konzen.share("wang", "advertisers_and_agents", {"device_info"}, "relevant_ads", now=LATER)
         assert got["device_info"][0].startswith("pseudonym:") and "Huawei" not in got["device_info"][0]
+        konzen.record_fact("agreement", party="advertisers_and_agents", arg=paper, reference="ended", revoke=True,
+                           now=NOW)
 
 
 def test_konzen_26_identifying_data_reaches_partners_only_with_authorisation(konzen: PolicyEngine) -> None:
+    _sign(konzen)
     with pytest.raises(DeniedError) as info:
         konzen.share("wang", "advertisers_and_agents", {"email"}, "relevant_ads", AGREEMENT, now=NOW)
     assert "identity_needs_consent" in codes(info) and "KONZEN-26" in promises(info)
@@ -245,14 +257,14 @@ def test_konzen_29_a_new_controller_must_protect_at_least_as_well_and_users_are_
     with pytest.raises(DeniedError) as info:
         konzen.share("wang", "buyer_group", {"email"}, "provide_services", deal, kind="transfer_to_controller", now=NOW)
     assert "successor_not_bound" in codes(info) and "KONZEN-29" in promises(info)
-    bound = Facts(grounds=frozenset({"corporate_transaction"}), conditions=frozenset({"successor_bound"}))
-    from policykeeper.engine import Share, compile_pack, decide
+    konzen.record_fact("successor_bound", party="buyer_group", reference="SPA clause 9.2", now=NOW)
+    got = konzen.share("wang", "buyer_group", {"email"}, "provide_services", deal, kind="transfer_to_controller",
+                       now=LATER)
+    assert got["email"] and got.decision.obliges("notify_subject") is not None
+    from policykeeper.store import outbox
 
-    d = decide(compile_pack(konzen.pack), bound, Share("buyer_group", frozenset({"email"}), "provide_services",
-                                                       "transfer_to_controller"))
-    assert d.allowed and "notify_subject" in d.obligations  # users are informed
-    assert konzen.share("wang", "buyer_group", {"email"}, "provide_services", bound, kind="transfer_to_controller",
-                        now=LATER)["email"]
+    with konzen.db.connect() as conn:  # users are informed: the engine queued the notice to the person
+        assert conn.execute(select(outbox.c.kind, outbox.c.recipient)).all() == [("subject_notice", "person")]
 
 
 def test_konzen_30_without_consent_only_on_a_recorded_statutory_ground(konzen: PolicyEngine) -> None:

@@ -16,14 +16,19 @@ from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.store import audit_log, disclosures, open_database, records
 
-from ..helpers import codes, promises
+from ..helpers import codes, promises, subscribe
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)
 DEVICE = {"browser_name": "Firefox 126", "device_type": "Pixel 8", "connection_info": "Android 14, Chunghwa Telecom"}
 SUPPORT = {"name": "Chen Mei", "email": "mei@example.tw", "support_info": "speedometer flickers",
            "product_records": "RX-2 serial KS-99812, bought 2024-03-02"}
-ACCOUNT = Facts(conditions=frozenset({"account_exists", "subscribed:dashboard_app"}))
+ACCOUNT = Facts()  # the account and the dashboard subscription are on record (see _account)
+
+
+def _account(koso: PolicyEngine, person: str) -> None:
+    koso.collect(person, "account_creation", {"email": f"{person}@example.tw"}, now=NOW)
+    subscribe(koso, person, "dashboard_app", now=NOW)
 
 
 @pytest.fixture
@@ -35,7 +40,8 @@ def koso(db_url: str, tmp_path: Path) -> PolicyEngine:
 
 def test_koso_02_declining_the_policy_means_no_processing(koso: PolicyEngine) -> None:
     with pytest.raises(DeniedError) as info:
-        koso.collect("rider", "any_interaction", DEVICE, Facts(policy_declined=True), now=NOW)
+        koso.set_consent("rider", "policy", "refused", now=NOW)
+        koso.collect("rider", "any_interaction", DEVICE, now=NOW)
     assert codes(info) == {"policy_declined"} and "KOSO-02" in promises(info)
     koso.collect("rider2", "any_interaction", DEVICE, now=NOW)
     assert koso.read("rider2", "improve_site_apps", {"device_type"}, now=NOW) == {"device_type": ["Pixel 8"]}
@@ -62,9 +68,10 @@ def test_koso_05_an_account_is_optional_and_gates_only_account_features(koso: Po
     assert koso.collect("guest", "any_interaction", DEVICE, now=NOW).decision.allowed
     assert koso.collect("guest", "product_use", {"usage_logs": "trip meter reset"}, now=NOW).decision.allowed
     assert koso.collect("guest", "warranty_support", {"name": "Guest", "email": "g@example.tw"}, now=NOW).decision.allowed
+    subscribe(koso, "guest", "dashboard_app", now=NOW)  # subscribed, but held without an account
     with pytest.raises(DeniedError) as info:  # the account-only feature
         koso.collect("guest", "dashboard_location", {"location": "25.03,121.56", "trip_history": "Taipei loop"},
-                     Facts(conditions=frozenset({"subscribed:dashboard_app"})), now=NOW)
+                     now=NOW)
     assert "condition_unmet" in codes(info)
     ctx = {c.id: c for c in koso.pack.collection.contexts}
     assert ctx["dashboard_location"].member_only and not ctx["any_interaction"].member_only
@@ -118,7 +125,9 @@ def test_koso_10_onboard_data_only_from_an_authorised_product_for_display_analys
     with pytest.raises(DeniedError) as info:
         koso.collect("mei", "product_connection", data, now=NOW)
     assert "condition_unmet" in codes(info) and "KOSO-10" in promises(info)
-    authorised = Facts(conditions=frozenset({"product_authorized"}))
+    koso.collect("mei", "any_interaction", DEVICE, now=NOW)
+    koso.record_fact("product_authorized", person="mei", reference="pairing 1", now=NOW)
+    authorised = Facts()
     assert koso.collect("mei", "product_connection", data, authorised, now=NOW).decision.allowed
     for purpose in ("onboard_display", "onboard_analysis", "onboard_future_services"):
         assert koso.read("mei", purpose, {"vehicle_onboard"}, now=LATER)["vehicle_onboard"] == [data["vehicle_onboard"]]
@@ -175,6 +184,7 @@ def test_koso_14_personalisation_runs_on_group_level_data_only(koso: PolicyEngin
 
 
 def test_koso_17_location_history_only_improves_apps_and_maps(koso: PolicyEngine) -> None:
+    _account(koso, "mei")
     koso.collect("mei", "dashboard_location", {"location": "25.03,121.56", "trip_history": "Taipei loop"}, ACCOUNT,
                  now=NOW)
     assert koso.read("mei", "location_history", {"location", "trip_history"}, ACCOUNT, now=LATER)["trip_history"] == [

@@ -20,6 +20,7 @@ from policykeeper.requests import MAX_ATTEMPTS, RequestService
 from policykeeper.store import audit_log, open_database, requests
 
 from ..conftest import Inbox
+from ..helpers import sign_agreements
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 ALICE = {"name": "Alice Phommachanh", "password": "correct horse battery", "uuid": "u-7f3a9c",
@@ -214,7 +215,7 @@ def test_the_reply_address_is_encrypted_at_rest(db_url: str, tmp_path: Path, smt
 
 BUYER = {"name": "Zhang San", "phone": "+86 139 0000 1111", "email": "zhang@example.cn",
          "mailing_address": "88 Huaihai Road, Shanghai", "id_number": "310101199001011234", "bank_card": "6222 0000 1111 2222"}
-PARTNER = Facts(agreements=frozenset({"confidentiality", "instructions_only"}))
+PARTNER = Facts()  # agreements: on file in the fact register
 
 
 @pytest.fixture
@@ -222,6 +223,7 @@ def kamoer(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> Reque
     svc = _service("kamoer", db_url, tmp_path, smtp[1])
     eng = svc.engine
     eng.collect("zhang", "purchase", BUYER, now=NOW)
+    sign_agreements(eng)
     eng.share("zhang", "logistics", {"mailing_address", "name"}, "purchase_delivery", PARTNER, now=NOW)
     eng.share("zhang", "payment_services", {"bank_card"}, "purchase_delivery", PARTNER, now=NOW)
     eng.share("zhang", "market_regulator", {"phone"}, "safeguard_interests", Facts(grounds=frozenset({"legal_requirement"})),

@@ -27,9 +27,11 @@ from policykeeper.retention import (
 from policykeeper.store import open_database
 from policykeeper.store._schema import anonymous_aggregates, audit_log, message_log, records, retention_runs
 
+from ..helpers import subscribe
+
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=1)
-ACCOUNT = Facts(conditions=frozenset({"account_exists", "subscribed:dashboard_app"}))
+ACCOUNT = Facts()  # account and subscription on record: see the test
 TRIP = {"location": "25.03,121.56", "trip_history": "Taipei loop"}
 KONZEN_SIGNUP = {"phone": "+86 135 1234 5678", "email": "wang@example.cn"}
 ALICE = {"name": "Alice Phommachanh", "password": "correct horse battery", "uuid": "u-7f3a9c",
@@ -66,14 +68,17 @@ def test_koso_18_trip_history_is_kept_until_the_user_clears_it_and_the_deletion_
     db_url: str, tmp_path: Path
 ) -> None:
     koso = _engine("koso", db_url, tmp_path)
+    for person in ("mei", "lin"):
+        koso.collect(person, "account_creation", {"email": f"{person}@example.tw"}, now=NOW)
+        subscribe(koso, person, "dashboard_app", now=NOW)
     mine = koso.collect("mei", "dashboard_location", TRIP, ACCOUNT, now=NOW).subject_id
     other = koso.collect("lin", "dashboard_location", TRIP, ACCOUNT, now=NOW).subject_id
     # no period: a sweep years later leaves the history alone, and nothing is cleared yet
     report = sweep(koso, now=NOW + dt.timedelta(days=3650))
-    assert report.affected == 0 and _held(koso, mine) == {"location": 1, "trip_history": 1}
+    assert report.affected == 0 and _held(koso, mine) == {"email": 1, "location": 1, "trip_history": 1}
     assert history_cleared(koso, "mei", "location_history") is False
     assert clear_history(koso, "mei", "location_history", now=LATER) == 2
-    assert _held(koso, mine) == {} and _held(koso, other) == {"location": 1, "trip_history": 1}
+    assert _held(koso, mine) == {"email": 1} and _held(koso, other) == {"email": 1, "location": 1, "trip_history": 1}
     assert history_cleared(koso, "mei", "location_history") is True  # checkable afterwards
     assert history_cleared(koso, "lin", "location_history") is False
     with koso.db.connect() as conn:

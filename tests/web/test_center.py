@@ -169,9 +169,12 @@ def test_signing_in_sets_a_strict_httponly_cookie_and_signing_out_needs_the_csrf
 
 def test_my_data_shows_each_value_with_why_where_from_when_and_who_received_it(web: Web) -> None:
     _signup(web, "zhang", ZHANG)
+    for paper in ("confidentiality", "instructions_only"):  # the agreements are filed by the privacy officer
+        assert web.client.post("/v1/facts", json={"fact": "agreement", "party": "affiliates", "arg": paper,
+                                                  "reference": "group agreement"},
+                               headers=web.as_role("privacy_officer")).status_code == 200
     shared = web.client.post("/v1/share", json={"person": "zhang", "recipient": "affiliates", "purpose": "purchase_delivery",
-                                                "categories": ["phone"],
-                                                "facts": {"agreements": ["confidentiality", "instructions_only"]}},
+                                                "categories": ["phone"]},
                           headers=web.as_role("service"))
     assert shared.status_code == 200, shared.text
     _sign_in(web, "zhang", "zhang@example.cn")
@@ -412,3 +415,49 @@ def test_forms_from_another_site_are_refused_sign_in_included(web: Web) -> None:
     same = web.client.post("/signin", data={"identifier": "zhang", "email": "zhang@example.cn"},
                            headers={"Origin": "http://testserver"}, follow_redirects=False)
     assert same.status_code == 303 and len(web.inbox.to("zhang@example.cn")) == 1
+
+
+def test_koso_21_the_privacy_center_offers_the_opt_out_of_a_recipient_that_received_the_data(
+    db_url: str, tmp_path: Path, smtp: Any
+) -> None:
+    from .conftest import make_web
+
+    gen = make_web("koso", db_url, tmp_path, smtp)
+    web = next(gen)
+    try:
+        svc = web.as_role("service")
+        for context, values in (("account_creation", {"email": "rider@example.tw"}),
+                                ("any_interaction", {"browser_name": "Firefox", "device_type": "Pixel 8",
+                                                     "connection_info": "Android 14"})):
+            assert web.client.post("/v1/collect", headers=svc, json={
+                "person": "rider", "context": context, "values": values}).status_code == 200
+        shared = web.client.post("/v1/share", headers=svc, json={
+            "person": "rider", "recipient": "facebook_audience_network", "purpose": "advertising",
+            "categories": ["device_type"]})
+        assert shared.status_code == 200, shared.text
+        fan = next(r for r in web.ctx.engine().pack.recipients if r.id == "facebook_audience_network")
+        offered = [o for o in shared.json()["obligations"] if o["kind"] == "offer_opt_out"]
+        assert offered == [{"kind": "offer_opt_out", "value": fan.opt_out_url, "by": "caller", "for_person": True,
+                            "text": f"You can opt out of {fan.name}: {fan.opt_out_url}"}]
+        _sign_in(web, "rider", "rider@example.tw")
+        page = web.client.get("/me").text
+        assert f'href="{fan.opt_out_url}"' in page and f"opt out of {fan.name}" in page
+    finally:
+        gen.close()
+
+
+def test_an_attempt_on_someone_elses_request_in_the_center_is_a_404_and_is_audited(web: Web) -> None:
+    from policykeeper.store import audit_log
+
+    _signup(web, "zhang", ZHANG)
+    _signup(web, "li", LI)
+    ref = web.ctx.requests().submit("li", "access", email="li@example.cn").ref
+    _sign_in(web, "zhang", "zhang@example.cn")
+    got = web.client.get(f"/me/requests/{ref}/verify")
+    assert got.status_code == 404 and "li@example.cn" not in got.text
+    with web.ctx.db.connect() as conn:
+        rows = conn.execute(select(audit_log.c.actor, audit_log.c.detail)
+                            .where(audit_log.c.kind == "access_refused")).all()
+    assert [r.detail for r in rows] == [{"what": "request", "ref": ref, "held_by_another": True,
+                                         "via": "privacy_center"}]
+    assert rows[0].actor.startswith("subject:") and "li@example.cn" not in repr(rows)

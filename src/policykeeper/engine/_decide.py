@@ -15,7 +15,7 @@ from ..pack._data import CollectionContext, ConsentRule, DataCategory, FieldRequ
 from ..pack._rights import AgeRule
 from ..pack._sharing import DisclosureException, DisclosureRule, Recipient, TransferRule
 from ..pack._types import Condition
-from ._types import Action, Collect, Decision, Facts, Reason, Share, Use
+from ._types import Action, Collect, Decision, Facts, Obligation, Reason, Share, Use
 
 __all__ = ["CompiledPack", "compile_pack", "decide"]
 
@@ -92,7 +92,7 @@ class _Verdict:
         self.cp, self.action = cp, action
         self.reasons: list[Reason] = []
         self.denied = False
-        self.obligations: list[str] = []
+        self.obligations: list[Obligation] = []
         self.dropped: set[str] = set()
 
     def deny(self, code: str, message: str, rule: str, promises: tuple[str, ...] = ()) -> None:
@@ -102,6 +102,12 @@ class _Verdict:
     def ok(self, code: str, message: str, rule: str, promises: tuple[str, ...] = ()) -> None:
         self.reasons.append(Reason("ok_" + code, message, rule, promises))
 
+    def oblige(self, kind: str, value: str = "", *, text: str = "", by: str = "caller", for_person: bool = False,
+               promises: tuple[str, ...] = ()) -> None:
+        if not any(o.kind == kind and o.value == value for o in self.obligations):
+            self.obligations.append(Obligation(kind, value, text, "engine" if by == "engine" else "caller", for_person,
+                                               promises))
+
     def done(self) -> Decision:
         return Decision(
             allowed=not self.denied,
@@ -109,7 +115,7 @@ class _Verdict:
             reasons=tuple(self.reasons),
             pack_id=self.cp.pack.id,
             pack_version=self.cp.version,
-            obligations=tuple(dict.fromkeys(self.obligations)),
+            obligations=tuple(self.obligations),
             dropped=frozenset(self.dropped),
         )
 
@@ -236,7 +242,8 @@ def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
                 v.deny("sensitive_needs_consent", f"{cat!r} is sensitive ({', '.join(c.sensitive_kinds)}): "
                        "explicit consent first", "collection.sensitive_requires", col.promises)
         if c.sensitive_kinds and col.sensitive_requires == "warn_on_publish":
-            v.obligations.append("warn_sensitive")
+            v.oblige("warn_sensitive", cat, text=f"{c.name} is sensitive: think before you publish it",
+                     for_person=True, promises=col.promises)
     if col.channel_required and not isinstance(col.channels, str):
         if facts.channel is None or facts.channel not in col.channels:
             v.deny("channel_required", f"every record needs a collection channel from {', '.join(col.channels)}",
@@ -249,7 +256,7 @@ def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
                 cp.categories[c].sensitive_kinds and cp.categories[c].fides_key.startswith("user.content")
                 for c in a.categories if c in cp.categories))
         if shown:
-            v.obligations.append(f"show_advisory:{adv.id}")
+            v.oblige("show_advisory", adv.id, text=adv.text, for_person=True, promises=adv.promises)
             v.ok("advisory", adv.text, f"advisories[{j}]", adv.promises)
     if not v.denied:
         taken = [f.promises for c, f in fields.items() if c in a.categories]
@@ -270,7 +277,7 @@ def _refused_field(cp: CompiledPack, facts: Facts, ctx: CollectionContext, cat: 
     if refused is None or req.on_refusal in ("no_effect", "not_applicable"):
         return
     if req.on_refusal == "limit_benefits":
-        v.obligations.append(f"limit_benefits:{cat}")
+        v.oblige("limit_benefits", cat, promises=req.promises)  # the caller limits the benefits tied to the field
         v.ok("benefits_limited", f"{cat!r} was refused: {ctx.name} goes on with limited benefits", rule + ".on_refusal",
              req.promises)
         return
@@ -291,11 +298,12 @@ def _age(cp: CompiledPack, facts: Facts, v: _Verdict) -> None:
             v.deny("parental_consent_missing", f"under {m.threshold}: a parent's or guardian's consent first",
                    "minors", m.promises)
     else:
-        v.obligations.append("show_minor_advisory")
+        v.oblige("show_minor_advisory", text=f"under {m.threshold}: advice for a {m.term} is shown", for_person=True,
+                 promises=m.promises)
         v.ok("minor_advisory", f"under {m.threshold}: advice is shown", "minors", m.promises)
         for i, adv in enumerate(cp.pack.advisories):
             if adv.trigger == "minor_submits_data":
-                v.obligations.append(f"show_advisory:{adv.id}")
+                v.oblige("show_advisory", adv.id, text=adv.text, for_person=True, promises=adv.promises)
                 v.ok("advisory", adv.text, f"advisories[{i}]", adv.promises)
 
 
@@ -370,7 +378,7 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
         v.ok("without_consent", f"no consent needed: {', '.join(sorted(without))} is recorded", "processing_without_consent",
              () if isinstance(pwc, str) else pwc.promises)
         if not isinstance(pwc, str) and pwc.record_required:
-            v.obligations.append("record_ground:" + ",".join(sorted(without)))
+            v.oblige("record_ground", ",".join(sorted(without)), by="engine", promises=pwc.promises)
     elif p.requires_consent not in ("none", "implied_by_use") and not _consented(cp, facts, p.id):
         v.deny("consent_missing", f"{p.name} needs {p.requires_consent} consent, which is not given (or was withdrawn)",
                rule + ".requires_consent", p.promises)
@@ -378,7 +386,7 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
         v.deny("aggregate_only", f"{p.name} works on aggregated, group-level data only, never one person's values",
                rule + ".aggregate_only", p.promises)
     elif p.aggregate_only:
-        v.obligations.append("aggregate_only")
+        v.oblige("aggregate_only", by="engine", promises=p.promises)
     if cp.transfers is not None and cp.transfers.remote_access_counts_as_transfer:
         _transfer(cp, facts, "the reader", facts.region, None, v)
     if not v.denied:
@@ -440,11 +448,13 @@ def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
                 v.deny("consent_missing", f"sharing with {r.name} rests on {exc.basis.replace('_', ' ')}, not given",
                        "disclosures", exc.promises)
     if r.data_form == "de_identified" and not (identifying and identity_ok):
-        v.obligations.append("de_identify")  # identity data goes in clear only with the person's authorisation
+        # identity data goes in clear only with the person's authorisation
+        v.oblige("de_identify", by="engine", promises=r.promises)
     if r.opt_out_url and r.id in facts.objections:
         v.deny("opted_out", f"the person opted out of {r.name}", rule + ".opt_out_url", r.promises)
     elif r.opt_out_url:
-        v.obligations.append(f"offer_opt_out:{r.opt_out_url}")
+        v.oblige("offer_opt_out", r.opt_out_url, text=f"You can opt out of {r.name}: {r.opt_out_url}", for_person=True,
+                 promises=r.promises)
     place = facts.region if r.place_of_processing == "unspecified" else r.place_of_processing
     _transfer(cp, facts, r.name, place, r.id, v)
     if not v.denied:
@@ -478,7 +488,9 @@ def _transfer(cp: CompiledPack, facts: Facts, who: str, place: str | None, rule_
                "transfers", t.promises)
         return
     if t.protection_standard:
-        v.obligations.append(f"protection_standard:{t.protection_standard}")
+        v.oblige("protection_standard", t.protection_standard,
+                 text=f"{who} must protect the data to the standard: {t.protection_standard.replace('_', ' ')}",
+                 promises=t.promises)
     v.ok("transfer", f"cross-border transfer to {place} meets {', '.join(t.preconditions) or 'the transfer rule'}",
          "transfers", t.promises)
 
@@ -491,7 +503,9 @@ def _ad_hoc_disclosure(cp: CompiledPack, facts: Facts, a: Share, v: _Verdict) ->
             v.ok("corporate_transaction", f"the successor is bound ({ct.successor_bound_by.replace('_', ' ')})",
                  "corporate_transactions", ct.promises)
             if ct.notify_subject is True:
-                v.obligations.append("notify_subject")
+                v.oblige("notify_subject", a.recipient, by="engine", for_person=True, promises=ct.promises,
+                         text=f"Your personal data was transferred to {a.recipient}, who is bound to protect it "
+                              f"({ct.successor_bound_by.replace('_', ' ')}).")
             return
         if ct.otherwise != "reconsent" or not _consented(cp, facts, f"transfer_explicit_consent:{a.recipient}"):
             v.deny("successor_not_bound", f"{a.recipient!r} is not bound to protect the data "
@@ -523,13 +537,14 @@ def _ad_hoc_disclosure(cp: CompiledPack, facts: Facts, a: Share, v: _Verdict) ->
                     return
             v.ok("exception", f"allowed by exception {exc.id!r}", where, exc.promises)
             if exc.record_required:  # the disclosure log names the exception (and the grounds) it relied on
-                v.obligations.append(f"record_ground:{exc.id}:" + ",".join(sorted(facts.grounds & set(exc.grounds))))
+                v.oblige("record_ground", f"{exc.id}:" + ",".join(sorted(facts.grounds & set(exc.grounds))), by="engine",
+                         promises=exc.promises)
             if exc.minimum_necessary:
-                v.obligations.append("minimum_necessary")
+                v.oblige("minimum_necessary", by="engine", promises=exc.promises)
             ct = cp.pack.corporate_transactions
             if "corporate_transaction" in exc.grounds and not isinstance(ct, str):
                 if ct.successor_bound_by == "pre_existing_agreed_policy":
-                    v.obligations.append("carry_agreed_policy_version")
+                    v.oblige("carry_agreed_policy_version", by="engine", promises=ct.promises)
                     v.ok("policy_carried", "the data stays bound by the policy version the person agreed to",
                          "corporate_transactions", ct.promises)
             return

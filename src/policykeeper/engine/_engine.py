@@ -21,11 +21,20 @@ from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, w
 from ..crypto._groups import group_key, record_cipher_key
 from ..pack import Pack
 from ..pack._types import FixedDuration
-from ..store._schema import consent_events, deletion_queue, disclosures, records, subjects, transfer_assessments
+from ..store._schema import (
+    consent_events,
+    deletion_queue,
+    disclosures,
+    fact_register,
+    records,
+    subjects,
+    transfer_assessments,
+)
+from . import _facts
 from ._decide import CompiledPack, compile_pack, decide
-from ._types import Collect, Decision, Facts, Reason, Share, Use
+from ._types import Collect, Decision, Facts, Obligation, Reason, Share, Use
 
-__all__ = ["Collected", "PolicyEngine"]
+__all__ = ["Collected", "PolicyEngine", "Released"]
 
 _NO_FACTS = Facts()
 
@@ -37,6 +46,22 @@ class Collected:
     decision: Decision
     subject_id: str
     record_ids: tuple[int, ...]
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """What the decision obliges (see :class:`Obligation`): the caller's to show or do, or done by the engine."""
+        return self.decision.obligations
+
+
+class Released(dict[str, list[str]]):
+    """The values a read or share released (category -> values), with the decision that allowed them: its
+    ``obligations`` are the caller's to carry out where ``by`` is ``caller`` (they are audited as handed over)."""
+
+    decision: Decision
+
+    @property
+    def obligations(self) -> tuple[Obligation, ...]:
+        return self.decision.obligations
 
 
 _SUBJECT_BY_LOOKUP = select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key, subjects.c.status).where(
@@ -134,6 +159,15 @@ class PolicyEngine:
         self._earlier: dict[str, Mapping[str, frozenset[str]]] = {}
         self._explicit_only: bool | None = None
         self._consent_rule_targets = {c.id: frozenset(c.targets) for c in pack.consents}
+        minors = self.compiled.minors
+        self._birth_categories = frozenset(
+            c.id for c in pack.data_categories if c.fides_key.startswith("user.demographic.date_of_birth")
+        ) | frozenset(minors.age_source if minors is not None else ())
+        """Categories that give a person's age: any date of birth (Fides category), and the pack's age sources."""
+        self._account_contexts = frozenset(
+            c.id for c in pack.collection.contexts
+            if any(w in c.id or any(w in p for p in c.purposes) for w in ("account", "regist")))
+        """Collection contexts that open an account (by their id or purposes): data held from one means an account."""
         _check_transport(pack, db)
 
     # -- subjects --------------------------------------------------------------
@@ -166,14 +200,14 @@ class PolicyEngine:
     # -- decisions ------------------------------------------------------------------
     def _record(self, conn: Connection, d: Decision, actor: str, subject_id: str | None, detail: Mapping[str, object],
                 now: dt.datetime) -> None:
-        basis = [o.partition(":")[2] for o in d.obligations if o.startswith("record_ground:")]
+        basis = [o.value for o in d.obligations if o.kind == "record_ground"]
         if basis:  # the pack requires the ground (or the disclosure exception) relied on to be recorded
             detail = {**detail, "grounds_recorded": basis}
         audit.record(
             conn, kind="decision", actor=actor, subject_id=subject_id, decision_id=d.decision_id, allowed=d.allowed,
             promises=d.promises, pack_version=d.pack_version, at=now,
             detail={"action": d.action, "codes": [r.code for r in d.reasons], "rules": [r.rule for r in d.reasons],
-                    **detail},
+                    **({"obligations": list(d.obligation_names)} if d.obligations else {}), **detail},
         )
 
     def _deny(self, d: Decision, actor: str, subject_id: str | None, detail: Mapping[str, object],
@@ -193,19 +227,24 @@ class PolicyEngine:
         actor: str = "app",
         now: dt.datetime | None = None,
     ) -> Collected:
-        """Collect values (category id -> text) in a collection context, if the pack allows it."""
+        """Collect values (category id -> text) in a collection context, if the pack allows it.
+
+        ``facts`` carries context only (channel, source, region, a stated age, attested conditions and grounds); a
+        privileged fact raises :class:`PrivilegedFactError`. Where the pack sets an age threshold, a date of birth among
+        ``values`` gives the age (a stated age can only make the decision stricter)."""
         now = now or dt.datetime.now(dt.UTC)
         _check_actor(actor)
+        _facts.check_stated(facts)
         if facts.source is not None and not _KEY.fullmatch(facts.source):
             raise BadValueError("source must be an entity id (lower case letters, digits, '_', '.', '-')")
         for cat, value in values.items():
             if not isinstance(value, str):
                 raise BadValueError(f"value of {cat!r} must be text, not {type(value).__name__}")
-        facts = self._with_age(facts, values, now)
+        stated = facts
         with self.db.connect() as conn:
-            found, facts = self._subject_facts(conn, external_id, facts, None, now)
+            found, facts = self._subject_facts(conn, external_id, facts, None, now, values=values)
         d = decide(self.compiled, facts, Collect(context, frozenset(values)))
-        detail = {"context": context, "categories": sorted(values)}
+        detail = {"context": context, "categories": sorted(values), **_facts.attested(stated, actor)}
         if not d.allowed:
             if found is not None and {r.code for r in d.denials} & {"parental_consent_missing", "minor_blocked"}:
                 self._queue_minor(found[0], now)  # a minor discovered later, e.g. by a corrected birth date
@@ -232,19 +271,6 @@ class PolicyEngine:
                 ids.append(rid)
             self._record(conn, d, actor, sid, detail, now)
         return Collected(d, sid, tuple(ids))
-
-    def _with_age(self, facts: Facts, values: Mapping[str, str], now: dt.datetime) -> Facts:
-        m = self.compiled.minors
-        if m is None or facts.age is not None:
-            return facts
-        for cat in m.age_source:
-            if cat in values:
-                try:
-                    born = dt.date.fromisoformat(values[cat])
-                except ValueError:
-                    raise BadValueError(f"{cat!r} must be a date as YYYY-MM-DD") from None
-                return replace(facts, age=_age(born, now.date()))
-        return facts
 
     # -- minors discovered later ---------------------------------------------------------
     def note_age(
@@ -273,15 +299,15 @@ class PolicyEngine:
         if age < 0 or age > 150:
             raise BadValueError(f"age {age} is not a person's age")
         m = self.compiled.minors
-        with self.db.connect() as conn:
-            found = self._find(conn, external_id)
-            if found is None:
+        with self.db.connect() as conn:  # the one fact-gathering path: the ledger, and any birth date held
+            full = self._find_full(conn, external_id)
+            if full is None:
                 raise SubjectNotFoundError("no data is held about that person")
-            given = consent.consents_as_of(conn, found[0], now)
+            known = self._facts_of(conn, full, Facts(age=age), None, now)
         parental = self.compiled.consent_targets.get("parental_consent", frozenset({"parental_consent"}))
-        if m is None or age >= m.threshold or not given.isdisjoint(parental):
+        if m is None or known.age is None or known.age >= m.threshold or not known.consents.isdisjoint(parental):
             return False
-        return self._queue_minor(found[0], now)
+        return self._queue_minor(full[0], now)
 
     def _queue_minor(self, sid: str, now: dt.datetime) -> bool:
         m = self.compiled.minors
@@ -345,11 +371,13 @@ class PolicyEngine:
         *,
         actor: str = "app",
         now: dt.datetime | None = None,
-    ) -> dict[str, list[str]]:
-        """Return the person's values of ``categories`` for ``purpose``, if the pack allows it."""
+    ) -> Released:
+        """Return the person's values of ``categories`` for ``purpose``, if the pack allows it (with the decision and
+        its obligations). ``facts`` carries context only; a privileged fact raises :class:`PrivilegedFactError`."""
         now = now or dt.datetime.now(dt.UTC)
+        _facts.check_stated(facts)
         cats = frozenset(categories)
-        detail = {"purpose": purpose, "categories": sorted(cats)}
+        detail = {"purpose": purpose, "categories": sorted(cats), **_facts.attested(facts, actor)}
         out: dict[str, list[str]] | None = None
         with self.db.begin() as conn:  # decide, record and read in one transaction
             found, d, known = self._guard(conn, external_id, facts, Use(purpose, cats), detail, actor, now)
@@ -368,13 +396,15 @@ class PolicyEngine:
 
     @staticmethod
     def _released(found: tuple[str, bytes] | None, d: Decision,
-                  out: dict[str, list[str]] | None) -> dict[str, list[str]]:
+                  out: dict[str, list[str]] | None) -> Released:
         """After the transaction: raise for a denial (already audited) or an unknown person, else the values."""
         if not d.allowed:
             raise _denied(d)
         if found is None or out is None:
             raise SubjectNotFoundError("no data is held about that person")
-        return out
+        got = Released(out)
+        got.decision = d
+        return got
 
     def aggregate(
         self,
@@ -395,23 +425,22 @@ class PolicyEngine:
         if min_group < 2:
             raise BadValueError("min_group must be at least 2: a group of one singles a person out")
         action = Use(purpose, frozenset({category}), individual=False)
-        d = decide(self.compiled, Facts(), action)
+        d = decide(self.compiled, _NO_FACTS, action)
         detail = {"purpose": purpose, "categories": [category], "aggregate": True}
         if not d.allowed and not any(r.code == "consent_missing" for r in d.denials):
             raise self._deny(d, actor, None, detail, now)
         counts: dict[str, int] = {}
         people = 0
         with self.db.begin() as conn:
-            rows = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key).where(
+            rows = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key, subjects.c.status).where(
                 subjects.c.status == "active", subjects.c.wrapped_key.is_not(None)))
             for row in rows.all():
                 if self.keys.is_shredded(row.id):
                     continue
-                given, withdrawn = consent.state_as_of(conn, row.id, now)
-                if not decide(self.compiled, Facts(consents=given, objections=withdrawn,
-                                                   policy_declined="policy" in withdrawn), action).allowed:
-                    continue
                 key = unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id)
+                if not decide(self.compiled, self._facts_of(conn, (row.id, key, row.status), _NO_FACTS, action, now),
+                              action).allowed:
+                    continue
                 values = self._values(conn, (row.id, key), frozenset({category}))[category]
                 for value in set(values):
                     counts[value] = counts.get(value, 0) + 1
@@ -430,31 +459,86 @@ class PolicyEngine:
         self, conn: Connection, external_id: str, facts: Facts, action: Use | Share, detail: Mapping[str, object],
         actor: str, now: dt.datetime,
     ) -> tuple[tuple[str, bytes] | None, Decision, Facts]:
-        """Decide an action on a person's data with their recorded consents; a denial is audited here."""
+        """Decide an action on a person's data with the facts the engine holds; a denial is audited here."""
         _check_actor(actor)
-        found, facts = self._subject_facts(conn, external_id, facts, action, now)
+        found, facts = self._subject_facts(conn, external_id, facts, action, now,
+                                           de_identified=bool(detail.get("de_identified")))
         d = decide(self.compiled, facts, action)
         if not d.allowed:
             self._record(conn, d, actor, found[0] if found else None, detail, now)
         return found, d, facts
 
     def _subject_facts(
-        self, conn: Connection, external_id: str, facts: Facts, action: Use | Share | None, now: dt.datetime
+        self, conn: Connection, external_id: str, stated: Facts, action: Use | Share | None, now: dt.datetime, *,
+        values: Mapping[str, str] | None = None, de_identified: bool = False,
     ) -> tuple[tuple[str, bytes] | None, Facts]:
-        """The subject (if any) and the facts with what the database knows: consents, opt-outs, assessments."""
-        if facts.region is not None or isinstance(action, Share):
-            facts = replace(facts, assessed=facts.assessed | self._assessed(conn, now))
+        """The subject (if any) and the facts for an action on their data (see :meth:`_facts_of`)."""
         full = self._find_full(conn, external_id)
-        if full is None:
-            return None, facts
-        sid, key, status = full
+        facts = self._facts_of(conn, full, stated, action, now, values=values, de_identified=de_identified)
+        return (None if full is None else (full[0], full[1])), facts
+
+    def _has_account(self, conn: Connection, sid: str, now: dt.datetime) -> bool:
+        """An account exists: data is held from a context that opens one, and the account was not cancelled."""
+        if not self._account_contexts:
+            return False
+        opened = conn.execute(select(records.c.id).where(
+            records.c.subject_id == sid, records.c.status == "active",
+            records.c.context.in_(sorted(self._account_contexts))).limit(1)).first() is not None
+        return opened and not _facts.cancelled(conn, self.pack.id, sid, now)
+
+    def decide_for_subject(self, conn: Connection, subject_id: str, action: Use | Share, *,
+                           now: dt.datetime | None = None) -> Decision:
+        """Decide an action on a pseudonymous subject's data with the facts the engine holds (for modules that act
+        on a person by subject id, such as marketing). Not audited here: the caller records what it did."""
+        now = now or dt.datetime.now(dt.UTC)
+        row = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key, subjects.c.status)
+                           .where(subjects.c.id == subject_id)).first()
+        full = None
+        if row is not None and row.wrapped_key is not None and not self.keys.is_shredded(row.id):
+            full = (row.id, unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id), row.status)
+        return decide(self.compiled, self._facts_of(conn, full, _NO_FACTS, action, now), action)
+
+    def _facts_of(
+        self, conn: Connection, subject: tuple[str, bytes, str] | None, stated: Facts, action: Use | Share | None,
+        now: dt.datetime, *, values: Mapping[str, str] | None = None, de_identified: bool = False,
+    ) -> Facts:
+        """THE fact-gathering path: the caller's context (already checked to hold nothing privileged) plus every
+        privileged fact from the engine's own records: the consent ledger (consents, withdrawals, parental consent,
+        the policy), the subjects table (account, restriction, deletion queue), the fact register (subscriptions,
+        product authorisations, agreements, bound successors, recipients' confirmed consent, informed transfers),
+        the transfer assessments, and the age from a date of birth collected now or held."""
+        conditions = set(stated.conditions)
+        if de_identified:  # only the engine's own de-identification counts as one
+            conditions.add("de_identified")
+        assessed = self._assessed(conn, now) if (stated.region is not None or isinstance(action, Share)) else frozenset()
+        party = action.recipient if isinstance(action, Share) else None
+        m = self.compiled.minors
+        births = self._birth_categories
+        age_now = _facts.youngest(values, births, now.date(), strict=True) if m is not None and values else None
+        if assessed & {party, stated.region}:
+            conditions.add("security_assessment_done")
+        if subject is None:
+            held_facts = _facts.registered(conn, self.pack.id, None, now)
+            c, agreements = _facts.conditions_from_register(held_facts, party)
+            return replace(stated, conditions=frozenset(conditions | c), agreements=frozenset(agreements),
+                           assessed=assessed, age=_facts.stricter_age(stated.age, age_now))
+        sid, key, status = subject
         versioned, withdrawn = consent.versioned_state_as_of(conn, sid, now)
         given, uncovered = self._in_scope(conn, versioned)
-        extra = {"queued": {"queued_for_deletion"}, "restricted": {"restricted"}}.get(status, set())
-        conditions = facts.conditions | extra
-        return (sid, key), replace(facts, consents=facts.consents | given, objections=facts.objections | withdrawn,
-                                   uncovered=facts.uncovered | uncovered,
-                                   conditions=conditions, policy_declined=facts.policy_declined or "policy" in withdrawn)
+        conditions |= {"queued": {"queued_for_deletion"}, "restricted": {"restricted"}}.get(status, set())
+        if status in ("active", "restricted") and self._has_account(conn, sid, now):
+            conditions.add("account_exists")
+        if conn.execute(select(records.c.id).where(records.c.subject_id == sid, records.c.status == "active",
+                                                   records.c.legal_hold.is_(True)).limit(1)).first() is not None:
+            conditions.add("legal_hold")
+        held_facts = _facts.registered(conn, self.pack.id, sid, now)
+        c, agreements = _facts.conditions_from_register(held_facts, party)
+        held_age = None
+        if m is not None and births:
+            held_age = _facts.youngest(self._values(conn, (sid, key), births), births, now.date(), strict=False)
+        return replace(stated, consents=given, objections=withdrawn, uncovered=uncovered,
+                       conditions=frozenset(conditions | c), agreements=frozenset(agreements), assessed=assessed,
+                       policy_declined="policy" in withdrawn, age=_facts.stricter_age(stated.age, age_now, held_age))
 
     def _in_scope(self, conn: Connection, given: Mapping[str, str]) -> tuple[frozenset[str], frozenset[str]]:
         """(consents, uncovered targets). Consent covers what its rule covered in the version it was given under:
@@ -527,6 +611,66 @@ class PolicyEngine:
                          pack_version=self.compiled.version, promises=promises,
                          detail={"destination": destination, "outcome": outcome, "assessment": aid})
         return int(aid)
+
+    # -- the fact register -------------------------------------------------------------
+    def record_fact(
+        self,
+        fact: str,
+        *,
+        person: str | None = None,
+        party: str | None = None,
+        arg: str = "",
+        reference: str,
+        revoke: bool = False,
+        actor: str = "privacy_officer",
+        now: dt.datetime | None = None,
+    ) -> int:
+        """Record (or, with ``revoke``, withdraw) a fact that unlocks a protection and that the engine cannot see in
+        its other records, with the document or system record behind it; returns the register entry's id.
+
+        About a person (``person`` is the app's identifier of someone the engine holds): ``subscribed`` (``arg`` the
+        service, e.g. ``dashboard_app``), ``product_authorized`` (``arg`` the product, optional), ``member``,
+        ``transfer_informed``, ``consent_by_recipient`` (``party`` the recipient that obtained the person's consent).
+        About a party: ``successor_bound`` (``party`` the successor, bound to protect the data) and ``agreement``
+        (``party`` the recipient, ``arg`` the agreement on file, e.g. ``confidentiality``). Audited."""
+        now = now or dt.datetime.now(dt.UTC)
+        _check_actor(actor)
+        if fact not in _facts.REGISTERED:
+            raise BadValueError(f"{fact!r} is not a fact the register holds; it holds "
+                                + ", ".join(sorted(_facts.REGISTERED)))
+        for name, value in (("party", party or ""), ("arg", arg)):
+            if value and not _KEY.fullmatch(value):
+                raise BadValueError(f"{name} must be an id (lower case letters, digits, '_', '.', '-')")
+        if not isinstance(reference, str) or not reference.strip() or len(reference) > 200:
+            raise BadValueError("reference must name the document or record behind the fact (1 to 200 characters)")
+        about_person = fact in _facts.PERSON_FACTS
+        if about_person != (person is not None):
+            raise BadValueError(f"{fact!r} is " + ("about a person: give person" if about_person
+                                                   else "about a party, not a person: give party, not person"))
+        if fact in ("consent_by_recipient", "successor_bound", "agreement") and not party:
+            raise BadValueError(f"{fact!r} needs the party it concerns (a recipient or successor id)")
+        if fact in ("subscribed", "agreement") and not arg:
+            raise BadValueError(f"{fact!r} needs arg: " + ("the service subscribed to" if fact == "subscribed"
+                                                           else "the agreement on file, e.g. confidentiality"))
+        if fact == "agreement" and party is not None and party in self.compiled.recipients:
+            wanted = self.compiled.recipients[party][1].required_agreements
+            if wanted and arg not in wanted:
+                raise BadValueError(f"the pack asks {party!r} for {', '.join(wanted)}, not {arg!r}")
+        with self.db.begin() as conn:
+            sid = None
+            if person is not None:
+                found = self._find(conn, person)
+                if found is None:
+                    raise SubjectNotFoundError("no data is held about that person")
+                sid = found[0]
+            fid = conn.execute(fact_register.insert().values(
+                pack_id=self.pack.id, subject_id=sid, fact=fact, arg=arg, party=party,
+                action="revoked" if revoke else "recorded", reference=reference.strip(), at=now, actor=actor,
+            ).returning(fact_register.c.id)).scalar_one()
+            audit.record(conn, kind="fact", actor=actor, subject_id=sid, at=now, pack_version=self.compiled.version,
+                         detail={"fact": fact, "arg": arg, "party": party, "action": "revoked" if revoke else "recorded",
+                                 "entry": fid})
+        return int(fid)
 
     # -- consent ------------------------------------------------------------------------
     def _targets(self) -> frozenset[str]:
@@ -765,7 +909,7 @@ class PolicyEngine:
         kind: str = "share",
         actor: str = "app",
         now: dt.datetime | None = None,
-    ) -> dict[str, list[str]]:
+    ) -> Released:
         """Release values to a recipient, if the pack allows it; the disclosure log records who got what (no values).
 
         ``kind`` names the disclosure rule for a recipient the pack does not declare: ``share`` (default),
@@ -776,28 +920,41 @@ class PolicyEngine:
         """
         now = now or dt.datetime.now(dt.UTC)
         cats = frozenset(categories)
-        # only the engine's own de-identification counts as one: a caller's claim is ignored
-        facts = replace(facts, conditions=(facts.conditions - {"de_identified"}) | ({"de_identified"} if de_identify else set()))
+        _facts.check_stated(facts)  # de-identification too is the engine's own (``de_identify``), never a claim
         if kind not in ("share", "transfer_to_controller", "public_disclosure"):
             raise BadValueError(f"kind must be share, transfer_to_controller or public_disclosure, not {kind!r}")
         detail = {"recipient": recipient, "purpose": purpose, "categories": sorted(cats), "de_identified": de_identify,
-                  "kind": kind}
+                  "kind": kind, **_facts.attested(facts, actor)}
         out: dict[str, list[str]] | None = None
         with self.db.begin() as conn:  # decide, record, log the disclosure and read in one transaction
             found, d, _ = self._guard(conn, external_id, facts, Share(recipient, cats, purpose, kind), detail, actor, now)
             if found is not None and d.allowed:
                 out = self._values(conn, found, cats)
-                if de_identify or "de_identify" in d.obligations:
+                if de_identify or d.obliges("de_identify"):
                     out = {c: ["pseudonym:" + self.keys.lookup_hash(f"{recipient}|{c}|{x}")[:24] for x in vs]
                            for c, vs in out.items()}
-                if "carry_agreed_policy_version" in d.obligations:
+                if d.obliges("carry_agreed_policy_version"):
                     detail = {**detail, "policy_version_carried": self._agreed_version(conn, found[0])}
+                notice = d.obliges("notify_subject")
+                if notice is not None:  # the person is told, through the outbox, in the same transaction
+                    detail = {**detail, "notified": self._notify_subject(conn, found[0], notice, now)}
                 conn.execute(disclosures.insert().values(
                     subject_id=found[0], recipient=recipient, categories=sorted(cats), purpose=purpose,
                     ground=",".join(sorted(facts.grounds)) or None, decision_id=d.decision_id, at=now,
                 ))
                 self._record(conn, d, actor, found[0], detail, now)
         return self._released(found, d, out)
+
+    def _notify_subject(self, conn: Connection, sid: str, notice: Obligation, now: dt.datetime) -> dict[str, object]:
+        """Queue a notice to the person through the outbox: by email to the latest address held, else by push to
+        their pseudonymous id. Returns what the audit entry keeps (channel and outbox id, no address)."""
+        from ..notify import enqueue_to_person
+
+        to = self.email_of_subject(conn, sid)
+        channel = "email" if to is not None else "push"
+        oid = enqueue_to_person(conn, self.keys, kind="subject_notice", channel=channel, to=to or sid,
+                                subject=f"About your personal data at {self.pack.name}", body=notice.text, now=now)
+        return {"channel": channel, "outbox": oid}
 
     def values_of_subject(self, conn: Connection, subject_id: str, cats: set[str] | frozenset[str]
                           ) -> dict[str, list[str]]:

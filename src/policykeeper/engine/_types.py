@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Literal
 
-__all__ = ["Collect", "Decision", "Facts", "Reason", "Share", "Use", "Action"]
+__all__ = ["Collect", "Decision", "Facts", "Obligation", "Reason", "Share", "Use", "Action"]
 
 
 @dataclass(frozen=True)
 class Facts:
-    """What the engine knows about the person and the moment of an action."""
+    """What a decision is made on: the person and the moment of an action.
+
+    A caller fills in context only (``channel``, ``region``, ``source``, ``age``, ``grounds`` and attested
+    ``conditions``); every other field, and every privileged condition, is filled in by the engine from its own
+    records (see ``engine/_facts.py`` and docs/engine.md). The engine refuses a caller's ``Facts`` that holds a
+    privileged fact with :class:`~policykeeper.PrivilegedFactError`."""
 
     age: int | None = None
-    """Age in whole years, when known (from a date of birth or a verified claim)."""
+    """Age in whole years, when known: the youngest of a stated age and any date of birth collected or held."""
     consents: frozenset[str] = frozenset()
-    """Ids (consent rules, purposes, recipients, categories) with consent currently given."""
+    """Ids (consent rules, purposes, recipients, categories) with consent currently given (from the ledger)."""
     conditions: frozenset[str] = frozenset()
-    """Context facts that hold now: 'account_exists', 'subscribed:dashboard_app', ..."""
+    """Facts that hold now: attested ones a caller may state ('feature_active:connect', 'provider_screened') and
+    privileged ones only the engine adds ('account_exists', 'subscribed:dashboard_app', 'de_identified' ...)."""
     grounds: frozenset[str] = frozenset()
-    """Lawful grounds recorded for this action ('legal_requirement', ...)."""
+    """Lawful grounds the actor records for this action ('legal_requirement', ...): attested, and audited with the
+    actor."""
     agreements: frozenset[str] = frozenset()
-    """Agreements on file with the recipient of a share ('confidentiality', ...)."""
+    """Agreements on file with the recipient of a share ('confidentiality', ...), from the fact register."""
     policy_declined: bool = False
     channel: str | None = None
     source: str | None = None
@@ -90,6 +98,30 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Obligation:
+    """Something an allowed decision obliges: done by the engine itself, or handed to the caller to do.
+
+    ``kind`` is one of ``de_identify``, ``carry_agreed_policy_version``, ``notify_subject``, ``offer_opt_out``,
+    ``protection_standard``, ``show_advisory``, ``show_minor_advisory``, ``warn_sensitive``, ``aggregate_only``,
+    ``minimum_necessary``, ``record_ground`` (the engine writes the ground relied on into the audit entry) and
+    ``limit_benefits`` (the caller limits the benefits tied to a refused field); ``value`` is its argument (an opt-out
+    URL, a standard, an advisory id, a ground) and ``text`` the words to show, where there are any."""
+
+    kind: str
+    value: str = ""
+    text: str = ""
+    by: Literal["engine", "caller"] = "caller"
+    """``engine``: the engine carries it out as part of the action; ``caller``: the caller must (and it is audited
+    as handed over)."""
+    for_person: bool = False
+    """Meant for the person (an advisory, an opt-out link), not only for the operator."""
+    promises: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}" if self.value else self.kind
+
+
+@dataclass(frozen=True)
 class Decision:
     """An explainable verdict: allowed or not, why, under which pack version, with what obligations."""
 
@@ -98,7 +130,7 @@ class Decision:
     reasons: tuple[Reason, ...]
     pack_id: str
     pack_version: str
-    obligations: tuple[str, ...] = ()
+    obligations: tuple[Obligation, ...] = ()
     dropped: frozenset[str] = frozenset()
     decision_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -109,6 +141,15 @@ class Decision:
             for p in r.promises:
                 seen.setdefault(p, None)
         return tuple(seen)
+
+    def obliges(self, kind: str) -> Obligation | None:
+        """The first obligation of that kind, if the decision carries one."""
+        return next((o for o in self.obligations if o.kind == kind), None)
+
+    @property
+    def obligation_names(self) -> tuple[str, ...]:
+        """Each obligation as ``kind`` or ``kind:value`` (what the audit log keeps)."""
+        return tuple(str(o) for o in self.obligations)
 
     @property
     def denials(self) -> tuple[Reason, ...]:

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select
 
 from .. import audit, consent
 from .._exceptions import BadValueError, ConfigError, DeniedError, SubjectNotFoundError
-from ..engine import Decision, Facts, PolicyEngine, Reason, Use, decide
+from ..engine import Decision, PolicyEngine, Reason, Use
 from ..notify import PERSON_CHANNELS, enqueue_to_person
 from ..pack import lint_pack
 from ..pack._lifecycle import CookieRule, MarketingRule, TrackingTechnology
@@ -347,10 +347,9 @@ def send_message(
     url = _base_url(base_url) if kind == "marketing" else ""
     refused: Decision | None = None
     with eng.db.begin() as conn:
-        given, withdrawn = consent.state_as_of(conn, sid, now)
-        used = None if purpose is None else decide(eng.compiled, Facts(
-            consents=given, objections=withdrawn, policy_declined="policy" in withdrawn),
-            Use(purpose, eng.email_categories() if channel == "email" else frozenset()))
+        # the engine's one fact-gathering path: consents, withdrawals, a restriction, the deletion queue ...
+        used = None if purpose is None else eng.decide_for_subject(
+            conn, sid, Use(purpose, eng.email_categories() if channel == "email" else frozenset()), now=now)
         if used is not None and not used.allowed:
             refused = used
         elif kind == "marketing" and not _receives(eng, conn, sid, now):

@@ -305,6 +305,17 @@ class RequestService:
                                 .order_by(requests.c.id.desc())).mappings().all()
         return [dict(r) for r in rows]
 
+    def note_foreign_access(self, subject_id: str, ref: str, *, via: str, now: dt.datetime | None = None) -> None:
+        """A signed-in person asked for a request that is not theirs (another person's, or none): audited with their
+        own pseudonymous id and the reference asked for, never anything of the other person."""
+        now = now or dt.datetime.now(dt.UTC)
+        with self.engine.db.begin() as conn:
+            held = conn.execute(select(requests.c.id).where(requests.c.ref == ref[:32],
+                                                            requests.c.pack_id == self.pack.id)).first() is not None
+            audit.record(conn, kind="access_refused", actor=f"subject:{subject_id}", subject_id=subject_id, at=now,
+                         pack_version=self.engine.compiled.version,
+                         detail={"what": "request", "ref": ref[:32], "held_by_another": held, "via": via})
+
     def _fee_by_lookup(self, lookup: str, right: str | None, now: dt.datetime) -> str:
         """Free by default; beyond the reasonable number of repeats, the pack's charge applies."""
         handling = self.pack.requests

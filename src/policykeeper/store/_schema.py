@@ -25,6 +25,7 @@ __all__ = [
     "consent_events",
     "deletion_queue",
     "disclosures",
+    "fact_register",
     "anonymous_aggregates",
     "incident_notices",
     "incidents",
@@ -437,4 +438,22 @@ training_sessions = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Index("ix_training_sessions_pack_id", "pack_id", "held_on"),
     comment="staff security and privacy training sessions the pack promises",
+)
+
+fact_register = Table(
+    "fact_register",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("pack_id", String(64), nullable=False),
+    Column("subject_id", String(32), nullable=True, comment="the person; NULL for a fact about a party"),
+    Column("fact", String(32), nullable=False, comment="subscribed, product_authorized, member, transfer_informed, "
+           "consent_by_recipient, successor_bound or agreement"),
+    Column("arg", String(64), nullable=False, comment="what it is about (a service, an agreement kind); '' if nothing"),
+    Column("party", String(64), nullable=True, comment="the recipient or successor it concerns, if any"),
+    Column("action", String(16), nullable=False, comment="recorded or revoked"),
+    Column("reference", String(200), nullable=False, comment="the document or system record behind it"),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Index("ix_fact_register_subject", "pack_id", "subject_id"),
+    comment="facts that unlock a protection and that the engine cannot see elsewhere; append-only, latest wins",
 )

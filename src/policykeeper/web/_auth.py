@@ -61,8 +61,10 @@ ROLES: dict[str, frozenset[str]] = {
     "auditor": frozenset(_READ),
     "support_agent": frozenset({"requests:read", "requests:verify", "consents:read"}),
     "privacy_officer": frozenset(_READ | {"requests:verify", "requests:act", "incidents:write", "versions:publish",
-                                          "retention:run", "outbox:deliver", "organisation:write"}),
-    "service": frozenset({"data:collect", "data:read", "data:share", "consents:read", "consents:write"}),
+                                          "retention:run", "outbox:deliver", "organisation:write", "facts:write",
+                                          "facts:party"}),
+    "service": frozenset({"data:collect", "data:read", "data:share", "consents:read", "consents:write",
+                          "facts:write"}),
 }
 ROLES["admin"] = frozenset(set().union(*ROLES.values()) | {"keys:manage"})
 """Permissions of each role: auditors read, support agents see the queue and verify identities, privacy officers

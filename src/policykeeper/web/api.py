@@ -13,10 +13,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .. import audit, consent
-from ..engine import Facts
+from ..engine import Decision, Facts
+from ..engine._facts import ATTESTED
 from ..requests import Ticket
 from ._auth import (
     PERSON_COOKIE,
@@ -75,6 +76,7 @@ CanConsentsWrite = Annotated[Staff, needs("consents:write")]
 CanDataCollect = Annotated[Staff, needs("data:collect")]
 CanDataRead = Annotated[Staff, needs("data:read")]
 CanDataShare = Annotated[Staff, needs("data:share")]
+CanFactsWrite = Annotated[Staff, needs("facts:write")]
 CanKeysManage = Annotated[Staff, needs("keys:manage")]
 CanRequestsAct = Annotated[Staff, needs("requests:act")]
 CanRequestsRead = Annotated[Staff, needs("requests:read")]
@@ -279,6 +281,7 @@ def _mine(ctx: WebContext, me: Person, ref: str) -> dict[str, Any]:
     for r in ctx.requests().requests_of_subject(me.subject_id):
         if r["ref"] == ref:
             return _clean(r)
+    ctx.requests().note_foreign_access(me.subject_id, ref, via="api")  # audited, without the other person's values
     raise ApiError(404, "not_found", f"you have no request {ref}")  # someone else's looks the same as none
 
 
@@ -371,16 +374,47 @@ def unsubscribe(body: UnsubscribeIn, ctx: Ctx) -> dict[str, str]:
 
 # -- services: the engine ------------------------------------------------------------------------------------------
 
+def _attested_only(value: str) -> str:
+    head = value.partition(":")[0]
+    if head not in ATTESTED:
+        raise ValueError(f"{value!r} is a privileged fact: the engine derives it from its own records (the consent "
+                         "ledger, the fact register, assessments), a caller cannot state it; attested conditions are "
+                         + ", ".join(sorted(ATTESTED)))
+    return value
+
+
+def _no_agreements(value: list[str]) -> list[str]:
+    if value:
+        raise ValueError("agreements are privileged facts: record them in the fact register (POST /v1/facts, "
+                         "fact 'agreement'), the engine reads them from there")
+    return value
+
+
 class FactsIn(Body):
+    """Context only: the channel, the observed region, a stated age (it can only make a decision stricter) and
+    conditions the caller attests (recorded with the API key). Privileged facts are refused with 422."""
+
     channel: Annotated[str, Field(max_length=32)] | None = None
-    conditions: list[Key] = Field(default_factory=list, max_length=50)
-    agreements: list[Key] = Field(default_factory=list, max_length=50)
+    conditions: list[Annotated[Key, AfterValidator(_attested_only)]] = Field(default_factory=list, max_length=50)
+    agreements: Annotated[list[Key], AfterValidator(_no_agreements)] = Field(default_factory=list, max_length=50)
     age: Annotated[int, Field(ge=0, le=150)] | None = None
     region: Key | None = None
 
     def facts(self) -> Facts:
-        return Facts(channel=self.channel, conditions=frozenset(self.conditions),
-                     agreements=frozenset(self.agreements), age=self.age, region=self.region)
+        return Facts(channel=self.channel, conditions=frozenset(self.conditions), age=self.age, region=self.region)
+
+
+class ObligationOut(BaseModel):
+    kind: str
+    value: str
+    text: str
+    by: Literal["engine", "caller"] = Field(description="engine: done as part of the action; caller: yours to do")
+    for_person: bool
+
+
+def _obligations(d: Decision) -> list[dict[str, Any]]:
+    return [{"kind": o.kind, "value": o.value, "text": o.text, "by": o.by, "for_person": o.for_person}
+            for o in d.obligations]
 
 
 class CollectIn(Body):
@@ -394,6 +428,7 @@ class DecisionOut(BaseModel):
     decision: str
     allowed: bool
     promises: list[str]
+    obligations: list[ObligationOut] = Field(default_factory=list)
 
 
 class CollectOut(DecisionOut):
@@ -405,7 +440,8 @@ def collect(body: CollectIn, ctx: Ctx, staff: CanDataCollect) -> dict[str, Any]:
     """Collect values for a person in a collection context, if the pack allows it (403 with the promises if not)."""
     got = ctx.engine().collect(body.person, body.context, body.values, body.facts.facts(), actor=f"key:{staff.key_id}")
     d = got.decision
-    return {"decision": d.decision_id, "allowed": d.allowed, "promises": list(d.promises), "records": len(got.record_ids)}
+    return {"decision": d.decision_id, "allowed": d.allowed, "promises": list(d.promises), "records": len(got.record_ids),
+            "obligations": _obligations(d)}
 
 
 class ReadIn(Body):
@@ -417,13 +453,16 @@ class ReadIn(Body):
 
 class ValuesOut(BaseModel):
     values: dict[str, list[str]]
+    obligations: list[ObligationOut] = Field(default_factory=list, description="what the decision obliges: the "
+                                             "caller's to show or do where by is caller (audited as handed over)")
 
 
 @router.post("/read", response_model=ValuesOut, tags=["engine"])
 def read(body: ReadIn, ctx: Ctx, staff: CanDataRead) -> dict[str, Any]:
     """A guarded read: the person's values of some categories for one purpose, if the pack allows it."""
-    return {"values": ctx.engine().read(body.person, body.purpose, set(body.categories), body.facts.facts(),
-                                        actor=f"key:{staff.key_id}")}
+    got = ctx.engine().read(body.person, body.purpose, set(body.categories), body.facts.facts(),
+                            actor=f"key:{staff.key_id}")
+    return {"values": dict(got), "obligations": _obligations(got.decision)}
 
 
 class ShareIn(ReadIn):
@@ -434,9 +473,9 @@ class ShareIn(ReadIn):
 @router.post("/share", response_model=ValuesOut, tags=["engine"])
 def share(body: ShareIn, ctx: Ctx, staff: CanDataShare) -> dict[str, Any]:
     """Share values with a recipient, if the pack allows it; the disclosure is logged."""
-    return {"values": ctx.engine().share(body.person, body.recipient, set(body.categories), body.purpose,
-                                         body.facts.facts(), de_identify=body.de_identify,
-                                         actor=f"key:{staff.key_id}")}
+    got = ctx.engine().share(body.person, body.recipient, set(body.categories), body.purpose, body.facts.facts(),
+                             de_identify=body.de_identify, actor=f"key:{staff.key_id}")
+    return {"values": dict(got), "obligations": _obligations(got.decision)}
 
 
 class PersonConsentIn(Body):
@@ -455,6 +494,32 @@ def record_consent(body: PersonConsentIn, ctx: Ctx, staff: CanConsentsWrite) -> 
     """Record a consent given, withdrawn, refused or accepted in the hash-chained ledger."""
     return {"seq": ctx.engine().set_consent(body.person, body.target, body.action, evidence=body.evidence,
                                             actor=f"key:{staff.key_id}")}
+
+
+class FactIn(Body):
+    fact: Literal["subscribed", "product_authorized", "member", "transfer_informed", "consent_by_recipient",
+                  "successor_bound", "agreement"]
+    person: Id | None = None
+    party: Key | None = None
+    arg: Key | None = None
+    reference: Annotated[str, Field(min_length=1, max_length=200)]
+    revoke: bool = False
+
+
+class FactOut(BaseModel):
+    entry: int
+
+
+@router.post("/facts", response_model=FactOut, tags=["engine"])
+def record_fact(body: FactIn, ctx: Ctx, staff: CanFactsWrite) -> dict[str, Any]:
+    """Record (or revoke) a privileged fact in the fact register, with the document behind it: a person's
+    subscription, product authorisation, membership, informed transfer, a recipient's confirmed consent; and (privacy
+    officers only) a recipient's agreement or a bound successor. The engine reads it from there; no caller states it."""
+    if body.fact in ("successor_bound", "agreement") and not staff.can("facts:party"):
+        raise ApiError(403, "forbidden", f"recording {body.fact!r} needs the privacy officer's role", "fact")
+    entry = ctx.engine().record_fact(body.fact, person=body.person, party=body.party, arg=body.arg or "",
+                                     reference=body.reference, revoke=body.revoke, actor=f"key:{staff.key_id}")
+    return {"entry": entry}
 
 
 class PersonIn(Body):

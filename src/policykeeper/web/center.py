@@ -211,12 +211,14 @@ def _held(ctx: WebContext, person: Person) -> list[dict[str, Any]]:
     eng = ctx.engine()
     purposes = {p.id: p.name for p in eng.pack.purposes.items}
     recipients = {r.id: r.name for r in eng.pack.recipients}
+    opt_outs = {r.id: r.opt_out_url for r in eng.pack.recipients if r.opt_out_url}  # the offer_opt_out obligation
     out = []
     for it in eng.export_subject(person.subject_id, actor="subject"):
         row = dict(it)
         row["purpose_names"] = [purposes.get(str(p), _words(str(p))) for p in it["purposes"]]  # type: ignore[attr-defined]
         row["recipient_rows"] = [{"name": recipients.get(d["recipient"], _words(d["recipient"])),
-                                  "purpose": purposes.get(d["purpose"], _words(d["purpose"])), "at": d["at"]}
+                                  "purpose": purposes.get(d["purpose"], _words(d["purpose"])), "at": d["at"],
+                                  "opt_out": opt_outs.get(d["recipient"])}
                                  for d in it["recipients"]]  # type: ignore[attr-defined]
         row["secret"] = _secret(eng.pack, str(it["category"]))
         out.append(row)
@@ -336,7 +338,10 @@ def _requestable(pack: Pack) -> list[Any]:
 def _mine(ctx: WebContext, person: Person, ref: str) -> dict[str, Any] | None:
     if not _REF.fullmatch(ref):
         return None
-    return next((r for r in ctx.requests().requests_of_subject(person.subject_id) if r["ref"] == ref), None)
+    found = next((r for r in ctx.requests().requests_of_subject(person.subject_id) if r["ref"] == ref), None)
+    if found is None:  # another person's request looks like none, and the attempt is audited (no values of theirs)
+        ctx.requests().note_foreign_access(person.subject_id, ref, via="privacy_center")
+    return found
 
 
 def _emails(ctx: WebContext, subject_id: str) -> list[str]:
