@@ -65,3 +65,35 @@ def test_a_damaged_backup_changes_nothing(db_url: str, tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(records.c.id)).first() is None
         assert audit.verify(conn).ok  # chain heads are back as they were
+
+
+def test_a_backup_holds_every_table_but_the_sign_in_state(db_url: str, tmp_path: Path) -> None:
+    from policykeeper.store._backup import _TABLES
+    from policykeeper.store._schema import metadata
+
+    assert sorted(set(metadata.tables) - {t.name for t in _TABLES}) == ["login_codes", "web_sessions"]
+
+
+def test_what_the_fact_register_knew_of_an_erased_person_goes_and_a_restore_does_not_bring_it_back(
+    db_url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy import func
+
+    from policykeeper.store._schema import fact_register
+
+    keys = KeyRing.init(tmp_path / "keys")
+    live = PolicyEngine(load_pack("kokkok"), open_database(f"sqlite:///{tmp_path / 'live.db'}"), keys)
+    for who in ("alice", "bob"):
+        live.collect(who, "personal_customer", _person(who), ONLINE, now=NOW)
+        live.record_fact("subscribed", person=who, arg="newsletter", reference="signup form 12", now=NOW)
+    backup_database(live.db, tmp_path / "before.pkbak")
+    live.erase("alice", now=NOW)
+
+    def facts_held(eng: PolicyEngine) -> int:
+        with eng.db.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(fact_register)).scalar_one())
+
+    assert facts_held(live) == 1  # bob's only
+    restored = PolicyEngine(load_pack("kokkok"), open_database(db_url), KeyRing.open(tmp_path / "keys"))
+    restore_database(restored.db, tmp_path / "before.pkbak", restored.keys)
+    assert facts_held(restored) == 1

@@ -32,7 +32,7 @@ from .. import audit
 from .._exceptions import BadValueError, ErasureIncompleteError
 from ..crypto import decrypt, encrypt, new_data_key, unwrap_data_key
 from ..crypto._groups import GROUP_PREFIX
-from ..store._schema import record_keys, records, subjects
+from ..store._schema import fact_register, record_keys, records, subjects
 
 if TYPE_CHECKING:
     from ..engine import PolicyEngine
@@ -278,6 +278,7 @@ def erase_person_in(eng: PolicyEngine, conn: Connection, sid: str, *, cause: str
         count = int(conn.execute(update(records).where(records.c.subject_id == sid).values(
             status="erased", value=b"")).rowcount)
         conn.execute(delete(record_keys).where(record_keys.c.subject_id == sid))
+        conn.execute(delete(fact_register).where(fact_register.c.subject_id == sid))  # what was known of them goes too
         report = DeletionReport(sid, cause, gov.rule, deleted=count, erased=True)
     else:
         keep = _keep_cond(eng) if kept else false()

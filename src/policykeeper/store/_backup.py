@@ -29,12 +29,14 @@ from ._schema import (
     consent_events,
     deletion_queue,
     disclosures,
+    fact_register,
     incident_notices,
     incidents,
     lifecycle_events,
     message_log,
     outbox,
     policy_versions,
+    privacy_department,
     record_keys,
     records,
     request_codes,
@@ -42,6 +44,7 @@ from ._schema import (
     retention_runs,
     subjects,
     trackers,
+    training_sessions,
     transfer_assessments,
 )
 
@@ -59,8 +62,9 @@ class ErasureSource(Protocol):
 _TABLES: tuple[Table, ...] = (
     subjects, record_keys, records, consent_events, disclosures, transfer_assessments, deletion_queue, incidents, requests,
     request_codes, outbox, lifecycle_events, retention_runs, anonymous_aggregates, policy_versions, message_log, trackers,
-    incident_notices, api_keys, audit_log, chain_heads,
+    incident_notices, fact_register, privacy_department, training_sessions, api_keys, audit_log, chain_heads,
 )
+"""Every table but the ephemeral sign-in state (``login_codes``, ``web_sessions``: a restore signs everyone out)."""
 _FORMAT = "policykeeper-backup/1"
 
 
@@ -157,6 +161,7 @@ def restore_database(engine: Engine, path: Path, shredded: ErasureSource | Itera
                                                                                  status="erased"))
             conn.execute(update(records).where(records.c.subject_id.in_(gone)).values(status="erased", value=b""))
             conn.execute(delete(record_keys).where(record_keys.c.subject_id.in_(gone)))
+            conn.execute(delete(fact_register).where(fact_register.c.subject_id.in_(gone)))
             groups = [g.removeprefix("rk:") for g in gone if g.startswith("rk:")]
             if groups:  # part of a person's data deleted since the backup: its keys and ciphertext go again
                 conn.execute(update(records).where(records.c.key_id.in_(groups)).values(status="erased", value=b""))
