@@ -246,7 +246,7 @@ def audit_verify(home: HomeOpt = None, database_url: DbOpt = None) -> None:
     """Recompute the audit chain; name the first edited, deleted or reordered entry. Exits 1 if any."""
     settings = Settings.load(home, database_url)
     try:
-        engine = open_database(settings.database_url)
+        engine = open_database(settings.database_url, create=False)  # a mistyped --home is no empty, "intact" log
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     with engine.connect() as conn:
@@ -412,7 +412,15 @@ def _requests(home: Path | None, database_url: str | None, pack: str | None) -> 
     from .requests import load_deadlines
 
     deadlines = load_deadlines(Settings.load(home, database_url, pack).home / "requests.yaml")
-    return RequestService(_engine(home, database_url, pack), SmtpMailer.from_url(), deadlines=deadlines)
+    return RequestService(_engine(home, database_url, pack), _SmtpWhenNeeded(), deadlines=deadlines)
+
+
+class _SmtpWhenNeeded:
+    """The mail server ($POLICYKEEPER_SMTP_URL), looked up only when a message goes out: commands that send nothing
+    (``request list``, ``request show``) run without one."""
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        SmtpMailer.from_url().send(to, subject, body)
 
 
 RefArg = Annotated[str, typer.Argument(help="The request's reference (from 'request submit').")]
@@ -422,6 +430,9 @@ def _ticket(t: Ticket) -> None:
     due = t.due_at.isoformat(timespec="minutes") if t.due_at else "no fixed date"
     fee = "" if t.fee == "none" else f"; fee: {t.fee.replace('_', ' ')}"
     out.print(f"request {t.ref}: {t.status}; deadline {t.deadline} (due {due}){fee}", markup=False)
+    if t.unsent:
+        err.print(f"warning: request {t.ref} is recorded, but its code was not sent ({t.unsent}); once the mail "
+                  f"server is back, run: policykeeper request resend {t.ref}", markup=False)
 
 
 @request_app.command("submit")

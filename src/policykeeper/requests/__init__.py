@@ -17,6 +17,7 @@ import datetime as dt
 import hmac
 import io
 import json
+import os
 import secrets
 import zipfile
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from .. import audit
-from .._exceptions import BadValueError
+from .._exceptions import BadValueError, ConfigError
 from ..connectors import DatasetMap
 from ..connectors import access as connector_access
 from ..connectors import erase as connector_erase
@@ -58,6 +59,9 @@ class Ticket:
     deadline: str
     fee: str = "none"
     """none (free), cost (charged at cost: the pack says it will), or may_charge_cost (staff decide)."""
+    unsent: str = ""
+    """Why the code could not be emailed (the mail server refused or was down), or "" if it went or none was due:
+    the request is recorded all the same, and ``resend_code`` sends a fresh code later."""
 
 
 def load_deadlines(path: Path) -> dict[str, FixedDuration]:
@@ -270,12 +274,17 @@ class RequestService:
                     attempts=0, used=False))
             row = self._row(conn, ref)
             self._audit(conn, "received", row, "subject", now, {"code_sent": matches, "fee": fee})
+        unsent = ""
         if matches:
-            self.mailer.send(address, f"Your privacy request {ref}: your code",
-                             f"Your code is {code}. It is valid for {int(CODE_TTL.total_seconds() // 60)} minutes.\n"
-                             f"Request {ref} ({right or kind}), received {now:%Y-%m-%d}; deadline: {words}.\n"
-                             + ("" if fee == "none" else f"Fee: {fee.replace('_', ' ')} (a repeated request).\n"))
-        return Ticket(ref, "received", due, words, fee)
+            try:
+                self.mailer.send(address, f"Your privacy request {ref}: your code",
+                                 f"Your code is {code}. It is valid for {int(CODE_TTL.total_seconds() // 60)} "
+                                 f"minutes.\nRequest {ref} ({right or kind}), received {now:%Y-%m-%d}; deadline: "
+                                 f"{words}.\n"
+                                 + ("" if fee == "none" else f"Fee: {fee.replace('_', ' ')} (a repeated request).\n"))
+            except ConfigError as exc:  # recorded all the same: the caller gets the reference and can resend
+                unsent = exc.message
+        return Ticket(ref, "received", due, words, fee, unsent)
 
     def requests_of_subject(self, subject_id: str) -> list[dict[str, Any]]:
         """A person's own requests, newest first (what the privacy center shows them)."""
@@ -680,7 +689,10 @@ def _write_export(path: Path, ref: str, pack_id: str, version: str, items: list[
                   company: dict[str, list[dict[str, Any]]] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(_export_bytes(ref, pack_id, version, items, company))
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)  # personal data: readable by its owner only
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(_export_bytes(ref, pack_id, version, items, company))
     tmp.replace(path)  # never a half-written export
 
 
