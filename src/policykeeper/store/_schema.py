@@ -29,6 +29,7 @@ __all__ = [
     "incidents",
     "lifecycle_events",
     "login_codes",
+    "rate_events",
     "message_log",
     "metadata",
     "policy_versions",
@@ -393,4 +394,16 @@ web_sessions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True), nullable=True),
     comment="people's privacy-center sessions, each opened by a verified one-time code",
+)
+
+rate_events = Table(
+    "rate_events",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("scope", String(32), nullable=False, comment="what is limited, e.g. signin:client or request:person"),
+    Column("key", String(64), nullable=False, comment="keyed hash of who or what it is counted for"),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_rate_events_scope_key", "scope", "key", "at"),
+    comment="recent sign-in codes, requests, resends and email changes, counted against the abuse limits (kept only "
+            "as long as the limit's window; shared by every server process)",
 )

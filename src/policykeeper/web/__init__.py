@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from .. import __version__
 from ._auth import ROLES, create_api_key
 from ._context import MemoryMailer, WebContext
-from ._errors import BodyLimit, install_error_handlers
+from ._errors import BodyLimit, CatchAll, install_error_handlers
 
 __all__ = ["ROLES", "MemoryMailer", "WebContext", "create_api_key", "create_app"]
 
@@ -36,4 +36,5 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
     if extra is not None:
         extra(app)
     app.add_middleware(BodyLimit, limit=ctx.max_body, larger={"/v1/versions": ctx.max_pack_body})
+    app.add_middleware(CatchAll)
     return app

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._exceptions import PolicykeeperError
 
-__all__ = ["ERROR_RESPONSES", "ApiError", "BodyLimit", "ErrorOut", "error_body", "install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "ApiError", "BodyLimit", "CatchAll", "ErrorOut", "error_body", "install_error_handlers"]
 
 log = logging.getLogger("policykeeper.web")
 
@@ -101,11 +101,38 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)  # no values
-        return JSONResponse(error_body("internal", "something went wrong on our side; nothing was changed"),
-                            status_code=500)
+
+
+class CatchAll:
+    """Answer any unexpected error with a bare 500 and log only its kind, method and route, never its text: the text
+    of a database error may hold values (a key's hash, a lookup hash, wrapped key bytes, a unique key's value). The
+    error stops here, so the server underneath does not log its traceback either."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: every error gets an answer
+            route = scope.get("route")
+            where = getattr(route, "path", None) or "(no route)"
+            log.error("unexpected %s on %s %s", type(exc).__name__, scope.get("method"), where)  # no values
+            if not started:
+                response = JSONResponse(error_body("internal", "something went wrong on our side; nothing was "
+                                                   "changed"), status_code=500)
+                await response(scope, receive, send)
 
 
 class BodyLimit:
