@@ -445,3 +445,19 @@ def test_an_incident_from_record_to_notices_and_the_regulator_report_on_the_comm
     assert data["incident"]["status"] == "closed" and "wu@example.cn" not in report.stdout
     missing_incident = runner.invoke(app, ["incident", "report", "7", *opts])
     assert missing_incident.exit_code == 1 and "no incident 7" in missing_incident.stderr
+
+
+def test_pack_check_on_deep_nesting_or_an_alias_bomb_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 50_000 + "]" * 50_000)
+    bomb = tmp_path / "bomb.yaml"
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    bomb.write_text("\n".join(lines) + "\n")
+    for path in (deep, bomb):
+        result = runner.invoke(app, ["pack", "check", str(path)])
+        assert result.exit_code == 1 and "[pack_syntax]" in result.stderr, result.output
+        assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception,
+                                                                                              SystemExit)

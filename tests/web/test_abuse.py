@@ -178,3 +178,42 @@ def test_the_database_engine_never_puts_parameters_in_errors(db_url: str) -> Non
         db.dispose()
 
 
+
+
+def test_nul_and_lone_surrogates_are_a_422_never_a_500(web: Web) -> None:
+    admin, po = web.as_role("admin"), web.as_role("privacy_officer")
+    answers = [
+        web.client.post("/v1/keys", json={"name": "evil\u0000key", "role": "auditor"}, headers=admin),
+        web.client.post("/v1/keys", content=b'{"name": "half \\ud800 pair", "role": "auditor"}', headers={
+            **admin, "Content-Type": "application/json"}),
+        web.client.post("/v1/incidents", json={"started_at": "2025-01-01T00:00:00Z", "systems": ["db\u0000"],
+                                               "reference": "INC-1"}, headers=po),
+        web.client.get("/v1/versions/%00/notice", headers=po),
+        web.client.get("/v1/requests?due=%00", headers=po),
+        web.client.post("/v1/session/code", json={"identifier": "zh\u0000ang", "email": "a@example.com"}),
+        web.client.post("/signin", data={"identifier": "zh\u0000ang", "email": "a@example.com"},
+                        headers={"Origin": "http://testserver"}),
+    ]
+    for got in answers:
+        assert got.status_code == 422, (got.request.url, got.text)
+        assert got.json()["error"]["code"] == "invalid" and "NUL" in got.json()["error"]["message"]
+    # an escaped backslash before "u0000" is ordinary text, and goes through
+    fine = web.client.post("/v1/keys", content=b'{"name": "back\\\\u0000slash", "role": "auditor"}',
+                           headers={**admin, "Content-Type": "application/json"})
+    assert fine.status_code == 201, fine.text
+
+
+def test_a_pack_upload_with_an_alias_bomb_or_deep_nesting_is_refused_fast(web: Web) -> None:
+    import time
+
+    po = web.as_role("privacy_officer")
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    for text_ in ("\n".join(lines) + "\n", "a: " + "[" * 50_000 + "]" * 50_000,
+                  "id: x\n" + "".join(f"k{i}: 1\n" for i in range(20_000))):
+        start = time.monotonic()
+        got = web.client.post("/v1/versions", json={"pack_yaml": text_}, headers=po)
+        assert time.monotonic() - start < 5
+        assert got.status_code == 422 and got.json()["error"]["code"] == "pack_syntax", got.text[:300]

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from .. import __version__
 from ._auth import ROLES, create_api_key
 from ._context import MemoryMailer, WebContext
-from ._errors import BodyLimit, CatchAll, install_error_handlers
+from ._errors import BodyLimit, CatchAll, NoUnstorableText, install_error_handlers
 
 __all__ = ["ROLES", "MemoryMailer", "WebContext", "create_api_key", "create_app"]
 
@@ -35,6 +35,7 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
     app.include_router(admin_router, include_in_schema=False)
     if extra is not None:
         extra(app)
+    app.add_middleware(NoUnstorableText)  # inside the body limit: it reads bodies already bounded
     app.add_middleware(BodyLimit, limit=ctx.max_body, larger={"/v1/versions": ctx.max_pack_body})
     app.add_middleware(CatchAll)
     return app
