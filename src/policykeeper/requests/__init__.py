@@ -541,11 +541,9 @@ class RequestService:
         notices = 0
         if row.status != "fulfilled":
             ids = self._identities(row)
-            for dmap, db in self.databases:  # the company's own databases first: fail closed, before anything else
+            for i, (dmap, db) in enumerate(self.databases):  # the company's databases first: fail closed, before all
                 if ids:
-                    changed = connector_erase(db, dmap, ids, secret=self.engine.keys.lookup_hash(f"mask|{ref}").encode())
-                    with self.engine.db.begin() as conn:
-                        self._audit(conn, "company_erased", row, actor, now, {"rows": changed})
+                    self._erase_company(ref, str(i), dmap, db, ids, actor, now)
         if row.subject_id is not None and row.status != "fulfilled":
             notices = self._queue_notices(row, now)
             self.engine.erase_subject(row.subject_id, actor=actor, reason=f"request {ref}", now=now)
@@ -562,6 +560,40 @@ class RequestService:
                              + self.complaint_route())
         self._forget_contacts(row.lookup, now)
         return {"notices": notices}
+
+    def _erase_company(self, ref: str, where: str, dmap: DatasetMap, db: Engine, ids: dict[str, str], actor: str,
+                       now: dt.datetime) -> None:
+        """Erase the person in one company database and audit how many rows changed, once. The rows to change are
+        counted (a dry run) and kept with the request before anything changes there: if a crash lands after that
+        database committed but before the audit entry, the next run finds nothing left to change and reports the
+        count the first run changed, not 0."""
+        secret = self.engine.keys.lookup_hash(f"mask|{ref}").encode()
+        with self.engine.db.connect() as conn:
+            detail = dict(self._row(conn, ref).detail or {})
+        state = dict(detail.get("company", {}).get(where, {}))
+        if "planned" not in state:
+            state["planned"] = connector_erase(db, dmap, ids, secret=secret, dry=True)
+            self._keep_company_state(ref, where, state)
+        changed = connector_erase(db, dmap, ids, secret=secret)
+        if state.get("audited"):
+            return
+        counts, extra = changed, {}
+        if not any(changed.values()) and any(state["planned"].values()):
+            counts, extra = state["planned"], {"by": "an earlier run, interrupted before this entry"}
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            self._audit(conn, "company_erased", row, actor, now, {"rows": counts, **extra})
+            self._keep_company_state(ref, where, {**state, "audited": True}, conn)
+
+    def _keep_company_state(self, ref: str, where: str, state: dict[str, Any], conn: Connection | None = None) -> None:
+        if conn is None:
+            with self.engine.db.begin() as own:
+                self._keep_company_state(ref, where, state, own)
+            return
+        row = self._row(conn, ref, lock=True)
+        detail = dict(row.detail or {})
+        detail["company"] = {**detail.get("company", {}), where: state}
+        conn.execute(update(requests).where(requests.c.id == row.id).values(detail=detail))
 
     def _queue_notices(self, row: Any, now: dt.datetime) -> int:
         """One erasure notice per recipient that received the person's data (once, however often this runs)."""
