@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__, audit
-from ._exceptions import BadValueError, PackError, PolicykeeperError
+from ._exceptions import BadValueError, ConfigError, PackError, PolicykeeperError
 from ._settings import Settings
 from .consent import ConsentAction
 from .crypto import KeyRing, rotate_master_key
@@ -996,12 +996,18 @@ def incident_report(
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64,
+                                         help="Web processes (more than 1 needs a mail server).")] = 1,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Run the REST API, the privacy center and the admin console (uvicorn). On first run it creates the master key
-    and an admin API key, and says where they are."""
+    and an admin API key, and says where they are. With --workers N, N processes serve the same port; sessions and
+    abuse limits are shared through the database."""
+    import os
+
     import uvicorn
 
+    from .notify import ENV_SMTP_URL
     from .web import WebContext, create_api_key, create_app
     from .web._auth import list_api_keys
 
@@ -1022,6 +1028,17 @@ def serve(
     out.print(f"policykeeper {__version__}: pack {info['pack']} ({info['version']}) on {info['database']}; "
               f"privacy center http://{host}:{port}/  admin console http://{host}:{port}/admin  "
               f"API http://{host}:{port}/v1/docs", markup=False)
+    if workers > 1:
+        if not os.environ.get(ENV_SMTP_URL):
+            raise _fail(ConfigError(f"--workers {workers} needs a mail server ({ENV_SMTP_URL}): the in-memory "
+                                    "mailbox belongs to one process"))
+        ctx.db.dispose()
+        os.environ.update({"POLICYKEEPER_HOME": str(settings.home), "POLICYKEEPER_DATABASE_URL": settings.database_url,
+                           "POLICYKEEPER_PACK": settings.pack})
+        out.print(f"{workers} web processes", markup=False)
+        uvicorn.run("policykeeper.web:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning", access_log=False)
+        return
     if not hasattr(ctx.mailer, "host"):
         out.print("no mail server (POLICYKEEPER_SMTP_URL): outgoing mail is kept in memory and shown in the admin "
                   "console's mailbox", markup=False)
