@@ -217,3 +217,20 @@ def test_a_pack_upload_with_an_alias_bomb_or_deep_nesting_is_refused_fast(web: W
         got = web.client.post("/v1/versions", json={"pack_yaml": text_}, headers=po)
         assert time.monotonic() - start < 5
         assert got.status_code == 422 and got.json()["error"]["code"] == "pack_syntax", got.text[:300]
+
+
+def test_with_the_mail_server_down_asking_a_code_answers_the_same_whether_or_not_the_address_is_held(
+    web: Web
+) -> None:
+    import socket
+
+    from policykeeper.notify import SmtpMailer as Smtp
+
+    _signup(web, "zhang", ZHANG)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        down = s.getsockname()[1]
+    web.ctx.mailer = Smtp(host="127.0.0.1", port=down, timeout=2)
+    held = web.client.post("/v1/session/code", json={"identifier": "zhang", "email": "zhang@example.cn"})
+    not_held = web.client.post("/v1/session/code", json={"identifier": "zhang", "email": "guess@example.cn"})
+    assert held.status_code == not_held.status_code == 202 and held.json() == not_held.json()
