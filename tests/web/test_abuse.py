@@ -234,3 +234,17 @@ def test_with_the_mail_server_down_asking_a_code_answers_the_same_whether_or_not
     held = web.client.post("/v1/session/code", json={"identifier": "zhang", "email": "zhang@example.cn"})
     not_held = web.client.post("/v1/session/code", json={"identifier": "zhang", "email": "guess@example.cn"})
     assert held.status_code == not_held.status_code == 202 and held.json() == not_held.json()
+
+
+def test_limit_events_older_than_their_window_are_deleted(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from policykeeper.web import _limits
+
+    then = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    for i in range(5):
+        _limits.throttle(web.ctx, [("signin:client", (f"10.0.0.{i}",))], now=then)
+    monkeypatch.setattr(_limits.secrets, "randbelow", lambda n: 0)  # this time, sweep the whole scope
+    _limits.throttle(web.ctx, [("signin:client", ("10.0.0.99",))])
+    with web.ctx.db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM rate_events WHERE scope = 'signin:client'")).scalar_one() == 1
