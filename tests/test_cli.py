@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -257,12 +258,89 @@ def test_an_access_request_from_the_command_line(
     assert refused.exit_code == 1 and "[bad_value]" in refused.stderr
 
 
-def test_request_commands_need_a_mail_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_request_list_runs_without_a_mail_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("POLICYKEEPER_SMTP_URL", raising=False)
     home = tmp_path / "home"
     runner.invoke(app, ["keys", "init", "--home", str(home)])
     result = runner.invoke(app, ["request", "list", "--home", str(home)])
-    assert result.exit_code == 1 and "POLICYKEEPER_SMTP_URL" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "open: 0; overdue: 0"
+
+
+def test_request_submit_with_the_mail_server_down_prints_the_reference_and_resend_sends_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    import socket
+
+    inbox, mailer = smtp
+    with socket.socket() as s:  # a port nobody listens on: the mail server is down
+        s.bind(("127.0.0.1", 0))
+        down = s.getsockname()[1]
+    monkeypatch.setenv("POLICYKEEPER_SMTP_URL", f"smtp://127.0.0.1:{down}")
+    home = tmp_path / "home"
+    assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
+    opts = ["--home", str(home), "--pack", "kokkok"]
+    from policykeeper.engine import Facts
+
+    eng = _engine_at(home, "kokkok")
+    eng.collect("noy", "one_to_one_inquiry", {"consultation_records": "hi", "email": "noy@example.la"},
+                Facts(channel="consultation"))
+    submitted = runner.invoke(app, ["request", "submit", "noy", "access", "--email", "noy@example.la", *opts])
+    assert submitted.exit_code == 0, submitted.output
+    ref = submitted.stdout.split()[1].rstrip(":")
+    assert submitted.stdout.startswith(f"request {ref}: received")
+    assert f"policykeeper request resend {ref}" in submitted.stderr and "Traceback" not in submitted.output
+    assert inbox.to("noy@example.la") == []
+    monkeypatch.setenv("POLICYKEEPER_SMTP_URL", f"smtp://{mailer.host}:{mailer.port}")
+    assert runner.invoke(app, ["request", "resend", ref, *opts]).exit_code == 0
+    assert len(inbox.to("noy@example.la")) == 1
+    listed = runner.invoke(app, ["request", "list", *opts])
+    assert listed.stdout.strip().splitlines()[-1] == "open: 1; overdue: 0"  # recorded once, not duplicated
+    ok = runner.invoke(app, ["request", "verify", ref, inbox.code_for("noy@example.la"), *opts])
+    assert ok.exit_code == 0 and f"request {ref}: verified" in ok.stdout
+
+
+def test_audit_verify_on_a_mistyped_home_refuses_and_creates_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "hmoe"
+    result = runner.invoke(app, ["audit", "verify", "--home", str(home)])
+    assert result.exit_code == 1 and "no database at" in result.stderr
+    assert "intact" not in result.output and not (home / "policykeeper.db").exists()
+
+
+def test_the_database_and_an_export_are_readable_by_their_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    inbox, mailer = smtp
+    monkeypatch.setenv("POLICYKEEPER_SMTP_URL", f"smtp://{mailer.host}:{mailer.port}")
+    old_mask = os.umask(0o022)  # the usual umask, under which files are world-readable unless made otherwise
+    try:
+        _owner_only(tmp_path, inbox)
+    finally:
+        os.umask(old_mask)
+
+
+def _owner_only(tmp_path: Path, inbox: Inbox) -> None:
+    import stat
+
+    home = tmp_path / "home"
+    assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
+    opts = ["--home", str(home), "--pack", "kokkok"]
+    from policykeeper.engine import Facts
+
+    eng = _engine_at(home, "kokkok")
+    eng.collect("noy", "one_to_one_inquiry", {"consultation_records": "hi", "email": "noy@example.la"},
+                Facts(channel="consultation"))
+    ref = runner.invoke(app, ["request", "submit", "noy", "access", "--email", "noy@example.la", *opts]
+                        ).stdout.split()[1].rstrip(":")
+    assert runner.invoke(app, ["request", "verify", ref, inbox.code_for("noy@example.la"), *opts]).exit_code == 0
+    export = tmp_path / "noy.zip"
+    assert runner.invoke(app, ["request", "fulfil", ref, "--output", str(export), *opts]).exit_code == 0
+    backup = tmp_path / "backup.gz"
+    assert runner.invoke(app, ["backup", str(backup), "--home", str(home)]).exit_code == 0
+    for path in (home / "policykeeper.db", export, backup):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    for wal in home.glob("policykeeper.db-*"):
+        assert stat.S_IMODE(wal.stat().st_mode) & 0o077 == 0, wal
 
 
 def test_an_erasure_request_reaches_the_recipients_from_the_command_line(
@@ -399,3 +477,19 @@ def test_the_privacy_department_and_training_on_the_command_line(tmp_path: Path)
     assert shown.exit_code == 0, shown.output
     assert "Analyst x2" in shown.stdout and "2020-01-15 Phishing (30 attended)" in shown.stdout
     assert "every 12 months (operator)" in shown.stdout and "OVERDUE" in shown.stdout
+
+
+def test_pack_check_on_deep_nesting_or_an_alias_bomb_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 50_000 + "]" * 50_000)
+    bomb = tmp_path / "bomb.yaml"
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    bomb.write_text("\n".join(lines) + "\n")
+    for path in (deep, bomb):
+        result = runner.invoke(app, ["pack", "check", str(path)])
+        assert result.exit_code == 1 and "[pack_syntax]" in result.stderr, result.output
+        assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception,
+                                                                                              SystemExit)

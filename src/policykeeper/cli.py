@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__, audit
-from ._exceptions import BadValueError, PackError, PolicykeeperError
+from ._exceptions import BadValueError, ConfigError, PackError, PolicykeeperError
 from ._settings import Settings
 from .consent import ConsentAction
 from .crypto import KeyRing, rotate_master_key
@@ -315,7 +315,7 @@ def audit_verify(home: HomeOpt = None, database_url: DbOpt = None) -> None:
     """Recompute the audit chain; name the first edited, deleted or reordered entry. Exits 1 if any."""
     settings = Settings.load(home, database_url)
     try:
-        engine = open_database(settings.database_url)
+        engine = open_database(settings.database_url, create=False)  # a mistyped --home is no empty, "intact" log
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     with engine.connect() as conn:
@@ -504,7 +504,15 @@ def _requests(home: Path | None, database_url: str | None, pack: str | None) -> 
     from .requests import load_deadlines
 
     deadlines = load_deadlines(Settings.load(home, database_url, pack).home / "requests.yaml")
-    return RequestService(_engine(home, database_url, pack), SmtpMailer.from_url(), deadlines=deadlines)
+    return RequestService(_engine(home, database_url, pack), _SmtpWhenNeeded(), deadlines=deadlines)
+
+
+class _SmtpWhenNeeded:
+    """The mail server ($POLICYKEEPER_SMTP_URL), looked up only when a message goes out: commands that send nothing
+    (``request list``, ``request show``) run without one."""
+
+    def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
+        SmtpMailer.from_url().send(to, subject, body, message_id=message_id)
 
 
 RefArg = Annotated[str, typer.Argument(help="The request's reference (from 'request submit').")]
@@ -514,6 +522,9 @@ def _ticket(t: Ticket) -> None:
     due = t.due_at.isoformat(timespec="minutes") if t.due_at else "no fixed date"
     fee = "" if t.fee == "none" else f"; fee: {t.fee.replace('_', ' ')}"
     out.print(f"request {t.ref}: {t.status}; deadline {t.deadline} (due {due}){fee}", markup=False)
+    if t.unsent:
+        err.print(f"warning: request {t.ref} is recorded, but its code was not sent ({t.unsent}); once the mail "
+                  f"server is back, run: policykeeper request resend {t.ref}", markup=False)
 
 
 @request_app.command("submit")
@@ -1146,12 +1157,18 @@ def incident_report(
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64,
+                                         help="Web processes (more than 1 needs a mail server).")] = 1,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Run the REST API, the privacy center and the admin console (uvicorn). On first run it creates the master key
-    and an admin API key, and says where they are."""
+    and an admin API key, and says where they are. With --workers N, N processes serve the same port; sessions and
+    abuse limits are shared through the database."""
+    import os
+
     import uvicorn
 
+    from .notify import ENV_SMTP_URL
     from .web import WebContext, create_api_key, create_app
     from .web._auth import list_api_keys
 
@@ -1172,6 +1189,17 @@ def serve(
     out.print(f"policykeeper {__version__}: pack {info['pack']} ({info['version']}) on {info['database']}; "
               f"privacy center http://{host}:{port}/  admin console http://{host}:{port}/admin  "
               f"API http://{host}:{port}/v1/docs", markup=False)
+    if workers > 1:
+        if not os.environ.get(ENV_SMTP_URL):
+            raise _fail(ConfigError(f"--workers {workers} needs a mail server ({ENV_SMTP_URL}): the in-memory "
+                                    "mailbox belongs to one process"))
+        ctx.db.dispose()
+        os.environ.update({"POLICYKEEPER_HOME": str(settings.home), "POLICYKEEPER_DATABASE_URL": settings.database_url,
+                           "POLICYKEEPER_PACK": settings.pack})
+        out.print(f"{workers} web processes", markup=False)
+        uvicorn.run("policykeeper.web:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning", access_log=False)
+        return
     if not hasattr(ctx.mailer, "host"):
         out.print("no mail server (POLICYKEEPER_SMTP_URL): outgoing mail is kept in memory and shown in the admin "
                   "console's mailbox", markup=False)

@@ -118,3 +118,55 @@ def test_control_characters_are_a_syntax_error_not_a_crash() -> None:
     with pytest.raises(PackError) as info:
         parse_pack("\x1f", "x.yaml")
     assert info.value.code == "pack_syntax" and "not valid YAML" in str(info.value)
+
+
+def _alias_bomb(levels: int) -> str:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, levels + 1):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def _refused_fast(text: str, words: str) -> PackError:
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(PackError) as info:
+        parse_pack(text)
+    assert time.monotonic() - start < 3, "refusing took too long"
+    assert len(info.value.issues) <= 50
+    assert any(words in issue.message for issue in info.value.issues), info.value.issues
+    return info.value
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded() -> None:
+    bomb = _alias_bomb(8)
+    assert len(bomb) < 400  # a few hundred bytes standing for 9**9 values
+    _refused_fast(bomb, "aliases counted as the copies they stand for")
+
+
+def test_too_many_aliases_are_refused() -> None:
+    text = "a: &a x\nb: [" + ", ".join(["*a"] * 150) + "]\n"
+    _refused_fast(text, "more than 100 aliases")
+
+
+def test_twenty_thousand_keys_are_refused_fast() -> None:
+    _refused_fast("id: x\n" + "".join(f"k{i}: 1\n" for i in range(20_000)), "more than 25000 values")
+
+
+def test_deep_nesting_is_a_clear_error_not_a_recursion_error() -> None:
+    for text in ("a: " + "[" * 50_000 + "]" * 50_000, "a: " + "[" * 60 + "]" * 60,
+                 "a:\n" + "".join("  " * i + "- \n" for i in range(200))):
+        error = _refused_fast(text, "nest")
+        assert error.code == "pack_syntax"
+
+
+def test_many_problems_are_reported_up_to_a_limit(minimal_text: str) -> None:
+    text = minimal_text + "".join(f"unknown_{i}: 1\n" for i in range(3_000))
+    error = _refused_fast(text, "unknown key")
+    assert len(error.issues) == 50 and "more problems not listed" in error.issues[-1].message
+
+
+def test_a_pack_larger_than_the_limit_is_refused_as_text() -> None:
+    _refused_fast("# " + "x" * (2 * 1024 * 1024) + "\n", "larger than")

@@ -8,11 +8,12 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from policykeeper import BadValueError, load_pack
+from policykeeper import BadValueError, audit, load_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.notify import SmtpMailer
@@ -931,3 +932,41 @@ def test_extension_emails_the_new_deadline(kamoer: RequestService, smtp: tuple[I
     kamoer.extend(ref, 7, reason="a supplier must answer first", now=NOW)
     body = smtp[0].to("zhang@example.cn")[-1].get_payload(decode=True)
     assert isinstance(body, bytes) and b"7 more day(s)" in body and b"a supplier must answer first" in body
+
+
+def test_a_crash_after_the_company_database_committed_still_audits_the_rows_erased(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import policykeeper.requests as requests_module
+    from policykeeper.connectors import load_dataset_map
+
+    from ..conftest import DATA
+
+    company = _company_db(db_url)
+    svc = _service("kamoer", db_url, tmp_path, smtp[1])
+    svc.engine.collect("zhang", "purchase", BUYER, now=NOW)
+    svc.databases = ((load_dataset_map(DATA / "dataset_shop.yaml"), company),)  # type: ignore[assignment]
+    ref = _verified(svc, smtp[0], "zhang", "delete", "zhang@example.cn")
+    real = requests_module.connector_erase
+
+    class Killed(Exception):
+        pass
+
+    def erase_then_die(*args: Any, **kwargs: Any) -> dict[str, int]:
+        counts = real(*args, **kwargs)
+        if not kwargs.get("dry"):
+            raise Killed  # the company database committed; the process dies before the audit entry
+        return counts
+
+    monkeypatch.setattr(requests_module, "connector_erase", erase_then_die)
+    with pytest.raises(Killed):
+        svc.fulfil_erasure(ref, ground="processing_violates_law", now=NOW)
+    monkeypatch.setattr(requests_module, "connector_erase", real)
+    svc.fulfil_erasure(ref, ground="processing_violates_law", now=NOW)
+    svc.fulfil_erasure(ref, ground="processing_violates_law", now=NOW)  # and once more: nothing twice
+    with svc.engine.db.connect() as conn:
+        erased = [d for d in conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "request")).scalars()
+                  if d["event"] == "company_erased"]
+        assert audit.verify(conn).ok
+    assert len(erased) == 1, erased
+    assert sum(erased[0]["rows"].values()) > 0, erased  # the rows the first run changed, not 0

@@ -310,8 +310,78 @@ def test_a_sweep_interrupted_part_way_finishes_on_the_next_run(db_url: str, tmp_
     left = sum(_held(kamoer).values())
     assert 0 < left < 24  # the first windows are done and audited, the rest untouched
     with kamoer.db.connect() as conn:
-        assert conn.execute(select(retention_runs.c.status)).scalar_one() == "running"  # the crash shows
+        assert conn.execute(select(retention_runs.c.status)).scalar_one() == "failed"  # the crash shows
     assert sweep(kamoer, batch=4, now=LATER).affected == left and _held(kamoer) == {}
+
+
+_KILLED_SWEEP = """
+import os, signal, sys
+from pathlib import Path
+from policykeeper import load_pack
+from policykeeper.crypto import KeyRing
+from policykeeper.engine import PolicyEngine
+from policykeeper.retention import sweep
+from policykeeper.store import open_database
+import datetime as dt
+
+eng = PolicyEngine(load_pack("kamoer"), open_database(sys.argv[1]), KeyRing.open(Path(sys.argv[2])))
+
+def die(rule, done, total):
+    if done == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # kill -9 part way through the sweep
+
+sweep(eng, batch=4, progress=die, now=dt.datetime.fromisoformat(sys.argv[3]))
+"""
+
+
+def test_a_sweep_killed_part_way_is_taken_over_by_the_next_and_no_run_stays_running(
+    db_url: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    kamoer = _engine("kamoer", db_url, tmp_path)
+    for i in range(6):
+        kamoer.collect(f"user{i}", "registration", {**KAMOER_SIGNUP, "email": f"u{i}@example.cn"}, now=NOW)
+    for p in kamoer.compiled.contexts["registration"][1].purposes:
+        end_purpose(kamoer, p, now=LATER)
+    killed = subprocess.run([sys.executable, "-c", _KILLED_SWEEP, db_url, str(tmp_path / "keys"), LATER.isoformat()],
+                            capture_output=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr.decode()[-2000:]
+    left = sum(_held(kamoer).values())
+    assert 0 < left < 24
+    with kamoer.db.connect() as conn:
+        assert conn.execute(select(retention_runs.c.status)).scalar_one() == "running"  # as the kill left it
+    report = sweep(kamoer, batch=4, now=LATER)
+    assert report.affected == left and _held(kamoer) == {}
+    with kamoer.db.connect() as conn:
+        runs = conn.execute(select(retention_runs.c.id, retention_runs.c.status, retention_runs.c.detail)
+                            .order_by(retention_runs.c.id)).all()
+        assert [r.status for r in runs] == ["failed", "done"]
+        assert runs[0].detail["taken_over_by"] == report.run_id
+        entries = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "retention")).scalars().all()
+        assert {"run": runs[0].id, "event": "taken_over", "by": report.run_id} in entries
+        assert sum(e.get("records", 0) for e in entries) == 24  # every record swept once, by one run or the other
+        assert audit.verify(conn).ok
+
+
+def test_a_run_not_heard_from_is_taken_over_but_a_live_one_is_not(db_url: str, tmp_path: Path) -> None:
+    import os
+    import socket
+
+    kamoer = _engine("kamoer", db_url, tmp_path)
+    fresh = dt.datetime.now(dt.UTC).isoformat()
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    with kamoer.db.begin() as conn:
+        for detail in ({"host": "elsewhere", "pid": 1, "heartbeat": old},  # silent for an hour: dead
+                       {"host": "elsewhere", "pid": 1, "heartbeat": fresh},  # another machine, alive
+                       {"host": socket.gethostname(), "pid": os.getpid(), "heartbeat": fresh}):  # this process
+            conn.execute(retention_runs.insert().values(pack_id="kamoer", started_at=NOW, dry_run=False,
+                                                        status="running", actor="worker", detail=detail))
+    sweep(kamoer, now=LATER)
+    with kamoer.db.connect() as conn:
+        statuses = conn.execute(select(retention_runs.c.status).order_by(retention_runs.c.id)).scalars().all()
+    assert statuses == ["failed", "running", "running", "done"]
 
 
 def test_bad_sweep_arguments_are_refused(db_url: str, tmp_path: Path) -> None:

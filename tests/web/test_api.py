@@ -101,7 +101,7 @@ def test_kokkok_26_identity_is_verified_at_every_login(
         good = web.inbox.code_for("alice@example.com")
         bad = "000000" if good != "000000" else "111111"
         answers = [web.client.post("/v1/session", json={"identifier": "alice", "code": bad}) for _ in range(5)]
-        assert "no attempts left" in str(_error(answers[-1])["message"])
+        assert all(_error(a)["message"] == _error(answers[0])["message"] for a in answers)  # nothing to tell apart
         assert web.client.post("/v1/session", json={"identifier": "alice", "code": good}).status_code == 401
         with web.ctx.db.connect() as conn:
             logins = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "session")).scalars().all()

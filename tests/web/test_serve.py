@@ -11,6 +11,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from policykeeper.notify import SmtpMailer
+
+from ..conftest import Inbox
+
 
 def _port() -> int:
     with socket.socket() as s:
@@ -107,3 +111,43 @@ def test_the_quickstart_run_command_fills_the_demo_and_serves_every_page(tmp_pat
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def test_serve_with_two_workers_shares_sessions_and_limits_through_the_database(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    _inbox, mailer = smtp
+    home, port = tmp_path / "home", _port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKEEPER_")}
+    env.update({"POLICYKEEPER_HOME": str(home), "POLICYKEEPER_SMTP_URL": f"smtp://{mailer.host}:{mailer.port}"})
+    proc = subprocess.Popen([sys.executable, "-m", "policykeeper", "serve", "--port", str(port), "--workers", "2",
+                             "--database-url", db_url], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(f"{base}/v1/health", proc)
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) >= 2, children  # two web processes (and uvicorn's own helpers)
+        answers = []
+        for i in range(31):  # the limit per client is counted in the database, whichever process answers
+            req = urllib.request.Request(f"{base}/v1/session/code", method="POST",
+                                         data=json.dumps({"identifier": f"p{i}", "email": f"p{i}@example.com"}).encode(),
+                                         headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 (a local test server)
+                    answers.append(resp.status)
+            except urllib.error.HTTPError as exc:
+                answers.append(exc.code)
+        assert answers == [202] * 30 + [429]
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=60)[0]
+    assert "2 web processes" in output and "Traceback" not in output
+
+
+def test_serve_with_workers_needs_a_mail_server(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYKEEPER_")}
+    env["POLICYKEEPER_HOME"] = str(tmp_path / "home")
+    done = subprocess.run([sys.executable, "-m", "policykeeper", "serve", "--port", str(_port()), "--workers", "2"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "needs a mail server" in done.stderr

@@ -191,11 +191,20 @@ class PolicyEngine:
             raise SubjectNotFoundError("that person's data was erased; a new subject needs a new identifier")
         sid, key = secrets.token_hex(16), new_data_key()
         master = self.keys.current
-        conn.execute(subjects.insert().values(
-            id=sid, lookup=lookup, pack_id=self.pack.id, kek_id=master.id, wrapped_key=wrap_data_key(master, key, sid),
-            status="active", created_at=now,
-        ))
-        return sid, key
+        row = dict(id=sid, lookup=lookup, pack_id=self.pack.id, kek_id=master.id,
+                   wrapped_key=wrap_data_key(master, key, sid), status="active", created_at=now)
+        if conn.dialect.name != "postgresql":  # SQLite: writers are serialised (BEGIN IMMEDIATE), no race
+            conn.execute(subjects.insert().values(**row))
+            return sid, key
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        if conn.execute(pg_insert(subjects).values(**row).on_conflict_do_nothing(index_elements=["lookup"])
+                        .returning(subjects.c.id)).first() is not None:
+            return sid, key
+        found = self._find(conn, external_id)  # a concurrent first write for this person committed first: theirs
+        if found is None:
+            raise SubjectNotFoundError("that person's data was erased; a new subject needs a new identifier")
+        return found
 
     # -- decisions ------------------------------------------------------------------
     def _record(self, conn: Connection, d: Decision, actor: str, subject_id: str | None, detail: Mapping[str, object],

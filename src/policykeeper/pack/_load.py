@@ -26,6 +26,15 @@ __all__ = ["bundled_pack_names", "bundled_pack_path", "load_pack", "parse_pack"]
 
 Loc = Sequence[str | int]
 MAX_PACK_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 40
+"""Deepest nesting of mappings and lists a pack may have (the bundled packs use 7)."""
+MAX_NODES = 25_000
+"""Most values (scalars, mappings, lists) a pack may have, counting each alias as the copy it stands for (the
+bundled packs have under 4,000): an alias bomb, or a file of 20,000 keys, is refused before anything is built."""
+MAX_ALIASES = 100
+"""Most aliases (``*name``) a pack may use."""
+MAX_ISSUES = 50
+"""Most problems reported for one pack (a file of 20,000 unknown keys is refused with the first ones)."""
 
 
 def bundled_pack_names() -> list[str]:
@@ -65,14 +74,19 @@ def load_pack(source: str | Path) -> Pack:
 
 
 def parse_pack(text: str, filename: str = "<pack>") -> Pack:
-    """Validate pack YAML text; raise :class:`PackError` naming file, line and key."""
+    """Validate pack YAML text; raise :class:`PackError` naming file, line and key. The work is bounded by the size
+    of the text (:data:`MAX_PACK_BYTES`), its nesting (:data:`MAX_DEPTH`), its values with aliases expanded
+    (:data:`MAX_NODES`, :data:`MAX_ALIASES`) and the problems reported (:data:`MAX_ISSUES`)."""
+    if len(text) > MAX_PACK_BYTES:
+        raise PackSyntaxError([PackIssue(filename, None, None, "", f"the pack is larger than {MAX_PACK_BYTES} bytes")])
     node, data = _parse_yaml(text, filename)
     if not isinstance(data, dict):
         raise PackSyntaxError([PackIssue(filename, 1, 1, "", "a pack must be a YAML mapping at the top level")])
     try:
         pack = Pack.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
+        total = exc.error_count()
+        errors = exc.errors()[:MAX_ISSUES * 4]
         # A list whose only item failed also reports "too short", and a union also reports the branches that
         # did not apply ("should be 'unspecified'"): when a deeper error exists, it says more.
         deeper = [_clean_loc(tuple(e["loc"])) for e in errors]
@@ -82,14 +96,65 @@ def parse_pack(text: str, filename: str = "<pack>") -> Pack:
             or not any(len(d) > len(c) and d[: len(c)] == c for c in [_clean_loc(tuple(e["loc"]))] for d in deeper)
         ]
         issues = [_issue(filename, node, tuple(err["loc"]), _message(err)) for err in errors]
-        raise PackSchemaError(_dedupe(issues)) from None
+        raise PackSchemaError(_capped(_dedupe(issues), total)) from None
     problems = check_pack(pack)
     if problems:
-        raise PackReferenceError(_dedupe([_issue(filename, node, loc, msg) for loc, msg in problems]))
+        issues = [_issue(filename, node, loc, msg) for loc, msg in problems[:MAX_ISSUES * 4]]
+        raise PackReferenceError(_capped(_dedupe(issues), len(problems)))
     return pack
 
 
 # -- YAML -------------------------------------------------------------------
+
+
+def _capped(issues: list[PackIssue], total: int) -> list[PackIssue]:
+    if len(issues) <= MAX_ISSUES and total <= MAX_ISSUES * 4:
+        return issues
+    last = issues[MAX_ISSUES - 1] if len(issues) >= MAX_ISSUES else issues[-1]
+    kept = issues[:MAX_ISSUES - 1] if len(issues) >= MAX_ISSUES else issues[:-1]
+    return [*kept, PackIssue(last.file, last.line, last.column, last.path,
+                             f"{last.message} (and more problems not listed: fix these first)")]
+
+
+_FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: 20x faster
+
+
+def _check_bounds(text: str, filename: str) -> None:
+    """Walk the YAML events (the parser holds no recursion) and refuse, before anything is built, a pack nested
+    deeper than :data:`MAX_DEPTH` or with more than :data:`MAX_NODES` values once its aliases are expanded."""
+    depth = nodes = aliases = 0
+    sizes: dict[str, int] = {}
+    open_: list[tuple[str | None, int]] = []
+
+    def refuse(event: yaml.Event, why: str) -> PackSyntaxError:
+        mark = event.start_mark
+        return PackSyntaxError([PackIssue(filename, mark.line + 1 if mark else None,
+                                          mark.column + 1 if mark else None, "", why)])
+
+    for event in yaml.parse(text, Loader=_FastLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            nodes += 1
+            if depth > MAX_DEPTH:
+                raise refuse(event, f"nested more than {MAX_DEPTH} levels deep; a pack needs far fewer")
+            open_.append((event.anchor, nodes))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+            anchor, start = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = nodes - start + 1
+        elif isinstance(event, yaml.ScalarEvent):
+            nodes += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise refuse(event, f"more than {MAX_ALIASES} aliases (*name); write the values out instead")
+            nodes += sizes.get(str(event.anchor), 1)
+        if nodes > MAX_NODES:
+            raise refuse(event, f"more than {MAX_NODES} values (aliases counted as the copies they stand for); "
+                                "a pack needs far fewer")
 
 
 def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
@@ -98,6 +163,7 @@ def _parse_yaml(text: str, filename: str) -> tuple[yaml.Node | None, Any]:
     except yaml.YAMLError as exc:
         raise PackSyntaxError([PackIssue(filename, None, None, "", f"not valid YAML: {exc}")]) from None
     try:
+        _check_bounds(text, filename)
         node = loader.get_single_node()
         if node is None:
             raise PackSyntaxError([PackIssue(filename, 1, 1, "", "the file is empty")])

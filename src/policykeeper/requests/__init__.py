@@ -17,6 +17,7 @@ import datetime as dt
 import hmac
 import io
 import json
+import os
 import secrets
 import zipfile
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from .. import audit
-from .._exceptions import BadValueError
+from .._exceptions import BadValueError, ConfigError
 from ..connectors import DatasetMap
 from ..connectors import access as connector_access
 from ..connectors import erase as connector_erase
@@ -59,6 +60,9 @@ class Ticket:
     deadline: str
     fee: str = "none"
     """none (free), cost (charged at cost: the pack says it will), or may_charge_cost (staff decide)."""
+    unsent: str = ""
+    """Why the code could not be emailed (the mail server refused or was down), or "" if it went or none was due:
+    the request is recorded all the same, and ``resend_code`` sends a fresh code later."""
 
 
 def load_deadlines(path: Path) -> dict[str, FixedDuration]:
@@ -286,12 +290,17 @@ class RequestService:
             row = self._row(conn, ref)
             self._audit(conn, "received", row, "subject", now, {"code_sent": matches, "fee": fee,
                                                                  "address_match": match})
+        unsent = ""
         if matches:
-            self.mailer.send(address, f"Your privacy request {ref}: your code",
-                             f"Your code is {code}. It is valid for {int(CODE_TTL.total_seconds() // 60)} minutes.\n"
-                             f"Request {ref} ({right or kind}), received {now:%Y-%m-%d}; deadline: {words}.\n"
-                             + ("" if fee == "none" else f"Fee: {fee.replace('_', ' ')} (a repeated request).\n"))
-        return Ticket(ref, "received", due, words, fee)
+            try:
+                self.mailer.send(address, f"Your privacy request {ref}: your code",
+                                 f"Your code is {code}. It is valid for {int(CODE_TTL.total_seconds() // 60)} "
+                                 f"minutes.\nRequest {ref} ({right or kind}), received {now:%Y-%m-%d}; deadline: "
+                                 f"{words}.\n"
+                                 + ("" if fee == "none" else f"Fee: {fee.replace('_', ' ')} (a repeated request).\n"))
+            except ConfigError as exc:  # recorded all the same: the caller gets the reference and can resend
+                unsent = exc.message
+        return Ticket(ref, "received", due, words, fee, unsent)
 
     def requests_of_subject(self, subject_id: str) -> list[dict[str, Any]]:
         """A person's own requests, newest first (what the privacy center shows them)."""
@@ -591,16 +600,9 @@ class RequestService:
             preflight(self.engine, row.subject_id, cause=cause)  # a deletion that cannot finish starts nothing
         if row.status != "fulfilled":
             ids = self._identities(row)
-            for dmap, db in self.databases:  # the company's own databases first: fail closed, before anything else
+            for i, (dmap, db) in enumerate(self.databases):  # the company's databases first: fail closed, before all
                 if ids:
-                    changed = connector_erase(db, dmap, ids, secret=self.engine.keys.lookup_hash(f"mask|{ref}").encode(),
-                                              require_match=reason is None)
-                    with self.engine.db.begin() as conn:
-                        if not any(changed.values()) and reason is not None:
-                            self._audit(conn, "company_not_held", row, actor, now,
-                                        {"datasets": [d.fides_key for d in dmap.dataset], "reason": reason})
-                        else:
-                            self._audit(conn, "company_erased", row, actor, now, {"rows": changed})
+                    self._erase_company(ref, str(i), dmap, db, ids, actor, now, not_held_reason=reason)
         if row.subject_id is not None and row.status != "fulfilled":
             notices = self._queue_notices(row, now)
             if cause == "cancellation":
@@ -626,6 +628,47 @@ class RequestService:
         self._send_now(told, now)
         self._forget_contacts(row.lookup, now)
         return {"notices": notices}
+
+    def _erase_company(self, ref: str, where: str, dmap: DatasetMap, db: Engine, ids: dict[str, str], actor: str,
+                       now: dt.datetime, *, not_held_reason: str | None = None) -> None:
+        """Erase the person in one company database and audit how many rows changed, once. The rows to change are
+        counted (a dry run) and kept with the request before anything changes there: if a crash lands after that
+        database committed but before the audit entry, the next run finds nothing left to change and reports the
+        count the first run changed, not 0. A database that holds no row for the person fails closed ("no rows
+        matched: nothing erased") unless staff said why holding nothing is right (``not_held_reason``, audited)."""
+        secret = self.engine.keys.lookup_hash(f"mask|{ref}").encode()
+        with self.engine.db.connect() as conn:
+            detail = dict(self._row(conn, ref).detail or {})
+        state = dict(detail.get("company", {}).get(where, {}))
+        if "planned" not in state:
+            state["planned"] = connector_erase(db, dmap, ids, secret=secret, dry=True,
+                                               require_match=not_held_reason is None)
+            self._keep_company_state(ref, where, state)
+        # the plan found the person (or staff said why not): a re-run after a crash finds nothing left, and that is done
+        changed = connector_erase(db, dmap, ids, secret=secret, require_match=False)
+        if state.get("audited"):
+            return
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            if not any(state["planned"].values()) and not any(changed.values()):
+                self._audit(conn, "company_not_held", row, actor, now,
+                            {"datasets": [d.fides_key for d in dmap.dataset], "reason": not_held_reason})
+            elif not any(changed.values()):
+                self._audit(conn, "company_erased", row, actor, now,
+                            {"rows": state["planned"], "by": "an earlier run, interrupted before this entry"})
+            else:
+                self._audit(conn, "company_erased", row, actor, now, {"rows": changed})
+            self._keep_company_state(ref, where, {**state, "audited": True}, conn)
+
+    def _keep_company_state(self, ref: str, where: str, state: dict[str, Any], conn: Connection | None = None) -> None:
+        if conn is None:
+            with self.engine.db.begin() as own:
+                self._keep_company_state(ref, where, state, own)
+            return
+        row = self._row(conn, ref, lock=True)
+        detail = dict(row.detail or {})
+        detail["company"] = {**detail.get("company", {}), where: state}
+        conn.execute(update(requests).where(requests.c.id == row.id).values(detail=detail))
 
     def _queue_notices(self, row: Any, now: dt.datetime) -> int:
         """One erasure notice per recipient that received the person's data (once, however often this runs)."""
@@ -787,7 +830,10 @@ def _write_export(path: Path, ref: str, pack_id: str, version: str, items: list[
                   company: dict[str, list[dict[str, Any]]] | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(_export_bytes(ref, pack_id, version, items, company))
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)  # personal data: readable by its owner only
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(_export_bytes(ref, pack_id, version, items, company))
     tmp.replace(path)  # never a half-written export
 
 

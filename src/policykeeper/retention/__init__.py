@@ -18,6 +18,9 @@ How the sweep works:
 * **Open-ended periods need a number.** "As long as necessary" runs until the event that ends it (the purpose's
   end, the cancellation); "a reasonable period" is :data:`DEFAULT_PERIODS` unless configured; "as the law
   requires" is never swept automatically unless the operator configures a period for that rule.
+* **No run left "running".** A run records its process (host, pid and the pid's start time) and a heartbeat with
+  every window; a run that raises is marked failed, and the next sweep marks a run whose process is gone (or that
+  has not been heard from for :data:`STALE_AFTER`) failed too, taken over by itself, which does what is left.
 * **Anonymisation** turns the records into counts per category and month (``anonymous_aggregates``) and deletes them:
   what is left has no person behind it.
 """
@@ -26,6 +29,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -515,10 +520,82 @@ def sweep(
                               .where(records.c.pack_id == eng.pack.id)).first()
         held_any = conn.execute(select(records.c.id).where(records.c.pack_id == eng.pack.id,
                                                            records.c.legal_hold.is_(True)).limit(1)).first() is not None
+        owner = _owner()
         if not dry_run:
             report.run_id = int(conn.execute(retention_runs.insert().values(
-                pack_id=eng.pack.id, started_at=now, dry_run=False, status="running", actor=actor, detail={},
+                pack_id=eng.pack.id, started_at=now, dry_run=False, status="running", actor=actor, detail=owner,
             ).returning(retention_runs.c.id)).scalar_one())
+            _take_over(conn, eng, report.run_id, actor, now)
+    if dry_run:
+        return _sweep(eng, plans, report, bounds, held_any, batch, progress, actor, now, owner)
+    try:
+        return _sweep(eng, plans, report, bounds, held_any, batch, progress, actor, now, owner)
+    except BaseException:
+        with eng.db.begin() as conn:  # what was done stays done (and audited); the run says it did not finish
+            conn.execute(update(retention_runs).where(retention_runs.c.id == report.run_id).values(
+                finished_at=dt.datetime.now(dt.UTC), status="failed", detail={**report.as_dict(), **owner}))
+        raise
+
+
+STALE_AFTER = dt.timedelta(minutes=15)
+"""A run not heard from for this long (no window finished) is taken to be dead, wherever it ran."""
+
+
+def _start_tag(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc), to tell it from a later one with its pid."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _owner() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "pid_started": _start_tag(os.getpid()),
+            "heartbeat": dt.datetime.now(dt.UTC).isoformat()}
+
+
+def _gone(detail: Any) -> bool:
+    """Whether the process a run recorded is no longer running (on this host), or has not been heard from for
+    :data:`STALE_AFTER` (anywhere)."""
+    detail = detail if isinstance(detail, dict) else {}
+    try:
+        beat = dt.datetime.fromisoformat(str(detail["heartbeat"]))
+    except (KeyError, ValueError):
+        beat = None
+    if beat is None or _utc(beat) < dt.datetime.now(dt.UTC) - STALE_AFTER:
+        return True
+    if detail.get("host") != socket.gethostname() or not isinstance(detail.get("pid"), int):
+        return False
+    pid = int(detail["pid"])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    tag = _start_tag(pid)
+    return detail.get("pid_started") is not None and tag is not None and tag != detail["pid_started"]
+
+
+def _take_over(conn: Connection, eng: PolicyEngine, run_id: int, actor: str, now: dt.datetime) -> None:
+    """Mark runs of this pack left "running" by a process that is gone as failed, taken over by ``run_id``: the
+    sweep is idempotent, so this run does what they left undone."""
+    for old in conn.execute(select(retention_runs.c.id, retention_runs.c.detail).where(
+            retention_runs.c.pack_id == eng.pack.id, retention_runs.c.status == "running",
+            retention_runs.c.id != run_id)).all():
+        if not _gone(old.detail):
+            continue
+        detail = {**(old.detail if isinstance(old.detail, dict) else {}), "taken_over_by": run_id}
+        conn.execute(update(retention_runs).where(retention_runs.c.id == old.id, retention_runs.c.status == "running")
+                     .values(status="failed", finished_at=dt.datetime.now(dt.UTC), detail=detail))
+        audit.record(conn, kind="retention", actor=actor, at=now, pack_version=eng.compiled.version,
+                     detail={"run": old.id, "event": "taken_over", "by": run_id})
+
+
+def _sweep(eng: PolicyEngine, plans: list[_Plan], report: SweepReport, bounds: Any, held_any: bool, batch: int,
+           progress: Progress | None, actor: str, now: dt.datetime, owner: dict[str, Any]) -> SweepReport:
+    dry_run = report.dry_run
     lo, hi = (bounds[0], bounds[1]) if bounds and bounds[0] is not None else (1, 0)
     for plan in plans:
         out = RuleOutcome(plan.rule_id, plan.action or "keep_as_record", plan.promises)
@@ -556,6 +633,9 @@ def sweep(
                     audit.record(conn, kind="retention", actor=actor, at=now, pack_version=eng.compiled.version,
                                  promises=plan.promises, detail={"run": report.run_id, "rule": plan.rule_id,
                                                                  "action": plan.action, "records": done})
+                owner["heartbeat"] = dt.datetime.now(dt.UTC).isoformat()  # alive: nobody takes this run over
+                conn.execute(update(retention_runs).where(retention_runs.c.id == report.run_id).values(
+                    detail={**report.as_dict(), **owner}))
             if progress is not None:
                 progress(plan.rule_id, n + 1, windows)
     if not dry_run:
@@ -566,6 +646,6 @@ def sweep(
                                  promises=out.promises, detail={"run": report.run_id, "rule": out.rule,
                                                                 "held": out.held, "why": out.conflict})
             conn.execute(update(retention_runs).where(retention_runs.c.id == report.run_id).values(
-                finished_at=dt.datetime.now(dt.UTC), status="done", detail=report.as_dict()))
+                finished_at=dt.datetime.now(dt.UTC), status="done", detail={**report.as_dict(), **owner}))
     return report
 

@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import gzip
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -98,6 +99,8 @@ def backup_database(engine: Engine, path: Path) -> dict[str, int]:
     """Write every table to a gzip'd JSON-lines file, from one consistent snapshot; returns row counts."""
     counts: dict[str, int] = {}
     tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    os.close(os.open(tmp, os.O_CREAT | os.O_WRONLY, 0o600))  # the owner's only, like the database it copies
     with engine.begin() as conn, gzip.open(tmp, "wt", encoding="utf-8") as fh:
         fh.write(json.dumps({"format": _FORMAT}) + "\n")
         for table in _TABLES:

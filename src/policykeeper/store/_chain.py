@@ -159,7 +159,7 @@ def _range_worker(url: str, table_name: str, columns: list[str], after: int, upt
     from ._schema import metadata
 
     table = metadata.tables[table_name]
-    engine = create_engine(url, poolclass=NullPool)
+    engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
     try:
         with engine.connect() as conn:
             return _first_bad_py(conn, table, _hashed_text(table, columns, "sqlite"), after, upto)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,22 +22,34 @@ def default_url(home: Path) -> str:
     return f"sqlite:///{home / 'policykeeper.db'}"
 
 
-def open_database(url: str, *, migrate: bool = True) -> Engine:
-    """Create an engine for ``url`` and bring its schema up to date."""
+def open_database(url: str, *, migrate: bool = True, create: bool = True) -> Engine:
+    """Create an engine for ``url`` and bring its schema up to date.
+
+    A new SQLite file is made readable by its owner only (0600, in a directory made 0700), and so are its journal
+    files, which SQLite creates with the database file's mode. With ``create=False`` a SQLite file that does not exist
+    is refused (a mistyped path must not become a new, empty database). Statements' parameters never appear in error
+    messages (``hide_parameters``): they may hold key hashes, lookup hashes or wrapped keys, and errors are logged.
+    """
     try:
         u = make_url(url)
     except ArgumentError:
         raise ConfigError(f"{url!r} is not a database URL (expected sqlite:///PATH or postgresql://...)") from None
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
-            Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(u, connect_args={"check_same_thread": False}, json_serializer=canonical_json)
+            path = Path(u.database).expanduser()
+            if not path.exists():
+                if not create:
+                    raise ConfigError(f"no database at {path}: check --home or --database-url")
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # SQLite takes an empty file as a new database
+        engine = create_engine(u, connect_args={"check_same_thread": False}, json_serializer=canonical_json,
+                               hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
     elif u.get_backend_name() == "postgresql":
         if u.drivername == "postgresql":
             u = u.set(drivername="postgresql+psycopg")
-        engine = create_engine(u, pool_pre_ping=True, json_serializer=canonical_json)
+        engine = create_engine(u, pool_pre_ping=True, json_serializer=canonical_json, hide_parameters=True)
     else:
         raise ConfigError(f"unsupported database {u.get_backend_name()!r}: use sqlite:///PATH or postgresql://...")
     if migrate:

@@ -31,6 +31,7 @@ __all__ = [
     "incidents",
     "lifecycle_events",
     "login_codes",
+    "rate_events",
     "message_log",
     "metadata",
     "policy_versions",
@@ -456,4 +457,16 @@ fact_register = Table(
     Column("actor", String(64), nullable=False),
     Index("ix_fact_register_subject", "pack_id", "subject_id"),
     comment="facts that unlock a protection and that the engine cannot see elsewhere; append-only, latest wins",
+)
+
+rate_events = Table(
+    "rate_events",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("scope", String(32), nullable=False, comment="what is limited, e.g. signin:client or request:person"),
+    Column("key", String(64), nullable=False, comment="keyed hash of who or what it is counted for"),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_rate_events_scope_key", "scope", "key", "at"),
+    comment="recent sign-in codes, requests, resends and email changes, counted against the abuse limits (kept only "
+            "as long as the limit's window; shared by every server process)",
 )

@@ -13,9 +13,18 @@ from fastapi import FastAPI
 from .. import __version__
 from ._auth import ROLES, create_api_key
 from ._context import MemoryMailer, WebContext
-from ._errors import BodyLimit, install_error_handlers
+from ._errors import BodyLimit, CatchAll, NoUnstorableText, install_error_handlers
 
-__all__ = ["ROLES", "MemoryMailer", "WebContext", "create_api_key", "create_app"]
+__all__ = ["ROLES", "MemoryMailer", "WebContext", "app_from_environment", "create_api_key", "create_app"]
+
+
+def app_from_environment() -> FastAPI:
+    """The application of one worker process of ``serve --workers N``: settings from the environment
+    ($POLICYKEEPER_HOME, $POLICYKEEPER_DATABASE_URL, $POLICYKEEPER_PACK) that ``serve`` sets for its workers, mail
+    through $POLICYKEEPER_SMTP_URL. Sessions and abuse limits live in the database, so every worker shares them."""
+    from .._settings import Settings
+
+    return create_app(WebContext.from_settings(Settings.load()))
 
 def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = None) -> FastAPI:
     """The application: API under ``/v1`` (OpenAPI at ``/v1/openapi.json``), pages at ``/`` and ``/admin``."""
@@ -37,5 +46,7 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
     install_consent_script(app, ctx)
     if extra is not None:
         extra(app)
+    app.add_middleware(NoUnstorableText)  # inside the body limit: it reads bodies already bounded
     app.add_middleware(BodyLimit, limit=ctx.max_body, larger={"/v1/versions": ctx.max_pack_body})
+    app.add_middleware(CatchAll)
     return app

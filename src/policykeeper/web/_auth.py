@@ -6,8 +6,9 @@ code sent to an address held for them.
 * People sign in with their identifier and an email address held for them: a six-digit code goes to that address
   (and only if it is held: the answer is the same either way), and the code opens a session. Every sign-in needs a
   fresh code; where the pack verifies identity at every login (``every_login``), a sign-in also ends the person's
-  earlier sessions; a code allows :data:`MAX_CODE_ATTEMPTS` tries and lives :data:`CODE_TTL`; at most
-  :data:`MAX_CODES_PER_HOUR` codes go out per person and hour.
+  earlier sessions; a code allows :data:`MAX_CODE_ATTEMPTS` tries and lives :data:`CODE_TTL`. Asks are limited per
+  identifier and address, per address and per client (:mod:`._limits`), never in a way a stranger can use to
+  cancel someone's code or lock them out, and step 2 answers the same whatever was guessed.
 * Sessions are random tokens (``pks_...``) kept as keyed hashes, sent as an HttpOnly, SameSite=Strict cookie or as a
   bearer token; staff can also sign in to the console with their key (``pkc_...``, a session bound to the key).
 * Forms that change something carry a CSRF token derived from the session (:func:`csrf_token`).
@@ -18,22 +19,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import Request
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from .. import audit
+from .._exceptions import ConfigError
 from ..engine._engine import _utc
 from ..store._schema import api_keys, login_codes, web_sessions
 from ._context import WebContext
 from ._errors import ApiError
+from ._limits import throttle
 
 __all__ = [
     "CODE_TTL",
-    "MAX_CODES_PER_HOUR",
     "MAX_CODE_ATTEMPTS",
     "PERSON_COOKIE",
     "ROLES",
@@ -71,11 +74,12 @@ ROLES["admin"] = frozenset(set().union(*ROLES.values()) | {"keys:manage"})
 decide requests and run the lifecycle, services (the company's own backend) collect, read and share through the
 engine, and admins do all of it and manage keys."""
 
+log = logging.getLogger("policykeeper.web")
+
 PERSON_COOKIE = "pk_session"
 STAFF_COOKIE = "pk_staff"
 CODE_TTL = dt.timedelta(minutes=15)
 MAX_CODE_ATTEMPTS = 5
-MAX_CODES_PER_HOUR = 5
 
 
 @dataclass(frozen=True)
@@ -233,33 +237,36 @@ def end_session(ctx: WebContext, token: str) -> None:
                                                 web_sessions.c.ended_at.is_(None)).values(ended_at=_now()))
 
 
-def send_login_code(ctx: WebContext, identifier: str, email: str, *, now: dt.datetime | None = None) -> None:
+def send_login_code(ctx: WebContext, identifier: str, email: str, *, client: str = "unknown",
+                    now: dt.datetime | None = None) -> None:
     """Email a sign-in code if ``email`` is an address held for the person ``identifier``; the same answer either way,
-    so nobody learns whether someone else is known. Too many codes for one person in an hour: 429."""
+    so nobody learns whether someone else is known. An ask with an address that is not held leaves no trace on the
+    person's side: their code stays valid and their allowance untouched. Too many asks for one identifier and
+    address, for one address or from one client (:mod:`._limits`): 429, whatever is held."""
     now = now or _now()
     if not identifier.strip() or len(identifier) > 256:
         raise ApiError(422, "invalid", "the identifier must be 1 to 256 characters", "identifier")
     if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email.strip()):
         raise ApiError(422, "invalid", "email must be one address, like name@example.com", "email")
+    throttle(ctx, [("signin:client", (client,)), ("signin:address", (email,)),
+                   ("signin:pair", (identifier, email))], now=now)
     eng = ctx.engine(now)
     lookup = ctx.keys.lookup_hash(identifier.strip())
     with ctx.db.connect() as conn:
-        recent = conn.execute(select(func.count()).select_from(login_codes).where(
-            login_codes.c.lookup == lookup, login_codes.c.sent_at > now - dt.timedelta(hours=1))).scalar_one()
         found = eng._find(conn, identifier.strip())
-    if recent >= MAX_CODES_PER_HOUR:
-        raise ApiError(429, "too_many_attempts", "too many codes asked for; try again in an hour")
-    held = found is not None and eng.holds_contact(identifier.strip(), email)
+    if found is None or not eng.holds_contact(identifier.strip(), email):
+        return
     code = f"{secrets.randbelow(10**6):06d}"
     with ctx.db.begin() as conn:
         conn.execute(login_codes.insert().values(
-            pack_id=ctx.pack.id, lookup=lookup, subject_id=found[0] if held and found else None,
-            code_hash=_secret_hash(ctx, f"{lookup}:{code}"), sent_at=now, expires_at=now + CODE_TTL, attempts=0,
-            used=not held))
-    if held:
+            pack_id=ctx.pack.id, lookup=lookup, subject_id=found[0], code_hash=_secret_hash(ctx, f"{lookup}:{code}"),
+            sent_at=now, expires_at=now + CODE_TTL, attempts=0, used=False))
+    try:
         ctx.mailer.send(email.strip(), "Your sign-in code",
                         f"Your code is {code}. It is valid for {int(CODE_TTL.total_seconds() // 60)} minutes.\n"
                         "If you did not ask to sign in to the privacy center, ignore this message.")
+    except ConfigError as exc:  # the same answer as ever: an error here would tell that the address is held
+        log.warning("a sign-in code was not sent: %s", exc.message)  # the server's address, never the person's
 
 
 def _every_login(ctx: WebContext) -> bool:
@@ -268,26 +275,31 @@ def _every_login(ctx: WebContext) -> bool:
         and handling.verification.every_login
 
 
-def open_person_session(ctx: WebContext, identifier: str, code: str, *, now: dt.datetime | None = None) -> str:
-    """Check the latest code sent for ``identifier`` and open a session; a wrong code costs an attempt."""
+NOT_VALID = ("that code is not valid: enter the latest code we emailed (each works once, for "
+             f"{int(CODE_TTL.total_seconds() // 60)} minutes and {MAX_CODE_ATTEMPTS} tries), or ask for a new one")
+"""Step 2's one answer to any code that does not open a session (none sent, expired, spent or wrong): the same words
+whatever was guessed, so it never tells whether a code went out, that is, whether an address is on file."""
+
+
+def open_person_session(ctx: WebContext, identifier: str, code: str, *, client: str = "unknown",
+                        now: dt.datetime | None = None) -> str:
+    """Check the latest code sent for ``identifier`` and open a session; a wrong code costs an attempt (the code is
+    spent after :data:`MAX_CODE_ATTEMPTS`)."""
     now = now or _now()
+    throttle(ctx, [("signin:try", (client,))], now=now)
     lookup = ctx.keys.lookup_hash(identifier.strip())
     with ctx.db.begin() as conn:
-        row = conn.execute(select(login_codes).where(login_codes.c.lookup == lookup)
+        row = conn.execute(select(login_codes).where(login_codes.c.lookup == lookup,
+                                                     login_codes.c.subject_id.is_not(None))
                            .order_by(login_codes.c.id.desc()).limit(1).with_for_update()).first()
-        problem: tuple[int, str, str] | None = None
-        if row is None or row.used or row.subject_id is None:
-            problem = (401, "not_signed_in", "no valid code: ask for a new one")
-        elif _utc(row.expires_at) <= now:
-            problem = (401, "not_signed_in", "the code has expired: ask for a new one")
-        elif not hmac.compare_digest(row.code_hash, _secret_hash(ctx, f"{lookup}:{code.strip()}")):
+        valid = row is not None and not row.used and _utc(row.expires_at) > now
+        if row is not None and valid and not hmac.compare_digest(row.code_hash,
+                                                                 _secret_hash(ctx, f"{lookup}:{code.strip()}")):
             attempts = row.attempts + 1
             conn.execute(update(login_codes).where(login_codes.c.id == row.id).values(
                 attempts=attempts, used=attempts >= MAX_CODE_ATTEMPTS))
-            left = MAX_CODE_ATTEMPTS - attempts
-            problem = (401, "not_signed_in", "wrong code" + (f"; {left} attempt(s) left" if left
-                                                               else "; no attempts left, ask for a new one"))
-        else:
+            valid = False
+        elif row is not None and valid:
             conn.execute(update(login_codes).where(login_codes.c.id == row.id).values(used=True))
             every_login = _every_login(ctx)
             if every_login:  # identity is verified at every login: a session never outlives the next login
@@ -296,8 +308,8 @@ def open_person_session(ctx: WebContext, identifier: str, code: str, *, now: dt.
                                                         web_sessions.c.ended_at.is_(None)).values(ended_at=now))
             audit.record(conn, kind="session", actor="subject", subject_id=row.subject_id, at=now,
                          detail={"event": "signed_in", "by": "email_code", "every_login": every_login})
-    if problem is not None:
-        raise ApiError(*problem)
+    if not valid:
+        raise ApiError(401, "not_signed_in", NOT_VALID)
     assert row is not None
     return _open_session(ctx, str(row.subject_id), "pks", now)
 

@@ -8,7 +8,9 @@ many attempts, 500 a problem on our side (never with details of it).
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,7 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._exceptions import PolicykeeperError
 
-__all__ = ["ERROR_RESPONSES", "ApiError", "BodyLimit", "ErrorOut", "error_body", "install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "ApiError", "BodyLimit", "CatchAll", "ErrorOut", "NoUnstorableText", "error_body",
+           "install_error_handlers"]
 
 log = logging.getLogger("policykeeper.web")
 
@@ -101,11 +104,113 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)  # no values
-        return JSONResponse(error_body("internal", "something went wrong on our side; nothing was changed"),
-                            status_code=500)
+
+
+class CatchAll:
+    """Answer any unexpected error with a bare 500 and log only its kind, method and route, never its text: the text
+    of a database error may hold values (a key's hash, a lookup hash, wrapped key bytes, a unique key's value). The
+    error stops here, so the server underneath does not log its traceback either."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: every error gets an answer
+            route = scope.get("route")
+            where = getattr(route, "path", None) or "(no route)"
+            log.error("unexpected %s on %s %s", type(exc).__name__, scope.get("method"), where)  # no values
+            if not started:
+                response = JSONResponse(error_body("internal", "something went wrong on our side; nothing was "
+                                                   "changed"), status_code=500)
+                await response(scope, receive, send)
+
+
+def _unstorable(value: Any) -> bool:
+    """Whether a decoded value holds text no database column can keep: NUL, or half of a surrogate pair."""
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+_SUSPECT = re.compile(rb"\\u(0000|d[89a-f][0-9a-f]{2})|%00|\x00", re.IGNORECASE)
+
+
+class NoUnstorableText:
+    """Answer 422 to a request whose path, query or body holds NUL (``\\u0000``, ``%00``) or a lone surrogate, in
+    any string: such text cannot be stored (PostgreSQL refuses it), so it is refused at the door with a clear
+    answer, never a 500. Bodies are read within the body limit; only suspect ones are decoded to be sure."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from urllib.parse import parse_qsl, unquote
+
+        query = scope.get("query_string", b"")
+        if _unstorable(str(scope.get("path", ""))) or _unstorable(unquote(query.decode("latin-1"))):
+            await _refuse("the address", scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                chunks = []
+                break
+            chunks.append(message.get("body", b""))
+            more = bool(message.get("more_body"))
+        body = b"".join(chunks)
+        if _SUSPECT.search(body):
+            kind = dict(scope.get("headers") or []).get(b"content-type", b"").split(b";")[0].strip().lower()
+            decoded: Any = None
+            try:
+                if kind == b"application/x-www-form-urlencoded":
+                    decoded = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+                    decoded = [v for pair in decoded for v in pair]
+                else:
+                    decoded = json.loads(body)
+            except ValueError:
+                decoded = None  # not valid: the framework answers that itself
+            if _unstorable(decoded):
+                await _refuse("the body", scope, receive, send)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(where: str, scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse(error_body("invalid", f"{where} holds a NUL character or half of a surrogate pair: "
+                                       "text like that cannot be stored", "body" if where == "the body" else "path"),
+                            status_code=422)
+    await response(scope, receive, send)
 
 
 class BodyLimit:

@@ -34,6 +34,7 @@ from ._auth import (
 )
 from ._context import WebContext
 from ._errors import ERROR_RESPONSES, ApiError
+from ._limits import before_profile_change, before_request, client_of
 
 __all__ = ["router"]
 
@@ -147,9 +148,9 @@ class Accepted(BaseModel):
 
 
 @router.post("/session/code", status_code=202, response_model=Accepted, tags=["people"])
-def ask_for_code(body: CodeIn, ctx: Ctx) -> dict[str, str]:
+def ask_for_code(request: Request, body: CodeIn, ctx: Ctx) -> dict[str, str]:
     """Email a sign-in code, if that address is held for you (the answer is the same either way)."""
-    send_login_code(ctx, body.identifier, body.email)
+    send_login_code(ctx, body.identifier, body.email, client=client_of(request))
     return {"message": "if that address is on record for you, a code is on its way"}
 
 
@@ -164,9 +165,9 @@ class SessionOut(BaseModel):
 
 
 @router.post("/session", response_model=SessionOut, tags=["people"])
-def sign_in(body: SessionIn, ctx: Ctx, response: Response) -> dict[str, Any]:
+def sign_in(request: Request, body: SessionIn, ctx: Ctx, response: Response) -> dict[str, Any]:
     """Open a session with the code (a fresh code at every sign-in); also sets an HttpOnly cookie."""
-    token = open_person_session(ctx, body.identifier, body.code)
+    token = open_person_session(ctx, body.identifier, body.code, client=client_of(request))
     ttl = int(ctx.session_ttl.total_seconds())
     response.set_cookie(PERSON_COOKIE, token, max_age=ttl, httponly=True, samesite="strict", secure=ctx.secure_cookies)
     return {"token": token, "expires_in": ttl}
@@ -261,6 +262,7 @@ class TicketOut(BaseModel):
 @router.post("/me/requests", status_code=201, response_model=TicketOut, tags=["people"])
 def my_new_request(body: RequestIn, me: Me, ctx: Ctx) -> dict[str, Any]:
     """Ask to exercise a right; a code goes to the address (if it is held for you) to confirm it."""
+    before_request(ctx, me.subject_id, body.email)
     t = ctx.requests().submit_for_subject(me.subject_id, body.right, email=body.email, kind=body.kind)
     return _ticket(t)
 
@@ -338,6 +340,7 @@ def my_profile(body: ProfileIn, me: Me, ctx: Ctx) -> dict[str, Any]:
     if body.category in locked:
         raise ApiError(403, "denied", f"{body.category!r} cannot be changed after registration "
                        f"({', '.join(locked[body.category])})", "category")
+    before_profile_change(ctx, me.subject_id, body.category)
     n = eng.correct_subject(me.subject_id, body.category, body.value, actor="subject")
     return {"category": body.category, "replaced": n}
 

@@ -34,6 +34,7 @@ from ._auth import (
 )
 from ._context import WebContext
 from ._errors import ApiError
+from ._limits import before_profile_change, before_request, before_resend, client_of
 from ._pages import ctx_of, redirect, render, same_origin
 
 __all__ = ["router"]
@@ -117,7 +118,7 @@ def home(request: Request) -> HTMLResponse:
 @router.post("/signin")
 def signin(request: Request, identifier: FormText = "", email: FormText = "") -> RedirectResponse:
     try:
-        send_login_code(ctx_of(request), identifier, email)
+        send_login_code(ctx_of(request), identifier, email, client=client_of(request))
     except ApiError as exc:
         return redirect("/", err=_problem(exc))
     minutes = int(CODE_TTL.total_seconds() // 60)
@@ -139,7 +140,7 @@ def signin_code(request: Request, identifier: FormText = "", code: FormText = ""
     if not identifier.strip() or len(identifier) > 256:
         return redirect("/signin/code", err="Enter the identifier you asked for the code with.")
     try:
-        token = open_person_session(ctx, identifier, code)
+        token = open_person_session(ctx, identifier, code, client=client_of(request))
     except ApiError as exc:
         return redirect("/signin/code", err=_problem(exc))
     response = redirect("/me", msg="You are signed in.")
@@ -375,6 +376,7 @@ def request_new(request: Request, right: FormText = "", email: FormText = "", cs
         check_csrf(ctx, signed.token, csrf)
         if right not in {r.type for r in _requestable(ctx.engine().pack)}:
             raise ApiError(422, "invalid", "choose one of the rights this policy grants", "right")
+        before_request(ctx, signed.person.subject_id, email)
         ticket = ctx.requests().submit_for_subject(signed.person.subject_id, right, email=email)
     except (ApiError, PolicykeeperError) as exc:
         return redirect("/me/requests", err=_problem(exc))
@@ -423,6 +425,7 @@ def request_resend(request: Request, ref: str, csrf: FormText = "") -> Response:
         return _not_found(request, signed)
     try:
         check_csrf(ctx, signed.token, csrf)
+        before_resend(ctx, signed.person.subject_id)
         ctx.requests().resend_code(ref)
     except (ApiError, PolicykeeperError) as exc:
         return redirect(f"/me/requests/{ref}/verify", err=_problem(exc))
@@ -487,6 +490,7 @@ def profile_change(request: Request, category: FormText = "", value: FormText = 
                            f"({', '.join(locked[category])})", "category")
         if not value or len(value) > 2000:
             raise ApiError(422, "invalid", "the new value must be 1 to 2000 characters", "value")
+        before_profile_change(ctx, signed.person.subject_id, category)
         eng.correct_subject(signed.person.subject_id, category, value, actor="subject")
     except (ApiError, PolicykeeperError) as exc:
         return redirect("/me/profile", err=_problem(exc))
