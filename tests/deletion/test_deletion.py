@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from policykeeper import ConfigError, ErasureIncompleteError, audit, load_pack
 from policykeeper.crypto import KeyRing
-from policykeeper.engine import Facts, PolicyEngine
+from policykeeper.engine import PolicyEngine
 from policykeeper.notify import SmtpMailer
 from policykeeper.pack import Pack
 from policykeeper.requests import RequestService
@@ -38,13 +38,13 @@ from policykeeper.store._schema import (
 )
 
 from ..conftest import Inbox
+from ..helpers import subscribe
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=1)
 KAMOER_SIGNUP = {"phone": "+86 139 0000 1111", "email": "zhang@example.cn", "username": "reefkeeper",
                  "password": "Coral#2025!"}
 KONZEN_SIGNUP = {"phone": "+86 135 1234 5678", "email": "wang@example.cn"}
-ACCOUNT = Facts(conditions=frozenset({"account_exists", "subscribed:dashboard_app"}))
 TRIP = {"location": "25.03,121.56", "trip_history": "Taipei loop"}
 KALOS_PERSON = {"basic_data": "Li Wei", "user_info": "li@example.cn"}
 
@@ -227,14 +227,16 @@ def test_clearing_history_under_a_hold_follows_the_rule_s_legal_hold_override(
 ) -> None:
     koso = _engine("koso", db_url, tmp_path)
     koso.collect("mei", "account_creation", {"email": "mei@example.com"}, now=NOW)
-    sid = koso.collect("mei", "dashboard_location", TRIP, ACCOUNT, now=NOW).subject_id
+    subscribe(koso, "mei", "dashboard_app", now=NOW)
+    sid = koso.collect("mei", "dashboard_location", TRIP, now=NOW).subject_id
     place_legal_hold(koso, "mei", reference="CASE-3", categories=["trip_history"], now=NOW)
     with pytest.raises(ErasureIncompleteError, match="CASE-3.*location_history"):
         clear_history(koso, "mei", "location_history", now=LATER)  # KOSO-18 makes no legal exception
     assert _active(koso, sid) == {"email": 1, "location": 1, "trip_history": 1}
     flipped = _engine(_with("koso", "retention", 0, legal_hold_override=True), fresh("f"), tmp_path / "f")
     fsid = flipped.collect("mei", "account_creation", {"email": "mei@example.com"}, now=NOW).subject_id
-    flipped.collect("mei", "dashboard_location", TRIP, ACCOUNT, now=NOW)
+    subscribe(flipped, "mei", "dashboard_app", now=NOW)
+    flipped.collect("mei", "dashboard_location", TRIP, now=NOW)
     place_legal_hold(flipped, "mei", reference="CASE-3", categories=["trip_history"], now=NOW)
     assert clear_history(flipped, "mei", "location_history", now=LATER) == 1
     assert _active(flipped, fsid) == {"email": 1, "trip_history": 1}
@@ -245,7 +247,8 @@ def test_clearing_history_under_a_hold_follows_the_rule_s_legal_hold_override(
 def test_koso_18_cleared_history_does_not_come_back_readable_from_an_older_backup(db_url: str, tmp_path: Path) -> None:
     koso = _engine("koso", db_url, tmp_path)
     koso.collect("mei", "account_creation", {"email": "mei@example.com"}, now=NOW)
-    sid = koso.collect("mei", "dashboard_location", TRIP, ACCOUNT, now=NOW).subject_id
+    subscribe(koso, "mei", "dashboard_app", now=NOW)
+    sid = koso.collect("mei", "dashboard_location", TRIP, now=NOW).subject_id
     backup = tmp_path / "nightly.pkbak"
     backup_database(koso.db, backup)  # taken before the person clears their history
     assert clear_history(koso, "mei", "location_history", now=LATER) == 2
@@ -267,7 +270,8 @@ def test_erasure_covers_backups_false_leaves_older_backups_as_the_pack_says(db_u
         update={"erasure_covers_backups": False})})
     koso = _engine(pack, db_url, tmp_path)
     koso.collect("mei", "account_creation", {"email": "mei@example.com"}, now=NOW)
-    sid = koso.collect("mei", "dashboard_location", TRIP, ACCOUNT, now=NOW).subject_id
+    subscribe(koso, "mei", "dashboard_app", now=NOW)
+    sid = koso.collect("mei", "dashboard_location", TRIP, now=NOW).subject_id
     backup = tmp_path / "nightly.pkbak"
     backup_database(koso.db, backup)
     clear_history(koso, "mei", "location_history", now=LATER)
@@ -300,8 +304,9 @@ def test_a_partly_deleted_group_re_keys_what_stays(db_url: str, tmp_path: Path) 
     group is destroyed, so the old key (in older backups) opens nothing that was deleted and nothing is lost."""
     koso = _engine(_with("koso", "retention", 0, legal_hold_override=True), db_url, tmp_path)
     koso.collect("mei", "account_creation", {"email": "mei@example.com"}, now=NOW)
-    sid = koso.collect("mei", "dashboard_location", TRIP, ACCOUNT, now=NOW).subject_id
-    koso.collect("mei", "dashboard_location", {**TRIP, "trip_history": "Tainan loop"}, ACCOUNT, now=NOW)
+    subscribe(koso, "mei", "dashboard_app", now=NOW)
+    sid = koso.collect("mei", "dashboard_location", TRIP, now=NOW).subject_id
+    koso.collect("mei", "dashboard_location", {**TRIP, "trip_history": "Tainan loop"}, now=NOW)
     with koso.db.begin() as conn:
         first = conn.execute(select(func.min(records.c.id)).where(records.c.category == "trip_history")).scalar_one()
         conn.execute(records.update().where(records.c.id == first).values(legal_hold=True, legal_hold_ref="CASE-3"))
@@ -426,7 +431,8 @@ def test_a_deletion_cut_off_part_way_changes_nothing_and_a_re_run_finishes_it(
 ) -> None:
     koso = _engine("koso", db_url, tmp_path)
     koso.collect("mei", "account_creation", {"email": "mei@example.com"}, now=NOW)
-    sid = koso.collect("mei", "dashboard_location", TRIP, ACCOUNT, now=NOW).subject_id
+    subscribe(koso, "mei", "dashboard_app", now=NOW)
+    sid = koso.collect("mei", "dashboard_location", TRIP, now=NOW).subject_id
     real = koso.keys.record_shredded
 
     def crash(ref: str) -> None:

@@ -16,9 +16,10 @@ from policykeeper import DeniedError, load_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.pack import Pack
+from policykeeper.retention import cancel_account
 from policykeeper.store import audit_log, open_database
 
-from ..helpers import codes
+from ..helpers import codes, subscribe
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 ALICE = {"name": "Alice P", "password": "correct horse battery", "uuid": "u-7f3a9c", "phone": "+856 20 5555 0101",
@@ -73,7 +74,8 @@ def test_a_members_only_context_needs_an_account(member_only: bool, db_url: str,
     pack = _context(load_pack("koso"), "dashboard_location", member_only=member_only, activation=None)
     eng = _engine(pack, db_url, tmp_path)
     values = {"location": "25.03,121.56", "trip_history": "Taipei loop"}
-    eng.collect("mei", "dashboard_location", values, Facts(conditions=frozenset({"account_exists"})), now=NOW)
+    eng.collect("mei", "account_creation", {"email": "mei@example.tw"}, now=NOW)  # the account is on record
+    eng.collect("mei", "dashboard_location", values, now=NOW)
     if not member_only:
         eng.collect("rider", "dashboard_location", values, now=NOW)
         return
@@ -87,10 +89,13 @@ def test_a_members_only_purpose_needs_an_account(db_url: str, tmp_path: Path) ->
     items = tuple(p.model_copy(update={"member_only": False}) if p.id == "location_history" else p
                   for p in pack.purposes.items)
     open_pack = pack.model_copy(update={"purposes": pack.purposes.model_copy(update={"items": items})})
-    account = Facts(conditions=frozenset({"account_exists", "subscribed:dashboard_app"}))
     for p, allowed in ((pack, False), (open_pack, True)):
         eng = _engine(p, db_url, tmp_path / str(allowed))
-        eng.collect("mei", "dashboard_location", {"location": "25.03,121.56"}, account, now=NOW)
+        eng.collect("mei", "account_creation", {"email": "mei@example.tw"}, now=NOW)
+        subscribe(eng, "mei", "dashboard_app", now=NOW)
+        eng.collect("mei", "dashboard_location", {"location": "25.03,121.56"}, now=NOW)
+        assert eng.read("mei", "location_history", {"location"}, now=NOW) == {"location": ["25.03,121.56"]}
+        cancel_account(eng, "mei", now=NOW)  # no account any more: the history is for account holders
         if allowed:
             assert eng.read("mei", "location_history", {"location"}, now=NOW) == {"location": ["25.03,121.56"]}
         else:

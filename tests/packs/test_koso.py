@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from policykeeper import BadValueError, DeniedError, load_pack, render_pack
+from policykeeper import BadValueError, DeniedError, PrivilegedFactError, load_pack, render_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
+from policykeeper.retention import cancel_account
 from policykeeper.store import audit_log, disclosures, open_database, records
 
 from ..helpers import codes, promises, subscribe
@@ -189,7 +190,10 @@ def test_koso_17_location_history_only_improves_apps_and_maps(koso: PolicyEngine
                  now=NOW)
     assert koso.read("mei", "location_history", {"location", "trip_history"}, ACCOUNT, now=LATER)["trip_history"] == [
         "Taipei loop"]
-    with pytest.raises(DeniedError) as info:  # the history is for account holders only
+    with pytest.raises(PrivilegedFactError):  # an account is known from the engine's records, never from the caller
+        koso.read("mei", "location_history", {"location"}, Facts(conditions=frozenset({"account_exists"})), now=LATER)
+    cancel_account(koso, "mei", now=LATER)  # once the account is closed, the history is for account holders only
+    with pytest.raises(DeniedError) as info:
         koso.read("mei", "location_history", {"location", "trip_history"}, now=LATER)
     assert codes(info) == {"members_only"} and "KOSO-17" in promises(info)
     purpose = {p.id: p for p in koso.pack.purposes.items}["location_history"]
