@@ -122,6 +122,8 @@ def test_accepting_runs_the_allowed_scripts_without_a_reload_and_lands_in_the_le
     page.wait_for_function("window.ran.length === 4")
     assert _ran(page) == ["ads", "analytics", "essential", "ux"]
     assert page.locator("iframe[title=Advertisement]").get_attribute("src") == f"{shop[0]}/v1/health"
+    # the live region is filled a moment after the choice is saved (so screen readers announce it): wait for it
+    page.wait_for_function("document.getElementById('pk-live').textContent !== ''")
     assert page.get_by_role("status").text_content() == "Your choices were saved."
     ledger = _ledger(shop[1], _device(page))
     assert ledger["cookie_ux"] == ("given", "consent_script") and ledger["cookie_ad_delivery"][0] == "given"
