@@ -282,8 +282,9 @@ def erase(engine: Engine, dmap: DatasetMap, identities: dict[str, str], *, secre
                                     f"{' or '.join(sorted(identities))} given)")
     # one dataset: whether anyone matched is known from the erasure's own statements, inside its transaction;
     # several: asked first, so a re-run after one dataset is done still finds the person in the others
-    check_inside = require_match and not dry and len(dmap.dataset) == 1
-    if require_match and not dry and not check_inside and _matches(engine, dmap, identities) == 0:
+    # (a dry run checks the same way, so a plan made before erasing fails closed as the erasure would)
+    check_inside = require_match and len(dmap.dataset) == 1
+    if require_match and not check_inside and _matches(engine, dmap, identities) == 0:
         raise nobody
     counts: dict[str, int] = {}
     for ds in dmap.dataset:
@@ -418,7 +419,7 @@ def _kept(keys: list[Any], kept: Any, dialect: str) -> Any:
 
 def dry_run(engine: Engine, dmap: DatasetMap, identities: dict[str, str]) -> dict[str, int]:
     """What ``erase`` would change, without changing anything."""
-    return erase(engine, dmap, identities, dry=True)
+    return erase(engine, dmap, identities, dry=True, require_match=False)
 
 
 def _prove_erased(conn: Any, ds: Dataset, tables: dict[str, Table], keep: dict[str, Any],
