@@ -67,11 +67,11 @@ def test_a_damaged_backup_changes_nothing(db_url: str, tmp_path: Path) -> None:
         assert audit.verify(conn).ok  # chain heads are back as they were
 
 
-def test_a_backup_holds_every_table_but_the_sign_in_state(db_url: str, tmp_path: Path) -> None:
+def test_a_backup_holds_every_table_but_the_sign_in_state_and_abuse_counters(db_url: str, tmp_path: Path) -> None:
     from policykeeper.store._backup import _TABLES
     from policykeeper.store._schema import metadata
 
-    assert sorted(set(metadata.tables) - {t.name for t in _TABLES}) == ["login_codes", "web_sessions"]
+    assert sorted(set(metadata.tables) - {t.name for t in _TABLES}) == ["login_codes", "rate_events", "web_sessions"]
 
 
 def test_what_the_fact_register_knew_of_an_erased_person_goes_and_a_restore_does_not_bring_it_back(

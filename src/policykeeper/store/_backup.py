@@ -65,7 +65,8 @@ _TABLES: tuple[Table, ...] = (
     request_codes, outbox, lifecycle_events, retention_runs, anonymous_aggregates, policy_versions, message_log, trackers,
     incident_notices, fact_register, privacy_department, training_sessions, api_keys, audit_log, chain_heads,
 )
-"""Every table but the ephemeral sign-in state (``login_codes``, ``web_sessions``: a restore signs everyone out)."""
+"""Every table but the ephemeral sign-in state (``login_codes``, ``web_sessions``: a restore signs everyone out) and
+the abuse counters (``rate_events``, kept only for their window)."""
 _FORMAT = "policykeeper-backup/1"
 
 
