@@ -1312,7 +1312,7 @@ def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from
 
 @app.command("bench")
 def bench(
-    name: Annotated[str, typer.Argument(help="Which benchmark: core or requests.")],
+    name: Annotated[str, typer.Argument(help="Which benchmark: core, requests, retention, draft or api.")],
     quick: Annotated[bool, typer.Option("--quick", help="Small sizes: checks that it runs, not how fast.")] = False,
     database_url: Annotated[str | None, typer.Option(
         "--database-url", help="A PostgreSQL server to run on (in a throwaway schema); default a temporary SQLite file.",
