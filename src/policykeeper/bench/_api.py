@@ -128,6 +128,7 @@ def _person_values(name: str) -> dict[str, str]:
 @dataclass
 class _Load:
     latencies: list[float] = field(default_factory=list)
+    by_op: dict[str, list[float]] = field(default_factory=lambda: {op: [] for op in OPERATIONS})
     errors: int = 0
     first_error: str | None = None
     stopped_by_time: bool = False
@@ -141,9 +142,11 @@ class _Load:
         def pct(p: float) -> float:
             return round(lat[min(n - 1, int(p * n))] * 1000, 2) if n else 0.0
 
+        p50_by_op = {op: round(sorted(v)[len(v) // 2] * 1000, 2) for op, v in self.by_op.items() if v}
         return {"requests": n, "errors": self.errors, "first_error": self.first_error, "seconds": round(self.seconds, 3),
                 "requests_per_s": round(n / self.seconds, 1) if self.seconds else 0.0, "p50_ms": pct(0.50),
-                "p99_ms": pct(0.99), "stopped_by_time": self.stopped_by_time}
+                "p99_ms": pct(0.99), "p50_ms_by_operation": p50_by_op,
+                "stopped_by_time": self.stopped_by_time}
 
 
 WARM_ROUNDS = 2
@@ -171,12 +174,12 @@ def _drive_timed(rounds: int, threads: int, budget_s: float,
 
     def worker(t: int) -> None:
         round_of = make(t)
-        mine: list[float] = []
+        mine: list[tuple[str, float]] = []
         for i in range(first, first + rounds):
             if time.perf_counter() > deadline:
                 load.stopped_by_time = True
                 break
-            for op in round_of(i):
+            for name, op in zip(OPERATIONS, round_of(i), strict=True):
                 began = time.perf_counter()
                 try:
                     op()
@@ -184,9 +187,11 @@ def _drive_timed(rounds: int, threads: int, budget_s: float,
                     with load.lock:
                         load.errors += 1
                         load.first_error = load.first_error or f"{type(exc).__name__}: {exc}"[:300]
-                mine.append(time.perf_counter() - began)
+                mine.append((name, time.perf_counter() - began))
         with load.lock:
-            load.latencies.extend(mine)
+            for name, took in mine:
+                load.latencies.append(took)
+                load.by_op[name].append(took)
 
     pool = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(threads)]
     for th in pool:
