@@ -64,3 +64,39 @@ def test_bench_requests_quick_compares_with_plain_sql(tmp_path: Path) -> None:
     export = figures["access_export"]  # the request service's access export next to plain SQL and a zip by hand
     assert export["rows"] == 101 and export["plain_sql_and_zip_s"] > 0 and export["request_service_s"] > 0
     assert "access_export_within_2x" in figures["goals"]
+
+
+def _api_figures(tmp_path: Path) -> dict[str, object]:
+    result = runner.invoke(app, ["bench", "api", "--quick", "--results", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    (saved,) = tmp_path.glob("api-*-quick.json")
+    assert json.loads(saved.read_text()) == figures
+    assert figures["bench"] == "api"
+    assert set(figures["goals"]) == {"zero_errors", "chains_intact", "http_share_of_in_process"}
+    for combo in figures["combos"]:  # served over loopback and called in process, the same operations and counts
+        assert combo["http"]["requests"] == combo["in_process"]["requests"] == 2 * 3 * 5
+        for side in ("http", "in_process"):
+            assert combo[side]["errors"] == 0, combo[side]["first_error"]
+            assert combo[side]["requests_per_s"] > 0 and 0 < combo[side]["p50_ms"] <= combo[side]["p99_ms"]
+        chains = combo["chains"]
+        assert chains["intact"] and chains["audit_entries"] > 0 and chains["ledger_entries"] > 0
+    assert figures["goals"]["zero_errors"]["met"] and figures["goals"]["chains_intact"]["met"]
+    return dict(figures)
+
+
+def test_bench_api_quick_on_sqlite_says_postgresql_did_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    monkeypatch.delenv("POLICYKEEPER_TEST_PG_URL", raising=False)
+    monkeypatch.delenv("POLICYKEEPER_BENCH_PG_URL", raising=False)
+    figures = _api_figures(tmp_path)
+    assert figures["ran"] == ["sqlitex1"] and "no server" in str(figures["skipped"])
+
+
+def test_bench_api_quick_on_postgresql_runs_one_and_two_web_processes(tmp_path: Path) -> None:
+    if not os.environ.get("POLICYKEEPER_TEST_PG_URL"):
+        pytest.skip("no PostgreSQL server: set POLICYKEEPER_TEST_PG_URL (scripts/test starts one)")
+    figures = _api_figures(tmp_path)
+    assert figures["ran"] == ["sqlitex1", "postgresqlx1", "postgresqlx2"] and figures["skipped"] == []
+    assert [(c["backend"], c["workers"]) for c in figures["combos"]] == [  # type: ignore[attr-defined]
+        ("sqlite", 1), ("postgresql", 1), ("postgresql", 2)]

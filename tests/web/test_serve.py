@@ -151,3 +151,34 @@ def test_serve_with_workers_needs_a_mail_server(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "policykeeper", "serve", "--port", str(_port()), "--workers", "2"],
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "needs a mail server" in done.stderr
+
+
+def test_the_listener_for_several_workers_gives_accepted_connections_tcp_nodelay() -> None:
+    """serve --workers N binds the socket its processes share; asyncio sets TCP_NODELAY on accepted connections only
+    when the listener says TCP, and without it each kept-alive response waits ~40 ms for a delayed ACK."""
+    import asyncio
+
+    from policykeeper.cli import tcp_listener
+
+    sock = tcp_listener("127.0.0.1", 0)
+    assert sock.proto == socket.IPPROTO_TCP and sock.get_inheritable()
+    seen: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            seen.append(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def accept_one() -> None:
+        server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+        _reader, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(accept_one())
+    assert seen and seen[0] != 0

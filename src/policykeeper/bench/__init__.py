@@ -44,8 +44,14 @@ def _draft(quick: bool, database_url: str | None) -> dict[str, Any]:
     return run_draft(quick=quick, database_url=database_url)
 
 
+def _api(quick: bool, database_url: str | None) -> dict[str, Any]:
+    from ._api import run_api
+
+    return run_api(quick=quick, database_url=database_url)
+
+
 BENCHMARKS: dict[str, Callable[[bool, str | None], dict[str, Any]]] = {
-    "core": _core, "requests": _requests, "retention": _retention, "draft": _draft}
+    "core": _core, "requests": _requests, "retention": _retention, "draft": _draft, "api": _api}
 """Benchmark name -> runner(quick, database_url)."""
 
 
