@@ -1,12 +1,16 @@
 """Erasure under ``kill -9`` (issue 12's crash suite): a real ``policykeeper request fulfil`` process is killed at a
-random point while it erases people, while a long-running engine (as ``serve`` would) erases others in this
-process; then an operator re-runs the command. After every kill and every recovery:
+random point while it erases people, in policykeeper's database and, through a Fides dataset map, in the company's
+own shop database, while a long-running engine (as ``serve`` would) erases others in this process; then an operator
+re-runs the command. After every kill and every recovery:
 
 - nothing is half-erased: a person is either whole (key, values) or erased (no key, every value blanked);
 - nothing is reported done that is not: a request the command said was fulfilled is fulfilled and its person erased;
 - the journal is complete: every erased person and every delivered message is in the keystore's erasure journal;
 - no "done" mail goes out twice, and a message is sent, queued, dead or held as unsure (never silently lost);
 - the audit chain verifies;
+- the company database: a request reported done has its person's shop rows erased (emails gone, names hashed,
+  streets random, notes blank, gift messages deleted), no one's shop rows are half-erased (all as they were, or all
+  erased), and every fulfilled request has exactly one ``company_erased`` audit entry, with the person's row counts;
 
 and at the end a restore of the backup taken before any erasure brings nobody back.
 
@@ -37,13 +41,23 @@ from typer.testing import CliRunner
 
 from policykeeper import SubjectNotFoundError, audit, load_pack
 from policykeeper.cli import app
+from policykeeper.connectors import load_dataset_map
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.notify import LEASE, RoutedTransport, SmtpMailer, deliver
 from policykeeper.requests import RequestService
-from policykeeper.store import backup_database, open_database, outbox, records, requests, restore_database, subjects
+from policykeeper.store import (
+    audit_log,
+    backup_database,
+    open_database,
+    outbox,
+    records,
+    requests,
+    restore_database,
+    subjects,
+)
 
-from ..conftest import Inbox
+from ..conftest import DATA, Inbox
 
 pytestmark = pytest.mark.crash
 
@@ -54,16 +68,63 @@ PER_ROUND = 3
 """Requests the killed process works through in one round."""
 
 
+DATASET = DATA / "dataset_shop.yaml"
+SHOP = [
+    "CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(200), full_name VARCHAR(200), tier VARCHAR(20))",
+    "CREATE TABLE addresses (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), street VARCHAR(200))",
+    "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), note VARCHAR(200),"
+    " total INTEGER)",
+    "CREATE TABLE order_lines (id INTEGER PRIMARY KEY, order_id INTEGER REFERENCES orders(id), gift_message VARCHAR(200))",
+]
+SHOP_ROWS = {"shop.customers": 1, "shop.addresses": 2, "shop.orders": 1, "shop.order_lines": 1}
+"""Each person's rows in the shop database: what its ``company_erased`` audit entry must count."""
+
+
+def _shop(engine: Any, n_people: int) -> None:
+    """The company's shop database: every person has a customer row, two addresses, an order and an order line."""
+    with engine.begin() as conn:
+        for stmt in SHOP:
+            conn.execute(text(stmt))
+        for n in range(n_people):
+            conn.execute(text("INSERT INTO customers VALUES (:id, :email, :name, 'gold')"),
+                         {"id": n, "email": f"p{n}@example.com", "name": f"Person {n}"})
+            conn.execute(text("INSERT INTO addresses VALUES (:a, :id, :s), (:b, :id, :t)"),
+                         {"a": 2 * n, "b": 2 * n + 1, "id": n, "s": f"{n} Main St", "t": f"{n} Side St"})
+            conn.execute(text("INSERT INTO orders VALUES (:id, :id, :note, 30)"), {"id": n, "note": f"note {n}"})
+            conn.execute(text("INSERT INTO order_lines VALUES (:id, :id, :gift)"), {"id": n, "gift": f"gift {n}"})
+
+
+def _shop_state(shop: Any) -> dict[str, str]:
+    """Each shop customer's state: 'whole' (every row as it was), 'erased' (every personal field masked as the map
+    says, the order line deleted) or 'half' (anything else)."""
+    with shop.connect() as conn:
+        cust = {r.id: r for r in conn.execute(text("SELECT id, email, full_name, tier FROM customers"))}
+        streets: dict[int, list[str | None]] = {}
+        for r in conn.execute(text("SELECT customer_id, street FROM addresses")):
+            streets.setdefault(r.customer_id, []).append(r.street)
+        orders = {r.id: r for r in conn.execute(text("SELECT id, customer_id, note, total FROM orders"))}
+        lines = {r.order_id: r.gift_message for r in conn.execute(text("SELECT order_id, gift_message FROM order_lines"))}
+    state = {}
+    for n, c in cust.items():
+        whole = (c.email == f"p{n}@example.com" and c.full_name == f"Person {n}"
+                 and sorted(streets.get(n, [])) == [f"{n} Main St", f"{n} Side St"]
+                 and orders[n].note == f"note {n}" and lines.get(n) == f"gift {n}")
+        erased = (c.email is None and str(c.full_name).startswith("h:") and len(streets.get(n, [])) == 2
+                  and all(str(s).startswith("r:") for s in streets[n]) and orders[n].note is None
+                  and n not in lines)
+        kept = c.tier == "gold" and orders[n].total == 30  # what the map does not mark as personal stays
+        state[f"p{n}@example.com"] = "whole" if whole and kept else "erased" if erased and kept else "half"
+    return state
+
+
 def _person(n: int) -> dict[str, str]:
     return {"name": f"Person {n}", "password": "pw", "uuid": f"u-{n}", "phone": f"+856 20 {n:04d}",
             "email": f"p{n}@example.com", "date_of_birth": "1990-01-01"}
 
 
-@pytest.fixture
-def fresh_url(db_url: str) -> Iterator[str]:
-    """A second empty database on the same backend, to restore into."""
+def _second_database(db_url: str, name: str) -> Iterator[str]:
     if db_url.startswith("sqlite"):
-        yield db_url.replace("pk.db", "restored.db")
+        yield db_url.replace("pk.db", name)
         return
     schema = "t_" + uuid.uuid4().hex[:12]
     base = make_url(db_url)
@@ -76,7 +137,20 @@ def fresh_url(db_url: str) -> Iterator[str]:
     admin.dispose()
 
 
-def _check(db: Any, keystore: Path, inbox: Inbox, reported: set[str], figures: Counter[str], *,
+@pytest.fixture
+def fresh_url(db_url: str) -> Iterator[str]:
+    """A second empty database on the same backend, to restore into."""
+    yield from _second_database(db_url, "restored.db")
+
+
+@pytest.fixture
+def shop_url(db_url: str) -> Iterator[str]:
+    """The company's own shop database, on the same backend."""
+    yield from _second_database(db_url, "shop.db")
+
+
+def _check(db: Any, shop: Any, email_of: dict[str, str], keystore: Path, inbox: Inbox, reported: set[str],
+           figures: Counter[str], *,
            after_kill: bool = False, seen: dict[str, set[Any]] | None = None) -> None:
     """Every invariant of the module docstring, on the live database as it is now; after a kill, also count the
     in-between states the kill left (showing the kills land inside the erasures, not only around them)."""
@@ -85,7 +159,15 @@ def _check(db: Any, keystore: Path, inbox: Inbox, reported: set[str], figures: C
         values = conn.execute(select(records.c.subject_id, records.c.status, records.c.value)).all()
         asked = {r.ref: r for r in conn.execute(select(requests.c.ref, requests.c.status, requests.c.subject_id))}
         mails = conn.execute(select(outbox.c.id, outbox.c.status, outbox.c.kind)).all()
+        company = [d for d in conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "request")).scalars()
+                   if d["event"] == "company_erased"]
         assert audit.verify(conn).ok
+    shop_state = _shop_state(shop)
+    half = [who for who, st in shop_state.items() if st == "half"]
+    assert not half, f"half-erased in the shop database: {half}"
+    entries = Counter(d["request"] for d in company)
+    assert all(n == 1 for n in entries.values()), f"company_erased more than once: {entries}"
+    assert all(d["rows"] == SHOP_ROWS for d in company), company
     journal = KeyRing.open(keystore).read_journal()
     for sid, p in people.items():
         held = [v for v in values if v.subject_id == sid]
@@ -99,6 +181,10 @@ def _check(db: Any, keystore: Path, inbox: Inbox, reported: set[str], figures: C
             assert r.status == "fulfilled", f"{ref} reported done but {r.status}"
         if r.status == "fulfilled":
             assert people[r.subject_id].status == "erased", f"{ref} fulfilled but its person is not erased"
+            assert shop_state[email_of[ref]] == "erased", f"{ref} fulfilled but its shop rows are {shop_state[email_of[ref]]}"
+            assert entries[ref] == 1, f"{ref} fulfilled without its company_erased entry"
+        if entries[ref]:
+            assert shop_state[email_of[ref]] == "erased", f"{ref}: company_erased audited, rows not erased"
     for m in mails:
         assert m.status in ("pending", "sending", "sent", "dead", "unsure")
         if m.status == "sent":
@@ -108,6 +194,12 @@ def _check(db: Any, keystore: Path, inbox: Inbox, reported: set[str], figures: C
                                                     if sid in journal and p.status != "erased"},
                 "left erased, request still open": {ref for ref, r in asked.items() if r.status != "fulfilled"
                                                     and people[r.subject_id].status == "erased"},
+                "left shop rows erased, request still open": {ref for ref, r in asked.items()
+                                                              if r.status != "fulfilled"
+                                                              and shop_state[email_of[ref]] == "erased"},
+                "left shop rows erased, not yet audited": {ref for ref in asked
+                                                           if shop_state[email_of[ref]] == "erased"
+                                                           and not entries[ref]},
                 "left a message claimed (sending)": {m.id for m in mails if m.status == "sending"},
                 "left a message queued, not sent": {m.id for m in mails if m.status == "pending"}}
         for what, found in left.items():
@@ -120,25 +212,30 @@ def _check(db: Any, keystore: Path, inbox: Inbox, reported: set[str], figures: C
 
 
 def test_erasure_killed_at_random_points_recovers_and_a_restore_brings_nobody_back(
-    db_url: str, fresh_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+    db_url: str, fresh_url: str, shop_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
 ) -> None:
     inbox, mailer = smtp
     home = tmp_path / "home"
     keystore = home / "keys"
-    serve = RequestService(PolicyEngine(load_pack("kokkok"), open_database(db_url), KeyRing.init(keystore)), mailer)
+    n_people = (KILLS + 2) * (PER_ROUND + 1) + 1
+    shop = create_engine(shop_url)
+    _shop(shop, n_people)
+    serve = RequestService(PolicyEngine(load_pack("kokkok"), open_database(db_url), KeyRing.init(keystore)), mailer,
+                           databases=((load_dataset_map(DATASET), shop),))
     eng = serve.engine
     now = dt.datetime.now(dt.UTC)
-    n_people = (KILLS + 2) * (PER_ROUND + 1) + 1
     refs: list[str] = []
     for i in range(n_people):
         eng.collect(f"p{i}", "personal_customer", _person(i), Facts(channel="online"), now=now)
         ticket = serve.submit(f"p{i}", "delete", email=f"p{i}@example.com", now=now)
         serve.verify(ticket.ref, inbox.code_for(f"p{i}@example.com"), now=now)
         refs.append(ticket.ref)
+    email_of = {ref: f"p{i}@example.com" for i, ref in enumerate(refs)}
     backup_database(eng.db, tmp_path / "before.pkbak")
     env = {**os.environ, "POLICYKEEPER_SMTP_URL": f"smtp://{mailer.host}:{mailer.port}",
            "POLICYKEEPER_MAIL_FROM": mailer.sender}
-    opts = ["--home", str(home), "--database-url", db_url, "--pack", "kokkok"]
+    opts = ["--home", str(home), "--database-url", db_url, "--pack", "kokkok", "--dataset", str(DATASET),
+            "--dataset-url", shop_url]
     rng = random.Random(int(os.environ.get("POLICYKEEPER_CRASH_SEED", "0")) or None)
     figures: Counter[str] = Counter()
     seen: dict[str, set[Any]] = {}
@@ -149,7 +246,8 @@ def test_erasure_killed_at_random_points_recovers_and_a_restore_brings_nobody_ba
         batch, todo = todo[:PER_ROUND], todo[PER_ROUND:]
         alongside = todo.pop(0)  # erased at the same time by the long-running engine, as `serve` would
         mode = ["--library"] if _round % 2 else []  # the command, and the library in one long process, in turn
-        proc = subprocess.Popen([sys.executable, str(WORKER), *mode, str(home), db_url, *batch], env=env,
+        proc = subprocess.Popen([sys.executable, str(WORKER), *mode, str(home), db_url, str(DATASET), shop_url,
+                                 *batch], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         server = threading.Thread(target=serve.fulfil_erasure, args=(alongside,))
@@ -168,7 +266,7 @@ def test_erasure_killed_at_random_points_recovers_and_a_restore_brings_nobody_ba
         server.join(60)
         assert "Traceback" not in err, err
         reported |= {line.split()[1].rstrip(":") for line in out.splitlines() if "fulfilled; erased" in line}
-        _check(eng.db, keystore, inbox, reported, figures, after_kill=True, seen=seen)
+        _check(eng.db, shop, email_of, keystore, inbox, reported, figures, after_kill=True, seen=seen)
         for i, ref in enumerate(batch):  # the operator runs the command again, or fulfils through the server
             if i == 0:
                 result = CliRunner().invoke(app, ["request", "fulfil", ref, *opts], env=env)
@@ -178,11 +276,11 @@ def test_erasure_killed_at_random_points_recovers_and_a_restore_brings_nobody_ba
         figures["recoveries"] += _round > 1
         if _round > 1 and killed:
             figures[f"kills after {len(set(batch) & reported)} of {PER_ROUND} requests reported done"] += 1
-        _check(eng.db, keystore, inbox, reported | set(batch) | {alongside}, figures)
+        _check(eng.db, shop, email_of, keystore, inbox, reported | set(batch) | {alongside}, figures)
     # delivery after the lease: a dead deliverer's claim is settled, never re-sent by itself
     settled = deliver(eng.db, eng.keys, RoutedTransport(mailer), now=dt.datetime.now(dt.UTC) + LEASE * 2)
     figures["unsure"] += settled["unsure"]
-    _check(eng.db, keystore, inbox, reported, figures)
+    _check(eng.db, shop, email_of, keystore, inbox, reported, figures)
     with eng.db.connect() as conn:
         told = Counter(conn.execute(select(outbox.c.status).where(outbox.c.kind == "request_done")).scalars())
     assert set(told) <= {"sent", "unsure"}, told  # every "done" mail went out, or waits for a person
