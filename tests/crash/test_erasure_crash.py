@@ -1,10 +1,13 @@
 """Erasure under ``kill -9`` (issue 12's crash suite): a real ``policykeeper request fulfil`` process is killed at a
 random point while it erases people, in policykeeper's database and, through a Fides dataset map, in the company's
-own shop database, while a long-running engine (as ``serve`` would) erases others in this process; then an operator
-re-runs the command. After every kill and every recovery:
+own shop database, while a real ``policykeeper serve`` (same home, database, keystore and dataset map) erases others
+through ``POST /v1/requests/{ref}/fulfil``; in some rounds the server is killed too, at its own random point, and
+started again. Then an operator re-runs the command and fulfils the rest through the server. After every kill and
+every recovery:
 
 - nothing is half-erased: a person is either whole (key, values) or erased (no key, every value blanked);
-- nothing is reported done that is not: a request the command said was fulfilled is fulfilled and its person erased;
+- nothing is reported done that is not: a request the command or the server said was fulfilled is fulfilled and its
+  person erased (and the server answers every call it lives through with 200 and "fulfilled", never an error);
 - the journal is complete: every erased person and every delivered message is in the keystore's erasure journal;
 - no "done" mail goes out twice, and a message is sent, queued, dead or held as unsure (never silently lost);
 - the audit chain verifies;
@@ -14,20 +17,25 @@ re-runs the command. After every kill and every recovery:
 
 and at the end a restore of the backup taken before any erasure brings nobody back.
 
-The short run (CI) kills twice per backend; the long run is
+The short run (CI) kills the command twice and the server once per backend; the long run is
 ``POLICYKEEPER_CRASH_KILLS=200 .venv/bin/python -m pytest -m crash tests/crash -q -s`` (see docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import http.client
+import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -115,6 +123,66 @@ def _shop_state(shop: Any) -> dict[str, str]:
         kept = c.tier == "gold" and orders[n].total == 30  # what the map does not mark as personal stays
         state[f"p{n}@example.com"] = "whole" if whole and kept else "erased" if erased and kept else "half"
     return state
+
+
+class _Server:
+    """A real ``policykeeper serve`` on a loopback port, on the same home, database, keystore and company database as
+    the command; it fulfils erasures through ``POST /v1/requests/{ref}/fulfil`` with the admin API key it printed on
+    its first start. It can be killed (SIGKILL) and started again."""
+
+    def __init__(self, args: list[str], env: dict[str, str], logs: Path) -> None:
+        self.args, self.env, self.logs, self.key, self.starts = args, env, logs, "", 0
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.starts += 1
+        self.log = self.logs / f"serve-{self.starts}.log"
+        with self.log.open("w") as fh:
+            self.proc = subprocess.Popen([sys.executable, "-m", "policykeeper", "serve", "--port", str(self.port),
+                                          *self.args], env=self.env, stdout=fh, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.log.read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v1/health", timeout=5) as resp:  # noqa: S310
+                    if resp.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("serve did not answer in time")
+        if not self.key:
+            self.key = next(line.split(": ", 1)[1].strip() for line in self.log.read_text().splitlines()
+                            if line.startswith("admin API key"))
+
+    def fulfil(self, ref: str) -> tuple[int, dict[str, Any]] | None:
+        """The server's answer, or None when it was killed before answering."""
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/requests/{ref}/fulfil", method="POST",
+                                     data=b"{}", headers={"Authorization": f"Bearer {self.key}",
+                                                          "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 (a local test server)
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+        except (OSError, http.client.HTTPException):
+            return None
+
+    def stop(self, *, kill: bool = False) -> None:
+        assert self.proc is not None
+        if kill:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        else:
+            self.proc.terminate()
+        self.proc.wait(60)
+        assert "Traceback" not in self.log.read_text(), self.log.read_text()
+
+
+def _into(answers: list[Any], fn: Any, *args: Any) -> None:
+    answers.append(fn(*args))
 
 
 def _person(n: int) -> dict[str, str]:
@@ -220,15 +288,15 @@ def test_erasure_killed_at_random_points_recovers_and_a_restore_brings_nobody_ba
     n_people = (KILLS + 2) * (PER_ROUND + 1) + 1
     shop = create_engine(shop_url)
     _shop(shop, n_people)
-    serve = RequestService(PolicyEngine(load_pack("kokkok"), open_database(db_url), KeyRing.init(keystore)), mailer,
-                           databases=((load_dataset_map(DATASET), shop),))
-    eng = serve.engine
+    svc = RequestService(PolicyEngine(load_pack("kokkok"), open_database(db_url), KeyRing.init(keystore)), mailer,
+                         databases=((load_dataset_map(DATASET), shop),))
+    eng = svc.engine
     now = dt.datetime.now(dt.UTC)
     refs: list[str] = []
     for i in range(n_people):
         eng.collect(f"p{i}", "personal_customer", _person(i), Facts(channel="online"), now=now)
-        ticket = serve.submit(f"p{i}", "delete", email=f"p{i}@example.com", now=now)
-        serve.verify(ticket.ref, inbox.code_for(f"p{i}@example.com"), now=now)
+        ticket = svc.submit(f"p{i}", "delete", email=f"p{i}@example.com", now=now)
+        svc.verify(ticket.ref, inbox.code_for(f"p{i}@example.com"), now=now)
         refs.append(ticket.ref)
     email_of = {ref: f"p{i}@example.com" for i, ref in enumerate(refs)}
     backup_database(eng.db, tmp_path / "before.pkbak")
@@ -236,47 +304,82 @@ def test_erasure_killed_at_random_points_recovers_and_a_restore_brings_nobody_ba
            "POLICYKEEPER_MAIL_FROM": mailer.sender}
     opts = ["--home", str(home), "--database-url", db_url, "--pack", "kokkok", "--dataset", str(DATASET),
             "--dataset-url", shop_url]
+    server = _Server(opts, env, tmp_path)
+    server.start()
     rng = random.Random(int(os.environ.get("POLICYKEEPER_CRASH_SEED", "0")) or None)
     figures: Counter[str] = Counter()
     seen: dict[str, set[Any]] = {}
     reported: set[str] = set()
     todo = list(refs)
-    span, killed = [0.0, 0.0], False
-    for _round in range(KILLS + 2):
-        batch, todo = todo[:PER_ROUND], todo[PER_ROUND:]
-        alongside = todo.pop(0)  # erased at the same time by the long-running engine, as `serve` would
-        mode = ["--library"] if _round % 2 else []  # the command, and the library in one long process, in turn
-        proc = subprocess.Popen([sys.executable, str(WORKER), *mode, str(home), db_url, str(DATASET), shop_url,
-                                 *batch], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        server = threading.Thread(target=serve.fulfil_erasure, args=(alongside,))
-        started = time.monotonic()
-        server.start()
-        if _round < 2:
-            proc.wait(60)  # the first round of each mode runs through: how long a batch takes sets where kills land
-            span[_round % 2] = time.monotonic() - started
-        else:
-            time.sleep(rng.uniform(0, span[_round % 2]))
-            killed = proc.poll() is None
-            if killed:
-                os.kill(proc.pid, signal.SIGKILL)
-                figures["kills"] += 1
-        out, err = proc.communicate(timeout=60)
-        server.join(60)
-        assert "Traceback" not in err, err
-        reported |= {line.split()[1].rstrip(":") for line in out.splitlines() if "fulfilled; erased" in line}
-        _check(eng.db, shop, email_of, keystore, inbox, reported, figures, after_kill=True, seen=seen)
-        for i, ref in enumerate(batch):  # the operator runs the command again, or fulfils through the server
-            if i == 0:
-                result = CliRunner().invoke(app, ["request", "fulfil", ref, *opts], env=env)
-                assert result.exit_code == 0, result.output
+    span, server_span, killed = [0.0, 0.0], 0.0, False
+
+    def answered(ref: str, answer: tuple[int, dict[str, Any]] | None) -> bool:
+        """Whether the server reported the request fulfilled (an answer other than that is a defect)."""
+        if answer is None:
+            return False
+        assert answer == (200, {**answer[1], "status": "fulfilled"}), answer
+        reported.add(ref)
+        return True
+
+    try:
+        for _round in range(KILLS + 2):
+            batch, todo = todo[:PER_ROUND], todo[PER_ROUND:]
+            alongside = todo.pop(0)  # erased at the same time by the running `serve`, through its API
+            mode = ["--library"] if _round % 2 else []  # the command, and the library in one long process, in turn
+            kill_server = _round == 3 or (_round > 1 and rng.random() < 0.5)  # always once in the short run
+            proc = subprocess.Popen([sys.executable, str(WORKER), *mode, str(home), db_url, str(DATASET), shop_url,
+                                     *batch], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+            answers: list[tuple[int, dict[str, Any]] | None] = []
+            call = threading.Thread(target=_into, args=(answers, server.fulfil, alongside))
+            started = time.monotonic()
+            call.start()
+            if _round < 2:
+                proc.wait(60)  # the first round of each mode runs through: how long a batch takes sets where kills land
+                span[_round % 2] = time.monotonic() - started
+                call.join(60)
+                server_span = max(server_span, time.monotonic() - started)
             else:
-                serve.fulfil_erasure(ref)
-        figures["recoveries"] += _round > 1
-        if _round > 1 and killed:
-            figures[f"kills after {len(set(batch) & reported)} of {PER_ROUND} requests reported done"] += 1
-        _check(eng.db, shop, email_of, keystore, inbox, reported | set(batch) | {alongside}, figures)
+                events = [(rng.uniform(0, span[_round % 2]), "command")]
+                if kill_server:
+                    events.append((rng.uniform(0, server_span), "server"))
+                for at, who in sorted(events):
+                    time.sleep(max(0.0, at - (time.monotonic() - started)))
+                    if who == "command":
+                        killed = proc.poll() is None
+                        if killed:
+                            os.kill(proc.pid, signal.SIGKILL)
+                            figures["kills"] += 1
+                    else:
+                        figures["server kills"] += 1
+                        figures["server kills while it fulfilled a request"] += call.is_alive()
+                        server.stop(kill=True)
+            out, err = proc.communicate(timeout=60)
+            call.join(60)
+            assert not call.is_alive() and "Traceback" not in err, err
+            reported |= {line.split()[1].rstrip(":") for line in out.splitlines() if "fulfilled; erased" in line}
+            server_done = answered(alongside, answers[0])
+            assert server_done or kill_server, "the server, not killed, gave no answer"
+            _check(eng.db, shop, email_of, keystore, inbox, reported, figures, after_kill=True, seen=seen)
+            if kill_server:
+                server.start()  # the operator starts the server again
+                figures["server restarts"] += 1
+            for i, ref in enumerate(batch):  # the operator runs the command again, or fulfils through the server
+                if i == 0:
+                    result = CliRunner().invoke(app, ["request", "fulfil", ref, *opts], env=env)
+                    assert result.exit_code == 0, result.output
+                    reported.add(ref)
+                else:
+                    assert answered(ref, server.fulfil(ref))
+            if not server_done:
+                assert answered(alongside, server.fulfil(alongside))
+            figures["recoveries"] += _round > 1
+            if _round > 1 and killed:
+                figures[f"kills after {len(set(batch) & reported)} of {PER_ROUND} requests reported done"] += 1
+            _check(eng.db, shop, email_of, keystore, inbox, reported | set(batch) | {alongside}, figures)
+    finally:
+        if server.proc is not None and server.proc.poll() is None:
+            server.stop()
     # delivery after the lease: a dead deliverer's claim is settled, never re-sent by itself
     settled = deliver(eng.db, eng.keys, RoutedTransport(mailer), now=dt.datetime.now(dt.UTC) + LEASE * 2)
     figures["unsure"] += settled["unsure"]

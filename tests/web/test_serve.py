@@ -151,3 +151,17 @@ def test_serve_with_workers_needs_a_mail_server(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "policykeeper", "serve", "--port", str(_port()), "--workers", "2"],
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "needs a mail server" in done.stderr
+
+
+def test_serve_refuses_a_company_database_named_by_half(tmp_path: Path) -> None:
+    """A dataset map without its URL, or the reverse, is refused by name. (The address cannot be bound: were the
+    check gone, serve would stop at once rather than run on.)"""
+    from typer.testing import CliRunner
+
+    from policykeeper.cli import app
+
+    from ..conftest import DATA
+
+    for half in (["--dataset", str(DATA / "dataset_shop.yaml")], ["--dataset-url", "sqlite:///shop.db"]):
+        result = CliRunner().invoke(app, ["serve", "--home", str(tmp_path / "home"), "--host", "256.0.0.0", *half])
+        assert result.exit_code != 0 and "--dataset and --dataset-url" in result.output, result.output
