@@ -1160,11 +1160,15 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64,
                                          help="Web processes (more than 1 needs a mail server).")] = 1,
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="A dataset map (Fides YAML) of a company database.")]
+    = None,
+    dataset_url: Annotated[str | None, typer.Option("--dataset-url", help="That database's SQLAlchemy URL.")] = None,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Run the REST API, the privacy center and the admin console (uvicorn). On first run it creates the master key
     and an admin API key, and says where they are. With --workers N, N processes serve the same port; sessions and
-    abuse limits are shared through the database."""
+    abuse limits are shared through the database. With --dataset and --dataset-url, erasures and access exports done
+    through the API and the admin console reach the company's own database too, as 'request fulfil' does."""
     import os
 
     import uvicorn
@@ -1172,11 +1176,14 @@ def serve(
     from .notify import ENV_SMTP_URL
     from .web import WebContext, create_api_key, create_app
     from .web._auth import list_api_keys
+    from .web._context import ENV_DATASET, ENV_DATASET_URL, company_databases
 
     try:
         settings = Settings.load(home, database_url, pack)
         first = not settings.keystore.exists()
         ctx = WebContext.from_settings(settings, create_keys=True)
+        if dataset is not None or dataset_url is not None:
+            ctx.databases = company_databases(None if dataset is None else str(dataset), dataset_url)
         if first:
             out.print(f"created the master key in {settings.keystore} (keep it outside the database; back it up)",
                       markup=False)
@@ -1197,6 +1204,8 @@ def serve(
         ctx.db.dispose()
         os.environ.update({"POLICYKEEPER_HOME": str(settings.home), "POLICYKEEPER_DATABASE_URL": settings.database_url,
                            "POLICYKEEPER_PACK": settings.pack})
+        if dataset is not None and dataset_url is not None:  # each web process opens the company database itself
+            os.environ.update({ENV_DATASET: str(dataset.resolve()), ENV_DATASET_URL: dataset_url})
         out.print(f"{workers} web processes", markup=False)
         from uvicorn.supervisors import Multiprocess
 

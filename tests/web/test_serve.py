@@ -182,3 +182,17 @@ def test_the_listener_for_several_workers_gives_accepted_connections_tcp_nodelay
 
     asyncio.run(accept_one())
     assert seen and seen[0] != 0
+
+
+def test_serve_refuses_a_company_database_named_by_half(tmp_path: Path) -> None:
+    """A dataset map without its URL, or the reverse, is refused by name. (The address cannot be bound: were the
+    check gone, serve would stop at once rather than run on.)"""
+    from typer.testing import CliRunner
+
+    from policykeeper.cli import app
+
+    from ..conftest import DATA
+
+    for half in (["--dataset", str(DATA / "dataset_shop.yaml")], ["--dataset-url", "sqlite:///shop.db"]):
+        result = CliRunner().invoke(app, ["serve", "--home", str(tmp_path / "home"), "--host", "256.0.0.0", *half])
+        assert result.exit_code != 0 and "--dataset and --dataset-url" in result.output, result.output

@@ -7,11 +7,14 @@ import os
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
+from .._exceptions import BadValueError
 from .._settings import Settings
+from ..connectors import DatasetMap, load_dataset_map, open_target
 from ..crypto import KeyRing
 from ..engine import PolicyEngine
 from ..notify import ENV_SMTP_URL, Mailer, SmtpMailer
@@ -26,6 +29,10 @@ from ._site import ConsentSite, load_site_settings
 __all__ = ["ENV_PUBLIC_URL", "MemoryMailer", "WebContext"]
 
 ENV_PUBLIC_URL = "POLICYKEEPER_PUBLIC_URL"
+ENV_DATASET = "POLICYKEEPER_DATASET"
+"""A dataset map (Fides YAML) of a company database, for the web processes of ``serve --workers N --dataset``."""
+ENV_DATASET_URL = "POLICYKEEPER_DATASET_URL"
+"""That company database's SQLAlchemy URL."""
 
 
 @dataclass
@@ -67,6 +74,8 @@ class WebContext:
     secure_cookies: bool = False
     consent_site: ConsentSite = field(default_factory=ConsentSite)
     """Origins allowed to call the consent script's endpoints, and their rate limit (HOME/consent.yaml)."""
+    databases: tuple[tuple[DatasetMap, Engine], ...] = ()
+    """The company's own databases (a dataset map and an engine each): access and erasure reach them too."""
     _base: PolicyEngine | None = None
     _engines: dict[str, PolicyEngine] = field(default_factory=dict)
 
@@ -84,7 +93,8 @@ class WebContext:
                           region=settings.region, secure_cookies=public.startswith("https://"),
                           deadlines=load_deadlines(settings.home / "requests.yaml"),
                           consent_site=load_site_settings(settings.home),
-                          recurrence=load_recurrence(settings.home / "organisation.yaml"))
+                          recurrence=load_recurrence(settings.home / "organisation.yaml"),
+                          databases=company_databases(os.environ.get(ENV_DATASET), os.environ.get(ENV_DATASET_URL)))
 
     def engine(self, now: dt.datetime | None = None) -> PolicyEngine:
         """The engine for the version of the pack in force (a published version takes over on its effective date)."""
@@ -97,9 +107,19 @@ class WebContext:
         return self._engines[label]
 
     def requests(self, now: dt.datetime | None = None) -> RequestService:
-        return RequestService(self.engine(now), self.mailer, deadlines=self.deadlines)
+        return RequestService(self.engine(now), self.mailer, deadlines=self.deadlines, databases=self.databases)
 
     def info(self) -> dict[str, Any]:
         eng = self.engine()
         return {"pack": eng.pack.id, "version": eng.pack.version.label, "name": eng.pack.name,
                 "database": self.db.dialect.name}
+
+
+def company_databases(dataset: str | None, url: str | None) -> tuple[tuple[DatasetMap, Engine], ...]:
+    """The company database a dataset map and its URL name (none when neither is given); one without the other is
+    refused."""
+    if (dataset is None) != (url is None):
+        raise BadValueError("a company database needs both its dataset map and its URL (--dataset and --dataset-url)")
+    if dataset is None or url is None:
+        return ()
+    return ((load_dataset_map(Path(dataset)), open_target(url)),)
