@@ -134,3 +134,23 @@ def page(chromium: object, request: pytest.FixtureRequest) -> Iterator[object]:
             pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         finally:
             context.close()
+
+
+ENGLISH_LEFT_JS = r"""() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest('script, style, code, kbd, samp, [translate="no"]')) continue;
+    const marked = el.closest('[lang]');
+    if (marked && !marked.getAttribute('lang').toLowerCase().startsWith('zh')) continue;  // pack text, a language name
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') continue;
+    const text = node.textContent.trim();
+    if (/[A-Za-z]{3,}(\s+[A-Za-z]{2,}){1,}/.test(text)) out.push(text.slice(0, 120));
+  }
+  return out;
+}"""
+"""Visible English phrases (two words or more) left on a page shown in Chinese, outside elements marked with another
+language (pack texts carry the pack's ``lang``), code, and ``translate="no"``. Browser tests of Chinese pages assert
+``page.evaluate(ENGLISH_LEFT_JS) == []``."""

@@ -16,11 +16,25 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ._context import WebContext
 from ._errors import ApiError
+from ._i18n import COOKIE, LANGUAGES, choose, gettext_for, html_gettext_for, normalise
 
-__all__ = ["TEMPLATES", "ctx_of", "redirect", "render", "same_origin"]
+__all__ = ["TEMPLATES", "ctx_of", "gettext_of", "language_of", "redirect", "render", "same_origin"]
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                        autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+                        autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+                        extensions=["jinja2.ext.i18n"])
+TEMPLATES.newstyle_gettext = True  # type: ignore[attr-defined]  # {% trans %} passes its values as keywords
+
+
+def language_of(request: Request) -> str:
+    """The language this page is shown in (see ``_i18n``): ``?lang=``, the ``pk_lang`` cookie, Accept-Language."""
+    return choose(request.query_params.get("lang"), request.cookies.get(COOKIE),
+                  request.headers.get("accept-language"))
+
+
+def gettext_of(request: Request) -> Any:
+    """``_(text, **values)`` in the page's language, for flash messages and errors written in Python."""
+    return gettext_for(language_of(request))
 
 
 def ctx_of(request: Request) -> WebContext:
@@ -47,13 +61,22 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
     """A page from ``templates/``, with the pack in force, the flash message (``?msg=``) and error (``?err=``)."""
     ctx = ctx_of(request)
     pack = ctx.engine().pack
+    lang = language_of(request)
+    gettext = html_gettext_for(lang)
     page = TEMPLATES.get_template(template).render(
         request=request, pack=pack, msg=request.query_params.get("msg"), err=request.query_params.get("err"),
+        lang=lang, languages=LANGUAGES, _=gettext, gettext=gettext, ngettext=gettext.ngettext,  # type: ignore[attr-defined]
         **values)
-    return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store",
+    response = HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store",
                                                            "Content-Security-Policy": "default-src 'self'; "
                                                            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                                                           "form-action 'self'; frame-ancestors 'none'"})
+                                                           "form-action 'self'; frame-ancestors 'none'",
+                                                           "Content-Language": lang, "Vary": "Accept-Language, Cookie"})
+    asked = normalise(request.query_params.get("lang") or "")
+    if asked is not None and request.cookies.get(COOKIE) != asked:
+        response.set_cookie(COOKIE, asked, max_age=365 * 86400, samesite="lax", httponly=True,
+                            secure=ctx.secure_cookies)
+    return response
 
 
 def redirect(path: str, *, msg: str | None = None, err: str | None = None) -> RedirectResponse:
