@@ -11,8 +11,8 @@ import yaml
 from .._exceptions import BadValueError
 from ..pack import Pack, parse_pack
 from ._extract import UNSPEC, Extractor, Item, negated, ref
-from ._promises import pick_promises, tag_model
-from ._text import Sentence, Source, segment
+from ._promises import group_passages, pick_promises, tag_model
+from ._text import MAX_QUOTE, Sentence, Source, segment
 
 __all__ = ["Draft", "DraftPromise", "draft_pack", "pack_id_for"]
 
@@ -106,19 +106,22 @@ def draft_pack(source: Source, *, pack_id: str | None = None, exclude: frozenset
                        "promises": list(data["contacts"].get("promises", []))})
     data["source_issues"] = issues
 
-    picked = {t.sentence.start: t for t in pick_promises(sentences, tag_model(exclude))}
-    chosen: dict[int, tuple[Sentence, str, float]] = {k: (t.sentence, t.tag, t.confidence) for k, t in picked.items()}
+    passages = group_passages(pick_promises(sentences, tag_model(exclude)), source.text, MAX_QUOTE)
+    spans: list[tuple[int, int, str, float]] = [(p.start, p.end, p.tag, p.confidence) for p in passages]
     for start, (s, tag) in ex.used.items():
-        if start not in chosen:
-            chosen[start] = (s, tag, 0.5)
+        if not any(a <= start < b for a, b, _t, _c in spans):
+            spans.append((s.start, s.end, tag, 0.5))
+    spans.sort()
     promises: list[DraftPromise] = []
     ids: dict[str, str] = {}
-    width = max(2, len(str(len(chosen))))
-    for n, start in enumerate(sorted(chosen), start=1):
-        s, tag, conf = chosen[start]
+    width = max(2, len(str(len(spans))))
+    for n, (a, b, tag, conf) in enumerate(spans, start=1):
         pid_ = f"{prefix}-{n:0{width}d}"
-        ids[ref(s)] = pid_
-        promises.append(DraftPromise(pid_, tag, s.start, s.end, s.text, conf))
+        promises.append(DraftPromise(pid_, tag, a, b, source.text[a:b], conf))
+    for s in sentences:
+        owner = next((p for p in promises if p.start <= s.start < p.end), None)
+        if owner is not None:
+            ids[ref(s)] = owner.id
     if not promises:
         if not sentences:
             raise BadValueError(f"{source.name}: the policy has no sentence to quote")

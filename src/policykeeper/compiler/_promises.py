@@ -30,7 +30,7 @@ from ._lexicon import (
 )
 from ._text import Sentence
 
-__all__ = ["TaggedSentence", "TagModel", "is_toc", "pick_promises", "tag_model"]
+__all__ = ["Passage", "TaggedSentence", "TagModel", "group_passages", "is_toc", "list_leads", "pick_promises", "tag_model"]
 
 _TOC = re.compile(r"^(?:\d+[.,]\s*)?How (?:we|to|your|do)\b", re.IGNORECASE)
 def is_toc(text: str) -> bool:
@@ -49,6 +49,18 @@ class TaggedSentence:
     tag: str
     confidence: float
     score: float
+    lead: int = -1  # start of the sentence that leads the list this sentence belongs to (its own start if none)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One drafted promise: a sentence, or a list's lead-in with its items (as the bundled catalogues fold lists)."""
+
+    start: int
+    end: int
+    members: tuple[TaggedSentence, ...]
+    tag: str
+    confidence: float
 
 
 def _tokens(text: str) -> list[str]:
@@ -137,6 +149,7 @@ def pick_promises(sentences: list[Sentence], model: TagModel) -> list[TaggedSent
     """Sentences that make a promise (obligation or permission words, enough cue weight), each tagged."""
     out: list[TaggedSentence] = []
     previous: Sentence | None = None
+    leads = list_leads(sentences)
     for s in sentences:
         if s.kind == "heading":
             continue
@@ -144,6 +157,7 @@ def pick_promises(sentences: list[Sentence], model: TagModel) -> list[TaggedSent
                                         and previous.block != s.block)
         if not in_list:
             previous = s
+        lead = leads.get(s.start, s.start)
         if len(s.text) < (LIST_MIN_CHARS if in_list else PROMISE_MIN_CHARS) or s.text.rstrip().endswith("?"):
             continue
         if is_toc(s.text):
@@ -155,5 +169,80 @@ def pick_promises(sentences: list[Sentence], model: TagModel) -> list[TaggedSent
         tag, confidence, score = tag_sentence(s.text, model, s.heading)
         if score < (LIST_MIN_SCORE if in_list else PROMISE_MIN_SCORE):
             continue
-        out.append(TaggedSentence(s, tag, confidence, score))
+        out.append(TaggedSentence(s, tag, confidence, score, lead))
     return out
+
+
+LIST_LINE_MAX = 250
+"""A line longer than this after a list ends the list (it is a paragraph of its own)."""
+
+_BULLET = re.compile(r"^\s*(?:[-•◦*·▪●]|\(?\d{1,2}[.)）]|\(?[a-z][.)]|[ivx]+[.)])\s")
+
+
+def list_leads(sentences: list[Sentence]) -> dict[int, int]:
+    """For each sentence, the start of the sentence leading the list it belongs to (its own start if none).
+
+    A list is a sentence ending in ':' followed by list items, or by lines of at most LIST_LINE_MAX characters; or
+    a run of list items with no lead-in. A longer line, or a heading that is not a bullet, ends the list.
+    """
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for s in sentences:
+        first.setdefault(s.block, s.start)
+        last[s.block] = s.end
+    size = {b: last[b] - first[b] for b in first}
+    leads: dict[int, int] = {}
+    lead, active = -1, False
+    prev: Sentence | None = None
+    for s in sentences:
+        if s.kind == "heading" and not _BULLET.match(s.text):
+            active, prev = False, None
+            leads[s.start] = s.start
+            continue
+        new_block = prev is None or s.block != prev.block
+        if s.kind == "item" or _BULLET.match(s.text):
+            if not active:
+                lead = prev.start if prev is not None and prev.text.rstrip().endswith((":", "：")) else s.start
+                active = True
+        elif new_block and prev is not None and prev.text.rstrip().endswith((":", "：")):
+            lead, active = prev.start, True
+        elif active and (not new_block or size.get(s.block, 0) <= LIST_LINE_MAX):
+            pass
+        else:
+            lead, active = s.start, False
+        leads[s.start] = lead if active else s.start
+        prev = s
+    return leads
+
+
+def group_passages(picked: list[TaggedSentence], text: str, limit: int = 400) -> list[Passage]:
+    """Fold each list into one promise: the lead-in sentence and its items, cut where the quote would pass ``limit``.
+
+    The passage's tag is the tag with the most cue-and-model weight over its sentences (each sentence's score goes
+    to its own tag), so a list whose items name one practice is tagged by that practice.
+    """
+    groups: dict[int, list[TaggedSentence]] = {}
+    for t in sorted(picked, key=lambda t: t.sentence.start):
+        groups.setdefault(t.lead if t.lead >= 0 else t.sentence.start, []).append(t)
+    out: list[Passage] = []
+    for members in groups.values():
+        chunk: list[TaggedSentence] = []
+        for t in members:
+            if chunk and t.sentence.end - chunk[0].sentence.start > limit:
+                out.append(_passage(chunk, text))
+                chunk = []
+            chunk.append(t)
+        if chunk:
+            out.append(_passage(chunk, text))
+    return sorted(out, key=lambda p: p.start)
+
+
+def _passage(chunk: list[TaggedSentence], text: str) -> Passage:
+    weight: dict[str, float] = {}
+    for t in chunk:
+        weight[t.tag] = weight.get(t.tag, 0.0) + t.score * max(t.confidence, 0.05)
+    tag = max(weight, key=lambda k: (weight[k], k == chunk[0].tag, k))
+    total = sum(weight.values()) or 1.0
+    confidence = min(t.confidence for t in chunk) if len(chunk) == 1 else round(weight[tag] / total, 2)
+    start, end = chunk[0].sentence.start, chunk[-1].sentence.end
+    return Passage(start, end, tuple(chunk), tag, confidence)
