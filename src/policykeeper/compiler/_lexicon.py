@@ -20,6 +20,8 @@ __all__ = [
     "LIST_MIN_CHARS",
     "LIST_MIN_SCORE",
     "NOT_A_PROMISE",
+    "ABOUT_THE_POLICY",
+    "PARTIES",
     "NUMBER_WORDS",
     "PROMISE_MIN_CHARS",
     "PROMISE_MIN_SCORE",
@@ -58,6 +60,21 @@ NOT_A_PROMISE = re.compile(
     re.IGNORECASE,
 )
 """Definitions and disclaimers: they explain, they promise nothing (hand-written after reading the seeds)."""
+
+ABOUT_THE_POLICY = re.compile(
+    r"^(?:this|our|the) (?:privacy )?(?:policy|notice|statement) (?:governs|explains|describes|will help|sets out|"
+    r"applies|is intended)|^(?:we hope|thank you for|please (?:\w+ )?(?:read|understand)|it is your responsibility)|"
+    r"\bwe (?:encourage|invite|advise) (?:you|users)\b",
+    re.IGNORECASE,
+)
+"""Sentences about the policy itself or advice to the reader ("This Privacy Policy explains how ...", "Please read
+this policy carefully"): they introduce, they promise nothing (hand-written, from the usual wording of policies)."""
+
+PARTIES = re.compile(r"\b(?:we|us|our|ours|you|your|users?|customers?|company|controller)\b|essential|optional",
+                     re.IGNORECASE)
+"""A sentence outside a list makes a promise only about the company or the reader; one naming neither ("Such
+jurisdictions may have different laws", "Cookies usually contain identifiers") describes the world. A row of a
+flattened table ("OptionalGender") names the field's requirement instead."""
 
 PROMISE_MIN_CHARS = 30
 """A shorter sentence is a fragment or a label (chosen by reading the five seeds' shortest promises, 40+ chars)."""

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ._lexicon import (
+    ABOUT_THE_POLICY,
     BAYES_WEIGHT,
     COMMITMENT,
     HEADING_WEIGHT,
     LIST_MIN_CHARS,
     LIST_MIN_SCORE,
     NOT_A_PROMISE,
+    PARTIES,
     PROMISE_MIN_CHARS,
     PROMISE_MIN_SCORE,
     TAG_RULES,
@@ -166,6 +168,10 @@ def pick_promises(sentences: list[Sentence], model: TagModel) -> list[TaggedSent
             continue  # a definition or a disclaimer
         if not in_list and not COMMITMENT.search(s.text):
             continue
+        if ABOUT_THE_POLICY.search(s.text):
+            continue  # about the policy itself, or advice to the reader
+        if not in_list and not PARTIES.search(s.text):
+            continue  # names neither the company nor the reader
         tag, confidence, score = tag_sentence(s.text, model, s.heading)
         if score < (LIST_MIN_SCORE if in_list else PROMISE_MIN_SCORE):
             continue
