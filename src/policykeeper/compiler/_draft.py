@@ -18,7 +18,7 @@ __all__ = ["Draft", "DraftPromise", "draft_pack", "pack_id_for"]
 
 _SECTION_ORDER = (
     "pack_format", "id", "name", "source_file", "promise_prefix", "version", "controller", "prevailing_language",
-    "acceptance", "contacts", "data_categories", "purposes", "collection", "processing_without_consent", "recipients",
+    "acceptance", "contacts", "data_categories", "purposes", "collection", "consents", "processing_without_consent", "recipients",
     "disclosures",
     "corporate_transactions", "storage", "transfers", "retention", "erasure", "backups", "rights", "requests", "minors",
     "security", "breach", "changes", "service_cessation", "marketing", "cookies", "automated_decisions",
@@ -79,8 +79,9 @@ def draft_pack(source: Source, *, pack_id: str | None = None, exclude: frozenset
     data["data_categories"] = ex.categories(collect_pool)
     data["purposes"] = ex.purposes(data["data_categories"])
     data["collection"] = ex.collection(data["data_categories"], data["purposes"]["items"])
-    ex.items.append(Item("consents", [], None, None, None, 0.0, "consents are not drafted: add each consent the "
-                         "policy asks for (scope, type, withdrawal)"))
+    consents = ex.consents()
+    if consents:
+        data["consents"] = consents
     data["processing_without_consent"] = ex.processing_without_consent()
     data["disclosures"] = ex.disclosures()
     data["recipients"] = ex.recipients(data["disclosures"], data["data_categories"], data["purposes"]["items"])
@@ -106,7 +107,7 @@ def draft_pack(source: Source, *, pack_id: str | None = None, exclude: frozenset
                        "promises": list(data["contacts"].get("promises", []))})
     data["source_issues"] = issues
 
-    passages = group_passages(pick_promises(sentences, tag_model(exclude)), source.text, MAX_QUOTE)
+    passages = group_passages(pick_promises(sentences, tag_model(exclude)), MAX_QUOTE)
     spans: list[tuple[int, int, str, float]] = [(p.start, p.end, p.tag, p.confidence) for p in passages]
     for start, (s, tag) in ex.used.items():
         if not any(a <= start < b for a, b, _t, _c in spans):
