@@ -11,6 +11,7 @@ import yaml
 from .._exceptions import BadValueError
 from ..pack import Pack, parse_pack
 from ._extract import UNSPEC, Extractor, Item, negated, ref
+from ._lexicon import ABOUT_THE_POLICY, COMMITMENT, PARTIES
 from ._promises import group_passages, pick_promises, tag_model
 from ._text import MAX_QUOTE, Sentence, Source, segment
 
@@ -45,6 +46,11 @@ class Draft:
     pack: Pack
     items: list[Item]
     promises: list[DraftPromise] = field(default_factory=list)
+
+
+_OFFER = re.compile(r"\bcontact us\b|essential|optional", re.IGNORECASE)
+"""An offer of a channel ("please contact us via email: ...") or a table row stating what is required: a promise
+although it has no word of obligation."""
 
 
 def pack_id_for(name: str) -> str:
@@ -102,6 +108,7 @@ def draft_pack(source: Source, *, pack_id: str | None = None, exclude: frozenset
     data["cookies"] = ex.cookies()
     data["automated_decisions"] = ex.automated_decisions()
     issues = _contradictions(ex, data, sentences)
+    conflict_starts = {int(p[1:]) for i in issues for p in i["promises"] if p.startswith("@")}
     if data["contacts"]["status"] == "missing":
         issues.append({"kind": "missing_contact", "description": "The policy gives no email, phone or postal address.",
                        "promises": list(data["contacts"].get("promises", []))})
@@ -110,8 +117,14 @@ def draft_pack(source: Source, *, pack_id: str | None = None, exclude: frozenset
     passages = group_passages(pick_promises(sentences, tag_model(exclude)), MAX_QUOTE)
     spans: list[tuple[int, int, str, float]] = [(p.start, p.end, p.tag, p.confidence) for p in passages]
     for start, (s, tag) in ex.used.items():
-        if not any(a <= start < b for a, b, _t, _c in spans):
+        if any(a <= start < b for a, b, _t, _c in spans):
+            continue
+        if start in conflict_starts or (s.kind != "heading" and PARTIES.search(s.text)
+                                        and (COMMITMENT.search(s.text) or _OFFER.search(s.text))
+                                        and not ABOUT_THE_POLICY.search(s.text)):
             spans.append((s.start, s.end, tag, 0.5))
+        # else: a value's quote that makes no promise (a date line, an address, a heading): the rule keeps its
+        # quote and names no promise
     spans.sort()
     promises: list[DraftPromise] = []
     ids: dict[str, str] = {}
@@ -188,7 +201,8 @@ def _resolve(value: Any, ids: dict[str, str]) -> Any:
     if isinstance(value, dict):
         out = {k: _resolve(v, ids) for k, v in value.items()}
         if "promises" in out and isinstance(out["promises"], list) and all(isinstance(p, str) for p in out["promises"]):
-            out["promises"] = list(dict.fromkeys(out["promises"]))
+            # a quote that is no promise of the draft leaves the rule with its quote and no promise
+            out["promises"] = list(dict.fromkeys(p for p in out["promises"] if not p.startswith("@")))
         return out
     if isinstance(value, list):
         return [_resolve(v, ids) for v in value]
