@@ -150,16 +150,12 @@ def tag_sentence(text: str, model: TagModel, heading: str = "") -> tuple[str, fl
 def pick_promises(sentences: list[Sentence], model: TagModel) -> list[TaggedSentence]:
     """Sentences that make a promise (obligation or permission words, enough cue weight), each tagged."""
     out: list[TaggedSentence] = []
-    previous: Sentence | None = None
     leads = list_leads(sentences)
     for s in sentences:
         if s.kind == "heading":
             continue
-        in_list = s.kind == "item" or (previous is not None and previous.text.rstrip().endswith((":", "："))
-                                        and previous.block != s.block)
-        if not in_list:
-            previous = s
         lead = leads.get(s.start, s.start)
+        in_list = s.kind == "item" or lead != s.start  # an item, or a line of a list led by another sentence
         if len(s.text) < (LIST_MIN_CHARS if in_list else PROMISE_MIN_CHARS) or s.text.rstrip().endswith("?"):
             continue
         if is_toc(s.text):
