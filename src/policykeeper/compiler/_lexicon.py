@@ -64,11 +64,13 @@ NOT_A_PROMISE = re.compile(
 ABOUT_THE_POLICY = re.compile(
     r"^(?:this|our|the) (?:privacy )?(?:policy|notice|statement) (?:governs|explains|describes|will help|sets out|"
     r"applies|is intended)|^(?:we hope|thank you for|please (?:\w+ )?(?:read|understand)|it is your responsibility)|"
-    r"\bwe (?:encourage|invite|advise) (?:you|users)\b",
+    r"\bwe (?:encourage|invite|advise) (?:you|users)\b|\b(?:well aware of|recogni[sz]e) the importance\b|"
+    r"\bdo (?:our|its|their) (?:utmost|best)\b|\b(?:continually |constantly )?strive to\b",
     re.IGNORECASE,
 )
-"""Sentences about the policy itself or advice to the reader ("This Privacy Policy explains how ...", "Please read
-this policy carefully"): they introduce, they promise nothing (hand-written, from the usual wording of policies)."""
+"""Sentences about the policy itself, advice to the reader and statements of effort ("This Privacy Policy explains
+how ...", "Please read this policy carefully", "we will do our utmost to ..."): they introduce or reassure, they
+promise nothing a test can check (hand-written, from the usual wording of policies)."""
 
 PARTIES = re.compile(r"\b(?:we|us|our|ours|you|your|users?|customers?|company|controller)\b|essential|optional",
                      re.IGNORECASE)

@@ -245,10 +245,17 @@ def group_passages(picked: list[TaggedSentence], limit: int = 400) -> list[Passa
     return sorted(out, key=lambda p: p.start)
 
 
+LEAD_IN_WEIGHT = 3.0
+"""A list's lead-in says what the list is about ("you can request us to delete ... in the following situations:"):
+its tag weighs this much more than an item's when the passage is tagged (tried 1, 2, 3, 5, 100: promise recall 0.811,
+0.815, 0.819, 0.819, 0.811)."""
+
+
 def _passage(chunk: list[TaggedSentence], start: int) -> Passage:
     weight: dict[str, float] = {}
     for t in chunk:
-        weight[t.tag] = weight.get(t.tag, 0.0) + t.score * max(t.confidence, 0.05)
+        lead_in = t.sentence.start == t.lead and len(chunk) > 1
+        weight[t.tag] = weight.get(t.tag, 0.0) + t.score * max(t.confidence, 0.05) * (LEAD_IN_WEIGHT if lead_in else 1.0)
     tag = max(weight, key=lambda k: (weight[k], k == chunk[0].tag, k))
     total = sum(weight.values()) or 1.0
     confidence = min(t.confidence for t in chunk) if len(chunk) == 1 else round(weight[tag] / total, 2)
