@@ -104,7 +104,9 @@ TAG_RULES: dict[str, tuple[str, ...]] = {
     "collection": (r"\bcollect", r"\bprovide (?:us|the following)", r"\bgather", r"\bessential\b", r"\boptional\b",
                    r"\bregist(?:er|ration)", r"\bautomatically\b", r"\bminimum\b.*\bnecessary", r"\brefus\w+ to provide",
                    r"\b(?:do not|don't|choose not to) provide (?:this|the|such|these|your)"),
-    "consent": (r"\bconsent", r"\bagree\b", r"\bauthori[sz](?:e|es|ation)\b", r"\bpermission", r"\bacceptance\b", r"\bwithdraw",
+    "consent": (r"\bconsent", r"\bagree\b", r"\bauthori[sz](?:e|es|ation)\b", r"\bpermission",
+                r"\b(?:unless|until) (?:\w+ ){0,4}(?:consent|authori[sz]|agree)|\bobtain\w* (?:\w+ ){0,2}consent|"
+                r"\bconfirmation of (?:[\w']+ ){0,2}consent|\bexplicitly authori[sz]e|\bchoose not to\b", r"\bacceptance\b", r"\bwithdraw",
                 r"\bsignify"),
     "purpose": (r"\bpurposes?\b", r"\bused? (?:it |them |your \w+ )?(?:to|for)\b", r"\bin order to\b", r"\bimprove",
                 r"\banaly[sz]"),

@@ -151,11 +151,13 @@ def pick_promises(sentences: list[Sentence], model: TagModel) -> list[TaggedSent
     """Sentences that make a promise (obligation or permission words, enough cue weight), each tagged."""
     out: list[TaggedSentence] = []
     leads = list_leads(sentences)
+    heads = {v for k, v in leads.items() if k != v}  # sentences that lead a list
     for s in sentences:
         if s.kind == "heading":
             continue
         lead = leads.get(s.start, s.start)
-        in_list = s.kind == "item" or lead != s.start  # an item, or a line of a list led by another sentence
+        # an item, a line of a list led by another sentence, or a lead-in ending in ':' (it says what its list is about)
+        in_list = s.kind == "item" or lead != s.start or (s.start in heads and s.text.rstrip().endswith((":", "：")))
         if len(s.text) < (LIST_MIN_CHARS if in_list else PROMISE_MIN_CHARS) or s.text.rstrip().endswith("?"):
             continue
         if is_toc(s.text):
