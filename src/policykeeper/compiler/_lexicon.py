@@ -106,8 +106,8 @@ TAG_RULES: dict[str, tuple[str, ...]] = {
                    r"\b(?:do not|don't|choose not to) provide (?:this|the|such|these|your)"),
     "consent": (r"\bconsent", r"\bagree\b", r"\bauthori[sz](?:e|es|ation)\b", r"\bpermission",
                 r"\b(?:unless|until) (?:\w+ ){0,4}(?:consent|authori[sz]|agree)|\bobtain\w* (?:\w+ ){0,2}consent|"
-                r"\bconfirmation of (?:[\w']+ ){0,2}consent|\bexplicitly authori[sz]e|\bchoose not to\b", r"\bacceptance\b", r"\bwithdraw",
-                r"\bsignify"),
+                r"\bconfirmation of (?:[\w']+ ){0,2}consent|\bexplicitly authori[sz]e|\bchoose not to\b",
+                r"\bacceptance\b", r"\bwithdraw", r"\bsignify"),
     "purpose": (r"\bpurposes?\b", r"\bused? (?:it |them |your \w+ )?(?:to|for)\b", r"\bin order to\b", r"\bimprove",
                 r"\banaly[sz]"),
     "sharing": (r"\bshar(?:e|ing)", r"\bthird[- ]part(?:y|ies)", r"\bdisclos", r"\bpartners?\b", r"\bsell\b",
