@@ -107,7 +107,7 @@ TAG_RULES: dict[str, tuple[str, ...]] = {
     "consent": (r"\bconsent", r"\bagree\b", r"\bauthori[sz](?:e|es|ation)\b", r"\bpermission",
                 r"\b(?:unless|until) (?:\w+ ){0,4}(?:consent|authori[sz]|agree)|\bobtain\w* (?:\w+ ){0,2}consent|"
                 r"\bconfirmation of (?:[\w']+ ){0,2}consent|\bexplicitly authori[sz]e|\bchoose not to\b",
-                r"\bacceptance\b", r"\bwithdraw", r"\bsignify"),
+                r"\bacceptance\b", r"\bwithdraw", r"\bsignify", r"\bwithout (?:\w+ ){0,3}(?:consent|authori[sz]ation)"),
     "purpose": (r"\bpurposes?\b", r"\bused? (?:it |them |your \w+ )?(?:to|for)\b", r"\bin order to\b", r"\bimprove",
                 r"\banaly[sz]"),
     "sharing": (r"\bshar(?:e|ing)", r"\bthird[- ]part(?:y|ies)", r"\bdisclos", r"\bpartners?\b", r"\bsell\b",
@@ -132,24 +132,27 @@ TAG_RULES: dict[str, tuple[str, ...]] = {
                  r"\boverseas", r"\babroad", r"\bglobal transfer", r"\bstored? (?:\w+ ){0,6}(?:within|in) (?:china|the)",
                  r"\bterritory", r"\bserver", r"\bjurisdictions?\b", r"\bwithin (?:its|the|our) (?:borders|territory)",
                  r"\bbefore (?:the )?transfer", r"\binformation export|\bexport\w* (?:of )?(?:your )?(?:personal )?"
-                 r"(?:information|data)", r"\bplace of processing"),
+                 r"(?:information|data)", r"\bplace of processing",
+                 r"\b(?:equivalent|adequate|same level of) protection|\bprotection equivalent|"
+                 r"\badequately and equally protected"),
     "security": (r"\bsecur", r"\bencrypt", r"\bssl\b|\btls\b|\bhttps\b", r"\bunauthori[sz]ed access", r"\bprotect",
                  r"\bconfidential", r"\baccess control", r"\bneed[- ]to[- ]know|\blimit access|\bonly authori[sz]ed "
                  r"(?:personnel|employees|staff)", r"\bscreen\w* (?:\w+ )?(?:service providers|employees|staff)",
                  r"\b(?:complex|strong) password"),
-    "breach": (r"\bincident", r"\bbreach", r"\bleak", r"\binform (?:\w+ ){0,4}one by one"),
+    "breach": (r"\bincident", r"\bbreach", r"\bleak", r"\binform (?:\w+ ){0,4}one by one", r"\bsecurity incidents?"),
     "change": (r"\bupdat(?:e|ed|ing) (?:this|the|our)? ?[\"“]?(?:privacy )?(?:policy|version)", r"\bchanges? to (?:this|the)",
                r"\b(?:major|significant|material) changes?", r"\breduce (?:\w+ ){0,2}rights",
                r"\brevis", r"\bmodif\w+ (?:this|the) (?:privacy )?policy", r"\bcontinue\w* (?:to )?use",
                r"\bcease\w* (?:operation|service)", r"\beffective date"),
-    "marketing": (r"\bmarketing", r"\badvertis",
+    "marketing": (r"\bmarketing", r"\badvertis", r"\binformation (?:they|you) (?:have )?agreed to receive|\bsend (?:you|users) "
+                  r"(?:\w+ ){0,3}(?:surveys|questions|offers|promotions?|promotional|newsletters|alerts)",
                   r"\bpersonali[sz]ed (?:display|recommendation|content)", r"\bpromotion", r"\bnewsletter", r"\bunsubscribe",
                   r"\bcommercial (?:messages|information)"),
     "cookies": (r"\bcookies?\b", r"\bweb beacons?", r"\bpixel", r"\btracking technolog", r"\bidentifiers?\b",
                 r"\blocal storage", r"\b(?:disable|block|delete|clear|deactivate|refus)\w*,? (?:\w+,? ){0,3}cookies"),
     "automated-decision": (r"\bautomat\w+ decision", r"\bsolely (?:by )?automat", r"\bprofiling"),
     "contact": (r"\bcontact us", r"\bquestions?\b", r"\bcomplain", r"@[\w.-]+\.\w+", r"\bemail:",
-                r"\bdata protection officer|\bprivacy office"),
+                r"\bdata protection officer|\bprivacy office", r"\bnot satisfied with (?:our|the) (?:reply|response|answer)"),
     "other": (r"\bglossary|\bexplanations?\b", r"\bprevail", r"\blanguage version", r"\bnot responsible for\b",
               r"\blinks? to (?:other|third[- ]party) (?:sites|websites)"),
 }
