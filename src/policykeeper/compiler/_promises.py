@@ -183,11 +183,20 @@ LIST_LINE_MAX = 250
 _BULLET = re.compile(r"^\s*(?:[-•◦*·▪●]|\(?\d{1,2}[.)）]|\(?[a-z][.)]|[ivx]+[.)])\s")
 
 
+TITLE_MAX = 90
+"""A line shorter than this with no closing punctuation is a section title: it ends a list."""
+
+_GLUED = re.compile(r"[a-z][A-Z]|\d")  # a row of a flattened table ("OptionalGender"), not a title
+_SYMBOL_BULLET = re.compile(r"^\s*[-•◦*·▪●]\s")
+
+
 def list_leads(sentences: list[Sentence]) -> dict[int, int]:
     """For each sentence, the start of the sentence leading the list it belongs to (its own start if none).
 
     A list is a sentence ending in ':' followed by list items, or by lines of at most LIST_LINE_MAX characters; or
-    a run of list items with no lead-in. A longer line, or a heading that is not a bullet, ends the list. (Ending a
+    a run of list items with no lead-in. A longer line, a heading (unless it starts with a bullet symbol, as
+    short bullets the segmenter takes for headings do), or a short line with no closing punctuation (a section
+    title) ends the list. (Ending a
     list at the first unmarked line after marked items was tried: the bundled plain-text policies mix marked and
     unmarked lines within one list, and promise recall fell from 0.789 to 0.774.)
     """
@@ -201,11 +210,16 @@ def list_leads(sentences: list[Sentence]) -> dict[int, int]:
     lead, active = -1, False
     prev: Sentence | None = None
     for s in sentences:
-        if s.kind == "heading" and not _BULLET.match(s.text):
+        if s.kind == "heading" and not _SYMBOL_BULLET.match(s.text):
             active, prev = False, None
             leads[s.start] = s.start
             continue
         new_block = prev is None or s.block != prev.block
+        if (s.kind != "item" and new_block and len(s.text) < TITLE_MAX and not _GLUED.search(s.text)
+                and not s.text.rstrip().endswith((".", ";", ":", "。", "；", "：", ")", ","))):
+            active, prev = False, None  # a section title the segmenter left as a paragraph ("Your rights")
+            leads[s.start] = s.start
+            continue
         if s.kind == "item" or _BULLET.match(s.text):
             if not active:
                 lead = prev.start if prev is not None and prev.text.rstrip().endswith((":", "：")) else s.start
