@@ -34,6 +34,7 @@ from ._text import Sentence
 
 __all__ = ["Passage", "TaggedSentence", "TagModel", "group_passages", "is_toc", "list_leads", "pick_promises", "tag_model"]
 
+_BINDING = re.compile(r"\b(?:shall|must|will)\b", re.IGNORECASE)  # binds someone even when it names no party
 _TOC = re.compile(r"^(?:\d+[.,]\s*)?How (?:we|to|your|do)\b", re.IGNORECASE)
 def is_toc(text: str) -> bool:
     """A line of a table of contents ('How we use cookies;', '8. The storage period of your information;')."""
@@ -168,8 +169,8 @@ def pick_promises(sentences: list[Sentence], model: TagModel) -> list[TaggedSent
             continue
         if ABOUT_THE_POLICY.search(s.text):
             continue  # about the policy itself, or advice to the reader
-        if not in_list and not PARTIES.search(s.text):
-            continue  # names neither the company nor the reader
+        if not in_list and not PARTIES.search(s.text) and not _BINDING.search(s.text):
+            continue  # names neither the company nor the reader, and binds no one
         tag, confidence, score = tag_sentence(s.text, model, s.heading)
         if score < (LIST_MIN_SCORE if in_list else PROMISE_MIN_SCORE):
             continue
@@ -215,7 +216,9 @@ def list_leads(sentences: list[Sentence]) -> dict[int, int]:
             leads[s.start] = s.start
             continue
         new_block = prev is None or s.block != prev.block
-        if (s.kind != "item" and new_block and len(s.text) < TITLE_MAX and not _GLUED.search(s.text)
+        after_colon = prev is not None and prev.text.rstrip().endswith((":", "："))
+        if (s.kind != "item" and new_block and not after_colon and len(s.text) < TITLE_MAX
+                and not _GLUED.search(s.text) and not re.search(r"[:@/]", s.text)
                 and not s.text.rstrip().endswith((".", ";", ":", "。", "；", "：", ")", ","))):
             active, prev = False, None  # a section title the segmenter left as a paragraph ("Your rights")
             leads[s.start] = s.start
