@@ -65,14 +65,19 @@ ABOUT_THE_POLICY = re.compile(
     r"^(?:this|our|the) (?:privacy )?(?:policy|notice|statement) (?:governs|explains|describes|will help|sets out|"
     r"applies|is intended)|^(?:we hope|thank you for|please (?:\w+ )?(?:read|understand)|it is your responsibility)|"
     r"\bwe (?:encourage|invite|advise) (?:you|users)\b|\b(?:well aware of|recogni[sz]e) the importance\b|"
-    r"\bdo (?:our|its|their) (?:utmost|best)\b|\b(?:continually |constantly )?strive to\b",
+    r"\bdo (?:our|its|their) (?:utmost|best)\b|\b(?:continually |constantly )?strive to\b|"
+    r"\brefer to the (?:corresponding|relevant) (?:\w+ )?guidelines|"
+    r"^(?:our|this|the) (?:privacy )?(?:policy|notice) (?:may|is subject to) change\b|"
+    r"^we may (?:revise|modify|update|amend|change)\b(?:,? (?:or )?\w+)*,? (?:the terms (?:of|in) )?(?:this|the|our) [\"“]?"
+    r"(?:privacy )?(?:policy|notice)[\"”]? (?:from time to time|at any time)\.$",
     re.IGNORECASE,
 )
 """Sentences about the policy itself, advice to the reader and statements of effort ("This Privacy Policy explains
-how ...", "Please read this policy carefully", "we will do our utmost to ..."): they introduce or reassure, they
-promise nothing a test can check (hand-written, from the usual wording of policies)."""
+how ...", "Please read this policy carefully", "we will do our utmost to ...", "We may revise this policy from time
+to time" standing alone): they introduce, reassure or reserve a right, they promise nothing a test can check (the
+promises about changes are how they are announced and accepted). Hand-written, from the usual wording of policies."""
 
-PARTIES = re.compile(r"\b(?:we|us|our|ours|you|your|users?|customers?|company|controller)\b|essential|optional",
+PARTIES = re.compile(r"\b(?:we|us|our|ours|you|your|users?|customers?(?! service)|company|controller)\b|essential|optional",
                      re.IGNORECASE)
 """A sentence outside a list makes a promise only about the company or the reader; one naming neither ("Such
 jurisdictions may have different laws", "Cookies usually contain identifiers") describes the world. A row of a
@@ -107,7 +112,8 @@ TAG_RULES: dict[str, tuple[str, ...]] = {
     "consent": (r"\bconsent", r"\bagree\b", r"\bauthori[sz](?:e|es|ation)\b", r"\bpermission",
                 r"\b(?:unless|until) (?:\w+ ){0,4}(?:consent|authori[sz]|agree)|\bobtain\w* (?:\w+ ){0,2}consent|"
                 r"\bconfirmation of (?:[\w']+ ){0,2}consent|\bexplicitly authori[sz]e|\bchoose not to\b",
-                r"\bacceptance\b", r"\bwithdraw", r"\bsignify", r"\bwithout (?:\w+ ){0,3}(?:consent|authori[sz]ation)"),
+                r"\bacceptance\b", r"\bwithdraw", r"\bsignify",
+                r"\b(?:collect|use|process)\w* (?:\w+ ){0,5}without (?:\w+ ){0,3}(?:consent|authori[sz]ation)"),
     "purpose": (r"\bpurposes?\b", r"\bused? (?:it |them |your \w+ )?(?:to|for)\b", r"\bin order to\b", r"\bimprove",
                 r"\banaly[sz]"),
     "sharing": (r"\bshar(?:e|ing)", r"\bthird[- ]part(?:y|ies)", r"\bdisclos", r"\bpartners?\b", r"\bsell\b",
@@ -134,7 +140,7 @@ TAG_RULES: dict[str, tuple[str, ...]] = {
                  r"\bbefore (?:the )?transfer", r"\binformation export|\bexport\w* (?:of )?(?:your )?(?:personal )?"
                  r"(?:information|data)", r"\bplace of processing",
                  r"\b(?:equivalent|adequate|same level of) protection|\bprotection equivalent|"
-                 r"\badequately and equally protected"),
+                 r"\badequately and equally protected", r"\bwithin (?:the )?(?:territory|borders) of\b"),
     "security": (r"\bsecur", r"\bencrypt", r"\bssl\b|\btls\b|\bhttps\b", r"\bunauthori[sz]ed access", r"\bprotect",
                  r"\bconfidential", r"\baccess control", r"\bneed[- ]to[- ]know|\blimit access|\bonly authori[sz]ed "
                  r"(?:personnel|employees|staff)", r"\bscreen\w* (?:\w+ )?(?:service providers|employees|staff)",
