@@ -320,3 +320,19 @@ def test_a_purpose_gets_the_categories_and_basis_its_sentence_names_and_any_decl
     assert improve["categories"] == "any_declared" and improve["legal_basis"] == "unspecified"
     assert any(it.path == f"purposes.{improve['id']}.legal_basis" and it.value == "unspecified" and it.note
                for it in d.items)
+
+
+def test_targeted_ads_stated_by_the_company_but_not_when_only_an_example() -> None:
+    # KONZEN-21 states a purpose; KOKKOK's cookie section only lists it among examples ("such as to:")
+    stated = draft("We collect your device information.\n"
+                   "We may use the information for the following purposes:\n"
+                   "- To provide you with more relevant advertisements to replace generally distributed advertisements;")
+    assert data(stated)["marketing"]["targeted_ads"] is True
+    example = draft("We collect your device information.\n"
+                    "We and our partners use cookies. They may be used for various purposes such as to:\n"
+                    "- Analyze site traffic and trends.\n"
+                    "- Serve you relevant advertisements across other apps and websites.")
+    mk = data(example)["marketing"]
+    assert mk == "unspecified" or mk["targeted_ads"] == "unspecified"
+    note = next(it for it in example.items if it.path == "marketing.targeted_ads")
+    assert note.value == "unspecified" and "example" in note.note and note.quote in example.source.text

@@ -18,7 +18,7 @@ from ._lexicon import (
     RIGHT_RULES,
     SECURITY_RULES,
 )
-from ._promises import is_toc
+from ._promises import is_toc, list_leads
 from ._text import Sentence
 
 __all__ = ["Extractor", "Item", "parse_age", "parse_duration", "ref"]
@@ -212,6 +212,7 @@ class Extractor:
         self.sentences = [s for s in sentences if s.kind != "heading" and not is_toc(s.text)]
         self.items: list[Item] = []
         self.used: dict[int, tuple[Sentence, str]] = {}  # sentence start -> (sentence, tag) quoted by a rule
+        self.leads = list_leads(sentences)  # sentence start -> start of the sentence leading its list
 
     # -- helpers --------------------------------------------------------------------------------------------
     def find(self, pattern: str, within: Iterable[Sentence] | None = None) -> list[Sentence]:
@@ -246,6 +247,14 @@ class Extractor:
         if s.text[:1].islower() and i > 0:
             return self.lines[i - 1].text + " " + s.text
         return s.text
+
+    def example_only(self, s: Sentence) -> bool:
+        """Is ``s`` one item of a list its lead-in offers as examples ("may be used for various purposes such as to:")?"""
+        lead = self.leads.get(s.start, s.start)
+        if lead == s.start:
+            return False
+        head = next((x for x in self.sentences if x.start == lead), None)
+        return head is not None and re.search(r"\bsuch as\b|\bfor example\b|\be\.g\.", head.text, re.IGNORECASE) is not None
 
     def rule(self, s: Sentence, tag: str, **values: Any) -> dict[str, Any]:
         self.used.setdefault(s.start, (s, tag))
@@ -1104,7 +1113,6 @@ class Extractor:
         if not sents:
             return self.silent("marketing", "the text says nothing about marketing or advertising")
         out: dict[str, Any] = {}
-        window = " ".join(s.text for s in sents)
         anchor = sents[0]
         no_ads = next((s for s in sents if negated(s.text, r"provide|show|display|serve|send|use")
                        and re.search(r"advertis", s.text, re.IGNORECASE)), None)
@@ -1112,11 +1120,17 @@ class Extractor:
             out["third_party_ads_in_app"] = False
             anchor = no_ads
             self.emit("marketing.third_party_ads_in_app", False, no_ads, 0.6, "marketing")
-        if re.search(r"\b(?:relevant|targeted|personali[sz]ed|interest-based|tailored) (?:\w+ )?(?:ads|advertis)",
-                     window, re.IGNORECASE):
+        targeted = self.first(r"\b(?:relevant|targeted|personali[sz]ed|interest-based|tailored) (?:\w+ )?(?:ads|advertis)",
+                              sents)
+        if targeted is not None and self.example_only(targeted):
+            # an example of what something "may be used for, such as": not a statement that the company does it, and
+            # targeted_ads = true unlocks personalised ads in the engine, so it needs a statement
+            self.items.append(Item("marketing.targeted_ads", UNSPEC, targeted.text, targeted.start, targeted.end, 0.3,
+                                   "targeted advertising is named only in a list of examples ('such as'); state "
+                                   "whether the company serves targeted ads"))
+        elif targeted is not None:
             out["targeted_ads"] = True
-            s = self.first(r"\b(?:relevant|targeted|personali[sz]ed|interest-based|tailored) (?:\w+ )?(?:ads|advertis)", sents)
-            self.emit("marketing.targeted_ads", True, s, 0.6, "marketing")
+            self.emit("marketing.targeted_ads", True, targeted, 0.6, "marketing")
         unsub = self.first(r"\bunsubscribe|\bopt[- ]out|\bstop receiving", sents)
         if unsub is not None:
             out["opt_out_methods"] = [m for m, p in (("unsubscribe_link", r"\bunsubscribe link|\blink"),
