@@ -336,3 +336,11 @@ def test_targeted_ads_stated_by_the_company_but_not_when_only_an_example() -> No
     assert mk == "unspecified" or mk["targeted_ads"] == "unspecified"
     note = next(it for it in example.items if it.path == "marketing.targeted_ads")
     assert note.value == "unspecified" and "example" in note.note and note.quote in example.source.text
+
+
+def test_advice_to_seek_consent_is_no_consent_the_company_asks() -> None:
+    # KONZEN-39 recommends that minors seek a guardian's consent; the company asks none itself
+    d = draft("We collect your email address.\n"
+              "We recommend that minors encourage their parents or guardians to read this policy and suggest that "
+              "minors seek parental or guardian consent and guidance before submitting personal information.")
+    assert "minor_account" not in _consents(d)

@@ -424,7 +424,8 @@ class Extractor:
         out: list[dict[str, Any]] = []
         pool = [x for x in self.find(r"\bconsent|\bauthori[sz]ation|\bpermission")
                 if not re.search(r"\bwithout (?:\w+ ){0,4}(?:consent|authori[sz]ation)|\bdifficult to obtain|"
-                                 r"\bnot (?:need|required) (?:\w+ ){0,3}consent", x.text, re.IGNORECASE)
+                                 r"\bnot (?:need|required) (?:\w+ ){0,3}consent|\b(?:recommend|suggest|encourage)\w*\b",
+                                 x.text, re.IGNORECASE)  # advice to the reader is no consent the company asks
                 and not is_toc(x.text) and not x.text.rstrip().endswith("?")]
         withdraw = self.first(r"\bwithdraw\w* (?:\w+ ){0,4}(?:consent|authori[sz]ation)", pool)
         chosen: dict[str, Sentence] = {}
