@@ -48,11 +48,19 @@ def test_a_policy_outside_the_five_drafts_and_all_its_values_are_quoted() -> Non
     assert pack.disclosures[0].default == "deny"
     assert pack.purposes.closed is True
     assert pack.retention != "unspecified"
+    newsletter = next(p for p in pack.purposes.items if p.data_use.startswith("marketing"))
+    assert newsletter.legal_basis == "consent"  # "to send you our newsletter, if you have agreed to receive it"
     for it in d.items:
-        if it.value != "unspecified" and not it.note.startswith("NOT STATED") and it.quote is not None:
-            assert locate(source.text, it.quote) is not None, it
+        if it.path in ("collection.contexts", "recipients"):
+            continue  # notes on the section's shape (the contexts drafted, recipients left out), each part quoted below
+        if it.value != "unspecified" and not it.note.startswith("NOT STATED"):
+            assert it.quote is not None and locate(source.text, it.quote) is not None, it  # every stated value quoted
     for p in pack.promises:
         assert locate(source.text, p.quote) is not None
+    from policykeeper.compiler._review import _rule_quotes
+
+    quotes = list(_rule_quotes(pack, ""))
+    assert len(quotes) > 20 and all(locate(source.text, q) is not None for _path, q in quotes)
 
 
 def test_the_tag_model_leaves_out_the_excluded_pack() -> None:
