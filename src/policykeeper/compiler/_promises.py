@@ -197,9 +197,8 @@ def list_leads(sentences: list[Sentence]) -> dict[int, int]:
     A list is a sentence ending in ':' followed by list items, or by lines of at most LIST_LINE_MAX characters; or
     a run of list items with no lead-in. A longer line, a heading (unless it starts with a bullet symbol, as
     short bullets the segmenter takes for headings do), or a short line with no closing punctuation (a section
-    title) ends the list. (Ending a
-    list at the first unmarked line after marked items was tried: the bundled plain-text policies mix marked and
-    unmarked lines within one list, and promise recall fell from 0.789 to 0.774.)
+    title) ends the list. Ending a list at the first unmarked line after marked items was tried: the bundled
+    plain-text policies mix marked and unmarked lines within one list, and promise recall fell.
     """
     first: dict[int, int] = {}
     last: dict[int, int] = {}
@@ -241,8 +240,9 @@ def list_leads(sentences: list[Sentence]) -> dict[int, int]:
 def group_passages(picked: list[TaggedSentence], limit: int = 400) -> list[Passage]:
     """Fold each list into one promise: the lead-in sentence and its items, cut where the quote would pass ``limit``.
 
-    The passage's tag is the tag with the most cue-and-model weight over its sentences (each sentence's score goes
-    to its own tag), so a list whose items name one practice is tagged by that practice.
+    The passage's tag is the tag with the most cue-and-model weight over its sentences (each sentence's score times
+    its confidence goes to its own tag, the lead-in's LEAD_IN_WEIGHT times), so a list is tagged by what its lead-in
+    and most of its items are about.
     """
     groups: dict[int, list[TaggedSentence]] = {}
     for t in sorted(picked, key=lambda t: t.sentence.start):
