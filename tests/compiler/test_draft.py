@@ -48,11 +48,19 @@ def test_a_policy_outside_the_five_drafts_and_all_its_values_are_quoted() -> Non
     assert pack.disclosures[0].default == "deny"
     assert pack.purposes.closed is True
     assert pack.retention != "unspecified"
+    newsletter = next(p for p in pack.purposes.items if p.data_use.startswith("marketing"))
+    assert newsletter.legal_basis == "consent"  # "to send you our newsletter, if you have agreed to receive it"
     for it in d.items:
-        if it.value != "unspecified" and not it.note.startswith("NOT STATED") and it.quote is not None:
-            assert locate(source.text, it.quote) is not None, it
+        if it.path in ("collection.contexts", "recipients"):
+            continue  # notes on the section's shape (the contexts drafted, recipients left out), each part quoted below
+        if it.value != "unspecified" and not it.note.startswith("NOT STATED"):
+            assert it.quote is not None and locate(source.text, it.quote) is not None, it  # every stated value quoted
     for p in pack.promises:
         assert locate(source.text, p.quote) is not None
+    from policykeeper.compiler._review import _rule_quotes
+
+    quotes = list(_rule_quotes(pack, ""))
+    assert len(quotes) > 20 and all(locate(source.text, q) is not None for _path, q in quotes)
 
 
 def test_the_tag_model_leaves_out_the_excluded_pack() -> None:
@@ -102,3 +110,54 @@ def test_review_rows_put_each_item_by_its_quote_and_flag_an_edited_quote(tmp_pat
     assert any(r.kind == "value" and r.item == "retention" or r.item.startswith("retention") for r in rows)
     page = review_html(pack, source, rows)
     assert page.startswith("<!doctype html>") and "<mark id=" in page and "We never sell anything." in page
+
+
+def test_a_list_and_its_lead_in_are_one_promise_and_sentences_about_the_policy_are_none() -> None:
+    from policykeeper.compiler import Source, normalise
+
+    text = normalise("This Privacy Policy explains how we collect and use your information.\n"
+                     "Such jurisdictions may have different data protection laws.\n"
+                     "You have the following rights over your personal information:\n"
+                     "- Access your personal information and get a copy of it;\n"
+                     "- Correct your personal information;\n"
+                     "- Delete your personal information.\n"
+                     "We retain your personal information for six months after you close your account, unless a law "
+                     "requires us to keep it longer, in which case we keep it only for as long as that law requires "
+                     "and delete it or make it anonymous as soon as that period ends, and we tell you when we do so.")
+    d = draft_pack(Source(name="t.txt", format="text", text=text), pack_id="t")
+    quotes = [p.quote for p in d.pack.promises]
+    lead = next(q for q in quotes if q.startswith("You have the following rights"))
+    assert lead.endswith("Delete your personal information.")  # lead-in and items, one verbatim passage
+    assert lead in text
+    assert not any(q.startswith("This Privacy Policy explains") for q in quotes)
+    assert not any(q.startswith("Such jurisdictions") for q in quotes)
+    assert any(q.startswith("We retain your personal information") for q in quotes)
+
+
+def test_a_long_list_is_cut_into_passages_within_the_quote_limit() -> None:
+    from policykeeper.compiler import Source, normalise
+
+    items = "\n".join(f"- You may request that we delete your personal information in case number {i} of this list;"
+                      for i in range(12))
+    text = normalise("In the following situations, you can request us to delete your personal information:\n" + items)
+    d = draft_pack(Source(name="t.txt", format="text", text=text), pack_id="t")
+    assert len(d.pack.promises) >= 3
+    assert all(len(p.quote) <= 400 and p.quote in text for p in d.pack.promises)
+
+
+def test_the_bench_counts_an_extra_element_of_a_stated_set_apart_from_an_invented_value() -> None:
+    from policykeeper.bench._draft import _compare
+
+    truth = load_pack("kamoer")
+    data = truth.model_dump(mode="json", exclude_none=True)
+    data["security"] = [*data["security"], {**data["security"][0], "id": "extra_one", "kind": "audit_logging"}]
+    data["marketing"]["targeted_ads"] = True
+    import yaml
+
+    from policykeeper.pack import parse_pack
+
+    draft = parse_pack(yaml.safe_dump(data, sort_keys=False), "kamoer.yaml")
+    out = _compare(draft, truth, set())
+    assert out["extra"] == ["security.kind=audit_logging"]
+    assert out["invented"] == ["marketing.targeted_ads"]
+    assert out["correct"] == out["emitted"] - 2

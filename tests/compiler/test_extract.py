@@ -253,3 +253,94 @@ def test_recipients_named_with_a_purpose_are_drafted_and_a_listed_exception_cove
     assert lint_pack(d.pack) == []
     [note] = [it for it in d.items if it.path == "recipients"]
     assert "affiliates" in note.note
+
+
+def _consents(d: Draft) -> dict[str, Any]:
+    return {c["scope"]: c for c in data(d)["consents"]}
+
+
+def test_consents_take_their_scope_and_kind_from_their_own_sentence() -> None:
+    # KOKKOK-40 ("separate confirmation of the user's consent"), KALOS-20 ("explicit consent"), hand-made parental case
+    d = draft("We collect your email address and your name.\n"
+              "If the user's personal information is provided to a third party for purposes necessary for the use of "
+              "the service, with separate confirmation of the user's consent.\n"
+              "We will not transfer your personal information overseas unless we obtain your explicit consent.\n"
+              "We will process a child's data only with the consent of a parent or guardian.\n"
+              "You may withdraw your consent at any time in the settings.")
+    c = _consents(d)
+    assert c["third_party_provision"]["type"] == "separate"
+    assert c["transfer"]["type"] == "explicit"
+    assert c["minor_account"]["type"] == "parental_verifiable"
+    assert all(x["quote"] in d.source.text for x in c.values())
+    assert c["transfer"]["withdrawable"] == "unspecified"  # its own sentence says nothing of withdrawal
+    note = next(it.note for it in d.items if it.path == "consents.type=transfer")
+    assert "withdraw your consent" in note  # the review note points at the sentence that does
+
+
+def test_an_unqualified_consent_is_a_flagged_default_and_without_consent_is_no_consent() -> None:
+    # KAMOER-22 asks "your consent" without saying which kind; "without your consent" grants none
+    d = draft("We collect your email address.\n"
+              "When we want to use information for other purposes not specified in this policy, we will ask for your "
+              "consent in advance.\n"
+              "We may share your data with authorities without your consent where the law requires it.")
+    c = _consents(d)
+    assert set(c) == {"new_purpose"}
+    assert c["new_purpose"]["type"] == "opt_in"
+    item = next(it for it in d.items if it.path == "consents.type=new_purpose")
+    assert item.note.startswith("NOT STATED") and item.confidence < 0.5
+
+
+def test_a_policy_that_asks_no_consent_drafts_none_with_a_review_note() -> None:
+    d = draft("We collect your email address to answer your questions. Contact: a@b.example")
+    assert data(d)["consents"] == []
+    assert any(it.path == "consents" and it.value == "unspecified" and it.note for it in d.items)
+
+
+@pytest.mark.parametrize(("text", "basis"), [
+    ("We may use your data to comply with legal obligations and court orders.", "legal_obligation"),
+    ("We use your email address to send you newsletters with your consent.", "consent"),
+    ("We use your data where necessary to perform our contract with you.", "contract"),
+    ("We may use your data without your consent to comply with the law.", None),
+    ("We use your data to improve our products.", None),
+])
+def test_legal_basis_is_read_from_the_purposes_own_words(text: str, basis: str | None) -> None:
+    from policykeeper.compiler._extract import legal_basis
+
+    assert legal_basis(text) == basis
+
+
+def test_a_purpose_gets_the_categories_and_basis_its_sentence_names_and_any_declared_otherwise() -> None:
+    d = draft("We collect your email address and your phone number when you register.\n"
+              "We use your email address to send you newsletters with your consent.\n"
+              "We use the information to improve our products.")
+    items = {p["data_use"]: p for p in data(d)["purposes"]["items"]}
+    newsletter = next(p for u, p in items.items() if u.startswith("marketing"))
+    assert newsletter["categories"] == ["email"] and newsletter["legal_basis"] == "consent"
+    improve = items["functional.service.improve"]
+    assert improve["categories"] == "any_declared" and improve["legal_basis"] == "unspecified"
+    assert any(it.path == f"purposes.{improve['id']}.legal_basis" and it.value == "unspecified" and it.note
+               for it in d.items)
+
+
+def test_targeted_ads_stated_by_the_company_but_not_when_only_an_example() -> None:
+    # KONZEN-21 states a purpose; KOKKOK's cookie section only lists it among examples ("such as to:")
+    stated = draft("We collect your device information.\n"
+                   "We may use the information for the following purposes:\n"
+                   "- To provide you with more relevant advertisements to replace generally distributed advertisements;")
+    assert data(stated)["marketing"]["targeted_ads"] is True
+    example = draft("We collect your device information.\n"
+                    "We and our partners use cookies. They may be used for various purposes such as to:\n"
+                    "- Analyze site traffic and trends.\n"
+                    "- Serve you relevant advertisements across other apps and websites.")
+    mk = data(example)["marketing"]
+    assert mk == "unspecified" or mk["targeted_ads"] == "unspecified"
+    note = next(it for it in example.items if it.path == "marketing.targeted_ads")
+    assert note.value == "unspecified" and "example" in note.note and note.quote in example.source.text
+
+
+def test_advice_to_seek_consent_is_no_consent_the_company_asks() -> None:
+    # KONZEN-39 recommends that minors seek a guardian's consent; the company asks none itself
+    d = draft("We collect your email address.\n"
+              "We recommend that minors encourage their parents or guardians to read this policy and suggest that "
+              "minors seek parental or guardian consent and guidance before submitting personal information.")
+    assert "minor_account" not in _consents(d)

@@ -33,6 +33,7 @@ PAGES = [  # path, permission, a role without it (None: every role has it)
     ("/admin/versions", "versions:read", "support_agent"),
     ("/admin/audit", "audit:verify", "support_agent"),
     ("/admin/evidence", "evidence:read", "service"),
+    ("/admin/compiler", "versions:read", "support_agent"),
     ("/admin/mailbox", "keys:manage", "privacy_officer"),
 ]
 

@@ -68,6 +68,11 @@ def scalar_fields(pack: Pack) -> dict[str, Any]:
             f[f"contacts.email={ch.value.lower()}"] = True
     f["prevailing_language"] = None if _u(pack.prevailing_language) else "stated"
     f["purposes.closed"] = pack.purposes.closed
+    for pu in pack.purposes.items:
+        if not _u(pu.legal_basis):
+            f[f"purposes.legal_basis={pu.data_use}={pu.legal_basis}"] = True
+    for co in pack.consents:
+        f.setdefault(f"consents.type={co.scope}", co.type)
     share = next((d for d in pack.disclosures if d.kind == "share"), None)
     f["disclosures.share.default"] = share.default if share else None
     public = next((d for d in pack.disclosures if d.kind == "public_disclosure"), None)
@@ -126,11 +131,17 @@ def _compare(draft: Pack, truth: Pack, forced: set[str]) -> dict[str, Any]:
     flagged = {k: v for k, v in d.items() if v is not None and k in forced}
     emitted = {k: v for k, v in d.items() if v is not None and k not in forced}
     correct = [k for k, v in emitted.items() if t.get(k) == v]
-    invented = [k for k, v in emitted.items() if t.get(k) is None]
+    stated_sets = {k.split("=")[0] for k, v in t.items() if "=" in k and v is not None}
+    # invented: the pack says unspecified (a scalar it leaves unspecified, or a set-valued field it states nothing of);
+    # extra: one more element of a set the pack states (a security measure, a retention period it encodes otherwise)
+    missing = [k for k, v in emitted.items() if t.get(k) is None]
+    extra = [k for k in missing if "=" in k and k.split("=")[0] in stated_sets]
+    invented = [k for k in missing if k not in extra]
     wrong = [k for k, v in emitted.items() if t.get(k) is not None and t.get(k) != v]
     specified = [k for k, v in t.items() if v is not None]
     return {"forced_defaults": len(flagged), "forced_defaults_agreeing": sum(1 for k, v in flagged.items() if t.get(k) == v),
             "emitted": len(emitted), "correct": len(correct), "wrong": sorted(wrong), "invented": sorted(invented),
+            "extra": sorted(extra),
             "specified_in_pack": len(specified), "covered": sum(1 for k in specified if d.get(k) == t[k])}
 
 
@@ -166,6 +177,7 @@ def run_draft(*, quick: bool, database_url: str | None = None) -> dict[str, Any]
     tot = {k: sum(p["scalars"][k] for p in per.values())
            for k in ("emitted", "correct", "specified_in_pack", "covered", "forced_defaults")}
     invented = sum(len(p["scalars"]["invented"]) for p in per.values())
+    extra = sum(len(p["scalars"]["extra"]) for p in per.values())
     located = sum(p["promises"]["quotes_located"] for p in per.values())
     drafted = sum(p["promises"]["drafted"] for p in per.values())
     recall = sum(p["promises"]["recalled"] for p in per.values()) / max(located, 1)
@@ -176,7 +188,7 @@ def run_draft(*, quick: bool, database_url: str | None = None) -> dict[str, Any]
     out: dict[str, Any] = {
         "method": "leave-one-pack-out: each policy drafted with a tag model trained on the other bundled packs",
         "seeds": str(seeds), "packs": per,
-        "scalar_precision": round(scalar_precision, 3), "invented_values": invented,
+        "scalar_precision": round(scalar_precision, 3), "invented_values": invented, "extra_elements": extra,
         "forced_defaults": tot["forced_defaults"],
         "field_coverage": round(coverage, 3), "promise_recall": round(recall, 3),
         "promise_precision": round(precision, 3), "seconds_per_policy_max": slowest,

@@ -2,7 +2,7 @@
 
 from ._draft import Draft, DraftPromise, draft_pack, pack_id_for
 from ._extract import Item
-from ._text import Source, normalise, read_policy, segment
+from ._text import Source, normalise, policy_from_text, read_policy, segment
 
-__all__ = ["Draft", "DraftPromise", "Item", "Source", "draft_pack", "normalise", "pack_id_for", "read_policy",
-           "segment"]
+__all__ = ["Draft", "DraftPromise", "Item", "Source", "draft_pack", "normalise", "pack_id_for",
+           "policy_from_text", "read_policy", "segment"]

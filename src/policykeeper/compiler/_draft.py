@@ -11,14 +11,15 @@ import yaml
 from .._exceptions import BadValueError
 from ..pack import Pack, parse_pack
 from ._extract import UNSPEC, Extractor, Item, negated, ref
-from ._promises import pick_promises, tag_model
-from ._text import Sentence, Source, segment
+from ._lexicon import ABOUT_THE_POLICY, COMMITMENT, PARTIES
+from ._promises import group_passages, pick_promises, tag_model
+from ._text import MAX_QUOTE, Sentence, Source, segment
 
 __all__ = ["Draft", "DraftPromise", "draft_pack", "pack_id_for"]
 
 _SECTION_ORDER = (
     "pack_format", "id", "name", "source_file", "promise_prefix", "version", "controller", "prevailing_language",
-    "acceptance", "contacts", "data_categories", "purposes", "collection", "processing_without_consent", "recipients",
+    "acceptance", "contacts", "data_categories", "purposes", "collection", "consents", "processing_without_consent", "recipients",
     "disclosures",
     "corporate_transactions", "storage", "transfers", "retention", "erasure", "backups", "rights", "requests", "minors",
     "security", "breach", "changes", "service_cessation", "marketing", "cookies", "automated_decisions",
@@ -45,6 +46,11 @@ class Draft:
     pack: Pack
     items: list[Item]
     promises: list[DraftPromise] = field(default_factory=list)
+
+
+_OFFER = re.compile(r"\bcontact us\b|essential|optional", re.IGNORECASE)
+"""An offer of a channel ("please contact us via email: ...") or a table row stating what is required: a promise
+although it has no word of obligation."""
 
 
 def pack_id_for(name: str) -> str:
@@ -79,8 +85,9 @@ def draft_pack(source: Source, *, pack_id: str | None = None, exclude: frozenset
     data["data_categories"] = ex.categories(collect_pool)
     data["purposes"] = ex.purposes(data["data_categories"])
     data["collection"] = ex.collection(data["data_categories"], data["purposes"]["items"])
-    ex.items.append(Item("consents", [], None, None, None, 0.0, "consents are not drafted: add each consent the "
-                         "policy asks for (scope, type, withdrawal)"))
+    consents = ex.consents()
+    if consents:
+        data["consents"] = consents
     data["processing_without_consent"] = ex.processing_without_consent()
     data["disclosures"] = ex.disclosures()
     data["recipients"] = ex.recipients(data["disclosures"], data["data_categories"], data["purposes"]["items"])
@@ -101,24 +108,34 @@ def draft_pack(source: Source, *, pack_id: str | None = None, exclude: frozenset
     data["cookies"] = ex.cookies()
     data["automated_decisions"] = ex.automated_decisions()
     issues = _contradictions(ex, data, sentences)
+    conflict_starts = {int(p[1:]) for i in issues for p in i["promises"] if p.startswith("@")}
     if data["contacts"]["status"] == "missing":
         issues.append({"kind": "missing_contact", "description": "The policy gives no email, phone or postal address.",
                        "promises": list(data["contacts"].get("promises", []))})
     data["source_issues"] = issues
 
-    picked = {t.sentence.start: t for t in pick_promises(sentences, tag_model(exclude))}
-    chosen: dict[int, tuple[Sentence, str, float]] = {k: (t.sentence, t.tag, t.confidence) for k, t in picked.items()}
+    passages = group_passages(pick_promises(sentences, tag_model(exclude)), MAX_QUOTE)
+    spans: list[tuple[int, int, str, float]] = [(p.start, p.end, p.tag, p.confidence) for p in passages]
     for start, (s, tag) in ex.used.items():
-        if start not in chosen:
-            chosen[start] = (s, tag, 0.5)
+        if any(a <= start < b for a, b, _t, _c in spans):
+            continue
+        if start in conflict_starts or (s.kind != "heading" and PARTIES.search(s.text)
+                                        and (COMMITMENT.search(s.text) or _OFFER.search(s.text))
+                                        and not ABOUT_THE_POLICY.search(s.text)):
+            spans.append((s.start, s.end, tag, 0.5))
+        # else: a value's quote that makes no promise (a date line, an address, a heading): the rule keeps its
+        # quote and names no promise
+    spans.sort()
     promises: list[DraftPromise] = []
     ids: dict[str, str] = {}
-    width = max(2, len(str(len(chosen))))
-    for n, start in enumerate(sorted(chosen), start=1):
-        s, tag, conf = chosen[start]
+    width = max(2, len(str(len(spans))))
+    for n, (a, b, tag, conf) in enumerate(spans, start=1):
         pid_ = f"{prefix}-{n:0{width}d}"
-        ids[ref(s)] = pid_
-        promises.append(DraftPromise(pid_, tag, s.start, s.end, s.text, conf))
+        promises.append(DraftPromise(pid_, tag, a, b, source.text[a:b], conf))
+    for s in sentences:
+        owner = next((p for p in promises if p.start <= s.start < p.end), None)
+        if owner is not None:
+            ids[ref(s)] = owner.id
     if not promises:
         if not sentences:
             raise BadValueError(f"{source.name}: the policy has no sentence to quote")
@@ -184,7 +201,8 @@ def _resolve(value: Any, ids: dict[str, str]) -> Any:
     if isinstance(value, dict):
         out = {k: _resolve(v, ids) for k, v in value.items()}
         if "promises" in out and isinstance(out["promises"], list) and all(isinstance(p, str) for p in out["promises"]):
-            out["promises"] = list(dict.fromkeys(out["promises"]))
+            # a quote that is no promise of the draft leaves the rule with its quote and no promise
+            out["promises"] = list(dict.fromkeys(p for p in out["promises"] if not p.startswith("@")))
         return out
     if isinstance(value, list):
         return [_resolve(v, ids) for v in value]

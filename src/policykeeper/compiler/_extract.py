@@ -18,7 +18,7 @@ from ._lexicon import (
     RIGHT_RULES,
     SECURITY_RULES,
 )
-from ._promises import is_toc
+from ._promises import is_toc, list_leads
 from ._text import Sentence
 
 __all__ = ["Extractor", "Item", "parse_age", "parse_duration", "ref"]
@@ -91,6 +91,51 @@ def parse_age(text: str) -> int | None:
 
 
 _NEG = r"\b(?:not|never|no|don't|won't|doesn't|cannot|can't|nor)\b(?:\s+\w+){0,3}?\s+"
+
+
+_BASES: tuple[tuple[str, str], ...] = (
+    ("separate_consent", r"\bseparate (?:[\w']+ ){0,4}consent"),
+    ("explicit_consent", r"\bexplicit(?:ly)? (?:\w+ )?(?:consent|authori[sz])"),
+    ("parental_consent", r"\b(?:parent|guardian)\w*'?s? (?:\w+ )?consent"),
+    ("consent", r"\b(?:with|upon|after obtaining|based on) your (?:prior )?(?:consent|permission)|"
+                r"\bif you (?:agree|consent)|\byou have (?:agreed|consented)|\bthey agreed to receive"),
+    ("contract", r"\b(?:perform|fulfil+|performance of|necessary for) (?:\w+ ){0,3}contract|\bcontract performance"),
+    ("legal_obligation", r"\b(?:comply|compliance) with (?:\w+ ){0,3}(?:laws?|legal|regulat|court)|\brequired by law|"
+                         r"\blegal (?:obligations?|requirements)"),
+    ("legitimate_interest", r"\blegitimate interests?"),
+    ("vital_interest_emergency", r"\bemergenc\w+ (?:that )?threat|\blife, health,? or (?:property|safety)"),
+    ("public_interest", r"\bpublic interest"),
+)
+
+
+CATEGORY_PATTERN = {cid: pat for cid, pat, _k, _c, _o in CATEGORY_RULES}
+
+_CONSENT_SCOPES: tuple[tuple[str, str], ...] = (
+    ("minor_account", r"\b(?:parent|guardian)"),
+    ("transfer", r"\bcross[- ]border|\boverseas|\babroad|\boutside (?:of )?(?:the )?(?:country|people's|china)"),
+    ("public_disclosure", r"\bpublic(?:ly)? disclos"),
+    ("identity_to_partners", r"\bidentif\w+ (?:\w+ ){0,4}(?:with|to) (?:\w+ )?partners|\bpersonal identity"),
+    ("third_party_provision", r"\b(?:shar|provid|transfer|disclos)\w* (?:\w+ ){0,5}(?:with|to) (?:\w+ ){0,2}(?:third|other) "
+                              r"part|\bthird part\w* (?:\w+ ){0,6}(?:consent|authori[sz])"),
+    ("marketing", r"\bmarketing|\bpromotion|\badvertis|\bnewsletter"),
+    ("new_purpose", r"\b(?:other|new|different) purposes?|\bpurposes? (?:not|other than|beyond)|\bchange the purpose"),
+    ("os_permission", r"\b(?:device|system|phone) permissions?|\bpermissions? (?:of|for) (?:your )?(?:camera|location|"
+                      r"microphone|photos|album|contacts)"),
+    ("sensitive_data", r"\bsensitive"),
+)
+"""What a consent sentence asks consent for, by its words (hand-written from the pack's ConsentRule scopes). A
+sentence gets the first scope it matches, in this order."""
+
+
+def legal_basis(text: str) -> str | None:
+    """The lawful basis a purpose's sentence states in so many words, or None ("to comply with legal obligations"
+    -> legal_obligation; "with your consent" -> consent). A negated consent ("without your consent") states none."""
+    if re.search(r"\bwithout (?:\w+ ){0,3}(?:consent|authori[sz]ation)", text, re.IGNORECASE):
+        return None
+    for basis, pat in _BASES:
+        if re.search(pat, text, re.IGNORECASE):
+            return basis
+    return None
 
 
 def negated(text: str, verb: str) -> bool:
@@ -167,6 +212,7 @@ class Extractor:
         self.sentences = [s for s in sentences if s.kind != "heading" and not is_toc(s.text)]
         self.items: list[Item] = []
         self.used: dict[int, tuple[Sentence, str]] = {}  # sentence start -> (sentence, tag) quoted by a rule
+        self.leads = list_leads(sentences)  # sentence start -> start of the sentence leading its list
 
     # -- helpers --------------------------------------------------------------------------------------------
     def find(self, pattern: str, within: Iterable[Sentence] | None = None) -> list[Sentence]:
@@ -201,6 +247,14 @@ class Extractor:
         if s.text[:1].islower() and i > 0:
             return self.lines[i - 1].text + " " + s.text
         return s.text
+
+    def example_only(self, s: Sentence) -> bool:
+        """Is ``s`` one item of a list its lead-in offers as examples ("may be used for various purposes such as to:")?"""
+        lead = self.leads.get(s.start, s.start)
+        if lead == s.start:
+            return False
+        head = next((x for x in self.sentences if x.start == lead), None)
+        return head is not None and re.search(r"\bsuch as\b|\bfor example\b|\be\.g\.", head.text, re.IGNORECASE) is not None
 
     def rule(self, s: Sentence, tag: str, **values: Any) -> dict[str, Any]:
         self.used.setdefault(s.start, (s, tag))
@@ -365,6 +419,53 @@ class Extractor:
             out.append(cat)
         return out
 
+    def consents(self) -> list[dict[str, Any]]:
+        """One consent per scope the text asks consent for ("we will obtain your separate consent before ...")."""
+        out: list[dict[str, Any]] = []
+        pool = [x for x in self.find(r"\bconsent|\bauthori[sz]ation|\bpermission")
+                if not re.search(r"\bwithout (?:\w+ ){0,4}(?:consent|authori[sz]ation)|\bdifficult to obtain|"
+                                 r"\bnot (?:need|required) (?:\w+ ){0,3}consent|\b(?:recommend|suggest|encourage)\w*\b",
+                                 x.text, re.IGNORECASE)  # advice to the reader is no consent the company asks
+                and not is_toc(x.text) and not x.text.rstrip().endswith("?")]
+        withdraw = self.first(r"\bwithdraw\w* (?:\w+ ){0,4}(?:consent|authori[sz]ation)", pool)
+        chosen: dict[str, Sentence] = {}
+        for x in pool:
+            if not re.search(r"\b(?:obtain|ask|seek|request|get|require|with|upon|after|unless|prior|your|separate|"
+                             r"explicit\w*)\b[^.]{0,40}\b(?:consent|authori[sz]ation|permission)", x.text, re.IGNORECASE):
+                continue
+            scope_ = next((sc for sc, pat in _CONSENT_SCOPES if re.search(pat, x.text, re.IGNORECASE)), None)
+            if scope_ is not None:
+                chosen.setdefault(scope_, x)
+        for scope, _pat in _CONSENT_SCOPES:
+            if scope not in chosen:
+                continue
+            s = chosen[scope]
+            if scope == "minor_account":
+                kind = "parental_verifiable"
+            elif scope == "os_permission":
+                kind = "os_permission"
+            elif re.search(r"\bseparate (?:[\w']+ ){0,4}consent", s.text, re.IGNORECASE):
+                kind = "separate"
+            elif re.search(r"\bexplicit(?:ly)? (?:\w+ )?(?:consent|authori[sz])", s.text, re.IGNORECASE):
+                kind = "explicit"
+            else:
+                kind = "opt_in"
+            rule = self.rule(s, "consent", id=scope, scope=scope, type=kind)
+            own_withdraw = re.search(r"\bwithdraw", s.text, re.IGNORECASE)
+            rule["withdrawable"] = True if own_withdraw else UNSPEC
+            rule["withdrawal_effect"] = UNSPEC
+            note = "" if own_withdraw else "withdrawal is not stated in this sentence" + (
+                f"; the policy says elsewhere: {withdraw.text[:120]!r}" if withdraw is not None else "")
+            if kind == "opt_in":
+                self.forced(f"consents.type={scope}", kind, s, "consent", "the sentence asks consent but does not say "
+                            "of which kind (explicit, separate...); opt_in is the weakest form the format has. " + note)
+            else:
+                self.emit(f"consents.type={scope}", kind, s, 0.5, "consent", note)
+            out.append(rule)
+        if not out:
+            self.silent("consents", "the text asks no consent for a named scope")
+        return out
+
     def purposes(self, categories: list[dict[str, Any]]) -> dict[str, Any]:
         items: list[dict[str, Any]] = []
         candidates = self.find(r"\b(?:purposes?|use|used|using|process)\b|\bto (?:provide|improve|send|verify)")
@@ -379,8 +480,22 @@ class Extractor:
                                     "promises": [ref(s)], "quote": s.text}
             if use.startswith("marketing") and re.search(r"\bconsent|\bagree", s.text, re.IGNORECASE):
                 item["requires_consent"] = "opt_in"
-            self.emit(f"purposes.{pid}", use, s, 0.6, "purpose",
-                      "legal basis and categories are not drafted: fill them in")
+            self.emit(f"purposes.{pid}", use, s, 0.6, "purpose")
+            basis = legal_basis(s.text)
+            if basis is None:
+                self.silent(f"purposes.{pid}.legal_basis", "the purpose's sentence states no lawful basis")
+            else:
+                item["legal_basis"] = basis
+                self.emit(f"purposes.{pid}.legal_basis", basis, s, 0.5, "purpose")
+            named = [c["id"] for c in categories if c.get("source_status") != "inferred"
+                     and re.search(CATEGORY_PATTERN[c["id"]], s.text, re.IGNORECASE)]
+            if named:
+                item["categories"] = named
+                self.emit(f"purposes.{pid}.categories", named, s, 0.5, "purpose")
+            else:
+                self.items.append(Item(f"purposes.{pid}.categories", "any_declared", s.text, s.start, s.end, 0.3,
+                                       "the purpose's sentence names no data category: any declared category may be "
+                                       "used until a person narrows it"))
             items.append(item)
         out: dict[str, Any] = {}
         closed = self.first(r"\bonly (?:collect and )?use\b.*\bpurposes?\b|\bonly for the (?:following )?purposes|"
@@ -999,7 +1114,6 @@ class Extractor:
         if not sents:
             return self.silent("marketing", "the text says nothing about marketing or advertising")
         out: dict[str, Any] = {}
-        window = " ".join(s.text for s in sents)
         anchor = sents[0]
         no_ads = next((s for s in sents if negated(s.text, r"provide|show|display|serve|send|use")
                        and re.search(r"advertis", s.text, re.IGNORECASE)), None)
@@ -1007,11 +1121,17 @@ class Extractor:
             out["third_party_ads_in_app"] = False
             anchor = no_ads
             self.emit("marketing.third_party_ads_in_app", False, no_ads, 0.6, "marketing")
-        if re.search(r"\b(?:relevant|targeted|personali[sz]ed|interest-based|tailored) (?:\w+ )?(?:ads|advertis)",
-                     window, re.IGNORECASE):
+        targeted = self.first(r"\b(?:relevant|targeted|personali[sz]ed|interest-based|tailored) (?:\w+ )?(?:ads|advertis)",
+                              sents)
+        if targeted is not None and self.example_only(targeted):
+            # an example of what something "may be used for, such as": not a statement that the company does it, and
+            # targeted_ads = true unlocks personalised ads in the engine, so it needs a statement
+            self.items.append(Item("marketing.targeted_ads", UNSPEC, targeted.text, targeted.start, targeted.end, 0.3,
+                                   "targeted advertising is named only in a list of examples ('such as'); state "
+                                   "whether the company serves targeted ads"))
+        elif targeted is not None:
             out["targeted_ads"] = True
-            s = self.first(r"\b(?:relevant|targeted|personali[sz]ed|interest-based|tailored) (?:\w+ )?(?:ads|advertis)", sents)
-            self.emit("marketing.targeted_ads", True, s, 0.6, "marketing")
+            self.emit("marketing.targeted_ads", True, targeted, 0.6, "marketing")
         unsub = self.first(r"\bunsubscribe|\bopt[- ]out|\bstop receiving", sents)
         if unsub is not None:
             out["opt_out_methods"] = [m for m, p in (("unsubscribe_link", r"\bunsubscribe link|\blink"),

@@ -20,6 +20,8 @@ __all__ = [
     "LIST_MIN_CHARS",
     "LIST_MIN_SCORE",
     "NOT_A_PROMISE",
+    "ABOUT_THE_POLICY",
+    "PARTIES",
     "NUMBER_WORDS",
     "PROMISE_MIN_CHARS",
     "PROMISE_MIN_SCORE",
@@ -59,6 +61,28 @@ NOT_A_PROMISE = re.compile(
 )
 """Definitions and disclaimers: they explain, they promise nothing (hand-written after reading the seeds)."""
 
+ABOUT_THE_POLICY = re.compile(
+    r"^(?:this|our|the) (?:privacy )?(?:policy|notice|statement) (?:governs|explains|describes|will help|sets out|"
+    r"applies|is intended)|^(?:we hope|thank you for|please (?:\w+ )?(?:read|understand)|it is your responsibility)|"
+    r"\bwe (?:encourage|invite|advise) (?:you|users)\b|\b(?:well aware of|recogni[sz]e) the importance\b|"
+    r"\bdo (?:our|its|their) (?:utmost|best)\b|\b(?:continually |constantly )?strive to\b|"
+    r"\brefer to the (?:corresponding|relevant) (?:\w+ )?guidelines|"
+    r"^(?:our|this|the) (?:privacy )?(?:policy|notice) (?:may|is subject to) change\b|"
+    r"^we may (?:revise|modify|update|amend|change)\b(?:,? (?:or )?\w+)*,? (?:the terms (?:of|in) )?(?:this|the|our) [\"“]?"
+    r"(?:privacy )?(?:policy|notice)[\"”]? (?:from time to time|at any time)\.$",
+    re.IGNORECASE,
+)
+"""Sentences about the policy itself, advice to the reader and statements of effort ("This Privacy Policy explains
+how ...", "Please read this policy carefully", "we will do our utmost to ...", "We may revise this policy from time
+to time" standing alone): they introduce, reassure or reserve a right, they promise nothing a test can check (the
+promises about changes are how they are announced and accepted). Hand-written, from the usual wording of policies."""
+
+PARTIES = re.compile(r"\b(?:we|us|our|ours|you|your|users?|customers?(?! service)|company|controller)\b|essential|optional",
+                     re.IGNORECASE)
+"""A sentence outside a list makes a promise only about the company or the reader; one naming neither ("Such
+jurisdictions may have different laws", "Cookies usually contain identifiers") describes the world. A row of a
+flattened table ("OptionalGender") names the field's requirement instead."""
+
 PROMISE_MIN_CHARS = 30
 """A shorter sentence is a fragment or a label (chosen by reading the five seeds' shortest promises, 40+ chars)."""
 
@@ -78,14 +102,18 @@ TIE_MARGIN = 0.25
 """Tags whose weights differ by less than this are a tie, broken by cue hits in the heading above the sentence
 (tried 0.01, 0.1, 0.25, 0.5, 0.75, 1.0 on the bench: promise recall 0.785, 0.792, 0.789, 0.781, 0.766, 0.770)."""
 
-PROMISE_MIN_SCORE = 2.0
+PROMISE_MIN_SCORE = 1.0
 """Keyword score a sentence needs to be drafted as a promise (tuned on the five seeds; see docs/compiler.md)."""
 
 TAG_RULES: dict[str, tuple[str, ...]] = {
     "collection": (r"\bcollect", r"\bprovide (?:us|the following)", r"\bgather", r"\bessential\b", r"\boptional\b",
-                   r"\bregist(?:er|ration)", r"\bautomatically\b", r"\bminimum\b.*\bnecessary", r"\brefus\w+ to provide"),
-    "consent": (r"\bconsent", r"\bagree\b", r"\bauthori[sz]", r"\bpermission", r"\bacceptance\b", r"\bwithdraw",
-                r"\bsignify"),
+                   r"\bregist(?:er|ration)", r"\bautomatically\b", r"\bminimum\b.*\bnecessary", r"\brefus\w+ to provide",
+                   r"\b(?:do not|don't|choose not to) provide (?:this|the|such|these|your)"),
+    "consent": (r"\bconsent", r"\bagree\b", r"\bauthori[sz](?:e|es|ation)\b", r"\bpermission",
+                r"\b(?:unless|until) (?:\w+ ){0,4}(?:consent|authori[sz]|agree)|\bobtain\w* (?:\w+ ){0,2}consent|"
+                r"\bconfirmation of (?:[\w']+ ){0,2}consent|\bexplicitly authori[sz]e|\bchoose not to\b",
+                r"\bacceptance\b", r"\bwithdraw", r"\bsignify",
+                r"\b(?:collect|use|process)\w* (?:\w+ ){0,5}without (?:\w+ ){0,3}(?:consent|authori[sz]ation)"),
     "purpose": (r"\bpurposes?\b", r"\bused? (?:it |them |your \w+ )?(?:to|for)\b", r"\bin order to\b", r"\bimprove",
                 r"\banaly[sz]"),
     "sharing": (r"\bshar(?:e|ing)", r"\bthird[- ]part(?:y|ies)", r"\bdisclos", r"\bpartners?\b", r"\bsell\b",
@@ -94,32 +122,43 @@ TAG_RULES: dict[str, tuple[str, ...]] = {
                   r"\bperiod\b", r"\bpreserv"),
     "erasure": (r"\bdelet", r"\berase", r"\banonymi[sz]", r"\bdestroy", r"\bcancel\w* (?:the |your )?account"),
     "backup": (r"\bbackup", r"\bback-up", r"\barchiv"),
-    "rights": (r"\byou (?:can|may|have the right)", r"\bright to\b", r"\baccess\b", r"\bcorrect", r"\brectif",
-               r"\bportab", r"\bobject to\b", r"\bopt[- ]out\b"),
+    "rights": (r"\byou (?:can|may|have the right)|\bright to\b", r"\baccess\b", r"\bcorrect", r"\brectif",
+               r"\bportab|\bmachine[- ]readable", r"\bobject to\b", r"\bopt[- ]out\b",
+               r"\brequest (?:the )?(?:access|correction|deletion|erasure|a copy)|\ba copy of (?:it|your)"),
     "verification": (r"\bverif\w+ (?:your )?identity", r"\bidentity verification", r"\bprove (?:your )?identity",
-                     r"\bwritten request"),
+                     r"\bwritten request", r"\bverify (?:all |the |your |each )?requests?"),
     "deadline": (r"\bwithin \w+ (?:working |business |calendar )?days", r"\brespond\b", r"\breply\b",
-                 r"\bfeedback\b", r"\bprocess(?:ed)? (?:your )?request"),
+                 r"\bfeedback\b", r"\bprocess(?:ed)? (?:your )?request", r"\btime ?(?:lines?|limits?|frames?) (?:prescribed|"
+                 r"required|set)"),
     "fee": (r"\bfee\b", r"\bfree of charge", r"\bcharge\b", r"\bcost\b"),
     "refusal": (r"\brefuse (?:to respond|your request|requests)", r"\bnot (?:be able to )?respond",
                 r"\bunable to respond", r"\brepeated\w*", r"\bexcessive"),
     "minors": (r"\bminors?\b", r"\bchild(?:ren)?\b", r"\bunder the age", r"\bguardian", r"\bparent", r"\bunderage"),
     "transfer": (r"\bcross[- ]border", r"\bacross borders", r"\boutside (?:of )?(?:the )?(?:people's|china|country|your)",
                  r"\boverseas", r"\babroad", r"\bglobal transfer", r"\bstored? (?:\w+ ){0,6}(?:within|in) (?:china|the)",
-                 r"\bterritory", r"\bserver"),
+                 r"\bterritory", r"\bserver", r"\bjurisdictions?\b", r"\bwithin (?:its|the|our) (?:borders|territory)",
+                 r"\bbefore (?:the )?transfer", r"\binformation export|\bexport\w* (?:of )?(?:your )?(?:personal )?"
+                 r"(?:information|data)", r"\bplace of processing",
+                 r"\b(?:equivalent|adequate|same level of) protection|\bprotection equivalent|"
+                 r"\badequately and equally protected", r"\bwithin (?:the )?(?:territory|borders) of\b"),
     "security": (r"\bsecur", r"\bencrypt", r"\bssl\b|\btls\b|\bhttps\b", r"\bunauthori[sz]ed access", r"\bprotect",
-                 r"\bconfidential", r"\baccess control"),
-    "breach": (r"\bincident", r"\bbreach", r"\bleak", r"\binform (?:\w+ ){0,4}one by one"),
-    "change": (r"\bupdat(?:e|ed|ing) (?:this|the|our)? ?(?:privacy )?(?:policy|version)", r"\bchanges? to (?:this|the)",
+                 r"\bconfidential", r"\baccess control", r"\bneed[- ]to[- ]know|\blimit access|\bonly authori[sz]ed "
+                 r"(?:personnel|employees|staff)", r"\bscreen\w* (?:\w+ )?(?:service providers|employees|staff)",
+                 r"\b(?:complex|strong) password"),
+    "breach": (r"\bincident", r"\bbreach", r"\bleak", r"\binform (?:\w+ ){0,4}one by one", r"\bsecurity incidents?"),
+    "change": (r"\bupdat(?:e|ed|ing) (?:this|the|our)? ?[\"“]?(?:privacy )?(?:policy|version)", r"\bchanges? to (?:this|the)",
+               r"\b(?:major|significant|material) changes?", r"\breduce (?:\w+ ){0,2}rights",
                r"\brevis", r"\bmodif\w+ (?:this|the) (?:privacy )?policy", r"\bcontinue\w* (?:to )?use",
                r"\bcease\w* (?:operation|service)", r"\beffective date"),
-    "marketing": (r"\bmarketing", r"\badvertis",
+    "marketing": (r"\bmarketing", r"\badvertis", r"\binformation (?:they|you) (?:have )?agreed to receive|\bsend (?:you|users) "
+                  r"(?:\w+ ){0,3}(?:surveys|questions|offers|promotions?|promotional|newsletters|alerts)",
                   r"\bpersonali[sz]ed (?:display|recommendation|content)", r"\bpromotion", r"\bnewsletter", r"\bunsubscribe",
                   r"\bcommercial (?:messages|information)"),
     "cookies": (r"\bcookies?\b", r"\bweb beacons?", r"\bpixel", r"\btracking technolog", r"\bidentifiers?\b",
-                r"\blocal storage"),
+                r"\blocal storage", r"\b(?:disable|block|delete|clear|deactivate|refus)\w*,? (?:\w+,? ){0,3}cookies"),
     "automated-decision": (r"\bautomat\w+ decision", r"\bsolely (?:by )?automat", r"\bprofiling"),
-    "contact": (r"\bcontact us", r"\bquestions?\b", r"\bcomplain", r"@[\w.-]+\.\w+", r"\bemail:"),
+    "contact": (r"\bcontact us", r"\bquestions?\b", r"\bcomplain", r"@[\w.-]+\.\w+", r"\bemail:",
+                r"\bdata protection officer|\bprivacy office", r"\bnot satisfied with (?:our|the) (?:reply|response|answer)"),
     "other": (r"\bglossary|\bexplanations?\b", r"\bprevail", r"\blanguage version", r"\bnot responsible for\b",
               r"\blinks? to (?:other|third[- ]party) (?:sites|websites)"),
 }

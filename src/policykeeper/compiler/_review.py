@@ -14,7 +14,7 @@ from ..pack import Pack, Rule
 from ._draft import draft_pack
 from ._text import Source
 
-__all__ = ["ReviewRow", "locate", "review_html", "review_rows"]
+__all__ = ["ReviewRow", "locate", "marked_text", "review_html", "review_rows"]
 
 
 @dataclass(frozen=True)
@@ -103,13 +103,22 @@ def review_html(draft: Pack, source: Source, rows: list[ReviewRow]) -> str:
         out.append(f"<tr class='{cls}'><td>{e(r.kind)}</td><td>{e(r.item)}</td><td>{e(r.value)}</td>"
                    f"<td>{r.confidence:.2f}</td><td>{where}{e(r.quote or '')}</td><td>{e(r.note)}</td></tr>")
     out.append("</table><h2>The policy, quotes marked</h2><pre>")
+    for text, start in marked_text(source, rows):
+        out.append(e(text) if start is None else f"<mark id='q{start}'>{e(text)}</mark>")
+    out.append("</pre></body></html>\n")
+    return "".join(out)
+
+
+def marked_text(source: Source, rows: list[ReviewRow]) -> list[tuple[str, int | None]]:
+    """The policy cut into pieces: (text, None) between quotes and (quote, its start) for each quoted span."""
     spans = sorted({(r.start, r.end) for r in rows if r.start is not None and r.end is not None})
+    out: list[tuple[str, int | None]] = []
     pos = 0
     for start, end in spans:
         if start < pos:
             continue
-        out.append(e(source.text[pos:start]))
-        out.append(f"<mark id='q{start}'>{e(source.text[start:end])}</mark>")
+        out.append((source.text[pos:start], None))
+        out.append((source.text[start:end], start))
         pos = end
-    out.append(e(source.text[pos:]) + "</pre></body></html>\n")
-    return "".join(out)
+    out.append((source.text[pos:], None))
+    return out

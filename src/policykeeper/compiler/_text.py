@@ -17,7 +17,7 @@ from typing import Literal
 
 from .._exceptions import BadValueError
 
-__all__ = ["Block", "Sentence", "Source", "normalise", "normalise_marked", "read_policy", "segment"]
+__all__ = ["Block", "Sentence", "Source", "normalise", "normalise_marked", "policy_from_text", "read_policy", "segment"]
 
 Format = Literal["text", "markdown", "html"]
 MAX_POLICY_BYTES = 2 * 1024 * 1024
@@ -76,10 +76,18 @@ def read_policy(source: str) -> Source:
         except UnicodeDecodeError as exc:
             raise BadValueError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         name = path.name
-    fmt = _guess_format(source, raw)
+    return policy_from_text(raw, name, where=source)
+
+
+def policy_from_text(raw: str, name: str, *, where: str | None = None) -> Source:
+    """A policy given as text (plain, Markdown or HTML, told by ``name``'s extension or the text itself)."""
+    where = where or name
+    if len(raw.encode("utf-8")) > MAX_POLICY_BYTES:
+        raise BadValueError(f"{where}: larger than {MAX_POLICY_BYTES} bytes; is this a privacy policy?")
+    fmt = _guess_format(where, raw)
     text, headings, items = _normalise(raw, fmt)
     if not text.strip():
-        raise BadValueError(f"{source}: the policy has no text")
+        raise BadValueError(f"{where}: the policy has no text")
     return Source(name=name, format=fmt, text=text, heading_lines=headings, item_lines=items)
 
 

@@ -48,6 +48,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("/admin/versions", "Versions", "versions:read"),
     ("/admin/audit", "Audit", "audit:verify"),
     ("/admin/evidence", "Evidence", "evidence:read"),
+    ("/admin/compiler", "Draft a pack", "versions:read"),
     ("/admin/mailbox", "Mailbox", "keys:manage"),
 )
 """The console's pages: path, title and the permission each needs (the mailbox is for admins only)."""
@@ -540,6 +541,39 @@ def versions_page(request: Request) -> Response:
                       "channels": (v["changes"] or {}).get("channels", []),
                       "notice": None if baseline else notice_for(eng, v["label"])})
     return _page(request, "admin/versions.html", seat, versions=list(reversed(items)), current=eng.pack.version.label)
+
+
+@router.get("/compiler", response_class=HTMLResponse)
+def compiler_page(request: Request) -> Response:
+    """The policy compiler's review as a page: paste a policy, see each drafted item next to its quote."""
+    try:
+        seat = _seat(request, "versions:read")
+    except _Stop as stop:
+        return stop.response
+    return _page(request, "admin/compiler.html", seat, name="policy.txt", policy="", rows=None)
+
+
+@router.post("/compiler", response_class=HTMLResponse)
+async def compiler_draft(request: Request) -> Response:
+    """Draft a pack from the posted policy text and show it for review (nothing is stored: drafting is read-only)."""
+    from ..compiler import draft_pack, pack_id_for, policy_from_text
+    from ..compiler._review import marked_text, review_rows
+
+    try:
+        seat = _seat(request, "versions:read")
+        form = await _form(request, seat)
+    except _Stop as stop:
+        return stop.response
+    name = form.get("name", "").strip() or "policy.txt"
+    policy = form.get("policy", "")
+    try:
+        source = policy_from_text(policy, name)
+        draft = draft_pack(source, pack_id=pack_id_for(name))
+    except PolicykeeperError as exc:
+        return _page(request, "admin/compiler.html", seat, 422, name=name, policy=policy, rows=None, error=exc.message)
+    rows = review_rows(draft.pack, source)
+    return _page(request, "admin/compiler.html", seat, name=name, policy=policy, rows=rows, draft=draft,
+                 pieces=marked_text(source, rows), low=sum(1 for r in rows if r.confidence < 0.5))
 
 
 @router.get("/audit", response_class=HTMLResponse)
