@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -113,7 +113,7 @@ def wants_page(request: Request) -> bool:
     return not request.url.path.startswith("/v1") and "text/html" in request.headers.get("accept", "")
 
 
-def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
+def error_page(request: Request, status: int, headers: Mapping[str, str] | None = None) -> Response:
     """An error as a page in the person's language, with a way back (to the privacy center, or the console)."""
     from ._pages import gettext_of, render
 
