@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from policykeeper import load_pack
 from policykeeper.cli import app
 from policykeeper.pack import _people, people_document, people_html, people_markdown
+from policykeeper.pack._people_words import TABLES
 from policykeeper.web._i18n import catalogue, gettext_for
 
 BUNDLED = ["koso", "kalos", "konzen", "kokkok", "kamoer"]
@@ -111,9 +112,8 @@ def test_durations_and_deadlines_are_in_words() -> None:
 
 def test_every_sentence_of_ours_has_a_chinese_translation() -> None:
     found = {m for _l, m, _c, _x in extract_from_file("python", _people.__file__, keywords={"_": None})}
-    for table in ("_BASIS", "_GROUNDS", "_RIGHTS", "_TERMS", "_SYMBOLIC", "_KEEP", "_START", "_END", "_SECURITY",
-                  "_TECH", "_PRECONDITION", "_BREACH_CONTENT", "_HANDLES", "_LANGUAGES"):
-        found |= set(getattr(_people, table).values())
+    for table in TABLES:
+        found |= set(table.values())
     assert len(found) > 250
     zh = catalogue("zh-Hans")
     assert not sorted(found - set(zh)), sorted(found - set(zh))[:10]

@@ -19,6 +19,22 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from ._model import Pack
+from ._people_words import (
+    BASIS,
+    BREACH_CONTENT,
+    END,
+    GROUNDS,
+    HANDLES,
+    KEEP,
+    LANGUAGES,
+    PRECONDITION,
+    RIGHTS,
+    SECURITY,
+    START,
+    SYMBOLIC,
+    TECH,
+    TERMS,
+)
 from ._types import FixedDuration
 
 __all__ = ["Own", "Part", "PeopleDocument", "Point", "Text", "people_document", "people_html", "people_markdown", "people_page"]
@@ -85,149 +101,6 @@ class PeopleDocument:
     language: str
 
 
-# -- words for the pack's values -------------------------------------------------------------------------------------
-
-_BASIS = {
-    "consent": "We do this only with your consent.",
-    "explicit_consent": "We do this only with your explicit consent.",
-    "separate_consent": "We do this only with your separate consent.",
-    "parental_consent": "For a child, we do this only with a parent's consent.",
-    "implied_by_use": "We do this when you use the service.",
-    "contract": "We need this to give you the service you asked for.",
-    "legal_obligation": "The law requires us to do this.",
-    "legitimate_operation_security": "We need this to keep the service safe and working.",
-    "legitimate_interest": "We do this because we have a legitimate interest in it.",
-    "vital_interest_emergency": "We do this to protect someone's life or health in an emergency.",
-    "public_interest": "We do this in the public interest.",
-}
-
-_GROUNDS = {
-    "national_security": "national security", "national_defense": "national defence",
-    "public_security": "public safety", "public_health": "public health",
-    "major_public_interest": "an important public interest", "public_importance": "an important public interest",
-    "criminal_proceedings": "a criminal investigation or trial", "protect_vital_interests": "to protect someone's life",
-    "protect_rights_or_property": "to protect rights or property",
-    "protect_users_or_customers": "to protect our users or customers",
-    "publicly_disclosed_by_subject": "data you made public yourself",
-    "lawfully_public_source": "data lawfully made public", "contract_necessity": "to carry out a contract with you",
-    "contract_necessity_consent_impractical": "to carry out a contract with you when asking first is not practical",
-    "safe_operation": "to keep the service safe", "news_reporting": "news reporting",
-    "academic_research_deidentified": "research with data that no longer identifies you",
-    "legal_requirement": "when the law requires it", "legal_obligation": "when the law requires it",
-    "government_requirement": "when a government requires it",
-    "legal_regulatory_requirement": "when the law or a regulator requires it",
-    "litigation_dispute": "a legal dispute", "administrative_or_judicial_request": "an order of a court or authority",
-    "enforce_policy": "to enforce our policies", "enforce_terms": "to enforce our terms",
-    "good_faith_legal_requirement": "when we believe in good faith that the law requires it",
-    "emergency_life_health_safety": "an emergency that threatens someone's life, health or safety",
-    "complaint_handling": "to handle a complaint", "violation_disclosure": "to report a violation",
-    "corporate_transaction": "a merger, sale or similar change of our business",
-    "malice_or_abuse_of_rights": "a request made in bad faith",
-    "serious_harm_to_rights": "serious harm to someone's rights", "trade_secret": "our trade secrets",
-    "other_provided_by_law": "other cases the law provides for",
-}
-
-_RIGHTS = {
-    "access": "See the data we hold about you.", "copy": "Get a copy of your data.",
-    "correct": "Have wrong or missing data corrected.", "delete": "Have your data deleted.",
-    "restrict": "Have us limit how we use your data.", "object": "Object to how we use your data.",
-    "withdraw_consent": "Withdraw a consent you gave.",
-    "portability": "Get your data in a machine-readable file, or have it sent to another organisation.",
-    "cancel_account": "Close your account.", "clear_history": "Clear your history.",
-    "automated_decision_explanation": "Get an explanation of a decision made by a computer alone.",
-    "complain_internal": "Complain to us.", "complain_authority": "Complain to a data protection authority.",
-    "manage_account": "Manage your account and its settings.",
-}
-
-_TERMS = {  # channels, controls and means named by a key in packs
-    "email": "email", "postal": "post", "letter": "letter", "phone": "phone", "push": "app notification",
-    "sms": "text message", "call": "phone call", "in_app": "the app", "website": "our website",
-    "page": "our website", "prominent_notice": "a clear notice", "version_update_prompt": "a prompt when you update",
-    "other_appropriate_means": "other suitable means", "announcement": "a public announcement",
-    "settings": "the settings", "account_settings": "your account settings", "app_settings": "the app's settings",
-    "os_settings": "your phone's settings", "self_service": "this privacy center",
-    "authorization_page": "the permissions page", "contact": "contacting us", "contact_dpo": "our privacy officer",
-    "unsubscribe_link": "the unsubscribe link", "unsubscribe_link_in_message": "the unsubscribe link in each message",
-    "mailing_list_unsubscribe": "unsubscribing from the mailing list", "browser_settings": "your browser's settings",
-    "block": "blocking them", "delete": "deleting them", "disable": "turning them off", "manage": "managing them",
-    "unsubscribe": "unsubscribing", "cancel_account": "closing your account", "close_account": "closing your account",
-    "clear_history": "clearing your history", "settings_delete": "deleting it in the settings",
-}
-
-_SYMBOLIC = {
-    "immediately": "at once", "promptly": "promptly", "asap": "as soon as possible",
-    "reasonable_period": "within a reasonable time", "per_applicable_law": "within the time the law sets",
-}
-
-_KEEP = {
-    "necessary_for_purpose": "only as long as we need it for the purposes above",
-    "shortest_necessary": "for the shortest time we need it",
-    "per_applicable_law": "for as long as the law requires",
-    "until_user_clears": "until you clear it",
-    "until_account_cancelled": "until you close your account",
-    "while_using_service": "while you use the service",
-    "indefinite": "with no end date",
-    "reasonable_period": "for a reasonable time",
-}
-
-_START = {
-    "collection": "from when we collect it", "purpose_end": "after the purpose ends",
-    "account_cancelled": "after you close your account", "service_ceased": "after the service ends",
-    "user_clear_action": "after you clear it", "last_use": "from when you last use the service",
-    "transaction": "from the transaction",
-}
-
-_END = {
-    "delete": "Then we delete it.", "anonymize": "Then we make it anonymous.",
-    "delete_or_anonymize": "Then we delete it or make it anonymous.", "destroy": "Then we destroy it.",
-    "restrict_access": "Then we lock it so no one can use it.",
-    "erase_destroy_anonymize_or_restrict": "Then we delete it, make it anonymous, or lock it so no one can use it.",
-}
-
-_SECURITY = {
-    "industry_standard_measures": "Security measures that meet the industry's standards.",
-    "encryption_in_transit": "Encryption while data travels.", "https": "Secure connections (HTTPS).",
-    "encryption_at_rest": "Encryption of stored data.",
-    "access_control_need_to_know": "Only staff who need the data can see it.",
-    "confidentiality_obligation": "Everyone who handles your data must keep it confidential.",
-    "dedicated_privacy_department": "A team dedicated to protecting personal data.",
-    "staff_training": "Regular privacy and security training for staff.",
-    "provider_screening": "We check our service providers before they start.",
-    "audit_logging": "A record of who did what with the data.",
-    "incident_records": "A record of every security incident.", "password_complexity": "Strong passwords.",
-    "anti_attack": "Protection against attacks.",
-    "loss_and_misuse_prevention": "Measures against loss, misuse and unauthorised access.",
-    "storage_media_controls": "Controls on the media data is stored on.",
-    "equal_protection_non_members": "The same protection whether or not you have an account.",
-    "user_advisory": "Advice to help you protect your own data.",
-    "liability": "We take responsibility for harm caused by a breach of our duties.",
-}
-
-_TECH = {
-    "cookie": "cookies", "web_beacon": "web beacons", "pixel_tag": "pixel tags", "tag": "tags", "script": "scripts",
-    "html5_lso": "local storage in your browser", "local_storage": "local storage in your browser",
-    "advertising_id": "advertising identifiers", "identifier": "device identifiers",
-}
-
-_PRECONDITION = {
-    "consent": "you agree", "security_assessment": "a security assessment has been passed",
-    "de_identification": "the data no longer identifies you", "inform": "we have told you about it",
-}
-
-_BREACH_CONTENT = {
-    "basic_situation": "what happened", "possible_impact": "what it may mean for you",
-    "measures_taken_or_planned": "what we are doing about it", "subject_prevention_advice": "how you can protect yourself",
-    "remedies": "how you can get it put right",
-}
-
-_HANDLES = {
-    "questions": "questions", "rights_requests": "requests about your data", "complaints": "complaints",
-    "account_cancellation": "closing your account", "corrections": "corrections",
-}
-
-_LANGUAGES = {"en": "English", "zh": "Chinese", "ko": "Korean", "lo": "Lao", "ja": "Japanese"}
-
-
 # -- building ----------------------------------------------------------------------------------------------------
 
 
@@ -242,7 +115,7 @@ def _said(text: str) -> Own:
 
 
 def _term(key: str) -> Value:
-    return Text(_TERMS[key]) if key in _TERMS else _own_words(key)
+    return Text(TERMS[key]) if key in TERMS else _own_words(key)
 
 
 def _list(values: Iterable[Value]) -> Value:
@@ -279,7 +152,7 @@ def _within(d: object) -> Value | None:
     fixed = _duration(d)
     if fixed is not None:
         return _("within %(time)s", time=fixed)
-    return Text(_SYMBOLIC[str(d)]) if str(d) in _SYMBOLIC else None
+    return Text(SYMBOLIC[str(d)]) if str(d) in SYMBOLIC else None
 
 
 def _promises(*rules: object) -> tuple[str, ...]:
@@ -308,7 +181,7 @@ def _who(pack: Pack) -> Part:
         sentences.append(_("It also covers our affiliated companies."))
     part.points.append(Point(sentences, promises=_promises(c)))
     if not isinstance(pack.prevailing_language, str):
-        lang = _LANGUAGES.get(pack.language.split("-")[0])
+        lang = LANGUAGES.get(pack.language.split("-")[0])
         if lang:
             part.points.append(Point([_("If versions of this notice in different languages disagree, the %(language)s "
                                         "version applies.", language=Text(lang))],
@@ -333,8 +206,8 @@ def _collect(pack: Pack) -> Part:
             s.append(_said(p.description))
         s.append(_("The data used: any of the data in this notice.") if isinstance(p.categories, str)
                  else _("The data used: %(data)s.", data=_names(pack, p.categories, "data")))
-        if p.legal_basis in _BASIS:
-            s.append(Text(_BASIS[p.legal_basis]))
+        if p.legal_basis in BASIS:
+            s.append(Text(BASIS[p.legal_basis]))
         if p.aggregate_only:
             s.append(_("We use only totals that single no one out."))
         if not p.default_enabled:
@@ -378,7 +251,7 @@ def _share(pack: Pack) -> Part | None:
                 cases.append(_("you agree"))
             elif e.basis == "standing_recipients":
                 cases.append(_("it goes to one of those listed below"))
-            cases += [Text(_GROUNDS[g]) for g in e.grounds if g in _GROUNDS]
+            cases += [Text(GROUNDS[g]) for g in e.grounds if g in GROUNDS]
         unique = list(dict.fromkeys(cases))
         part.points.append(Point(unique, promises=_promises(d, *d.exceptions), bullets=True))
     if not isinstance(pack.recipient_list, str) and pack.recipient_list.non_exhaustive:
@@ -418,7 +291,7 @@ def _where(pack: Pack) -> Part | None:
         if tr.cross_border == "not_allowed" and not tr.preconditions:
             s.append(_("Your data does not leave the country where we keep it."))
         elif tr.cross_border != "unspecified" or tr.preconditions:
-            conds = [Text(_PRECONDITION[c]) for c in tr.preconditions]
+            conds = [Text(PRECONDITION[c]) for c in tr.preconditions]
             s.append(_("We send your data abroad only when %(conditions)s.", conditions=_list(conds))
                      if tr.precondition_logic == "all" or len(conds) < 2
                      else _("We send your data abroad only when at least one of these holds: %(conditions)s.",
@@ -440,15 +313,15 @@ def _keep(pack: Pack) -> Part | None:
         data = _("all your data") if isinstance(r.categories, str) else _names(pack, r.categories, "data")
         fixed = _duration(r.duration)
         if fixed is not None:
-            s: list[Value] = [_("We keep %(data)s for %(time)s %(start)s.", data=data, time=fixed, start=Text(_START[r.start]))]
-        elif str(r.duration) in _KEEP:
-            s = [_("We keep %(data)s %(time)s.", data=data, time=Text(_KEEP[str(r.duration)]))]
+            s: list[Value] = [_("We keep %(data)s for %(time)s %(start)s.", data=data, time=fixed, start=Text(START[r.start]))]
+        elif str(r.duration) in KEEP:
+            s = [_("We keep %(data)s %(time)s.", data=data, time=Text(KEEP[str(r.duration)]))]
         else:
             continue
         if r.end_action == "keep_as_record":
             s.append(_("We keep it as a record: %(what)s.", what=Own(r.record_type or "record")))
-        elif r.end_action in _END:
-            s.append(Text(_END[r.end_action]))
+        elif r.end_action in END:
+            s.append(Text(END[r.end_action]))
         if (within := _within(r.within)) is not None:
             s.append(_("We do that %(when)s.", when=within))
         if r.legal_hold_override or r.legal_extension:
@@ -485,9 +358,9 @@ def _rights(pack: Pack) -> Part:
     part = Part("rights", _("Your rights and how to use them"))
     part.intro.append(_("You can:"))
     for r in () if isinstance(pack.rights, str) else pack.rights:
-        if r.type not in _RIGHTS:
+        if r.type not in RIGHTS:
             continue
-        s = [Text(_RIGHTS[r.type])]
+        s = [Text(RIGHTS[r.type])]
         if r.conditions and r.status == "stated":
             s.append(_("This applies %(when)s.", when=Own(r.conditions)))
         if r.basis_limit:
@@ -555,16 +428,16 @@ def _children(pack: Pack) -> Part | None:
 
 def _security(pack: Pack) -> Part | None:
     part = Part("security", _("How we protect it"))
-    kinds = [] if isinstance(pack.security, str) else [x for x in pack.security if x.kind in _SECURITY]
+    kinds = [] if isinstance(pack.security, str) else [x for x in pack.security if x.kind in SECURITY]
     if kinds:
-        part.points += [Point([Text(_SECURITY[x.kind])], promises=_promises(x)) for x in kinds]
+        part.points += [Point([Text(SECURITY[x.kind])], promises=_promises(x)) for x in kinds]
     b = pack.breach
     if not isinstance(b, str) and b.notify_subjects is True:
         when = _within(b.timing)
         s = [_("If a security breach puts your data at risk, we tell you %(when)s.", when=when) if when is not None
              else _("If a security breach puts your data at risk, we tell you.")]
         if b.content_fields:
-            s.append(_("We tell you %(what)s.", what=_list(Text(_BREACH_CONTENT[c]) for c in b.content_fields)))
+            s.append(_("We tell you %(what)s.", what=_list(Text(BREACH_CONTENT[c]) for c in b.content_fields)))
         if b.channels:
             s.append(_("We tell you by %(how)s.", how=_list(_term(c) for c in b.channels)))
         if b.fallback_when_individual_notice_impractical == "public_announcement":
@@ -602,7 +475,7 @@ def _choices(pack: Pack) -> Part | None:
         if not ck.uses_tracking:
             s = [_("We use no cookies or similar tools to track you.")]
         else:
-            techs = [Text(_TECH[t]) for t in ck.technologies if t in _TECH]
+            techs = [Text(TECH[t]) for t in ck.technologies if t in TECH]
             s = [_("We use %(tools)s.", tools=_list(techs)) if techs else _("We use cookies and similar tools.")]
             if ck.purposes:
                 s.append(_("They serve: %(purposes)s.", purposes=_names(pack, ck.purposes, "purpose")))
@@ -662,7 +535,7 @@ def _contact(pack: Pack) -> Part:
         kind = {"email": _("email"), "postal": _("post"), "form": _("form"), "phone": _("phone")}[ch.kind]
         s: list[Value] = [_("%(kind)s: %(value)s", kind=kind, value=Own(ch.value))]
         if ch.handles:
-            s = [_("For %(what)s, %(how)s", what=_list(Text(_HANDLES[h]) for h in ch.handles), how=s[0])]
+            s = [_("For %(what)s, %(how)s", what=_list(Text(HANDLES[h]) for h in ch.handles), how=s[0])]
         part.points.append(Point(s, Own(ch.role) if ch.role else None, _promises(ch)))
     if c.status == "missing" or not c.channels:
         part.points.append(Point([_("Use this privacy center to reach us: sign in and make a request.")],
