@@ -108,6 +108,9 @@ def test_durations_and_deadlines_are_in_words() -> None:
     kamoer, _ = _parts("kamoer")
     assert "For children under 14, a parent or guardian must agree" in kamoer
     assert "If a security breach puts your data at risk, we tell you promptly." in kamoer
+    kalos, _ = _parts("kalos")  # any one of its conditions opens a transfer: "or", not "and"
+    assert "We send your data abroad only when you agree or the data no longer identifies you." in kalos
+    assert "We answer a request about your data within 30 days." in kalos
 
 
 def test_every_sentence_of_ours_has_a_chinese_translation() -> None:

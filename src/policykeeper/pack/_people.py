@@ -118,14 +118,15 @@ def _term(key: str) -> Value:
     return Text(TERMS[key]) if key in TERMS else _own_words(key)
 
 
-def _list(values: Iterable[Value]) -> Value:
-    """Several values as one: ``a, b and c`` in the reader's language."""
+def _list(values: Iterable[Value], either: bool = False) -> Value:
+    """Several values as one: ``a, b and c`` (or ``a, b or c``) in the reader's language."""
     items = list(values)
     if not items:
         return Own("")
     if len(items) == 1:
         return items[0]
-    out: Value = _("%(first)s and %(last)s", first=items[-2], last=items[-1])
+    out: Value = _("%(first)s or %(last)s", first=items[-2], last=items[-1]) if either \
+        else _("%(first)s and %(last)s", first=items[-2], last=items[-1])
     for item in reversed(items[:-2]):
         out = _("%(first)s, %(rest)s", first=item, rest=out)
     return out
@@ -292,10 +293,8 @@ def _where(pack: Pack) -> Part | None:
             s.append(_("Your data does not leave the country where we keep it."))
         elif tr.cross_border != "unspecified" or tr.preconditions:
             conds = [Text(PRECONDITION[c]) for c in tr.preconditions]
-            s.append(_("We send your data abroad only when %(conditions)s.", conditions=_list(conds))
-                     if tr.precondition_logic == "all" or len(conds) < 2
-                     else _("We send your data abroad only when at least one of these holds: %(conditions)s.",
-                            conditions=_list(conds)))
+            s.append(_("We send your data abroad only when %(conditions)s.",
+                       conditions=_list(conds, either=tr.precondition_logic == "any")))
         if tr.destination:
             s.append(_("It may go to %(where)s.", where=Own(tr.destination)))
         if tr.protection_standard:
