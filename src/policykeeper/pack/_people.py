@@ -623,7 +623,7 @@ def people_markdown(doc: PeopleDocument) -> str:
     lines += [f"- [{plain(p.title)}](#{p.anchor})" for p in doc.parts] + [""]
     for part in doc.parts:
         lines += [f'<a id="{part.anchor}"></a>', f"## {plain(part.title)}", ""]
-        lines += [plain(t) for t in part.intro] + ([""] if part.intro else [])
+        lines += [" ".join(plain(t) for t in part.intro), ""] if part.intro else []
         for pt in part.points:
             refs = "".join(f" [↗](#{p.lower()})" for p in pt.promises)
             if pt.bullets:
@@ -669,7 +669,8 @@ def people_html(doc: PeopleDocument, gettext: Gettext = _english, language: str 
     for part in doc.parts:
         out.append(f'<section id="{part.anchor}" aria-labelledby="{part.anchor}-h">'
                    f'<h2 id="{part.anchor}-h">{show(part.title)}</h2>')
-        out += [f"<p>{show(t)}</p>" for t in part.intro]
+        if part.intro:
+            out.append(f"<p>{' '.join(show(t) for t in part.intro)}</p>")
         plain_points = [pt for pt in part.points if pt.heading is None or not part.folded]
         folded = [pt for pt in part.points if pt.heading is not None and part.folded]
         if plain_points:
