@@ -21,7 +21,8 @@ from .consent import ConsentAction
 from .crypto import KeyRing, rotate_master_key
 from .engine import PolicyEngine
 from .notify import SmtpMailer
-from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, render_pack
+from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, people_document, people_markdown, render_pack
+from .pack._people import people_page
 from .requests import RequestService, Ticket
 from .store import backup_database, open_database, restore_database
 
@@ -137,12 +138,20 @@ def pack_render(
     source: PackArg,
     fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: md or html.")] = "md",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    people: Annotated[bool, typer.Option("--people", help="The plain-language notice for the people it is about "
+                                                          "(as the privacy center shows it), not the full record.")]
+    = False,
 ) -> None:
-    """Render a readable privacy policy from a pack, every section, promise IDs as anchors."""
+    """Render a readable privacy policy from a pack, every section, promise IDs as anchors (or, with --people, the
+    plain-language notice)."""
     if fmt not in ("md", "html"):
         err.print(f"[red]error[/red] --format must be 'md' or 'html', not {escape(repr(fmt))}")
         raise typer.Exit(code=2)
-    text = render_pack(_load(source), "md" if fmt == "md" else "html")
+    pack = _load(source)
+    if people:
+        text = people_page(pack) if fmt == "html" else people_markdown(people_document(pack))
+    else:
+        text = render_pack(pack, "md" if fmt == "md" else "html")
     if output is None:
         sys.stdout.write(text)
     else:

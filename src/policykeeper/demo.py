@@ -67,6 +67,8 @@ class DemoSummary:
     overdue: int = 0
     fixed_deadline: bool = False
     incident: int | None = None
+    sign_ins: list[tuple[str, str]] = field(default_factory=list)
+    """A few demo people who can sign in to the privacy center: (identifier, email address held for them)."""
 
     def lines(self) -> list[str]:
         if self.already_there:
@@ -82,6 +84,10 @@ class DemoSummary:
         else:
             out.append("overdue requests: none (this pack sets no fixed deadline for requests, so none can be overdue)")
         out.append(f"security incident: {self.incident}" if self.incident is not None else "security incident: none")
+        if self.sign_ins:
+            out.append("sign in to the privacy center (/) as one of these demo people (identifier and email; the code "
+                       "goes to the console's mailbox when serve has no SMTP server):")
+            out += [f"  identifier {who}  email {email}" for who, email in self.sign_ins]
         return out
 
 
@@ -167,8 +173,10 @@ def _usable(ctx: CollectionContext) -> bool:
 
 def _values(eng: PolicyEngine, ctx: CollectionContext, p: _Person, rng: random.Random) -> dict[str, str]:
     out = {}
+    emails = eng.email_categories()
     for f in ctx.fields:
-        if f.requirement in ("essential", "auto_collected") or (f.requirement == "optional" and rng.random() < 0.6):
+        if f.requirement in ("essential", "auto_collected") or (f.requirement == "optional" and (
+                f.category in emails or rng.random() < 0.6)):  # an email is always given: it opens the center
             out[str(f.category)] = _value(str(f.category), eng.pack.category(str(f.category)).name, p, rng)
     return out
 
@@ -210,6 +218,9 @@ def fill_demo(eng: PolicyEngine, mailer: Mailer, *, people: int = 25, now: dt.da
     crowd = _people(eng.pack.id, people, rng)
     contexts = [c for c in eng.pack.collection.contexts if _usable(c)]
     primary = [c for c in contexts if any(f.requirement == "essential" for f in c.fields)] or contexts
+    with_email = [c for c in primary if any(f.category in eng.email_categories() and f.requirement in (
+        "essential", "optional") for f in c.fields)]
+    primary = with_email or primary  # everyone joins where an email is taken, so everyone can sign in
     extra = [c for c in contexts if c not in primary]
     collected: list[_Person] = []
     for i, p in enumerate(crowd):
@@ -232,6 +243,7 @@ def fill_demo(eng: PolicyEngine, mailer: Mailer, *, people: int = 25, now: dt.da
     _consents(eng, collected, rng, now, summary)
     _requests(eng, mailer, collected, rng, now, summary, deadlines or {})
     _incident(eng, now, summary)
+    summary.sign_ins = [(p.external_id, p.email) for p in collected if eng.holds_contact(p.external_id, p.email)][:3]
     with eng.db.connect() as conn:
         summary.records = int(conn.execute(select(func.count()).select_from(records)
                                            .where(records.c.pack_id == eng.pack.id)).scalar_one())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -154,3 +156,19 @@ ENGLISH_LEFT_JS = r"""() => {
 """Visible English phrases (two words or more) left on a page shown in Chinese, outside elements marked with another
 language (pack texts carry the pack's ``lang``), code, and ``translate="no"``. Browser tests of Chinese pages assert
 ``page.evaluate(ENGLISH_LEFT_JS) == []``."""
+
+
+def axe(page: Any, within: str | None = None) -> list[dict[str, Any]]:
+    """The accessibility violations axe-core finds on the page (or inside ``within``, a CSS selector), under WCAG 2.1
+    A and AA, whatever their impact: ``[]`` when there are none. axe is read from $POLICYKEEPER_AXE (scripts/test
+    installs axe-core with npm and sets it)."""
+    path = os.environ.get("POLICYKEEPER_AXE") or ""
+    if not Path(path).is_file():
+        if os.environ.get("POLICYKEEPER_REQUIRE_PG"):  # scripts/test installs it from npm
+            raise RuntimeError("no axe-core: scripts/test installs it with npm and sets POLICYKEEPER_AXE")
+        pytest.skip("no axe-core: set POLICYKEEPER_AXE to axe.min.js (scripts/test installs it with npm)")
+    page.add_script_tag(path=path)
+    target = f"document.querySelector({within!r})" if within else "document"
+    result = page.evaluate(f"axe.run({target}, {{runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]]}
+            for v in result["violations"]]

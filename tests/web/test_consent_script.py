@@ -7,7 +7,6 @@ id of its first-party cookie, and set no cookie at all for a pack without cookie
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from policykeeper.marketing import register_tracker
 from policykeeper.store._schema import consent_events
 from policykeeper.web import WebContext
 
-from .conftest import ARTIFACTS, Web, serve
+from .conftest import ARTIFACTS, Web, axe, serve
 from .test_consent_api import make_ctx
 
 DEMO = """<!doctype html>
@@ -227,22 +226,11 @@ def test_simplified_chinese(page: Any, shop: tuple[str, WebContext]) -> None:
     assert page.get_by_role("checkbox", name="Essential functions").is_disabled()
 
 
-def _axe(page: Any) -> list[dict[str, Any]]:
-    path = os.environ.get("POLICYKEEPER_AXE") or ""
-    if not Path(path).is_file():
-        if os.environ.get("POLICYKEEPER_REQUIRE_PG"):  # scripts/test installs it from npm
-            raise RuntimeError("no axe-core: scripts/test installs it with npm and sets POLICYKEEPER_AXE")
-        pytest.skip("no axe-core: set POLICYKEEPER_AXE to axe.min.js (scripts/test installs it with npm)")
-    page.add_script_tag(path=path)
-    result = page.evaluate("axe.run(document.querySelector('.pk-root'), {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})")
-    return [{"id": v["id"], "nodes": [n["html"] for n in v["nodes"]]} for v in result["violations"]]
-
-
 def test_the_banner_and_dialog_pass_axe_and_are_labelled(page: Any, shop: tuple[str, WebContext]) -> None:
     register_tracker(shop[1].engine(), name="pk_prefs", technology="cookie", purpose="cookie_ux", party="first",
                      lifetime="persistent", placement="browser")
     _open(page, shop)
-    assert _axe(page) == []
+    assert axe(page, ".pk-root") == []
     page.get_by_role("button", name="Preferences").click()
     dialog = page.get_by_role("dialog", name="Privacy preferences")
     assert dialog.get_attribute("aria-modal") == "true"
@@ -250,7 +238,7 @@ def test_the_banner_and_dialog_pass_axe_and_are_labelled(page: Any, shop: tuple[
         assert box.evaluate("b => b.labels.length === 1 && b.labels[0].textContent.trim().length > 0")
     assert dialog.get_by_role("button", name="Close").is_visible()
     assert "Uses: pk_prefs (first party, persistent)" in dialog.text_content()  # the tracker registry
-    assert _axe(page) == []
+    assert axe(page, ".pk-root") == []
 
 
 def test_a_cookie_the_service_no_longer_accepts_is_forgotten_and_the_visitor_asked_again(

@@ -92,3 +92,32 @@ def test_demo_works_with_every_bundled_pack(tmp_path: Path, pack: str) -> None:
     out = _demo(tmp_path / "home", "--pack", pack, "--people", "8")
     assert f"demo data for the {pack} pack" in out and "people: 8 (" in out
     assert "already there (8 demo people" in _demo(tmp_path / "home", "--pack", pack)
+
+
+@pytest.mark.parametrize("pack", ["kokkok", "kamoer"])
+def test_demo_prints_ready_sign_ins_and_every_demo_person_holds_an_email(tmp_path: Path, pack: str) -> None:
+    import random
+
+    from policykeeper.demo import SEED, _people
+
+    home = tmp_path / "home"
+    out = _demo(home, "--pack", pack)
+    shown = re.findall(r"identifier (\S+)  email (\S+)", out)
+    assert 2 <= len(shown) <= 3, out
+    ctx = WebContext.from_settings(Settings.load(home, None, pack), mailer=MemoryMailer())
+    try:
+        eng = ctx.engine()
+        crowd = _people(pack, 25, random.Random(SEED))
+        with eng.db.connect() as conn:
+            known = [p for p in crowd if eng._find(conn, p.external_id) is not None]
+        assert len(known) == 25
+        assert all(eng.holds_contact(p.external_id, p.email) for p in known), \
+            [p.external_id for p in known if not eng.holds_contact(p.external_id, p.email)]
+        with TestClient(create_app(ctx)) as client:  # each printed sign-in gets its code
+            for identifier, email in shown:
+                got = client.post("/v1/session/code", json={"identifier": identifier, "email": email})
+                assert got.status_code == 202, got.text
+                assert ctx.mailer.messages[0]["to"] == email  # type: ignore[union-attr]
+                assert "Your code is" in ctx.mailer.messages[0]["body"]  # type: ignore[union-attr]
+    finally:
+        ctx.db.dispose()

@@ -9,6 +9,7 @@ from ._lint import Finding, lint_pack
 from ._load import bundled_pack_names, bundled_pack_path, load_pack, parse_pack
 from ._model import *  # noqa: F403
 from ._model import Pack, Promise
+from ._people import people_document, people_html, people_markdown
 from ._render import build_document, render_pack
 from ._rights import *  # noqa: F403
 from ._sharing import *  # noqa: F403
@@ -32,6 +33,9 @@ __all__ = [
     "lint_pack",
     "load_pack",
     "parse_pack",
+    "people_document",
+    "people_html",
+    "people_markdown",
     "promise_references",
     "render_pack",
 ]

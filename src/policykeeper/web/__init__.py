@@ -28,7 +28,7 @@ def app_from_environment() -> FastAPI:
 
 def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = None) -> FastAPI:
     """The application: API under ``/v1`` (OpenAPI at ``/v1/openapi.json``), pages at ``/`` and ``/admin``."""
-    app = FastAPI(title="policykeeper", version=__version__, openapi_url="/v1/openapi.json", docs_url="/v1/docs",
+    app = FastAPI(title="policykeeper", version=__version__, openapi_url="/v1/openapi.json", docs_url=None,
                   redoc_url=None,
                   description="A privacy policy, enforced: collection, guarded reads and shares, consents, requests, "
                               "and the evidence. One error shape everywhere: "
@@ -44,9 +44,37 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
     app.include_router(center_router, include_in_schema=False)
     app.include_router(admin_router, include_in_schema=False)
     install_consent_script(app, ctx)
+    _install_docs(app)
     if extra is not None:
         extra(app)
     app.add_middleware(NoUnstorableText)  # inside the body limit: it reads bodies already bounded
     app.add_middleware(BodyLimit, limit=ctx.max_body, larger={"/v1/versions": ctx.max_pack_body})
     app.add_middleware(CatchAll)
     return app
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/v1/docs`` and ReDoc at ``/v1/redoc``, their scripts and styles served from the installed
+    ``fastapi-offline`` package (``/v1/docs/assets``): the docs work with no network beyond this server."""
+    from pathlib import Path
+
+    import fastapi_offline
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = "/v1/docs/assets"
+    app.mount(assets, StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"), name="docs-assets")
+
+    @app.get("/v1/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/v1/openapi.json", title="policykeeper API",
+                                   swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{assets}/swagger-ui.css",
+                                   swagger_favicon_url=f"{assets}/favicon.png")
+
+    @app.get("/v1/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/v1/openapi.json", title="policykeeper API",
+                              redoc_js_url=f"{assets}/redoc.standalone.js", redoc_favicon_url=f"{assets}/favicon.png",
+                              with_google_fonts=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .._exceptions import PolicykeeperError
 
 __all__ = ["ERROR_RESPONSES", "ApiError", "BodyLimit", "CatchAll", "ErrorOut", "NoUnstorableText", "error_body",
-           "install_error_handlers"]
+           "error_page", "install_error_handlers", "wants_page"]
 
 log = logging.getLogger("policykeeper.web")
 
@@ -99,11 +99,37 @@ def install_error_handlers(app: FastAPI) -> None:
                             status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code in (404, 405) and wants_page(request):
+            return error_page(request, exc.status_code, exc.headers)
         code = _HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API under ``/v1``): it gets an HTML error page, not the JSON shape."""
+    return not request.url.path.startswith("/v1") and "text/html" in request.headers.get("accept", "")
+
+
+def error_page(request: Request, status: int, headers: Mapping[str, str] | None = None) -> Response:
+    """An error as a page in the person's language, with a way back (to the privacy center, or the console)."""
+    from ._pages import gettext_of, render
+
+    _ = gettext_of(request)
+    console = request.url.path == "/admin" or request.url.path.startswith("/admin/")
+    heading, explanation = {
+        404: (_("Page not found"),
+              _("There is no page at this address. Check it for a typing mistake, or start again from the link "
+                "below.")),
+        405: (_("This page cannot be opened that way"), _("Open it from a link or a form of this site.")),
+    }.get(status, (_("Something went wrong"), _("The page could not be shown. Nothing was changed.")))
+    back, label = ("/admin", _("Back to the admin console")) if console else ("/", _("Back to the privacy center"))
+    response = render(request, "error.html", status, heading=heading, explanation=explanation, back=back,
+                      back_label=label, console=console, code=status)
+    response.headers.update(headers or {})
+    return response
 
 
 class CatchAll:

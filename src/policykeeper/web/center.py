@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from .. import consent
 from .._exceptions import PolicykeeperError
-from ..pack import Pack, render_pack
+from ..pack import Pack, people_document, people_html
 from ._auth import (
     CODE_TTL,
     PERSON_COOKIE,
@@ -34,8 +34,9 @@ from ._auth import (
 )
 from ._context import WebContext
 from ._errors import ApiError
+from ._i18n import gettext_for
 from ._limits import before_profile_change, before_request, before_resend, client_of
-from ._pages import ctx_of, redirect, render, same_origin
+from ._pages import ctx_of, gettext_of, language_of, redirect, render, same_origin
 
 __all__ = ["router"]
 
@@ -122,8 +123,9 @@ def signin(request: Request, identifier: FormText = "", email: FormText = "") ->
     except ApiError as exc:
         return redirect("/", err=_problem(exc))
     minutes = int(CODE_TTL.total_seconds() // 60)
-    return redirect("/signin/code", msg=f"If that address is on record for you, a six-digit code is on its way. "
-                                        f"It is valid for {minutes} minutes.")
+    return redirect("/signin/code", msg=gettext_of(request)("If that address is on record for you, a six-digit code "
+                                                            "is on its way. It is valid for %(minutes)s minutes.",
+                                                            minutes=minutes))
 
 
 @router.get("/signin/code", response_class=HTMLResponse)
@@ -136,9 +138,9 @@ def signin_code(request: Request, identifier: FormText = "", code: FormText = ""
     ctx = ctx_of(request)
     code = code.strip()
     if not _CODE.fullmatch(code):
-        return redirect("/signin/code", err="The code is the six digits from the email we sent.")
+        return redirect("/signin/code", err=gettext_of(request)("The code is the six digits from the email we sent."))
     if not identifier.strip() or len(identifier) > 256:
-        return redirect("/signin/code", err="Enter the identifier you asked for the code with.")
+        return redirect("/signin/code", err=gettext_of(request)("Enter the identifier you asked for the code with."))
     try:
         token = open_person_session(ctx, identifier, code, client=client_of(request))
     except ApiError as exc:
@@ -165,26 +167,24 @@ def signout(request: Request, csrf: FormText = "") -> Response:
     return response
 
 
-_POLICY_CACHE: dict[tuple[str, str], Markup] = {}
+_POLICY_CACHE: dict[tuple[str, str, str], Markup] = {}
 
 
-def _policy_fragment(pack: Pack) -> Markup:
-    """The body of the rendered policy, to sit inside our page: its own <main> and <header> become plain blocks, and
-    the promise IDs stay anchors (``/policy#kamoer-50``)."""
-    key = (pack.id, pack.version.label)
+def _policy_fragment(pack: Pack, language: str) -> Markup:
+    """The plain-language notice of the pack (``pack._people``) in the page's language, to sit inside our page; each
+    point links to the policy's own words (``/policy#kamoer-50``)."""
+    key = (pack.id, pack.version.label, language)
     if key not in _POLICY_CACHE:
-        page = render_pack(pack, "html")
-        body = page.split("<body>", 1)[1].rsplit("</body>", 1)[0]
-        for tag in ("main", "header"):
-            body = body.replace(f"<{tag}>", f'<div class="policy-{tag}">').replace(f"</{tag}>", "</div>")
-        _POLICY_CACHE[key] = Markup(body)  # rendered by our own autoescaping template
+        doc = people_document(pack)
+        _POLICY_CACHE[key] = Markup(people_html(doc, gettext_for(language), language))  # escaped by people_html
     return _POLICY_CACHE[key]
 
 
 @router.get("/policy", response_class=HTMLResponse)
 def policy(request: Request) -> HTMLResponse:
     pack = ctx_of(request).engine().pack
-    return _page(request, "center/policy.html", _signed_in(request), policy_html=_policy_fragment(pack))
+    return _page(request, "center/policy.html", _signed_in(request),
+                 policy_html=_policy_fragment(pack, language_of(request)))
 
 
 @router.get("/unsubscribe", response_class=HTMLResponse)

@@ -1,0 +1,150 @@
+"""The public pages in real Chromium (desktop and 390x844): the plain-language policy page, home, sign-in, the HTML
+error pages of the privacy center and the console, and the API docs served with no CDN. Each is checked with axe-core,
+in Simplified Chinese (no English left outside the pack's own texts) and for horizontal scroll on a phone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from .conftest import ARTIFACTS, ENGLISH_LEFT_JS, Web, axe
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def at(chromium: Any, live: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Open a page of the live server at a viewport: ``at(path, viewport)``; every page opened is closed after."""
+    opened: list[Any] = []
+
+    def open_page(path: str, viewport: dict[str, int] = DESKTOP) -> Any:
+        context = chromium.new_context(viewport=viewport, bypass_csp=True)  # axe is added as a script
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        opened.append(context)
+        page.goto(live + path)
+        return page
+
+    yield open_page
+    for context in opened:
+        context.close()
+
+
+def _no_sideways_scroll(page: Any) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_policy_page_is_a_short_plain_notice_that_passes_axe(at: Any, viewport: dict[str, int]) -> None:
+    page = at("/policy", viewport)
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text() == "How Kamoer uses your personal data"
+    for name in ("What we collect and why", "Who we share it with", "How long we keep it",
+                 "Your rights and how to use them", "Children", "Changes to this notice", "Contact us"):
+        assert page.get_by_role("heading", name=name, level=2).is_visible(), name
+    body = page.inner_text("main")
+    assert "KAMOER-" not in body and "_" not in body.replace("sales@", "") and ".." not in body
+    height = page.evaluate("document.documentElement.scrollHeight")
+    limit = 6000 if viewport is DESKTOP else 9000  # the full record was 18,110 px on a desktop and 37,934 on a phone
+    assert height < limit, height
+    _no_sideways_scroll(page)
+    assert axe(page) == []
+    name = "policy-desktop" if viewport is DESKTOP else "policy-phone"
+    _shot(page, name)
+    page.get_by_role("link", name="Your rights and how to use them").click()  # the contents lead to each part
+    assert page.evaluate("location.hash") == "#rights"
+    if viewport is DESKTOP:  # a purpose opens on demand, by keyboard too
+        summary = page.locator("#collect summary").first
+        summary.focus()
+        page.keyboard.press("Enter")
+        assert page.locator("#collect details").first.evaluate("d => d.open")
+
+
+def test_a_promise_anchor_opens_the_policys_own_words(at: Any) -> None:
+    page = at("/policy#kamoer-50")
+    target = page.locator("#kamoer-50")
+    page.wait_for_function("document.querySelector('#words details').open")  # Chromium opens the folded words
+    assert target.is_visible() and "“" in target.inner_text()
+    link = page.locator('a.words[href="#kamoer-52"]').first  # and each point links to the words it keeps
+    assert link.get_attribute("aria-label") == "The policy's own words"
+
+
+@pytest.mark.parametrize("path", ["/policy", "/", "/signin/code", "/no-such-page", "/admin/no-such-page"])
+def test_the_pages_in_chinese_leave_no_english_and_fit_a_phone(at: Any, path: str) -> None:
+    page = at(path + "?lang=zh-Hans", PHONE)
+    assert page.evaluate("document.documentElement.lang") == "zh-Hans"
+    assert page.evaluate(ENGLISH_LEFT_JS) == []
+    _no_sideways_scroll(page)
+    assert axe(page) == []
+
+
+@pytest.mark.parametrize("path", ["/", "/signin/code"])
+def test_home_and_sign_in_pass_axe_on_a_desktop_and_work_by_keyboard(at: Any, path: str) -> None:
+    page = at(path)
+    assert axe(page) == []
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+    page.get_by_label("Your identifier", exact=False).first.fill("someone")
+    assert page.get_by_role("button").last.is_enabled()
+
+
+@pytest.mark.parametrize(("path", "back"), [("/no-such-page", "/"), ("/me/nothing/here", "/"),
+                                            ("/admin/no-such-page", "/admin")])
+def test_a_mistyped_address_answers_a_page_with_a_way_back(at: Any, web: Web, path: str, back: str) -> None:
+    page = at(path)
+    assert page.get_by_role("heading", name="Page not found", level=1).is_visible()
+    link = page.locator(f'main a[href="{back}"]')
+    assert link.is_visible()
+    assert axe(page) == []
+    _no_sideways_scroll(page)
+    got = web.client.get(path, headers={"Accept": "text/html"})
+    assert got.status_code == 404 and got.headers["content-type"].startswith("text/html")
+    link.click()
+    page.wait_for_url(f"**{back}*")
+
+
+def test_the_api_keeps_its_json_errors(web: Web) -> None:
+    for accept in ("text/html,application/xhtml+xml", "application/json", "*/*"):
+        got = web.client.get("/v1/no-such-thing", headers={"Accept": accept})
+        assert got.status_code == 404 and got.json()["error"]["code"] == "not_found"
+    plain = web.client.get("/no-such-page")  # a client that does not ask for HTML keeps the one JSON shape
+    assert plain.status_code == 404 and plain.json()["error"]["code"] == "not_found"
+    wrong = web.client.put("/policy", headers={"Accept": "text/html"})
+    assert wrong.status_code == 405 and "text/html" in wrong.headers["content-type"] and "allow" in wrong.headers
+
+
+@pytest.mark.parametrize(("path", "ready"), [("/v1/docs", ".swagger-ui .info .title"),
+                                             ("/v1/redoc", "h1")])
+def test_the_api_docs_render_with_every_other_host_blocked(chromium: Any, live: str, path: str, ready: str) -> None:
+    here = urlparse(live).netloc
+    blocked: list[str] = []
+    context = chromium.new_context()
+    try:
+        def only_here(route: Any) -> None:
+            if urlparse(route.request.url).netloc == here:
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_here)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(live + path)
+        page.wait_for_selector(ready)
+        assert "policykeeper" in page.inner_text(ready)
+        if path == "/v1/docs":
+            assert blocked == [], blocked  # nothing was even asked of a CDN
+        else:  # ReDoc's bundle links its own small "powered by" logo; the docs render without it
+            assert all(u.endswith("logo-mini.svg") for u in blocked), blocked
+    finally:
+        context.close()
