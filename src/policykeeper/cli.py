@@ -18,7 +18,7 @@ from . import __version__, audit
 from ._exceptions import BadValueError, ConfigError, PackError, PolicykeeperError
 from ._settings import Settings
 from .consent import ConsentAction
-from .crypto import KeyRing, rotate_master_key
+from .crypto import KeyRing, regroup_records, rotate_master_key
 from .engine import PolicyEngine
 from .notify import SmtpMailer
 from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, render_pack
@@ -309,6 +309,22 @@ def keys_rotate(home: HomeOpt = None, database_url: DbOpt = None) -> None:
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     out.print(f"master key {key_id} is current; {count} data key(s) re-wrapped; old keys retired", markup=False)
+
+
+@keys_app.command("regroup")
+def keys_regroup(home: HomeOpt = None, database_url: DbOpt = None,
+                 batch: Annotated[int, typer.Option(help="Records per transaction.")] = 500) -> None:
+    """Move records written before record group keys (migration 0010) onto a key per person and category, so a
+    partial deletion (cleared history, a retention end) destroys their key too. Safe to re-run, also after a crash."""
+    settings = Settings.load(home, database_url)
+    try:
+        ring = KeyRing.open(settings.keystore)
+        engine = open_database(settings.database_url, create=False)
+        moved = regroup_records(ring, engine, batch=batch)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"{moved} record(s) moved onto their group keys; take a fresh backup and retire the older ones",
+              markup=False)
 
 
 @audit_app.command("verify")
