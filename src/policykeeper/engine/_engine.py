@@ -164,10 +164,9 @@ class PolicyEngine:
             c.id for c in pack.data_categories if c.fides_key.startswith("user.demographic.date_of_birth")
         ) | frozenset(minors.age_source if minors is not None else ())
         """Categories that give a person's age: any date of birth (Fides category), and the pack's age sources."""
-        self._account_contexts = frozenset(
-            c.id for c in pack.collection.contexts
-            if any(w in c.id or any(w in p for p in c.purposes) for w in ("account", "regist")))
-        """Collection contexts that open an account (by their id or purposes): data held from one means an account."""
+        self._account_contexts = frozenset(c.id for c in pack.collection.contexts if c.creates_account)
+        """Collection contexts the pack marks ``creates_account``: data held from one means an account (none marked:
+        nobody has an account, the safe reading)."""
         _check_transport(pack, db)
 
     # -- subjects --------------------------------------------------------------

@@ -186,6 +186,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "CollectionContext.purposes": E("engine/_engine.py"),
     "CollectionContext.fields": E("engine/_decide.py"),
     "CollectionContext.refusal_notice": E("engine/_decide.py"),
+    "CollectionContext.creates_account": E("engine/_engine.py"),
     "CollectionContext.open_list": D(_CATALOGUE + " (the policy's field list ends with 'etc.'; undeclared fields "
                                      "are refused or dropped all the same)"),
     "CollectionRules.contexts": E("engine/_decide.py"),
