@@ -494,17 +494,25 @@ class PolicyEngine:
             records.c.context.in_(sorted(self._account_contexts))).limit(1)).first() is not None
         return opened and not _facts.cancelled(conn, self.pack.id, sid, now)
 
-    def decide_for_subject(self, conn: Connection, subject_id: str, action: Use | Share, *,
-                           now: dt.datetime | None = None) -> Decision:
-        """Decide an action on a pseudonymous subject's data with the facts the engine holds (for modules that act
-        on a person by subject id, such as marketing). Not audited here: the caller records what it did."""
+    def facts_for(self, conn: Connection, subject_id: str, action: Use | Share | None = None, *,
+                  now: dt.datetime | None = None) -> Facts:
+        """The facts the engine holds about a person known by pseudonymous id, through the one fact-gathering path
+        (:meth:`_facts_of`): what requests, retention, marketing and deletion decide on (an account, a restriction,
+        the deletion queue, consents and withdrawals, a declined policy, a legal hold, register facts, the age). Never
+        the caller's word. An erased (or unknown) person has only the facts that are not about anyone."""
         now = now or dt.datetime.now(dt.UTC)
         row = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key, subjects.c.status)
                            .where(subjects.c.id == subject_id)).first()
         full = None
         if row is not None and row.wrapped_key is not None and not self.keys.is_shredded(row.id):
             full = (row.id, unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id), row.status)
-        return decide(self.compiled, self._facts_of(conn, full, _NO_FACTS, action, now), action)
+        return self._facts_of(conn, full, _NO_FACTS, action, now)
+
+    def decide_for_subject(self, conn: Connection, subject_id: str, action: Use | Share, *,
+                           now: dt.datetime | None = None) -> Decision:
+        """Decide an action on a pseudonymous subject's data with the facts the engine holds (for modules that act
+        on a person by subject id, such as marketing). Not audited here: the caller records what it did."""
+        return decide(self.compiled, self.facts_for(conn, subject_id, action, now=now), action)
 
     def _facts_of(
         self, conn: Connection, subject: tuple[str, bytes, str] | None, stated: Facts, action: Use | Share | None,

@@ -597,6 +597,11 @@ class RequestService:
         cause = "cancellation" if row.right == "cancel_account" else "request"
         kept: tuple[Kept, ...] = ()
         if row.subject_id is not None and row.status != "fulfilled":
+            if cause == "cancellation":  # the account is the engine's fact, never the requester's or staff's word
+                from ..retention import check_account
+
+                with self.engine.db.connect() as conn:
+                    check_account(self.engine, conn, row.subject_id, now)
             preflight(self.engine, row.subject_id, cause=cause)  # a deletion that cannot finish starts nothing
         if row.status != "fulfilled":
             ids = self._identities(row)
