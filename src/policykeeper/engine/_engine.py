@@ -74,6 +74,15 @@ _VALUES = (
 )
 
 
+_DECLINE_NOTICE = {
+    "no_processing": "If you decline this policy, none of your data is processed: the service cannot be used.",
+    "unspecified": "If you decline this policy, none of your data is processed: the service cannot be used.",
+    "limited_service": "If you decline this policy, the service is limited: your data is processed only where the "
+                       "law requires it.",
+}
+"""What a person is told before declining the policy, by the pack's ``acceptance.decline_effect`` (where no consent
+rule of the policy gives its own notice)."""
+
 _KEY = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 
 
@@ -717,6 +726,8 @@ class PolicyEngine:
         if target == "policy":
             ids = ids | {c.id for c in self.pack.consents if c.scope == "policy"}
         notices = [c.refusal_notice for c in self.pack.consents if c.id in ids and c.refusal_notice]
+        if target == "policy" and not notices:  # what declining costs, as the pack's decline_effect says
+            notices = [_DECLINE_NOTICE[self.pack.acceptance.decline_effect]]
         return "\n".join(dict.fromkeys(notices)) or None
 
     def _is_target(self, target: str) -> bool:

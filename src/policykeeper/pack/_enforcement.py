@@ -214,8 +214,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "AcceptanceRule.model": E("engine/_engine.py"),
     "AcceptanceRule.recorded_on": D("when acceptance is recorded; the engine records it on first use or the "
                                     "explicit action, following 'model'"),
-    "AcceptanceRule.decline_effect": D("what declining costs; the engine refuses all processing after a decline "
-                                       "('policy' withdrawn) whatever the policy says the consequence is"),
+    "AcceptanceRule.decline_effect": E("engine/_decide.py", "engine/_engine.py"),
     "AcceptanceRule.shown_before_first_use": D("whether the app shows the policy before first use: the app's "
                                                "screen flow, outside the engine"),
     "LawfulGroundsRule.grounds": E("engine/_decide.py"),
