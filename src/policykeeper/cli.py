@@ -550,11 +550,13 @@ def request_submit(
     right: Annotated[str | None, typer.Argument(help="The right (access, delete, correct...); none for a question.")] = None,
     email: Annotated[str, typer.Option("--email", help="Where the one-time code and the answer go.")] = "",
     kind: Annotated[str, typer.Option("--kind", help="rights_request, general_question or complaint.")] = "rights_request",
+    agent: Annotated[bool, typer.Option("--agent", help="Made by an agent for the person (--email is the agent's): "
+                                        "verified by staff with proof of authority, no code.")] = False,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Receive a request and email the person a one-time code (only if the address is one held for them)."""
     try:
-        _ticket(_requests(home, database_url, pack).submit(person, right, email=email, kind=kind))
+        _ticket(_requests(home, database_url, pack).submit(person, right, email=email, kind=kind, agent=agent))
     except PolicykeeperError as exc:
         raise _fail(exc) from None
 
@@ -577,6 +579,9 @@ def request_verify_staff(
     mismatch_reason: Annotated[str | None, typer.Option(
         "--mismatch-reason", help="Why go on when the request's address is not one held for the person (audited).")]
     = None,
+    authority: Annotated[str | None, typer.Option(
+        "--authority", help="For a request by an agent: where the proof of their authority (the person's signed "
+        "permission) is kept (no personal data).")] = None,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Verify identity or an agent's authority by one of the pack's own methods, checked by staff.
@@ -585,7 +590,8 @@ def request_verify_staff(
     and needs --mismatch-reason: the address is what the company's databases are searched by."""
     try:
         _ticket(_requests(home, database_url, pack).verify_by_staff(ref, method, reference=reference,
-                                                                    mismatch_reason=mismatch_reason, actor="operator"))
+                                                                    mismatch_reason=mismatch_reason,
+                                                                    authority_reference=authority, actor="operator"))
     except PolicykeeperError as exc:
         raise _fail(exc) from None
 

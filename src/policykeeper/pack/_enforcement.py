@@ -297,8 +297,7 @@ ENFORCEMENT: dict[str, Marking] = {
                                    "fulfilled, which meets 'always' and 'may' alike"),
     "VerificationRule.before_processing": D("every request is verified before it is fulfilled, whatever this says"),
     "VerificationRule.methods": E("requests/__init__.py"),
-    "VerificationRule.agent_authority_check": D("an agent's authority is checked by staff (verify-by-staff with a "
-                                                "reference to the evidence); the engine cannot judge a mandate"),
+    "VerificationRule.agent_authority_check": E("requests/__init__.py"),
     "VerificationRule.every_login": E("web/_auth.py"),
     "DeadlineRule.id": E("requests/__init__.py"),
     "DeadlineRule.applies_to": E("requests/__init__.py"),
