@@ -98,3 +98,26 @@ def test_kokkok_62_the_api_verifies_an_agents_request_only_with_the_proof_on_rec
     assert svc.get(ticket.ref)["detail"]["authority"] == "power of attorney PA-17"
     done = kokkok.client.post(f"/v1/requests/{ticket.ref}/fulfil", headers=staff, json={})
     assert done.status_code == 200, done.text
+
+
+def test_kokkok_62_the_console_asks_for_the_proof_of_an_agents_authority(kokkok: Web) -> None:
+    import html
+    import re
+
+    kokkok.ctx.engine().collect("alice", "personal_customer", ALICE, Facts(channel="online"))
+    svc = kokkok.ctx.requests()
+    ref = svc.submit("alice", "access", email=AGENT, agent=True).ref
+    kokkok.client.cookies.clear()
+    signed = kokkok.client.post("/admin/signin", data={"key": kokkok.keys["support_agent"], "next": "/admin"},
+                                follow_redirects=False)
+    assert signed.status_code == 303
+    page = kokkok.client.get(f"/admin/requests/{ref}").text
+    assert 'name="authority_reference"' in page
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert found
+    form = {"csrf": found.group(1), "method": "supporting_documents", "reference": "file 88",
+            "mismatch_reason": "the agent's own address"}
+    tried = kokkok.client.post(f"/admin/requests/{ref}/verify", data=form)
+    assert "proof of the agent" in html.unescape(tried.text) and svc.get(ref)["status"] == "received"
+    done = kokkok.client.post(f"/admin/requests/{ref}/verify", data={**form, "authority_reference": "PA-17"})
+    assert f"Request {ref} is verified." in done.text and svc.get(ref)["detail"]["authority"] == "PA-17"
