@@ -130,3 +130,14 @@ def test_closing_an_account_over_the_api_and_the_center_needs_one(db_url: str, t
             assert conn.execute(select(lifecycle_events.c.kind)).scalars().all() == []
     finally:
         gen.close()
+
+
+def test_lint_shows_a_member_only_rule_in_a_pack_where_no_account_opens() -> None:
+    from policykeeper.pack import lint_pack
+
+    base = load_pack("koso")
+    assert [f for f in lint_pack(base) if f.code == "account_never_opens"] == []
+    contexts = tuple(c.model_copy(update={"creates_account": False}) for c in base.collection.contexts)
+    pack = base.model_copy(update={"collection": base.collection.model_copy(update={"contexts": contexts})})
+    found = [f.first_path for f in lint_pack(pack) if f.code == "account_never_opens"]
+    assert "collection.contexts[2]" in found and any(p.startswith("purposes.items[") for p in found)
