@@ -18,7 +18,7 @@ from . import __version__, audit
 from ._exceptions import BadValueError, ConfigError, PackError, PolicykeeperError
 from ._settings import Settings
 from .consent import ConsentAction
-from .crypto import KeyRing, rotate_master_key
+from .crypto import KeyRing, regroup_records, rotate_master_key
 from .engine import PolicyEngine
 from .notify import SmtpMailer
 from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, people_document, people_markdown, render_pack
@@ -320,6 +320,22 @@ def keys_rotate(home: HomeOpt = None, database_url: DbOpt = None) -> None:
     out.print(f"master key {key_id} is current; {count} data key(s) re-wrapped; old keys retired", markup=False)
 
 
+@keys_app.command("regroup")
+def keys_regroup(home: HomeOpt = None, database_url: DbOpt = None,
+                 batch: Annotated[int, typer.Option(help="Records per transaction.")] = 500) -> None:
+    """Move records written before record group keys (migration 0010) onto a key per person and category, so a
+    partial deletion (cleared history, a retention end) destroys their key too. Safe to re-run, also after a crash."""
+    settings = Settings.load(home, database_url)
+    try:
+        ring = KeyRing.open(settings.keystore)
+        engine = open_database(settings.database_url, create=False)
+        moved = regroup_records(ring, engine, batch=batch)
+    except PolicykeeperError as exc:
+        raise _fail(exc) from None
+    out.print(f"{moved} record(s) moved onto their group keys; take a fresh backup and retire the older ones",
+              markup=False)
+
+
 @audit_app.command("verify")
 def audit_verify(home: HomeOpt = None, database_url: DbOpt = None) -> None:
     """Recompute the audit chain; name the first edited, deleted or reordered entry. Exits 1 if any."""
@@ -543,11 +559,13 @@ def request_submit(
     right: Annotated[str | None, typer.Argument(help="The right (access, delete, correct...); none for a question.")] = None,
     email: Annotated[str, typer.Option("--email", help="Where the one-time code and the answer go.")] = "",
     kind: Annotated[str, typer.Option("--kind", help="rights_request, general_question or complaint.")] = "rights_request",
+    agent: Annotated[bool, typer.Option("--agent", help="Made by an agent for the person (--email is the agent's): "
+                                        "verified by staff with proof of authority, no code.")] = False,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Receive a request and email the person a one-time code (only if the address is one held for them)."""
     try:
-        _ticket(_requests(home, database_url, pack).submit(person, right, email=email, kind=kind))
+        _ticket(_requests(home, database_url, pack).submit(person, right, email=email, kind=kind, agent=agent))
     except PolicykeeperError as exc:
         raise _fail(exc) from None
 
@@ -570,6 +588,9 @@ def request_verify_staff(
     mismatch_reason: Annotated[str | None, typer.Option(
         "--mismatch-reason", help="Why go on when the request's address is not one held for the person (audited).")]
     = None,
+    authority: Annotated[str | None, typer.Option(
+        "--authority", help="For a request by an agent: where the proof of their authority (the person's signed "
+        "permission) is kept (no personal data).")] = None,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Verify identity or an agent's authority by one of the pack's own methods, checked by staff.
@@ -578,7 +599,8 @@ def request_verify_staff(
     and needs --mismatch-reason: the address is what the company's databases are searched by."""
     try:
         _ticket(_requests(home, database_url, pack).verify_by_staff(ref, method, reference=reference,
-                                                                    mismatch_reason=mismatch_reason, actor="operator"))
+                                                                    mismatch_reason=mismatch_reason,
+                                                                    authority_reference=authority, actor="operator"))
     except PolicykeeperError as exc:
         raise _fail(exc) from None
 

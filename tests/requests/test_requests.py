@@ -543,6 +543,11 @@ def test_kamoer_63_identity_may_be_checked_before_processing(kamoer: RequestServ
     assert "KAMOER-63" in kamoer.pack.requests.verification.promises  # type: ignore[union-attr]
 
 
+def _register_zhang(svc: RequestService) -> None:
+    svc.engine.collect("zhang", "registration", {"phone": "+86 139 0000 1111", "email": "zhang@example.cn",
+                                                 "username": "reefkeeper", "password": "Coral#2025!"}, now=NOW)
+
+
 def test_kamoer_60_accounts_can_be_cancelled_any_time_as_a_logged_rights_request(
     kamoer: RequestService, smtp: tuple[Inbox, SmtpMailer]
 ) -> None:
@@ -559,6 +564,7 @@ def test_kamoer_61_after_cancellation_service_stops_and_data_is_deleted(
 ) -> None:
     from policykeeper import SubjectNotFoundError
 
+    _register_zhang(kamoer)  # an account to cancel (the engine knows it from the registration it holds)
     ref = _verified(kamoer, smtp[0], "zhang", "cancel_account", "zhang@example.cn")
     kamoer.fulfil_erasure(ref, now=NOW)  # cancellation needs no deletion ground
     with pytest.raises(SubjectNotFoundError):
@@ -571,6 +577,7 @@ def test_kamoer_20_on_cancellation_all_use_stops_and_the_data_is_deleted(
     from policykeeper import SubjectNotFoundError
     from policykeeper.store import records
 
+    _register_zhang(kamoer)  # an account to cancel (the engine knows it from the registration it holds)
     ref = _verified(kamoer, smtp[0], "zhang", "cancel_account", "zhang@example.cn")
     kamoer.fulfil_erasure(ref, now=NOW)
     with kamoer.engine.db.connect() as conn:

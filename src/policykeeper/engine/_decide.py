@@ -184,12 +184,30 @@ def decide(cp: CompiledPack, facts: Facts, action: Action) -> Decision:
     raise TypeError(f"not an action: {action!r}")
 
 
-def _acceptance(cp: CompiledPack, facts: Facts, v: _Verdict) -> None:
+BEYOND_AGREEMENT = frozenset({"legal_obligation", "vital_interest_emergency", "public_interest"})
+"""Legal bases that do not rest on the person's agreement to the policy: under ``decline_effect: limited_service``
+processing for a purpose on one of them goes on after the person declined; all else stops."""
+
+
+def _acceptance(cp: CompiledPack, facts: Facts, v: _Verdict, purpose: str | None = None) -> None:
+    """A declined policy: ``no_processing`` (and ``unspecified``, the safe reading) stops everything; under
+    ``limited_service`` only purposes whose legal basis does not rest on the agreement (the law's) go on."""
     acc = cp.pack.acceptance
-    if facts.policy_declined:
-        rules = (c.promises for c in cp.pack.consents if c.scope == "policy")
-        v.deny("policy_declined", "the person declined the policy: no processing", "acceptance",
-               _merged(acc.promises, *rules))
+    if not facts.policy_declined:
+        return
+    promises = _merged(acc.promises, *(c.promises for c in cp.pack.consents if c.scope == "policy"))
+    if acc.decline_effect != "limited_service":
+        v.deny("policy_declined", "the person declined the policy: no processing", "acceptance.decline_effect",
+               promises)
+        return
+    entry = cp.purposes.get(purpose) if purpose is not None else None
+    if entry is not None and entry[1].legal_basis in BEYOND_AGREEMENT:
+        v.ok("declined_limited_service", f"the person declined the policy, which limits the service; {entry[1].name} "
+             f"rests on {entry[1].legal_basis.replace('_', ' ')}, not on their agreement", "acceptance.decline_effect",
+             promises)
+        return
+    v.deny("policy_declined", "the person declined the policy: the service is limited to what the law requires "
+           "(purposes on a legal obligation, vital or public interest)", "acceptance.decline_effect", promises)
 
 
 def _collect(cp: CompiledPack, facts: Facts, a: Collect) -> Decision:
@@ -343,7 +361,7 @@ def _minor_data(cp: CompiledPack, facts: Facts, target: str, v: _Verdict) -> Non
 
 def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
     v = _Verdict(cp, f"use:{a.purpose}")
-    _acceptance(cp, facts, v)
+    _acceptance(cp, facts, v, a.purpose)
     _restricted(cp, facts, v)
     _minor_data(cp, facts, a.purpose, v)
     cat = cp.pack.purposes
@@ -396,7 +414,7 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
 
 def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
     v = _Verdict(cp, f"share:{a.recipient}")
-    _acceptance(cp, facts, v)
+    _acceptance(cp, facts, v, a.purpose)
     _restricted(cp, facts, v)
     _minor_data(cp, facts, a.recipient, v)
     entry = cp.recipients.get(a.recipient) if a.kind == "share" else None

@@ -74,6 +74,15 @@ _VALUES = (
 )
 
 
+_DECLINE_NOTICE = {
+    "no_processing": "If you decline this policy, none of your data is processed: the service cannot be used.",
+    "unspecified": "If you decline this policy, none of your data is processed: the service cannot be used.",
+    "limited_service": "If you decline this policy, the service is limited: your data is processed only where the "
+                       "law requires it.",
+}
+"""What a person is told before declining the policy, by the pack's ``acceptance.decline_effect`` (where no consent
+rule of the policy gives its own notice)."""
+
 _KEY = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 
 
@@ -164,10 +173,9 @@ class PolicyEngine:
             c.id for c in pack.data_categories if c.fides_key.startswith("user.demographic.date_of_birth")
         ) | frozenset(minors.age_source if minors is not None else ())
         """Categories that give a person's age: any date of birth (Fides category), and the pack's age sources."""
-        self._account_contexts = frozenset(
-            c.id for c in pack.collection.contexts
-            if any(w in c.id or any(w in p for p in c.purposes) for w in ("account", "regist")))
-        """Collection contexts that open an account (by their id or purposes): data held from one means an account."""
+        self._account_contexts = frozenset(c.id for c in pack.collection.contexts if c.creates_account)
+        """Collection contexts the pack marks ``creates_account``: data held from one means an account (none marked:
+        nobody has an account, the safe reading)."""
         _check_transport(pack, db)
 
     # -- subjects --------------------------------------------------------------
@@ -495,17 +503,25 @@ class PolicyEngine:
             records.c.context.in_(sorted(self._account_contexts))).limit(1)).first() is not None
         return opened and not _facts.cancelled(conn, self.pack.id, sid, now)
 
-    def decide_for_subject(self, conn: Connection, subject_id: str, action: Use | Share, *,
-                           now: dt.datetime | None = None) -> Decision:
-        """Decide an action on a pseudonymous subject's data with the facts the engine holds (for modules that act
-        on a person by subject id, such as marketing). Not audited here: the caller records what it did."""
+    def facts_for(self, conn: Connection, subject_id: str, action: Use | Share | None = None, *,
+                  now: dt.datetime | None = None) -> Facts:
+        """The facts the engine holds about a person known by pseudonymous id, through the one fact-gathering path
+        (:meth:`_facts_of`): what requests, retention, marketing and deletion decide on (an account, a restriction,
+        the deletion queue, consents and withdrawals, a declined policy, a legal hold, register facts, the age). Never
+        the caller's word. An erased (or unknown) person has only the facts that are not about anyone."""
         now = now or dt.datetime.now(dt.UTC)
         row = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key, subjects.c.status)
                            .where(subjects.c.id == subject_id)).first()
         full = None
         if row is not None and row.wrapped_key is not None and not self.keys.is_shredded(row.id):
             full = (row.id, unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id), row.status)
-        return decide(self.compiled, self._facts_of(conn, full, _NO_FACTS, action, now), action)
+        return self._facts_of(conn, full, _NO_FACTS, action, now)
+
+    def decide_for_subject(self, conn: Connection, subject_id: str, action: Use | Share, *,
+                           now: dt.datetime | None = None) -> Decision:
+        """Decide an action on a pseudonymous subject's data with the facts the engine holds (for modules that act
+        on a person by subject id, such as marketing). Not audited here: the caller records what it did."""
+        return decide(self.compiled, self.facts_for(conn, subject_id, action, now=now), action)
 
     def _facts_of(
         self, conn: Connection, subject: tuple[str, bytes, str] | None, stated: Facts, action: Use | Share | None,
@@ -710,6 +726,8 @@ class PolicyEngine:
         if target == "policy":
             ids = ids | {c.id for c in self.pack.consents if c.scope == "policy"}
         notices = [c.refusal_notice for c in self.pack.consents if c.id in ids and c.refusal_notice]
+        if target == "policy" and not notices:  # what declining costs, as the pack's decline_effect says
+            notices = [_DECLINE_NOTICE[self.pack.acceptance.decline_effect]]
         return "\n".join(dict.fromkeys(notices)) or None
 
     def _is_target(self, target: str) -> bool:

@@ -53,7 +53,8 @@ FACT_TABLE: tuple[FactRow, ...] = (
     FactRow("parental_consent", "engine", "consent ledger (parental consent targets)"),
     FactRow("consent", "engine", "consent ledger; 'consent:R:by_recipient' from the fact register"),
     FactRow("de_identified", "engine", "only the engine's own de-identification (share with de_identify)"),
-    FactRow("account_exists", "engine", "records (data held from a context that opens an account) and no cancellation"),
+    FactRow("account_exists", "engine", "records (data held from a context the pack marks creates_account) and no "
+            "cancellation"),
     FactRow("subscribed", "engine", "fact register ('subscribed', per person and service)"),
     FactRow("product_authorized", "engine", "fact register ('product_authorized', per person)"),
     FactRow("member", "engine", "fact register ('member', per person)"),

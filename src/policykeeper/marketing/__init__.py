@@ -118,15 +118,32 @@ def _subject_id(eng: PolicyEngine, conn: Connection, external_id: str) -> str:
 
 
 def _receives(eng: PolicyEngine, conn: Connection, sid: str, now: dt.datetime) -> bool:
-    """Whether the ledger lets marketing reach the person now, under the pack's basis."""
+    """Whether the person's marketing choice (consents and withdrawals, from the engine's one fact path) lets
+    marketing reach them now, under the pack's basis."""
     rule = _rule(eng)
     if rule is None or rule.basis == "unspecified":
         return False
-    given, withdrawn = consent.state_as_of(conn, sid, now)
+    facts = eng.facts_for(conn, sid, now=now)
     targets = _targets(eng)
-    if not given.isdisjoint(targets):
+    if not facts.consents.isdisjoint(targets):
         return True
-    return rule.basis == "opt_out" and withdrawn.isdisjoint(targets)
+    return rule.basis == "opt_out" and facts.objections.isdisjoint(targets)
+
+
+_HALTED = (("restricted", "restricted", "the person restricted the processing of their data: no marketing"),
+           ("queued_for_deletion", "queued_for_deletion", "the person's data is queued for deletion: no marketing"))
+
+
+def _halted(eng: PolicyEngine, conn: Connection, sid: str, now: dt.datetime) -> tuple[str, str] | None:
+    """(code, words) when the engine's records stop all use of the person's data for marketing (a restriction,
+    the deletion queue, the policy declined), whatever their marketing choice; None otherwise."""
+    facts = eng.facts_for(conn, sid, now=now)
+    for fact, code, words in _HALTED:
+        if facts.holds(fact):
+            return code, words
+    if facts.policy_declined:
+        return "policy_declined", "the person declined the policy: no processing, marketing included"
+    return None
 
 
 def _withdraw(eng: PolicyEngine, conn: Connection, sid: str, by: str, now: dt.datetime) -> bool:
@@ -265,9 +282,11 @@ def tracking_allowed(eng: PolicyEngine, external_id: str, *, now: dt.datetime | 
         return False
     with eng.db.connect() as conn:
         sid = _subject_id(eng, conn, external_id)
+        if _halted(eng, conn, sid, now) is not None:
+            return False  # restricted, queued for deletion or the policy declined: no tracking either
         if rule is not None and rule.unsubscribe_stops_tracking:
-            given, withdrawn = consent.state_as_of(conn, sid, now)
-            if given.isdisjoint(_targets(eng)) and not withdrawn.isdisjoint(_targets(eng)):
+            facts = eng.facts_for(conn, sid, now=now)  # the engine's one fact path: the marketing choice held
+            if facts.consents.isdisjoint(_targets(eng)) and not facts.objections.isdisjoint(_targets(eng)):
                 return False
     return True
 
@@ -352,6 +371,9 @@ def send_message(
             conn, sid, Use(purpose, eng.email_categories() if channel == "email" else frozenset()), now=now)
         if used is not None and not used.allowed:
             refused = used
+        elif kind == "marketing" and (halt := _halted(eng, conn, sid, now)) is not None:
+            refused = Decision(False, action, (Reason(*halt, "marketing", promises),), eng.pack.id,
+                               eng.compiled.version)
         elif kind == "marketing" and not _receives(eng, conn, sid, now):
             code, words = (("not_opted_in", "the person never agreed to receive marketing (opt-in; default off)")
                            if rule is not None and rule.basis == "opt_in"

@@ -259,6 +259,12 @@ class CollectionContext(Rule):
         default=None, description="Consequence shown when the person withholds essential data."
     )
     open_list: bool = Field(default=False, description="The policy's field list ends with 'etc.'.")
+    creates_account: bool = Field(
+        default=False,
+        description="Collecting in this context opens an account (registration, account creation): a person holding "
+        "data from it has an account (the engine's 'account_exists') until the account is cancelled. A pack that "
+        "marks no context has no accounts: member-only contexts and purposes then need 'member' in the fact register.",
+    )
 
 
 class CollectionRules(Rule):

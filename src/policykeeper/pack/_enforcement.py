@@ -186,6 +186,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "CollectionContext.purposes": E("engine/_engine.py"),
     "CollectionContext.fields": E("engine/_decide.py"),
     "CollectionContext.refusal_notice": E("engine/_decide.py"),
+    "CollectionContext.creates_account": E("engine/_engine.py"),
     "CollectionContext.open_list": D(_CATALOGUE + " (the policy's field list ends with 'etc.'; undeclared fields "
                                      "are refused or dropped all the same)"),
     "CollectionRules.contexts": E("engine/_decide.py"),
@@ -213,8 +214,7 @@ ENFORCEMENT: dict[str, Marking] = {
     "AcceptanceRule.model": E("engine/_engine.py"),
     "AcceptanceRule.recorded_on": D("when acceptance is recorded; the engine records it on first use or the "
                                     "explicit action, following 'model'"),
-    "AcceptanceRule.decline_effect": D("what declining costs; the engine refuses all processing after a decline "
-                                       "('policy' withdrawn) whatever the policy says the consequence is"),
+    "AcceptanceRule.decline_effect": E("engine/_decide.py", "engine/_engine.py"),
     "AcceptanceRule.shown_before_first_use": D("whether the app shows the policy before first use: the app's "
                                                "screen flow, outside the engine"),
     "LawfulGroundsRule.grounds": E("engine/_decide.py"),
@@ -297,8 +297,7 @@ ENFORCEMENT: dict[str, Marking] = {
                                    "fulfilled, which meets 'always' and 'may' alike"),
     "VerificationRule.before_processing": D("every request is verified before it is fulfilled, whatever this says"),
     "VerificationRule.methods": E("requests/__init__.py"),
-    "VerificationRule.agent_authority_check": D("an agent's authority is checked by staff (verify-by-staff with a "
-                                                "reference to the evidence); the engine cannot judge a mandate"),
+    "VerificationRule.agent_authority_check": E("requests/__init__.py"),
     "VerificationRule.every_login": E("web/_auth.py"),
     "DeadlineRule.id": E("requests/__init__.py"),
     "DeadlineRule.applies_to": E("requests/__init__.py"),

@@ -189,7 +189,25 @@ def _missing_contact(pack: Pack) -> Iterator[Finding]:
         )
 
 
+def _account_never_opens(pack: Pack) -> Iterator[Finding]:
+    """Something is for account holders, yet no collection context opens an account (``creates_account``): the
+    engine then never holds ``account_exists``, so only a 'member' in the fact register gets through."""
+    contexts = pack.collection.contexts
+    if any(c.creates_account for c in contexts):
+        return
+    why = ("is for account holders, but no collection context opens an account (creates_account: true), so nobody "
+           "has one; mark the context where the policy says an account is made")
+    for i, c in enumerate(contexts):
+        named = (*c.activation.all, *c.activation.any) if c.activation is not None else ()
+        if c.member_only or any(str(f).partition(":")[0] == "account_exists" for f in named):
+            yield _pair(pack, "account_never_opens", f"{c.name} {why}", f"collection.contexts[{i}]", c, None, None)
+    for i, p in enumerate(pack.purposes.items):
+        if p.member_only:
+            yield _pair(pack, "account_never_opens", f"{p.name} {why}", f"purposes.items[{i}]", p, None, None)
+
+
 _CHECKS: tuple[Callable[[Pack], Iterator[Finding]], ...] = (
+    _account_never_opens,
     _no_third_party_ads,
     _default_deny_sharing,
     _no_tracking,

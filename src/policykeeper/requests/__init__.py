@@ -158,6 +158,7 @@ class RequestService:
             raise BadValueError(f"request {ref} is for {row.right!r}, not an explanation")
         if row.status not in ("verified", "extended", "fulfilled"):
             raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
+        self._check_authority(row)
         if entry is None or row.subject_id is None or entry.subject_id != row.subject_id:
             raise BadValueError(f"no decision {decision_id!r} about this person")  # never someone else's
         lines = [f"Decision {decision_id} of {_utc(entry.at):%Y-%m-%d %H:%M} UTC: "
@@ -213,21 +214,43 @@ class RequestService:
 
     # -- submit --------------------------------------------------------------------------------------------------
     def submit(self, external_id: str, right: str | None, *, email: str, kind: str = "rights_request",
-               now: dt.datetime | None = None) -> Ticket:
+               agent: bool = False, now: dt.datetime | None = None) -> Ticket:
         """Receive a request and email a one-time code to ``email``.
 
         The code goes out only if ``email`` is an address held for that person (or nothing is held about them at
         all); either way the answer is the same, so a request reveals nothing about anybody else.
+
+        ``agent``: the request is made by someone acting for the person (``email`` is the agent's). Where the pack
+        checks an agent's authority (``requests.verification.agent_authority_check``), no code is sent (a code proves
+        an address, not a mandate): staff verify it with a reference to the person's signed permission
+        (:meth:`verify_by_staff` with ``authority_reference``) before anything is fulfilled. A pack that provides
+        for no agent refuses the request (:class:`BadValueError`): the person makes it themselves.
         """
         now = now or dt.datetime.now(dt.UTC)
         address = self._check_submission(right, kind, email)
+        if agent and not self._agents_allowed():
+            raise BadValueError("this policy provides for no requests made by an agent (no agent_authority_check): "
+                                "the person makes the request themselves")
         if not external_id or len(external_id) > 256:
             raise BadValueError("the person's identifier must be 1 to 256 characters")
         with self.engine.db.connect() as conn:
             found = self.engine._find(conn, external_id)
             match = "no_person" if found is None else self._match(conn, found[0], address)
         return self._receive(self.engine.keys.lookup_hash(external_id), found[0] if found else None, match, address,
-                             right, kind, now)
+                             right, kind, now, agent=agent)
+
+    def _agents_allowed(self) -> bool:
+        """Does the pack provide for requests by an agent, with their authority checked (KOKKOK-62)?"""
+        handling = self.pack.requests
+        return not isinstance(handling, str) and not isinstance(handling.verification, str) \
+            and handling.verification.agent_authority_check
+
+    def _check_authority(self, row: Any) -> None:
+        """A request made by an agent is fulfilled only once staff recorded the proof of their authority."""
+        detail = row.detail if isinstance(row.detail, dict) else {}
+        if detail.get("agent") and not detail.get("authority"):
+            raise BadValueError(f"request {row.ref} was made by an agent: staff must record the proof of the agent's "
+                                "authority (the person's signed permission) when verifying it, before it is fulfilled")
 
     def _match(self, conn: Connection, subject_id: str, address: str) -> str:
         """Is ``address`` one held for the person, by the email identity rule the connectors use too? ``matched``,
@@ -264,12 +287,12 @@ class RequestService:
         return address
 
     def _receive(self, lookup: str, subject_id: str | None, match: str, address: str, right: str | None, kind: str,
-                 now: dt.datetime) -> Ticket:
+                 now: dt.datetime, *, agent: bool = False) -> Ticket:
         """``match``: the address is one held for the person (``matched``), is not (``not_held``), no address is
         held for them (``no_address``), or nothing is held about them at all (``no_person``). The code goes out for
         ``matched`` and ``no_person`` (as before: a request reveals nothing about anybody); staff who verify anything
         but ``matched`` see the answer and must give a reason (:meth:`verify_by_staff`)."""
-        matches = match in ("matched", "no_person")
+        matches = match in ("matched", "no_person") and not agent  # an agent's authority is checked by staff
         ref = secrets.token_hex(8)
         due, words = self._due(kind, now, "receipt")
         fee = self._fee_by_lookup(lookup, right, now)
@@ -281,15 +304,16 @@ class RequestService:
                 lookup=lookup, subject_id=subject_id,
                 kek_id=master.id, wrapped_key=wrap_data_key(master, key, f"req:{ref}"),
                 contact=encrypt(key, address.encode(), f"req:{ref}|contact"), status="received", received_at=now,
-                due_at=due, deadline=words, detail={"fee": fee, "address_match": match},
+                due_at=due, deadline=words, detail={"fee": fee, "address_match": match, **({"agent": True} if agent
+                                                                                             else {})},
             ).returning(requests.c.id)).scalar_one()
             if matches:
                 conn.execute(request_codes.insert().values(
                     request_id=rid, code_hash=self._code_hash(ref, code), sent_at=now, expires_at=now + CODE_TTL,
                     attempts=0, used=False))
             row = self._row(conn, ref)
-            self._audit(conn, "received", row, "subject", now, {"code_sent": matches, "fee": fee,
-                                                                 "address_match": match})
+            self._audit(conn, "received", row, "agent" if agent else "subject", now,
+                        {"code_sent": matches, "fee": fee, "address_match": match, **({"agent": True} if agent else {})})
         unsent = ""
         if matches:
             try:
@@ -356,7 +380,9 @@ class RequestService:
                 return Ticket(ref, row.status, row.due_at, row.deadline)  # already verified (or closed): no harm
             otp = conn.execute(select(request_codes).where(request_codes.c.request_id == row.id)).first()
             problem = None
-            if otp is None or otp.used:
+            if isinstance(row.detail, dict) and row.detail.get("agent"):
+                problem = "a request made by an agent is verified by staff, with proof of the agent's authority"
+            elif otp is None or otp.used:
                 problem = "no valid code for this request: ask for a new one"
             elif _utc(otp.expires_at) <= _utc(now):
                 problem = "the code has expired: ask for a new one"
@@ -382,13 +408,18 @@ class RequestService:
         return Ticket(ref, "verified", due, words)
 
     def verify_by_staff(self, ref: str, method: str, *, reference: str, mismatch_reason: str | None = None,
-                        actor: str = "privacy_officer", now: dt.datetime | None = None) -> Ticket:
+                        authority_reference: str | None = None, actor: str = "privacy_officer",
+                        now: dt.datetime | None = None) -> Ticket:
         """Verify identity (or an agent's authority) by one of the pack's own methods, e.g. an identity document
         checked by staff; ``reference`` points to the evidence kept elsewhere (never the document itself).
 
         The request's address is what the company databases are searched by. Where it is not an address held for
         the person (or nothing is held to compare it with), staff must say why they go on (``mismatch_reason``,
-        audited): otherwise a requester could aim an access or erasure at someone else's address."""
+        audited): otherwise a requester could aim an access or erasure at someone else's address.
+
+        A request made by an agent needs ``authority_reference``: where the proof of the agent's authority (the
+        person's signed permission, a power of attorney) is kept. It is recorded with the request and audited, and
+        nothing is fulfilled without it."""
         now = now or dt.datetime.now(dt.UTC)
         handling = self.pack.requests
         methods = () if isinstance(handling, str) or isinstance(handling.verification, str) \
@@ -401,10 +432,23 @@ class RequestService:
         reason = (mismatch_reason or "").strip()
         if len(reason) > 200:
             raise BadValueError("the mismatch reason is 1 to 200 characters (no personal data)")
+        authority = (authority_reference or "").strip()
+        if len(authority) > 120:
+            raise BadValueError("authority_reference must point to the proof of authority (1 to 120 characters, no "
+                                "personal data)")
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
             if row.status != "received":
                 return Ticket(ref, row.status, row.due_at, row.deadline)
+            detail = dict(row.detail) if isinstance(row.detail, dict) else {}
+            if detail.get("agent") and not authority:
+                handling = self.pack.requests
+                refs = "" if isinstance(handling, str) or isinstance(handling.verification, str) \
+                    else f" ({', '.join(handling.verification.promises)})"
+                raise BadValueError(f"request {ref} was made by an agent: give authority_reference, where the proof "
+                                    f"of the agent's authority (the person's signed permission) is kept{refs}")
+            if authority:
+                detail["authority"] = authority
             match = _address_match(row)
             if match != "matched" and not reason:
                 raise BadValueError(_MISMATCH[match] + "; check that it is the requester's, then give the mismatch "
@@ -414,11 +458,13 @@ class RequestService:
                 due, fresh = self._due(row.kind, now, "verification")
                 words = fresh if due is not None else row.deadline
             conn.execute(update(requests).where(requests.c.id == row.id).values(
-                status="verified", verified_at=now, due_at=due, deadline=words))
+                status="verified", verified_at=now, due_at=due, deadline=words, detail=detail))
             conn.execute(update(request_codes).where(request_codes.c.request_id == row.id).values(used=True))
             self._audit(conn, "verified", row, actor, now, {"method": method, "reference": reference.strip(),
                                                              "address_match": match,
-                                                             **({"mismatch_reason": reason} if reason else {})})
+                                                             **({"mismatch_reason": reason} if reason else {}),
+                                                             **({"authority_reference": authority} if authority
+                                                                else {})})
         return Ticket(ref, "verified", due, words)
 
     def resend_code(self, ref: str, *, now: dt.datetime | None = None) -> None:
@@ -464,6 +510,7 @@ class RequestService:
             raise BadValueError(f"request {ref} is for {row.right!r}, not access")
         if row.status not in ("verified", "extended", "fulfilled"):
             raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
+        self._check_authority(row)
         items = self.engine.export_subject(row.subject_id, actor=actor, now=now) if row.subject_id else []
         items = self._portable(row.right, items)
         company = self._company_access(row)
@@ -481,7 +528,15 @@ class RequestService:
         return len(items)
 
     def _identities(self, row: Any) -> dict[str, str]:
-        address = self._contact(row)
+        """Who to look for in the company's databases: the request's address, or for a request made by an agent
+        (whose address is the agent's) the latest address held for the person."""
+        if isinstance(row.detail, dict) and row.detail.get("agent"):
+            if row.subject_id is None:
+                return {}
+            with self.engine.db.connect() as conn:
+                address = self.engine.email_of_subject(conn, row.subject_id)
+        else:
+            address = self._contact(row)
         return {"email": address} if address else {}
 
     def _company_access(self, row: Any) -> dict[str, list[dict[str, Any]]]:
@@ -513,6 +568,7 @@ class RequestService:
             raise BadValueError(f"request {ref} is for {row.right!r}, not correction")
         if row.status not in ("verified", "extended", "fulfilled"):
             raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
+        self._check_authority(row)
         rights = () if isinstance(self.pack.rights, str) else self.pack.rights
         spec = next((r for r in rights if r.type == "correct"), None)
         if spec is None:
@@ -543,6 +599,7 @@ class RequestService:
             raise BadValueError(f"request {ref} is for {row.right!r}, not restriction or objection")
         if row.status not in ("verified", "extended", "fulfilled"):
             raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
+        self._check_authority(row)
         if row.subject_id is None:
             raise BadValueError("nothing is held about this person")
         if row.right == "object":
@@ -584,6 +641,7 @@ class RequestService:
             raise BadValueError(f"request {ref} is for {row.right!r}, not erasure")
         if row.status not in ("verified", "extended", "fulfilled"):
             raise BadValueError(f"request {ref} is {row.status}: the requester's identity must be verified first")
+        self._check_authority(row)
         grounds = () if isinstance(erasure, str) or isinstance(erasure.grounds, str) else erasure.grounds
         if row.right == "delete" and not isinstance(erasure, str) and erasure.grounds_closed is True \
                 and row.status != "fulfilled" and ground not in grounds:
@@ -597,6 +655,11 @@ class RequestService:
         cause = "cancellation" if row.right == "cancel_account" else "request"
         kept: tuple[Kept, ...] = ()
         if row.subject_id is not None and row.status != "fulfilled":
+            if cause == "cancellation":  # the account is the engine's fact, never the requester's or staff's word
+                from ..retention import check_account
+
+                with self.engine.db.connect() as conn:
+                    check_account(self.engine, conn, row.subject_id, now)
             preflight(self.engine, row.subject_id, cause=cause)  # a deletion that cannot finish starts nothing
         if row.status != "fulfilled":
             ids = self._identities(row)

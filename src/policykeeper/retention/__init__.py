@@ -54,6 +54,7 @@ __all__ = [
     "cancel_account",
     "cancel_account_subject",
     "cease_service",
+    "check_account",
     "clear_history",
     "end_purpose",
     "history_cleared",
@@ -192,14 +193,33 @@ def cancel_account(eng: PolicyEngine, external_id: str, *, actor: str = "subject
 
 def cancel_account_subject(eng: PolicyEngine, sid: str, *, actor: str = "subject",
                            now: dt.datetime | None = None) -> int:
-    """``cancel_account`` for a pseudonymous subject id (a signed-in privacy-center session)."""
+    """``cancel_account`` for a pseudonymous subject id (a signed-in privacy-center session).
+
+    Whether the person has an account is the engine's fact (``account_exists``, from the records of a context the
+    pack marks ``creates_account``), never the caller's: cancelling where there is none is refused
+    (:class:`BadValueError`) and changes nothing, as it would start the account rules' clock on data no account
+    holds."""
     now = now or dt.datetime.now(dt.UTC)
     with eng.db.begin() as conn:
-        already = conn.execute(select(lifecycle_events.c.id).where(
-            lifecycle_events.c.kind == "account_cancelled", lifecycle_events.c.subject_id == sid)).first()
+        already = _cancelled_event(conn, sid)
         if already is not None:
-            return int(already[0])  # cancelling twice changes nothing
+            return already  # cancelling twice changes nothing
+        check_account(eng, conn, sid, now)
         return _event(eng, conn, "account_cancelled", sid, None, now, actor, _rule_promises(eng, "account_cancelled"))
+
+
+def _cancelled_event(conn: Connection, sid: str) -> int | None:
+    row = conn.execute(select(lifecycle_events.c.id).where(
+        lifecycle_events.c.kind == "account_cancelled", lifecycle_events.c.subject_id == sid)).first()
+    return None if row is None else int(row[0])
+
+
+def check_account(eng: PolicyEngine, conn: Connection, sid: str, now: dt.datetime) -> None:
+    """Refuse (:class:`BadValueError`) to cancel the account of a person who has none: the engine's fact
+    ``account_exists`` (one fact path), or a cancellation already recorded (a re-run after a crash)."""
+    if _cancelled_event(conn, sid) is None and not eng.facts_for(conn, sid, now=now).holds("account_exists"):
+        raise BadValueError("that person has no account to cancel (no data is held from a collection context that "
+                            "opens one): handle it as an erasure, or refuse it")
 
 
 def cease_service(eng: PolicyEngine, *, at: dt.datetime, reference: str, announcement: str, actor: str = "admin",

@@ -277,7 +277,9 @@ async def request_verify(request: Request, ref: str) -> Response:
     try:
         t = ctx_of(request).requests().verify_by_staff(ref, form.get("method", ""),
                                                         reference=form.get("reference", ""),
-                                                        mismatch_reason=form.get("mismatch_reason") or None, actor=actor)
+                                                        mismatch_reason=form.get("mismatch_reason") or None,
+                                                        authority_reference=form.get("authority_reference") or None,
+                                                        actor=actor)
     except PolicykeeperError as exc:
         return redirect(back, err=exc.message)
     return redirect(back, msg=f"Request {ref} is {t.status}.")

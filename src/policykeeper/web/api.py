@@ -563,13 +563,17 @@ class StaffVerifyIn(Body):
     reference: Annotated[str, Field(min_length=1, max_length=120)]
     mismatch_reason: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         None, description="Why go on when the request's address is not one held for the person (audited)")
+    authority_reference: Annotated[str, Field(min_length=1, max_length=120)] | None = Field(
+        None, description="For a request made by an agent: where the proof of the agent's authority (the person's "
+                          "signed permission) is kept; required for those, recorded and audited")
 
 
 @router.post("/requests/{ref}/verify", response_model=TicketOut, tags=["requests"])
 def request_verify(ref: Ref, body: StaffVerifyIn, ctx: Ctx, staff: CanRequestsVerify) -> dict[str, Any]:
     """Verify a requester's identity by one of the pack's methods (evidence kept elsewhere, by reference)."""
     t = ctx.requests().verify_by_staff(ref, body.method, reference=body.reference,
-                                       mismatch_reason=body.mismatch_reason, actor=f"key:{staff.key_id}")
+                                       mismatch_reason=body.mismatch_reason,
+                                       authority_reference=body.authority_reference, actor=f"key:{staff.key_id}")
     return _ticket(t)
 
 

@@ -512,7 +512,10 @@ def close_account(request: Request, confirm: FormText = "", csrf: FormText = "")
         return redirect("/me/profile", err=_problem(exc))
     if confirm != "yes":
         return redirect("/me/profile", err="Tick the box to confirm that you want to close your account.")
-    cancel_account_subject(ctx.engine(), signed.person.subject_id)
+    try:  # whether there is an account is the engine's fact: a person with none is told so
+        cancel_account_subject(ctx.engine(), signed.person.subject_id)
+    except PolicykeeperError as exc:
+        return redirect("/me/profile", err=_problem(exc))
     end_session(ctx, signed.token)
     response = redirect("/", msg="Your account is closed and you are signed out. What was kept for your account now "
                                  "follows the policy's retention rules.")
