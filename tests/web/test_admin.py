@@ -325,7 +325,7 @@ def test_the_data_map_draws_categories_purposes_recipients_and_places_with_lines
     assert sorted(kinds["rec"]) == sorted(r.id for r in pack.recipients)
     assert kinds["reg"] == ["not stated"]  # Kamoer names no place of processing for any recipient
     for c in pack.data_categories:
-        assert f"<title>{html.escape(c.name)}</title>" in svg
+        assert f'<title lang="en">{html.escape(c.name)}</title>' in svg
     lines = set(re.findall(r'<path class="link \w+" data-from="([^"]+)" data-to="([^"]+)"', svg))
     assert ("pur:purchase_delivery", "rec:logistics") in lines
     assert ("rec:logistics", "reg:not stated") in lines

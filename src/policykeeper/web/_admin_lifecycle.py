@@ -45,6 +45,13 @@ MAX_PACK_UPLOAD = 2_000_000
 _BACK = "/admin/incidents"
 
 
+def _back(incident_id: int, *, msg: str | None = None, err: str | None = None) -> Response:
+    """Back to the incidents page, at the incident, saying what happened."""
+    response = redirect(_BACK, msg=msg, err=err)
+    response.headers["location"] += f"#incident-{incident_id}"
+    return response
+
+
 # -- incidents -------------------------------------------------------------------------------------------------------
 
 def _breach(ctx: WebContext) -> dict[str, Any]:
@@ -117,8 +124,8 @@ async def incident_step_form(request: Request, incident_id: int) -> Response:
     try:
         incident_step(ctx_of(request).engine(), incident_id, step, reference=form.get("reference", ""), actor=actor)
     except PolicykeeperError as exc:
-        return redirect(f"{_BACK}#incident-{incident_id}", err=exc.message)
-    return redirect(f"{_BACK}#incident-{incident_id}",
+        return _back(incident_id, err=exc.message)
+    return _back(incident_id,
                     msg=_("Incident %(id)s: the step “%(step)s” is on record.", id=incident_id,
                           step=step.replace("_", " ")))
 
@@ -133,8 +140,8 @@ async def incident_close_form(request: Request, incident_id: int) -> Response:
     try:
         close_incident(ctx_of(request).engine(), incident_id, actor=actor)
     except PolicykeeperError as exc:
-        return redirect(f"{_BACK}#incident-{incident_id}", err=exc.message)
-    return redirect(f"{_BACK}#incident-{incident_id}", msg=_("Incident %(id)s is closed.", id=incident_id))
+        return _back(incident_id, err=exc.message)
+    return _back(incident_id, msg=_("Incident %(id)s is closed.", id=incident_id))
 
 
 _CONTENT_ARGS = tuple(arg for arg, _heading in CONTENT_FIELDS.values())
@@ -158,7 +165,7 @@ async def incident_notify_preview(request: Request, incident_id: int) -> Respons
     try:
         shown = preview_notice(ctx_of(request).engine(), incident_id, **args)
     except PolicykeeperError as exc:
-        return _incidents_page(request, seat, 422, err=exc.message, draft={"id": incident_id, **args})
+        return _incidents_page(request, seat, 422, problems=[exc.message], draft={"id": incident_id, **args})
     return _page(request, "admin/incident_notice.html", seat, preview=shown, args=args)
 
 
@@ -170,18 +177,18 @@ async def incident_notify_form(request: Request, incident_id: int) -> Response:
         return stop.response
     _ = gettext_of(request)
     if form.get("confirm") != "yes":
-        return redirect(f"{_BACK}#incident-{incident_id}",
+        return _back(incident_id,
                         err=_("Nothing was sent: preview the notice first, then confirm it."))
     try:
         run = notify_affected(ctx_of(request).engine(), incident_id, actor=actor, **_notice_args(form))
     except PolicykeeperError as exc:
-        return redirect(f"{_BACK}#incident-{incident_id}", err=exc.message)
+        return _back(incident_id, err=exc.message)
     text = _("Incident %(id)s: %(queued)s notice(s) queued in the outbox for %(affected)s people affected "
              "(already told: %(done)s; no address: %(unreachable)s).", id=incident_id, queued=run.queued,
              affected=run.affected, done=run.already_notified, unreachable=run.unreachable)
     if run.announcement:
         text += " " + _("A public announcement is due: its text is in the incident's notices.")
-    return redirect(f"{_BACK}#incident-{incident_id}", msg=text)
+    return _back(incident_id, msg=text)
 
 
 # -- versions --------------------------------------------------------------------------------------------------------
@@ -245,14 +252,16 @@ def _date(form: dict[str, str], name: str, label: str, _: Any) -> dt.datetime | 
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-async def _upload(request: Request, seat: Seat) -> tuple[dict[str, str], str]:
+async def _upload(request: Request, seat: Seat) -> tuple[dict[str, str], str, str]:
     """The posted form (CSRF checked) and the pack's YAML text: the uploaded file, or the text the preview carried."""
     raw = await request.form()
     form = await _form(request, seat)
     _ = gettext_of(request)
     text = form.get("pack_yaml", "")
     upload = raw.get("pack_file")
+    name = form.get("filename", "")
     if not text and upload is not None and not isinstance(upload, str):
+        name = upload.filename or ""
         data = await upload.read(MAX_PACK_UPLOAD + 1)
         try:
             text = data.decode("utf-8")
@@ -262,7 +271,7 @@ async def _upload(request: Request, seat: Seat) -> tuple[dict[str, str], str]:
         raise _Refused([_("Choose the new version's YAML file to upload.")])
     if len(text) > MAX_PACK_UPLOAD:
         raise _Refused([_("The file is larger than %(n)s characters.", n=MAX_PACK_UPLOAD)])
-    return form, text
+    return form, text, name.strip()[:120] or "pack.yaml"
 
 
 def _parse(text: str, filename: str) -> Pack:
@@ -272,15 +281,14 @@ def _parse(text: str, filename: str) -> Pack:
         raise _Refused([str(i) for i in exc.issues] or [exc.message]) from None
 
 
-async def _prepared(request: Request, seat: Seat) -> tuple[dict[str, str], str, Pack, dict[str, Any]]:
+async def _prepared(request: Request, seat: Seat) -> tuple[dict[str, str], str, str, Pack, dict[str, Any]]:
     _ = gettext_of(request)
-    form, text = await _upload(request, seat)
-    name = (form.get("filename") or "").strip()[:120] or "pack.yaml"
+    form, text, name = await _upload(request, seat)
     new = _parse(text, name)
     args = {"effective_at": _date(form, "effective", _("Takes effect on"), _),
             "notice_at": _date(form, "notice", _("People are told on"), _),
             "explicit_consent": form.get("explicit_consent") == "yes"}
-    return form, text, new, args
+    return form, text, name, new, args
 
 
 @router.post("/versions/preview", response_class=HTMLResponse)
@@ -289,7 +297,7 @@ async def version_preview(request: Request) -> Response:
     try:
         seat = _seat(request, "versions:publish")
         try:
-            form, text, new, args = await _prepared(request, seat)
+            form, text, filename, new, args = await _prepared(request, seat)
             shown = preview(ctx_of(request).engine(), new, **args)
         except _Refused as refused:
             return _versions_page(request, seat, 422, problems=refused.problems)
@@ -297,9 +305,8 @@ async def version_preview(request: Request) -> Response:
             return _versions_page(request, seat, 422, problems=[exc.message])
     except _Stop as stop:
         return stop.response
-    filename = getattr((await request.form()).get("pack_file"), "filename", None) or form.get("filename") or ""
-    return _page(request, "admin/version_preview.html", seat, preview=shown, text=text, form=form,
-                 filename=str(filename)[:120], rules=_rules(ctx_of(request).engine().pack), new=new)
+    return _page(request, "admin/version_preview.html", seat, preview=shown, text=text, form=form, filename=filename,
+                 rules=_rules(ctx_of(request).engine().pack), new=new)
 
 
 @router.post("/versions/publish")
@@ -308,7 +315,7 @@ async def version_publish(request: Request) -> Response:
         seat = _seat(request, "versions:publish")
         _ = gettext_of(request)
         try:
-            form, _text, new, args = await _prepared(request, seat)
+            form, _text, _name, new, args = await _prepared(request, seat)
             if form.get("confirm") != "yes":
                 raise _Refused([_("Nothing was published: preview the version first, then confirm it.")])
             got = publish(ctx_of(request).engine(), new, actor=f"key:{seat.staff.key_id}", **args)
