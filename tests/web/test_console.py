@@ -251,8 +251,9 @@ def test_the_consents_axis_is_time_and_empty_periods_keep_their_place() -> None:
     assert given["2025-06-21"].x - given["2025-06-01"].x == pytest.approx(20 * step, abs=0.5)  # true time, not ranks
     xs = [x for x, _ in chart["labels"]]
     assert all(b - a >= 80 for a, b in zip(xs, xs[1:], strict=False))  # tick labels never crowd
-    size, series = consent_series(per_day, dt.date(2024, 1, 1), dt.date(2025, 12, 31))
-    assert size == "week" and series[0][0] == dt.date(2024, 1, 1) and sum(s[1] for s in series) == 4
+    size, series = consent_series(per_day, dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert size == "week" and series[0][0] == dt.date(2024, 12, 30) and sum(s[1] for s in series) == 4
+    assert all((b[0] - a[0]).days == 7 for a, b in zip(series, series[1:], strict=False))
     size, series = consent_series(per_day, dt.date(2020, 1, 1), dt.date(2025, 12, 31))
     assert size == "month" and (dt.date(2025, 6, 1), 4, 3, 0) in series
 
@@ -267,7 +268,7 @@ def test_the_consents_page_filters_by_consent_and_period_and_exports_csv(web: We
                            at=now - dt.timedelta(days=days))
     _console(web, "auditor")
     page = web.client.get("/admin/consents?consent=improvement_program&period=30").text
-    assert "given 1, withdrawn 1" in page and 'data-count="1"' in page
+    assert "given 1, withdrawn 1" in page and 'data-count="1"' in page and "per day" in page
     assert 'fill="url(#hatch)"' in page.split('class="bar withdrawn"', 1)[1].split(">", 1)[0]  # a pattern, not a hue
     everything = web.client.get("/admin/consents?period=90").text
     assert "given 3, withdrawn 1" in everything
@@ -275,7 +276,8 @@ def test_the_consents_page_filters_by_consent_and_period_and_exports_csv(web: We
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
     assert "attachment" in got.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(got.text)))
-    assert len(rows) == 90 and sum(int(r["given"]) for r in rows) == 2 and sum(int(r["withdrawn"]) for r in rows) == 1
+    assert len(rows) in (13, 14) and rows[0]["week_starting"] <= (now - dt.timedelta(days=89)).date().isoformat()
+    assert sum(int(r["given"]) for r in rows) == 2 and sum(int(r["withdrawn"]) for r in rows) == 1
     assert {r["consent"] for r in rows} == {"improvement_program"}
     web.client.cookies.clear()
     assert web.client.get("/admin/consents.csv", follow_redirects=False).status_code == 303  # staff only
@@ -360,6 +362,24 @@ LEGIBLE_JS = r"""(sel) => {
 
 NO_SCROLL_JS = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
+
+@pytest.fixture
+def axe_page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh page whose context lets the test inject axe-core past the pages' Content-Security-Policy (which
+    refuses every script not served by the site); the pages themselves are unchanged."""
+    context = chromium.new_context(bypass_csp=True)
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    try:
+        yield pg
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+        try:
+            pg.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+        finally:
+            context.close()
+
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -394,7 +414,8 @@ CONSOLE_PAGES = ["/admin", "/admin/datamap", "/admin/consents", "/admin/incident
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_every_console_page_reads_in_chinese_fits_a_phone_and_passes_axe(
-        web: Web, live: str, page: Any, viewport: dict[str, int]) -> None:
+        web: Web, live: str, axe_page: Any, viewport: dict[str, int]) -> None:
+    page = axe_page
     _fill_console(web)
     page.set_viewport_size(viewport)
     page.goto(f"{live}/admin/signin?lang=zh-Hans")

@@ -55,10 +55,11 @@ def _next(day: dt.date, size: str) -> dt.date:
 
 def consent_series(per_day: dict[dt.date, list[int]], start: dt.date, end: dt.date) -> tuple[str, list[
         tuple[dt.date, int, int, int]]]:
-    """Every period from ``start`` to ``end`` (a day, a week from Monday, or a month, by the span) with its counts
+    """Every period from ``start`` to ``end`` (a day up to a month, a week from Monday up to a year, else a month)
+    with its counts
     (given, withdrawn, other), empty periods included: the axis is time, not the days that had events."""
     span = (end - start).days + 1
-    size = "day" if span <= 92 else ("week" if span <= 731 else "month")
+    size = "day" if span <= 31 else ("week" if span <= 366 else "month")
     sums: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0])
     for day, counts in per_day.items():
         if start <= day <= end:
@@ -120,21 +121,18 @@ def consent_chart(size: str, series: list[tuple[dt.date, int, int, int]], *, wid
                             kind, at.isoformat(), n))
     # date ticks: a label is about 64 units wide; keep at least 80 between two
     candidates: list[dt.date] = []
-    if size == "month" or days > 120:
+    if size == "month" or days > 200:
         at = first.replace(day=1)
         while at <= last:
             if at >= first:
                 candidates.append(at)
             at = _next(at, "month")
-    else:
-        at = first
-        while at <= last:
-            candidates.append(at)
-            at += dt.timedelta(days=1)
+    else:  # each period's start: days, or Mondays
+        candidates = [at for at, *_counts in series]
     every = 1
     while len(candidates) > 1 and plot_w / max(len(candidates[::every]) - 1, 1) < 80:
         every += 1
-    ticks_x = [(x_of(d), d.isoformat() if d.day != 1 or days <= 120 else d.isoformat()[:7])
+    ticks_x = [(x_of(d), d.isoformat() if d.day != 1 or days <= 200 else d.isoformat()[:7])
                for d in candidates[::every] if x_of(d) <= left + plot_w - 20]
     return {"width": width, "height": height, "left": left, "top": top, "plot_w": plot_w, "plot_h": plot_h,
             "bars": bars, "labels": ticks_x, "axis_y": top + plot_h,
