@@ -482,6 +482,7 @@ def test_an_officer_works_an_incident_and_publishes_a_version_in_the_browser(
     section.locator("summary").click()
     for arg, text in NOTICE.items():
         section.locator(f"#{arg}-{iid}").fill(text)
+    page.evaluate(f"document.getElementById('incident-{iid}').scrollIntoView()")
     _shoot(page, "console-incidents-desktop")
     section.get_by_role("button", name="Preview the notice").click()
     page.wait_for_url(f"{live}/admin/incidents/{iid}/notify/preview")

@@ -214,6 +214,8 @@ class Preview:
     notice: str
     reachable: int
     unreachable: int
+    against: Pack
+    """The version the new one was checked against (the latest published): its change rules applied."""
 
 
 def _dates(new: Pack, effective_at: dt.datetime | None, notice_at: dt.datetime | None,
@@ -249,8 +251,8 @@ def preview(
                     unreachable += 1
                 else:
                     reachable += 1
-    previous = (_pack(rows[-1]) if rows else eng.pack).version.label
-    return Preview(published, previous, _notice_text(new, published), reachable, unreachable)
+    previous = _pack(rows[-1]) if rows else eng.pack
+    return Preview(published, previous.version.label, _notice_text(new, published), reachable, unreachable, previous)
 
 
 def publish(

@@ -306,7 +306,7 @@ async def version_preview(request: Request) -> Response:
     except _Stop as stop:
         return stop.response
     return _page(request, "admin/version_preview.html", seat, preview=shown, text=text, form=form, filename=filename,
-                 rules=_rules(ctx_of(request).engine().pack), new=new)
+                 rules=_rules(shown.against), new=new)
 
 
 @router.post("/versions/publish")
