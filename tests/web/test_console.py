@@ -517,3 +517,17 @@ def test_an_officer_works_an_incident_and_publishes_a_version_in_the_browser(
         page.goto(live + path)
         assert page.evaluate(NO_SCROLL_JS), path
         _shoot(page, f"{name}-phone")
+
+
+@pytest.mark.parametrize("pack", ["kokkok", "kalos", "koso", "konzen"])
+def test_every_packs_data_map_is_legible(pack: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer],
+                                         page: Any) -> None:
+    """The other four packs' data maps (KOKKOK's is the largest: 24 categories, 27 purposes, 16 recipients), drawn
+    by the server and measured in Chromium: every label inside its box, none over another."""
+    for web in make_web(pack, f"sqlite:///{tmp_path / 'pk.db'}", tmp_path, smtp):
+        _console(web, "auditor")
+        html = web.client.get("/admin/datamap").text
+        page.set_viewport_size(DESKTOP)
+        page.set_content(html)
+        assert page.locator("#data-map g.node").count() >= 5
+        assert page.evaluate(LEGIBLE_JS, "#data-map") == []
