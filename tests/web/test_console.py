@@ -408,13 +408,38 @@ def _fill_console(web: Web) -> None:
     publish(eng, _pack("kamoer", *KAMOER_V2, *NEW_KAMOER_RECIPIENT), now=dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC))
 
 
+def _previews(page: Any, live: str, tmp_path: Path) -> Iterator[str]:
+    """Open the notice preview of the first incident and the preview of a new version, yielding on each."""
+    page.goto(f"{live}/admin/incidents")
+    section = page.locator("section.incident").first
+    section.locator("summary").click()
+    for arg, text in NOTICE.items():
+        section.locator(f"textarea[name={arg}]").fill(text)
+    section.locator("form[action$='/notify/preview'] button").click()
+    page.wait_for_url("**/notify/preview")
+    assert page.locator("#notice-body").is_visible()
+    yield page.url
+    upload = tmp_path / "kamoer-2026.yaml"
+    upload.write_text(_kamoer_v2((('label: "2025-06-02"', 'label: "2026-01-01"'),
+                                  ("updated_date: 2025-06-02", "updated_date: 2026-01-01"),
+                                  ("{id: analytics_vendor, name: Analytics vendor",
+                                   "{id: research_lab, name: Research lab"))), encoding="utf-8")
+    page.goto(f"{live}/admin/versions")
+    page.locator("#pack-file").set_input_files(str(upload))
+    page.locator("#effective-date").fill(_tomorrow())
+    page.locator("form[action='/admin/versions/preview'] button").click()
+    page.wait_for_url("**/versions/preview")
+    assert page.locator("#diff").is_visible()
+    yield page.url
+
+
 CONSOLE_PAGES = ["/admin", "/admin/datamap", "/admin/consents", "/admin/incidents", "/admin/versions",
                  "/admin/evidence", "/admin/audit", "/admin/mailbox", "/admin/requests/0000000000"]
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_every_console_page_reads_in_chinese_fits_a_phone_and_passes_axe(
-        web: Web, live: str, axe_page: Any, viewport: dict[str, int]) -> None:
+        web: Web, live: str, axe_page: Any, viewport: dict[str, int], tmp_path: Path) -> None:
     page = axe_page
     _fill_console(web)
     page.set_viewport_size(viewport)
@@ -429,6 +454,10 @@ def test_every_console_page_reads_in_chinese_fits_a_phone_and_passes_axe(
         assert page.evaluate(NO_SCROLL_JS), f"{path} scrolls sideways at {viewport['width']} px"
         assert _axe(page) == [], path
     assert "数据地图" in page.locator("header nav").first.inner_text()
+    for path in _previews(page, live, tmp_path):  # the two pages a form leads to, before anything is done
+        assert page.evaluate(ENGLISH_LEFT_JS) == [], path
+        assert page.evaluate(NO_SCROLL_JS), f"{path} scrolls sideways at {viewport['width']} px"
+        assert _axe(page) == [], path
     page.goto(f"{live}/admin/signin?lang=zh-Hans")  # a role without the mailbox: the page that says so
     page.context.clear_cookies()
     _sign_in(page, live, web.keys["auditor"], "zh-Hans")
