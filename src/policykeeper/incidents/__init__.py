@@ -25,6 +25,7 @@ from ..store._schema import incident_notices, incidents
 __all__ = [
     "CONTENT_FIELDS",
     "DEFAULT_STEPS",
+    "NoticePreview",
     "NoticeRun",
     "affected_subjects",
     "close_incident",
@@ -32,6 +33,7 @@ __all__ = [
     "incident_step",
     "notice_timing",
     "notify_affected",
+    "preview_notice",
     "record_incident",
     "regulator_report",
     "required_steps",
@@ -176,4 +178,13 @@ def _get(conn: Any, eng: PolicyEngine, incident_id: int) -> dict[str, Any]:
     return dict(row)
 
 
-from ._notices import CONTENT_FIELDS, NoticeRun, affected_subjects, notice_timing, notify_affected, regulator_report  # noqa: E402
+from ._notices import (  # noqa: E402
+    CONTENT_FIELDS,
+    NoticePreview,
+    NoticeRun,
+    affected_subjects,
+    notice_timing,
+    notify_affected,
+    preview_notice,
+    regulator_report,
+)

@@ -25,7 +25,8 @@ from ..engine._engine import _utc
 from ..notify import PERSON_CHANNELS, enqueue_to_person
 from ..store._schema import disclosures, incident_notices, incidents, message_log, outbox, records, subjects
 
-__all__ = ["CONTENT_FIELDS", "NoticeRun", "affected_subjects", "notice_timing", "notify_affected", "regulator_report"]
+__all__ = ["CONTENT_FIELDS", "NoticePreview", "NoticeRun", "affected_subjects", "notice_timing", "notify_affected",
+           "preview_notice", "regulator_report"]
 
 CONTENT_FIELDS = {
     "basic_situation": ("what_happened", "What happened"),
@@ -157,6 +158,84 @@ def _announcement(eng: PolicyEngine, inc: dict[str, Any], items: list[tuple[str,
     return "\n".join(lines) + "\n"
 
 
+
+@dataclass(frozen=True)
+class NoticePreview:
+    """What :func:`notify_affected` would send with the same content now: the message each person would read, and
+    counts only (no personal values)."""
+
+    incident_id: int
+    channel: str
+    subject: str
+    body: str
+    affected: int
+    to_queue: int
+    already_notified: int
+    unreachable: int
+    announcement: str | None
+
+
+def _given(what_happened: str, possible_impact: str, measures: str, advice: str, remedies: str) -> dict[str, str]:
+    given = {"what_happened": what_happened, "possible_impact": possible_impact, "measures": measures,
+             "advice": advice, "remedies": remedies}
+    for arg, value in given.items():
+        if not isinstance(value, str):
+            raise BadValueError(f"{arg} must be text, not {type(value).__name__}")
+    return given
+
+
+def _fallback(eng: PolicyEngine, impractical: bool) -> str:
+    breach = eng.pack.breach
+    fallback = "unspecified" if isinstance(breach, str) else breach.fallback_when_individual_notice_impractical
+    if impractical and fallback != "public_announcement":
+        raise BadValueError(f"pack {eng.pack.id} promises no public announcement when individual notice is "
+                            "impractical; notify people individually")
+    return str(fallback)
+
+
+def preview_notice(
+    eng: PolicyEngine,
+    incident_id: int,
+    *,
+    what_happened: str = "",
+    possible_impact: str = "",
+    measures: str = "",
+    advice: str = "",
+    remedies: str = "",
+    channel: str = "email",
+    impractical: bool = False,
+    now: dt.datetime | None = None,
+) -> NoticePreview:
+    """The breach notice :func:`notify_affected` would send, checked against the pack's breach rules (required
+    content, channels, the public announcement fallback) the same way, and who it would reach; writes nothing."""
+    now = now or dt.datetime.now(dt.UTC)
+    items = _content(eng, _given(what_happened, possible_impact, measures, advice, remedies))
+    _check_channel(eng, channel)
+    fallback = _fallback(eng, impractical)
+    with eng.db.connect() as conn:
+        inc = _incident(conn, eng, incident_id)
+        affected = _affected(conn, eng, inc, now)
+        done = set(conn.execute(select(incident_notices.c.subject_id).where(
+            incident_notices.c.incident_id == incident_id, incident_notices.c.kind == "individual",
+            incident_notices.c.channel == channel)).scalars())
+        to_queue = unreachable = 0
+        for sid in ([] if impractical else affected):
+            if sid in done:
+                continue
+            if _address(conn, eng, sid, channel) is None:
+                unreachable += 1
+            else:
+                to_queue += 1
+    announcement = (_announcement(eng, inc, items, len(affected))
+                    if (impractical or unreachable) and fallback == "public_announcement" else None)
+    return NoticePreview(incident_id, channel, _subject(inc), _body(eng, inc, items), len(affected), to_queue,
+                         len(done & set(affected)), unreachable, announcement)
+
+
+def _subject(inc: dict[str, Any]) -> str:
+    return f"Security incident notice ({inc['reference']})"
+
+
 def notify_affected(
     eng: PolicyEngine,
     incident_id: int,
@@ -174,18 +253,10 @@ def notify_affected(
     """Tell every affected, reachable person about an incident (once), and announce it publicly where individual
     notice is impractical and the pack promises that fallback. One transaction; audited with counts only."""
     now = now or dt.datetime.now(dt.UTC)
-    given = {"what_happened": what_happened, "possible_impact": possible_impact, "measures": measures,
-             "advice": advice, "remedies": remedies}
-    for arg, value in given.items():
-        if not isinstance(value, str):
-            raise BadValueError(f"{arg} must be text, not {type(value).__name__}")
+    given = _given(what_happened, possible_impact, measures, advice, remedies)
     items = _content(eng, given)
     _check_channel(eng, channel)
-    breach = eng.pack.breach
-    fallback = "unspecified" if isinstance(breach, str) else breach.fallback_when_individual_notice_impractical
-    if impractical and fallback != "public_announcement":
-        raise BadValueError(f"pack {eng.pack.id} promises no public announcement when individual notice is "
-                            "impractical; notify people individually")
+    fallback = _fallback(eng, impractical)
     topic = f"incident:{incident_id}"
     try:
         with eng.db.begin() as conn:
@@ -195,7 +266,7 @@ def notify_affected(
                 incident_notices.c.incident_id == incident_id, incident_notices.c.kind == "individual",
                 incident_notices.c.channel == channel)).scalars())
             queued = unreachable = 0
-            subject = f"Security incident notice ({inc['reference']})"
+            subject = _subject(inc)
             body = _body(eng, inc, items)
             for sid in ([] if impractical else affected):
                 if sid in done:

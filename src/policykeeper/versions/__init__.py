@@ -32,7 +32,7 @@ from ..pack import Change, Pack, diff_packs
 from ..pack._types import FixedDuration
 from ..store._schema import message_log, policy_versions, subjects
 
-__all__ = ["Published", "engine_at", "notice_for", "pack_at", "publish", "versions"]
+__all__ = ["Preview", "Published", "engine_at", "notice_for", "pack_at", "preview", "publish", "versions"]
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,92 @@ def notice_for(eng: PolicyEngine, label: str) -> str:
                                               published_url=d.get("published_url")))
 
 
+def _plan(eng: PolicyEngine, rows: list[Any], new: Pack, notice_at: dt.datetime, effective_at: dt.datetime,
+          explicit_consent: bool) -> Published:
+    """What publishing ``new`` after ``rows`` would do, once the pack in force's change rules are checked (raises
+    :class:`BadValueError` saying which rule refuses it). Writes nothing."""
+    if new.id != eng.pack.id:
+        raise BadValueError(f"this is the {new.id!r} pack; the engine enforces {eng.pack.id!r}")
+    if any(r.label == new.version.label for r in rows):
+        raise BadValueError(f"version {new.version.label!r} is already published; give the new version its own label")
+    if not rows and new.version.label == eng.pack.version.label:  # the baseline, not yet on record
+        raise BadValueError(f"version {new.version.label!r} is already published; give the new version its own label")
+    digests = {r.digest for r in rows} if rows else {_digest(eng.pack)}
+    if _digest(new) in digests:
+        raise BadValueError("this version is identical to one already published")
+    old = _pack(rows[-1]) if rows else eng.pack
+    _check_dates(old, new, notice_at, effective_at)
+    changes = tuple(diff_packs(old, new))
+    significant = any(c.significant for c in changes)
+    reduces = [c for c in changes if c.trigger == "rights" and c.kind in ("removed", "changed")]
+    guard = old.changes.no_rights_reduction_without_explicit_consent is True
+    guard_promises = tuple(p for r in old.changes.rules for p in r.promises) + old.changes.promises
+    if reduces and guard and not explicit_consent:
+        raise BadValueError(f"this version reduces people's rights ({'; '.join(c.description for c in reduces)}); "
+                            f"it needs their explicit consent: publish with explicit consent required "
+                            f"({', '.join(dict.fromkeys(guard_promises))})")
+    rule = old.changes
+    channels = tuple(dict.fromkeys(rule.notice_channels + (rule.significant_channels if significant else ())))
+    url = rule.published_url or new.changes.published_url or new.version.published_url
+    published = Published(new.version.label, notice_at, effective_at, significant, changes, channels,
+                          explicit_consent_required=bool(reduces and guard), published_url=url,
+                          promises=tuple(dict.fromkeys((*rule.promises, *(p for r in rule.rules for p in r.promises),
+                                                        *new.version.promises))))
+    require_transports(channels, f"the {eng.pack.id} pack's change notice ({', '.join(published.promises)})")
+    return published
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What :func:`publish` would do with the same arguments now: the version as it would be published (its diff,
+    dates, channels), the notice people would read, and how many people the email channel would reach."""
+
+    published: Published
+    previous: str
+    notice: str
+    reachable: int
+    unreachable: int
+    against: Pack
+    """The version the new one was checked against (the latest published): its change rules applied."""
+
+
+def _dates(new: Pack, effective_at: dt.datetime | None, notice_at: dt.datetime | None,
+           now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    notice_at = notice_at or now
+    if effective_at is None:
+        effective_at = _midnight(new.version.effective_date) if isinstance(new.version.effective_date, dt.date) \
+            else notice_at
+    return notice_at, effective_at
+
+
+def preview(
+    eng: PolicyEngine,
+    new: Pack,
+    *,
+    effective_at: dt.datetime | None = None,
+    notice_at: dt.datetime | None = None,
+    explicit_consent: bool = False,
+    now: dt.datetime | None = None,
+) -> Preview:
+    """Check ``new`` against the change rules of the version in force and show what publishing it would do, without
+    writing anything; raises :class:`BadValueError` as :func:`publish` would."""
+    now = now or dt.datetime.now(dt.UTC)
+    notice_at, effective_at = _dates(new, effective_at, notice_at, now)
+    with eng.db.connect() as conn:
+        rows = _rows(conn, eng.pack.id)
+        published = _plan(eng, rows, new, notice_at, effective_at, explicit_consent)
+        reachable = unreachable = 0
+        if "email" in published.channels:
+            for (sid,) in conn.execute(select(subjects.c.id).where(subjects.c.pack_id == eng.pack.id,
+                                                                   subjects.c.wrapped_key.is_not(None))):
+                if eng.email_of_subject(conn, sid) is None:
+                    unreachable += 1
+                else:
+                    reachable += 1
+    previous = _pack(rows[-1]) if rows else eng.pack
+    return Preview(published, previous.version.label, _notice_text(new, published), reachable, unreachable, previous)
+
+
 def publish(
     eng: PolicyEngine,
     new: Pack,
@@ -183,39 +269,15 @@ def publish(
     the pack's change rules, and queue its notices. ``explicit_consent`` acknowledges that a version that reduces
     rights applies to each person only once they explicitly agree (where the pack promises that)."""
     now = now or dt.datetime.now(dt.UTC)
-    notice_at = notice_at or now
-    if new.id != eng.pack.id:
-        raise BadValueError(f"this is the {new.id!r} pack; the engine enforces {eng.pack.id!r}")
-    if effective_at is None:
-        effective_at = _midnight(new.version.effective_date) if isinstance(new.version.effective_date, dt.date) \
-            else notice_at
+    notice_at, effective_at = _dates(new, effective_at, notice_at, now)
     with eng.db.begin() as conn:
         _baseline(conn, eng)
         rows = _rows(conn, eng.pack.id)
-        if any(r.label == new.version.label for r in rows):
-            raise BadValueError(f"version {new.version.label!r} is already published; give the new version its own label")
+        published = _plan(eng, rows, new, notice_at, effective_at, explicit_consent)
+        old_label = _pack(rows[-1]).version.label
+        changes, significant, channels, url = (published.changes, published.significant, published.channels,
+                                                published.published_url)
         digest = _digest(new)
-        if any(r.digest == digest for r in rows):
-            raise BadValueError("this version is identical to one already published")
-        old = _pack(rows[-1])
-        _check_dates(old, new, notice_at, effective_at)
-        changes = tuple(diff_packs(old, new))
-        significant = any(c.significant for c in changes)
-        reduces = [c for c in changes if c.trigger == "rights" and c.kind in ("removed", "changed")]
-        guard = old.changes.no_rights_reduction_without_explicit_consent is True
-        guard_promises = tuple(p for r in old.changes.rules for p in r.promises) + old.changes.promises
-        if reduces and guard and not explicit_consent:
-            raise BadValueError(f"this version reduces people's rights ({'; '.join(c.description for c in reduces)}); "
-                                f"it needs their explicit consent: publish with explicit consent required "
-                                f"({', '.join(dict.fromkeys(guard_promises))})")
-        rule = old.changes
-        channels = tuple(dict.fromkeys(rule.notice_channels + (rule.significant_channels if significant else ())))
-        url = rule.published_url or new.changes.published_url or new.version.published_url
-        published = Published(new.version.label, notice_at, effective_at, significant, changes, channels,
-                              explicit_consent_required=bool(reduces and guard), published_url=url,
-                              promises=tuple(dict.fromkeys((*rule.promises, *(p for r in rule.rules for p in r.promises),
-                                                            *new.version.promises))))
-        require_transports(channels, f"the {eng.pack.id} pack's change notice ({', '.join(published.promises)})")
         text = _notice_text(new, published)
         topic = f"version:{new.version.label}"[:64]
         emails = unreachable = pushes = 0
@@ -257,7 +319,7 @@ def publish(
             published_by=actor))
         audit.record(conn, kind="policy_version", actor=actor, at=now, pack_version=new.version.label,
                      promises=published.promises,
-                     detail={"label": new.version.label, "previous": old.version.label, "significant": significant,
+                     detail={"label": new.version.label, "previous": old_label, "significant": significant,
                              "changes": len(changes), "channels": list(channels), "emails": emails, "pushes": pushes,
                              "unreachable": unreachable, "effective_at": effective_at.isoformat()})
     return published

@@ -48,7 +48,9 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
     if extra is not None:
         extra(app)
     app.add_middleware(NoUnstorableText)  # inside the body limit: it reads bodies already bounded
-    app.add_middleware(BodyLimit, limit=ctx.max_body, larger={"/v1/versions": ctx.max_pack_body})
+    app.add_middleware(BodyLimit, limit=ctx.max_body, larger={"/v1/versions": ctx.max_pack_body,
+                                                                 "/admin/versions/preview": ctx.max_pack_body,
+                                                                 "/admin/versions/publish": ctx.max_pack_body})
     app.add_middleware(CatchAll)
     return app
 

@@ -22,14 +22,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 
 from .. import audit, consent
 from .._exceptions import PolicykeeperError
-from ..incidents import notice_timing
 from ..pack import Pack, coverage
-from ..store._schema import consent_events, incident_notices, incidents
-from ..versions import notice_for, versions
 from ._auth import STAFF_COOKIE, Staff, check_csrf, csrf_token, end_session, open_staff_session, staff_from
 from ._context import MemoryMailer, WebContext
 from ._errors import ApiError
@@ -39,19 +35,27 @@ __all__ = ["PAGES", "router"]
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(same_origin)])
 
+
+
+def _(text: str) -> str:
+    """Marks a title for translation where it is written; the page translates it where it is shown."""
+    return text
+
+
 PAGES: tuple[tuple[str, str, str], ...] = (
-    ("/admin", "Dashboard", "requests:read"),
-    ("/admin/requests", "Requests", "requests:read"),
-    ("/admin/consents", "Consents", "consents:read"),
-    ("/admin/datamap", "Data map", "data:map"),
-    ("/admin/incidents", "Incidents", "incidents:read"),
-    ("/admin/versions", "Versions", "versions:read"),
-    ("/admin/audit", "Audit", "audit:verify"),
-    ("/admin/evidence", "Evidence", "evidence:read"),
-    ("/admin/compiler", "Draft a pack", "versions:read"),
-    ("/admin/mailbox", "Mailbox", "keys:manage"),
+    ("/admin", _("Dashboard"), "requests:read"),
+    ("/admin/requests", _("Requests"), "requests:read"),
+    ("/admin/consents", _("Consents"), "consents:read"),
+    ("/admin/datamap", _("Data map"), "data:map"),
+    ("/admin/incidents", _("Incidents"), "incidents:read"),
+    ("/admin/versions", _("Versions"), "versions:read"),
+    ("/admin/audit", _("Audit"), "audit:verify"),
+    ("/admin/evidence", _("Evidence"), "evidence:read"),
+    ("/admin/compiler", _("Draft a pack"), "versions:read"),
+    ("/admin/mailbox", _("Mailbox"), "keys:manage"),
 )
-"""The console's pages: path, title and the permission each needs (the mailbox is for admins only)."""
+"""The console's pages: path, title (English; pages show it translated) and the permission each needs (the mailbox
+is for admins only)."""
 
 _REF = re.compile(r"^[0-9a-f]{1,32}$")
 _ACCESS = ("access", "copy", "portability")
@@ -360,190 +364,7 @@ async def request_extend(request: Request, ref: str) -> Response:
     return redirect(back, msg=f"Request {ref} is extended by {int(days)} day(s).{due}")
 
 
-# -- consents over time --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    kind: str
-    day: str
-    count: int
-
-
-def consent_chart(days: list[tuple[str, int, int]], *, width: int = 720, height: int = 260) -> dict[str, Any]:
-    """Geometry of the consents chart: per day a bar of consents given and one of consents withdrawn."""
-    left, bottom, top = 40, 40, 16
-    plot_h = height - bottom - top
-    peak = max([max(g, w) for _, g, w in days] + [1])
-    slot = (width - left - 8) / max(len(days), 1)
-    bar_w = max(min(slot / 2 - 2, 24), 2)
-    bars: list[Bar] = []
-    labels: list[tuple[float, str]] = []
-    for i, (day, given, withdrawn) in enumerate(days):
-        x0 = left + i * slot + (slot - 2 * bar_w) / 2
-        for j, (kind, n) in enumerate((("given", given), ("withdrawn", withdrawn))):
-            h = plot_h * n / peak
-            bars.append(Bar(round(x0 + j * bar_w, 1), round(top + plot_h - h, 1), round(bar_w, 1), round(h, 1),
-                            kind, day, n))
-        labels.append((round(left + i * slot + slot / 2, 1), day[5:]))
-    step = max(1, len(labels) // 12)
-    ticks = sorted({0, peak // 2, peak})
-    return {"width": width, "height": height, "left": left, "top": top, "plot_h": plot_h, "bars": bars,
-            "labels": labels[::step], "ticks": [(t, round(top + plot_h - plot_h * t / peak, 1)) for t in ticks],
-            "axis_y": top + plot_h}
-
-
-def _consent_days(ctx: WebContext, limit: int = 60) -> list[tuple[str, int, int, int]]:
-    """(day, given, withdrawn, other) for the last ``limit`` days that had consent events, oldest first."""
-    pack = ctx.engine().pack
-    day = func.date(consent_events.c.at)
-    with ctx.db.connect() as conn:
-        rows = conn.execute(select(day, consent_events.c.action, func.count())
-                            .where(consent_events.c.pack_id == pack.id)
-                            .group_by(day, consent_events.c.action)).all()
-    found: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for d, action, n in rows:
-        slot = {"given": 0, "withdrawn": 1}.get(str(action), 2)
-        found[str(d)[:10]][slot] += int(n)
-    return [(d, found[d][0], found[d][1], found[d][2]) for d in sorted(found)[-limit:]]
-
-
-@router.get("/consents", response_class=HTMLResponse)
-def consents_page(request: Request) -> Response:
-    try:
-        seat = _seat(request, "consents:read")
-    except _Stop as stop:
-        return stop.response
-    days = _consent_days(ctx_of(request))
-    chart = consent_chart([(d, g, w) for d, g, w, _ in days])
-    totals = (sum(d[1] for d in days), sum(d[2] for d in days), sum(d[3] for d in days))
-    return _page(request, "admin/consents.html", seat, days=days, chart=chart, totals=totals)
-
-
-# -- the data map ---------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Node:
-    id: str
-    label: str
-    column: int
-    x: float
-    y: float
-
-
-@dataclass(frozen=True)
-class Link:
-    source: str
-    target: str
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    kind: str
-
-
-UNSTATED = "not stated"
-
-
-def _place(value: object) -> str:
-    return UNSTATED if value in (None, "unspecified") else str(value)
-
-
-def data_map(pack: Pack, *, col_width: int = 250, row_h: int = 26, box_w: int = 200) -> dict[str, Any]:
-    """Geometry of the data map: columns categories -> purposes -> recipients -> regions, and the links between them
-    (a purpose to the categories it may use, a recipient to the purposes it receives data for, a recipient to where it
-    processes data)."""
-    cats = [(c.id, c.name) for c in pack.data_categories]
-    purps = [(p.id, p.name) for p in pack.purposes.items]
-    recs = [(r.id, r.name) for r in pack.recipients]
-    places = sorted({_place(r.place_of_processing) for r in pack.recipients}, key=lambda p: (p == UNSTATED, p))
-    columns = [cats, purps, recs, [(p, p) for p in places]]
-    prefix = ("cat", "pur", "rec", "reg")
-    rows = max(len(c) for c in columns)
-    height = 40 + rows * row_h
-    nodes: dict[str, Node] = {}
-    for col, items in enumerate(columns):
-        offset = (rows - len(items)) * row_h / 2  # centre shorter columns
-        for i, (key, label) in enumerate(items):
-            nid = f"{prefix[col]}:{key}"
-            nodes[nid] = Node(nid, label, col, 10 + col * col_width, round(36 + offset + i * row_h, 1))
-    pairs: list[tuple[str, str, str]] = []
-    all_cats = [c for c, _ in cats]
-    for p in pack.purposes.items:
-        used = all_cats if p.categories == "any_declared" else list(p.categories)
-        kind = "any" if p.categories == "any_declared" else "uses"
-        pairs += [(f"cat:{c}", f"pur:{p.id}", kind) for c in used]
-    for r in pack.recipients:
-        pairs += [(f"pur:{p}", f"rec:{r.id}", "receives") for p in r.purposes]
-        pairs.append((f"rec:{r.id}", f"reg:{_place(r.place_of_processing)}", "processes"))
-    links = []
-    for a, b, kind in pairs:
-        if a in nodes and b in nodes:
-            s, t = nodes[a], nodes[b]
-            links.append(Link(a, b, s.x + box_w, s.y + row_h / 2 - 3, t.x, t.y + row_h / 2 - 3, kind))
-    storage = pack.storage
-    home = () if isinstance(storage, str) or isinstance(storage.home_regions, str) else tuple(storage.home_regions)
-    return {"width": 10 + 3 * col_width + box_w + 10, "height": height, "box_w": box_w, "box_h": row_h - 6,
-            "nodes": list(nodes.values()), "links": links, "home": home,
-            "headings": [(10 + i * col_width, t) for i, t in enumerate(("Data categories", "Purposes", "Recipients",
-                                                                      "Where recipients process"))]}
-
-
-@router.get("/datamap", response_class=HTMLResponse)
-def datamap_page(request: Request) -> Response:
-    try:
-        seat = _seat(request, "data:map")
-    except _Stop as stop:
-        return stop.response
-    pack = ctx_of(request).engine().pack
-    names = {c.id: c.name for c in pack.data_categories}
-    return _page(request, "admin/datamap.html", seat, m=data_map(pack), names=names,
-                 purposes=pack.purposes.items, recipients=pack.recipients, unstated=UNSTATED, place=_place)
-
-
-# -- incidents, versions, audit --------------------------------------------------------------------------------------
-
-@router.get("/incidents", response_class=HTMLResponse)
-def incidents_page(request: Request) -> Response:
-    try:
-        seat = _seat(request, "incidents:read")
-    except _Stop as stop:
-        return stop.response
-    ctx = ctx_of(request)
-    eng = ctx.engine()
-    with ctx.db.connect() as conn:
-        rows = [dict(r) for r in conn.execute(select(incidents).where(incidents.c.pack_id == eng.pack.id)
-                                              .order_by(incidents.c.opened_at.desc())).mappings()]
-        counts = conn.execute(select(incident_notices.c.incident_id, incident_notices.c.kind,
-                                     incident_notices.c.channel, func.count(), func.min(incident_notices.c.created_at))
-                              .group_by(incident_notices.c.incident_id, incident_notices.c.kind,
-                                        incident_notices.c.channel)).all()
-    notices: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for iid, kind, channel, n, first in counts:
-        notices[int(iid)].append({"kind": kind, "channel": channel, "count": int(n), "first": first})
-    items = [{**r, "notices": notices.get(int(r["id"]), []), "timing": notice_timing(eng, int(r["id"]))}
-             for r in rows]
-    return _page(request, "admin/incidents.html", seat, incidents=items)
-
-
-@router.get("/versions", response_class=HTMLResponse)
-def versions_page(request: Request) -> Response:
-    try:
-        seat = _seat(request, "versions:read")
-    except _Stop as stop:
-        return stop.response
-    eng = ctx_of(request).engine()
-    items = []
-    for v in versions(eng):
-        baseline = bool((v["changes"] or {}).get("baseline"))
-        items.append({**v, "baseline": baseline, "items": (v["changes"] or {}).get("items", []),
-                      "channels": (v["changes"] or {}).get("channels", []),
-                      "notice": None if baseline else notice_for(eng, v["label"])})
-    return _page(request, "admin/versions.html", seat, versions=list(reversed(items)), current=eng.pack.version.label)
-
+# -- audit (incidents and versions: ._admin_lifecycle; pictures: ._admin_pictures) ----------------------------------------
 
 @router.get("/compiler", response_class=HTMLResponse)
 def compiler_page(request: Request) -> Response:
@@ -646,3 +467,6 @@ def mailbox_page(request: Request) -> Response:
     mailer = ctx_of(request).mailer
     held = list(mailer.messages) if isinstance(mailer, MemoryMailer) else None
     return _page(request, "admin/mailbox.html", seat, messages=held)
+
+
+from . import _admin_lifecycle, _admin_pictures  # noqa: E402,F401  (their routes join this router)
