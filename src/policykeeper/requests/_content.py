@@ -65,6 +65,10 @@ class RequestContent:
         if category not in names:
             raise BadValueError(f"correction.category: {category!r} is not an item this policy holds"
                                 if category else "correction.category: say which item to correct")
+        fides = next(c.fides_key for c in pack.data_categories if c.id == category)
+        if fides.startswith("user.authorization"):
+            raise BadValueError("correction.category: a password or other credential is replaced on your profile, "
+                                "never sent in a request")
         locked = pack.locked_categories()
         if category in locked:
             raise BadValueError(f"correction.category: {category!r} cannot be changed once registered "

@@ -86,10 +86,12 @@ class TimelineEvent:
 
 
 def days_left(due: dt.datetime | None, now: dt.datetime) -> int | None:
-    """Whole days until the due date (negative: days overdue), None without a date."""
+    """Whole days until the due date, or minus the whole days it is overdue (at least one once it has passed);
+    None without a date."""
     if due is None:
         return None
-    return math.floor((due - now).total_seconds() / 86400)
+    days = (due - now).total_seconds() / 86400
+    return math.floor(days) if days >= 0 else -max(1, math.floor(-days))
 
 
 def _state(status: str, due: dt.datetime | None, now: dt.datetime, within: dt.timedelta) -> str:

@@ -25,7 +25,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from .. import audit, consent
-from .._exceptions import PolicykeeperError
 from ..incidents import notice_timing
 from ..pack import Pack, coverage
 from ..store._schema import consent_events, incident_notices, incidents
@@ -52,11 +51,6 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 )
 """The console's pages: path, title and the permission each needs (the mailbox is for admins only)."""
 
-_REF = re.compile(r"^[0-9a-f]{1,32}$")
-_ACCESS = ("access", "copy", "portability")
-_ERASE = ("delete", "erasure", "cancel_account")
-_CORRECT = ("correct", "rectification")
-_RESTRICT = ("restrict", "restriction", "object", "objection")
 
 
 # -- sessions and permissions ----------------------------------------------------------------------------------------
@@ -199,162 +193,6 @@ def dashboard(request: Request) -> Response:
     counts = {"open": len(queue), "overdue": sum(r["state"] == "overdue" for r in queue),
               "due_soon": sum(r["state"] == "due_soon" for r in queue)}
     return _page(request, "admin/dashboard.html", seat, counts=counts)
-
-
-@router.get("/requests", response_class=HTMLResponse)
-def request_queue(request: Request) -> Response:
-    try:
-        seat = _seat(request, "requests:read")
-    except _Stop as stop:
-        return stop.response
-    return _page(request, "admin/requests.html", seat, queue=ctx_of(request).requests().open_requests())
-
-
-def _grounds(pack: Pack) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The pack's refusal grounds: (mandatory, discretionary); identity_not_verified is always open to staff."""
-    handling = pack.requests
-    if isinstance(handling, str) or isinstance(handling.refusal, str):
-        return (), ()
-    return tuple(handling.refusal.mandatory), tuple(handling.refusal.discretionary)
-
-
-def _methods(pack: Pack) -> tuple[str, ...]:
-    handling = pack.requests
-    if isinstance(handling, str) or isinstance(handling.verification, str):
-        return ()
-    return tuple(handling.verification.methods)
-
-
-def _erasure_grounds(pack: Pack) -> tuple[str, ...]:
-    erasure = pack.erasure
-    if isinstance(erasure, str) or isinstance(erasure.grounds, str) or erasure.grounds_closed is not True:
-        return ()
-    return tuple(erasure.grounds)
-
-
-def _request_or_stop(request: Request, seat: Seat, ref: str) -> dict[str, Any]:
-    if not _REF.match(ref):
-        raise _Stop(_page(request, "admin/notfound.html", seat, 404, what=f"request {ref}"))
-    try:
-        return ctx_of(request).requests().get(ref)
-    except PolicykeeperError:
-        raise _Stop(_page(request, "admin/notfound.html", seat, 404, what=f"request {ref}")) from None
-
-
-@router.get("/requests/{ref}", response_class=HTMLResponse)
-def request_detail(request: Request, ref: str) -> Response:
-    try:
-        seat = _seat(request, "requests:read")
-        row = _request_or_stop(request, seat, ref)
-    except _Stop as stop:
-        return stop.response
-    ctx = ctx_of(request)
-    pack = ctx.engine().pack
-    state = next((r["state"] for r in ctx.requests().open_requests() if r["ref"] == ref), None)
-    mandatory, discretionary = _grounds(pack)
-    return _page(request, "admin/request.html", seat, r=row, state=state, methods=_methods(pack),
-                 mandatory=mandatory, discretionary=discretionary, erasure_grounds=_erasure_grounds(pack),
-                 categories=pack.data_categories, purposes=pack.purposes.items,
-                 access=_ACCESS, erase=_ERASE, correct=_CORRECT, restrict=_RESTRICT,
-                 can_verify=seat.staff.can("requests:verify"), can_act=seat.staff.can("requests:act"))
-
-
-async def _action(request: Request, ref: str, permission: str) -> tuple[Seat, dict[str, str], str]:
-    seat = _seat(request, permission)
-    form = await _form(request, seat)
-    _request_or_stop(request, seat, ref)
-    return seat, form, f"key:{seat.staff.key_id}"
-
-
-@router.post("/requests/{ref}/verify")
-async def request_verify(request: Request, ref: str) -> Response:
-    try:
-        seat, form, actor = await _action(request, ref, "requests:verify")
-    except _Stop as stop:
-        return stop.response
-    back = f"/admin/requests/{ref}"
-    try:
-        t = ctx_of(request).requests().verify_by_staff(ref, form.get("method", ""),
-                                                        reference=form.get("reference", ""),
-                                                        mismatch_reason=form.get("mismatch_reason") or None, actor=actor)
-    except PolicykeeperError as exc:
-        return redirect(back, err=exc.message)
-    return redirect(back, msg=f"Request {ref} is {t.status}.")
-
-
-def _fulfil(ctx: WebContext, ref: str, right: str | None, form: dict[str, str], actor: str) -> str:
-    svc = ctx.requests()
-    if right in _ACCESS:
-        n = svc.fulfil_access(ref, None, actor=actor)
-        return f"Request {ref} is fulfilled: the export holds {n} value(s); the person downloads it."
-    if right in _ERASE:
-        got = svc.fulfil_erasure(ref, ground=form.get("ground") or None, actor=actor)
-        return f"Request {ref} is fulfilled: the person is erased; {got['notices']} recipient(s) will be told."
-    if right in _CORRECT:
-        category, value = form.get("category", "").strip(), form.get("value", "")
-        if not category or not value.strip():
-            raise ApiError(422, "invalid", "a correction needs the category and the corrected value")
-        svc.fulfil_correction(ref, category, value, actor=actor)
-        return f"Request {ref} is fulfilled: {category} is corrected."
-    if right in _RESTRICT:
-        purposes = tuple(p.strip() for p in form.get("purposes", "").split(",") if p.strip())
-        svc.fulfil_restriction(ref, purposes=purposes, actor=actor)
-        return f"Request {ref} is fulfilled: processing is restricted ({', '.join(purposes) or 'all purposes'})."
-    if right == "automated_decision_explanation":
-        decision = form.get("decision", "").strip()
-        if not decision:
-            raise ApiError(422, "invalid", "an explanation needs the decision id")
-        svc.fulfil_explanation(ref, decision, actor=actor)
-        return f"Request {ref} is fulfilled: the explanation was sent."
-    raise ApiError(409, "conflict", f"requests for {right!r} are answered by refusing or extending, or by hand")
-
-
-@router.post("/requests/{ref}/fulfil")
-async def request_fulfil(request: Request, ref: str) -> Response:
-    try:
-        seat, form, actor = await _action(request, ref, "requests:act")
-    except _Stop as stop:
-        return stop.response
-    ctx, back = ctx_of(request), f"/admin/requests/{ref}"
-    right = ctx.requests().get(ref)["right"]
-    try:
-        message = _fulfil(ctx, ref, right, form, actor)
-    except (PolicykeeperError, ApiError) as exc:
-        return redirect(back, err=exc.message)
-    return redirect(back, msg=message)
-
-
-@router.post("/requests/{ref}/refuse")
-async def request_refuse(request: Request, ref: str) -> Response:
-    try:
-        seat, form, actor = await _action(request, ref, "requests:act")
-    except _Stop as stop:
-        return stop.response
-    back = f"/admin/requests/{ref}"
-    ground = form.get("ground", "").strip()
-    try:
-        ctx_of(request).requests().refuse(ref, ground, actor=actor)
-    except PolicykeeperError as exc:
-        return redirect(back, err=exc.message)
-    return redirect(back, msg=f"Request {ref} is refused ({ground.replace('_', ' ')}); the person is told why.")
-
-
-@router.post("/requests/{ref}/extend")
-async def request_extend(request: Request, ref: str) -> Response:
-    try:
-        seat, form, actor = await _action(request, ref, "requests:act")
-    except _Stop as stop:
-        return stop.response
-    back = f"/admin/requests/{ref}"
-    days = form.get("days", "").strip()
-    if not days.isdigit():
-        return redirect(back, err="days must be a whole number of days (1 to 90)")
-    try:
-        t = ctx_of(request).requests().extend(ref, int(days), reason=form.get("reason", ""), actor=actor)
-    except PolicykeeperError as exc:
-        return redirect(back, err=exc.message)
-    due = f" New due date: {t.due_at:%Y-%m-%d}." if t.due_at else ""
-    return redirect(back, msg=f"Request {ref} is extended by {int(days)} day(s).{due}")
 
 
 # -- consents over time --------------------------------------------------------------------------------------------
