@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from markupsafe import Markup
+
 from ..requests import TimelineEvent
 
 __all__ = ["Words", "csv_cell", "words_for"]
@@ -62,7 +64,15 @@ class Words:
         known = {"identity_not_verified": _("identity not verified"),
                  "unreasonably_repetitive": _("unreasonably repetitive"),
                  "excessive_technical_means": _("needs excessive technical means"),
-                 "risk_to_others": _("a risk to others"), "impractical_backup_tapes": _("only on backup tapes")}
+                 "risk_to_others": _("a risk to others"), "impractical_backup_tapes": _("only on backup tapes"),
+                 "national_security": _("national security"), "national_defense": _("national defence"),
+                 "public_security": _("public security"), "public_health": _("public health"),
+                 "major_public_interest": _("a major public interest"),
+                 "criminal_proceedings": _("criminal proceedings"),
+                 "malice_or_abuse_of_rights": _("malice or abuse of rights"),
+                 "serious_harm_to_rights": _("serious harm to others' rights"),
+                 "protect_vital_interests": _("protecting someone's vital interests"),
+                 "trade_secret": _("a trade secret"), "legal_obligation": _("a legal obligation")}
         return str(known.get(key, key.replace("_", " ")))
 
     def days(self, n: int | None) -> str:
@@ -76,15 +86,15 @@ class Words:
             return str(_("1 day left") if n == 1 else _("%(n)s days left", n=n))
         return str(_("1 day overdue") if n == -1 else _("%(n)s days overdue", n=-n))
 
-    def actor(self, actor: str, names: dict[str, str]) -> str:
+    def actor(self, actor: str, names: dict[str, str]) -> Markup:
+        """Who did it: the person, policykeeper itself, or the staff key's name (a name: never translated)."""
         _ = self._
         if actor == "subject":
-            return str(_("the person"))
+            return Markup.escape(_("the person"))
         if actor in ("engine", "privacy_officer", "system"):
-            return str(_("policykeeper"))
-        if actor.startswith("key:"):
-            return names.get(actor[4:], actor[4:])
-        return actor
+            return Markup.escape(_("policykeeper"))
+        name = names.get(actor[4:], actor[4:]) if actor.startswith("key:") else actor
+        return Markup('<span translate="no">{}</span>').format(name)
 
     def step(self, e: TimelineEvent) -> list[str]:
         """What else a step records, as short sentences (never a value of the person)."""
