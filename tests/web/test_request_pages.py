@@ -85,6 +85,14 @@ def _staff(page: Any, live: str, key: str, path: str) -> None:
     page.wait_for_url(f"{live}{path}*")
 
 
+def _english_shot(page: Any, url: str, name: str, viewport: str) -> None:
+    """The same page in English, as a viewport screenshot for the docs (the test machine may lack Chinese fonts)."""
+    page.goto(url + ("&" if "?" in url else "?") + "lang=en")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-en-{viewport}.png"))
+    page.goto(url + ("&" if "?" in url else "?") + "lang=zh-Hans")
+
+
 def _check(page: Any, viewport: str, name: str) -> None:
     """No English left, no horizontal scroll on a phone, nothing serious for axe; a viewport screenshot."""
     assert page.evaluate(ENGLISH_LEFT_JS) == [], name
@@ -106,6 +114,7 @@ def test_the_queue_and_a_request_page_in_chinese_on_desktop_and_phone(
         assert rows.count() == 25 and "共 30 条请求" in page.locator("#queue-count").inner_text()
         assert "逾期" in rows.first.inner_text()  # overdue first
         _check(page, viewport, "admin-requests")
+        _english_shot(page, f"{shop_live}/admin/requests", "admin-requests", viewport)
         # filters by keyboard: overdue only
         page.locator("#q-state").select_option("overdue")
         page.get_by_role("button", name="显示", exact=True).press("Enter")
@@ -121,6 +130,12 @@ def test_the_queue_and_a_request_page_in_chinese_on_desktop_and_phone(
         assert page.locator('[data-revealed="phone"]').inner_text() == "+856 20 5555 0101"
         assert "已查看个人数据" in page.locator(".pk-timeline").inner_text()
         _check(page, viewport, "admin-request")
+        page.context.set_default_timeout(15_000)
+        page.goto(f"{shop_live}/admin/requests/{ref}?lang=en")
+        page.get_by_role("button", name="Show Contact Number (Phone number)").click()
+        page.screenshot(path=str(ARTIFACTS / f"admin-request-en-{viewport}.png"))
+        page.locator("#timeline").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"admin-request-timeline-en-{viewport}.png"))
     finally:
         page.context.close()
 
@@ -147,6 +162,7 @@ def test_a_person_asks_for_a_correction_with_a_note_in_chinese_and_needs_no_code
         assert "已收到并确认" in status.inner_text()
         assert len(shop.inbox.messages) == mails  # no second code
         _check(page, viewport, "center-requests-sent")
+        _english_shot(page, f"{shop_live}/me/requests", "center-requests", viewport)
     finally:
         page.context.close()
     mine = [r for r in shop.ctx.requests().queue().items if r["right"] == "correct" and r["requester"].startswith("p")]
