@@ -122,8 +122,14 @@ def test_the_queue_and_a_request_page_in_chinese_on_desktop_and_phone(
         overdue = page.locator("table.pk-queue tbody tr")
         assert overdue.count() >= 1 and all("逾期" in overdue.nth(i).inner_text() for i in range(overdue.count()))
         # a correction request: what was asked, the values hidden until shown, the timeline
-        ref = next(r["ref"] for r in shop.ctx.requests().queue().items if r["right"] == "correct")
+        svc = shop.ctx.requests()
+        ref = next(r["ref"] for r in svc.queue().items if r["right"] == "correct" and r["state"] == "overdue")
+        officer = "key:" + shop.keys["privacy_officer"].split("_")[1]
+        svc.extend(ref, 10, reason="the branch keeps older records on paper", actor=officer)
+        svc.add_note(ref, "Called the branch: the paper file arrives on Monday.", actor=officer)
         page.goto(f"{shop_live}/admin/requests/{ref}")
+        steps = page.locator(".pk-timeline").inner_text()
+        assert "延长时已逾期" in steps and "test privacy_officer" in steps and "the paper file arrives" in steps
         assert page.locator("#asked-value").inner_text() == "+856 20 0000 0000"
         assert "+856 20 5555 0101" not in page.content()
         page.get_by_role("button", name="显示Contact Number (Phone number)").click()

@@ -17,8 +17,11 @@ __all__ = ["Words", "csv_cell", "words_for"]
 class Words:
     """Names of rights, statuses, queue states and timeline steps, translated by ``_`` (a page's gettext)."""
 
-    def __init__(self, _: Callable[..., Any]) -> None:
+    def __init__(self, _: Callable[..., Any], items: dict[str, str] | None = None, lang: str = "en") -> None:
         self._ = _
+        self.items = items or {}
+        """The pack's data categories by id: their names, shown in the pack's language ``lang``."""
+        self.lang = lang
         self.rights: dict[str, Any] = {
             "access": _("See your data"), "copy": _("Get a copy of your data"), "correct": _("Correct your data"),
             "delete": _("Erase your data"), "restrict": _("Limit how your data is used"),
@@ -96,21 +99,36 @@ class Words:
         name = names.get(actor[4:], actor[4:]) if actor.startswith("key:") else actor
         return Markup('<span translate="no">{}</span>').format(name)
 
-    def step(self, e: TimelineEvent) -> list[str]:
+    def item(self, key: str) -> Markup:
+        """A data category by its name, marked with the pack's language."""
+        return Markup('<span lang="{}">{}</span>').format(self.lang, self.items.get(key, key.replace("_", " ")))
+
+    def _with_items(self, text: str, keys: list[str]) -> Markup:
+        listed = Markup(", ").join(self.item(k) for k in keys) if keys else Markup("-")
+        return Markup.escape(text).replace("%(items)s", listed)
+
+    def _said(self, text: str, **values: object) -> Markup:
+        """A sentence of ours around what staff wrote (a reason, a reference): their words stay as they are, marked
+        ``translate="no"``."""
+        return Markup.escape(text) % {k: Markup('<span translate="no">{}</span>').format(v) for k, v in values.items()}
+
+    def step(self, e: TimelineEvent) -> list[Any]:
         """What else a step records, as short sentences (never a value of the person)."""
         _, d = self._, e.detail
-        out: list[str] = []
+        out: list[Any] = []
         if e.event == "verified":
             method = str(d.get("method") or "code")
             out.append(str({"login": _("by the person's signed-in session"), "session": _("by the person's "
                            "signed-in session"), "code": _("with the emailed code")}.get(
                 method, _("by %(method)s", method=method.replace("_", " ")))))
             if d.get("reference"):
-                out.append(str(_("evidence: %(ref)s", ref=d["reference"])))
+                out.append(self._said(str(_("evidence: %(ref)s")), ref=d["reference"]))
             if d.get("mismatch_reason"):
-                out.append(str(_("address not on record; why staff went on: %(why)s", why=d["mismatch_reason"])))
+                out.append(self._said(str(_("address not on record; why staff went on: %(why)s")),
+                                      why=d["mismatch_reason"]))
         elif e.event == "extended":
-            out.append(str(_("by %(n)s days: %(why)s", n=d.get("days"), why=d.get("reason") or "")))
+            out.append(self._said(str(_("by %(n)s days: %(why)s")).replace("%(n)s", str(int(d.get("days") or 0))),
+                                  why=d.get("reason") or ""))
             late = int(d.get("overdue_days") or 0)
             if late:
                 out.append(str(_("was overdue by 1 day when extended") if late == 1 else
@@ -120,22 +138,25 @@ class Words:
         elif e.event == "received":
             says = d.get("says") or {}
             if says.get("corrects"):
-                out.append(str(_("asks to correct: %(item)s", item=says["corrects"])))
+                out.append(self._with_items(str(_("asks to correct: %(items)s")), [str(says["corrects"])]))
             if says.get("note"):
                 out.append(str(_("with a note from the person")))
         elif e.event == "values_revealed":
-            out.append(str(_("items shown: %(items)s", items=", ".join(d.get("categories") or []) or "-")))
+            out.append(self._with_items(str(_("items shown: %(items)s")), [str(c) for c in d.get("categories") or []]))
         elif e.event == "code_rejected":
             out.append(str(_("attempt %(n)s", n=d.get("attempts"))))
         elif e.event == "note_added" and e.note is None:
             out.append(str(_("the note's text was destroyed with the person's data")))
         elif e.event == "fulfilled" and d.get("corrected"):
-            out.append(str(_("corrected: %(item)s", item=d["corrected"])))
+            out.append(self._with_items(str(_("corrected: %(items)s")), [str(d["corrected"])]))
         return out
 
 
-def words_for(_: Callable[..., Any]) -> Words:
-    return Words(_)
+def words_for(_: Callable[..., Any], pack: Any = None) -> Words:
+    """The words in a page's language; with the pack, data categories by their names."""
+    if pack is None:
+        return Words(_)
+    return Words(_, {c.id: c.name for c in pack.data_categories}, pack.language or "en")
 
 
 def csv_cell(value: object) -> str:

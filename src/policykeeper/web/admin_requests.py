@@ -174,7 +174,7 @@ def _detail_page(request: Request, seat: Seat, ref: str, row: dict[str, Any], *,
                  access=_ACCESS, erase=_ERASE, correct=_CORRECT, restrict=_RESTRICT, said=said,
                  requester=svc.requester(ref), held=svc.held_categories(ref) if seat.staff.can("requests:act") else [],
                  revealed=revealed or {}, timeline=svc.timeline(ref), actor_names=names,
-                 w=words_for(gettext_of(request)), can_verify=seat.staff.can("requests:verify"),
+                 w=words_for(gettext_of(request), pack), can_verify=seat.staff.can("requests:verify"),
                  can_act=seat.staff.can("requests:act"))
 
 
