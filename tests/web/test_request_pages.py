@@ -221,17 +221,25 @@ def test_one_click_erases_nothing_the_confirming_step_does(shop: Web, shop_live:
 
 
 def test_the_csv_export_is_masked_and_safe_in_a_spreadsheet(shop: Web) -> None:
+    from policykeeper.web._request_words import csv_cell
+
     from .test_admin import _console
 
+    assert [csv_cell(v) for v in ("=1+1", "+856", "@SUM(A1)", "\tx", "-3", "-x", 12, None, "ok")] == [
+        "'=1+1", "'+856", "'@SUM(A1)", "'\tx", "-3", "'-x", "12", "", "ok"]
     svc = shop.ctx.requests()
-    ref = svc.queue().items[0]["ref"]
-    svc.extend(ref, 5, reason="=HYPERLINK(\"http://evil.example\")", actor="key:x")  # never in the CSV anyway
+    evil = svc.submit("nobody", "access", email="=HYPERLINK(1)@example.com").ref  # a requester's own address
     _console(shop, "support_agent")
     got = shop.client.get("/admin/requests.csv?status=all&sort=received&order=desc")
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(got.text)))
-    assert len(rows) == 30 and all("@example.com" not in v for r in rows for v in r.values())
-    assert all(r["requester"].startswith("p•••@e•••") for r in rows)
+    assert len(rows) == 31 and all("@example.com" not in v for r in rows for v in r.values())
+    assert next(r for r in rows if r["reference"] == evil)["requester"] == "'=•••@e•••.com"
+    assert all(r["requester"].startswith("p•••@e•••") for r in rows if r["reference"] != evil)
+    only = list(csv.DictReader(io.StringIO(shop.client.get("/admin/requests.csv?right=delete&status=open").text)))
+    assert only and all(r["right"] == "delete" and r["status"] != "refused" for r in only)
+    second = shop.client.get("/admin/requests?status=all&page=2").text
+    assert second.count('<tr>') - 1 == 6 and "26 to 31 of 31 requests" in second and 'rel="prev"' in second
     assert all(not r[k] or r[k][0] not in "=+@" for r in rows for k in r)
     overdue = next(r for r in rows if r["state"] == "overdue")
     assert int(overdue["days_left"]) < 0  # a plain number stays a number
