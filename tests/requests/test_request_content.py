@@ -92,7 +92,7 @@ def test_a_locked_item_cannot_be_asked_to_be_corrected(db_url: str, tmp_path: Pa
 def test_kokkok_62_a_signed_in_person_is_verified_by_their_login_with_no_second_code(
         kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer]) -> None:
     inbox = smtp[0]
-    t = kokkok.submit_for_subject(_subject(kokkok, "alice"), "access", email="alice@example.com", signed_in=True,
+    t = kokkok.submit_for_subject(_subject(kokkok, "alice"), "access", email="alice@example.com", signed_in=NOW,
                                   now=NOW)
     assert t.status == "verified" and inbox.to("alice@example.com") == []
     steps = kokkok.timeline(t.ref)
@@ -100,11 +100,27 @@ def test_kokkok_62_a_signed_in_person_is_verified_by_their_login_with_no_second_
         ("received", "subject", None), ("verified", "subject", "login")]
     # an address that is not held for them proves nothing: staff verify it as before
     other = kokkok.submit_for_subject(_subject(kokkok, "alice"), "access", email="someone@example.org",
-                                      signed_in=True, now=NOW)
+                                      signed_in=NOW, now=NOW)
     assert other.status == "received" and inbox.to("someone@example.org") == []
     # not signed in: the emailed code, as before
     coded = kokkok.submit_for_subject(_subject(kokkok, "alice"), "access", email="alice@example.com", now=NOW)
     assert coded.status == "received" and len(inbox.to("alice@example.com")) == 1
+
+
+def test_kokkok_62_an_address_added_during_the_session_proves_nothing(
+        kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer]) -> None:
+    """Anyone signed in could put someone else's address on their profile, then ask for an erasure that the company
+    databases would carry out by that address: only an address held since before the session opened counts."""
+    alice = _subject(kokkok, "alice")
+    session = NOW + dt.timedelta(hours=1)
+    kokkok.engine.correct_subject(alice, "email", "victim@example.org", now=session + dt.timedelta(minutes=5))
+    t = kokkok.submit_for_subject(alice, "delete", email="victim@example.org", signed_in=session,
+                                  now=session + dt.timedelta(minutes=6))
+    assert t.status == "received" and len(smtp[0].to("victim@example.org")) == 1  # the code path, as before
+    # signed in again after the change: the address was held before that session opened
+    later = kokkok.submit_for_subject(alice, "access", email="victim@example.org",
+                                      signed_in=session + dt.timedelta(hours=1), now=session + dt.timedelta(hours=2))
+    assert later.status == "verified"
 
 
 def test_kokkok_62_where_the_pack_always_requires_a_method_that_is_not_a_login_the_code_path_stays(
@@ -116,7 +132,7 @@ def test_kokkok_62_where_the_pack_always_requires_a_method_that_is_not_a_login_t
         "verification": rule.model_copy(update={"methods": ("supporting_documents", "identity_proof")})})})
     kokkok.pack = stricter
     assert not kokkok.session_verifies()
-    t = kokkok.submit_for_subject(_subject(kokkok, "alice"), "access", email="alice@example.com", signed_in=True,
+    t = kokkok.submit_for_subject(_subject(kokkok, "alice"), "access", email="alice@example.com", signed_in=NOW,
                                   now=NOW)
     assert t.status == "received" and len(smtp[0].to("alice@example.com")) == 1
 
@@ -125,7 +141,7 @@ def test_an_extension_keeps_the_record_that_the_request_was_late(
         kokkok: RequestService, smtp: tuple[Inbox, SmtpMailer]) -> None:
     kokkok.deadlines = {"rights_requests": __import__("policykeeper.pack", fromlist=["FixedDuration"]).FixedDuration(
         value=10, unit="calendar_days")}
-    t = kokkok.submit_for_subject(_subject(kokkok, "alice"), "access", email="alice@example.com", signed_in=True,
+    t = kokkok.submit_for_subject(_subject(kokkok, "alice"), "access", email="alice@example.com", signed_in=NOW,
                                   now=NOW)
     assert t.due_at == NOW + dt.timedelta(days=10)
     later = NOW + dt.timedelta(days=13, hours=2)
@@ -135,14 +151,14 @@ def test_an_extension_keeps_the_record_that_the_request_was_late(
     ext = next(s for s in kokkok.timeline(t.ref) if s.event == "extended")
     assert ext.detail == {"days": 20, "reason": "the archive is offsite", "overdue_days": 3,  # ... but it was late
                           "was_due": "2025-06-12"} and ext.actor == "key:k1"
-    on_time = kokkok.submit_for_subject(_subject(kokkok, "bob"), "access", email="bob@example.com", signed_in=True,
+    on_time = kokkok.submit_for_subject(_subject(kokkok, "bob"), "access", email="bob@example.com", signed_in=NOW,
                                         now=NOW)
     kokkok.extend(on_time.ref, 5, reason="busy", actor="key:k1", now=NOW)
     assert next(s for s in kokkok.timeline(on_time.ref) if s.event == "extended").detail["overdue_days"] == 0
 
 
 def test_revealing_the_persons_values_is_audited_without_them(kokkok: RequestService) -> None:
-    t = kokkok.submit_for_subject(_subject(kokkok, "alice"), "correct", email="alice@example.com", signed_in=True,
+    t = kokkok.submit_for_subject(_subject(kokkok, "alice"), "correct", email="alice@example.com", signed_in=NOW,
                                   content=RequestContent(category="phone", value="+856 20 1111 2222"), now=NOW)
     assert "phone" in kokkok.held_categories(t.ref)
     assert kokkok.current_values(t.ref, ("phone",), actor="key:k9", now=NOW) == {"phone": ["+856 20 5555 0101"]}
@@ -156,14 +172,14 @@ def test_the_queue_filters_searches_sorts_and_pages(kokkok: RequestService) -> N
 
     kokkok.deadlines = {"rights_requests": FixedDuration(value=30, unit="calendar_days")}
     a, b = _subject(kokkok, "alice"), _subject(kokkok, "bob")
-    old = kokkok.submit_for_subject(a, "access", email="alice@example.com", signed_in=True, now=NOW)
-    mid = kokkok.submit_for_subject(b, "delete", email="bob@example.com", signed_in=True,
+    old = kokkok.submit_for_subject(a, "access", email="alice@example.com", signed_in=NOW, now=NOW)
+    mid = kokkok.submit_for_subject(b, "delete", email="bob@example.com", signed_in=NOW,
                                     now=NOW + dt.timedelta(days=10))
-    new = kokkok.submit_for_subject(a, "correct", email="alice@example.com", signed_in=True,
+    new = kokkok.submit_for_subject(a, "correct", email="alice@example.com", signed_in=NOW,
                                     now=NOW + dt.timedelta(days=20))
-    closed = kokkok.submit_for_subject(b, "access", email="bob@example.com", signed_in=True, now=NOW)
+    closed = kokkok.submit_for_subject(b, "access", email="bob@example.com", signed_in=NOW, now=NOW)
     kokkok.refuse(closed.ref, "identity_not_verified", now=NOW)
-    undated = kokkok.submit_for_subject(a, "restrict", email="alice@example.com", signed_in=True,
+    undated = kokkok.submit_for_subject(a, "restrict", email="alice@example.com", signed_in=NOW,
                                         now=NOW + dt.timedelta(days=1))
     with kokkok.engine.db.begin() as conn:  # a request the pack gives no date (e.g. received under another rule)
         conn.execute(update(requests).where(requests.c.ref == undated.ref).values(due_at=None))
@@ -190,7 +206,7 @@ def test_the_queue_filters_searches_sorts_and_pages(kokkok: RequestService) -> N
 
 
 def test_an_erasure_destroys_what_the_person_said_with_the_request(kokkok: RequestService) -> None:
-    t = kokkok.submit_for_subject(_subject(kokkok, "alice"), "delete", email="alice@example.com", signed_in=True,
+    t = kokkok.submit_for_subject(_subject(kokkok, "alice"), "delete", email="alice@example.com", signed_in=NOW,
                                   content=RequestContent(note="please remove everything"), now=NOW)
     kokkok.add_note(t.ref, "checked the backups", actor="key:k1", now=NOW)
     kokkok.fulfil_erasure(t.ref, now=NOW)

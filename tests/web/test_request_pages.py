@@ -59,7 +59,7 @@ def shop(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> Iterato
                 else RequestContent()
             with eng.db.connect() as conn:
                 sid = eng._find(conn, who)[0]  # type: ignore[index]
-            t = svc.submit_for_subject(sid, right, email=f"{who}@example.com", signed_in=True, content=said,
+            t = svc.submit_for_subject(sid, right, email=f"{who}@example.com", signed_in=dt.datetime.now(dt.UTC), content=said,
                                        now=now - dt.timedelta(days=(i * 37) % 45))
             if i % 7 == 3:
                 svc.refuse(t.ref, "identity_not_verified")

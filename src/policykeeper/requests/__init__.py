@@ -249,23 +249,51 @@ class RequestService:
         return "matched" if any(normalise("email", v) == wanted for v in held) else "not_held"
 
     def submit_for_subject(self, subject_id: str, right: str | None, *, email: str, kind: str = "rights_request",
-                           content: RequestContent | None = None, signed_in: bool = False,
+                           content: RequestContent | None = None, signed_in: dt.datetime | None = None,
                            now: dt.datetime | None = None) -> Ticket:
         """``submit`` for a person known by their pseudonymous id; the code goes out only to an address held for them.
 
-        ``signed_in``: the caller holds the person's session (opened with a code sent to an address held for them),
-        which proves who they are. Where ``email`` is an address held for them and the pack's verification rule
-        accepts a login (:meth:`session_verifies`), the request is verified on receipt and no second code is sent."""
+        ``signed_in``: when the person's session was opened (the caller holds it; it was opened with a code sent to
+        an address held for them), which proves who they are. Where ``email`` is an address held for them since
+        before that moment (one added during the session proves nothing: anyone signed in could add someone else's)
+        and the pack's verification rule accepts a login (:meth:`session_verifies`), the request is verified on
+        receipt and no second code is sent."""
         now = now or dt.datetime.now(dt.UTC)
         address = self._check_submission(right, kind, email)
         said = (content or RequestContent()).checked(self.pack, right)
         with self.engine.db.connect() as conn:
             row = conn.execute(select(subjects.c.lookup).where(subjects.c.id == subject_id)).first()
             match = self._match(conn, subject_id, address)
+            proven = signed_in is not None and match == "matched" and self._held_since(conn, subject_id, address,
+                                                                                         signed_in)
         if row is None:
             raise BadValueError("no data is held about that person")
         return self._receive(str(row.lookup), subject_id, match, address, right, kind, now, said,
-                             by_session=signed_in and match == "matched" and self.session_verifies())
+                             by_session=proven and self.session_verifies())
+
+    def _held_since(self, conn: Connection, subject_id: str, address: str, before: dt.datetime) -> bool:
+        """Was ``address`` held for the person, by a record collected no later than ``before``?"""
+        from ..crypto._groups import record_cipher_key
+        from ..store._schema import records
+
+        subject = conn.execute(select(subjects.c.kek_id, subjects.c.wrapped_key).where(
+            subjects.c.id == subject_id)).first()
+        if subject is None or subject.wrapped_key is None or self.engine.keys.is_shredded(subject_id):
+            return False
+        key = unwrap_data_key(self.engine.keys.get(subject.kek_id), subject.wrapped_key, subject_id)
+        wanted = normalise("email", address)
+        groups: dict[str, bytes | None] = {}
+        for r in conn.execute(select(records.c.id, records.c.category, records.c.value, records.c.key_id,
+                                     records.c.collected_at).where(
+                records.c.subject_id == subject_id, records.c.status == "active",
+                records.c.category.in_(sorted(self.engine.email_categories())))):
+            if _utc(r.collected_at) > _utc(before):
+                continue
+            rkey = record_cipher_key(conn, key, r.key_id, groups)
+            if rkey is not None and normalise("email", decrypt(rkey, r.value, f"{subject_id}|{r.category}|{r.id}")
+                                              .decode()) == wanted:
+                return True
+        return False
 
     def session_verifies(self) -> bool:
         """Does a signed-in session prove the requester's identity under this pack? Yes where the pack names a login

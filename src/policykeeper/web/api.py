@@ -36,6 +36,7 @@ from ._auth import (
 from ._context import WebContext
 from ._errors import ERROR_RESPONSES, ApiError
 from ._limits import before_profile_change, before_request, client_of
+from ._signed_in import session_opened
 
 __all__ = ["router"]
 
@@ -289,7 +290,7 @@ def my_new_request(body: RequestIn, me: Me, ctx: Ctx) -> dict[str, Any]:
     said = _content(body, ctx)
     before_request(ctx, me.subject_id, body.email)
     t = ctx.requests().submit_for_subject(me.subject_id, body.right, email=body.email, kind=body.kind, content=said,
-                                          signed_in=True)
+                                          signed_in=session_opened(ctx, me))
     return _ticket(t)
 
 

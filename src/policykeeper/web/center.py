@@ -37,6 +37,7 @@ from ._errors import ApiError
 from ._limits import before_profile_change, before_request, before_resend, client_of
 from ._pages import ctx_of, gettext_of, redirect, render, same_origin
 from ._request_words import words_for
+from ._signed_in import session_opened
 
 __all__ = ["router"]
 
@@ -396,7 +397,7 @@ def request_new(request: Request, right: FormText = "", email: FormText = "", cs
             raise ApiError(422, "invalid", _content_problem(exc.message, _), "content") from None
         before_request(ctx, signed.person.subject_id, email)
         ticket = ctx.requests().submit_for_subject(signed.person.subject_id, right, email=email, content=said,
-                                                   signed_in=True)
+                                                   signed_in=session_opened(ctx, signed.person))
     except (ApiError, PolicykeeperError) as exc:
         return redirect("/me/requests", err=_problem(exc))
     if ticket.status == "verified":  # the session proved who they are: no second code
