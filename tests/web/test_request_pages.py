@@ -85,11 +85,23 @@ def _staff(page: Any, live: str, key: str, path: str) -> None:
     page.wait_for_url(f"{live}{path}*")
 
 
+def _shot(page: Any, path: Path) -> None:
+    """A viewport screenshot; Chromium on a busy machine sometimes fails to capture one, so it is tried again."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for attempt in range(3):
+        try:
+            page.screenshot(path=str(path))
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(500)
+
+
 def _english_shot(page: Any, url: str, name: str, viewport: str) -> None:
     """The same page in English, as a viewport screenshot for the docs (the test machine may lack Chinese fonts)."""
     page.goto(url + ("&" if "?" in url else "?") + "lang=en")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}-en-{viewport}.png"))
+    _shot(page, ARTIFACTS / f"{name}-en-{viewport}.png")
     page.goto(url + ("&" if "?" in url else "?") + "lang=zh-Hans")
 
 
@@ -99,8 +111,7 @@ def _check(page: Any, viewport: str, name: str) -> None:
     if viewport == "phone":
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
     assert _axe(page) == [], name
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}-{viewport}.png"))
+    _shot(page, ARTIFACTS / f"{name}-{viewport}.png")
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -139,9 +150,9 @@ def test_the_queue_and_a_request_page_in_chinese_on_desktop_and_phone(
         page.context.set_default_timeout(15_000)
         page.goto(f"{shop_live}/admin/requests/{ref}?lang=en")
         page.get_by_role("button", name="Show Contact Number (Phone number)").click()
-        page.screenshot(path=str(ARTIFACTS / f"admin-request-en-{viewport}.png"))
+        _shot(page, ARTIFACTS / f"admin-request-en-{viewport}.png")
         page.locator("#timeline").scroll_into_view_if_needed()
-        page.screenshot(path=str(ARTIFACTS / f"admin-request-timeline-en-{viewport}.png"))
+        _shot(page, ARTIFACTS / f"admin-request-timeline-en-{viewport}.png")
     finally:
         page.context.close()
 
