@@ -160,11 +160,14 @@ def test_an_extension_keeps_the_record_that_the_request_was_late(
 def test_revealing_the_persons_values_is_audited_without_them(kokkok: RequestService) -> None:
     t = kokkok.submit_for_subject(_subject(kokkok, "alice"), "correct", email="alice@example.com", signed_in=NOW,
                                   content=RequestContent(category="phone", value="+856 20 1111 2222"), now=NOW)
-    assert "phone" in kokkok.held_categories(t.ref)
+    assert "phone" in kokkok.held_categories(t.ref) and "password" not in kokkok.held_categories(t.ref)
+    assert "password" not in kokkok.current_values(t.ref, ("password",), actor="key:k9", now=NOW)  # never shown
     assert kokkok.current_values(t.ref, ("phone",), actor="key:k9", now=NOW) == {"phone": ["+856 20 5555 0101"]}
     step = kokkok.timeline(t.ref)[-1]
     assert (step.event, step.actor, step.detail) == ("values_revealed", "key:k9", {"categories": ["phone"]})
     assert "5555 0101" not in _dump(kokkok)
+    everything = kokkok.current_values(t.ref, actor="key:k9", now=NOW)
+    assert "password" not in everything and everything["email"] == ["alice@example.com"]
 
 
 def test_the_queue_filters_searches_sorts_and_pages(kokkok: RequestService) -> None:

@@ -915,10 +915,11 @@ class RequestService:
 
     def current_values(self, ref: str, categories: tuple[str, ...] = (), *, actor: str,
                        now: dt.datetime | None = None) -> dict[str, list[str]]:
-        """The values held for the requester (of ``categories``, or all), for staff answering the request. Each call
-        is audited (``values_revealed``: who, when, which request and which categories, never the values)."""
+        """The values held for the requester (of ``categories``, or all), for staff answering the request; never a
+        password or other credential (``user.authorization``), which is only ever replaced. Each call is audited
+        (``values_revealed``: who, when, which request and which categories, never the values)."""
         now = now or dt.datetime.now(dt.UTC)
-        known = {c.id for c in self.pack.data_categories}
+        known = self._showable()
         cats = frozenset(categories) & known if categories else frozenset(known)
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref)
@@ -937,7 +938,11 @@ class RequestService:
             found = conn.execute(select(records.c.category).where(
                 records.c.subject_id == row.subject_id, records.c.status == "active").distinct()).scalars().all()
         order = [c.id for c in self.pack.data_categories]
-        return sorted(set(found), key=lambda c: order.index(c) if c in order else len(order))
+        return sorted(set(found) & self._showable(), key=lambda c: order.index(c) if c in order else len(order))
+
+    def _showable(self) -> set[str]:
+        """The categories staff may be shown: all but credentials."""
+        return {c.id for c in self.pack.data_categories if not c.fides_key.startswith("user.authorization")}
 
     def add_note(self, ref: str, text: str, *, actor: str, now: dt.datetime | None = None) -> int:
         """Add a staff note to the request (kept encrypted with it; the audit entry says only that a note was added
