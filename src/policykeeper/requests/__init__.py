@@ -7,7 +7,10 @@ erasing the person destroys it too. Every transition is one transaction and is a
 every step can be run again after a crash without doing anything twice.
 
 States: ``received`` -> ``verified`` -> ``fulfilled`` | ``refused``; ``extended`` pushes the deadline where the
-pack allows it.
+pack allows it. A person signed in to the privacy center is already proven (their session was opened with a code
+sent to an address held for them): their request is verified on receipt where the pack's verification rule accepts a
+login, with no second code. What the person says with a request (:class:`RequestContent`) and staff notes are kept
+encrypted under the request's key; the audit log holds every step and says only that they exist.
 """
 
 from __future__ import annotations
@@ -39,8 +42,12 @@ from ..engine._engine import _after, _utc
 from ..notify import Mailer, RoutedTransport, deliver, enqueue_to_person
 from ..pack._types import FixedDuration
 from ..store._schema import request_codes, requests, subjects
+from ._content import MAX_NOTE, MAX_STAFF_NOTE, MAX_VALUE, RequestContent, mask_address, mask_value, seal, unseal
+from ._queue import STATUSES, QueuePage, QueueQuery, TimelineEvent, days_left, query_queue, queue_item, timeline_entries
 
-__all__ = ["CODE_TTL", "MAX_ATTEMPTS", "RequestService", "Ticket", "load_deadlines"]
+__all__ = ["CODE_TTL", "MAX_ATTEMPTS", "MAX_NOTE", "MAX_STAFF_NOTE", "MAX_VALUE", "STATUSES", "QueuePage", "QueueQuery",
+           "RequestContent", "RequestService", "Ticket", "TimelineEvent", "load_deadlines", "mask_address",
+           "mask_value"]
 
 CODE_TTL = dt.timedelta(minutes=15)
 """How long a one-time code is valid."""
@@ -214,11 +221,13 @@ class RequestService:
 
     # -- submit --------------------------------------------------------------------------------------------------
     def submit(self, external_id: str, right: str | None, *, email: str, kind: str = "rights_request",
-               agent: bool = False, now: dt.datetime | None = None) -> Ticket:
+               agent: bool = False, content: RequestContent | None = None,
+               now: dt.datetime | None = None) -> Ticket:
         """Receive a request and email a one-time code to ``email``.
 
         The code goes out only if ``email`` is an address held for that person (or nothing is held about them at
-        all); either way the answer is the same, so a request reveals nothing about anybody else.
+        all); either way the answer is the same, so a request reveals nothing about anybody else. ``content`` is what
+        the person says with it (a note; for a correction, the item and its new value), kept encrypted.
 
         ``agent``: the request is made by someone acting for the person (``email`` is the agent's). Where the pack
         checks an agent's authority (``requests.verification.agent_authority_check``), no code is sent (a code proves
@@ -231,13 +240,14 @@ class RequestService:
         if agent and not self._agents_allowed():
             raise BadValueError("this policy provides for no requests made by an agent (no agent_authority_check): "
                                 "the person makes the request themselves")
+        said = (content or RequestContent()).checked(self.pack, right)
         if not external_id or len(external_id) > 256:
             raise BadValueError("the person's identifier must be 1 to 256 characters")
         with self.engine.db.connect() as conn:
             found = self.engine._find(conn, external_id)
             match = "no_person" if found is None else self._match(conn, found[0], address)
         return self._receive(self.engine.keys.lookup_hash(external_id), found[0] if found else None, match, address,
-                             right, kind, now, agent=agent)
+                             right, kind, now, said, agent=agent)
 
     def _agents_allowed(self) -> bool:
         """Does the pack provide for requests by an agent, with their authority checked (KOKKOK-62)?"""
@@ -263,17 +273,63 @@ class RequestService:
         return "matched" if any(normalise("email", v) == wanted for v in held) else "not_held"
 
     def submit_for_subject(self, subject_id: str, right: str | None, *, email: str, kind: str = "rights_request",
+                           content: RequestContent | None = None, signed_in: dt.datetime | None = None,
                            now: dt.datetime | None = None) -> Ticket:
-        """``submit`` for a person known by their pseudonymous id (a signed-in privacy-center session); the code
-        goes out only to an address held for them."""
+        """``submit`` for a person known by their pseudonymous id; the code goes out only to an address held for them.
+
+        ``signed_in``: when the person's session was opened (the caller holds it; it was opened with a code sent to
+        an address held for them), which proves who they are. Where ``email`` is an address held for them since
+        before that moment (one added during the session proves nothing: anyone signed in could add someone else's)
+        and the pack's verification rule accepts a login (:meth:`session_verifies`), the request is verified on
+        receipt and no second code is sent."""
         now = now or dt.datetime.now(dt.UTC)
         address = self._check_submission(right, kind, email)
+        said = (content or RequestContent()).checked(self.pack, right)
         with self.engine.db.connect() as conn:
             row = conn.execute(select(subjects.c.lookup).where(subjects.c.id == subject_id)).first()
             match = self._match(conn, subject_id, address)
+            proven = signed_in is not None and match == "matched" and self._held_since(conn, subject_id, address,
+                                                                                         signed_in)
         if row is None:
             raise BadValueError("no data is held about that person")
-        return self._receive(str(row.lookup), subject_id, match, address, right, kind, now)
+        return self._receive(str(row.lookup), subject_id, match, address, right, kind, now, said,
+                             by_session=proven and self.session_verifies())
+
+    def _held_since(self, conn: Connection, subject_id: str, address: str, before: dt.datetime) -> bool:
+        """Was ``address`` held for the person, by a record collected no later than ``before``?"""
+        from ..crypto._groups import record_cipher_key
+        from ..store._schema import records
+
+        subject = conn.execute(select(subjects.c.kek_id, subjects.c.wrapped_key).where(
+            subjects.c.id == subject_id)).first()
+        if subject is None or subject.wrapped_key is None or self.engine.keys.is_shredded(subject_id):
+            return False
+        key = unwrap_data_key(self.engine.keys.get(subject.kek_id), subject.wrapped_key, subject_id)
+        wanted = normalise("email", address)
+        groups: dict[str, bytes | None] = {}
+        for r in conn.execute(select(records.c.id, records.c.category, records.c.value, records.c.key_id,
+                                     records.c.collected_at).where(
+                records.c.subject_id == subject_id, records.c.status == "active",
+                records.c.category.in_(sorted(self.engine.email_categories())))):
+            if _utc(r.collected_at) > _utc(before):
+                continue
+            rkey = record_cipher_key(conn, key, r.key_id, groups)
+            if rkey is not None and normalise("email", decrypt(rkey, r.value, f"{subject_id}|{r.category}|{r.id}")
+                                              .decode()) == wanted:
+                return True
+        return False
+
+    def session_verifies(self) -> bool:
+        """Does a signed-in session prove the requester's identity under this pack? Yes where the pack names a login
+        among its verification methods, or does not require verification always (``required: may``, or no rule: the
+        session's code went to an address held for the person, as the request's code would). No where the pack
+        always requires one of its methods and a login is not one: then the emailed code and staff verify as before.
+        """
+        handling = self.pack.requests
+        if isinstance(handling, str) or isinstance(handling.verification, str):
+            return True
+        rule = handling.verification
+        return "login" in rule.methods or rule.required != "always"
 
     def _check_submission(self, right: str | None, kind: str, email: str) -> str:
         if kind not in KINDS:
@@ -287,12 +343,13 @@ class RequestService:
         return address
 
     def _receive(self, lookup: str, subject_id: str | None, match: str, address: str, right: str | None, kind: str,
-                 now: dt.datetime, *, agent: bool = False) -> Ticket:
+                 now: dt.datetime, said: RequestContent, *, by_session: bool = False, agent: bool = False) -> Ticket:
         """``match``: the address is one held for the person (``matched``), is not (``not_held``), no address is
         held for them (``no_address``), or nothing is held about them at all (``no_person``). The code goes out for
         ``matched`` and ``no_person`` (as before: a request reveals nothing about anybody); staff who verify anything
         but ``matched`` see the answer and must give a reason (:meth:`verify_by_staff`)."""
-        matches = match in ("matched", "no_person") and not agent  # an agent's authority is checked by staff
+        # an agent's authority is checked by staff; a signed-in session needs no second code
+        matches = match in ("matched", "no_person") and not agent and not by_session
         ref = secrets.token_hex(8)
         due, words = self._due(kind, now, "receipt")
         fee = self._fee_by_lookup(lookup, right, now)
@@ -304,6 +361,7 @@ class RequestService:
                 lookup=lookup, subject_id=subject_id,
                 kek_id=master.id, wrapped_key=wrap_data_key(master, key, f"req:{ref}"),
                 contact=encrypt(key, address.encode(), f"req:{ref}|contact"), status="received", received_at=now,
+                content=None if said.empty else seal(key, ref, said.as_dict()),
                 due_at=due, deadline=words, detail={"fee": fee, "address_match": match, **({"agent": True} if agent
                                                                                              else {})},
             ).returning(requests.c.id)).scalar_one()
@@ -312,8 +370,20 @@ class RequestService:
                     request_id=rid, code_hash=self._code_hash(ref, code), sent_at=now, expires_at=now + CODE_TTL,
                     attempts=0, used=False))
             row = self._row(conn, ref)
+            says = {"note": bool(said.note), **({"corrects": said.category} if said.category else {})}
             self._audit(conn, "received", row, "agent" if agent else "subject", now,
-                        {"code_sent": matches, "fee": fee, "address_match": match, **({"agent": True} if agent else {})})
+                        {"code_sent": matches, "fee": fee, "address_match": match, "says": says,
+                         **({"agent": True} if agent else {})})
+            if by_session:  # the signed-in session proves who they are: no second code
+                if due is None:
+                    due, fresh = self._due(kind, now, "verification")
+                    words = fresh if due is not None else words
+                conn.execute(update(requests).where(requests.c.id == rid).values(
+                    status="verified", verified_at=now, due_at=due, deadline=words))
+                methods = self._verification_methods()
+                self._audit(conn, "verified", row, "subject", now,
+                            {"method": "login" if "login" in methods else "session", "address_match": match})
+                return Ticket(ref, "verified", due, words, fee)
         unsent = ""
         if matches:
             try:
@@ -325,6 +395,12 @@ class RequestService:
             except ConfigError as exc:  # recorded all the same: the caller gets the reference and can resend
                 unsent = exc.message
         return Ticket(ref, "received", due, words, fee, unsent)
+
+    def _verification_methods(self) -> tuple[str, ...]:
+        handling = self.pack.requests
+        if isinstance(handling, str) or isinstance(handling.verification, str):
+            return ()
+        return tuple(handling.verification.methods)
 
     def requests_of_subject(self, subject_id: str) -> list[dict[str, Any]]:
         """A person's own requests, newest first (what the privacy center shows them)."""
@@ -794,7 +870,7 @@ class RequestService:
             for r in rows:
                 self.engine.keys.record_shredded(f"req:{r.ref}")
                 conn.execute(update(requests).where(requests.c.id == r.id).values(
-                    contact=None, wrapped_key=None, kek_id=None))
+                    contact=None, content=None, wrapped_key=None, kek_id=None))
 
     def extend(self, ref: str, days: int, *, reason: str, actor: str = "privacy_officer",
                now: dt.datetime | None = None) -> Ticket:
@@ -810,14 +886,18 @@ class RequestService:
                 raise BadValueError(f"request {ref} is {row.status}: only a verified, open request can be extended")
             base = _utc(row.due_at) if row.due_at is not None else now
             due = base + dt.timedelta(days=days)
+            late = -(days_left(base, now) or 0) if row.due_at is not None and base < now else 0
+            words = _fit_deadline(f"{row.deadline} + {days} calendar_days")
             conn.execute(update(requests).where(requests.c.id == row.id).values(
-                status="extended", due_at=due, deadline=f"{row.deadline} + {days} calendar_days"))
-            self._audit(conn, "extended", row, actor, now, {"days": days, "reason": reason.strip()})
+                status="extended", due_at=due, deadline=words))
+            self._audit(conn, "extended", row, actor, now, {
+                "days": days, "reason": reason.strip(), "overdue_days": late,
+                "was_due": base.date().isoformat() if row.due_at is not None else None})
             address = self._contact(row)
         if address:
             self.mailer.send(address, f"Your privacy request {ref} needs more time",
                              f"We need {days} more day(s): {reason.strip()}. New deadline: {due:%Y-%m-%d}.\n")
-        return Ticket(ref, "extended", due, f"{row.deadline} + {days} calendar_days")
+        return Ticket(ref, "extended", due, words)
 
     def refuse(self, ref: str, ground: str, *, actor: str = "privacy_officer", now: dt.datetime | None = None) -> None:
         """Refuse on one of the pack's refusal grounds (or because identity could not be verified); the person is
@@ -868,11 +948,123 @@ class RequestService:
         """One request, without its encrypted reply address."""
         with self.engine.db.connect() as conn:
             row = self._row(conn, ref)
-        out = {k: v for k, v in row._mapping.items() if k not in ("contact", "wrapped_key", "kek_id", "lookup")}
+        out = {k: v for k, v in row._mapping.items()
+               if k not in ("contact", "content", "wrapped_key", "kek_id", "lookup")}
         out["address_match"] = _address_match(row)
         out["address_match_text"] = _MISMATCH.get(out["address_match"], "the address is one held for the person")
         return out
 
+
+    # -- what was said, the person's values, notes, the timeline --------------------------------------------------------
+    def _key(self, row: Any) -> bytes | None:
+        if row.wrapped_key is None or self.engine.keys.is_shredded(f"req:{row.ref}"):
+            return None
+        return unwrap_data_key(self.engine.keys.get(row.kek_id), row.wrapped_key, f"req:{row.ref}")
+
+    def _said(self, row: Any) -> dict[str, Any]:
+        key = self._key(row)
+        return unseal(key, row.ref, row.content) if key is not None and row.content is not None else {}
+
+    def content_of(self, ref: str) -> RequestContent | None:
+        """What the person said with the request, or None once their erasure destroyed the request's key."""
+        with self.engine.db.connect() as conn:
+            row = self._row(conn, ref)
+        if self._key(row) is None:
+            return None
+        return RequestContent.from_dict(self._said(row))
+
+    def requester(self, ref: str, *, masked: bool = True) -> str | None:
+        """The request's reply address (masked by default: ``z•••@e•••.cn``), None once destroyed."""
+        with self.engine.db.connect() as conn:
+            address = self._contact(self._row(conn, ref))
+        return mask_address(address) if masked and address else address
+
+    def current_values(self, ref: str, categories: tuple[str, ...] = (), *, actor: str,
+                       now: dt.datetime | None = None) -> dict[str, list[str]]:
+        """The values held for the requester (of ``categories``, or all), for staff answering the request; never a
+        password or other credential (``user.authorization``), which is only ever replaced. Each call is audited
+        (``values_revealed``: who, when, which request and which categories, never the values)."""
+        now = now or dt.datetime.now(dt.UTC)
+        known = self._showable()
+        cats = frozenset(categories) & known if categories else frozenset(known)
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref)
+            held = {} if row.subject_id is None else self.engine.values_of_subject(conn, row.subject_id, cats)
+            self._audit(conn, "values_revealed", row, actor, now, {"categories": sorted(held)})
+        return {c: held[c] for c in sorted(held)}
+
+    def held_categories(self, ref: str) -> list[str]:
+        """Which categories hold a value for the requester (the ids only: what staff may reveal)."""
+        from ..store._schema import records
+
+        with self.engine.db.connect() as conn:
+            row = self._row(conn, ref)
+            if row.subject_id is None:
+                return []
+            found = conn.execute(select(records.c.category).where(
+                records.c.subject_id == row.subject_id, records.c.status == "active").distinct()).scalars().all()
+        order = [c.id for c in self.pack.data_categories]
+        return sorted(set(found) & self._showable(), key=lambda c: order.index(c) if c in order else len(order))
+
+    def _showable(self) -> set[str]:
+        """The categories staff may be shown: all but credentials."""
+        return {c.id for c in self.pack.data_categories if not c.fides_key.startswith("user.authorization")}
+
+    def add_note(self, ref: str, text: str, *, actor: str, now: dt.datetime | None = None) -> int:
+        """Add a staff note to the request (kept encrypted with it; the audit entry says only that a note was added
+        and its number); returns the note's number."""
+        now = now or dt.datetime.now(dt.UTC)
+        note = text.strip()
+        if not note or len(note) > MAX_STAFF_NOTE:
+            raise BadValueError(f"note: 1 to {MAX_STAFF_NOTE} characters")
+        with self.engine.db.begin() as conn:
+            row = self._row(conn, ref, lock=True)
+            key = self._key(row)
+            if key is None:
+                raise BadValueError(f"request {ref} can take no more notes: the person was erased")
+            doc = self._said(row)
+            notes = list(doc.get("staff_notes") or [])
+            notes.append(note)
+            doc["staff_notes"] = notes
+            conn.execute(update(requests).where(requests.c.id == row.id).values(content=seal(key, ref, doc)))
+            self._audit(conn, "note_added", row, actor, now, {"note": len(notes)})
+        return len(notes)
+
+    def timeline(self, ref: str) -> list[TimelineEvent]:
+        """Every step of the request from the audit log, oldest first: received, verified (by whom and how),
+        extended (by whom, why, and how late it was then), refused (on which ground), fulfilled, staff notes (their
+        text, while the request's key exists), values revealed, codes rejected or resent."""
+        with self.engine.db.connect() as conn:
+            row = self._row(conn, ref)
+            entries = timeline_entries(conn, ref)
+        notes = list(self._said(row).get("staff_notes") or [])
+        out = []
+        for e in entries:
+            detail = {k: v for k, v in dict(e.detail).items() if k not in ("request", "event", "right")}
+            text = None
+            if e.detail.get("event") == "note_added":
+                n = int(detail.get("note") or 0)
+                text = notes[n - 1] if 0 < n <= len(notes) else None
+            out.append(TimelineEvent(_utc(e.at), str(e.detail.get("event")), str(e.actor), detail, text))
+        return out
+
+    def queue(self, query: QueueQuery | None = None, *, now: dt.datetime | None = None,
+              requester: bool = True) -> QueuePage:
+        """One page of the queue (see :class:`QueueQuery`); each item has its state (overdue, due_soon, on_time,
+        no_date or closed), the days left (negative when overdue) and, with ``requester``, the masked reply address."""
+        now = now or dt.datetime.now(dt.UTC)
+        q = (query or QueueQuery()).checked()
+        with self.engine.db.connect() as conn:
+            rows, total = query_queue(conn, self.pack.id, q, now)
+        items = []
+        for r in rows:
+            item = queue_item(r, now, q.due_within)
+            item["address_match"] = _address_match(r)
+            if requester:
+                address = self._contact(r)
+                item["requester"] = mask_address(address) if address else ""
+            items.append(item)
+        return QueuePage(items, total, q.limit, q.offset)
 
 _MISMATCH = {
     "not_held": "the request's address does not match the person on record",
@@ -880,6 +1072,15 @@ _MISMATCH = {
     "no_address": "no address is held for the person to match the request's address with",
     "unknown": "the request was received before addresses were matched",
 }
+
+
+def _fit_deadline(words: str) -> str:
+    """Deadline words fit their column (40 characters): qualifiers in brackets go first, then the tail."""
+    import re
+
+    if len(words) > 40:
+        words = re.sub(r" \([^)]*\)", "", words)
+    return words if len(words) <= 40 else words[:39] + "…"
 
 
 def _address_match(row: Any) -> str:

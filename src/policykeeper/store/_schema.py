@@ -201,6 +201,9 @@ requests = Table(
     Column("kek_id", String(16), nullable=True),
     Column("wrapped_key", LargeBinary, nullable=True, comment="the request's own data key, wrapped"),
     Column("contact", LargeBinary, nullable=True, comment="the reply address, AES-GCM under the request key"),
+    Column("content", LargeBinary, nullable=True,
+           comment="what the person asked (a note, the item to correct and its new value) and staff notes: AES-GCM "
+                   "JSON under the request key; NULL when nothing was said"),
     Column("status", String(16), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("verified_at", DateTime(timezone=True), nullable=True),

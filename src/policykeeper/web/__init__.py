@@ -36,6 +36,7 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
     app.state.pk = ctx
     install_error_handlers(app)
     from .admin import router as admin_router
+    from .admin_requests import router as admin_requests_router
     from .api import router
     from .center import router as center_router
     from .consent_api import install as install_consent_script
@@ -43,6 +44,7 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
     app.include_router(router)
     app.include_router(center_router, include_in_schema=False)
     app.include_router(admin_router, include_in_schema=False)
+    app.include_router(admin_requests_router, include_in_schema=False)
     install_consent_script(app, ctx)
     _install_docs(app)
     if extra is not None:

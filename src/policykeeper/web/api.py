@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .. import audit, consent
+from .._exceptions import BadValueError
 from ..engine import Decision, Facts
 from ..engine._facts import ATTESTED
-from ..requests import Ticket
+from ..requests import MAX_NOTE, MAX_STAFF_NOTE, MAX_VALUE, QueueQuery, RequestContent, Ticket
 from ._auth import (
     PERSON_COOKIE,
     Person,
@@ -35,6 +36,7 @@ from ._auth import (
 from ._context import WebContext
 from ._errors import ERROR_RESPONSES, ApiError
 from ._limits import before_profile_change, before_request, client_of
+from ._signed_in import session_opened
 
 __all__ = ["router"]
 
@@ -245,10 +247,31 @@ def my_consent(target: Key, body: ConsentIn, me: Me, ctx: Ctx) -> dict[str, Any]
     return {"target": target, "action": body.action, "notice": notice}
 
 
+class CorrectionIn(Body):
+    category: Key = Field(description="The item to correct: one of the pack's data categories, not a locked one.")
+    value: Annotated[str, Field(min_length=1, max_length=MAX_VALUE, description="The value it should have.")]
+
+
 class RequestIn(Body):
     right: Key | None = None
     kind: Literal["rights_request", "general_question", "complaint"] = "rights_request"
-    email: Annotated[str, Field(min_length=3, max_length=254, description="Where the code and the answer go.")]
+    email: Annotated[str, Field(min_length=3, max_length=254, description="Where the answer goes (and the code, "
+                                "when one is needed).")]
+    note: Annotated[str, Field(max_length=MAX_NOTE)] = Field(
+        "", description="What you want, in your words (kept encrypted; staff handling the request read it).")
+    correction: CorrectionIn | None = Field(None, description="For a correction: which item and its new value.")
+
+
+def _content(body: RequestIn, ctx: WebContext) -> RequestContent:
+    """What the person says, checked against the pack: a bad part answers 422 naming it (``note``,
+    ``correction.category``, ``correction.value``)."""
+    said = RequestContent(body.note, body.correction.category if body.correction else None,
+                          body.correction.value if body.correction else None)
+    try:
+        return said.checked(ctx.engine().pack, body.right)
+    except BadValueError as exc:
+        where = exc.message.split(":", 1)[0] if ":" in exc.message else "correction"
+        raise ApiError(422, "invalid", exc.message, where) from None
 
 
 class TicketOut(BaseModel):
@@ -261,9 +284,13 @@ class TicketOut(BaseModel):
 
 @router.post("/me/requests", status_code=201, response_model=TicketOut, tags=["people"])
 def my_new_request(body: RequestIn, me: Me, ctx: Ctx) -> dict[str, Any]:
-    """Ask to exercise a right; a code goes to the address (if it is held for you) to confirm it."""
+    """Ask to exercise a right, with a note and (for a correction) the item and its new value. Your session proves
+    who you are: with an address held for you the request is confirmed at once (status ``verified``) where the
+    policy accepts a login as proof; otherwise a code goes to the address (if it is held for you) to confirm it."""
+    said = _content(body, ctx)
     before_request(ctx, me.subject_id, body.email)
-    t = ctx.requests().submit_for_subject(me.subject_id, body.right, email=body.email, kind=body.kind)
+    t = ctx.requests().submit_for_subject(me.subject_id, body.right, email=body.email, kind=body.kind, content=said,
+                                          signed_in=session_opened(ctx, me))
     return _ticket(t)
 
 
@@ -552,10 +579,120 @@ class QueueItem(BaseModel):
                     "mismatch_reason to verify by staff")
 
 
-@router.get("/requests", response_model=list[QueueItem], tags=["requests"])
-def request_queue(ctx: Ctx, staff: CanRequestsRead) -> list[dict[str, Any]]:
-    """Open requests, soonest deadline first, each overdue, due soon or on time."""
-    return [_clean(r) for r in ctx.requests().open_requests()]
+class QueueRow(QueueItem):
+    state: Literal["overdue", "due_soon", "on_time", "no_date", "closed"]  # type: ignore[assignment]
+    closed_at: str | None
+    days_left: int | None = Field(description="Whole days to the due date, negative when overdue; null without a "
+                                              "date or once closed")
+    requester: str = Field(description="The request's reply address, masked (z•••@e•••.cn)")
+
+
+@router.get("/requests", response_model=list[QueueRow], tags=["requests"],
+            responses={200: {"headers": {"X-Total-Count": {"description": "requests matching the filters, all pages",
+                                                           "schema": {"type": "integer"}}}}})
+def request_queue(
+    ctx: Ctx, staff: CanRequestsRead, response: Response,
+    status: Annotated[Literal["open", "closed", "all", "received", "verified", "extended", "fulfilled", "refused"],
+                      Query(description="open (the default), closed, all, or one status")] = "open",
+    right: Annotated[Key | None, Query(description="one right (access, delete, correct ...)")] = None,
+    state: Annotated[Literal["overdue", "due_soon"] | None,
+                     Query(description="open requests past their due date, or due within due_within_days")] = None,
+    ref: Annotated[str | None, Query(max_length=32, pattern=r"^[0-9a-fA-F]+$",
+                                     description="a reference, or its first characters")] = None,
+    sort: Annotated[Literal["due", "received", "status"], Query()] = "due",
+    order: Annotated[Literal["asc", "desc"], Query()] = "asc",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    due_within_days: Annotated[int, Query(ge=0, le=365)] = 3,
+) -> list[dict[str, Any]]:
+    """The request queue, one page: overdue requests first, then by due date (requests without a date after the
+    dated ones), by receipt or by status. ``X-Total-Count`` says how many match in all."""
+    page = ctx.requests().queue(QueueQuery(status=status, right=right, state=state, ref=ref or "", sort=sort,
+                                           descending=order == "desc", limit=limit, offset=offset,
+                                           due_within=dt.timedelta(days=due_within_days)))
+    response.headers["X-Total-Count"] = str(page.total)
+    return [_clean(r) for r in page.items]
+
+
+class CorrectionOut(BaseModel):
+    category: str
+    value: str
+
+
+class ContentOut(BaseModel):
+    note: str
+    correction: CorrectionOut | None
+
+
+class EventOut(BaseModel):
+    at: str
+    event: str
+    actor: str
+    detail: dict[str, Any]
+    note: str | None
+
+
+class RequestDetailOut(BaseModel):
+    ref: str
+    kind: str
+    right: str | None
+    status: str
+    received_at: str
+    verified_at: str | None
+    due_at: str | None
+    deadline: str
+    closed_at: str | None
+    refusal_ground: str | None
+    pack_version: str
+    address_match: str
+    requester: str | None = Field(description="The reply address, masked; null once the person was erased")
+    content: ContentOut | None = Field(description="What the person said; null once the person was erased")
+    timeline: list[EventOut]
+
+
+@router.get("/requests/{ref}", response_model=RequestDetailOut, tags=["requests"])
+def request_detail(ref: Ref, ctx: Ctx, staff: CanRequestsRead) -> dict[str, Any]:
+    """One request: what the person said with it, the masked requester and every step so far (who, when, why)."""
+    svc = ctx.requests()
+    try:
+        row = svc.get(ref)
+    except BadValueError:
+        raise ApiError(404, "not_found", f"no request {ref}") from None
+    said = svc.content_of(ref)
+    return {**{k: _iso(row[k]) for k in RequestDetailOut.model_fields if k in row},
+            "requester": svc.requester(ref),
+            "content": None if said is None else said.as_dict() | {"correction": said.as_dict().get("correction")},
+            "timeline": [{"at": _iso(e.at), "event": e.event, "actor": e.actor, "detail": e.detail, "note": e.note}
+                         for e in svc.timeline(ref)]}
+
+
+class NoteIn(Body):
+    text: Annotated[str, Field(min_length=1, max_length=MAX_STAFF_NOTE)]
+
+
+class NoteOut(BaseModel):
+    ref: str
+    note: int
+
+
+@router.post("/requests/{ref}/notes", status_code=201, response_model=NoteOut, tags=["requests"])
+def request_note(ref: Ref, body: NoteIn, ctx: Ctx, staff: CanRequestsVerify) -> dict[str, Any]:
+    """Add a staff note to a request (kept encrypted with it; the audit log says only that one was added)."""
+    if not body.text.strip():
+        raise ApiError(422, "invalid", "the note is empty", "text")
+    return {"ref": ref, "note": ctx.requests().add_note(ref, body.text, actor=f"key:{staff.key_id}")}
+
+
+class RevealIn(Body):
+    categories: list[Key] = Field(default_factory=list, max_length=100,
+                                  description="The items to show; none for every item held")
+
+
+@router.post("/requests/{ref}/reveal", response_model=dict[str, list[str]], tags=["requests"])
+def request_reveal(ref: Ref, body: RevealIn, ctx: Ctx, staff: CanRequestsAct) -> dict[str, list[str]]:
+    """The requester's current values (for answering a correction, say). Every call is audited: who, when, which
+    request and which items, never the values."""
+    return ctx.requests().current_values(ref, tuple(body.categories), actor=f"key:{staff.key_id}")
 
 
 class StaffVerifyIn(Body):
@@ -602,6 +739,9 @@ def request_fulfil(ref: Ref, body: FulfilIn, ctx: Ctx, staff: CanRequestsAct) ->
     elif right in ("delete", "erasure"):
         detail = {"erased": str(svc.fulfil_erasure(ref, ground=body.ground, actor=actor))}
     elif right in ("correct", "rectification"):
+        said = svc.content_of(ref)
+        if said is not None and said.category and body.category is None and body.value is None:
+            body = body.model_copy(update={"category": said.category, "value": said.value})  # what the person asked
         if body.category is None or body.value is None:
             raise ApiError(422, "invalid", "a correction needs the category and the corrected value", "category")
         svc.fulfil_correction(ref, body.category, body.value, actor=actor)

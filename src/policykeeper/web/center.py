@@ -37,6 +37,8 @@ from ._errors import ApiError
 from ._i18n import gettext_for
 from ._limits import before_profile_change, before_request, before_resend, client_of
 from ._pages import ctx_of, gettext_of, language_of, redirect, render, same_origin
+from ._request_words import words_for
+from ._signed_in import session_opened
 
 __all__ = ["router"]
 
@@ -362,27 +364,58 @@ def requests_page(request: Request) -> Response:
     emails = _emails(ctx, signed.person.subject_id)
     pack = ctx.engine().pack
     elsewhere = [(r, *_ELSEWHERE[r.type]) for r in _stated_rights(pack) if r.type in _ELSEWHERE]
+    locked = pack.locked_categories()
+    held = {str(it["category"]) for it in _held(ctx, signed.person)}
+    correctable = [c for c in pack.data_categories
+                   if c.id in held and c.id not in locked and not _secret(pack, c.id)]
     return _page(request, "center/requests.html", signed, requests=mine, exportable=_EXPORTABLE,
-                 rights=_requestable(pack), elsewhere=elsewhere, email=emails[0] if len(emails) == 1 else "")
+                 rights=_requestable(pack), elsewhere=elsewhere, emails=emails, correctable=correctable,
+                 w=words_for(gettext_of(request)), can_correct=any(r.type == "correct" for r in _requestable(pack)))
 
 
 @router.post("/me/requests")
-def request_new(request: Request, right: FormText = "", email: FormText = "", csrf: FormText = "") -> Response:
+def request_new(request: Request, right: FormText = "", email: FormText = "", csrf: FormText = "",
+                note: FormText = "", category: FormText = "", value: FormText = "") -> Response:
+    from .._exceptions import BadValueError
+    from ..requests import RequestContent
+
     signed = _signed_in(request)
     if signed is None:
         return _sign_in_first()
     ctx = ctx_of(request)
+    _ = gettext_of(request)
+    pack = ctx.engine().pack
     try:
         check_csrf(ctx, signed.token, csrf)
-        if right not in {r.type for r in _requestable(ctx.engine().pack)}:
-            raise ApiError(422, "invalid", "choose one of the rights this policy grants", "right")
+        if right not in {r.type for r in _requestable(pack)}:
+            raise ApiError(422, "invalid", str(_("Choose one of the rights this policy grants.")), "right")
+        said = RequestContent(note, category.strip() or None if right == "correct" else None,
+                              (value if category.strip() else None) if right == "correct" else None)
+        try:
+            said = said.checked(pack, right)
+        except BadValueError as exc:
+            raise ApiError(422, "invalid", _content_problem(exc.message, _), "content") from None
         before_request(ctx, signed.person.subject_id, email)
-        ticket = ctx.requests().submit_for_subject(signed.person.subject_id, right, email=email)
+        ticket = ctx.requests().submit_for_subject(signed.person.subject_id, right, email=email, content=said,
+                                                   signed_in=session_opened(ctx, signed.person))
     except (ApiError, PolicykeeperError) as exc:
         return redirect("/me/requests", err=_problem(exc))
+    if ticket.status == "verified":  # the session proved who they are: no second code
+        due = _(" We answer by %(date)s.", date=f"{ticket.due_at:%Y-%m-%d}") if ticket.due_at else ""
+        return redirect("/me/requests", msg=_("Request %(ref)s is received and confirmed.", ref=ticket.ref) + due)
     return redirect(f"/me/requests/{ticket.ref}/verify",
-                    msg=f"Request {ticket.ref} received. If that address is on record for you, we emailed a code "
-                        "to confirm it.")
+                    msg=_("Request %(ref)s received. If that address is on record for you, we emailed a code to "
+                          "confirm it.", ref=ticket.ref))
+
+
+def _content_problem(message: str, _: Any) -> str:
+    """What is wrong with what the person wrote, in their language."""
+    where = message.split(":", 1)[0]
+    if where == "note":
+        return str(_("Your note is too long: at most 2000 characters."))
+    if where == "correction.value":
+        return str(_("Give the new value for the item to correct (at most 2000 characters)."))
+    return str(_("Choose an item we hold about you that can be corrected here."))
 
 
 @router.get("/me/requests/{ref}/verify", response_class=HTMLResponse)
@@ -393,7 +426,7 @@ def request_verify_form(request: Request, ref: str) -> Response:
     mine = _mine(ctx_of(request), signed.person, ref)
     if mine is None:
         return _not_found(request, signed)
-    return _page(request, "center/request_verify.html", signed, req=mine)
+    return _page(request, "center/request_verify.html", signed, req=mine, w=words_for(gettext_of(request)))
 
 
 @router.post("/me/requests/{ref}/verify")
@@ -407,12 +440,14 @@ def request_verify(request: Request, ref: str, code: FormText = "", csrf: FormTe
     try:
         check_csrf(ctx, signed.token, csrf)
         if not _CODE.fullmatch(code.strip()):
-            raise ApiError(422, "invalid", "the code is the six digits from the email about this request", "code")
+            raise ApiError(422, "invalid", str(gettext_of(request)("The code is the six digits from the email about "
+                                                                   "this request.")), "code")
         ticket = ctx.requests().verify(ref, code.strip())
     except (ApiError, PolicykeeperError) as exc:
         return redirect(f"/me/requests/{ref}/verify", err=_problem(exc))
-    within = "" if ticket.deadline in ("", "unspecified") else f"; we answer within {ticket.deadline}"
-    return redirect("/me/requests", msg=f"Request {ref} is confirmed{within}.")
+    _ = gettext_of(request)
+    due = _(" We answer by %(date)s.", date=f"{ticket.due_at:%Y-%m-%d}") if ticket.due_at else ""
+    return redirect("/me/requests", msg=_("Request %(ref)s is confirmed.", ref=ref) + due)
 
 
 @router.post("/me/requests/{ref}/resend")
@@ -429,7 +464,8 @@ def request_resend(request: Request, ref: str, csrf: FormText = "") -> Response:
         ctx.requests().resend_code(ref)
     except (ApiError, PolicykeeperError) as exc:
         return redirect(f"/me/requests/{ref}/verify", err=_problem(exc))
-    return redirect(f"/me/requests/{ref}/verify", msg="A new code is on its way; the old one no longer works.")
+    return redirect(f"/me/requests/{ref}/verify", msg=gettext_of(request)("A new code is on its way; the old one no "
+                                                                          "longer works."))
 
 
 @router.get("/me/requests/{ref}/export")
