@@ -592,10 +592,17 @@ def profile_change(request: Request, category: FormText = "", value: FormText = 
     except (ApiError, PolicykeeperError) as exc:
         return redirect("/me/profile", err=_problem(exc, _))
     if changed is None:
-        return redirect("/me/profile#confirm-h", msg=_(
+        return _to_confirm(msg=_(
             "We sent a code to the new address. Enter it below to make it your email address; until then your "
             "old address stays in use."))
     return redirect("/me/profile", msg=_("Saved: %(detail)s is updated.", detail=name))
+
+
+def _to_confirm(*, msg: str | None = None, err: str | None = None) -> RedirectResponse:
+    """Back to the profile page, at the form that confirms a new email address."""
+    response = redirect("/me/profile", msg=msg, err=err)
+    response.headers["location"] += "#confirm-h"
+    return response
 
 
 @router.post("/me/profile/email")
@@ -610,17 +617,17 @@ def profile_email(request: Request, category: FormText = "", value: FormText = "
     try:
         check_csrf(ctx, signed.token, csrf)
         if not _CODE.fullmatch(code.strip()):
-            return redirect("/me/profile#confirm-h", err=_("The code is the six digits from the email we sent to "
+            return _to_confirm(err=_("The code is the six digits from the email we sent to "
                                                             "the new address."))
         confirm_email_change(ctx, signed.person.subject_id, category, value, code.strip())
     except ApiError as exc:
         if exc.where == "code":
-            return redirect("/me/profile#confirm-h", err=_(
+            return _to_confirm(err=_(
                 "That code is not valid for this address: type the new address and the latest code we sent to it. "
                 "Nothing was changed."))
-        return redirect("/me/profile#confirm-h", err=_problem(exc, _))
+        return _to_confirm(err=_problem(exc, _))
     except PolicykeeperError as exc:
-        return redirect("/me/profile#confirm-h", err=_problem(exc, _))
+        return _to_confirm(err=_problem(exc, _))
     return redirect("/me/profile", msg=_("Saved: %(detail)s is updated. Sign in with the new address from now on.",
                                          detail=name))
 
