@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import re
 from collections.abc import Iterator
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -298,3 +299,59 @@ def test_the_center_and_the_console_show_the_operators_name_logo_and_colour(web:
     plain = web.client.get("/").text
     assert ">Reef Privacy<" not in plain and 'class="brand-logo"' not in plain
     assert f'<strong lang="en">{web.ctx.pack.controller.legal_name}</strong>' in plain
+
+
+# -- mails to people --------------------------------------------------------------------------------------------------
+
+def test_closing_an_account_emails_what_goes_when_in_the_persons_language(web: Web) -> None:
+    """Kamoer deletes everything held for an account once it is closed (rule while_using): the mail gives the date."""
+    from .test_center import ZHANG, _signup
+
+    _signup(web, "zhang", ZHANG)
+    web.client.cookies.set("pk_lang", "zh-Hans")
+    web.client.post("/signin", data={"identifier": "zhang", "email": "zhang@example.cn"})
+    web.client.post("/signin/code", data={"identifier": "zhang", "code": web.inbox.code_for("zhang@example.cn")})
+    csrf = csrf_of(web.client.get("/me/profile").text)
+    before = len(web.inbox.to("zhang@example.cn"))
+    closed = web.client.post("/me/close", data={"csrf": csrf, "confirm": "yes"})
+    assert "我们已通过电子邮件告知您各项信息的处理时间。" in closed.text
+    mails = web.inbox.to("zhang@example.cn")
+    assert len(mails) == before + 1
+    mail = mails[-1]
+    body = mail.get_payload(decode=True).decode("utf-8")  # type: ignore[union-attr]
+    today = dt.datetime.now(dt.UTC).date()
+    assert str(make_header(decode_header(str(mail["Subject"])))) == "您的账户已注销：您的数据将如何处理"
+    assert f"于 {today.year}年{today.month}月{today.day}日 或稍后删除：" in body
+    for name in ("Mobile phone number", "Email address", "Created username", "Password"):
+        assert name in body
+    assert "Coral#2025!" not in body and "zhang@example.cn" not in body  # names of details, never their values
+
+
+def test_the_closing_schedule_follows_the_packs_rules(kokkok: Web) -> None:
+    """Kokkok has no rule that starts when an account closes: details stay until their purposes end, and payment
+    records are kept as a record for as long as the law requires."""
+    from policykeeper.web._closing import closing_schedule, closing_text
+
+    eng = kokkok.ctx.engine()
+    now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    steps = closing_schedule(eng, ["email", "phone", "payment_records"], now)
+    assert {(s.what, s.categories) for s in steps} == {("purposes", ("email", "phone")),
+                                                     ("kept", ("payment_records",))}
+    _, body = closing_text(eng, steps, "en", now)
+    assert "Your account was closed on 2 Mar 2026." in body
+    assert "Kept only until the purposes they were collected for end, then deleted or anonymised: Email" in body
+    assert "Kept as a record for as long as the law requires, then deleted: Payment" in body
+
+
+def test_an_export_ready_mail_links_to_the_signed_in_requests_page(kokkok: Web) -> None:
+    signup(kokkok)
+    me = {"Authorization": f"Bearer {kokkok.sign_in('alice', 'alice@example.com')}"}
+    ref = kokkok.client.post("/v1/me/requests", json={"right": "access", "email": "alice@example.com"},
+                             headers=me).json()["ref"]
+    kokkok.client.post(f"/v1/me/requests/{ref}/verify", json={"code": kokkok.inbox.code_for("alice@example.com")},
+                       headers=me)
+    assert kokkok.client.post(f"/v1/requests/{ref}/fulfil", json={},
+                              headers=kokkok.as_role("privacy_officer")).status_code == 200
+    done = kokkok.inbox.to("alice@example.com")[-1]
+    body = done.get_payload(decode=True).decode("utf-8")  # type: ignore[union-attr]
+    assert "is ready" in body and f"{kokkok.ctx.public_url}/me/requests" in body

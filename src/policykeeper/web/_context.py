@@ -111,7 +111,9 @@ class WebContext:
         return self._engines[label]
 
     def requests(self, now: dt.datetime | None = None) -> RequestService:
-        return RequestService(self.engine(now), self.mailer, deadlines=self.deadlines, databases=self.databases)
+        svc = RequestService(self.engine(now), self.mailer, deadlines=self.deadlines, databases=self.databases)
+        svc.center_url = self.public_url
+        return svc
 
     def info(self) -> dict[str, Any]:
         eng = self.engine()

@@ -32,6 +32,7 @@ from ._auth import (
     person_from,
     send_login_code,
 )
+from ._closing import send_closing_notice
 from ._context import WebContext
 from ._errors import ApiError
 from ._limits import before_request, before_resend, client_of
@@ -644,12 +645,22 @@ def close_account(request: Request, confirm: FormText = "", csrf: FormText = "")
         check_csrf(ctx, signed.token, csrf)
     except ApiError as exc:
         return redirect("/me/profile", err=_problem(exc))
+    _ = gettext_of(request)
     if confirm != "yes":
-        return redirect("/me/profile", err="Tick the box to confirm that you want to close your account.")
-    cancel_account_subject(ctx.engine(), signed.person.subject_id)
+        return redirect("/me/profile", err=_("Tick the box to confirm that you want to close your account."))
+    eng = ctx.engine()
+    with ctx.db.connect() as conn:
+        held = [c for c, vs in eng.values_of_subject(conn, signed.person.subject_id,
+                                                     frozenset(eng.compiled.categories)).items() if vs]
+    cancel_account_subject(eng, signed.person.subject_id)
+    try:
+        mailed = send_closing_notice(eng, ctx.mailer, signed.person.subject_id, held, language_of(request))
+    except PolicykeeperError:  # queued or not, the account is closed; the worker retries a queued message
+        mailed = False
     end_session(ctx, signed.token)
-    response = redirect("/", msg="Your account is closed and you are signed out. What was kept for your account now "
-                                 "follows the policy's retention rules.")
+    response = redirect("/", msg=_("Your account is closed and you are signed out. What was kept for your account "
+                                   "now follows the policy's retention rules.") + (
+        " " + _("We emailed you what goes when.") if mailed else ""))
     response.delete_cookie(PERSON_COOKIE)
     return response
 
