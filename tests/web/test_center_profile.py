@@ -355,3 +355,13 @@ def test_an_export_ready_mail_links_to_the_signed_in_requests_page(kokkok: Web) 
     done = kokkok.inbox.to("alice@example.com")[-1]
     body = done.get_payload(decode=True).decode("utf-8")  # type: ignore[union-attr]
     assert "is ready" in body and f"{kokkok.ctx.public_url}/me/requests" in body
+
+
+def test_the_sign_in_code_comes_in_the_language_of_the_page_it_was_asked_from(kokkok: Web) -> None:
+    signup(kokkok)
+    kokkok.client.post("/signin?lang=zh-Hans", data={"identifier": "alice", "email": "alice@example.com"})
+    mail = kokkok.inbox.to("alice@example.com")[-1]
+    assert str(make_header(decode_header(str(mail["Subject"])))) == "您的登录验证码"
+    assert "分钟内有效" in mail.get_payload(decode=True).decode("utf-8")  # type: ignore[union-attr]
+    kokkok.client.post("/signin?lang=en", data={"identifier": "alice", "email": "alice@example.com"})
+    assert kokkok.inbox.to("alice@example.com")[-1]["Subject"] == "Your sign-in code"

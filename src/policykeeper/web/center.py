@@ -138,7 +138,7 @@ def _right_names(_: Any) -> dict[str, str]:
 def signin(request: Request, identifier: FormText = "", email: FormText = "") -> RedirectResponse:
     _ = gettext_of(request)
     try:
-        send_login_code(ctx_of(request), identifier, email, client=client_of(request))
+        send_login_code(ctx_of(request), identifier, email, client=client_of(request), language=language_of(request))
     except ApiError as exc:
         if exc.where == "email":
             return redirect("/", err=_("The email address must be one address, like name@example.com."))
