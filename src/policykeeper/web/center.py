@@ -82,6 +82,8 @@ def _problem(exc: Exception, _: Any = None) -> str:
         text = str(exc.message)
         if _ is not None and isinstance(exc, ApiError) and exc.code == "denied" and exc.where == "category":
             return str(_("This detail cannot be changed after registration, as the policy says."))
+        if _ is not None and isinstance(exc, ApiError) and exc.code == "forbidden":
+            return str(_("The form is stale or was not sent from this site; reload the page and retry."))
         if _ is not None and isinstance(exc, ApiError) and exc.code == "too_many_attempts":
             return str(_("Too many tries: wait a while and try again."))
         return text[:1].upper() + text[1:]
