@@ -87,7 +87,7 @@ class Inbox:
     def code_for(self, address: str) -> str:
         body = self.to(address)[-1].get_payload(decode=True)
         assert isinstance(body, bytes)
-        found = re.search(r"code is (\d{6})", body.decode())
+        found = re.search(r"(?:code is|验证码是) (\d{6})", body.decode())  # in English or Chinese
         assert found, body
         return found.group(1)
 

@@ -1,6 +1,7 @@
 """policykeeper: a privacy policy as a machine-readable pack, enforced, with evidence."""
 
 from ._exceptions import (
+    BadDetailError,
     BadValueError,
     ConfigError,
     DecryptionError,
@@ -37,6 +38,7 @@ from .pack import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "BadDetailError",
     "BadValueError",
     "Change",
     "ConfigError",

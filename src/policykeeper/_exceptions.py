@@ -15,7 +15,8 @@ the API and the web turn them into their own shape in one place each.
     └── DeniedError          the pack does not allow the action; carries the decision
     └── SubjectNotFoundError no data is held about that person (or it was erased)
     └── BadValueError        a value given to policykeeper is wrong (says what and where)
-        └── PrivilegedFactError  a caller stated a fact only the engine's records can establish
+        ├── PrivilegedFactError  a caller stated a fact only the engine's records can establish
+        └── BadDetailError   a person's detail does not fit its kind (an email, a date of birth ...)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "BadDetailError",
     "BadValueError",
     "ConfigError",
     "DeniedError",
@@ -143,6 +145,16 @@ class SubjectNotFoundError(PolicykeeperError):
 
 class BadValueError(PolicykeeperError):
     code: ErrorCode = "bad_value"
+
+
+class BadDetailError(BadValueError):
+    """A new value for a person's detail does not fit its category's kind (``engine._values``): ``category`` and
+    ``problem`` (a stable key, such as ``email`` or ``date_future``) say which and why; the message holds no value."""
+
+    def __init__(self, category: str, problem: str, message: str) -> None:
+        self.category = category
+        self.problem = problem
+        super().__init__(message)
 
 
 class PrivilegedFactError(BadValueError):

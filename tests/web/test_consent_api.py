@@ -210,7 +210,8 @@ def test_the_privacy_center_says_that_the_signal_was_seen(web: Web) -> None:
     pack = web.ctx.pack
     refusing = pack.model_copy(update={"marketing": pack.marketing.model_copy(update={"honor_gpc": False})})  # type: ignore[union-attr]
     assert "does not act on it" in gpc_note(refusing)
-    assert "nothing for it to stop" in gpc_note(load_pack("kalos"))
+    assert "shared with other companies" in gpc_note(load_pack("kalos"))  # its partner-identity consent
+    assert "nothing for it to stop" in gpc_note(load_pack("kalos").model_copy(update={"consents": ()}))
 
 
 def test_config_lists_the_registered_trackers_under_their_purpose(site: tuple[TestClient, WebContext]) -> None:

@@ -4,6 +4,7 @@ from ._decide import CompiledPack, compile_pack, decide
 from ._engine import Collected, PolicyEngine, Released
 from ._facts import FACT_TABLE, FactRow
 from ._types import Action, Collect, Decision, Facts, Obligation, Reason, Share, Use
+from ._values import GENDERS, DetailKind, check_detail, detail_kind
 
 __all__ = [
     "Action",
@@ -11,8 +12,10 @@ __all__ = [
     "Collected",
     "CompiledPack",
     "Decision",
+    "DetailKind",
     "FACT_TABLE",
     "FactRow",
+    "GENDERS",
     "Facts",
     "Obligation",
     "PolicyEngine",
@@ -20,6 +23,8 @@ __all__ = [
     "Released",
     "Share",
     "Use",
+    "check_detail",
     "compile_pack",
     "decide",
+    "detail_kind",
 ]

@@ -33,6 +33,7 @@ from ..store._schema import (
 from . import _facts
 from ._decide import CompiledPack, compile_pack, decide
 from ._types import Collect, Decision, Facts, Obligation, Reason, Share, Use
+from ._values import check_detail
 
 __all__ = ["Collected", "PolicyEngine", "Released"]
 
@@ -1007,12 +1008,15 @@ class PolicyEngine:
     def correct_subject(self, subject_id: str, category: str, value: str, *, actor: str = "app",
                         now: dt.datetime | None = None) -> int:
         """Replace a category's active values with one corrected value (the old ones are kept as superseded
-        ciphertext, for the record); returns how many were replaced. Audited without values."""
+        ciphertext, for the record); returns how many were replaced. Audited without values. The value is checked
+        against its category's kind first (an email, a phone number, a past date of birth ...: ``_values``);
+        one that does not fit raises :class:`BadDetailError` and changes nothing."""
         now = now or dt.datetime.now(dt.UTC)
         if category not in self.compiled.categories:
             raise BadValueError(f"{category!r} is not a data category of this pack")
         if not isinstance(value, str) or not value:
             raise BadValueError("the corrected value must be non-empty text")
+        value = check_detail(self.compiled.categories[category], value, today=now.date())
         with self.db.begin() as conn:
             row = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key)
                                .where(subjects.c.id == subject_id)).first()

@@ -108,6 +108,10 @@ class RequestService:
         pack's word; the operator states what the applicable law requires (``HOME/requests.yaml``)."""
         """The company's own databases (a dataset map and an engine each): access and erasure reach them too."""
 
+    center_url: str | None = None
+    """The privacy center's public address (set by the web server): an "export ready" email links to where the
+    person downloads it once signed in."""
+
     # -- helpers -------------------------------------------------------------------------------------------------
     def _deadline_rule(self, kind: str) -> Any:
         handling = self.pack.requests
@@ -599,7 +603,9 @@ class RequestService:
                 conn.execute(update(requests).where(requests.c.id == row.id).values(
                     status="fulfilled", closed_at=now, detail={"values": len(items)}))
                 self._audit(conn, "fulfilled", row, actor, now, {"values": len(items)})
-                told = self._tell_done(conn, row, f"Your data export ({len(items)} values) is ready.\n", now)
+                where = (f"Download it from your requests page in the privacy center, once signed in: "
+                         f"{self.center_url}/me/requests\n" if self.center_url else "")
+                told = self._tell_done(conn, row, f"Your data export ({len(items)} values) is ready.\n" + where, now)
         self._send_now(told, now)
         return len(items)
 

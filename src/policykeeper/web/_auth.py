@@ -33,6 +33,7 @@ from ..engine._engine import _utc
 from ..store._schema import api_keys, login_codes, web_sessions
 from ._context import WebContext
 from ._errors import ApiError
+from ._i18n import gettext_for
 from ._limits import throttle
 
 __all__ = [
@@ -238,7 +239,7 @@ def end_session(ctx: WebContext, token: str) -> None:
 
 
 def send_login_code(ctx: WebContext, identifier: str, email: str, *, client: str = "unknown",
-                    now: dt.datetime | None = None) -> None:
+                    now: dt.datetime | None = None, language: str = "en") -> None:
     """Email a sign-in code if ``email`` is an address held for the person ``identifier``; the same answer either way,
     so nobody learns whether someone else is known. An ask with an address that is not held leaves no trace on the
     person's side: their code stays valid and their allowance untouched. Too many asks for one identifier and
@@ -262,9 +263,11 @@ def send_login_code(ctx: WebContext, identifier: str, email: str, *, client: str
             pack_id=ctx.pack.id, lookup=lookup, subject_id=found[0], code_hash=_secret_hash(ctx, f"{lookup}:{code}"),
             sent_at=now, expires_at=now + CODE_TTL, attempts=0, used=False))
     try:
-        ctx.mailer.send(email.strip(), "Your sign-in code",
-                        f"Your code is {code}. It is valid for {int(CODE_TTL.total_seconds() // 60)} minutes.\n"
-                        "If you did not ask to sign in to the privacy center, ignore this message.")
+        _ = gettext_for(language)  # the language of the page the code was asked from
+        ctx.mailer.send(email.strip(), _("Your sign-in code"),
+                        _("Your code is %(code)s. It is valid for %(minutes)s minutes.", code=code,
+                          minutes=int(CODE_TTL.total_seconds() // 60)) + "\n"
+                        + _("If you did not ask to sign in to the privacy center, ignore this message."))
     except ConfigError as exc:  # the same answer as ever: an error here would tell that the address is held
         log.warning("a sign-in code was not sent: %s", exc.message)  # the server's address, never the person's
 

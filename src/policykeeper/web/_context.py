@@ -24,6 +24,7 @@ from ..pack._types import FixedDuration
 from ..requests import RequestService, load_deadlines
 from ..store import open_database
 from ..versions import engine_at
+from ._brand import Branding, load_branding
 from ._site import ConsentSite, load_site_settings
 
 __all__ = ["ENV_PUBLIC_URL", "MemoryMailer", "WebContext"]
@@ -76,6 +77,8 @@ class WebContext:
     """Origins allowed to call the consent script's endpoints, and their rate limit (HOME/consent.yaml)."""
     databases: tuple[tuple[DatasetMap, Engine], ...] = ()
     """The company's own databases (a dataset map and an engine each): access and erasure reach them too."""
+    branding: Branding = field(default_factory=Branding)
+    """The operator's name, logo and accent colour on every page (HOME/branding.yaml)."""
     _base: PolicyEngine | None = None
     _engines: dict[str, PolicyEngine] = field(default_factory=dict)
 
@@ -94,6 +97,7 @@ class WebContext:
                           deadlines=load_deadlines(settings.home / "requests.yaml"),
                           consent_site=load_site_settings(settings.home),
                           recurrence=load_recurrence(settings.home / "organisation.yaml"),
+                          branding=load_branding(settings.home),
                           databases=company_databases(os.environ.get(ENV_DATASET), os.environ.get(ENV_DATASET_URL)))
 
     def engine(self, now: dt.datetime | None = None) -> PolicyEngine:
@@ -107,7 +111,9 @@ class WebContext:
         return self._engines[label]
 
     def requests(self, now: dt.datetime | None = None) -> RequestService:
-        return RequestService(self.engine(now), self.mailer, deadlines=self.deadlines, databases=self.databases)
+        svc = RequestService(self.engine(now), self.mailer, deadlines=self.deadlines, databases=self.databases)
+        svc.center_url = self.public_url
+        return svc
 
     def info(self) -> dict[str, Any]:
         eng = self.engine()

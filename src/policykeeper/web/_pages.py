@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from ._brand import Branding
 from ._context import WebContext
 from ._errors import ApiError
 from ._i18n import COOKIE, LANGUAGES, choose, gettext_for, html_gettext_for, normalise
@@ -24,6 +25,7 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templat
                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
                         extensions=["jinja2.ext.i18n"])
 TEMPLATES.newstyle_gettext = True  # type: ignore[attr-defined]  # {% trans %} passes its values as keywords
+TEMPLATES.globals["brand"] = Branding()  # the defaults, for a page rendered without a context
 
 
 def language_of(request: Request) -> str:
@@ -65,6 +67,7 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
     gettext = html_gettext_for(lang)
     page = TEMPLATES.get_template(template).render(
         request=request, pack=pack, msg=request.query_params.get("msg"), err=request.query_params.get("err"),
+        brand=ctx.branding,
         lang=lang, languages=LANGUAGES, _=gettext, gettext=gettext, ngettext=gettext.ngettext,  # type: ignore[attr-defined]
         **values)
     response = HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store",

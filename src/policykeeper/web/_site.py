@@ -37,8 +37,8 @@ from ..pack._lifecycle import CookieRule
 from ..store._chain import _HEAD_FOR_UPDATE
 
 __all__ = ["DEVICE_COOKIE", "ENV_CONSENT_ORIGINS", "GPC", "SCRIPT_ACTOR", "ConsentSite", "Method", "SitePurpose",
-           "cookies_allowed", "device_of", "gpc_honoured", "gpc_note", "gpc_signal", "load_site_settings", "new_device",
-           "offered", "record_choices", "site_choices", "site_purposes"]
+           "cookies_allowed", "device_of", "gpc_consents", "gpc_honoured", "gpc_note", "gpc_signal", "load_site_settings",
+           "new_device", "offered", "record_choices", "site_choices", "site_purposes"]
 
 DEVICE_COOKIE = "pk_consent"
 """The first-party cookie (set by the script on the site, never by the API) holding the signed device id."""
@@ -81,30 +81,74 @@ def gpc_honoured(pack: Pack) -> bool:
     return isinstance(m, str) or m.honor_gpc is not False
 
 
-def gpc_note(pack: Pack) -> str:
-    """What a page tells a visitor whose browser sent the GPC signal, as the pack says."""
+def gpc_note(pack: Pack, _: Any = None) -> str:
+    """What a page tells a visitor whose browser sent the GPC signal, as the pack says (in the page's language when
+    the page's ``_`` is given)."""
+    _ = _ or (lambda text: text)
     m = pack.marketing
     if not isinstance(m, str) and m.honor_gpc is False:
-        return "Your browser sent a Global Privacy Control signal; this policy says the service does not act on it."
+        return str(_("Your browser sent a Global Privacy Control signal; this policy says the service does not act "
+                     "on it."))
     if isinstance(m, str) and not site_purposes(pack):
-        return ("Your browser sent a Global Privacy Control signal. This service sends no marketing and sets no "
-                "advertising cookies, so there is nothing for it to stop.")
-    return ("Your browser sent a Global Privacy Control signal: it is honoured as your opt-out of marketing and of "
-            "advertising and sharing cookies; signed in, it is recorded as your choice.")
+        if gpc_consents(pack):
+            return str(_("Your browser sent a Global Privacy Control signal: it is honoured as your refusal to have "
+                         "your data shared with other companies; signed in, it is recorded as your choice."))
+        return str(_("Your browser sent a Global Privacy Control signal. This service sends no marketing and sets no "
+                     "advertising cookies, so there is nothing for it to stop."))
+    return str(_("Your browser sent a Global Privacy Control signal: it is honoured as your opt-out of marketing and "
+                 "of advertising and sharing cookies; signed in, it is recorded as your choice."))
+
+
+_GPC_SCOPES = frozenset({"third_party_provision", "identity_to_partners"})
+_NOT_OURS = frozenset({"policy", "minor_account", "new_purpose"})
+
+
+def gpc_consents(pack: Pack) -> tuple[str, ...]:
+    """The consent rules a GPC signal refuses (a "do not sell or share" request): those for providing data to third
+    parties or identities to partners, and those whose purposes are marketing or advertising, or are ones a
+    third-party recipient receives data for. Rules given elsewhere (the policy itself, a parent's, a new purpose)
+    are not."""
+    m = pack.marketing
+    if not isinstance(m, str) and m.honor_gpc is False:
+        return ()
+    uses = {p.id: p.data_use for p in pack.purposes.items}
+    shared = {pid for r in pack.recipients if r.third_party for pid in r.purposes}
+    out = []
+    for rule in pack.consents:
+        if rule.scope in _NOT_OURS:
+            continue
+        if rule.scope in _GPC_SCOPES or any(
+                uses.get(t, "").startswith(("marketing", "advertising")) or t in shared for t in rule.targets):
+            out.append(rule.id)
+    return tuple(out)
 
 
 def gpc_signal(eng: PolicyEngine, subject_id: str, now: dt.datetime | None = None) -> bool:
     """A signed-in person's request carried ``Sec-GPC: 1``: record it as their marketing opt-out (evidence
-    ``by: gpc``, audited), as :func:`policykeeper.marketing.gpc_opt_out` does; True if it changed anything. Ignored
-    where the pack says ``marketing.honor_gpc: false`` or has no marketing."""
+    ``by: gpc``, audited), as :func:`policykeeper.marketing.gpc_opt_out` does, and as the withdrawal of the consents
+    :func:`gpc_consents` names that hold (given, or granted by default), with evidence ``by: GPC`` as the consent
+    script records it; True if it changed anything. Ignored where the pack says ``marketing.honor_gpc: false``."""
     from ..marketing import _rule as marketing_rule
     from ..marketing import _withdraw
 
-    rule = marketing_rule(eng)
-    if rule is None or rule.honor_gpc is False:
+    if not gpc_honoured(eng.pack):
         return False
+    rule = marketing_rule(eng)
+    covered = gpc_consents(eng.pack)
+    defaults = {c.id for c in eng.pack.consents if c.default == "granted"}
+    now = now or dt.datetime.now(dt.UTC)
     with eng.db.begin() as conn:
-        return _withdraw(eng, conn, subject_id, "gpc", now or dt.datetime.now(dt.UTC))
+        changed = rule is not None and rule.honor_gpc is not False and _withdraw(eng, conn, subject_id, "gpc", now)
+        given, withdrawn = consent.state_as_of(conn, subject_id, now)
+        for target in covered:
+            if target in given or (target in defaults and target not in withdrawn):
+                consent.record(conn, subject_id=subject_id, pack=eng.pack, target=target, action="withdrawn",
+                               at=now, evidence={"by": GPC, "method": "gpc"})
+                audit.record(conn, kind="consent", actor=GPC, subject_id=subject_id, at=now,
+                             pack_version=eng.compiled.version, detail={"target": target, "action": "withdrawn",
+                                                                         "by": GPC})
+                changed = True
+    return changed
 
 
 def offered(eng: PolicyEngine) -> tuple[SitePurpose, ...]:

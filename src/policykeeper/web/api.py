@@ -35,7 +35,7 @@ from ._auth import (
 )
 from ._context import WebContext
 from ._errors import ERROR_RESPONSES, ApiError
-from ._limits import before_profile_change, before_request, client_of
+from ._limits import before_request, client_of
 from ._signed_in import session_opened
 
 __all__ = ["router"]
@@ -356,20 +356,46 @@ class ProfileIn(Body):
 
 class ProfileOut(BaseModel):
     category: str
-    replaced: int
+    replaced: int = Field(description="How many values the new one replaced (0 while an email change waits).")
+    pending: bool = Field(default=False, description="True for a new email address: a code went to that address, "
+                                                     "and POST /v1/me/profile/email with it finishes the change.")
+
+
+def _changed(call: Any) -> int | None:
+    from .._exceptions import BadDetailError
+
+    try:
+        result: int | None = call()
+    except BadDetailError as exc:
+        raise ApiError(422, "invalid", exc.message, "value") from None
+    return result
 
 
 @router.patch("/me/profile", response_model=ProfileOut, tags=["people"])
-def my_profile(body: ProfileIn, me: Me, ctx: Ctx) -> dict[str, Any]:
-    """Correct one of your details (fields the policy locks after registration are refused)."""
-    eng = ctx.engine()
-    locked = eng.pack.locked_categories()
-    if body.category in locked:
-        raise ApiError(403, "denied", f"{body.category!r} cannot be changed after registration "
-                       f"({', '.join(locked[body.category])})", "category")
-    before_profile_change(ctx, me.subject_id, body.category)
-    n = eng.correct_subject(me.subject_id, body.category, body.value, actor="subject")
-    return {"category": body.category, "replaced": n}
+def my_profile(body: ProfileIn, me: Me, ctx: Ctx, request: Request) -> dict[str, Any]:
+    """Correct one of your details: the value must fit its kind (an email address, a phone number, a date of birth
+    in the past as YYYY-MM-DD ...); fields the policy locks are refused. A new email address is not used until it is
+    confirmed: a code goes to that address (``pending``), and ``POST /v1/me/profile/email`` finishes the change."""
+    from ._pages import language_of
+    from ._profile import change_detail
+
+    n = _changed(lambda: change_detail(ctx, me.subject_id, body.category, body.value, language=language_of(request)))
+    return {"category": body.category, "replaced": n or 0, "pending": n is None}
+
+
+class EmailConfirm(Body):
+    category: Key
+    value: Annotated[str, Field(min_length=1, max_length=254, description="The new address, as sent before.")]
+    code: Annotated[str, Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")]
+
+
+@router.post("/me/profile/email", response_model=ProfileOut, tags=["people"])
+def my_profile_email(body: EmailConfirm, me: Me, ctx: Ctx) -> dict[str, Any]:
+    """Finish an email change with the code sent to the new address: it then replaces the old one."""
+    from ._profile import confirm_email_change
+
+    n = _changed(lambda: confirm_email_change(ctx, me.subject_id, body.category, body.value, body.code))
+    return {"category": body.category, "replaced": n or 0, "pending": False}
 
 
 class Closed(BaseModel):

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
 from .. import consent
-from .._exceptions import PolicykeeperError
+from .._exceptions import BadDetailError, PolicykeeperError
 from ..pack import Pack, people_document, people_html
 from ._auth import (
     CODE_TTL,
@@ -32,11 +32,13 @@ from ._auth import (
     person_from,
     send_login_code,
 )
+from ._closing import send_closing_notice
 from ._context import WebContext
 from ._errors import ApiError
 from ._i18n import gettext_for
-from ._limits import before_profile_change, before_request, before_resend, client_of
+from ._limits import before_request, before_resend, client_of
 from ._pages import ctx_of, gettext_of, language_of, redirect, render, same_origin
+from ._profile import GENDER_NAMES, category_of, change_detail, confirm_email_change, detail_problem, kind_of
 from ._request_words import words_for
 from ._signed_in import session_opened
 
@@ -72,14 +74,21 @@ def _signed_in(request: Request) -> _Signed | None:
     return _Signed(person, token, csrf_token(ctx, token))
 
 
-def _sign_in_first() -> RedirectResponse:
-    return redirect("/", err="Please sign in first: we send a code to an email address we hold for you.")
+def _sign_in_first(request: Request | None = None) -> RedirectResponse:
+    _ = gettext_of(request) if request is not None else (lambda text: text)
+    return redirect("/", err=_("Please sign in first: we send a code to an email address we hold for you."))
 
 
-def _problem(exc: Exception) -> str:
+def _problem(exc: Exception, _: Any = None) -> str:
     """What went wrong, in words a person can act on (messages never carry personal values)."""
     if isinstance(exc, ApiError | PolicykeeperError):
         text = str(exc.message)
+        if _ is not None and isinstance(exc, ApiError) and exc.code == "denied" and exc.where == "category":
+            return str(_("This detail cannot be changed after registration, as the policy says."))
+        if _ is not None and isinstance(exc, ApiError) and exc.code == "forbidden":
+            return str(_("The form is stale or was not sent from this site; reload the page and retry."))
+        if _ is not None and isinstance(exc, ApiError) and exc.code == "too_many_attempts":
+            return str(_("Too many tries: wait a while and try again."))
         return text[:1].upper() + text[1:]
     return "Something went wrong on our side; nothing was changed."
 
@@ -115,15 +124,33 @@ def _not_found(request: Request, signed: _Signed | None) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
     pack = ctx_of(request).engine().pack
-    return _page(request, "center/home.html", _signed_in(request), rights=_stated_rights(pack))
+    return _page(request, "center/home.html", _signed_in(request), rights=_stated_rights(pack),
+                 right_names=_right_names(gettext_of(request)))
+
+
+def _right_names(_: Any) -> dict[str, str]:
+    """The rights a pack can state, in plain words in the page's language."""
+    return {"access": _("seeing your data"), "copy": _("a copy of your data"), "correct": _("correcting it"),
+            "delete": _("deleting it"), "restrict": _("limiting its use"), "object": _("objecting to a use"),
+            "withdraw_consent": _("withdrawing a consent"), "portability": _("taking your data elsewhere"),
+            "cancel_account": _("closing your account"), "clear_history": _("clearing your history"),
+            "automated_decision_explanation": _("an explanation of an automated decision"),
+            "complain_internal": _("complaining to us"), "complain_authority": _("complaining to the authorities"),
+            "manage_account": _("managing your account")}
 
 
 @router.post("/signin")
 def signin(request: Request, identifier: FormText = "", email: FormText = "") -> RedirectResponse:
+    _ = gettext_of(request)
     try:
-        send_login_code(ctx_of(request), identifier, email, client=client_of(request))
+        send_login_code(ctx_of(request), identifier, email, client=client_of(request), language=language_of(request))
     except ApiError as exc:
-        return redirect("/", err=_problem(exc))
+        if exc.where == "email":
+            return redirect("/", err=_("The email address must be one address, like name@example.com."))
+        if exc.where == "identifier":
+            return redirect("/", err=_("Enter your identifier: your username or the email address of your "
+                                       "account."))
+        return redirect("/", err=_problem(exc, _))
     minutes = int(CODE_TTL.total_seconds() // 60)
     return redirect("/signin/code", msg=gettext_of(request)("If that address is on record for you, a six-digit code "
                                                             "is on its way. It is valid for %(minutes)s minutes.",
@@ -138,6 +165,7 @@ def signin_code_form(request: Request) -> HTMLResponse:
 @router.post("/signin/code")
 def signin_code(request: Request, identifier: FormText = "", code: FormText = "") -> RedirectResponse:
     ctx = ctx_of(request)
+    _ = gettext_of(request)
     code = code.strip()
     if not _CODE.fullmatch(code):
         return redirect("/signin/code", err=gettext_of(request)("The code is the six digits from the email we sent."))
@@ -146,8 +174,12 @@ def signin_code(request: Request, identifier: FormText = "", code: FormText = ""
     try:
         token = open_person_session(ctx, identifier, code, client=client_of(request))
     except ApiError as exc:
-        return redirect("/signin/code", err=_problem(exc))
-    response = redirect("/me", msg="You are signed in.")
+        if exc.code == "not_signed_in":
+            return redirect("/signin/code", err=_(
+                "That code is not valid: enter the latest code we emailed (each works once, for 15 minutes and 5 "
+                "tries), or ask for a new one."))
+        return redirect("/signin/code", err=_problem(exc, _))
+    response = redirect("/me", msg=_("You are signed in."))
     response.set_cookie(PERSON_COOKIE, token, max_age=int(ctx.session_ttl.total_seconds()), httponly=True,
                         samesite="strict", secure=ctx.secure_cookies)
     return response
@@ -156,15 +188,16 @@ def signin_code(request: Request, identifier: FormText = "", code: FormText = ""
 @router.post("/signout")
 def signout(request: Request, csrf: FormText = "") -> Response:
     signed = _signed_in(request)
+    _ = gettext_of(request)
     if signed is None:
-        return redirect("/", msg="You are signed out.")
+        return redirect("/", msg=_("You are signed out."))
     ctx = ctx_of(request)
     try:
         check_csrf(ctx, signed.token, csrf)
     except ApiError as exc:
-        return redirect("/me", err=_problem(exc))
+        return redirect("/me", err=_problem(exc, _))
     end_session(ctx, signed.token)
-    response = redirect("/", msg="You are signed out.")
+    response = redirect("/", msg=_("You are signed out."))
     response.delete_cookie(PERSON_COOKIE)
     return response
 
@@ -198,14 +231,17 @@ def unsubscribe_form(request: Request, token: str = "") -> HTMLResponse:
 def unsubscribe(request: Request, token: FormText = "") -> RedirectResponse:
     from ..marketing import unsubscribe as do_unsubscribe
 
+    _ = gettext_of(request)
     if not token or len(token) > 1000:
-        return redirect("/unsubscribe", err="This unsubscribe link is incomplete: open the link from the message again.")
+        return redirect("/unsubscribe", err=_("This unsubscribe link is incomplete: open the link from the message "
+                                              "again."))
     try:
         changed = do_unsubscribe(ctx_of(request).engine(), token)
     except PolicykeeperError as exc:
-        return redirect("/unsubscribe", err=_problem(exc))
-    return redirect("/unsubscribe", msg="You will get no more marketing messages." if changed else
-                    "You had already unsubscribed: you get no marketing messages.")
+        return redirect("/unsubscribe", err=_("This unsubscribe link does not work: %(why)s",
+                                              why=_problem(exc)))
+    return redirect("/unsubscribe", msg=_("You will get no more marketing messages.") if changed else
+                    _("You had already unsubscribed: you get no marketing messages."))
 
 
 # -- a person's own data ----------------------------------------------------------------------------------------------
@@ -232,9 +268,33 @@ def _held(ctx: WebContext, person: Person) -> list[dict[str, Any]]:
 def me(request: Request) -> Response:
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     ctx = ctx_of(request)
-    return _page(request, "center/me.html", signed, values=_held(ctx, signed.person))
+    values = _held(ctx, signed.person)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for v in values:  # one list of purposes per group of details, not one per row
+        groups.setdefault(tuple(v["purpose_names"]), []).append(v)
+    return _page(request, "center/me.html", signed, values=values, groups=list(groups.items()),
+                 day=_day_in(language_of(request)))
+
+
+def _day_in(language: str) -> Any:
+    """A day in words in the page's language (``29 Nov 2026``, ``2026年11月29日``), from a datetime or ISO text."""
+    from babel.dates import format_date
+
+    locale = "zh_Hans_CN" if language == "zh-Hans" else "en_GB"
+
+    def day(value: Any) -> str:
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value)
+            except ValueError:
+                return str(value)
+        if isinstance(value, dt.datetime):
+            value = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).date()
+        return "" if value is None else str(format_date(value, format="medium", locale=locale))
+
+    return day
 
 
 # -- consents ---------------------------------------------------------------------------------------------------------
@@ -277,13 +337,36 @@ def _states(ctx: WebContext, subject_id: str) -> tuple[frozenset[str], frozenset
         return consent.state_as_of(conn, subject_id)
 
 
+def _last_by(ctx: WebContext, subject_id: str) -> dict[str, tuple[str, dt.datetime]]:
+    """Who made each target's latest consent choice (the ``by`` of its evidence) and when."""
+    from sqlalchemy import select
+
+    from ..store._schema import consent_events
+
+    with ctx.db.connect() as conn:
+        rows = conn.execute(select(consent_events.c.target, consent_events.c.evidence, consent_events.c.at)
+                            .where(consent_events.c.subject_id == subject_id).order_by(consent_events.c.seq)).all()
+    return {str(r.target): (str((r.evidence or {}).get("by", "")), r.at) for r in rows}
+
+
+def _kinds(_: Any) -> dict[str, str]:
+    return {"opt in": _("you choose to turn it on"), "opt out": _("on unless you turn it off"),
+            "explicit": _("asked for explicitly"), "separate": _("asked for separately"),
+            "implied by use": _("taken from your use of the service"),
+            "os permission": _("asked by your device's settings"), "parental verifiable": _("given by a parent")}
+
+
 @router.get("/me/consents", response_class=HTMLResponse)
 def consents(request: Request) -> Response:
+    from ._site import GPC, gpc_consents, gpc_honoured
+
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     ctx = ctx_of(request)
     given, withdrawn = _states(ctx, signed.person.subject_id)
+    last = _last_by(ctx, signed.person.subject_id)
+    covered = set(gpc_consents(ctx.engine().pack)) | {"marketing"}
     rows = []
     for c in _choices(ctx):
         if c.target in given:
@@ -292,34 +375,42 @@ def consents(request: Request) -> Response:
             state = "withdrawn"
         else:
             state = "given" if c.default == "granted" else "not given"
-        rows.append({"choice": c, "state": state, "recorded": c.target in given or c.target in withdrawn})
-    return _page(request, "center/consents.html", signed, rows=rows)
+        by, at = last.get(c.target, ("", None))
+        rows.append({"choice": c, "state": state, "recorded": c.target in given or c.target in withdrawn,
+                     "by_gpc": state == "withdrawn" and by.lower() == GPC.lower(), "at": at,
+                     "gpc_covers": c.target in covered})
+    gpc = request.headers.get("sec-gpc", "").strip() == "1"
+    _ = gettext_of(request)
+    return _page(request, "center/consents.html", signed, rows=rows, kinds=_kinds(_), gpc_seen=gpc,
+                 gpc_honoured=gpc_honoured(ctx.engine().pack), day=_day_in(language_of(request)))
 
 
 @router.post("/me/consents/{target}")
 def consent_change(request: Request, target: str, action: FormText = "", csrf: FormText = "") -> Response:
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     ctx = ctx_of(request)
     try:
         check_csrf(ctx, signed.token, csrf)
     except ApiError as exc:
         return redirect("/me/consents", err=_problem(exc))
+    _ = gettext_of(request)
     choice = next((c for c in _choices(ctx) if c.target == target), None)
     if choice is None or action not in ("given", "withdrawn"):
-        return redirect("/me/consents", err="That choice is not one this policy asks you for.")
+        return redirect("/me/consents", err=_("That choice is not one this policy asks you for."))
     if action == "withdrawn" and not choice.withdrawable:
-        return redirect("/me/consents", err="This policy does not let this consent be withdrawn here.")
+        return redirect("/me/consents", err=_("This policy does not let this consent be withdrawn here."))
     try:
         ctx.engine().record_subject_consent(signed.person.subject_id, target, "given" if action == "given"
                                             else "withdrawn", actor="subject")
     except PolicykeeperError as exc:
         return redirect("/me/consents", err=_problem(exc))
+    title = _("Marketing messages") if target == "marketing" else choice.title
     if action == "given":
-        return redirect("/me/consents", msg=f"Consent given: {choice.title}.")
+        return redirect("/me/consents", msg=_("Consent given: %(choice)s.", choice=title))
     notice = f" {choice.notice}" if choice.notice else ""
-    return redirect("/me/consents", msg=f"Consent withdrawn: {choice.title}.{notice}")
+    return redirect("/me/consents", msg=_("Consent withdrawn: %(choice)s.", choice=title) + notice)
 
 
 # -- requests ---------------------------------------------------------------------------------------------------------
@@ -497,41 +588,87 @@ def _secret(pack: Pack, category: str) -> bool:
 def profile(request: Request) -> Response:
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     ctx = ctx_of(request)
     pack = ctx.engine().pack
     locked = pack.locked_categories()
+    emails = ctx.engine().email_categories()
     fields: dict[str, dict[str, Any]] = {}
     for it in _held(ctx, signed.person):
         cat = str(it["category"])
         entry = fields.setdefault(cat, {"category": cat, "name": it["category_name"], "values": [],
-                                        "secret": _secret(pack, cat), "locked": locked.get(cat)})
+                                        "secret": _secret(pack, cat), "locked": locked.get(cat),
+                                        "kind": kind_of(category_of(ctx, cat)), "email": cat in emails})
         entry["values"].append(it["value"])
     editable = [f for f in fields.values() if not f["locked"]]
-    return _page(request, "center/profile.html", signed, fields=list(fields.values()), editable=editable)
+    _ = gettext_of(request)
+    return _page(request, "center/profile.html", signed, fields=list(fields.values()), editable=editable,
+                 genders=GENDER_NAMES(_), today=dt.datetime.now(dt.UTC).date().isoformat(),
+                 waiting=[f for f in editable if f["email"]])
+
+
+def _category_name(ctx: WebContext, category: str) -> str:
+    return next((c.name for c in ctx.engine().pack.data_categories if c.id == category), _words(category))
 
 
 @router.post("/me/profile")
-def profile_change(request: Request, category: FormText = "", value: FormText = "", csrf: FormText = "") -> Response:
+def profile_change(request: Request, category: FormText = "", value: FormText = "", confirm: FormText = "",
+                   csrf: FormText = "") -> Response:
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     ctx = ctx_of(request)
-    eng = ctx.engine()
+    _ = gettext_of(request)
+    name = _category_name(ctx, category)
     try:
         check_csrf(ctx, signed.token, csrf)
-        locked = eng.pack.locked_categories()
-        if category in locked:
-            raise ApiError(403, "denied", f"this detail cannot be changed after registration "
-                           f"({', '.join(locked[category])})", "category")
-        if not value or len(value) > 2000:
-            raise ApiError(422, "invalid", "the new value must be 1 to 2000 characters", "value")
-        before_profile_change(ctx, signed.person.subject_id, category)
-        eng.correct_subject(signed.person.subject_id, category, value, actor="subject")
+        if _secret(ctx.engine().pack, category) and value != confirm:
+            return redirect("/me/profile", err=_("%(detail)s: the two passwords you typed differ. Nothing was "
+                                                 "changed.", detail=name))
+        changed = change_detail(ctx, signed.person.subject_id, category, value, language=language_of(request))
+    except BadDetailError as exc:
+        return redirect("/me/profile", err=detail_problem(_, exc, name))
     except (ApiError, PolicykeeperError) as exc:
-        return redirect("/me/profile", err=_problem(exc))
-    name = next((c.name for c in eng.pack.data_categories if c.id == category), category)
-    return redirect("/me/profile", msg=f"Saved: {name} is updated.")
+        return redirect("/me/profile", err=_problem(exc, _))
+    if changed is None:
+        return _to_confirm(msg=_(
+            "We sent a code to the new address. Enter it below to make it your email address; until then your "
+            "old address stays in use."))
+    return redirect("/me/profile", msg=_("Saved: %(detail)s is updated.", detail=name))
+
+
+def _to_confirm(*, msg: str | None = None, err: str | None = None) -> RedirectResponse:
+    """Back to the profile page, at the form that confirms a new email address."""
+    response = redirect("/me/profile", msg=msg, err=err)
+    response.headers["location"] += "#confirm-h"
+    return response
+
+
+@router.post("/me/profile/email")
+def profile_email(request: Request, category: FormText = "", value: FormText = "", code: FormText = "",
+                  csrf: FormText = "") -> Response:
+    signed = _signed_in(request)
+    if signed is None:
+        return _sign_in_first(request)
+    ctx = ctx_of(request)
+    _ = gettext_of(request)
+    name = _category_name(ctx, category)
+    try:
+        check_csrf(ctx, signed.token, csrf)
+        if not _CODE.fullmatch(code.strip()):
+            return _to_confirm(err=_("The code is the six digits from the email we sent to "
+                                                            "the new address."))
+        confirm_email_change(ctx, signed.person.subject_id, category, value, code.strip())
+    except ApiError as exc:
+        if exc.where == "code":
+            return _to_confirm(err=_(
+                "That code is not valid for this address: type the new address and the latest code we sent to it. "
+                "Nothing was changed."))
+        return _to_confirm(err=_problem(exc, _))
+    except PolicykeeperError as exc:
+        return _to_confirm(err=_problem(exc, _))
+    return redirect("/me/profile", msg=_("Saved: %(detail)s is updated. Sign in with the new address from now on.",
+                                         detail=name))
 
 
 @router.post("/me/close")
@@ -540,21 +677,31 @@ def close_account(request: Request, confirm: FormText = "", csrf: FormText = "")
 
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     ctx = ctx_of(request)
     try:
         check_csrf(ctx, signed.token, csrf)
     except ApiError as exc:
         return redirect("/me/profile", err=_problem(exc))
+    _ = gettext_of(request)
     if confirm != "yes":
-        return redirect("/me/profile", err="Tick the box to confirm that you want to close your account.")
+        return redirect("/me/profile", err=_("Tick the box to confirm that you want to close your account."))
+    eng = ctx.engine()
+    with ctx.db.connect() as conn:
+        held = [c for c, vs in eng.values_of_subject(conn, signed.person.subject_id,
+                                                     frozenset(eng.compiled.categories)).items() if vs]
     try:  # whether there is an account is the engine's fact: a person with none is told so
-        cancel_account_subject(ctx.engine(), signed.person.subject_id)
+        cancel_account_subject(eng, signed.person.subject_id)
     except PolicykeeperError as exc:
         return redirect("/me/profile", err=_problem(exc))
+    try:
+        mailed = send_closing_notice(eng, ctx.mailer, signed.person.subject_id, held, language_of(request))
+    except PolicykeeperError:  # queued or not, the account is closed; the worker retries a queued message
+        mailed = False
     end_session(ctx, signed.token)
-    response = redirect("/", msg="Your account is closed and you are signed out. What was kept for your account now "
-                                 "follows the policy's retention rules.")
+    response = redirect("/", msg=_("Your account is closed and you are signed out. What was kept for your account "
+                                   "now follows the policy's retention rules.") + (
+        " " + _("We emailed you what goes when.") if mailed else ""))
     response.delete_cookie(PERSON_COOKIE)
     return response
 
