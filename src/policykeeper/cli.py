@@ -14,18 +14,15 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from . import __version__, audit
+from . import __version__
 from ._exceptions import BadValueError, ConfigError, PackError, PolicykeeperError
 from ._settings import Settings
-from .consent import ConsentAction
-from .crypto import KeyRing, rotate_master_key
-from .engine import PolicyEngine
-from .notify import SmtpMailer
-from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, render_pack
-from .requests import RequestService, Ticket
-from .store import backup_database, open_database, restore_database
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the commands import what they use, so that starting the CLI stays cheap (tests/test_cli_start.py)
+    from .consent import ConsentAction
+    from .engine import PolicyEngine
+    from .pack import Pack
+    from .requests import RequestService, Ticket
     from .worker import RetentionConfig
 
 __all__ = ["app", "main"]
@@ -88,6 +85,8 @@ def _fail(exc: PolicykeeperError) -> typer.Exit:
 
 
 def _load(source: str) -> Pack:
+    from .pack import load_pack
+
     try:
         return load_pack(source)
     except PolicykeeperError as exc:
@@ -109,6 +108,8 @@ def pack_check(
     strict: Annotated[bool, typer.Option("--strict", help="Fail when any promise is not encoded by a rule.")] = False,
 ) -> None:
     """Validate a pack; print a summary ending with 'promises: N/M encoded'."""
+    from .pack import coverage
+
     pack = _load(source)
     cov = coverage(pack)
     out.print(f"file: {source}", markup=False)
@@ -129,6 +130,8 @@ def pack_check(
 @pack_app.command("schema")
 def pack_schema() -> None:
     """Print the JSON Schema of the pack format."""
+    from .pack import Pack
+
     out.print(json.dumps(Pack.model_json_schema(), indent=2, sort_keys=True), markup=False)
 
 
@@ -139,6 +142,8 @@ def pack_render(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Render a readable privacy policy from a pack, every section, promise IDs as anchors."""
+    from .pack import render_pack
+
     if fmt not in ("md", "html"):
         err.print(f"[red]error[/red] --format must be 'md' or 'html', not {escape(repr(fmt))}")
         raise typer.Exit(code=2)
@@ -156,6 +161,8 @@ def pack_diff(
     new: Annotated[str, typer.Argument(help="The proposed pack.")],
 ) -> None:
     """List the changes from OLD to NEW, each marked significant or minor."""
+    from .pack import diff_packs
+
     a, b = _load(old), _load(new)
     changes = diff_packs(a, b)
     for change in changes:
@@ -167,6 +174,8 @@ def pack_diff(
 @pack_app.command("lint")
 def pack_lint(source: PackArg) -> None:
     """Find contradictions inside one pack and print both quotes. Exits 1 when any is found."""
+    from .pack import lint_pack
+
     pack = _load(source)
     findings = lint_pack(pack)
     for f in findings:
@@ -256,6 +265,7 @@ def pack_publish(
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Publish a new version of the pack in force: its diff, the pack's change rules checked, notices queued."""
+    from .pack import load_pack
     from .versions import publish
 
     try:
@@ -289,6 +299,8 @@ def pack_versions(home: HomeOpt = None, database_url: DbOpt = None, pack: Engine
 @keys_app.command("init")
 def keys_init(home: HomeOpt = None) -> None:
     """Create the keystore and a new master key; refuses to overwrite an existing one."""
+    from .crypto import KeyRing
+
     settings = Settings.load(home)
     try:
         ring = KeyRing.init(settings.keystore)
@@ -301,6 +313,9 @@ def keys_init(home: HomeOpt = None) -> None:
 @keys_app.command("rotate")
 def keys_rotate(home: HomeOpt = None, database_url: DbOpt = None) -> None:
     """Make a new master key, re-wrap every subject's data key under it, retire the old key."""
+    from .crypto import KeyRing, rotate_master_key
+    from .store import open_database
+
     settings = Settings.load(home, database_url)
     try:
         ring = KeyRing.open(settings.keystore)
@@ -314,6 +329,9 @@ def keys_rotate(home: HomeOpt = None, database_url: DbOpt = None) -> None:
 @audit_app.command("verify")
 def audit_verify(home: HomeOpt = None, database_url: DbOpt = None) -> None:
     """Recompute the audit chain; name the first edited, deleted or reordered entry. Exits 1 if any."""
+    from . import audit
+    from .store import open_database
+
     settings = Settings.load(home, database_url)
     try:
         engine = open_database(settings.database_url, create=False)  # a mistyped --home is no empty, "intact" log
@@ -335,6 +353,8 @@ def backup(
     database_url: DbOpt = None,
 ) -> None:
     """Back up the database: ciphertext, wrapped keys, pseudonymous ids and hash chains (never the keystore)."""
+    from .store import backup_database, open_database
+
     settings = Settings.load(home, database_url)
     try:
         counts = backup_database(open_database(settings.database_url), file)
@@ -350,6 +370,9 @@ def restore(
     database_url: DbOpt = None,
 ) -> None:
     """Restore a backup into an empty database, then re-apply erasures made since (from the keystore)."""
+    from .crypto import KeyRing
+    from .store import open_database, restore_database
+
     settings = Settings.load(home, database_url)
     try:
         ring = KeyRing.open(settings.keystore)
@@ -362,6 +385,10 @@ def restore(
 def _engine(home: Path | None, database_url: str | None, pack: str | None) -> PolicyEngine:
     """The engine for the version of the pack in force now (a version published with ``pack publish`` takes over
     from its effective date)."""
+    from .crypto import KeyRing
+    from .engine import PolicyEngine
+    from .pack import load_pack
+    from .store import open_database
     from .versions import engine_at
 
     settings = Settings.load(home, database_url, pack)
@@ -502,7 +529,7 @@ def deletions_run(home: HomeOpt = None, database_url: DbOpt = None, pack: Engine
 
 
 def _requests(home: Path | None, database_url: str | None, pack: str | None) -> RequestService:
-    from .requests import load_deadlines
+    from .requests import RequestService, load_deadlines
 
     deadlines = load_deadlines(Settings.load(home, database_url, pack).home / "requests.yaml")
     return RequestService(_engine(home, database_url, pack), _SmtpWhenNeeded(), deadlines=deadlines)
@@ -513,6 +540,8 @@ class _SmtpWhenNeeded:
     (``request list``, ``request show``) run without one."""
 
     def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
+        from .notify import SmtpMailer
+
         SmtpMailer.from_url().send(to, subject, body, message_id=message_id)
 
 
@@ -751,7 +780,7 @@ def outbox_deliver(
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Send every due message; failures are retried later with a growing delay, then dead-lettered."""
-    from .notify import RoutedTransport, deliver
+    from .notify import RoutedTransport, SmtpMailer, deliver
 
     try:
         settings = Settings.load(home, database_url, pack)
@@ -934,7 +963,7 @@ def worker(
     import logging
     import os
 
-    from .notify import ENV_SMTP_URL, RoutedTransport
+    from .notify import ENV_SMTP_URL, RoutedTransport, SmtpMailer
     from .worker import JobContext, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
