@@ -1381,12 +1381,15 @@ def bench(
         "--database-url", help="A PostgreSQL server to run on (in a throwaway schema); default a temporary SQLite file.",
     )] = None,
     results: Annotated[Path, typer.Option("--results", help="Where to save the figures.")] = Path("bench/results"),
+    ledger_entries: Annotated[int | None, typer.Option(
+        "--ledger-entries", help="core only: verify a ledger of N entries instead of 1,000,000 (still given per million).",
+    )] = None,
 ) -> None:
     """Run a benchmark; print its figures, the last line as one JSON object, and save them under bench/results/."""
     from . import bench as benchmarks
 
     try:
-        figures = benchmarks.run(name, quick=quick, database_url=database_url)
+        figures = benchmarks.run(name, quick=quick, database_url=database_url, ledger_entries=ledger_entries)
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     path = benchmarks.save(figures, results)
