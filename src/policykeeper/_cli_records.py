@@ -4,13 +4,15 @@ of processing activities). Registered by :mod:`policykeeper.cli`; library errors
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from ._exceptions import BadValueError, PolicykeeperError
 from .cli import DbOpt, EnginePackOpt, HomeOpt, _engine, _fail, out
-from .pack import Pack, load_pack
+
+if TYPE_CHECKING:
+    from .pack import Pack
 
 __all__ = ["records_app"]
 
@@ -32,6 +34,7 @@ def _emit(text: str, to: Path | None) -> None:
 
 def _pack(name: str | None) -> Pack:
     from ._settings import Settings
+    from .pack import load_pack
 
     return load_pack(name or Settings.load().pack)
 

@@ -14,19 +14,15 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from . import __version__, audit
+from . import __version__
 from ._exceptions import BadValueError, ConfigError, PackError, PolicykeeperError
 from ._settings import Settings
-from .consent import ConsentAction
-from .crypto import KeyRing, regroup_records, rotate_master_key
-from .engine import PolicyEngine
-from .notify import SmtpMailer
-from .pack import Pack, coverage, diff_packs, lint_pack, load_pack, people_document, people_markdown, render_pack
-from .pack._people import people_page
-from .requests import RequestService, Ticket
-from .store import backup_database, open_database, restore_database
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the commands import what they use, so that starting the CLI stays cheap (tests/test_cli_start.py)
+    from .consent import ConsentAction
+    from .engine import PolicyEngine
+    from .pack import Pack
+    from .requests import RequestService, Ticket
     from .worker import RetentionConfig
 
 __all__ = ["app", "main"]
@@ -89,6 +85,8 @@ def _fail(exc: PolicykeeperError) -> typer.Exit:
 
 
 def _load(source: str) -> Pack:
+    from .pack import load_pack
+
     try:
         return load_pack(source)
     except PolicykeeperError as exc:
@@ -110,6 +108,8 @@ def pack_check(
     strict: Annotated[bool, typer.Option("--strict", help="Fail when any promise is not encoded by a rule.")] = False,
 ) -> None:
     """Validate a pack; print a summary ending with 'promises: N/M encoded'."""
+    from .pack import coverage
+
     pack = _load(source)
     cov = coverage(pack)
     out.print(f"file: {source}", markup=False)
@@ -130,6 +130,8 @@ def pack_check(
 @pack_app.command("schema")
 def pack_schema() -> None:
     """Print the JSON Schema of the pack format."""
+    from .pack import Pack
+
     out.print(json.dumps(Pack.model_json_schema(), indent=2, sort_keys=True), markup=False)
 
 
@@ -144,6 +146,9 @@ def pack_render(
 ) -> None:
     """Render a readable privacy policy from a pack, every section, promise IDs as anchors (or, with --people, the
     plain-language notice)."""
+    from .pack import people_document, people_markdown, render_pack
+    from .pack._people import people_page
+
     if fmt not in ("md", "html"):
         err.print(f"[red]error[/red] --format must be 'md' or 'html', not {escape(repr(fmt))}")
         raise typer.Exit(code=2)
@@ -165,6 +170,8 @@ def pack_diff(
     new: Annotated[str, typer.Argument(help="The proposed pack.")],
 ) -> None:
     """List the changes from OLD to NEW, each marked significant or minor."""
+    from .pack import diff_packs
+
     a, b = _load(old), _load(new)
     changes = diff_packs(a, b)
     for change in changes:
@@ -176,6 +183,8 @@ def pack_diff(
 @pack_app.command("lint")
 def pack_lint(source: PackArg) -> None:
     """Find contradictions inside one pack and print both quotes. Exits 1 when any is found."""
+    from .pack import lint_pack
+
     pack = _load(source)
     findings = lint_pack(pack)
     for f in findings:
@@ -265,6 +274,7 @@ def pack_publish(
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Publish a new version of the pack in force: its diff, the pack's change rules checked, notices queued."""
+    from .pack import load_pack
     from .versions import publish
 
     try:
@@ -298,6 +308,8 @@ def pack_versions(home: HomeOpt = None, database_url: DbOpt = None, pack: Engine
 @keys_app.command("init")
 def keys_init(home: HomeOpt = None) -> None:
     """Create the keystore and a new master key; refuses to overwrite an existing one."""
+    from .crypto import KeyRing
+
     settings = Settings.load(home)
     try:
         ring = KeyRing.init(settings.keystore)
@@ -310,6 +322,9 @@ def keys_init(home: HomeOpt = None) -> None:
 @keys_app.command("rotate")
 def keys_rotate(home: HomeOpt = None, database_url: DbOpt = None) -> None:
     """Make a new master key, re-wrap every subject's data key under it, retire the old key."""
+    from .crypto import KeyRing, rotate_master_key
+    from .store import open_database
+
     settings = Settings.load(home, database_url)
     try:
         ring = KeyRing.open(settings.keystore)
@@ -325,6 +340,9 @@ def keys_regroup(home: HomeOpt = None, database_url: DbOpt = None,
                  batch: Annotated[int, typer.Option(help="Records per transaction.")] = 500) -> None:
     """Move records written before record group keys (migration 0010) onto a key per person and category, so a
     partial deletion (cleared history, a retention end) destroys their key too. Safe to re-run, also after a crash."""
+    from .crypto import KeyRing, regroup_records
+    from .store import open_database
+
     settings = Settings.load(home, database_url)
     try:
         ring = KeyRing.open(settings.keystore)
@@ -339,6 +357,9 @@ def keys_regroup(home: HomeOpt = None, database_url: DbOpt = None,
 @audit_app.command("verify")
 def audit_verify(home: HomeOpt = None, database_url: DbOpt = None) -> None:
     """Recompute the audit chain; name the first edited, deleted or reordered entry. Exits 1 if any."""
+    from . import audit
+    from .store import open_database
+
     settings = Settings.load(home, database_url)
     try:
         engine = open_database(settings.database_url, create=False)  # a mistyped --home is no empty, "intact" log
@@ -360,6 +381,8 @@ def backup(
     database_url: DbOpt = None,
 ) -> None:
     """Back up the database: ciphertext, wrapped keys, pseudonymous ids and hash chains (never the keystore)."""
+    from .store import backup_database, open_database
+
     settings = Settings.load(home, database_url)
     try:
         counts = backup_database(open_database(settings.database_url), file)
@@ -375,6 +398,9 @@ def restore(
     database_url: DbOpt = None,
 ) -> None:
     """Restore a backup into an empty database, then re-apply erasures made since (from the keystore)."""
+    from .crypto import KeyRing
+    from .store import open_database, restore_database
+
     settings = Settings.load(home, database_url)
     try:
         ring = KeyRing.open(settings.keystore)
@@ -387,6 +413,10 @@ def restore(
 def _engine(home: Path | None, database_url: str | None, pack: str | None) -> PolicyEngine:
     """The engine for the version of the pack in force now (a version published with ``pack publish`` takes over
     from its effective date)."""
+    from .crypto import KeyRing
+    from .engine import PolicyEngine
+    from .pack import load_pack
+    from .store import open_database
     from .versions import engine_at
 
     settings = Settings.load(home, database_url, pack)
@@ -527,7 +557,7 @@ def deletions_run(home: HomeOpt = None, database_url: DbOpt = None, pack: Engine
 
 
 def _requests(home: Path | None, database_url: str | None, pack: str | None) -> RequestService:
-    from .requests import load_deadlines
+    from .requests import RequestService, load_deadlines
 
     deadlines = load_deadlines(Settings.load(home, database_url, pack).home / "requests.yaml")
     return RequestService(_engine(home, database_url, pack), _SmtpWhenNeeded(), deadlines=deadlines)
@@ -538,6 +568,8 @@ class _SmtpWhenNeeded:
     (``request list``, ``request show``) run without one."""
 
     def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
+        from .notify import SmtpMailer
+
         SmtpMailer.from_url().send(to, subject, body, message_id=message_id)
 
 
@@ -782,7 +814,7 @@ def outbox_deliver(
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Send every due message; failures are retried later with a growing delay, then dead-lettered."""
-    from .notify import RoutedTransport, deliver
+    from .notify import RoutedTransport, SmtpMailer, deliver
 
     try:
         settings = Settings.load(home, database_url, pack)
@@ -965,7 +997,7 @@ def worker(
     import logging
     import os
 
-    from .notify import ENV_SMTP_URL, RoutedTransport
+    from .notify import ENV_SMTP_URL, RoutedTransport, SmtpMailer
     from .worker import JobContext, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -1383,12 +1415,15 @@ def bench(
         "--database-url", help="A PostgreSQL server to run on (in a throwaway schema); default a temporary SQLite file.",
     )] = None,
     results: Annotated[Path, typer.Option("--results", help="Where to save the figures.")] = Path("bench/results"),
+    ledger_entries: Annotated[int | None, typer.Option(
+        "--ledger-entries", help="core only: verify a ledger of N entries instead of 1,000,000 (still given per million).",
+    )] = None,
 ) -> None:
     """Run a benchmark; print its figures, the last line as one JSON object, and save them under bench/results/."""
     from . import bench as benchmarks
 
     try:
-        figures = benchmarks.run(name, quick=quick, database_url=database_url)
+        figures = benchmarks.run(name, quick=quick, database_url=database_url, ledger_entries=ledger_entries)
     except PolicykeeperError as exc:
         raise _fail(exc) from None
     path = benchmarks.save(figures, results)

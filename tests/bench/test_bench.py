@@ -52,6 +52,17 @@ def test_unknown_benchmark_and_sqlite_url_are_clean_errors(tmp_path: Path) -> No
     assert not list(tmp_path.iterdir())
 
 
+def test_bench_core_verifies_a_ledger_of_the_size_asked_and_refuses_it_elsewhere(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["bench", "core", "--quick", "--ledger-entries", "30000", "--results", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    ledger = json.loads(result.stdout.strip().splitlines()[-1])["ledger"]
+    assert ledger["entries_verified"] == 30_000 and ledger["verify_1m_seconds"] > ledger["verify_seconds"]
+    other = runner.invoke(app, ["bench", "retention", "--quick", "--ledger-entries", "30000", "--results", str(tmp_path)])
+    assert other.exit_code == 1 and "bench core only" in other.stderr
+    tiny = runner.invoke(app, ["bench", "core", "--ledger-entries", "5", "--results", str(tmp_path)])
+    assert tiny.exit_code == 1 and "between 10,000 and 10,000,000" in tiny.stderr
+
+
 def test_bench_requests_quick_compares_with_plain_sql(tmp_path: Path) -> None:
     result = runner.invoke(app, ["bench", "requests", "--quick", "--results", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -69,3 +69,46 @@ def test_long_sqlite_chains_are_checked_in_parallel_ranges_and_still_name_the_fi
     with engine.connect() as conn:
         report = audit.verify(conn)
     assert not report.ok and report.first_bad_seq == 20 and "missing" in (report.reason or "")
+
+
+def test_a_broken_link_and_a_missing_first_entry_are_named(db_url: str) -> None:
+    engine = open_database(db_url)
+    with engine.begin() as conn:
+        for i in range(6):
+            audit.record(conn, kind="decision", actor="app", detail={"n": i}, at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    with engine.begin() as conn:  # entry 4 now points at a made-up predecessor
+        conn.execute(update(audit_log).where(audit_log.c.seq == 4).values(prev_hash="f" * 64))
+    with engine.connect() as conn:
+        report = audit.verify(conn)
+    assert not report.ok and report.first_bad_seq == 4 and "previous-hash link" in (report.reason or "")
+    with engine.begin() as conn:
+        conn.execute(delete(audit_log).where(audit_log.c.seq == 1))
+    with engine.connect() as conn:
+        report = audit.verify(conn)
+    assert not report.ok and report.first_bad_seq == 1 and "entry 1 is missing" in (report.reason or "")
+
+
+def test_concurrent_appends_from_several_connections_keep_one_intact_chain(db_url: str) -> None:
+    import threading
+
+    engine = open_database(db_url)
+    failures: list[BaseException] = []
+
+    def append_some(who: int) -> None:
+        try:
+            for i in range(25):
+                with engine.begin() as conn:
+                    audit.record(conn, kind="decision", actor=f"writer{who}", detail={"i": i},
+                                 at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=append_some, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    with engine.connect() as conn:
+        assert audit.verify(conn) == audit.ChainReport(True, 100)
+    engine.dispose()

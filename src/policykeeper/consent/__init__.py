@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from sqlalchemy import Connection, bindparam, select
@@ -18,8 +18,8 @@ from ..pack import Pack
 from ..store._chain import ChainReport, append, verify_chain
 from ..store._schema import consent_events
 
-__all__ = ["CONSENT_CONTENT", "ConsentAction", "consents_as_of", "receipt", "record", "state_as_of", "verify",
-           "versioned_state_as_of"]
+__all__ = ["CONSENT_CONTENT", "ConsentAction", "consents_as_of", "fold_versioned", "receipt", "record", "state_as_of",
+           "verify", "versioned_state_as_of"]
 
 ConsentAction = Literal["given", "withdrawn", "refused", "accepted"]
 CONSENT_CONTENT = ("subject_id", "pack_id", "pack_version", "target", "action", "at", "evidence")
@@ -72,10 +72,17 @@ def versioned_state_as_of(
     conn: Connection, subject_id: str, at: dt.datetime | None = None
 ) -> tuple[dict[str, str], frozenset[str]]:
     """Like :func:`state_as_of`, with the policy version each holding consent was given under."""
-    rows = conn.execute(_EVENTS_OF_SUBJECT, {"sid": subject_id})
+    return fold_versioned(conn.execute(_EVENTS_OF_SUBJECT, {"sid": subject_id}), at)
+
+
+def fold_versioned(
+    events: Iterable[tuple[str, str, dt.datetime, str]], at: dt.datetime | None = None
+) -> tuple[dict[str, str], frozenset[str]]:
+    """The fold behind :func:`versioned_state_as_of`, over one person's events (target, action, at, pack version) in
+    ledger order: the last event per target at or before ``at`` decides."""
     last: dict[str, tuple[str, str]] = {}
     limit = _naive(at) if at is not None else None
-    for target, action, when, version in rows:
+    for target, action, when, version in events:
         if limit is not None and _naive(when) > limit:
             continue
         last[target] = (action, version)

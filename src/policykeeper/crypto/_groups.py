@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 from ..store._schema import record_keys
 from ._cipher import decrypt, encrypt, new_data_key
 
-__all__ = ["GROUP_PREFIX", "group_key", "open_group_key", "record_cipher_key"]
+__all__ = ["GROUP_PREFIX", "group_key", "held_cipher_key", "open_group_key", "record_cipher_key", "unwrap_group_key"]
 
 GROUP_PREFIX = "rk:"
 """How a destroyed record group key is named in the keystore's erasure journal."""
@@ -43,7 +43,23 @@ def group_key(conn: Connection, subject_id: str, subject_key: bytes, category: s
 def open_group_key(conn: Connection, subject_key: bytes, key_id: str) -> bytes | None:
     """A group key by id, or None once it was destroyed."""
     wrapped = conn.execute(select(record_keys.c.wrapped_key).where(record_keys.c.id == key_id)).scalar()
+    return unwrap_group_key(subject_key, key_id, wrapped)
+
+
+def unwrap_group_key(subject_key: bytes, key_id: str, wrapped: bytes | None) -> bytes | None:
+    """A group key from its wrapped form as stored (read with the record, e.g. by a join); None once destroyed."""
     return None if wrapped is None else decrypt(subject_key, wrapped, _aad(key_id))
+
+
+def held_cipher_key(subject_key: bytes, key_id: str | None, wrapped: bytes | None, cache: dict[str, bytes | None]
+                    ) -> bytes | None:
+    """Like :func:`record_cipher_key`, with the group key's wrapped form read together with the record (a left join
+    on ``record_keys``: NULL once the group key was destroyed)."""
+    if key_id is None:
+        return subject_key
+    if key_id not in cache:
+        cache[key_id] = unwrap_group_key(subject_key, key_id, wrapped)
+    return cache[key_id]
 
 
 def record_cipher_key(conn: Connection, subject_key: bytes, key_id: str | None, cache: dict[str, bytes | None]

@@ -8,24 +8,47 @@ as the action it allowed; erasure destroys the subject's data key.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, select, update
+from pydantic import BaseModel
+from sqlalchemy import (
+    BigInteger,
+    CompoundSelect,
+    Connection,
+    DateTime,
+    Engine,
+    LargeBinary,
+    Row,
+    String,
+    bindparam,
+    cast,
+    exists,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from .. import audit, consent
 from .._exceptions import BadValueError, ConfigError, DeniedError, ErasureIncompleteError, SubjectNotFoundError
 from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
-from ..crypto._groups import group_key, record_cipher_key
+from ..crypto._groups import group_key, held_cipher_key, record_cipher_key
 from ..pack import Pack
-from ..pack._types import FixedDuration
+from ..pack._types import Condition, FixedDuration
 from ..store._schema import (
     consent_events,
     deletion_queue,
     disclosures,
     fact_register,
+    lifecycle_events,
+    record_keys,
     records,
     subjects,
     transfer_assessments,
@@ -67,8 +90,10 @@ class Released(dict[str, list[str]]):
 
 _SUBJECT_BY_LOOKUP = select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key, subjects.c.status).where(
     subjects.c.lookup == bindparam("lookup"))
-_VALUES = (
-    select(records.c.id, records.c.category, records.c.value, records.c.purposes, records.c.key_id)
+_VALUES = (  # each value with its group key's wrapped form (NULL once that key was destroyed): one statement
+    select(records.c.id, records.c.category, records.c.value, records.c.purposes, records.c.key_id,
+           record_keys.c.wrapped_key.label("group_key"))
+    .select_from(records.outerjoin(record_keys, record_keys.c.id == records.c.key_id))
     .where(records.c.subject_id == bindparam("sid"), records.c.status == "active",
            records.c.category.in_(bindparam("cats", expanding=True)))
     .order_by(records.c.id)
@@ -151,6 +176,72 @@ def _age(born: dt.date, today: dt.date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+_REGISTER_BACKED = frozenset({"subscribed", "product_authorized", "member", "transfer_informed", "consent",
+                              "successor_bound", "agreement_signed"})
+"""Condition names the fact register can make hold ('consent' for 'consent:R:by_recipient')."""
+
+
+def _conditions(node: object) -> list[Condition]:
+    """Every condition anywhere in a pack (activations, triggers, exceptions' conditions...), found by walking it."""
+    if isinstance(node, Condition):
+        return [node]
+    if isinstance(node, BaseModel):
+        return [c for name in type(node).model_fields for c in _conditions(getattr(node, name))]
+    if isinstance(node, tuple | list):
+        return [c for item in node for c in _conditions(item)]
+    if isinstance(node, dict):
+        return [c for item in node.values() for c in _conditions(item)]
+    return []
+
+
+def _consulted(pack: Pack, cp: CompiledPack, births: frozenset[str]) -> frozenset[str]:
+    """Which held facts the pack's rules can ever consult, so that a decision gathers only those: ``account``
+    (account_exists), ``hold`` (legal_hold), ``register`` (the fact register), ``age_collect`` and ``age_use`` (a held
+    date of birth, for a collection or for a use or share)."""
+    named = {f.partition(":")[0] for cond in _conditions(pack) for f in cond.facts()}
+    if any(c.member_only for c in pack.collection.contexts) or any(p.member_only for p in pack.purposes.items):
+        named |= {"member", "account_exists"}
+    if cp.transfers is not None and "inform" in cp.transfers.preconditions:
+        named.add("transfer_informed")
+    if any(r.consent == "recipient_obtains_explicit" for r in pack.recipients) or any(
+            e.basis == "recipient_obtained_consent" for e in cp.exceptions.values()):
+        named.add("consent")  # 'consent:R:by_recipient', confirmed in the register
+    if any(r.required_agreements for r in pack.recipients):
+        named.add("agreement_signed")
+    if not isinstance(pack.corporate_transactions, str):
+        named.add("successor_bound")
+    out: set[str] = set()
+    if "account_exists" in named:
+        out.add("account")
+    if "legal_hold" in named:
+        out.add("hold")
+    if named & _REGISTER_BACKED:
+        out.add("register")
+    if cp.minors is not None and births:
+        out.add("age_collect")
+        if cp.minors.permitted_uses:
+            out.add("age_use")
+    return frozenset(out)
+
+
+_GATHERED = (("n", BigInteger()), ("a", String()), ("b", String()), ("c", String()), ("d", String()),
+             ("e", String()), ("at", DateTime(timezone=True)), ("value", LargeBinary()), ("group_key", LargeBinary()))
+"""The columns of the one fact query: a row kind, then per kind its order (n) and what it carries."""
+
+
+def _branch(kind: str, **given: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    cols: list[ColumnElement[Any]] = [literal_column(f"'{kind}'", String()).label("kind")]
+    for name, type_ in _GATHERED:
+        col = given.get(name)
+        cols.append((cast(null(), type_) if col is None else col).label(name))
+    return cols
+
+
+def _fixed(name: str, values: frozenset[str]) -> list[BindParameter[str]]:
+    """A fixed IN list as plain parameters (an expanding one is rebuilt on every execution)."""
+    return [bindparam(f"{name}_{i}", v, type_=String()) for i, v in enumerate(sorted(values))]
+
+
 class PolicyEngine:
     """Enforces one pack over one database and keystore."""
 
@@ -177,6 +268,10 @@ class PolicyEngine:
         self._account_contexts = frozenset(c.id for c in pack.collection.contexts if c.creates_account)
         """Collection contexts the pack marks ``creates_account``: data held from one means an account (none marked:
         nobody has an account, the safe reading)."""
+        self._consults = _consulted(pack, self.compiled, self._birth_categories)
+        """Held facts the pack's rules can ever consult (see :func:`_consulted`); only these are gathered."""
+        self._gather_statements: dict[tuple[str, ...], CompoundSelect[Any]] = {}
+        """The fact statement per (kinds..., by lookup), built once."""
         _check_transport(pack, db)
 
     # -- subjects --------------------------------------------------------------
@@ -398,12 +493,12 @@ class PolicyEngine:
         detail = {"purpose": purpose, "categories": sorted(cats), **_facts.attested(facts, actor)}
         out: dict[str, list[str]] | None = None
         with self.db.begin() as conn:  # decide, record and read in one transaction
-            found, d, known = self._guard(conn, external_id, facts, Use(purpose, cats), detail, actor, now)
+            found, d, known, held = self._guard(conn, external_id, facts, Use(purpose, cats), detail, actor, now)
             if found is not None and d.allowed:
                 # reusing data collected for another purpose needs the person's prior consent to this purpose
                 reuse = not known.consents.isdisjoint({purpose, f"new_purpose:{purpose}"})
                 try:
-                    out = self._values(conn, found, cats, None if reuse else purpose)
+                    out = self._values(conn, found, cats, None if reuse else purpose, held=held)
                 except _NotCollectedFor as gap:
                     p_index, p_rule = self.compiled.purposes[purpose]
                     d = replace(d, allowed=False, reasons=(*d.reasons, Reason(
@@ -476,33 +571,109 @@ class PolicyEngine:
     def _guard(
         self, conn: Connection, external_id: str, facts: Facts, action: Use | Share, detail: Mapping[str, object],
         actor: str, now: dt.datetime,
-    ) -> tuple[tuple[str, bytes] | None, Decision, Facts]:
-        """Decide an action on a person's data with the facts the engine holds; a denial is audited here."""
+    ) -> tuple[tuple[str, bytes] | None, Decision, Facts, list[Row[Any]]]:
+        """Decide an action on a person's data with the facts the engine holds; a denial is audited here. The
+        person's stored values of the action's categories are read with the facts (still encrypted; for
+        :meth:`_values` once the decision allows them)."""
         _check_actor(actor)
+        gathered: dict[str, list[Row[Any]]] = {}
         found, facts = self._subject_facts(conn, external_id, facts, action, now,
-                                           de_identified=bool(detail.get("de_identified")))
+                                           de_identified=bool(detail.get("de_identified")), gathered=gathered)
         d = decide(self.compiled, facts, action)
         if not d.allowed:
             self._record(conn, d, actor, found[0] if found else None, detail, now)
-        return found, d, facts
+        return found, d, facts, gathered.get("values", [])
 
     def _subject_facts(
         self, conn: Connection, external_id: str, stated: Facts, action: Use | Share | None, now: dt.datetime, *,
         values: Mapping[str, str] | None = None, de_identified: bool = False,
+        gathered: dict[str, list[Row[Any]]] | None = None,
     ) -> tuple[tuple[str, bytes] | None, Facts]:
-        """The subject (if any) and the facts for an action on their data (see :meth:`_facts_of`)."""
-        full = self._find_full(conn, external_id)
-        facts = self._facts_of(conn, full, stated, action, now, values=values, de_identified=de_identified)
+        """The subject (if any) and the facts for an action on their data (see :meth:`_facts_of`): the person and
+        everything the decision reads about them come back in one statement. Given ``gathered`` (a use or share), the
+        statement also reads the person's values of the action's categories and leaves its rows there."""
+        kinds = self._kinds(action)
+        cats = None
+        if gathered is not None and isinstance(action, Use | Share):
+            kinds, cats = (*kinds, "values"), action.categories
+        rows = self._gather(conn, kinds, lookup=self.keys.lookup_hash(external_id), cats=cats)
+        if gathered is not None:
+            gathered.update(rows)
+        row = rows["subject"][0] if rows["subject"] else None
+        full = None
+        if row is not None and row.value is not None and not self.keys.is_shredded(row.a):
+            full = (row.a, unwrap_data_key(self.keys.get(row.b), row.value, row.a), row.c)
+        facts = self._facts_of(conn, full, stated, action, now, values=values, de_identified=de_identified,
+                               gathered=rows)
         return (None if full is None else (full[0], full[1])), facts
 
-    def _has_account(self, conn: Connection, sid: str, now: dt.datetime) -> bool:
-        """An account exists: data is held from a context that opens one, and the account was not cancelled."""
-        if not self._account_contexts:
-            return False
-        opened = conn.execute(select(records.c.id).where(
-            records.c.subject_id == sid, records.c.status == "active",
-            records.c.context.in_(sorted(self._account_contexts))).limit(1)).first() is not None
-        return opened and not _facts.cancelled(conn, self.pack.id, sid, now)
+    def _kinds(self, action: Use | Share | None) -> tuple[str, ...]:
+        """What a decision on ``action`` reads about a person, from what the pack's rules can consult."""
+        needs = self._consults
+        kinds = ["consent"]
+        if "account" in needs and self._account_contexts:
+            kinds += ["account", "cancelled"]
+        if "hold" in needs:
+            kinds.append("hold")
+        if "register" in needs:
+            kinds.append("register")
+        if ("age_use" if isinstance(action, Use | Share) else "age_collect") in needs:
+            kinds.append("birth")
+        return tuple(kinds)
+
+    def _gather(self, conn: Connection, kinds: tuple[str, ...], *, sid: str | None = None,
+                lookup: str | None = None, cats: frozenset[str] | None = None) -> dict[str, list[Row[Any]]]:
+        """Run the one fact statement for a person (by pseudonymous id, or by lookup hash, which adds their subject
+        row as ``subject``); rows by kind, each kind in its own order (ledger, register, records)."""
+        by_lookup = lookup is not None
+        stmt = self._gather_statement(kinds, by_lookup)
+        rows: dict[str, list[Row[Any]]] = {k: [] for k in ("subject", *kinds)}
+        params: dict[str, object] = {"lookup": lookup} if by_lookup else {"sid": sid}
+        if cats is not None:
+            params["cats"] = sorted(cats)
+        for row in conn.execute(stmt, {**params, "pack": self.pack.id}):
+            rows[row.kind].append(row)
+        for found in rows.values():
+            found.sort(key=lambda row: row.n or 0)
+        return rows
+
+    def _gather_statement(self, kinds: tuple[str, ...], by_lookup: bool) -> CompoundSelect[Any]:
+        """One statement for everything a decision reads about a person: their consent events, and (as ``kinds``
+        asks) whether they hold data from an account context, the account's cancellations, whether any record is
+        under a legal hold, the fact register's entries, and their held dates of birth (with the group key). By
+        lookup hash, the subject row comes first and the person's id is a subquery."""
+        stmt = self._gather_statements.get((*kinds, str(by_lookup)))
+        if stmt is not None:
+            return stmt
+        r, ce, fr, le, sj = records, consent_events, fact_register, lifecycle_events, subjects
+        sid: ColumnElement[str] = (select(sj.c.id).where(sj.c.lookup == bindparam("lookup")).scalar_subquery()
+                                   if by_lookup else bindparam("sid", type_=String()))
+        live = (r.c.subject_id == sid, r.c.status == "active")
+        branches = {
+            "subject": select(*_branch("subject", a=sj.c.id, b=sj.c.kek_id, c=sj.c.status, value=sj.c.wrapped_key))
+            .where(sj.c.lookup == bindparam("lookup")),
+            "consent": select(*_branch("consent", n=ce.c.seq, a=ce.c.target, b=ce.c.action, c=ce.c.pack_version,
+                                       at=ce.c.at)).where(ce.c.subject_id == sid),
+            "account": select(*_branch("account")).where(exists(select(r.c.id).where(
+                *live, r.c.context.in_(_fixed("ctx", self._account_contexts))))),
+            "cancelled": select(*_branch("cancelled", at=le.c.at)).where(
+                le.c.pack_id == bindparam("pack"), le.c.kind == "account_cancelled", le.c.subject_id == sid),
+            "hold": select(*_branch("hold")).where(exists(select(r.c.id).where(*live, r.c.legal_hold.is_(True)))),
+            "register": select(*_branch("register", n=fr.c.id, a=fr.c.fact, b=fr.c.arg, c=fr.c.party, d=fr.c.action,
+                                        e=fr.c.subject_id, at=fr.c.at)).where(
+                fr.c.pack_id == bindparam("pack"), (fr.c.subject_id == sid) | fr.c.subject_id.is_(None)),
+            "birth": select(*_branch("birth", n=r.c.id, a=r.c.category, b=r.c.key_id, value=r.c.value,
+                                     group_key=record_keys.c.wrapped_key))
+            .select_from(r.outerjoin(record_keys, record_keys.c.id == r.c.key_id))
+            .where(*live, r.c.category.in_(_fixed("birth", self._birth_categories))),
+            "values": select(*_branch("values", n=r.c.id, a=r.c.category, b=r.c.key_id, c=cast(r.c.purposes, String()),
+                                      value=r.c.value, group_key=record_keys.c.wrapped_key))
+            .select_from(r.outerjoin(record_keys, record_keys.c.id == r.c.key_id))
+            .where(*live, r.c.category.in_(bindparam("cats", expanding=True))),
+        }
+        chosen = (("subject",) if by_lookup else ()) + kinds
+        stmt = self._gather_statements[(*kinds, str(by_lookup))] = union_all(*(branches[k] for k in chosen))
+        return stmt
 
     def facts_for(self, conn: Connection, subject_id: str, action: Use | Share | None = None, *,
                   now: dt.datetime | None = None) -> Facts:
@@ -527,12 +698,16 @@ class PolicyEngine:
     def _facts_of(
         self, conn: Connection, subject: tuple[str, bytes, str] | None, stated: Facts, action: Use | Share | None,
         now: dt.datetime, *, values: Mapping[str, str] | None = None, de_identified: bool = False,
+        gathered: Mapping[str, list[Row[Any]]] | None = None,
     ) -> Facts:
         """THE fact-gathering path: the caller's context (already checked to hold nothing privileged) plus every
         privileged fact from the engine's own records: the consent ledger (consents, withdrawals, parental consent,
         the policy), the subjects table (account, restriction, deletion queue), the fact register (subscriptions,
         product authorisations, agreements, bound successors, recipients' confirmed consent, informed transfers),
-        the transfer assessments, and the age from a date of birth collected now or held."""
+        the transfer assessments, and the age from a date of birth collected now or held.
+
+        Only what the pack's rules can consult is read (see :func:`_consulted`), in one statement (``_gather``);
+        ``gathered`` is that statement's rows when they were read together with the person (``_subject_facts``)."""
         conditions = set(stated.conditions)
         if de_identified:  # only the engine's own de-identification counts as one
             conditions.add("de_identified")
@@ -543,25 +718,33 @@ class PolicyEngine:
         age_now = _facts.youngest(values, births, now.date(), strict=True) if m is not None and values else None
         if assessed & {party, stated.region}:
             conditions.add("security_assessment_done")
-        if subject is None:
-            held_facts = _facts.registered(conn, self.pack.id, None, now)
+        if subject is None:  # party-level register facts count only for the party a share goes to
+            register = "register" in self._consults and isinstance(action, Share)
+            held_facts = _facts.registered(conn, self.pack.id, None, now) if register else []
             c, agreements = _facts.conditions_from_register(held_facts, party)
             return replace(stated, conditions=frozenset(conditions | c), agreements=frozenset(agreements),
                            assessed=assessed, age=_facts.stricter_age(stated.age, age_now))
         sid, key, status = subject
-        versioned, withdrawn = consent.versioned_state_as_of(conn, sid, now)
+        rows = gathered if gathered is not None else self._gather(conn, self._kinds(action), sid=sid)
+        versioned, withdrawn = consent.fold_versioned(((x.a, x.b, x.at, x.c) for x in rows["consent"]), now)
         given, uncovered = self._in_scope(conn, versioned)
         conditions |= {"queued": {"queued_for_deletion"}, "restricted": {"restricted"}}.get(status, set())
-        if status in ("active", "restricted") and self._has_account(conn, sid, now):
+        cancelled = _facts.cancelled_by((x.at for x in rows.get("cancelled", ())), now)
+        if status in ("active", "restricted") and rows.get("account") and not cancelled:
             conditions.add("account_exists")
-        if conn.execute(select(records.c.id).where(records.c.subject_id == sid, records.c.status == "active",
-                                                   records.c.legal_hold.is_(True)).limit(1)).first() is not None:
+        if rows.get("hold"):
             conditions.add("legal_hold")
-        held_facts = _facts.registered(conn, self.pack.id, sid, now)
+        held_facts = _facts.register_in_force(((x.e, x.a, x.b, x.c, x.d, x.at) for x in rows.get("register", ())), now)
         c, agreements = _facts.conditions_from_register(held_facts, party)
         held_age = None
-        if m is not None and births:
-            held_age = _facts.youngest(self._values(conn, (sid, key), births), births, now.date(), strict=False)
+        if "birth" in rows:
+            held: dict[str, list[str]] = {}
+            groups: dict[str, bytes | None] = {}
+            for x in rows["birth"]:
+                rkey = held_cipher_key(key, x.b, x.group_key, groups)
+                if rkey is not None:
+                    held.setdefault(x.a, []).append(decrypt(rkey, x.value, f"{sid}|{x.a}|{x.n}").decode())
+            held_age = _facts.youngest(held, births, now.date(), strict=False)
         return replace(stated, consents=given, objections=withdrawn, uncovered=uncovered,
                        conditions=frozenset(conditions | c), agreements=frozenset(agreements), assessed=assessed,
                        policy_declined="policy" in withdrawn, age=_facts.stricter_age(stated.age, age_now, held_age))
@@ -839,24 +1022,27 @@ class PolicyEngine:
             return consent.receipt(conn, self.pack, found[0], at)
 
     def _values(self, conn: Connection, found: tuple[str, bytes], cats: frozenset[str],
-                purpose: str | None = None) -> dict[str, list[str]]:
+                purpose: str | None = None, *, held: list[Row[Any]] | None = None) -> dict[str, list[str]]:
         """Decrypt the person's active values of ``cats``. With a purpose that names its own categories, only values
         collected for that purpose come back (purpose binding); cross-cutting purposes (any declared category, such
-        as legal or security purposes) see every value the decision allowed."""
+        as legal or security purposes) see every value the decision allowed. ``held``: the value rows already read
+        with the decision's facts (see :meth:`_guard`)."""
         sid, key = found
         entry = self.compiled.purposes.get(purpose) if purpose else None
         bound = entry is not None and not isinstance(entry[1].categories, str)
-        rows = conn.execute(_VALUES, {"sid": sid, "cats": sorted(cats)})
+        rows: Iterable[tuple[Any, ...]] = (
+            conn.execute(_VALUES, {"sid": sid, "cats": sorted(cats)}).tuples() if held is None
+            else ((x.n, x.a, x.value, json.loads(x.c), x.b, x.group_key) for x in held))
         out: dict[str, list[str]] = {c: [] for c in sorted(cats)}
         withheld = 0
         groups: dict[str, bytes | None] = {}
-        for r in rows:
-            if bound and purpose not in r.purposes:
+        for rid, category, value, purposes, key_id, wrapped in rows:
+            if bound and purpose not in purposes:
                 withheld += 1
                 continue
-            rkey = record_cipher_key(conn, key, r.key_id, groups)
+            rkey = held_cipher_key(key, key_id, wrapped, groups)
             if rkey is not None:
-                out[r.category].append(decrypt(rkey, r.value, f"{sid}|{r.category}|{r.id}").decode())
+                out[category].append(decrypt(rkey, value, f"{sid}|{category}|{rid}").decode())
         if withheld and not any(out.values()):
             raise _NotCollectedFor(purpose or "", withheld)
         return out
@@ -955,9 +1141,10 @@ class PolicyEngine:
                   "kind": kind, **_facts.attested(facts, actor)}
         out: dict[str, list[str]] | None = None
         with self.db.begin() as conn:  # decide, record, log the disclosure and read in one transaction
-            found, d, _ = self._guard(conn, external_id, facts, Share(recipient, cats, purpose, kind), detail, actor, now)
+            found, d, _, held = self._guard(conn, external_id, facts, Share(recipient, cats, purpose, kind), detail,
+                                            actor, now)
             if found is not None and d.allowed:
-                out = self._values(conn, found, cats)
+                out = self._values(conn, found, cats, held=held)
                 if de_identify or d.obliges("de_identify"):
                     out = {c: ["pseudonym:" + self.keys.lookup_hash(f"{recipient}|{c}|{x}")[:24] for x in vs]
                            for c, vs in out.items()}

@@ -21,7 +21,7 @@ from typing import Literal
 from sqlalchemy import Connection, select
 
 from .._exceptions import BadValueError, PrivilegedFactError
-from ..store._schema import fact_register, lifecycle_events
+from ..store._schema import fact_register
 from ._types import Facts
 
 __all__ = ["ATTESTED", "FACT_TABLE", "PRIVILEGED", "REGISTERED", "FactRow", "check_stated"]
@@ -117,20 +117,24 @@ def registered(conn: Connection, pack_id: str, subject_id: str | None, now: dt.d
     who = t.c.subject_id.is_(None) if subject_id is None else (t.c.subject_id == subject_id) | t.c.subject_id.is_(None)
     rows = conn.execute(select(t.c.subject_id, t.c.fact, t.c.arg, t.c.party, t.c.action, t.c.at)
                         .where(t.c.pack_id == pack_id, who).order_by(t.c.id))
+    return register_in_force(((r.subject_id, r.fact, r.arg, r.party, r.action, r.at) for r in rows), now)
+
+
+def register_in_force(rows: Iterable[tuple[str | None, str, str, str | None, str, dt.datetime]], now: dt.datetime
+                      ) -> list[tuple[str, str, str | None]]:
+    """Fold register entries (subject, fact, arg, party, action, at), in entry order: the latest at or before ``now``
+    wins for each (subject, fact, arg, party); (fact, arg, party) of those still recorded."""
     state: dict[tuple[str | None, str, str, str | None], bool] = {}
     at = _utc(now)
-    for r in rows:
-        if _utc(r.at) <= at:
-            state[(r.subject_id, r.fact, r.arg, r.party)] = r.action == "recorded"
+    for subject_id, fact, arg, party, action, when in rows:
+        if _utc(when) <= at:
+            state[(subject_id, fact, arg, party)] = action == "recorded"
     return [(fact, arg, party) for (_, fact, arg, party), on in state.items() if on]
 
 
-def cancelled(conn: Connection, pack_id: str, subject_id: str, now: dt.datetime) -> bool:
-    """Was the person's account cancelled (a lifecycle event at or before ``now``)?"""
-    rows = conn.execute(select(lifecycle_events.c.at).where(
-        lifecycle_events.c.pack_id == pack_id, lifecycle_events.c.kind == "account_cancelled",
-        lifecycle_events.c.subject_id == subject_id)).scalars().all()
-    return any(_utc(a) <= _utc(now) for a in rows)
+def cancelled_by(cancellations: Iterable[dt.datetime], now: dt.datetime) -> bool:
+    """Is any of the account's cancellation times at or before ``now``?"""
+    return any(_utc(a) <= _utc(now) for a in cancellations)
 
 
 def conditions_from_register(held: Iterable[tuple[str, str, str | None]], party: str | None

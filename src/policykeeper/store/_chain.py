@@ -23,8 +23,10 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     DateTime,
+    LargeBinary,
     Table,
     Text,
+    and_,
     bindparam,
     case,
     cast,
@@ -95,19 +97,28 @@ def append(conn: Connection, table: Table, chain: str, content: Mapping[str, Any
     head = conn.execute(_HEAD_FOR_UPDATE, {"chain": chain}).one()
     seq = int(head.seq) + 1
     digest = entry_hash(table, head.hash, seq, values)
-    insert = _INSERTS.get(table.name)
+    row = {"seq": seq, "prev_hash": head.hash, "hash": digest, **values}
+    if conn.dialect.name == "postgresql":  # the entry and the moved head in one statement (one round trip)
+        insert = _INSERTS.get((table.name, True))
+        if insert is None:
+            insert = _INSERTS[(table.name, True)] = table.insert().add_cte(_MOVE_HEAD_CTE)
+        conn.execute(insert, {**row, "chain": chain, "head_seq": seq, "head_hash": digest})
+        return seq, digest
+    insert = _INSERTS.get((table.name, False))
     if insert is None:
-        insert = _INSERTS[table.name] = table.insert()
-    conn.execute(insert, {"seq": seq, "prev_hash": head.hash, "hash": digest, **values})
+        insert = _INSERTS[(table.name, False)] = table.insert()
+    conn.execute(insert, row)
     conn.execute(_MOVE_HEAD, {"chain": chain, "seq": seq, "hash": digest})
     return seq, digest
 
 
-_INSERTS: dict[str, Insert] = {}
+_INSERTS: dict[tuple[str, bool], Insert] = {}
 _HEAD_FOR_UPDATE = select(chain_heads.c.seq, chain_heads.c.hash).where(
     chain_heads.c.name == bindparam("chain")).with_for_update()
 _MOVE_HEAD = update(chain_heads).where(chain_heads.c.name == bindparam("chain")).values(
     seq=bindparam("seq"), hash=bindparam("hash"))
+_MOVE_HEAD_CTE = update(chain_heads).where(chain_heads.c.name == bindparam("chain")).values(
+    seq=bindparam("head_seq"), hash=bindparam("head_hash")).cte("moved_head")
 
 
 def _same_after_canonical(conn: Connection, table: Table, cols: list[Any], seq: int) -> bool:
@@ -122,37 +133,54 @@ _Bad = tuple[int, int, str, str, bool]
 """(seq, the seq expected there, its prev_hash, the hash of the entry before it, its content hash differs)."""
 
 
-def _first_bad_py(
-    conn: Connection, table: Table, text: ColumnElement[str], after: int = 0, upto: int | None = None
-) -> _Bad | None:
-    """Stream the rows after ``after`` (up to ``upto``) and return the first bad one."""
-    stmt = select(table.c.seq, table.c.prev_hash, table.c.hash, text).where(table.c.seq > after)
+def _hash_differs(hashed: bytes, digest: str) -> int:
+    """SQLite function ``pk_hash_differs(text as blob, hash)``: 1 when the entry's text does not hash to its hash."""
+    return int(hashlib.sha256(hashed).hexdigest() != digest)
+
+
+def _first_edited_sqlite(conn: Connection, table: Table, text: ColumnElement[str], after: int = 0,
+                         upto: int | None = None) -> int | None:
+    """The first entry after ``after`` (up to ``upto``) whose text does not hash to its hash. SQLite builds each text
+    and hands it to the hash as bytes, so no row is turned into Python objects; only the answer comes back."""
+    raw = conn.connection.driver_connection
+    raw.create_function("pk_hash_differs", 2, _hash_differs, deterministic=True)  # type: ignore[union-attr]
+    stmt = select(func.min(table.c.seq)).where(table.c.seq > after,
+                                                func.pk_hash_differs(cast(text, LargeBinary), table.c.hash) == 1)
     if upto is not None:
         stmt = stmt.where(table.c.seq <= upto)
-    stmt = stmt.order_by(table.c.seq)
+    found = conn.execute(stmt).scalar()
+    return None if found is None else int(found)
+
+
+def _first_bad_sqlite_from(conn: Connection, table: Table, edited: int | None, after: int = 0) -> _Bad | None:
+    """The first bad entry after ``after``, given the first edited one: the links and gaps are checked by joining each
+    entry to the one numbered before it (in SQLite, without a row in Python), and the earlier of the two is named."""
     if after:
         row = conn.execute(select(table.c.seq, table.c.hash).where(table.c.seq == after)).first()
         if row is None:  # the entry this range links to is gone
             nxt = conn.execute(select(func.min(table.c.seq)).where(table.c.seq > after)).scalar()
             return int(nxt if nxt is not None else after + 1), after, "", "", False
-        want, prev = int(row[0]) + 1, str(row[1])
-    else:
-        want, prev = 1, GENESIS
-    sha256 = hashlib.sha256
-    for rows in conn.execution_options(yield_per=50_000).execute(stmt).partitions():
-        for seq, prev_hash, digest, hashed in rows:
-            edited = sha256(hashed.encode()).hexdigest() != digest
-            if seq != want or prev_hash != prev or edited:
-                return seq, want, prev_hash, prev, edited
-            want, prev = seq + 1, digest
-    return None
+    b, a = table.alias("b"), table.alias("a")
+    unlinked = conn.execute(select(func.min(b.c.seq)).select_from(b.outerjoin(a, a.c.seq == b.c.seq - 1)).where(
+        b.c.seq > after,
+        or_(and_(b.c.seq == 1, b.c.prev_hash != GENESIS),
+            and_(b.c.seq != 1, or_(a.c.seq.is_(None), b.c.prev_hash != a.c.hash))))).scalar()
+    firsts = [int(x) for x in (edited, unlinked) if x is not None]
+    if not firsts:
+        return None
+    seq = min(firsts)
+    prev_hash = str(conn.execute(select(table.c.prev_hash).where(table.c.seq == seq)).scalar_one())
+    before = conn.execute(select(table.c.seq, table.c.hash).where(table.c.seq < seq, table.c.seq >= max(after, 1))
+                          .order_by(table.c.seq.desc()).limit(1)).first()
+    want, before_hash = (int(before[0]) + 1, str(before[1])) if before is not None else (after + 1, GENESIS)
+    return seq, want, prev_hash, before_hash, seq == edited
 
 
 _PARALLEL_FROM = 200_000
-"""SQLite chains longer than this are checked by one process per core, each over a range of entries."""
+"""SQLite chains longer than this are hashed by one process per core, each over a range of entries."""
 
 
-def _range_worker(url: str, table_name: str, columns: list[str], after: int, upto: int) -> _Bad | None:
+def _range_worker(url: str, table_name: str, columns: list[str], after: int, upto: int) -> int | None:
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
@@ -162,7 +190,7 @@ def _range_worker(url: str, table_name: str, columns: list[str], after: int, upt
     engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
     try:
         with engine.connect() as conn:
-            return _first_bad_py(conn, table, _hashed_text(table, columns, "sqlite"), after, upto)
+            return _first_edited_sqlite(conn, table, _hashed_text(table, columns, "sqlite"), after, upto)
     finally:
         engine.dispose()
 
@@ -171,23 +199,26 @@ def _first_bad_sqlite(conn: Connection, table: Table, text: ColumnElement[str], 
     lo, hi, n = conn.execute(select(func.min(table.c.seq), func.max(table.c.seq), func.count()).select_from(table)).one()
     url = conn.engine.url
     workers = min(os.cpu_count() or 1, 8)
-    if n < _PARALLEL_FROM or workers < 2 or not url.database or url.database == ":memory:" or lo != 1:
-        return _first_bad_py(conn, table, text)
-    import multiprocessing
+    ctx = None
+    if n >= _PARALLEL_FROM and workers >= 2 and url.database and url.database != ":memory:" and lo == 1:
+        import multiprocessing
+
+        try:
+            ctx = multiprocessing.get_context("fork")
+        except ValueError:  # no fork on this platform: one process
+            ctx = None
+    if ctx is None:
+        return _first_bad_sqlite_from(conn, table, _first_edited_sqlite(conn, table, text))
     from concurrent.futures import ProcessPoolExecutor
 
-    try:
-        ctx = multiprocessing.get_context("fork")
-    except ValueError:  # no fork on this platform: one process
-        return _first_bad_py(conn, table, text)
     step = -(-int(hi) // workers)
     bounds = [(i * step, min((i + 1) * step, int(hi))) for i in range(workers) if i * step < int(hi)]
     rendered = url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(max_workers=len(bounds), mp_context=ctx) as pool:
         found = list(pool.map(_range_worker, *zip(*[(rendered, table.name, columns, a, b) for a, b in bounds],
                                                    strict=True)))
-    bad = [b for b in found if b is not None]
-    return min(bad, key=lambda b: min(b[0], b[1])) if bad else None
+    edited = [x for x in found if x is not None]
+    return _first_bad_sqlite_from(conn, table, min(edited) if edited else None)
 
 
 def _hashed_text(table: Table, columns: Iterable[str], dialect: str) -> ColumnElement[str]:
@@ -253,8 +284,10 @@ def verify_chain(conn: Connection, table: Table, chain: str, content_columns: It
     """Recompute every hash in order; name the first entry that was edited, removed or moved.
 
     The database rebuilds each entry's hashed text from its stored form (JSON as stored text, times in UTC). On
-    PostgreSQL it also hashes and compares, in parallel, and only the first bad entry comes back; on SQLite the
-    texts stream to Python in large batches. ``policykeeper bench core`` measures a million entries.
+    PostgreSQL it also hashes and compares, in parallel, and only the first bad entry comes back; on SQLite each text
+    goes to a hash function registered on the connection (one process per core for long chains), and the links are
+    checked by a join, so only the first bad entry comes back there too. ``policykeeper bench core`` measures a
+    million entries.
     """
     names = list(content_columns)
     cols = [c for c in table.columns if c.name in set(names)]
@@ -271,7 +304,7 @@ def verify_chain(conn: Connection, table: Table, chain: str, content_columns: It
         if edited and not _same_after_canonical(conn, table, cols, seq):
             return ChainReport(False, before, seq, "its content does not match its hash (edited)")
         first = (_first_bad_pg(conn, table, text, seq) if conn.dialect.name == "postgresql"
-                 else _first_bad_py(conn, table, text, seq))
+                 else _first_bad_sqlite_from(conn, table, _first_edited_sqlite(conn, table, text, seq), seq))
     n, last = conn.execute(select(func.count(), func.max(table.c.seq)).select_from(table)).one()
     last_hash = conn.execute(select(table.c.hash).where(table.c.seq == last)).scalar() if last is not None else GENESIS
     head = conn.execute(select(chain_heads.c.seq, chain_heads.c.hash).where(chain_heads.c.name == chain)).one()
