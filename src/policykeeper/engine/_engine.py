@@ -607,9 +607,13 @@ class PolicyEngine:
                                gathered=rows)
         return (None if full is None else (full[0], full[1])), facts
 
-    def _kinds(self, action: Use | Share | None) -> tuple[str, ...]:
-        """What a decision on ``action`` reads about a person, from what the pack's rules can consult."""
+    def _kinds(self, action: Use | Share | None, *, every: bool = False) -> tuple[str, ...]:
+        """What a decision on ``action`` reads about a person, from what the pack's rules can consult (``every``:
+        every held fact, for the modules that decide on facts outside the rules, such as an account's cancellation)."""
         needs = self._consults
+        if every:
+            needs = frozenset({"account", "hold", "register"} | (
+                {"age_collect", "age_use"} if self.compiled.minors is not None and self._birth_categories else set()))
         kinds = ["consent"]
         if "account" in needs and self._account_contexts:
             kinds += ["account", "cancelled"]
@@ -687,7 +691,9 @@ class PolicyEngine:
         full = None
         if row is not None and row.wrapped_key is not None and not self.keys.is_shredded(row.id):
             full = (row.id, unwrap_data_key(self.keys.get(row.kek_id), row.wrapped_key, row.id), row.status)
-        return self._facts_of(conn, full, _NO_FACTS, action, now)
+        # every held fact, not only those the pack's rules consult: the callers decide on more than the rules do
+        rows = None if full is None else self._gather(conn, self._kinds(action, every=True), sid=full[0])
+        return self._facts_of(conn, full, _NO_FACTS, action, now, gathered=rows)
 
     def decide_for_subject(self, conn: Connection, subject_id: str, action: Use | Share, *,
                            now: dt.datetime | None = None) -> Decision:
