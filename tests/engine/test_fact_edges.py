@@ -1,0 +1,78 @@
+"""The edges of the fact-gathering path, through the engine: ages on a birthday and at the limits of a stated age, a
+register fact in force from the instant it is recorded, and party facts that stay within their own pack when two
+packs share one database. Each was found by mutation testing (docs/testing.md): the tests before could not tell."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from policykeeper import BadValueError, DeniedError, load_pack
+from policykeeper.crypto import KeyRing
+from policykeeper.engine import Facts, PolicyEngine
+from policykeeper.store import open_database
+
+from ..helpers import codes
+
+NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
+LATER = NOW + dt.timedelta(minutes=5)
+KAMOER_USER = {"phone": "+86 135 1234 5678", "email": "wang@example.cn", "username": "wang", "password": "s3cret-pass"}
+
+
+def _engine(name: str, db_url: str, tmp_path: Path, keys: str = "keys") -> PolicyEngine:
+    return PolicyEngine(load_pack(name), open_database(db_url), KeyRing.init(tmp_path / keys))
+
+
+def test_kamoer_69_a_birth_date_gives_the_age_to_the_day(db_url: str, tmp_path: Path) -> None:
+    eng = _engine("kamoer", db_url, tmp_path)  # Kamoer: a child is under 14
+    fourteen_today = {**KAMOER_USER, "birthday": "2011-06-02"}
+    assert eng.collect("ming", "registration", fourteen_today, now=NOW).decision.allowed  # 14 today: not a child
+    with pytest.raises(DeniedError) as info:  # one day short of 14
+        eng.collect("hong", "registration", {**KAMOER_USER, "birthday": "2011-06-03"}, now=NOW)
+    assert codes(info) == {"parental_consent_missing"}
+    with pytest.raises(DeniedError) as info:  # born today: a child, not a date in the future
+        eng.collect("baby", "registration", {**KAMOER_USER, "birthday": "2025-06-02"}, now=NOW)
+    assert codes(info) == {"parental_consent_missing"}
+    with pytest.raises(BadValueError, match="in the future"):
+        eng.collect("later", "registration", {**KAMOER_USER, "birthday": "2025-06-03"}, now=NOW)
+
+
+def test_a_stated_age_is_a_person_s_age_from_0_to_150(db_url: str, tmp_path: Path) -> None:
+    eng = _engine("kamoer", db_url, tmp_path)
+    eng.collect("wang", "registration", KAMOER_USER, now=NOW)
+    assert eng.read("wang", "account_registration", {"email"}, Facts(age=150), now=LATER)["email"] == ["wang@example.cn"]
+    with pytest.raises(DeniedError):  # 0 is an age (a child's): decided, not refused as bad input
+        eng.collect("wang", "registration", KAMOER_USER, Facts(age=0), now=LATER)
+    for bad in (151, -1):
+        with pytest.raises(BadValueError, match=f"age {bad} is not"):
+            eng.read("wang", "account_registration", {"email"}, Facts(age=bad), now=LATER)
+
+
+def test_koso_07_a_register_fact_is_in_force_from_the_instant_it_is_recorded(db_url: str, tmp_path: Path) -> None:
+    eng = _engine("koso", db_url, tmp_path)
+    trip = {"location": "25.03,121.56", "trip_history": "Taipei loop"}
+    eng.collect("mei", "account_creation", {"email": "mei@example.tw"}, now=NOW)
+    eng.record_fact("subscribed", person="mei", arg="dashboard_app", reference="store order 1", now=LATER)
+    with pytest.raises(DeniedError):  # a moment before it was recorded
+        eng.collect("mei", "dashboard_location", trip, now=LATER - dt.timedelta(microseconds=1))
+    assert eng.collect("mei", "dashboard_location", trip, now=LATER).decision.allowed
+    end = LATER + dt.timedelta(hours=1)
+    eng.record_fact("subscribed", person="mei", arg="dashboard_app", reference="cancelled", revoke=True, now=end)
+    with pytest.raises(DeniedError):  # revoked: from that instant on
+        eng.collect("mei", "dashboard_location", trip, now=end)
+
+
+def test_konzen_29_a_successor_bound_under_another_pack_is_not_bound_under_this_one(db_url: str, tmp_path: Path) -> None:
+    kalos = _engine("kalos", db_url, tmp_path, "kalos-keys")
+    konzen = _engine("konzen", db_url, tmp_path, "konzen-keys")  # the same database
+    konzen.collect("wang", "registration", {"phone": "+86 135 1234 5678", "email": "wang@example.cn"}, now=NOW)
+    kalos.record_fact("successor_bound", party="buyer_group", reference="SPA clause 9.2 (another company)", now=NOW)
+    deal = Facts(grounds=frozenset({"corporate_transaction"}))
+    with pytest.raises(DeniedError) as info:
+        konzen.share("wang", "buyer_group", {"email"}, "provide_services", deal, kind="transfer_to_controller", now=LATER)
+    assert codes(info) == {"successor_not_bound"}
+    konzen.record_fact("successor_bound", party="buyer_group", reference="SPA clause 9.2", now=LATER)
+    assert konzen.share("wang", "buyer_group", {"email"}, "provide_services", deal, kind="transfer_to_controller",
+                        now=LATER)["email"] == ["wang@example.cn"]
