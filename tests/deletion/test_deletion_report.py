@@ -1,0 +1,95 @@
+"""What the deletion service reports, word for word: the audit entry of an erasure that kept records (legal holds
+and a record the law requires), the letter that tells the person what was kept and why, and the refusal that names
+what stands in the way. Found by mutation testing (docs/testing.md): before, only parts of these were checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from policykeeper import ErasureIncompleteError, load_pack
+from policykeeper.crypto import KeyRing
+from policykeeper.engine import Facts, PolicyEngine
+from policykeeper.notify import SmtpMailer
+from policykeeper.pack import Pack
+from policykeeper.requests import RequestService
+from policykeeper.retention import place_legal_hold
+from policykeeper.store import open_database
+from policykeeper.store._schema import audit_log, record_keys, records
+
+from ..conftest import Inbox
+
+NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
+ALICE = {"name": "Alice Phommachanh", "password": "correct horse battery", "uuid": "u-7f3a9c",
+         "phone": "+856 20 5555 0101", "email": "alice@example.com", "date_of_birth": "1990-04-02"}
+USAGE = {"browser_os": "Chrome 126 / Android 14", "payment_records": "receipt 2025-0001 LAK 150000"}
+
+
+def _erasure(**changes: object) -> Pack:
+    """KOKKOK with its erasure rule changed (it names no promise of its own; here it names KOKKOK-54, its right)."""
+    pack = load_pack("kokkok")
+    return pack.model_copy(update={"erasure": pack.erasure.model_copy(update=changes)})  # type: ignore[union-attr]
+
+
+def _kokkok(pack: Pack, db_url: str, tmp_path: Path) -> tuple[PolicyEngine, str]:
+    eng = PolicyEngine(pack, open_database(db_url), KeyRing.init(tmp_path / "keys"))
+    sid = eng.collect("alice", "personal_customer", ALICE, Facts(channel="online"), now=NOW).subject_id
+    eng.collect("alice", "service_usage", USAGE, Facts(channel="online"), now=NOW)
+    place_legal_hold(eng, "alice", reference="CASE-1", categories=["phone", "email"], now=NOW)
+    place_legal_hold(eng, "alice", reference="CASE-2", categories=["name"], now=NOW)
+    return eng, sid
+
+
+def test_an_erasure_that_keeps_records_reports_each_kept_group_with_its_reason(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    inbox, mailer = smtp
+    eng, sid = _kokkok(_erasure(promises=("KOKKOK-54",)), db_url, tmp_path)
+    svc = RequestService(eng, mailer)
+    ref = svc.submit("alice", "delete", email="alice@example.com", now=NOW).ref
+    svc.verify(ref, inbox.code_for("alice@example.com"), now=NOW)
+    svc.fulfil_erasure(ref, now=NOW)
+    with eng.db.connect() as conn:
+        (detail,) = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "erasure")).scalars().all()
+        left = dict(conn.execute(select(records.c.category, func.count()).where(records.c.subject_id == sid)
+                                 .group_by(records.c.category)).all())
+        keys = sorted(conn.execute(select(record_keys.c.category).where(record_keys.c.subject_id == sid)).scalars())
+    kept = [
+        {"category": "email", "records": 1, "reason": "legal_hold", "reference": "CASE-1", "promises": ["KOKKOK-54"]},
+        {"category": "name", "records": 1, "reason": "legal_hold", "reference": "CASE-2", "promises": ["KOKKOK-54"]},
+        {"category": "phone", "records": 1, "reason": "legal_hold", "reference": "CASE-1", "promises": ["KOKKOK-54"]},
+        {"category": "payment_records", "records": 1, "reason": "kept_as_record", "reference": None,
+         "promises": ["KOKKOK-14"]},
+    ]
+    assert detail == {"reason": f"request {ref}", "cause": "request", "rule": "erasure", "records": 4,
+                      "keys_destroyed": 4, "erased": False, "kept": kept, "backups_covered": True}
+    assert left == {"email": 1, "name": 1, "phone": 1, "payment_records": 1}  # the rest is gone
+    assert keys == ["email", "name", "payment_records", "phone"]  # the deleted groups' keys destroyed, these stay
+    assert svc.get(ref)["detail"]["kept"] == kept
+    (done,) = [m for m in inbox.to("alice@example.com") if "done" in str(m["Subject"])]
+    body = done.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    assert ("except what we must keep:\n"
+            "- Email: 1 record(s) kept under a legal hold (CASE-1) [KOKKOK-54]\n"
+            "- Name: 1 record(s) kept under a legal hold (CASE-2) [KOKKOK-54]\n"
+            "- Contact Number (Phone number): 1 record(s) kept under a legal hold (CASE-1) [KOKKOK-54]\n"
+            "- Payment Records: 1 record(s) kept under a record the law requires us to keep [KOKKOK-14]\n"
+            "It is used for nothing else") in body.decode().replace("\r\n", "\n")
+
+
+def test_a_deletion_the_pack_promises_without_exception_names_every_hold_and_record_in_its_way(
+    db_url: str, tmp_path: Path
+) -> None:
+    eng, sid = _kokkok(_erasure(legal_hold_override=False, promises=("KOKKOK-54", "KOKKOK-55")), db_url, tmp_path)
+    with pytest.raises(ErasureIncompleteError) as info:
+        eng.erase("alice", now=NOW)
+    assert str(info.value) == (
+        "records under legal hold (CASE-1, CASE-2); records the law requires to keep (payment_records) stand in the "
+        "way, and the pack's erasure (KOKKOK-54, KOKKOK-55) promises this deletion without a legal exception: nothing "
+        "was deleted. Release the hold when the matter ends, or refuse on a legal ground")
+    with eng.db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(records).where(
+            records.c.subject_id == sid, records.c.status == "active")).scalar_one() == 8  # nothing was deleted
