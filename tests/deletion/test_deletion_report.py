@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from policykeeper import ErasureIncompleteError, load_pack
 from policykeeper.crypto import KeyRing
+from policykeeper.deletion import erase_person
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.notify import SmtpMailer
 from policykeeper.pack import Pack
@@ -43,11 +44,14 @@ def _kokkok(pack: Pack, db_url: str, tmp_path: Path) -> tuple[PolicyEngine, str]
     return eng, sid
 
 
+@pytest.mark.parametrize("rule_promises", [(), ("KOKKOK-54", "KOKKOK-55")], ids=["no-promises", "two-promises"])
 def test_an_erasure_that_keeps_records_reports_each_kept_group_with_its_reason(
-    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+    rule_promises: tuple[str, ...], db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
 ) -> None:
     inbox, mailer = smtp
-    eng, sid = _kokkok(_erasure(promises=("KOKKOK-54",)), db_url, tmp_path)
+    eng, sid = _kokkok(_erasure(promises=rule_promises), db_url, tmp_path)
+    held = list(rule_promises)
+    refs = f" [{', '.join(rule_promises)}]" if rule_promises else ""
     svc = RequestService(eng, mailer)
     ref = svc.submit("alice", "delete", email="alice@example.com", now=NOW).ref
     svc.verify(ref, inbox.code_for("alice@example.com"), now=NOW)
@@ -58,9 +62,9 @@ def test_an_erasure_that_keeps_records_reports_each_kept_group_with_its_reason(
                                  .group_by(records.c.category)).all())
         keys = sorted(conn.execute(select(record_keys.c.category).where(record_keys.c.subject_id == sid)).scalars())
     kept = [
-        {"category": "email", "records": 1, "reason": "legal_hold", "reference": "CASE-1", "promises": ["KOKKOK-54"]},
-        {"category": "name", "records": 1, "reason": "legal_hold", "reference": "CASE-2", "promises": ["KOKKOK-54"]},
-        {"category": "phone", "records": 1, "reason": "legal_hold", "reference": "CASE-1", "promises": ["KOKKOK-54"]},
+        {"category": "email", "records": 1, "reason": "legal_hold", "reference": "CASE-1", "promises": held},
+        {"category": "name", "records": 1, "reason": "legal_hold", "reference": "CASE-2", "promises": held},
+        {"category": "phone", "records": 1, "reason": "legal_hold", "reference": "CASE-1", "promises": held},
         {"category": "payment_records", "records": 1, "reason": "kept_as_record", "reference": None,
          "promises": ["KOKKOK-14"]},
     ]
@@ -73,11 +77,25 @@ def test_an_erasure_that_keeps_records_reports_each_kept_group_with_its_reason(
     body = done.get_payload(decode=True)
     assert isinstance(body, bytes)
     assert ("except what we must keep:\n"
-            "- Email: 1 record(s) kept under a legal hold (CASE-1) [KOKKOK-54]\n"
-            "- Name: 1 record(s) kept under a legal hold (CASE-2) [KOKKOK-54]\n"
-            "- Contact Number (Phone number): 1 record(s) kept under a legal hold (CASE-1) [KOKKOK-54]\n"
+            f"- Email: 1 record(s) kept under a legal hold (CASE-1){refs}\n"
+            f"- Name: 1 record(s) kept under a legal hold (CASE-2){refs}\n"
+            f"- Contact Number (Phone number): 1 record(s) kept under a legal hold (CASE-1){refs}\n"
             "- Payment Records: 1 record(s) kept under a record the law requires us to keep [KOKKOK-14]\n"
             "It is used for nothing else") in body.decode().replace("\r\n", "\n")
+
+
+def test_the_deletion_service_returns_the_report_it_audits(db_url: str, tmp_path: Path) -> None:
+    eng, sid = _kokkok(_erasure(promises=("KOKKOK-54",)), db_url, tmp_path)
+    report = erase_person(eng, sid, cause="request", actor="app", reason="request R-1", now=NOW)
+    with eng.db.connect() as conn:
+        (detail,) = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "erasure")).scalars().all()
+    assert report.as_dict() == {
+        "subject": sid, "cause": "request", "rule": "erasure", "deleted": 4, "keys_destroyed": 4,
+        "kept": detail["kept"], "erased": False, "backups_covered": True}
+    assert [k["category"] for k in detail["kept"]] == ["email", "name", "phone", "payment_records"]
+    again = erase_person(eng, sid, cause="request", actor="app", reason="request R-1", now=NOW)  # a re-run
+    assert again.as_dict() == {"subject": sid, "cause": "request", "rule": "erasure", "deleted": 0,
+                               "keys_destroyed": 0, "kept": detail["kept"], "erased": False, "backups_covered": True}
 
 
 def test_a_deletion_the_pack_promises_without_exception_names_every_hold_and_record_in_its_way(

@@ -12,9 +12,10 @@ import pytest
 from policykeeper import BadValueError, DeniedError, load_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
+from policykeeper.retention import cancel_account, clear_history
 from policykeeper.store import open_database
 
-from ..helpers import codes
+from ..helpers import codes, subscribe
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=5)
@@ -76,3 +77,21 @@ def test_konzen_29_a_successor_bound_under_another_pack_is_not_bound_under_this_
     konzen.record_fact("successor_bound", party="buyer_group", reference="SPA clause 9.2", now=LATER)
     assert konzen.share("wang", "buyer_group", {"email"}, "provide_services", deal, kind="transfer_to_controller",
                         now=LATER)["email"] == ["wang@example.cn"]
+
+
+def test_koso_07_clearing_history_keeps_the_account_and_a_cancellation_ends_it_from_its_instant(
+    db_url: str, tmp_path: Path
+) -> None:
+    eng = _engine("koso", db_url, tmp_path)
+    trip = {"location": "25.03,121.56", "trip_history": "Taipei loop"}
+    eng.collect("mei", "account_creation", {"email": "mei@example.tw"}, now=NOW)
+    subscribe(eng, "mei", "dashboard_app", now=NOW)
+    eng.collect("mei", "dashboard_location", trip, now=NOW)
+    assert clear_history(eng, "mei", "location_history", now=LATER) == 2
+    later = LATER + dt.timedelta(seconds=1)
+    assert eng.collect("mei", "dashboard_location", trip, now=later).decision.allowed  # still an account holder
+    end = later + dt.timedelta(hours=1)
+    cancel_account(eng, "mei", now=end)
+    with pytest.raises(DeniedError) as info:  # cancelled: no account from that instant on
+        eng.collect("mei", "dashboard_location", trip, now=end)
+    assert "condition_unmet" in codes(info)
