@@ -19,7 +19,7 @@ from policykeeper.pack import Pack
 from policykeeper.requests import RequestService
 from policykeeper.retention import place_legal_hold
 from policykeeper.store import open_database
-from policykeeper.store._schema import audit_log, record_keys, records
+from policykeeper.store._schema import audit_log, outbox, record_keys, records
 
 from ..conftest import Inbox
 
@@ -111,3 +111,32 @@ def test_a_deletion_the_pack_promises_without_exception_names_every_hold_and_rec
     with eng.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(records).where(
             records.c.subject_id == sid, records.c.status == "active")).scalar_one() == 8  # nothing was deleted
+
+
+def test_a_request_erasure_checks_only_the_requester_s_holds_and_starts_nothing_it_cannot_finish(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    svc = RequestService(PolicyEngine(load_pack("kalos"), open_database(db_url), KeyRing.init(tmp_path / "keys")),
+                         smtp[1])  # KALOS: erasure makes no legal exception, and notices go to the data's sources
+    eng = svc.engine
+    from_partner = Facts(source="partner_a")
+    for who in ("li", "chen"):
+        eng.collect(who, "business_function", {"basic_data": f"{who} W.", "user_info": f"{who}@example.cn"},
+                    from_partner, now=NOW)
+    place_legal_hold(eng, "chen", reference="COURT-7", categories=["basic_data"], now=NOW)
+
+    def request(who: str) -> str:
+        ref = svc.submit(who, "delete", email=f"{who}@example.cn", now=NOW).ref
+        svc.verify_by_staff(ref, "identity_proof", reference="ID check", now=NOW,
+                            mismatch_reason="identity checked on the document")
+        return ref
+
+    with pytest.raises(ErasureIncompleteError, match="COURT-7"):  # chen's own hold: nothing starts
+        svc.fulfil_erasure(request("chen"), ground="processing_violates_law", now=NOW)
+    with eng.db.connect() as conn:
+        assert conn.execute(select(outbox.c.id)).all() == []  # no source was told to erase what stays
+    # another person's hold is no reason to keep li's data
+    assert svc.fulfil_erasure(request("li"), ground="processing_violates_law", now=NOW) == {"notices": 1}
+    with eng.db.connect() as conn:
+        sent = conn.execute(select(outbox.c.kind, outbox.c.recipient)).all()
+    assert sorted(sent) == [("erasure_notice", "partner_a"), ("request_done", "person")]
