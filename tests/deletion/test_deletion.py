@@ -355,6 +355,21 @@ def test_retroactive_decides_whether_withdrawing_consent_deletes_past_data(
                      "kept": [], "backups_covered": True}
 
 
+def test_withdrawing_one_purpose_of_a_retroactive_consent_deletes_only_what_served_that_purpose(
+    db_url: str, tmp_path: Path
+) -> None:
+    eng = _engine(_with("kamoer", "consents", _consent_index("additional_collection"), retroactive=True), db_url, tmp_path)
+    sid = _profile(eng)  # a name kept for better_experience, one of the rule's three purposes
+    eng.set_consent("zhang", "improvement_program", "given", now=NOW)
+    eng.collect("zhang", "product_improvement_program", {"diagnostic_data": "crash 0x1f"}, now=NOW)  # another of them
+    eng.set_consent("zhang", "product_improvement_program", "withdrawn", now=LATER)
+    active = _active(eng, sid)
+    assert "diagnostic_data" not in active and active["name"] == 1 and active["phone"] == 1
+    with eng.db.connect() as conn:
+        entry = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "erasure")).scalar_one()
+    assert entry["reason"] == "withdrawn: product_improvement_program" and entry["records"] == 1
+
+
 def test_withdrawal_effect_decides_whether_a_legal_hold_may_keep_withdrawn_data(
     tmp_path: Path, fresh: Callable[[str], str]
 ) -> None:
