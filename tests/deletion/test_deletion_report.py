@@ -140,3 +140,18 @@ def test_a_request_erasure_checks_only_the_requester_s_holds_and_starts_nothing_
     with eng.db.connect() as conn:
         sent = conn.execute(select(outbox.c.kind, outbox.c.recipient)).all()
     assert sorted(sent) == [("erasure_notice", "partner_a"), ("request_done", "person")]
+
+
+def test_a_refusal_for_records_the_law_keeps_alone_names_them_all(db_url: str, tmp_path: Path) -> None:
+    pack = _erasure(legal_hold_override=False)  # KOKKOK's erasure names no promise of its own
+    rules = list(pack.retention)  # type: ignore[arg-type]
+    rules[1] = rules[1].model_copy(update={"categories": ("browser_os", "payment_records")})  # two kept as records
+    eng = PolicyEngine(pack.model_copy(update={"retention": tuple(rules)}), open_database(db_url),
+                       KeyRing.init(tmp_path / "keys"))
+    eng.collect("alice", "service_usage", USAGE, Facts(channel="online"), now=NOW)
+    with pytest.raises(ErasureIncompleteError) as info:
+        eng.erase("alice", now=NOW)
+    assert str(info.value) == (
+        "records the law requires to keep (browser_os, payment_records) stand in the way, and the pack's erasure "
+        "promises this deletion without a legal exception: nothing was deleted. Release the hold when the matter "
+        "ends, or refuse on a legal ground")
