@@ -12,7 +12,8 @@ import pytest
 from policykeeper import BadValueError, DeniedError, load_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
-from policykeeper.retention import cancel_account, clear_history
+from policykeeper.pack._types import Condition
+from policykeeper.retention import cancel_account, clear_history, place_legal_hold
 from policykeeper.store import open_database
 
 from ..helpers import codes, subscribe
@@ -95,3 +96,40 @@ def test_koso_07_clearing_history_keeps_the_account_and_a_cancellation_ends_it_f
     with pytest.raises(DeniedError) as info:  # cancelled: no account from that instant on
         eng.collect("mei", "dashboard_location", trip, now=end)
     assert "condition_unmet" in codes(info)
+
+
+def test_the_engine_derives_a_legal_hold_and_a_security_assessment_from_its_own_records(
+    db_url: str, tmp_path: Path
+) -> None:
+    """No bundled pack names these two facts in a condition, but a pack may (they are in the facts table): here
+    Kamoer's logistics recipient receives data only while both hold, and neither can be stated by the caller."""
+    pack = load_pack("kamoer")
+    recipients = list(pack.recipients)
+    i = [r.id for r in recipients].index("logistics")
+    recipients[i] = recipients[i].model_copy(
+        update={"trigger": Condition(all=("security_assessment_done", "legal_hold"))})
+    eng = PolicyEngine(pack.model_copy(update={"recipients": tuple(recipients)}), open_database(db_url),
+                       KeyRing.init(tmp_path / "keys"), region="CN")
+    buyer = {"name": "Zhang San", "phone": "+86 139 0000 1111", "email": "zhang@example.cn",
+             "mailing_address": "88 Huaihai Road, Shanghai", "id_number": "310101199001011234",
+             "bank_card": "6222 0000 1111 2222"}
+    eng.collect("zhang", "purchase", buyer, now=NOW)
+    eng.collect("li", "purchase", {**buyer, "name": "Li Si"}, now=NOW)
+    for paper in ("confidentiality", "instructions_only"):
+        eng.record_fact("agreement", party="logistics", arg=paper, reference="carrier contract", now=NOW)
+
+    def unmet(person: str) -> set[str]:
+        with pytest.raises(DeniedError) as info:
+            eng.share(person, "logistics", {"mailing_address"}, "purchase_delivery", now=LATER)
+        return {r.message.rsplit(" ", 1)[-1] for r in info.value.decision.denials if r.code == "condition_unmet"}
+
+    assert unmet("zhang") == {"security_assessment_done", "legal_hold"}
+    eng.record_transfer_assessment("logistics", reference="SA-1", now=NOW)  # for the recipient itself
+    assert unmet("zhang") == {"legal_hold"}
+    place_legal_hold(eng, "li", reference="CASE-1", categories=["phone"], now=NOW)  # another person's hold
+    assert unmet("zhang") == {"legal_hold"}
+    place_legal_hold(eng, "zhang", reference="CASE-2", categories=["phone"], now=NOW)
+    assert eng.share("zhang", "logistics", {"mailing_address"}, "purchase_delivery", now=LATER) == {
+        "mailing_address": ["88 Huaihai Road, Shanghai"]}
+    place_legal_hold(eng, "zhang", reference="CASE-2", categories=["phone"], release=True, now=NOW)
+    assert unmet("zhang") == {"legal_hold"}
