@@ -59,6 +59,9 @@ def test_koso_07_a_register_fact_is_in_force_from_the_instant_it_is_recorded(db_
     eng.record_fact("subscribed", person="mei", arg="dashboard_app", reference="store order 1", now=LATER)
     with pytest.raises(DeniedError):  # a moment before it was recorded
         eng.collect("mei", "dashboard_location", trip, now=LATER - dt.timedelta(microseconds=1))
+    taipei = dt.timezone(dt.timedelta(hours=8))  # the same instants told in another time zone
+    with pytest.raises(DeniedError):
+        eng.collect("mei", "dashboard_location", trip, now=(LATER - dt.timedelta(microseconds=1)).astimezone(taipei))
     assert eng.collect("mei", "dashboard_location", trip, now=LATER).decision.allowed
     end = LATER + dt.timedelta(hours=1)
     eng.record_fact("subscribed", person="mei", arg="dashboard_app", reference="cancelled", revoke=True, now=end)
