@@ -136,3 +136,15 @@ def test_the_engine_derives_a_legal_hold_and_a_security_assessment_from_its_own_
         "mailing_address": ["88 Huaihai Road, Shanghai"]}
     place_legal_hold(eng, "zhang", reference="CASE-2", categories=["phone"], release=True, now=NOW)
     assert unmet("zhang") == {"legal_hold"}
+
+
+def test_koso_07_one_person_s_subscription_is_not_another_s(db_url: str, tmp_path: Path) -> None:
+    eng = _engine("koso", db_url, tmp_path)
+    trip = {"location": "25.03,121.56", "trip_history": "Taipei loop"}
+    for who in ("mei", "kim"):
+        eng.collect(who, "account_creation", {"email": f"{who}@example.tw"}, now=NOW)
+    subscribe(eng, "mei", "dashboard_app", now=NOW)
+    assert eng.collect("mei", "dashboard_location", trip, now=LATER).decision.allowed
+    with pytest.raises(DeniedError) as info:
+        eng.collect("kim", "dashboard_location", trip, now=LATER)
+    assert "condition_unmet" in codes(info)
