@@ -350,7 +350,24 @@ def test_retroactive_decides_whether_withdrawing_consent_deletes_past_data(
     assert "name" not in _active(retro, rsid) and _active(retro, rsid)["phone"] == 1  # only what the consent covered
     with retro.db.connect() as conn:
         entry = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "erasure")).scalar_one()
-    assert entry["cause"] == "consent_withdrawn" and entry["records"] == 1
+    assert entry == {"reason": "withdrawn: additional_collection", "cause": "consent_withdrawn",
+                     "rule": "consent rule additional_collection", "records": 1, "keys_destroyed": 1, "erased": False,
+                     "kept": [], "backups_covered": True}
+
+
+def test_withdrawing_one_purpose_of_a_retroactive_consent_deletes_only_what_served_that_purpose(
+    db_url: str, tmp_path: Path
+) -> None:
+    eng = _engine(_with("kamoer", "consents", _consent_index("additional_collection"), retroactive=True), db_url, tmp_path)
+    sid = _profile(eng)  # a name kept for better_experience, one of the rule's three purposes
+    eng.set_consent("zhang", "improvement_program", "given", now=NOW)
+    eng.collect("zhang", "product_improvement_program", {"diagnostic_data": "crash 0x1f"}, now=NOW)  # another of them
+    eng.set_consent("zhang", "product_improvement_program", "withdrawn", now=LATER)
+    active = _active(eng, sid)
+    assert "diagnostic_data" not in active and active["name"] == 1 and active["phone"] == 1
+    with eng.db.connect() as conn:
+        entry = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "erasure")).scalar_one()
+    assert entry["reason"] == "withdrawn: product_improvement_program" and entry["records"] == 1
 
 
 def test_withdrawal_effect_decides_whether_a_legal_hold_may_keep_withdrawn_data(
@@ -367,9 +384,15 @@ def test_withdrawal_effect_decides_whether_a_legal_hold_may_keep_withdrawn_data(
         eng.set_consent("zhang", "additional_collection", "withdrawn", now=LATER)
         assert "additional_collection" not in eng.consents("zhang")  # the withdrawal always stands
         with eng.db.connect() as conn:
-            blocked = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "deletion_blocked")).all()
+            blocked = conn.execute(select(audit_log.c.detail, audit_log.c.subject_id, audit_log.c.promises).where(
+                audit_log.c.kind == "deletion_blocked")).all()
         if effect == "stop_processing":  # no legal exception: the hold blocks the deletion, which is audited
-            assert _active(eng, sid)["name"] == 2 and len(blocked) == 1 and "H-1" in blocked[0].detail["why"]
+            assert _active(eng, sid)["name"] == 2 and len(blocked) == 1 and blocked[0].subject_id == sid
+            assert blocked[0].detail == {"cause": "consent_withdrawn", "target": "additional_collection", "why": (
+                "records under legal hold (H-1) stand in the way, and the pack's consent rule additional_collection "
+                f"({', '.join(blocked[0].promises)}) promises this deletion without a legal exception: nothing was "
+                "deleted. Release the hold when the matter ends, or refuse on a legal ground")}
+            assert blocked[0].promises
         else:  # the law may keep what it holds; the rest goes
             assert _active(eng, sid)["name"] == 1 and blocked == []
 

@@ -17,6 +17,7 @@ from policykeeper import BadValueError, audit, load_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.notify import SmtpMailer
+from policykeeper.pack._types import FixedDuration
 from policykeeper.requests import MAX_ATTEMPTS, RequestService
 from policykeeper.store import audit_log, open_database, requests
 
@@ -180,6 +181,15 @@ def test_kokkok_63_the_clock_starts_at_verification_and_follows_the_law(
     (row,) = kokkok.open_requests(now=NOW + dt.timedelta(days=90))
     assert row["state"] == "no_date"  # never invented: the policy sets no number of days
     assert kokkok.get(ticket.ref)["verified_at"] is not None
+    # once the operator states what the law requires, the clock runs from verification, never from receipt
+    law = RequestService(kokkok.engine, smtp[1], deadlines={"per_applicable_law": FixedDuration(value=30, unit="calendar_days")})
+    received = law.submit("alice", "access", email="alice@example.com", now=NOW)
+    assert received.due_at is None  # received, not verified: no clock yet
+    code = smtp[0].code_for("alice@example.com")
+    done = law.verify(received.ref, code, now=NOW + dt.timedelta(minutes=5))
+    assert done.due_at == NOW + dt.timedelta(days=30, minutes=5)
+    states = {r["ref"]: r["state"] for r in law.open_requests(now=NOW + dt.timedelta(days=30, minutes=1))}
+    assert states[received.ref] != "overdue"  # thirty days from receipt have passed, not thirty from verification
 
 
 def test_kamoer_67_discretionary_refusals_record_their_ground_and_tell_the_person(
