@@ -24,7 +24,7 @@ def test_a_pasted_policy_is_drafted_and_each_item_shown_next_to_its_quote(web: W
                                                    "policy": BRIGHTLEAF})
     assert got.status_code == 200, got.text
     page = html.unescape(got.text)
-    assert "Review of draft pack <code>brightleaf</code>" in page
+    assert "Review of the draft pack <code>brightleaf</code>" in page
     assert "We do not sell your personal information." in page  # a quote, verbatim
     assert "retention" in page and "unspecified" in page  # values and what the text leaves open
     assert '<mark id="q' in got.text and "The draft pack (YAML)" in page and "pack_format: 1" in page
@@ -44,7 +44,7 @@ def test_an_empty_or_oversized_policy_is_refused_with_the_reason_and_the_form_ke
 def test_drafting_needs_the_sessions_csrf_token_and_the_permission(web: Web) -> None:
     _console(web, "admin")
     refused = web.client.post("/admin/compiler", data={"csrf": "0" * 32, "name": "a.txt", "policy": BRIGHTLEAF})
-    assert refused.status_code == 403 and "Review of draft pack" not in refused.text
+    assert refused.status_code == 403 and "Review of the draft pack" not in refused.text
     _console(web, "support_agent")
     denied = web.client.post("/admin/compiler", data={"csrf": "0" * 32, "name": "a.txt", "policy": BRIGHTLEAF})
     assert denied.status_code == 403 and "versions:read" in denied.text
@@ -62,7 +62,7 @@ def test_in_a_browser_a_privacy_officer_drafts_a_policy_and_follows_an_item_to_i
     page.get_by_label("File name").fill("brightleaf.md")
     page.get_by_label("Policy text").fill(BRIGHTLEAF)
     page.get_by_role("button", name="Draft and review").click()
-    expect(page.get_by_role("heading", name="Review of draft pack brightleaf")).to_be_visible()
+    expect(page.get_by_role("heading", name="Review of the draft pack brightleaf")).to_be_visible()
     row = page.get_by_role("row").filter(has_text="disclosures").first
     expect(row).to_contain_text("We do not sell your personal information.")
     row.get_by_role("link").first.click()
