@@ -1,5 +1,5 @@
 """``policykeeper records ...``: the standard records (ISO/IEC TS 27560 consent records, the pack as DPV, the record
-of processing activities). Registered by :mod:`policykeeper.cli`; library errors become clean messages here."""
+of processing activities). Registered by :mod:`policykeeper.cli`, whose ``_App`` turns library errors into clean messages."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from ._exceptions import BadValueError, PolicykeeperError
-from .cli import DbOpt, EnginePackOpt, HomeOpt, _engine, _fail, out
+from ._exceptions import BadValueError
+from .cli import DbOpt, EnginePackOpt, HomeOpt, _App, _engine, out
 
 if TYPE_CHECKING:
     from .pack import Pack
 
 __all__ = ["records_app"]
 
-records_app: typer.Typer = typer.Typer(help="Standard records: ISO/IEC TS 27560 consent records, the pack as DPV, a record of "
-                               "processing activities (Kantara receipts: 'consent receipt').", no_args_is_help=True)
+records_app: typer.Typer = _App(help="Standard records: ISO/IEC TS 27560 consent records, the pack as DPV, a record of "
+                                        "processing activities (Kantara receipts: 'consent receipt').", no_args_is_help=True)
 
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of printing.")]
 PackNameOpt = Annotated[str | None, typer.Option("--pack", help="A pack file or a bundled name (default "
@@ -49,12 +49,9 @@ def records_consent(
     """Print consent records as ISO/IEC TS 27560 records in DPV JSON-LD, for one person or (--all) everyone."""
     from .records import consent_records_jsonld
 
-    try:
-        if (person is None) == (not all_):
-            raise BadValueError("name one person, or give --all for everyone (not both)")
-        text = consent_records_jsonld(_engine(home, database_url, pack), None if all_ else person)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    if (person is None) == (not all_):
+        raise BadValueError("name one person, or give --all for everyone (not both)")
+    text = consent_records_jsonld(_engine(home, database_url, pack), None if all_ else person)
     _emit(text, to)
 
 
@@ -66,13 +63,10 @@ def records_pack(
     """Print the pack as DPV: purposes, personal data, legal bases, recipients, retention, rights, transfers."""
     from .records import pack_dpv
 
-    try:
-        if fmt not in ("turtle", "json-ld"):
-            raise BadValueError(f"--format is turtle or json-ld, not {fmt!r}")
-        chosen: Literal["turtle", "json-ld"] = "turtle" if fmt == "turtle" else "json-ld"
-        text = pack_dpv(_pack(pack), chosen)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    if fmt not in ("turtle", "json-ld"):
+        raise BadValueError(f"--format is turtle or json-ld, not {fmt!r}")
+    chosen: Literal["turtle", "json-ld"] = "turtle" if fmt == "turtle" else "json-ld"
+    text = pack_dpv(_pack(pack), chosen)
     _emit(text, to)
 
 
@@ -84,11 +78,8 @@ def records_ropa(
     """Print the record of processing activities (GDPR Article 30 style, one row per purpose) as CSV or HTML."""
     from .records import ropa_csv, ropa_html
 
-    try:
-        if fmt not in ("csv", "html"):
-            raise BadValueError(f"--format is csv or html, not {fmt!r}")
-        p = _pack(pack)
-        text = ropa_csv(p) if fmt == "csv" else ropa_html(p)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    if fmt not in ("csv", "html"):
+        raise BadValueError(f"--format is csv or html, not {fmt!r}")
+    p = _pack(pack)
+    text = ropa_csv(p) if fmt == "csv" else ropa_html(p)
     _emit(text, to)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,6 +21,8 @@ from ._exceptions import BadValueError, ConfigError, PackError, PolicykeeperErro
 from ._settings import Settings
 
 if TYPE_CHECKING:  # the commands import what they use, so that starting the CLI stays cheap (tests/test_cli_start.py)
+    from typer.models import CommandFunctionType
+
     from .consent import ConsentAction
     from .engine import PolicyEngine
     from .pack import Pack
@@ -27,30 +31,60 @@ if TYPE_CHECKING:  # the commands import what they use, so that starting the CLI
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _translating(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``command``, with a library error turned into its clean message on stderr and exit code 1 (see ``_fail``)."""
+
+    @functools.wraps(command)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return command(*args, **kwargs)
+        except PolicykeeperError as exc:
+            raise _fail(exc) from None
+
+    return run
+
+
+class _App(typer.Typer):
+    """A Typer app whose every command goes through ``_translating``: the one place where a library error becomes a
+    message, so no command repeats ``try ... except PolicykeeperError``."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(f: CommandFunctionType) -> CommandFunctionType:
+            register(_translating(f))
+            return f
+
+        return decorator
+
+app = _App(
     name="policykeeper",
     help="policykeeper: a privacy policy as a machine-readable pack, enforced, with evidence.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-pack_app = typer.Typer(help="Validate, render, compare and lint policy packs.", no_args_is_help=True)
+pack_app = _App(help="Validate, render, compare and lint policy packs.", no_args_is_help=True)
 app.add_typer(pack_app, name="pack")
-keys_app = typer.Typer(help="Create and rotate the master key (kept outside the database).", no_args_is_help=True)
+keys_app = _App(help="Create and rotate the master key (kept outside the database).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-audit_app = typer.Typer(help="Check the hash-chained audit log.", no_args_is_help=True)
+audit_app = _App(help="Check the hash-chained audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-consent_app = typer.Typer(help="Record consent given or withdrawn; print a consent receipt.", no_args_is_help=True)
+consent_app = _App(help="Record consent given or withdrawn; print a consent receipt.", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
-transfer_app = typer.Typer(help="Cross-border transfer records.", no_args_is_help=True)
+transfer_app = _App(help="Cross-border transfer records.", no_args_is_help=True)
 app.add_typer(transfer_app, name="transfer")
-fact_app = typer.Typer(help="The fact register: facts that unlock a protection, on record.", no_args_is_help=True)
+fact_app = _App(help="The fact register: facts that unlock a protection, on record.", no_args_is_help=True)
 app.add_typer(fact_app, name="fact")
-request_app = typer.Typer(help="Data subject requests: submit, verify, list, fulfil, refuse.", no_args_is_help=True)
+request_app = _App(help="Data subject requests: submit, verify, list, fulfil, refuse.", no_args_is_help=True)
 app.add_typer(request_app, name="request")
-dataset_app = typer.Typer(help="Dataset maps of the company's own databases (Fides datasets).", no_args_is_help=True)
+dataset_app = _App(help="Dataset maps of the company's own databases (Fides datasets).", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
-deletions_app = typer.Typer(help="The deletion queue (e.g. minors found without parental consent).",
+deletions_app = _App(help="The deletion queue (e.g. minors found without parental consent).",
                             no_args_is_help=True)
 app.add_typer(deletions_app, name="deletions")
 
@@ -87,10 +121,7 @@ def _fail(exc: PolicykeeperError) -> typer.Exit:
 def _load(source: str) -> Pack:
     from .pack import load_pack
 
-    try:
-        return load_pack(source)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    return load_pack(source)
 
 
 @app.callback(invoke_without_command=True)
@@ -211,10 +242,7 @@ def pack_draft(
     if pack_id is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", pack_id):
         err.print(f"[red]error[/red] --id {escape(repr(pack_id))}: use lower case letters, digits and underscores")
         raise typer.Exit(code=2)
-    try:
-        draft = draft_pack(read_policy(policy), pack_id=pack_id)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    draft = draft_pack(read_policy(policy), pack_id=pack_id)
     if output is None:
         sys.stdout.write(draft.yaml_text)
     else:
@@ -240,10 +268,7 @@ def pack_review(
     from .compiler._review import review_html, review_rows
 
     pack = _load(draft)
-    try:
-        source = read_policy(policy)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    source = read_policy(policy)
     rows = review_rows(pack, source)
     table = Table(title=f"review of {pack.id}", show_lines=True)
     table.add_column("item", no_wrap=True)
@@ -277,12 +302,9 @@ def pack_publish(
     from .pack import load_pack
     from .versions import publish
 
-    try:
-        new = load_pack(source)
-        got = publish(_engine(home, database_url, pack or new.id), new, effective_at=_when(effective, "--effective"),
-                      notice_at=_when(notice, "--notice"), explicit_consent=explicit_consent, actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    new = load_pack(source)
+    got = publish(_engine(home, database_url, pack or new.id), new, effective_at=_when(effective, "--effective"),
+                  notice_at=_when(notice, "--notice"), explicit_consent=explicit_consent, actor="operator")
     for c in got.changes:
         out.print(str(c), markup=False)
     out.print(f"published {got.label}: {'significant' if got.significant else 'minor'} change; notice "
@@ -295,10 +317,7 @@ def pack_versions(home: HomeOpt = None, database_url: DbOpt = None, pack: Engine
     """The published versions of the pack in force, oldest first."""
     from .versions import versions
 
-    try:
-        rows = versions(_engine(home, database_url, pack))
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    rows = versions(_engine(home, database_url, pack))
     for v in rows:
         kind = "significant" if v["significant"] else "minor"
         out.print(f"{v['label']}  effective {v['effective_at'].isoformat()}  {kind}  by {v['published_by']}", markup=False)
@@ -311,10 +330,7 @@ def keys_init(home: HomeOpt = None) -> None:
     from .crypto import KeyRing
 
     settings = Settings.load(home)
-    try:
-        ring = KeyRing.init(settings.keystore)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    ring = KeyRing.init(settings.keystore)
     out.print(f"master key {ring.current.id} created in {settings.keystore}", markup=False)
     out.print("keep this directory out of database backups; losing it makes every personal value unreadable", markup=False)
 
@@ -326,12 +342,9 @@ def keys_rotate(home: HomeOpt = None, database_url: DbOpt = None) -> None:
     from .store import open_database
 
     settings = Settings.load(home, database_url)
-    try:
-        ring = KeyRing.open(settings.keystore)
-        engine = open_database(settings.database_url)
-        key_id, count = rotate_master_key(ring, engine)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    ring = KeyRing.open(settings.keystore)
+    engine = open_database(settings.database_url)
+    key_id, count = rotate_master_key(ring, engine)
     out.print(f"master key {key_id} is current; {count} data key(s) re-wrapped; old keys retired", markup=False)
 
 
@@ -344,12 +357,9 @@ def keys_regroup(home: HomeOpt = None, database_url: DbOpt = None,
     from .store import open_database
 
     settings = Settings.load(home, database_url)
-    try:
-        ring = KeyRing.open(settings.keystore)
-        engine = open_database(settings.database_url, create=False)
-        moved = regroup_records(ring, engine, batch=batch)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    ring = KeyRing.open(settings.keystore)
+    engine = open_database(settings.database_url, create=False)
+    moved = regroup_records(ring, engine, batch=batch)
     out.print(f"{moved} record(s) moved onto their group keys; take a fresh backup and retire the older ones",
               markup=False)
 
@@ -361,10 +371,7 @@ def audit_verify(home: HomeOpt = None, database_url: DbOpt = None) -> None:
     from .store import open_database
 
     settings = Settings.load(home, database_url)
-    try:
-        engine = open_database(settings.database_url, create=False)  # a mistyped --home is no empty, "intact" log
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    engine = open_database(settings.database_url, create=False)  # a mistyped --home is no empty, "intact" log
     with engine.connect() as conn:
         report = audit.verify(conn)
     if report.ok:
@@ -384,10 +391,7 @@ def backup(
     from .store import backup_database, open_database
 
     settings = Settings.load(home, database_url)
-    try:
-        counts = backup_database(open_database(settings.database_url), file)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    counts = backup_database(open_database(settings.database_url), file)
     out.print(f"backed up {sum(counts.values())} rows to {file}", markup=False)
 
 
@@ -402,11 +406,8 @@ def restore(
     from .store import open_database, restore_database
 
     settings = Settings.load(home, database_url)
-    try:
-        ring = KeyRing.open(settings.keystore)
-        counts = restore_database(open_database(settings.database_url), file, ring)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    ring = KeyRing.open(settings.keystore)
+    counts = restore_database(open_database(settings.database_url), file, ring)
     out.print(f"restored {sum(counts.values())} rows; {len(ring.shredded)} erasure(s) re-applied", markup=False)
 
 
@@ -447,11 +448,8 @@ def _when(text: str | None, what: str) -> dt.datetime | None:
 
 def _consent(action: ConsentAction, person: str, target: str, evidence: list[str], home: Path | None,
              database_url: str | None, pack: str | None) -> None:
-    try:
-        eng = _engine(home, database_url, pack)
-        seq = eng.set_consent(person, target, action, actor="operator", evidence=_evidence(evidence))
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    eng = _engine(home, database_url, pack)
+    seq = eng.set_consent(person, target, action, actor="operator", evidence=_evidence(evidence))
     out.print(f"consent {action} for {target}: ledger entry {seq} (pack {eng.pack.id} {eng.compiled.version})",
               markup=False)
 
@@ -483,11 +481,8 @@ def consent_receipt(
     pack: EnginePackOpt = None,
 ) -> None:
     """Print the person's consent receipt (JSON, Kantara consent-receipt fields) as of now or --at."""
-    try:
-        eng = _engine(home, database_url, pack)
-        receipt = eng.consent_receipt(person, _when(at, "--at"))
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    eng = _engine(home, database_url, pack)
+    receipt = eng.consent_receipt(person, _when(at, "--at"))
     out.print(json.dumps(receipt, indent=2, default=str), markup=False)
 
 
@@ -502,12 +497,9 @@ def transfer_assess(
     pack: EnginePackOpt = None,
 ) -> None:
     """Record a cross-border security assessment; transfer rules that require one then let data go there."""
-    try:
-        eng = _engine(home, database_url, pack)
-        aid = eng.record_transfer_assessment(destination, reference=reference, outcome=outcome,
-                                             valid_until=_when(valid_until, "--valid-until"), actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    eng = _engine(home, database_url, pack)
+    aid = eng.record_transfer_assessment(destination, reference=reference, outcome=outcome,
+                                         valid_until=_when(valid_until, "--valid-until"), actor="operator")
     out.print(f"assessment {aid} recorded: {destination} {outcome}", markup=False)
 
 
@@ -525,22 +517,16 @@ def fact_record(
     pack: EnginePackOpt = None,
 ) -> None:
     """Record (or revoke) a fact in the fact register; the engine reads it there, no caller may state it."""
-    try:
-        eng = _engine(home, database_url, pack)
-        fid = eng.record_fact(fact, person=person, party=party, arg=arg, reference=reference, revoke=revoke,
-                              actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    eng = _engine(home, database_url, pack)
+    fid = eng.record_fact(fact, person=person, party=party, arg=arg, reference=reference, revoke=revoke,
+                          actor="operator")
     out.print(f"fact {fid} {'revoked' if revoke else 'recorded'}: {fact}", markup=False)
 
 
 @deletions_app.command("list")
 def deletions_list(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
     """List pending deletions (pseudonymous subject ids, reason, due date)."""
-    try:
-        items = _engine(home, database_url, pack).pending_deletions()
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    items = _engine(home, database_url, pack).pending_deletions()
     for item in items:
         out.print(f"{item['id']}\t{item['subject_id']}\t{item['reason']}\tdue {item['due_at']}", markup=False)
     out.print(f"pending: {len(items)}")
@@ -549,10 +535,7 @@ def deletions_list(home: HomeOpt = None, database_url: DbOpt = None, pack: Engin
 @deletions_app.command("run")
 def deletions_run(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
     """Erase (crypto-shred) every subject whose queued deletion is due. Safe to re-run after a crash."""
-    try:
-        done = _engine(home, database_url, pack).run_deletion_queue(actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    done = _engine(home, database_url, pack).run_deletion_queue(actor="operator")
     out.print(f"erased: {done}")
 
 
@@ -596,20 +579,14 @@ def request_submit(
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Receive a request and email the person a one-time code (only if the address is one held for them)."""
-    try:
-        _ticket(_requests(home, database_url, pack).submit(person, right, email=email, kind=kind, agent=agent))
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    _ticket(_requests(home, database_url, pack).submit(person, right, email=email, kind=kind, agent=agent))
 
 
 @request_app.command("verify")
 def request_verify(ref: RefArg, code: Annotated[str, typer.Argument(help="The code from the email.")],
                    home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
     """Check the person's one-time code (expiry and attempt limits apply)."""
-    try:
-        _ticket(_requests(home, database_url, pack).verify(ref, code))
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    _ticket(_requests(home, database_url, pack).verify(ref, code))
 
 
 @request_app.command("verify-staff")
@@ -629,21 +606,15 @@ def request_verify_staff(
 
     Where the request's address is not one held for the person (or nothing is held to compare it with), this says so
     and needs --mismatch-reason: the address is what the company's databases are searched by."""
-    try:
-        _ticket(_requests(home, database_url, pack).verify_by_staff(ref, method, reference=reference,
-                                                                    mismatch_reason=mismatch_reason,
-                                                                    authority_reference=authority, actor="operator"))
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    _ticket(_requests(home, database_url, pack).verify_by_staff(ref, method, reference=reference,
+                                                                mismatch_reason=mismatch_reason,
+                                                                authority_reference=authority, actor="operator"))
 
 
 @request_app.command("resend")
 def request_resend(ref: RefArg, home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
     """Send a fresh one-time code (the old one stops working)."""
-    try:
-        _requests(home, database_url, pack).resend_code(ref)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    _requests(home, database_url, pack).resend_code(ref)
     out.print(f"request {ref}: a new code was sent", markup=False)
 
 
@@ -653,10 +624,7 @@ def request_list(
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Open requests, the oldest deadline first: overdue, due soon, on time, or no fixed date."""
-    try:
-        rows = _requests(home, database_url, pack).open_requests(due_within=dt.timedelta(days=due_within))
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    rows = _requests(home, database_url, pack).open_requests(due_within=dt.timedelta(days=due_within))
     for r in rows:
         due = r["due_at"].date().isoformat() if r["due_at"] else r["deadline"]
         out.print(f"{r['ref']}\t{r['right'] or r['kind']}\t{r['status']}\t{r['state']}\tdue {due}", markup=False)
@@ -666,10 +634,7 @@ def request_list(
 @request_app.command("show")
 def request_show(ref: RefArg, home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None) -> None:
     """One request as JSON (never its reply address)."""
-    try:
-        row = _requests(home, database_url, pack).get(ref)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    row = _requests(home, database_url, pack).get(ref)
     out.print(json.dumps(row, indent=2, default=str), markup=False)
 
 
@@ -697,39 +662,36 @@ def request_fulfil(
     person, nothing changes and the request stays open; --not-held-reason goes on where no row is right)."""
     from .connectors import load_dataset_map, open_target
 
-    try:
-        svc = _requests(home, database_url, pack)
-        if (dataset is None) != (dataset_url is None):
-            raise BadValueError("--dataset and --dataset-url go together")
-        if dataset is not None and dataset_url is not None:
-            svc.databases = ((load_dataset_map(dataset), open_target(dataset_url)),)
-        right = svc.get(ref)["right"]
-        if right == "correct":
-            if category is None or value is None:
-                raise BadValueError("a correction needs --category and --value")
-            svc.fulfil_correction(ref, category, value, actor="operator")
-            out.print(f"request {ref}: fulfilled; {category} corrected", markup=False)
-            return
-        if right in ("restrict", "object"):
-            svc.fulfil_restriction(ref, purposes=tuple(purpose or ()), actor="operator")
-            out.print(f"request {ref}: fulfilled; processing {'restricted' if right == 'restrict' else 'objected to'}",
-                      markup=False)
-            return
-        if right == "automated_decision_explanation":
-            if decision is None:
-                raise BadValueError("an explanation needs --decision ID")
-            out.print(svc.fulfil_explanation(ref, decision, actor="operator"), markup=False)
-            return
-        if right in ("delete", "cancel_account"):
-            notices = svc.fulfil_erasure(ref, ground=ground, actor="operator",
-                                         not_held_reason=not_held_reason)["notices"]
-            out.print(f"request {ref}: fulfilled; erased; {notices} recipient notice(s) queued", markup=False)
-            return
-        if output is None:
-            raise BadValueError("an access request needs --output FILE for the export")
-        n = svc.fulfil_access(ref, output, actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    svc = _requests(home, database_url, pack)
+    if (dataset is None) != (dataset_url is None):
+        raise BadValueError("--dataset and --dataset-url go together")
+    if dataset is not None and dataset_url is not None:
+        svc.databases = ((load_dataset_map(dataset), open_target(dataset_url)),)
+    right = svc.get(ref)["right"]
+    if right == "correct":
+        if category is None or value is None:
+            raise BadValueError("a correction needs --category and --value")
+        svc.fulfil_correction(ref, category, value, actor="operator")
+        out.print(f"request {ref}: fulfilled; {category} corrected", markup=False)
+        return
+    if right in ("restrict", "object"):
+        svc.fulfil_restriction(ref, purposes=tuple(purpose or ()), actor="operator")
+        out.print(f"request {ref}: fulfilled; processing {'restricted' if right == 'restrict' else 'objected to'}",
+                  markup=False)
+        return
+    if right == "automated_decision_explanation":
+        if decision is None:
+            raise BadValueError("an explanation needs --decision ID")
+        out.print(svc.fulfil_explanation(ref, decision, actor="operator"), markup=False)
+        return
+    if right in ("delete", "cancel_account"):
+        notices = svc.fulfil_erasure(ref, ground=ground, actor="operator",
+                                     not_held_reason=not_held_reason)["notices"]
+        out.print(f"request {ref}: fulfilled; erased; {notices} recipient notice(s) queued", markup=False)
+        return
+    if output is None:
+        raise BadValueError("an access request needs --output FILE for the export")
+    n = svc.fulfil_access(ref, output, actor="operator")
     out.print(f"request {ref}: fulfilled; {n} value(s) exported to {output}", markup=False)
 
 
@@ -748,12 +710,9 @@ def dataset_check(
     from .connectors import load_dataset_map, open_target
     from .connectors._coverage import check_coverage
 
-    try:
-        if not 1 <= sample <= 10_000:
-            raise BadValueError("--sample is 1 to 10000")
-        report = check_coverage(open_target(url), load_dataset_map(dataset), scan=scan, sample=sample)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    if not 1 <= sample <= 10_000:
+        raise BadValueError("--sample is 1 to 10000")
+    report = check_coverage(open_target(url), load_dataset_map(dataset), scan=scan, sample=sample)
     for t in report.tables_not_in_map:
         kinds = sorted({k for c, k in report.looks_personal.items() if c.startswith(t + ".")})
         out.print(f"table not in the map: {t}" + (f" (looks personal: {', '.join(kinds)})" if kinds else ""),
@@ -782,10 +741,7 @@ def request_extend(
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Push a verified request's deadline and tell the person why."""
-    try:
-        _ticket(_requests(home, database_url, pack).extend(ref, days, reason=reason, actor="operator"))
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    _ticket(_requests(home, database_url, pack).extend(ref, days, reason=reason, actor="operator"))
 
 
 @request_app.command("refuse")
@@ -795,14 +751,11 @@ def request_refuse(
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Refuse a request on one of the pack's grounds; the person is told the ground."""
-    try:
-        _requests(home, database_url, pack).refuse(ref, ground, actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    _requests(home, database_url, pack).refuse(ref, ground, actor="operator")
     out.print(f"request {ref}: refused ({ground})", markup=False)
 
 
-outbox_app = typer.Typer(help="Messages to recipients (erasure notices): deliver with retries, dead letters.",
+outbox_app = _App(help="Messages to recipients (erasure notices): deliver with retries, dead letters.",
                          no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 
@@ -816,17 +769,14 @@ def outbox_deliver(
     """Send every due message; failures are retried later with a growing delay, then dead-lettered."""
     from .notify import RoutedTransport, SmtpMailer, deliver
 
-    try:
-        settings = Settings.load(home, database_url, pack)
-        eng = _engine(home, database_url, pack)
-        route_file = routes or settings.home / "recipients.yaml"
-        if routes is None and not route_file.exists():  # messages to people need no routes; recipients' will retry
-            transport = RoutedTransport(SmtpMailer.from_url())
-        else:
-            transport = RoutedTransport.from_file(route_file, SmtpMailer.from_url())
-        counts = deliver(eng.db, eng.keys, transport, pack_version=eng.compiled.version)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    settings = Settings.load(home, database_url, pack)
+    eng = _engine(home, database_url, pack)
+    route_file = routes or settings.home / "recipients.yaml"
+    if routes is None and not route_file.exists():  # messages to people need no routes; recipients' will retry
+        transport = RoutedTransport(SmtpMailer.from_url())
+    else:
+        transport = RoutedTransport.from_file(route_file, SmtpMailer.from_url())
+    counts = deliver(eng.db, eng.keys, transport, pack_version=eng.compiled.version)
     out.print(f"sent: {counts['sent']}; retry later: {counts['retry']}; dead-lettered: {counts['dead']}; "
               f"unsure: {counts['unsure']}")
 
@@ -836,10 +786,7 @@ def outbox_dead(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePa
     """Messages that need a person: dead letters, and unsure ones (a worker died sending them); never the content."""
     from .notify import dead_letters
 
-    try:
-        rows = dead_letters(_engine(home, database_url, pack).db)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    rows = dead_letters(_engine(home, database_url, pack).db)
     for r in rows:
         out.print(f"{r['id']}\t{r['status']}\t{r['kind']}\t{r['recipient']}\t{r['attempts']} attempts\t"
                   f"{r['last_error']}", markup=False)
@@ -854,14 +801,11 @@ def outbox_retry(
     """Queue a dead or unsure message again; the next 'outbox deliver' sends it, with its same Message-ID."""
     from .notify import requeue
 
-    try:
-        requeue(_engine(home, database_url, pack).db, message)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    requeue(_engine(home, database_url, pack).db, message)
     out.print(f"message {message}: queued again", markup=False)
 
 
-retention_app = typer.Typer(help="Retention: the end-of-retention sweep, legal holds and the events that end periods.",
+retention_app = _App(help="Retention: the end-of-retention sweep, legal holds and the events that end periods.",
                              no_args_is_help=True)
 app.add_typer(retention_app, name="retention")
 
@@ -883,20 +827,17 @@ def retention_run(
 
     from .retention import sweep
 
-    try:
-        eng, config = _engine(home, database_url, pack), _retention_config(home)
-        with Progress(console=err, transient=True) as bar:
-            tasks: dict[str, object] = {}
+    eng, config = _engine(home, database_url, pack), _retention_config(home)
+    with Progress(console=err, transient=True) as bar:
+        tasks: dict[str, object] = {}
 
-            def progress(rule: str, done: int, total: int) -> None:
-                if rule not in tasks:
-                    tasks[rule] = bar.add_task(f"rule {rule}", total=total)
-                bar.update(tasks[rule], completed=done)  # type: ignore[arg-type]
+        def progress(rule: str, done: int, total: int) -> None:
+            if rule not in tasks:
+                tasks[rule] = bar.add_task(f"rule {rule}", total=total)
+            bar.update(tasks[rule], completed=done)  # type: ignore[arg-type]
 
-            report = sweep(eng, dry_run=dry_run, periods=config.periods, actions=config.actions, batch=batch,
-                           progress=progress)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+        report = sweep(eng, dry_run=dry_run, periods=config.periods, actions=config.actions, batch=batch,
+                       progress=progress)
     verb = "would change" if dry_run else "changed"
     for r in report.rules:
         why = f" ({r.skipped})" if r.skipped else ""
@@ -915,10 +856,7 @@ def retention_hold(person: PersonArg, reference: ReferenceOpt, category: Categor
     """Put a legal hold on a person's records: they outlive their retention period until released."""
     from .retention import place_legal_hold
 
-    try:
-        n = place_legal_hold(_engine(home, database_url, pack), person, reference=reference, categories=category)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    n = place_legal_hold(_engine(home, database_url, pack), person, reference=reference, categories=category)
     out.print(f"legal hold {reference}: {n} record(s) held", markup=False)
 
 
@@ -928,10 +866,7 @@ def retention_release(person: PersonArg, reference: ReferenceOpt, category: Cate
     """Take a legal hold off; the records fall to their retention rules at the next sweep."""
     from .retention import release_legal_hold
 
-    try:
-        n = release_legal_hold(_engine(home, database_url, pack), person, reference=reference, categories=category)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    n = release_legal_hold(_engine(home, database_url, pack), person, reference=reference, categories=category)
     out.print(f"legal hold {reference} released: {n} record(s)", markup=False)
 
 
@@ -944,10 +879,7 @@ def retention_end_purpose(
     """Record that a purpose has ended; records serving no other purpose fall to the next sweep."""
     from .retention import end_purpose
 
-    try:
-        end_purpose(_engine(home, database_url, pack), purpose, person, actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    end_purpose(_engine(home, database_url, pack), purpose, person, actor="operator")
     out.print(f"purpose {purpose} ended {'for that person' if person else 'for everyone'}", markup=False)
 
 
@@ -957,10 +889,7 @@ def retention_cancel_account(person: PersonArg, home: HomeOpt = None, database_u
     """Record that a person closed their account; data kept "while the service is used" falls to the next sweep."""
     from .retention import cancel_account
 
-    try:
-        cancel_account(_engine(home, database_url, pack), person, actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    cancel_account(_engine(home, database_url, pack), person, actor="operator")
     out.print("account cancellation recorded", markup=False)
 
 
@@ -974,13 +903,10 @@ def retention_cease_service(
     """Record and announce a shutdown; from then on the pack's cessation rule deletes or anonymises the data."""
     from .retention import cease_service
 
-    try:
-        when = _when(at, "--at")
-        assert when is not None
-        cease_service(_engine(home, database_url, pack), at=when, reference=reference, announcement=announcement,
-                      actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    when = _when(at, "--at")
+    assert when is not None
+    cease_service(_engine(home, database_url, pack), at=when, reference=reference, announcement=announcement,
+                  actor="operator")
     out.print(f"shutdown on {when.isoformat()} recorded and announced", markup=False)
 
 
@@ -1001,26 +927,23 @@ def worker(
     from .worker import JobContext, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    try:
-        settings = Settings.load(home, database_url, pack)
-        route_file = routes or settings.home / "recipients.yaml"
+    settings = Settings.load(home, database_url, pack)
+    route_file = routes or settings.home / "recipients.yaml"
 
-        def transport() -> RoutedTransport:
-            if route_file.exists():
-                return RoutedTransport.from_file(route_file, SmtpMailer.from_url())
-            return RoutedTransport(SmtpMailer.from_url())
+    def transport() -> RoutedTransport:
+        if route_file.exists():
+            return RoutedTransport.from_file(route_file, SmtpMailer.from_url())
+        return RoutedTransport(SmtpMailer.from_url())
 
-        ctx = JobContext(engine=lambda: _engine(home, database_url, pack), retention=_retention_config(home),
-                         transport=transport if os.environ.get(ENV_SMTP_URL) else None)
-        ctx.engine()  # fail now, not in the first job, if the set-up is wrong
-        results = run_worker(settings.database_url, ctx, once=once, every_minutes=every)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    ctx = JobContext(engine=lambda: _engine(home, database_url, pack), retention=_retention_config(home),
+                     transport=transport if os.environ.get(ENV_SMTP_URL) else None)
+    ctx.engine()  # fail now, not in the first job, if the set-up is wrong
+    results = run_worker(settings.database_url, ctx, once=once, every_minutes=every)
     out.print(json.dumps(results, sort_keys=True, default=str), markup=False)
 
-marketing_app = typer.Typer(help="Marketing and service messages to people; unsubscribe links.", no_args_is_help=True)
+marketing_app = _App(help="Marketing and service messages to people; unsubscribe links.", no_args_is_help=True)
 app.add_typer(marketing_app, name="marketing")
-tracker_app = typer.Typer(help="Cookies and similar trackers, registered against the pack's lists.", no_args_is_help=True)
+tracker_app = _App(help="Cookies and similar trackers, registered against the pack's lists.", no_args_is_help=True)
 app.add_typer(tracker_app, name="tracker")
 
 
@@ -1041,12 +964,9 @@ def marketing_send(
     """Queue one message to the person if the pack and their marketing choice allow it."""
     from .marketing import send_message
 
-    try:
-        eng = _engine(home, database_url, pack)
-        oid = send_message(eng, person, kind=kind, channel=channel, topic=topic, subject=subject,  # type: ignore[arg-type]
-                           body=body, purpose=purpose, source=source, base_url=base_url)  # type: ignore[arg-type]
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    eng = _engine(home, database_url, pack)
+    oid = send_message(eng, person, kind=kind, channel=channel, topic=topic, subject=subject,  # type: ignore[arg-type]
+                       body=body, purpose=purpose, source=source, base_url=base_url)  # type: ignore[arg-type]
     out.print(f"{kind} message queued: outbox {oid}" if oid is not None else f"already sent: {kind} {topic}",
               markup=False)
 
@@ -1059,10 +979,7 @@ def marketing_unsubscribe(
     """Act on an unsubscribe link's token: the person's marketing choice becomes 'withdrawn'."""
     from .marketing import unsubscribe
 
-    try:
-        changed = unsubscribe(_engine(home, database_url, pack), token)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    changed = unsubscribe(_engine(home, database_url, pack), token)
     out.print("unsubscribed" if changed else "already unsubscribed", markup=False)
 
 
@@ -1081,12 +998,9 @@ def tracker_add(
     """Register a tracker; refused unless the pack lists its technology, purpose, lifetime and placement."""
     from .marketing import register_tracker
 
-    try:
-        tid = register_tracker(_engine(home, database_url, pack), name=name, technology=technology, purpose=purpose,
-                               party=party, lifetime=lifetime, placement=placement,  # type: ignore[arg-type]
-                               recipient=recipient)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    tid = register_tracker(_engine(home, database_url, pack), name=name, technology=technology, purpose=purpose,
+                           party=party, lifetime=lifetime, placement=placement,  # type: ignore[arg-type]
+                           recipient=recipient)
     out.print(f"tracker {tid}: {name} ({technology}, {purpose})", markup=False)
 
 
@@ -1095,17 +1009,14 @@ def tracker_list(home: HomeOpt = None, database_url: DbOpt = None, pack: EngineP
     """The registered trackers: id, name, technology, purpose, party, recipient, lifetime, placement."""
     from .marketing import list_trackers
 
-    try:
-        rows = list_trackers(_engine(home, database_url, pack))
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    rows = list_trackers(_engine(home, database_url, pack))
     for r in rows:
         out.print("\t".join(str(r[k] or "-") for k in ("id", "name", "technology", "purpose", "party", "recipient",
                                                         "lifetime", "placement")), markup=False)
     out.print(f"trackers: {len(rows)}")
 
 
-incident_app = typer.Typer(help="Security incidents: record, promised steps, close, notify the people affected, "
+incident_app = _App(help="Security incidents: record, promised steps, close, notify the people affected, "
                                 "report to the regulator.", no_args_is_help=True)
 app.add_typer(incident_app, name="incident")
 IncidentArg = Annotated[int, typer.Argument(help="The incident id (printed by 'incident record').")]
@@ -1126,14 +1037,11 @@ def incident_record(
     """Open an incident record: its time window, systems, data categories and reference."""
     from .incidents import get_incident, record_incident
 
-    try:
-        eng = _engine(home, database_url, pack)
-        start = _when(started_at, "--started-at") or dt.datetime.now(dt.UTC)
-        iid = record_incident(eng, started_at=start, ended_at=_when(ended_at, "--ended-at"), systems=system,
-                              categories=category, reference=reference, harm_to_subjects=harm, actor="operator")
-        liability = get_incident(eng, iid)["liability"]
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    eng = _engine(home, database_url, pack)
+    start = _when(started_at, "--started-at") or dt.datetime.now(dt.UTC)
+    iid = record_incident(eng, started_at=start, ended_at=_when(ended_at, "--ended-at"), systems=system,
+                          categories=category, reference=reference, harm_to_subjects=harm, actor="operator")
+    liability = get_incident(eng, iid)["liability"]
     out.print(f"incident {iid} recorded" + ("; liability flag set" if liability else ""), markup=False)
 
 
@@ -1147,11 +1055,8 @@ def incident_step_cmd(
     """Record that one of the pack's promised incident steps was done."""
     from .incidents import incident_step, required_steps
 
-    try:
-        eng = _engine(home, database_url, pack)
-        incident_step(eng, incident, step, reference=reference, actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    eng = _engine(home, database_url, pack)
+    incident_step(eng, incident, step, reference=reference, actor="operator")
     out.print(f"incident {incident}: {step} recorded (steps: {', '.join(required_steps(eng))})", markup=False)
 
 
@@ -1164,11 +1069,8 @@ def incident_close(
     """Close an incident once every promised step is on record."""
     from .incidents import close_incident
 
-    try:
-        close_incident(_engine(home, database_url, pack), incident, ended_at=_when(ended_at, "--ended-at"),
-                       actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    close_incident(_engine(home, database_url, pack), incident, ended_at=_when(ended_at, "--ended-at"),
+                   actor="operator")
     out.print(f"incident {incident}: closed", markup=False)
 
 
@@ -1189,12 +1091,9 @@ def incident_notify(
     due. Deliver with 'outbox deliver'."""
     from .incidents import notify_affected
 
-    try:
-        run = notify_affected(_engine(home, database_url, pack), incident, what_happened=what_happened,
-                              possible_impact=possible_impact, measures=measures, advice=advice, remedies=remedies,
-                              channel=channel, impractical=impractical, actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    run = notify_affected(_engine(home, database_url, pack), incident, what_happened=what_happened,
+                          possible_impact=possible_impact, measures=measures, advice=advice, remedies=remedies,
+                          channel=channel, impractical=impractical, actor="operator")
     if run.announcement:
         out.print(run.announcement, markup=False)
     out.print(f"affected: {run.affected}; queued: {run.queued}; already notified: {run.already_notified}; "
@@ -1210,10 +1109,7 @@ def incident_report(
     """Print the regulator's report of an incident and its handling (JSON, no personal values) and record it."""
     from .incidents import regulator_report
 
-    try:
-        report = regulator_report(_engine(home, database_url, pack), incident, record=not preview, actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    report = regulator_report(_engine(home, database_url, pack), incident, record=not preview, actor="operator")
     out.print(json.dumps(report, indent=2), markup=False)
 
 
@@ -1241,29 +1137,26 @@ def serve(
     from .web._auth import list_api_keys
     from .web._context import ENV_DATASET, ENV_DATASET_URL, company_databases
 
-    try:
-        settings = Settings.load(home, database_url, pack)
-        first = not settings.keystore.exists()
-        ctx = WebContext.from_settings(settings, create_keys=True)
-        if dataset is not None or dataset_url is not None:
-            ctx.databases = company_databases(None if dataset is None else str(dataset), dataset_url)
-        if first:
-            out.print(f"created the master key in {settings.keystore} (keep it outside the database; back it up)",
-                      markup=False)
-        if not list_api_keys(ctx):
-            key = create_api_key(ctx, "first admin (created by serve)", "admin")
-            out.print(f"admin API key (shown once): {key}", markup=False)
-        app_ = create_app(ctx)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    settings = Settings.load(home, database_url, pack)
+    first = not settings.keystore.exists()
+    ctx = WebContext.from_settings(settings, create_keys=True)
+    if dataset is not None or dataset_url is not None:
+        ctx.databases = company_databases(None if dataset is None else str(dataset), dataset_url)
+    if first:
+        out.print(f"created the master key in {settings.keystore} (keep it outside the database; back it up)",
+                  markup=False)
+    if not list_api_keys(ctx):
+        key = create_api_key(ctx, "first admin (created by serve)", "admin")
+        out.print(f"admin API key (shown once): {key}", markup=False)
+    app_ = create_app(ctx)
     info = ctx.info()
     out.print(f"policykeeper {__version__}: pack {info['pack']} ({info['version']}) on {info['database']}; "
               f"privacy center http://{host}:{port}/  admin console http://{host}:{port}/admin  "
               f"API http://{host}:{port}/v1/docs", markup=False)
     if workers > 1:
         if not os.environ.get(ENV_SMTP_URL):
-            raise _fail(ConfigError(f"--workers {workers} needs a mail server ({ENV_SMTP_URL}): the in-memory "
-                                    "mailbox belongs to one process"))
+            raise ConfigError(f"--workers {workers} needs a mail server ({ENV_SMTP_URL}): the in-memory "
+                              "mailbox belongs to one process")
         ctx.db.dispose()
         os.environ.update({"POLICYKEEPER_HOME": str(settings.home), "POLICYKEEPER_DATABASE_URL": settings.database_url,
                            "POLICYKEEPER_PACK": settings.pack})
@@ -1277,7 +1170,7 @@ def serve(
         try:
             sock = tcp_listener(host, port)
         except OSError as exc:
-            raise _fail(ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}")) from None
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         with sock:
             Multiprocess(config, sockets=[sock]).run()
         return
@@ -1314,15 +1207,12 @@ def demo(
     from .demo import fill_demo
     from .web import MemoryMailer, WebContext
 
-    try:
-        settings = Settings.load(home, database_url, pack)
-        first = not settings.keystore.exists()
-        ctx = WebContext.from_settings(settings, mailer=MemoryMailer(limit=10_000), create_keys=True)
-        if first:
-            out.print(f"created the master key in {settings.keystore} (keep it outside the database; back it up)",
-                      markup=False)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    settings = Settings.load(home, database_url, pack)
+    first = not settings.keystore.exists()
+    ctx = WebContext.from_settings(settings, mailer=MemoryMailer(limit=10_000), create_keys=True)
+    if first:
+        out.print(f"created the master key in {settings.keystore} (keep it outside the database; back it up)",
+                  markup=False)
     example = settings.home / "requests.yaml"
     handling = ctx.pack.requests
     deferred = not isinstance(handling, str) and not isinstance(handling.deadlines, str) and any(
@@ -1339,8 +1229,6 @@ def demo(
                   f"{d.value} {d.unit.replace('_', ' ')} as an example (set what your law requires)", markup=False)
     try:
         summary = fill_demo(ctx.engine(), ctx.mailer, people=people, deadlines=ctx.deadlines)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
     finally:
         ctx.db.dispose()
     for line in summary.lines():
@@ -1349,7 +1237,7 @@ def demo(
         out.print("no email was sent; see it all with 'policykeeper serve' (admin console and API)", markup=False)
 
 
-apikey_app = typer.Typer(help="API keys for staff and services, each bound to one role.", no_args_is_help=True)
+apikey_app = _App(help="API keys for staff and services, each bound to one role.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 
 
@@ -1368,8 +1256,6 @@ def apikey_create(
     except ApiError as exc:
         err.print(f"[red]error[/red] [{exc.code}] {escape(exc.message)}")
         raise typer.Exit(1) from None
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
     out.print(key, markup=False)
 
 
@@ -1379,10 +1265,7 @@ def apikey_list(home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePa
     from .web import WebContext
     from .web._auth import list_api_keys
 
-    try:
-        rows = list_api_keys(WebContext.from_settings(Settings.load(home, database_url, pack)))
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    rows = list_api_keys(WebContext.from_settings(Settings.load(home, database_url, pack)))
     for r in rows:
         state = "revoked" if r["revoked_at"] else "active"
         out.print(f"{r['id']}  {r['role']:<16} {state:<8} {r['name']}", markup=False)
@@ -1402,8 +1285,6 @@ def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from
     except ApiError as exc:
         err.print(f"[red]error[/red] [{exc.code}] {escape(exc.message)}")
         raise typer.Exit(1) from None
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
     out.print(f"revoked {key_id}", markup=False)
 
 
@@ -1422,10 +1303,7 @@ def bench(
     """Run a benchmark; print its figures, the last line as one JSON object, and save them under bench/results/."""
     from . import bench as benchmarks
 
-    try:
-        figures = benchmarks.run(name, quick=quick, database_url=database_url, ledger_entries=ledger_entries)
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    figures = benchmarks.run(name, quick=quick, database_url=database_url, ledger_entries=ledger_entries)
     path = benchmarks.save(figures, results)
     for key, goal in figures.get("goals", {}).items():
         out.print(f"{key}: {goal['value']} (goal {goal['goal']}: {'met' if goal['met'] else 'NOT met'})", markup=False)
@@ -1433,7 +1311,7 @@ def bench(
     out.print(json.dumps(figures, sort_keys=True), markup=False)
 
 
-organisation_app = typer.Typer(help="Organisational measures: the privacy department and staff training (KAMOER-41).",
+organisation_app = _App(help="Organisational measures: the privacy department and staff training (KAMOER-41).",
                                 no_args_is_help=True)
 app.add_typer(organisation_app, name="organisation")
 
@@ -1450,17 +1328,14 @@ def organisation_department(
     """Record (or replace) the privacy department: name, contact and members by role."""
     from .organisation import set_department
 
-    try:
-        roles: dict[str, int] = {}
-        for item in role:
-            title, sep, count = item.rpartition("=")
-            if not sep or not count.strip().isdigit():
-                raise BadValueError(f"--role {item!r}: expected 'Title=N', e.g. 'Data Protection Officer=1'")
-            roles[title.strip()] = int(count)
-        got = set_department(_engine(home, database_url, pack), name=name, contact=contact, roles=roles,
-                             actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    roles: dict[str, int] = {}
+    for item in role:
+        title, sep, count = item.rpartition("=")
+        if not sep or not count.strip().isdigit():
+            raise BadValueError(f"--role {item!r}: expected 'Title=N', e.g. 'Data Protection Officer=1'")
+        roles[title.strip()] = int(count)
+    got = set_department(_engine(home, database_url, pack), name=name, contact=contact, roles=roles,
+                         actor="operator")
     out.print(f"privacy department recorded: {got['name']} ({sum(r['count'] for r in got['roles'])} staff in "
               f"{len(got['roles'])} role(s))", markup=False)
 
@@ -1476,14 +1351,11 @@ def organisation_training(
     from .organisation import record_training
 
     try:
-        try:
-            day = dt.date.fromisoformat(held_on)
-        except ValueError:
-            raise BadValueError(f"--held-on {held_on!r} is not a date (YYYY-MM-DD)") from None
-        sid = record_training(_engine(home, database_url, pack), held_on=day, topic=topic, attendance=attendance,
-                              actor="operator")
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+        day = dt.date.fromisoformat(held_on)
+    except ValueError:
+        raise BadValueError(f"--held-on {held_on!r} is not a date (YYYY-MM-DD)") from None
+    sid = record_training(_engine(home, database_url, pack), held_on=day, topic=topic, attendance=attendance,
+                          actor="operator")
     out.print(f"training session {sid} recorded", markup=False)
 
 
@@ -1493,12 +1365,9 @@ def organisation_show(home: HomeOpt = None, database_url: DbOpt = None, pack: En
     or from HOME/organisation.yaml where the pack leaves it unspecified)."""
     from .organisation import department, load_recurrence, training_status
 
-    try:
-        eng = _engine(home, database_url, pack)
-        dept = department(eng)
-        status = training_status(eng, load_recurrence(Settings.load(home).home / "organisation.yaml"))
-    except PolicykeeperError as exc:
-        raise _fail(exc) from None
+    eng = _engine(home, database_url, pack)
+    dept = department(eng)
+    status = training_status(eng, load_recurrence(Settings.load(home).home / "organisation.yaml"))
     if dept is None:
         out.print("privacy department: none on record", markup=False)
     else:
