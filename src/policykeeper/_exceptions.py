@@ -3,20 +3,23 @@
 Every error has a stable ``code`` (documented in ``docs/errors.md``); the CLI,
 the API and the web turn them into their own shape in one place each.
 
-    PolicykeeperError
-    └── PackError            a pack file could not be loaded or is invalid
-        ├── PackSyntaxError  not YAML, or not a mapping at the top
-        ├── PackSchemaError  a key, type or value does not fit the model
-        └── PackReferenceError  a reference names something the pack does not declare
-    └── PackNotFoundError    no such file or bundled pack
-    └── KeyStoreError        the master key or keystore is missing, damaged or misused
-    └── DecryptionError      a ciphertext does not open under the key it names
-    └── ConfigError          a setting (such as the database URL) is unusable
-    └── DeniedError          the pack does not allow the action; carries the decision
-    └── SubjectNotFoundError no data is held about that person (or it was erased)
-    └── BadValueError        a value given to policykeeper is wrong (says what and where)
-        ├── PrivilegedFactError  a caller stated a fact only the engine's records can establish
-        └── BadDetailError   a person's detail does not fit its kind (an email, a date of birth ...)
+    PolicykeeperError             base of every error policykeeper raises on purpose
+    ├── PackError                 a pack file could not be loaded or is invalid
+    │   ├── PackSyntaxError       not YAML, or not a mapping at the top
+    │   ├── PackSchemaError       a key, type or value does not fit the model
+    │   └── PackReferenceError    a reference names something the pack does not declare
+    ├── PackNotFoundError         no such file or bundled pack
+    ├── KeyStoreError             the master key or keystore is missing, damaged or misused
+    ├── DecryptionError           a ciphertext does not open under the key it names
+    ├── ConfigError               a setting (such as the database URL) is unusable
+    ├── DeniedError               the pack does not allow the action; carries the decision
+    ├── SubjectNotFoundError      no data is held about that person (or it was erased)
+    ├── BadValueError             a value given to policykeeper is wrong (says what and where)
+    │   ├── BadDetailError        a person's detail does not fit its kind (an email, a date of birth ...)
+    │   └── PrivilegedFactError   a caller stated a fact only the engine's records can establish
+    └── ErasureIncompleteError    an erasure could not prove nothing personal is left; it changed nothing
+
+Every class is in this tree, indented under its base (tests/test_exceptions.py compares the two).
 """
 
 from __future__ import annotations
