@@ -38,6 +38,11 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from .. import audit, consent
 from .._exceptions import BadValueError, ConfigError, DeniedError, ErasureIncompleteError, SubjectNotFoundError
+from ..clock import Clock
+from ..clock import after as _after
+from ..clock import age as _age
+from ..clock import system as system_clock
+from ..clock import utc as _utc
 from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..crypto._groups import group_key, held_cipher_key, record_cipher_key
 from ..pack import Pack
@@ -146,36 +151,6 @@ def _denied(d: Decision) -> DeniedError:
     return DeniedError(f"{first.message} [rule {first.rule}]{refs}", d)
 
 
-def _utc(at: dt.datetime) -> dt.datetime:
-    """Compare datetimes from either backend (SQLite returns them naive, in UTC)."""
-    return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
-
-
-def _after(start: dt.datetime, d: FixedDuration, *, back: bool = False) -> dt.datetime:
-    """``start`` plus a pack duration (minus it with ``back``); business days skip Saturdays and Sundays, months and
-    years are calendar ones (the day is clamped to the month's last)."""
-    sign = -1 if back else 1
-    if d.unit == "hours":
-        return start + sign * dt.timedelta(hours=d.value)
-    if d.unit == "calendar_days":
-        return start + sign * dt.timedelta(days=d.value)
-    if d.unit == "business_days":
-        at, left = start, d.value
-        while left:
-            at += sign * dt.timedelta(days=1)
-            left -= at.weekday() < 5
-        return at
-    months = sign * d.value * (12 if d.unit == "years" else 1)
-    y, m = divmod(start.month - 1 + months, 12)
-    year, month = start.year + y, m + 1
-    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return start.replace(year=year, month=month, day=min(start.day, last))
-
-
-def _age(born: dt.date, today: dt.date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
 _REGISTER_BACKED = frozenset({"subscribed", "product_authorized", "member", "transfer_informed", "consent",
                               "successor_bound", "agreement_signed"})
 """Condition names the fact register can make hold ('consent' for 'consent:R:by_recipient')."""
@@ -245,9 +220,12 @@ def _fixed(name: str, values: frozenset[str]) -> list[BindParameter[str]]:
 class PolicyEngine:
     """Enforces one pack over one database and keystore."""
 
-    def __init__(self, pack: Pack, db: Engine, keys: KeyRing, *, region: str | None = None) -> None:
-        """``region`` is where this deployment stores data; it must be one of the pack's home regions."""
+    def __init__(self, pack: Pack, db: Engine, keys: KeyRing, *, region: str | None = None,
+                 clock: Clock | None = None) -> None:
+        """``region`` is where this deployment stores data; it must be one of the pack's home regions. ``clock`` is
+        where every service of this engine reads the time (the system clock unless one is given)."""
         self.pack = pack
+        self.clock: Clock = clock or system_clock
         self.compiled: CompiledPack = compile_pack(pack)
         self.db = db
         self.keys = keys

@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from .._exceptions import BadValueError
+from ..clock import utc
 from ..engine import PolicyEngine
-from ..engine._engine import _utc
 from ..notify import PERSON_CHANNELS, enqueue_to_person
 from ..store._schema import disclosures, incident_notices, incidents, message_log, outbox, records, subjects
 
@@ -55,7 +55,7 @@ class NoticeRun:
 
 
 def _iso(at: dt.datetime | None) -> str | None:
-    return None if at is None else _utc(at).isoformat()
+    return None if at is None else utc(at).isoformat()
 
 
 def _breach_promises(eng: PolicyEngine) -> tuple[str, ...]:
@@ -84,8 +84,8 @@ def _like_json_member(value: str) -> Any:
 
 
 def _affected(conn: Connection, eng: PolicyEngine, inc: dict[str, Any], now: dt.datetime) -> list[str]:
-    start = _utc(inc["started_at"])
-    end = _utc(inc["ended_at"]) if inc["ended_at"] is not None else _utc(now)
+    start = utc(inc["started_at"])
+    end = utc(inc["ended_at"]) if inc["ended_at"] is not None else utc(now)
     cats = list(inc["categories"])
     if not cats:
         return []
@@ -319,14 +319,14 @@ def _address(conn: Connection, eng: PolicyEngine, sid: str, channel: str) -> str
 
 
 def _timing(conn: Connection, inc: dict[str, Any]) -> dict[str, Any]:
-    opened = _utc(inc["opened_at"])
+    opened = utc(inc["opened_at"])
     row = conn.execute(
         select(func.count(incident_notices.c.id), func.min(incident_notices.c.created_at),
                func.max(incident_notices.c.created_at), func.count(outbox.c.sent_at), func.max(outbox.c.sent_at))
         .select_from(incident_notices.outerjoin(outbox, outbox.c.id == incident_notices.c.outbox_id))
         .where(incident_notices.c.incident_id == inc["id"], incident_notices.c.kind == "individual")).one()
     count, first, last, delivered, last_sent = row
-    first, last, last_sent = (None if v is None else _utc(v) for v in (first, last, last_sent))
+    first, last, last_sent = (None if v is None else utc(v) for v in (first, last, last_sent))
 
     def since(at: dt.datetime | None) -> float | None:
         return None if at is None else (at - opened).total_seconds()

@@ -29,8 +29,8 @@ from sqlalchemy import select
 
 from .. import audit
 from .._exceptions import BadValueError
+from ..clock import after
 from ..engine import PolicyEngine
-from ..engine._engine import _after
 from ..pack._lifecycle import SecurityControl
 from ..pack._types import FixedDuration
 from ..store._schema import privacy_department, training_sessions
@@ -204,6 +204,6 @@ def training_status(eng: PolicyEngine, recurrence: Mapping[str, FixedDuration] |
     due_on: dt.date | None = None
     if every is not None and last is not None:
         start = dt.datetime.combine(last["held_on"], dt.time(), tzinfo=dt.UTC)
-        due_on = _after(start, every).date()
+        due_on = after(start, every).date()
     overdue = every is not None and (last is None or (due_on is not None and due_on < now.date()))
     return TrainingStatus(_promises(eng, TRAINING), every, source, last, due_on, overdue)

@@ -32,13 +32,13 @@ from sqlalchemy import Connection, Engine, select, update
 
 from .. import audit
 from .._exceptions import BadValueError, ConfigError
+from ..clock import after, utc
 from ..connectors import DatasetMap
 from ..connectors import access as connector_access
 from ..connectors import erase as connector_erase
 from ..connectors._identity import normalise
 from ..crypto import decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..engine import PolicyEngine
-from ..engine._engine import _after, _utc
 from ..notify import Mailer, RoutedTransport, deliver, enqueue_to_person
 from ..pack._types import FixedDuration
 from ..store._schema import request_codes, requests, subjects
@@ -132,7 +132,7 @@ class RequestService:
         clock = rule.clock_start if rule.clock_start != "unspecified" else "receipt"
         if not isinstance(duration, FixedDuration) or clock != stage:
             return None, words
-        return _after(start, duration), words
+        return after(start, duration), words
 
     def _audit(self, conn: Connection, event: str, row: Any, actor: str, now: dt.datetime,
                extra: dict[str, object] | None = None) -> None:
@@ -172,7 +172,7 @@ class RequestService:
         self._check_authority(row)
         if entry is None or row.subject_id is None or entry.subject_id != row.subject_id:
             raise BadValueError(f"no decision {decision_id!r} about this person")  # never someone else's
-        lines = [f"Decision {decision_id} of {_utc(entry.at):%Y-%m-%d %H:%M} UTC: "
+        lines = [f"Decision {decision_id} of {utc(entry.at):%Y-%m-%d %H:%M} UTC: "
                  f"{'allowed' if entry.allowed else 'refused'} ({entry.detail.get('action')})."]
         for code, where in zip(entry.detail.get("codes", []), entry.detail.get("rules", []), strict=False):
             lines.append(f"- {code.removeprefix('ok_').replace('_', ' ')}, under the policy rule {where}")
@@ -315,7 +315,7 @@ class RequestService:
                                      records.c.collected_at).where(
                 records.c.subject_id == subject_id, records.c.status == "active",
                 records.c.category.in_(sorted(self.engine.email_categories())))):
-            if _utc(r.collected_at) > _utc(before):
+            if utc(r.collected_at) > utc(before):
                 continue
             rkey = record_cipher_key(conn, key, r.key_id, groups)
             if rkey is not None and normalise("email", decrypt(rkey, r.value, f"{subject_id}|{r.category}|{r.id}")
@@ -445,7 +445,7 @@ class RequestService:
             earlier = conn.execute(select(requests.c.received_at).where(
                 requests.c.lookup == lookup, requests.c.right == right,
                 requests.c.pack_id == self.pack.id)).scalars().all()
-        repeats = sum(1 for at in earlier if _utc(at) >= since)
+        repeats = sum(1 for at in earlier if utc(at) >= since)
         if repeats < limit or fees.charge != "cost":
             return free
         return "cost" if fees.mode == "mandatory" else "may_charge_cost"
@@ -464,7 +464,7 @@ class RequestService:
                 problem = "a request made by an agent is verified by staff, with proof of the agent's authority"
             elif otp is None or otp.used:
                 problem = "no valid code for this request: ask for a new one"
-            elif _utc(otp.expires_at) <= _utc(now):
+            elif utc(otp.expires_at) <= utc(now):
                 problem = "the code has expired: ask for a new one"
             elif not hmac.compare_digest(otp.code_hash, self._code_hash(ref, code.strip())):
                 attempts = otp.attempts + 1
@@ -890,7 +890,7 @@ class RequestService:
             row = self._row(conn, ref, lock=True)
             if row.status not in ("verified", "extended"):
                 raise BadValueError(f"request {ref} is {row.status}: only a verified, open request can be extended")
-            base = _utc(row.due_at) if row.due_at is not None else now
+            base = utc(row.due_at) if row.due_at is not None else now
             due = base + dt.timedelta(days=days)
             late = -(days_left(base, now) or 0) if row.due_at is not None and base < now else 0
             words = _fit_deadline(f"{row.deadline} + {days} calendar_days")
@@ -943,11 +943,11 @@ class RequestService:
                                 .order_by(requests.c.due_at, requests.c.received_at)).mappings().all()
         out = []
         for r in rows:
-            due = _utc(r["due_at"]) if r["due_at"] is not None else None
+            due = utc(r["due_at"]) if r["due_at"] is not None else None
             state = "no_date" if due is None else "overdue" if due < now else "due_soon" if due - now <= due_within \
                 else "on_time"
             out.append({**{k: v for k, v in r.items() if k != "detail"}, "due_at": due,
-                        "received_at": _utc(r["received_at"]), "state": state, "address_match": _address_match(r)})
+                        "received_at": utc(r["received_at"]), "state": state, "address_match": _address_match(r)})
         return out
 
     def get(self, ref: str) -> dict[str, Any]:
@@ -1051,7 +1051,7 @@ class RequestService:
             if e.detail.get("event") == "note_added":
                 n = int(detail.get("note") or 0)
                 text = notes[n - 1] if 0 < n <= len(notes) else None
-            out.append(TimelineEvent(_utc(e.at), str(e.detail.get("event")), str(e.actor), detail, text))
+            out.append(TimelineEvent(utc(e.at), str(e.detail.get("event")), str(e.actor), detail, text))
         return out
 
     def queue(self, query: QueueQuery | None = None, *, now: dt.datetime | None = None,

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, and_, case, func, or_, select
 
 from .._exceptions import BadValueError
-from ..engine._engine import _utc
+from ..clock import utc
 from ..store._schema import audit_log, requests
 
 __all__ = ["CLOSED", "OPEN", "SORTS", "STATUSES", "QueuePage", "QueueQuery", "TimelineEvent", "days_left",
@@ -142,11 +142,11 @@ def query_queue(conn: Connection, pack_id: str, q: QueueQuery, now: dt.datetime)
 
 
 def queue_item(row: Any, now: dt.datetime, within: dt.timedelta) -> dict[str, Any]:
-    due = _utc(row.due_at) if row.due_at is not None else None
+    due = utc(row.due_at) if row.due_at is not None else None
     state = _state(row.status, due, now, within)
     return {"ref": row.ref, "kind": row.kind, "right": row.right, "status": row.status,
-            "received_at": _utc(row.received_at), "due_at": due, "deadline": row.deadline,
-            "closed_at": _utc(row.closed_at) if row.closed_at is not None else None,
+            "received_at": utc(row.received_at), "due_at": due, "deadline": row.deadline,
+            "closed_at": utc(row.closed_at) if row.closed_at is not None else None,
             "pack_version": row.pack_version, "state": state,
             "days_left": days_left(due, now) if state != "closed" else None}
 

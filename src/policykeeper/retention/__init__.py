@@ -40,8 +40,8 @@ from sqlalchemy import String as SqlString
 
 from .. import audit
 from .._exceptions import BadValueError, ConfigError, SubjectNotFoundError
+from ..clock import after, utc
 from ..engine import PolicyEngine
-from ..engine._engine import _after, _utc
 from ..pack._lifecycle import RetentionRule
 from ..pack._types import FixedDuration
 from ..store._schema import anonymous_aggregates, lifecycle_events, message_log, records, retention_runs, subjects
@@ -437,11 +437,11 @@ def _due(eng: PolicyEngine, conn: Connection, plan: _Plan, now: dt.datetime) -> 
     if plan.purposes is not None:
         base.append(or_(*[_has_purpose(p) for p in plan.purposes]))
     if plan.start in ("collection", "transaction", "last_use"):
-        return [and_(*base, records.c.collected_at <= _after(now, plan.period, back=True))]
+        return [and_(*base, records.c.collected_at <= after(now, plan.period, back=True))]
     kind = _START_EVENT[plan.start]
     events = conn.execute(select(lifecycle_events.c.subject_id, lifecycle_events.c.purpose, lifecycle_events.c.at)
                           .where(lifecycle_events.c.pack_id == eng.pack.id, lifecycle_events.c.kind == kind)).all()
-    ripe = [e for e in events if _after(_utc(e.at), plan.period) <= now]
+    ripe = [e for e in events if after(utc(e.at), plan.period) <= now]
     if not ripe:
         return None
     if plan.start == "service_ceased":
@@ -583,7 +583,7 @@ def _gone(detail: Any) -> bool:
         beat = dt.datetime.fromisoformat(str(detail["heartbeat"]))
     except (KeyError, ValueError):
         beat = None
-    if beat is None or _utc(beat) < dt.datetime.now(dt.UTC) - STALE_AFTER:
+    if beat is None or utc(beat) < dt.datetime.now(dt.UTC) - STALE_AFTER:
         return True
     if detail.get("host") != socket.gethostname() or not isinstance(detail.get("pid"), int):
         return False

@@ -25,8 +25,8 @@ from sqlalchemy import Connection, select
 
 from .. import audit
 from .._exceptions import BadValueError
+from ..clock import after, utc
 from ..engine import PolicyEngine
-from ..engine._engine import _after, _utc
 from ..notify import enqueue_to_person, require_transports
 from ..pack import Change, Pack, diff_packs
 from ..pack._types import FixedDuration
@@ -81,7 +81,7 @@ def _rows(conn: Connection, pack_id: str) -> list[Any]:
 def versions(eng: PolicyEngine) -> list[dict[str, Any]]:
     """Every recorded version of the engine's pack, oldest first (without the pack documents)."""
     with eng.db.connect() as conn:
-        return [{"label": r.label, "notice_at": _utc(r.notice_at), "effective_at": _utc(r.effective_at),
+        return [{"label": r.label, "notice_at": utc(r.notice_at), "effective_at": utc(r.effective_at),
                  "significant": r.significant, "changes": r.changes, "published_by": r.published_by}
                 for r in _rows(conn, eng.pack.id)]
 
@@ -98,7 +98,7 @@ def _pack(row: Any) -> Pack:
 def pack_at(eng: PolicyEngine, at: dt.datetime) -> Pack:
     """The version in force at ``at``: the latest effective by then (the engine's own pack if none is recorded)."""
     with eng.db.connect() as conn:
-        rows = [r for r in _rows(conn, eng.pack.id) if _utc(r.effective_at) <= _utc(at)]
+        rows = [r for r in _rows(conn, eng.pack.id) if utc(r.effective_at) <= utc(at)]
     return _pack(rows[-1]) if rows else eng.pack
 
 
@@ -131,7 +131,7 @@ def _check_dates(old: Pack, new: Pack, notice_at: dt.datetime, effective_at: dt.
     if effective_at < notice_at:
         raise BadValueError("a version cannot take effect before people are told of it")
     if isinstance(rule.advance_notice, FixedDuration):
-        earliest = _after(notice_at, rule.advance_notice)
+        earliest = after(notice_at, rule.advance_notice)
         if effective_at < earliest:
             n = rule.advance_notice
             raise BadValueError(f"the effective date must be at least {n.value} {n.unit.replace('_', ' ')} after the "
@@ -163,7 +163,7 @@ def notice_for(eng: PolicyEngine, label: str) -> str:
     d = row.changes
     changes = tuple(Change(c["kind"], c["path"], c["description"], c["trigger"], c["significant"])
                     for c in d.get("items", []))
-    return _notice_text(_pack(row), Published(row.label, _utc(row.notice_at), _utc(row.effective_at), row.significant,
+    return _notice_text(_pack(row), Published(row.label, utc(row.notice_at), utc(row.effective_at), row.significant,
                                               changes, tuple(d.get("channels", [])),
                                               explicit_consent_required=bool(d.get("explicit_consent_required")),
                                               published_url=d.get("published_url")))

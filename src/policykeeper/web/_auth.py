@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 
 from .. import audit
 from .._exceptions import ConfigError
-from ..engine._engine import _utc
+from ..clock import utc
 from ..store._schema import api_keys, login_codes, web_sessions
 from ._context import WebContext
 from ._errors import ApiError
@@ -163,7 +163,7 @@ def _staff_by_key(ctx: WebContext, key: str) -> Staff | None:
                                                                            _secret_hash(ctx, secret)):
         return None
     now = _now()
-    if row.last_used_at is None or _utc(row.last_used_at) <= now - LAST_USED_EVERY:
+    if row.last_used_at is None or utc(row.last_used_at) <= now - LAST_USED_EVERY:
         with ctx.db.begin() as conn:
             conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=now))
     return Staff(row.id, row.name, row.role)
@@ -207,7 +207,7 @@ def _session(ctx: WebContext, token: str, prefix: str) -> Any:
         return None
     with ctx.db.connect() as conn:
         row = conn.execute(select(web_sessions).where(web_sessions.c.id == _secret_hash(ctx, token))).first()
-    if row is None or row.ended_at is not None or _utc(row.expires_at) <= _now():
+    if row is None or row.ended_at is not None or utc(row.expires_at) <= _now():
         return None
     return row
 
@@ -295,7 +295,7 @@ def open_person_session(ctx: WebContext, identifier: str, code: str, *, client: 
         row = conn.execute(select(login_codes).where(login_codes.c.lookup == lookup,
                                                      login_codes.c.subject_id.is_not(None))
                            .order_by(login_codes.c.id.desc()).limit(1).with_for_update()).first()
-        valid = row is not None and not row.used and _utc(row.expires_at) > now
+        valid = row is not None and not row.used and utc(row.expires_at) > now
         if row is not None and valid and not hmac.compare_digest(row.code_hash,
                                                                  _secret_hash(ctx, f"{lookup}:{code.strip()}")):
             attempts = row.attempts + 1

@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from ..engine._engine import _utc
+from ..clock import utc
 from ..store._schema import web_sessions
 from ._auth import Person
 from ._context import WebContext
@@ -19,4 +19,4 @@ def session_opened(ctx: WebContext, person: Person) -> dt.datetime | None:
     """The moment ``person``'s session was opened, or None if it is not found (then nothing is proven by it)."""
     with ctx.db.connect() as conn:
         at = conn.execute(select(web_sessions.c.created_at).where(web_sessions.c.id == person.session_id)).scalar()
-    return None if at is None else _utc(at)
+    return None if at is None else utc(at)
