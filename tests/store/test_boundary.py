@@ -37,7 +37,6 @@ NOT_YET_MOVED = {
     "incidents/_notices.py",
     "marketing/__init__.py",
     "notify/_outbox.py",
-    "organisation/__init__.py",
     "records/_consent.py",
     "requests/__init__.py",
     "requests/_queue.py",
