@@ -40,8 +40,6 @@ NOT_YET_MOVED = {
     "records/_consent.py",
     "requests/__init__.py",
     "requests/_queue.py",
-    "retention/__init__.py",
-    "versions/__init__.py",
     "web/_admin_lifecycle.py",
     "web/_admin_pictures.py",
     "web/_auth.py",
