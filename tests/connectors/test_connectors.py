@@ -122,11 +122,11 @@ def test_large_row_sets_give_the_same_result_by_either_path(
 ) -> None:
     """Masking with RETURNING proves by one array parameter; databases without it record the keys in temporary
     tables first."""
-    from policykeeper import connectors
+    from policykeeper.store import connectors as connector_store
 
-    monkeypatch.setattr(connectors, "_IN_LIST_MAX", 1)  # Ana has two addresses: over the limit
+    monkeypatch.setattr(connector_store, "_IN_LIST_MAX", 1)  # Ana has two addresses: over the limit
     if not returning:
-        monkeypatch.setattr(connectors, "_RETURNING", ())
+        monkeypatch.setattr(connector_store, "_RETURNING", ())
     dmap = load_dataset_map(DATA / "dataset_shop.yaml")
     assert erase(shop, dmap, {"email": "ana@example.com"}) == {
         "shop.order_lines": 1, "shop.orders": 1, "shop.addresses": 2, "shop.customers": 1}

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from policykeeper import BadValueError, ConfigError, SubjectNotFoundError, audit, load_pack
+from policykeeper.clock import FixedClock, utc
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.pack._types import FixedDuration
@@ -137,6 +138,36 @@ def test_konzen_16_after_shutdown_data_is_deleted_within_the_configured_period_u
     assert sweep(konzen, periods=period, now=shutdown + dt.timedelta(days=15)).affected == 2
     assert _held(konzen) == {}
 
+
+def test_a_fixed_clock_given_to_the_engine_drives_the_shutdown_and_the_sweep_without_now(
+    db_url: str, tmp_path: Path
+) -> None:
+    """No ``now=``: the shutdown notice, the sweep's "as of", its run's times and heartbeat, and which run counts as
+    silent all come from the engine's clock."""
+    clock = FixedClock(NOW)
+    konzen = PolicyEngine(load_pack("konzen"), open_database(db_url), KeyRing.init(tmp_path / "keys"), clock=clock)
+    wang = konzen.collect("wang", "registration", KONZEN_SIGNUP, now=NOW).subject_id
+    shutdown = NOW + dt.timedelta(days=60)
+    cease_service(konzen, at=shutdown, reference="BOARD-2025-07", announcement="Konzen domains close on 1 August.")
+    period = {"reasonable_period": FixedDuration(value=14, unit="calendar_days")}
+    clock.set(shutdown + dt.timedelta(days=13))
+    assert sweep(konzen, periods=period).affected == 0  # by the system clock the period would be long over
+    clock.set(shutdown + dt.timedelta(days=14))
+    with konzen.db.begin() as conn:  # heard from just now by the engine's clock (long ago by the machine's)
+        conn.execute(retention_runs.insert().values(
+            pack_id="konzen", started_at=NOW, dry_run=False, status="running", actor="worker",
+            detail={"host": "elsewhere", "pid": 1, "heartbeat": clock.now().isoformat()}))
+    report = sweep(konzen, periods=period)
+    assert report.affected == 2 and _held(konzen, wang) == {}
+    with konzen.db.connect() as conn:
+        runs = conn.execute(select(retention_runs).order_by(retention_runs.c.id)).all()
+        notice = conn.execute(select(message_log.c.created_at).where(message_log.c.kind == "announcement")).scalar_one()
+        swept = conn.execute(select(audit_log.c.at).where(audit_log.c.kind == "retention")).scalars().all()
+    assert [r.status for r in runs] == ["done", "running", "done"]  # the live one is not taken over
+    last = runs[-1]
+    assert utc(last.started_at) == utc(last.finished_at) == clock.now()
+    assert last.detail["heartbeat"] == clock.now().isoformat()
+    assert utc(notice) == NOW and swept and all(utc(at) == clock.now() for at in swept)
 
 def test_konzen_15_a_shutdown_is_announced_to_users(db_url: str, tmp_path: Path) -> None:
     konzen = _engine("konzen", db_url, tmp_path)

@@ -16,14 +16,13 @@ a column whose values are names not on it is not flagged.
 from __future__ import annotations
 
 import re
-import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, String, Table, inspect, select
-from sqlalchemy.exc import SAWarning, SQLAlchemyError
+from sqlalchemy import Engine
 
-from .._exceptions import ConfigError
+from ..store import connectors as connector_store
 from ._model import Collection, Dataset, DatasetMap
 
 __all__ = ["Coverage", "check_coverage", "looks_personal", "uncovered_columns"]
@@ -67,10 +66,11 @@ def looks_personal(value: object) -> str | None:
     return None
 
 
-def uncovered_columns(ds: Dataset, c: Collection, table: Table) -> list[str]:
-    """Columns of ``table`` the map does not describe: not listed, or listed with nothing said about them."""
+def uncovered_columns(ds: Dataset, c: Collection, columns: Iterable[str]) -> list[str]:
+    """Of a table's ``columns``, those the map does not describe: not listed, or listed with nothing said about
+    them."""
     mapped = {f.name: f for f in c.fields}
-    out = [col.name for col in table.columns if col.name not in mapped]
+    out = [col for col in columns if col not in mapped]
     out += [f.name for f in c.fields if not (f.structural or f.identity or ds.categories(c, f))]
     return out
 
@@ -97,11 +97,7 @@ def check_coverage(engine: Engine, dmap: DatasetMap, *, scan: bool = False, samp
     """Compare the map with the live schema (every table of the database's default schema); with ``scan``, sample up
     to ``sample`` values of each uncovered column and say which look personal. Values are never returned."""
     report = Coverage(notes=dmap.notes())
-    try:
-        insp = inspect(engine)
-        live = set(insp.get_table_names())
-    except SQLAlchemyError as exc:
-        raise ConfigError(f"cannot read the database's schema: {type(exc).__name__}") from None
+    live = connector_store.table_names(engine)
     mapped = {c.name for ds in dmap.dataset for c in ds.collections}
     report.tables_not_in_map = sorted(live - mapped)
     for ds in dmap.dataset:
@@ -110,10 +106,11 @@ def check_coverage(engine: Engine, dmap: DatasetMap, *, scan: bool = False, samp
             if c.name not in live:
                 report.collections_not_in_database.append(where)
                 continue
-            t = _reflect(c.name, engine)
-            gone = [f.name for f in c.fields if f.name not in t.c]
+            t = connector_store.reflect_table(engine, c.name)
+            columns = connector_store.column_names(t)
+            gone = [f.name for f in c.fields if f.name not in columns]
             report.fields_not_in_database += [f"{where}.{n}" for n in gone]
-            for col in uncovered_columns(ds, c, t):
+            for col in uncovered_columns(ds, c, columns):
                 if col in gone:
                     continue
                 report.uncovered.append(f"{where}.{col}")
@@ -123,31 +120,20 @@ def check_coverage(engine: Engine, dmap: DatasetMap, *, scan: bool = False, samp
                         report.looks_personal[f"{where}.{col}"] = kind
     if scan:
         for name in report.tables_not_in_map:
-            t = _reflect(name, engine)
-            for colname in t.c.keys():
+            t = connector_store.reflect_table(engine, name)
+            for colname in connector_store.column_names(t):
                 kind = _scan(engine, t, colname, sample)
                 if kind:
                     report.looks_personal[f"{name}.{colname}"] = kind
     return report
 
 
-def _reflect(name: str, engine: Engine) -> Table:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index", SAWarning)
-        return Table(name, MetaData(), autoload_with=engine)
-
-
-def _scan(engine: Engine, t: Table, col: str, sample: int) -> str | None:
-    """The kind most sampled values of a column look like, if at least one in five does."""
-    column: Any = t.c[col]
-    try:
-        text_like = isinstance(column.type, String) or issubclass(column.type.python_type, str)
-    except NotImplementedError:
-        text_like = False
-    if not text_like:
+def _scan(engine: Engine, t: Any, col: str, sample: int) -> str | None:
+    """The kind most sampled values of a column of ``t`` (from ``reflect_table``) look like, if at least one in five
+    does."""
+    values = connector_store.sample_values(engine, t, col, sample)
+    if values is None:
         return None
-    with engine.connect() as conn:
-        values = conn.execute(select(column).where(column.is_not(None)).limit(sample)).scalars().all()
     kinds: dict[str, int] = {}
     for v in values:
         k = looks_personal(v)

@@ -1,5 +1,6 @@
 """How an identity value is matched with the company's data: one rule per identity type, applied the same way to the
-value a request gives (in Python) and to the column it is compared with (in SQL).
+value a request gives (in Python, here) and to the column it is compared with (in SQL, in
+``store.connectors.sql_normalised``).
 
 - ``email``: surrounding spaces trimmed, letters lower-cased (``Some.One@Example.NET`` is ``some.one@example.net``);
 - ``phone``: spaces, ``-``, ``.``, ``/``, ``(``, ``)`` and ``+`` removed, then a leading international ``00``
@@ -13,15 +14,13 @@ practice; a non-ASCII local part is matched exactly on SQLite. An index on the s
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import String, case, func
+from ..store.connectors import PHONE_NOISE as _PHONE_NOISE
 
-__all__ = ["IdentityRule", "default_rule", "normalise", "sql_normalised"]
+__all__ = ["IdentityRule", "default_rule", "normalise"]
 
 IdentityRule = Literal["email", "phone", "exact"]
-
-_PHONE_NOISE = " -./()+"
 
 
 def default_rule(identity: str) -> IdentityRule:
@@ -43,16 +42,3 @@ def normalise(rule: IdentityRule, value: str) -> str:
         v = v.translate(str.maketrans("", "", _PHONE_NOISE))
         return v[2:] if v.startswith("00") else v
     return v
-
-
-def sql_normalised(rule: IdentityRule, col: Any) -> Any:
-    """The same rule as a SQL expression over ``col`` (works on SQLite and PostgreSQL)."""
-    if rule == "exact":
-        return func.trim(col) if isinstance(col.type, String) else col
-    text = func.trim(col if isinstance(col.type, String) else col.cast(String))
-    if rule == "email":
-        return func.lower(text)
-    if rule == "phone":
-        for ch in _PHONE_NOISE:
-            text = func.replace(text, ch, "")
-    return case((func.substr(text, 1, 2) == "00", func.substr(text, 3)), else_=text)

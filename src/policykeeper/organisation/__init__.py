@@ -21,11 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import select
 
 from .. import audit
 from .._exceptions import BadValueError
@@ -33,7 +31,7 @@ from ..clock import after
 from ..engine import PolicyEngine
 from ..pack._lifecycle import SecurityControl
 from ..pack._types import FixedDuration
-from ..store._schema import privacy_department, training_sessions
+from ..store import organisation as organisation_store
 
 __all__ = [
     "DEPARTMENT",
@@ -87,7 +85,7 @@ def set_department(
 ) -> dict[str, Any]:
     """Record (or replace) the privacy department: its name, its functional contact address (an email address or an
     https page, never a person's own) and how many staff hold each role title. Returns the register entry."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     name = _text(name, "the department's name", 200)
     contact = _text(contact, "the department's contact", 254)
     if not _ADDRESS.match(contact):
@@ -103,13 +101,7 @@ def set_department(
         members.append({"role": role, "count": count})
     members.sort(key=lambda m: m["role"])
     with eng.db.begin() as conn:
-        exists = conn.execute(select(privacy_department.c.pack_id).where(
-            privacy_department.c.pack_id == eng.pack.id).with_for_update()).first()
-        values = {"name": name, "contact": contact, "roles": members, "updated_at": now}
-        if exists is None:
-            conn.execute(privacy_department.insert().values(pack_id=eng.pack.id, **values))
-        else:
-            conn.execute(privacy_department.update().where(privacy_department.c.pack_id == eng.pack.id).values(**values))
+        organisation_store.save_department(conn, eng.pack.id, name=name, contact=contact, roles=members, updated_at=now)
         audit.record(conn, kind="organisation", actor=actor, at=now, pack_version=eng.compiled.version,
                      promises=_promises(eng, DEPARTMENT),
                      detail={"event": "department_set", "roles": len(members),
@@ -120,8 +112,8 @@ def set_department(
 def department(eng: PolicyEngine) -> dict[str, Any] | None:
     """The privacy department on record for the pack, or None."""
     with eng.db.connect() as conn:
-        row = conn.execute(select(privacy_department).where(privacy_department.c.pack_id == eng.pack.id)).mappings().first()
-    return None if row is None else {k: row[k] for k in ("name", "contact", "roles", "updated_at")}
+        row = organisation_store.department(conn, eng.pack.id)
+    return None if row is None else asdict(row)
 
 
 def record_training(
@@ -134,7 +126,7 @@ def record_training(
     now: dt.datetime | None = None,
 ) -> int:
     """Record one staff training session (its date, topic and how many attended); returns its id."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     if not isinstance(held_on, dt.date) or isinstance(held_on, dt.datetime):
         raise BadValueError("held_on must be a date (YYYY-MM-DD)")
     if held_on > now.date():
@@ -143,9 +135,8 @@ def record_training(
     if not isinstance(attendance, int) or isinstance(attendance, bool) or attendance < 1 or attendance > 1_000_000:
         raise BadValueError("attendance must be a whole number from 1 (how many staff attended)")
     with eng.db.begin() as conn:
-        sid = conn.execute(training_sessions.insert().values(
-            pack_id=eng.pack.id, held_on=held_on, topic=topic, attendance=attendance, recorded_at=now,
-        ).returning(training_sessions.c.id)).scalar_one()
+        sid = organisation_store.add_training(conn, eng.pack.id, held_on=held_on, topic=topic, attendance=attendance,
+                                              recorded_at=now)
         audit.record(conn, kind="organisation", actor=actor, at=now, pack_version=eng.compiled.version,
                      promises=_promises(eng, TRAINING),
                      detail={"event": "training_recorded", "session": int(sid), "held_on": held_on.isoformat(),
@@ -156,11 +147,7 @@ def record_training(
 def training_sessions_of(eng: PolicyEngine) -> list[dict[str, Any]]:
     """Every training session on record, latest first."""
     with eng.db.connect() as conn:
-        rows = conn.execute(select(training_sessions.c.id, training_sessions.c.held_on, training_sessions.c.topic,
-                                   training_sessions.c.attendance)
-                            .where(training_sessions.c.pack_id == eng.pack.id)
-                            .order_by(training_sessions.c.held_on.desc(), training_sessions.c.id.desc())).mappings()
-        return [dict(r) for r in rows]
+        return [asdict(r) for r in organisation_store.training_sessions_of(conn, eng.pack.id)]
 
 
 @dataclass(frozen=True)
@@ -197,7 +184,7 @@ def training_status(eng: PolicyEngine, recurrence: Mapping[str, FixedDuration] |
                     now: dt.datetime | None = None) -> TrainingStatus:
     """The last session, when the next is due, and whether it is overdue. ``recurrence`` is what the operator states
     (:func:`load_recurrence`); the pack's own rhythm wins where it gives one."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     every, source = _recurrence(eng, recurrence or {})
     sessions = training_sessions_of(eng)
     last = sessions[0] if sessions else None

@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from .. import audit
 from .._exceptions import BadValueError
@@ -30,7 +30,9 @@ from ..engine import PolicyEngine
 from ..notify import enqueue_to_person, require_transports
 from ..pack import Change, Pack, diff_packs
 from ..pack._types import FixedDuration
-from ..store._schema import message_log, policy_versions, subjects
+from ..store import lifecycle as lifecycle_store
+from ..store import versions as version_store
+from ..store.versions import VersionRow
 
 __all__ = ["Preview", "Published", "engine_at", "notice_for", "pack_at", "preview", "publish", "versions"]
 
@@ -62,20 +64,19 @@ def _midnight(d: dt.date) -> dt.datetime:
 
 def _baseline(conn: Connection, eng: PolicyEngine) -> None:
     """The registry starts with the version the engine was set up with, in force from its own dates."""
-    if conn.execute(select(policy_versions.c.id).where(policy_versions.c.pack_id == eng.pack.id).limit(1)).first():
+    if version_store.has_versions(conn, eng.pack.id):
         return
     v = eng.pack.version
     start = next((d for d in (v.effective_date, v.updated_date) if isinstance(d, dt.date)), dt.date(1970, 1, 1))
     at = _midnight(start)
-    conn.execute(policy_versions.insert().values(
-        pack_id=eng.pack.id, label=v.label, digest=_digest(eng.pack), document=eng.pack.model_dump(mode="json"),
+    version_store.add_version(
+        conn, eng.pack.id, label=v.label, digest=_digest(eng.pack), document=eng.pack.model_dump(mode="json"),
         published_at=at, notice_at=at, effective_at=at, significant=False,
-        changes={"items": [], "channels": [], "baseline": True}, published_by="baseline"))
+        changes={"items": [], "channels": [], "baseline": True}, published_by="baseline")
 
 
-def _rows(conn: Connection, pack_id: str) -> list[Any]:
-    return list(conn.execute(select(policy_versions).where(policy_versions.c.pack_id == pack_id)
-                             .order_by(policy_versions.c.effective_at, policy_versions.c.id)))
+def _rows(conn: Connection, pack_id: str) -> list[VersionRow]:
+    return version_store.versions(conn, pack_id)
 
 
 def versions(eng: PolicyEngine) -> list[dict[str, Any]]:
@@ -89,7 +90,7 @@ def versions(eng: PolicyEngine) -> list[dict[str, Any]]:
 _PACKS: dict[str, Pack] = {}
 
 
-def _pack(row: Any) -> Pack:
+def _pack(row: VersionRow) -> Pack:
     if row.digest not in _PACKS:
         _PACKS[row.digest] = Pack.model_validate(row.document)
     return _PACKS[row.digest]
@@ -104,10 +105,10 @@ def pack_at(eng: PolicyEngine, at: dt.datetime) -> Pack:
 
 def engine_at(eng: PolicyEngine, at: dt.datetime | None = None) -> PolicyEngine:
     """An engine over the same database and keys that enforces the version in force at ``at`` (default now)."""
-    pack = pack_at(eng, at or dt.datetime.now(dt.UTC))
+    pack = pack_at(eng, eng.clock.at(at))
     if pack.version.label == eng.pack.version.label:
         return eng
-    return PolicyEngine(pack, eng.db, eng.keys, region=eng.region)
+    return PolicyEngine(pack, eng.db, eng.keys, region=eng.region, clock=eng.clock)
 
 
 def _check_dates(old: Pack, new: Pack, notice_at: dt.datetime, effective_at: dt.datetime) -> None:
@@ -156,8 +157,7 @@ def _notice_text(new: Pack, published: Published) -> str:
 def notice_for(eng: PolicyEngine, label: str) -> str:
     """The notice text of a published version (no personal data): what changes and when it takes effect."""
     with eng.db.connect() as conn:
-        row = conn.execute(select(policy_versions).where(policy_versions.c.pack_id == eng.pack.id,
-                                                         policy_versions.c.label == label)).first()
+        row = version_store.version(conn, eng.pack.id, label)
     if row is None:
         raise BadValueError(f"no version {label!r} of the {eng.pack.id} pack was published")
     d = row.changes
@@ -169,7 +169,7 @@ def notice_for(eng: PolicyEngine, label: str) -> str:
                                               published_url=d.get("published_url")))
 
 
-def _plan(eng: PolicyEngine, rows: list[Any], new: Pack, notice_at: dt.datetime, effective_at: dt.datetime,
+def _plan(eng: PolicyEngine, rows: list[VersionRow], new: Pack, notice_at: dt.datetime, effective_at: dt.datetime,
           explicit_consent: bool) -> Published:
     """What publishing ``new`` after ``rows`` would do, once the pack in force's change rules are checked (raises
     :class:`BadValueError` saying which rule refuses it). Writes nothing."""
@@ -238,15 +238,14 @@ def preview(
 ) -> Preview:
     """Check ``new`` against the change rules of the version in force and show what publishing it would do, without
     writing anything; raises :class:`BadValueError` as :func:`publish` would."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     notice_at, effective_at = _dates(new, effective_at, notice_at, now)
     with eng.db.connect() as conn:
         rows = _rows(conn, eng.pack.id)
         published = _plan(eng, rows, new, notice_at, effective_at, explicit_consent)
         reachable = unreachable = 0
         if "email" in published.channels:
-            for (sid,) in conn.execute(select(subjects.c.id).where(subjects.c.pack_id == eng.pack.id,
-                                                                   subjects.c.wrapped_key.is_not(None))):
+            for sid in lifecycle_store.subjects_with_keys(conn, eng.pack.id):
                 if eng.email_of_subject(conn, sid) is None:
                     unreachable += 1
                 else:
@@ -268,7 +267,7 @@ def publish(
     """Publish ``new`` as the next version of the engine's pack, in one transaction: record it with its diff, check
     the pack's change rules, and queue its notices. ``explicit_consent`` acknowledges that a version that reduces
     rights applies to each person only once they explicitly agree (where the pack promises that)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     notice_at, effective_at = _dates(new, effective_at, notice_at, now)
     with eng.db.begin() as conn:
         _baseline(conn, eng)
@@ -283,23 +282,21 @@ def publish(
         emails = unreachable = pushes = 0
         for channel in channels:
             if channel == "push":  # one push per person, addressed to the pseudonymous id (see notify)
-                for sid in conn.execute(select(subjects.c.id).where(subjects.c.pack_id == eng.pack.id,
-                                                                    subjects.c.wrapped_key.is_not(None))).scalars():
+                for sid in lifecycle_store.subjects_with_keys(conn, eng.pack.id):
                     if eng.keys.is_shredded(sid):
                         continue
                     mid = enqueue_to_person(conn, eng.keys, kind="policy_notice", channel="push", to=sid,
                                             subject=f"Our privacy policy changes on {effective_at.date().isoformat()}",
                                             body=text, now=now)
-                    conn.execute(message_log.insert().values(pack_id=eng.pack.id, subject_id=sid, kind="policy_notice",
-                                                             channel="push", topic=topic, outbox_id=mid, created_at=now))
+                    lifecycle_store.log_message(conn, eng.pack.id, subject_id=sid, kind="policy_notice",
+                                                channel="push", topic=topic, outbox_id=mid, created_at=now)
                     pushes += 1
                 continue
             if channel != "email":  # the page, the app, a prominent notice: one publication record each
-                conn.execute(message_log.insert().values(pack_id=eng.pack.id, subject_id="", kind="policy_notice",
-                                                         channel=channel, topic=topic, outbox_id=None, created_at=now))
+                lifecycle_store.log_message(conn, eng.pack.id, subject_id="", kind="policy_notice", channel=channel,
+                                            topic=topic, outbox_id=None, created_at=now)
                 continue
-            for (sid,) in conn.execute(select(subjects.c.id).where(subjects.c.pack_id == eng.pack.id,
-                                                                   subjects.c.wrapped_key.is_not(None))):
+            for sid in lifecycle_store.subjects_with_keys(conn, eng.pack.id):
                 address = eng.email_of_subject(conn, sid)
                 if address is None:
                     unreachable += 1
@@ -307,16 +304,16 @@ def publish(
                 mid = enqueue_to_person(conn, eng.keys, kind="policy_notice", channel="email", to=address,
                                         subject=f"Our privacy policy changes on {effective_at.date().isoformat()}",
                                         body=text, now=now)
-                conn.execute(message_log.insert().values(pack_id=eng.pack.id, subject_id=sid, kind="policy_notice",
-                                                         channel="email", topic=topic, outbox_id=mid, created_at=now))
+                lifecycle_store.log_message(conn, eng.pack.id, subject_id=sid, kind="policy_notice", channel="email",
+                                            topic=topic, outbox_id=mid, created_at=now)
                 emails += 1
         published = replace(published, emails=emails, unreachable=unreachable)
-        conn.execute(policy_versions.insert().values(
-            pack_id=eng.pack.id, label=new.version.label, digest=digest, document=new.model_dump(mode="json"),
+        version_store.add_version(
+            conn, eng.pack.id, label=new.version.label, digest=digest, document=new.model_dump(mode="json"),
             published_at=now, notice_at=notice_at, effective_at=effective_at, significant=significant,
             changes={"items": [c.__dict__ for c in changes], "channels": list(channels), "published_url": url,
                      "explicit_consent_required": published.explicit_consent_required},
-            published_by=actor))
+            published_by=actor)
         audit.record(conn, kind="policy_version", actor=actor, at=now, pack_version=new.version.label,
                      promises=published.promises,
                      detail={"label": new.version.label, "previous": old_label, "significant": significant,
