@@ -43,14 +43,6 @@ NOT_YET_MOVED = {
     "requests/_queue.py",
     "retention/__init__.py",
     "versions/__init__.py",
-    "web/_admin_lifecycle.py",
-    "web/_admin_pictures.py",
-    "web/_auth.py",
-    "web/_limits.py",
-    "web/_profile.py",
-    "web/_signed_in.py",
-    "web/api/_incidents.py",
-    "web/center.py",
 }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from ...store import web as web_store
 from .._context import WebContext
 from .._errors import ApiError
 from ._common import (
@@ -62,29 +64,21 @@ def _incident_out(ctx: WebContext, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _incident(ctx: WebContext, incident_id: int) -> dict[str, Any]:
-    from sqlalchemy import select
+    from ..._exceptions import BadValueError
+    from ...incidents import get_incident
 
-    from ...store._schema import incidents
-
-    with ctx.db.connect() as conn:
-        row = conn.execute(select(incidents).where(incidents.c.id == incident_id,
-                                                   incidents.c.pack_id == ctx.pack.id)).mappings().first()
-    if row is None:
-        raise ApiError(404, "not_found", f"no incident {incident_id}")
-    return dict(row)
+    try:
+        return get_incident(ctx.engine(), incident_id)
+    except BadValueError:
+        raise ApiError(404, "not_found", f"no incident {incident_id}") from None
 
 
 @router.get("/incidents", response_model=list[IncidentOut], tags=["incidents"])
 def list_incidents(ctx: Ctx, staff: CanIncidentsRead) -> list[dict[str, Any]]:
     """Every security incident on record, newest first."""
-    from sqlalchemy import select
-
-    from ...store._schema import incidents
-
     with ctx.db.connect() as conn:
-        rows = conn.execute(select(incidents).where(incidents.c.pack_id == ctx.pack.id)
-                            .order_by(incidents.c.id.desc())).mappings().all()
-    return [_incident_out(ctx, dict(r)) for r in rows]
+        rows = web_store.incidents_of(conn, ctx.pack.id)
+    return [_incident_out(ctx, asdict(r)) for r in rows]
 
 
 class IncidentIn(Body):
