@@ -38,6 +38,9 @@ from ._limits import throttle
 __all__ = [
     "CODE_TTL",
     "MAX_CODE_ATTEMPTS",
+    "MAX_EMAIL",
+    "MAX_IDENTIFIER",
+    "MAX_KEY_NAME",
     "PERSON_COOKIE",
     "ROLES",
     "STAFF_COOKIE",
@@ -108,14 +111,18 @@ def _secret_hash(ctx: WebContext, text: str) -> str:
 
 # -- API keys ------------------------------------------------------------------------------------------------------
 
+MAX_KEY_NAME = 100
+"""Longest name :func:`create_api_key` takes for a key (characters)."""
+
 
 def create_api_key(ctx: WebContext, name: str, role: str, *, now: dt.datetime | None = None) -> str:
     """A new key for ``role``; returns the key, which is not kept and cannot be shown again."""
     now = ctx.clock.at(now)
     if role not in ROLES:
         raise ApiError(422, "invalid", f"role must be one of {', '.join(sorted(ROLES))}, not {role!r}", "role")
-    if not name.strip() or len(name) > 100:
-        raise ApiError(422, "invalid", "a key needs a name (1 to 100 characters) saying whose it is", "name")
+    if not name.strip() or len(name) > MAX_KEY_NAME:
+        raise ApiError(422, "invalid", f"a key needs a name (1 to {MAX_KEY_NAME} characters) saying whose it is",
+                       "name")
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(24)
     with ctx.db.begin() as conn:
         web_store.insert_api_key(conn, key_id=key_id, name=name.strip(), role=role,
@@ -227,6 +234,12 @@ def end_session(ctx: WebContext, token: str) -> None:
         web_store.end_session(conn, _secret_hash(ctx, token), ctx.clock.now())
 
 
+MAX_IDENTIFIER = 256
+"""Longest identifier :func:`send_login_code` takes (characters)."""
+MAX_EMAIL = 254
+"""Longest email address :func:`send_login_code` takes (characters; the longest an address can be)."""
+
+
 def send_login_code(ctx: WebContext, identifier: str, email: str, *, client: str = "unknown",
                     now: dt.datetime | None = None, language: str = "en") -> None:
     """Email a sign-in code if ``email`` is an address held for the person ``identifier``; the same answer either way,
@@ -234,9 +247,9 @@ def send_login_code(ctx: WebContext, identifier: str, email: str, *, client: str
     person's side: their code stays valid and their allowance untouched. Too many asks for one identifier and
     address, for one address or from one client (:mod:`._limits`): 429, whatever is held."""
     now = ctx.clock.at(now)
-    if not identifier.strip() or len(identifier) > 256:
-        raise ApiError(422, "invalid", "the identifier must be 1 to 256 characters", "identifier")
-    if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email.strip()):
+    if not identifier.strip() or len(identifier) > MAX_IDENTIFIER:
+        raise ApiError(422, "invalid", f"the identifier must be 1 to {MAX_IDENTIFIER} characters", "identifier")
+    if "@" not in email or len(email) > MAX_EMAIL or any(ch.isspace() for ch in email.strip()):
         raise ApiError(422, "invalid", "email must be one address, like name@example.com", "email")
     throttle(ctx, [("signin:client", (client,)), ("signin:address", (email,)),
                    ("signin:pair", (identifier, email))], now=now)

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...requests import Ticket
-from .._auth import Person, Staff, person_from, staff_from
+from .._auth import MAX_IDENTIFIER, Person, Staff, person_from, staff_from
 from .._context import WebContext
 from .._errors import ApiError
 
@@ -22,7 +22,7 @@ __all__ = [
     "aware", "clean", "ctx_of", "iso", "needs", "ticket",
 ]
 
-Id = Annotated[str, Field(min_length=1, max_length=256)]
+Id = Annotated[str, Field(min_length=1, max_length=MAX_IDENTIFIER)]
 Key = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.:-]*$")]
 Ref = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9a-f]+$")]
 

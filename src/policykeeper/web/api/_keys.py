@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from .._auth import (
+    MAX_KEY_NAME,
     create_api_key,
     list_api_keys,
     revoke_api_key,
@@ -23,7 +24,7 @@ router = APIRouter()
 
 
 class KeyIn(Body):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[str, Field(min_length=1, max_length=MAX_KEY_NAME)]
     role: Literal["admin", "privacy_officer", "support_agent", "auditor", "service"]
 
 

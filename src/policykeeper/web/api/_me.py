@@ -10,8 +10,10 @@ from pydantic import BaseModel, Field
 
 from ... import consent
 from ..._exceptions import BadValueError
+from ...engine._values import MAX_TEXT
 from ...requests import MAX_NOTE, MAX_VALUE, RequestContent
 from .._auth import (
+    MAX_EMAIL,
     PERSON_COOKIE,
     Person,
     end_session,
@@ -105,7 +107,7 @@ class CorrectionIn(Body):
 class RequestIn(Body):
     right: Key | None = None
     kind: Literal["rights_request", "general_question", "complaint"] = "rights_request"
-    email: Annotated[str, Field(min_length=3, max_length=254, description="Where the answer goes (and the code, "
+    email: Annotated[str, Field(min_length=3, max_length=MAX_EMAIL, description="Where the answer goes (and the code, "
                                 "when one is needed).")]
     note: Annotated[str, Field(max_length=MAX_NOTE)] = Field(
         "", description="What you want, in your words (kept encrypted; staff handling the request read it).")
@@ -194,7 +196,7 @@ def my_export(ref: Ref, me: Me, ctx: Ctx) -> Response:
 
 class ProfileIn(Body):
     category: Key
-    value: Annotated[str, Field(min_length=1, max_length=2000)]
+    value: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 
 
 class ProfileOut(BaseModel):
@@ -228,7 +230,7 @@ def my_profile(body: ProfileIn, me: Me, ctx: Ctx, request: Request) -> dict[str,
 
 class EmailConfirm(Body):
     category: Key
-    value: Annotated[str, Field(min_length=1, max_length=254, description="The new address, as sent before.")]
+    value: Annotated[str, Field(min_length=1, max_length=MAX_EMAIL, description="The new address, as sent before.")]
     code: Annotated[str, Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")]
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from ...organisation import MAX_ATTENDANCE, MAX_CONTACT, MAX_HEAD_COUNT, MAX_NAME, MAX_ROLE_TITLE, MAX_TOPIC
 from .._auth import (
     Staff,
 )
@@ -68,10 +69,11 @@ def organisation(ctx: Ctx, staff: CanEvidenceRead) -> dict[str, Any]:
 
 
 class DepartmentIn(Body):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    contact: Annotated[str, Field(min_length=3, max_length=254, description="The department's functional address "
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    contact: Annotated[str, Field(min_length=3, max_length=MAX_CONTACT, description="The department's functional address "
                                                                             "(email or https page), not a person's.")]
-    roles: dict[Annotated[str, Field(min_length=1, max_length=100)], Annotated[int, Field(ge=1, le=100_000)]] = Field(
+    roles: dict[Annotated[str, Field(min_length=1, max_length=MAX_ROLE_TITLE)],
+                Annotated[int, Field(ge=1, le=MAX_HEAD_COUNT)]] = Field(
         min_length=1, max_length=100, description="Role title -> head count. Role titles only: no staff names.")
 
 
@@ -86,8 +88,8 @@ def put_department(body: DepartmentIn, ctx: Ctx, staff: CanOrganisationWrite) ->
 
 class TrainingIn(Body):
     held_on: dt.date
-    topic: Annotated[str, Field(min_length=1, max_length=200)]
-    attendance: Annotated[int, Field(ge=1, le=1_000_000, description="How many staff attended (a count).")]
+    topic: Annotated[str, Field(min_length=1, max_length=MAX_TOPIC)]
+    attendance: Annotated[int, Field(ge=1, le=MAX_ATTENDANCE, description="How many staff attended (a count).")]
 
 
 @router.post("/organisation/training", status_code=201, response_model=OrganisationOut, tags=["evidence"])

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from ..._exceptions import BadValueError
+from ...engine._values import MAX_TEXT
 from ...requests import MAX_STAFF_NOTE, QueueQuery
 from .._errors import ApiError
 from ._common import (
@@ -182,7 +183,7 @@ def request_verify(ref: Ref, body: StaffVerifyIn, ctx: Ctx, staff: CanRequestsVe
 
 class FulfilIn(Body):
     category: Key | None = None
-    value: Annotated[str, Field(max_length=2000)] | None = None
+    value: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
     purposes: list[Key] = Field(default_factory=list, max_length=50)
     decision: Annotated[str, Field(max_length=64)] | None = None
     ground: Key | None = None
@@ -236,9 +237,16 @@ def request_refuse(ref: Ref, body: RefuseIn, ctx: Ctx, staff: CanRequestsAct) ->
     return {"ref": ref, "status": svc.get(ref)["status"], "detail": {"ground": body.ground}}
 
 
+MAX_EXTENSION_DAYS = 90
+"""Longest extension :meth:`policykeeper.requests.RequestService.extend` grants, in days (it refuses more)."""
+MAX_EXTENSION_REASON = 200
+"""Longest reason :meth:`policykeeper.requests.RequestService.extend` takes, in characters. Both stand here until
+``requests/`` says them as constants next to ``extend``; tests/web/test_api_limits.py holds them to what it enforces."""
+
+
 class ExtendIn(Body):
-    days: Annotated[int, Field(ge=1, le=365)]
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    days: Annotated[int, Field(ge=1, le=MAX_EXTENSION_DAYS)]
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_EXTENSION_REASON)]
 
 
 @router.post("/requests/{ref}/extend", response_model=TicketOut, tags=["requests"])

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from .._auth import (
+    MAX_EMAIL,
     PERSON_COOKIE,
     end_session,
     open_person_session,
@@ -29,7 +30,7 @@ router = APIRouter()
 
 class CodeIn(Body):
     identifier: Id = Field(description="Your identifier with the service (e.g. your account name or email).")
-    email: Annotated[str, Field(min_length=3, max_length=254)]
+    email: Annotated[str, Field(min_length=3, max_length=MAX_EMAIL)]
 
 
 
