@@ -60,7 +60,8 @@ class QueueRow(QueueItem):
 def request_queue(
     ctx: Ctx, staff: CanRequestsRead, response: Response,
     status: Annotated[Literal["open", "closed", "all", "received", "verified", "extended", "fulfilled", "refused"],
-                      Query(description="open (the default), closed, all, or one status")] = "open",
+                      Query(description="all (the default: closed requests too, as in the console), open, "
+                                        "closed, or one status")] = "all",
     right: Annotated[Key | None, Query(description="one right (access, delete, correct ...)")] = None,
     state: Annotated[Literal["overdue", "due_soon"] | None,
                      Query(description="open requests past their due date, or due within due_within_days")] = None,
@@ -72,8 +73,9 @@ def request_queue(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     due_within_days: Annotated[int, Query(ge=0, le=365)] = 3,
 ) -> list[dict[str, Any]]:
-    """The request queue, one page: overdue requests first, then by due date (requests without a date after the
-    dated ones), by receipt or by status. ``X-Total-Count`` says how many match in all."""
+    """The request queue, one page: every request, closed ones included, unless a filter says otherwise (the
+    console's queue shows the same). Overdue requests first, then by due date (requests without a date after the
+    dated ones; closed ones after open ones), by receipt or by status. ``X-Total-Count`` says how many match in all."""
     page = ctx.requests().queue(QueueQuery(status=status, right=right, state=state, ref=ref or "", sort=sort,
                                            descending=order == "desc", limit=limit, offset=offset,
                                            due_within=dt.timedelta(days=due_within_days)))
