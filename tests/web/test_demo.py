@@ -63,7 +63,7 @@ def test_demo_fills_the_default_kokkok_home_once_and_the_api_shows_it(tmp_path: 
     queue = _queue(home)
     assert len(queue) >= 5 and sum(1 for r in queue if r["state"] == "overdue") == overdue
     assert all("configured" in str(r["deadline"]) for r in queue if r["status"] == "verified")
-    assert {r["status"] for r in queue} == {"received", "verified"}
+    assert {r["status"] for r in queue if r["state"] != "closed"} == {"received", "verified"}  # closed ones listed too
 
 
 def test_demo_leaves_an_operators_own_request_settings_alone(tmp_path: Path) -> None:

@@ -35,6 +35,12 @@ from ..store import organisation as organisation_store
 
 __all__ = [
     "DEPARTMENT",
+    "MAX_ATTENDANCE",
+    "MAX_CONTACT",
+    "MAX_HEAD_COUNT",
+    "MAX_NAME",
+    "MAX_ROLE_TITLE",
+    "MAX_TOPIC",
     "TRAINING",
     "TrainingStatus",
     "department",
@@ -74,6 +80,20 @@ def _text(value: object, what: str, longest: int) -> str:
     return value.strip()
 
 
+MAX_NAME = 200
+"""Longest department name :func:`set_department` takes (characters)."""
+MAX_CONTACT = 254
+"""Longest department contact address :func:`set_department` takes (characters)."""
+MAX_ROLE_TITLE = 100
+"""Longest role title :func:`set_department` takes (characters)."""
+MAX_HEAD_COUNT = 100_000
+"""Largest head count of one role :func:`set_department` takes."""
+MAX_TOPIC = 200
+"""Longest training topic :func:`record_training` takes (characters)."""
+MAX_ATTENDANCE = 1_000_000
+"""Largest attendance count :func:`record_training` takes."""
+
+
 def set_department(
     eng: PolicyEngine,
     *,
@@ -86,8 +106,8 @@ def set_department(
     """Record (or replace) the privacy department: its name, its functional contact address (an email address or an
     https page, never a person's own) and how many staff hold each role title. Returns the register entry."""
     now = eng.clock.at(now)
-    name = _text(name, "the department's name", 200)
-    contact = _text(contact, "the department's contact", 254)
+    name = _text(name, "the department's name", MAX_NAME)
+    contact = _text(contact, "the department's contact", MAX_CONTACT)
     if not _ADDRESS.match(contact):
         raise BadValueError("contact must be the department's address: an email address or an https:// page")
     if not isinstance(roles, Mapping) or not roles:
@@ -95,8 +115,8 @@ def set_department(
                             "{'Data Protection Officer': 1}")
     members: list[dict[str, Any]] = []
     for title, count in roles.items():
-        role = _text(title, "a role title", 100)
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1 or count > 100_000:
+        role = _text(title, "a role title", MAX_ROLE_TITLE)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1 or count > MAX_HEAD_COUNT:
             raise BadValueError(f"the head count of role {role!r} must be a whole number from 1")
         members.append({"role": role, "count": count})
     members.sort(key=lambda m: m["role"])
@@ -131,8 +151,9 @@ def record_training(
         raise BadValueError("held_on must be a date (YYYY-MM-DD)")
     if held_on > now.date():
         raise BadValueError(f"a training session cannot be recorded before it is held ({held_on} is in the future)")
-    topic = _text(topic, "the topic", 200)
-    if not isinstance(attendance, int) or isinstance(attendance, bool) or attendance < 1 or attendance > 1_000_000:
+    topic = _text(topic, "the topic", MAX_TOPIC)
+    if not isinstance(attendance, int) or isinstance(attendance, bool) or attendance < 1 \
+            or attendance > MAX_ATTENDANCE:
         raise BadValueError("attendance must be a whole number from 1 (how many staff attended)")
     with eng.db.begin() as conn:
         sid = organisation_store.add_training(conn, eng.pack.id, held_on=held_on, topic=topic, attendance=attendance,

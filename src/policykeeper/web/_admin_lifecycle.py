@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
 
 from .._exceptions import PackError, PolicykeeperError
 from ..incidents import (
@@ -31,7 +31,7 @@ from ..incidents import (
 from ..notify import PERSON_CHANNELS
 from ..pack import Pack, parse_pack
 from ..pack._types import FixedDuration
-from ..store._schema import incident_notices, incidents
+from ..store import web as web_store
 from ..versions import notice_for, preview, publish, versions
 from ._context import WebContext
 from ._pages import ctx_of, gettext_of, redirect
@@ -71,15 +71,11 @@ def _breach(ctx: WebContext) -> dict[str, Any]:
 def _incident_rows(ctx: WebContext) -> list[dict[str, Any]]:
     eng = ctx.engine()
     with ctx.db.connect() as conn:
-        rows = [dict(r) for r in conn.execute(select(incidents).where(incidents.c.pack_id == eng.pack.id)
-                                              .order_by(incidents.c.opened_at.desc())).mappings()]
-        counts = conn.execute(select(incident_notices.c.incident_id, incident_notices.c.kind,
-                                     incident_notices.c.channel, func.count(), func.min(incident_notices.c.created_at))
-                              .group_by(incident_notices.c.incident_id, incident_notices.c.kind,
-                                        incident_notices.c.channel)).all()
+        rows = [asdict(r) for r in web_store.incidents_of(conn, eng.pack.id, newest_by="opened_at")]
+        counts = web_store.incident_notice_counts(conn)
     notices: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for iid, kind, channel, n, first in counts:
-        notices[int(iid)].append({"kind": kind, "channel": channel, "count": int(n), "first": first})
+    for c in counts:
+        notices[c.incident_id].append({"kind": c.kind, "channel": c.channel, "count": c.count, "first": c.first})
     steps = required_steps(eng)
     out = []
     for r in rows:

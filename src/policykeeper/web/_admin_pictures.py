@@ -21,10 +21,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
 
 from ..pack import Pack
-from ..store._schema import consent_events
+from ..store import web as web_store
 from ._context import WebContext
 from ._pages import ctx_of
 from .admin import _page, _seat, _Stop, router
@@ -150,17 +149,12 @@ def _consent_targets(pack: Pack) -> dict[str, str]:
 
 def _per_day(ctx: WebContext, target: str | None, since: dt.date | None) -> dict[dt.date, list[int]]:
     pack = ctx.engine().pack
-    day = func.date(consent_events.c.at)
-    query = select(day, consent_events.c.action, func.count()).where(consent_events.c.pack_id == pack.id)
-    if target:
-        query = query.where(consent_events.c.target == target)
-    if since is not None:
-        query = query.where(consent_events.c.at >= dt.datetime(since.year, since.month, since.day, tzinfo=dt.UTC))
+    start = None if since is None else dt.datetime(since.year, since.month, since.day, tzinfo=dt.UTC)
     with ctx.db.connect() as conn:
-        rows = conn.execute(query.group_by(day, consent_events.c.action)).all()
+        rows = web_store.consent_counts_by_day(conn, pack.id, target=target, since=start)
     found: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for d, action, n in rows:
-        found[dt.date.fromisoformat(str(d)[:10])][{"given": 0, "withdrawn": 1}.get(str(action), 2)] += int(n)
+    for r in rows:
+        found[r.day][{"given": 0, "withdrawn": 1}.get(r.action, 2)] += r.count
     return found
 
 
@@ -169,15 +163,14 @@ def _consent_view(request: Request) -> dict[str, Any]:
     pack = ctx.engine().pack
     targets = _consent_targets(pack)
     with ctx.db.connect() as conn:
-        seen = set(conn.execute(select(consent_events.c.target).where(consent_events.c.pack_id == pack.id)
-                                .distinct()).scalars())
+        seen = web_store.consent_targets_seen(conn, pack.id)
     choices = {t: n for t, n in targets.items() if t in seen}
     choices.update({t: t for t in sorted(seen - targets.keys())})
     target = request.query_params.get("consent") or ""
     target = target if target in choices else ""
     period = request.query_params.get("period") or "90"
     period = period if period in PERIODS else "90"
-    today = dt.datetime.now(dt.UTC).date()
+    today = ctx.clock.now().date()
     days = PERIODS[period]
     since = today - dt.timedelta(days=days - 1) if days is not None else None
     per_day = _per_day(ctx, target or None, since)

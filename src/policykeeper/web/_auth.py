@@ -21,16 +21,15 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from fastapi import Request
-from sqlalchemy import select, update
 
 from .. import audit
 from .._exceptions import ConfigError
 from ..clock import utc
-from ..store._schema import api_keys, login_codes, web_sessions
+from ..store import web as web_store
 from ._context import WebContext
 from ._errors import ApiError
 from ._i18n import gettext_for
@@ -39,6 +38,9 @@ from ._limits import throttle
 __all__ = [
     "CODE_TTL",
     "MAX_CODE_ATTEMPTS",
+    "MAX_EMAIL",
+    "MAX_IDENTIFIER",
+    "MAX_KEY_NAME",
     "PERSON_COOKIE",
     "ROLES",
     "STAFF_COOKIE",
@@ -107,23 +109,24 @@ def _secret_hash(ctx: WebContext, text: str) -> str:
     return hmac.new(ctx.keys.derive_key("web-credentials"), text.encode(), hashlib.sha256).hexdigest()
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 # -- API keys ------------------------------------------------------------------------------------------------------
+
+MAX_KEY_NAME = 100
+"""Longest name :func:`create_api_key` takes for a key (characters)."""
+
 
 def create_api_key(ctx: WebContext, name: str, role: str, *, now: dt.datetime | None = None) -> str:
     """A new key for ``role``; returns the key, which is not kept and cannot be shown again."""
-    now = now or _now()
+    now = ctx.clock.at(now)
     if role not in ROLES:
         raise ApiError(422, "invalid", f"role must be one of {', '.join(sorted(ROLES))}, not {role!r}", "role")
-    if not name.strip() or len(name) > 100:
-        raise ApiError(422, "invalid", "a key needs a name (1 to 100 characters) saying whose it is", "name")
+    if not name.strip() or len(name) > MAX_KEY_NAME:
+        raise ApiError(422, "invalid", f"a key needs a name (1 to {MAX_KEY_NAME} characters) saying whose it is",
+                       "name")
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(24)
     with ctx.db.begin() as conn:
-        conn.execute(api_keys.insert().values(id=key_id, name=name.strip(), role=role,
-                                              secret_hash=_secret_hash(ctx, secret), created_at=now))
+        web_store.insert_api_key(conn, key_id=key_id, name=name.strip(), role=role,
+                                 secret_hash=_secret_hash(ctx, secret), created_at=now)
         audit.record(conn, kind="api_key", actor="admin", at=now, detail={"event": "created", "key": key_id,
                                                                           "role": role})
     return f"pkk_{key_id}_{secret}"
@@ -131,20 +134,14 @@ def create_api_key(ctx: WebContext, name: str, role: str, *, now: dt.datetime | 
 
 def list_api_keys(ctx: WebContext) -> list[dict[str, Any]]:
     with ctx.db.connect() as conn:
-        rows = conn.execute(select(api_keys.c.id, api_keys.c.name, api_keys.c.role, api_keys.c.created_at,
-                                   api_keys.c.revoked_at, api_keys.c.last_used_at).order_by(api_keys.c.created_at))
-        return [dict(r._mapping) for r in rows]
+        return [asdict(k) for k in web_store.api_keys_listed(conn)]
 
 
 def revoke_api_key(ctx: WebContext, key_id: str, *, now: dt.datetime | None = None) -> None:
-    now = now or _now()
+    now = ctx.clock.at(now)
     with ctx.db.begin() as conn:
-        done = conn.execute(update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-                            .values(revoked_at=now)).rowcount
-        if not done:
+        if not web_store.revoke_api_key(conn, key_id, now):
             raise ApiError(404, "not_found", f"no active key {key_id!r}")
-        conn.execute(update(web_sessions).where(web_sessions.c.subject_id == f"key:{key_id}",
-                                                web_sessions.c.ended_at.is_(None)).values(ended_at=now))
         audit.record(conn, kind="api_key", actor="admin", at=now, detail={"event": "revoked", "key": key_id})
 
 
@@ -158,14 +155,14 @@ def _staff_by_key(ctx: WebContext, key: str) -> Staff | None:
         return None
     key_id, secret = parts[1], parts[2]
     with ctx.db.connect() as conn:
-        row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
+        row = web_store.api_key(conn, key_id)
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash,
                                                                            _secret_hash(ctx, secret)):
         return None
-    now = _now()
+    now = ctx.clock.now()
     if row.last_used_at is None or utc(row.last_used_at) <= now - LAST_USED_EVERY:
         with ctx.db.begin() as conn:
-            conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=now))
+            web_store.touch_api_key(conn, key_id, now)
     return Staff(row.id, row.name, row.role)
 
 
@@ -197,17 +194,17 @@ def staff_from(request: Request, ctx: WebContext, permission: str) -> Staff:
 def _open_session(ctx: WebContext, subject: str, prefix: str, now: dt.datetime) -> str:
     token = f"{prefix}_{secrets.token_urlsafe(32)}"
     with ctx.db.begin() as conn:
-        conn.execute(web_sessions.insert().values(id=_secret_hash(ctx, token), pack_id=ctx.pack.id, subject_id=subject,
-                                                  created_at=now, expires_at=now + ctx.session_ttl))
+        web_store.insert_session(conn, session_id=_secret_hash(ctx, token), pack_id=ctx.pack.id, subject_id=subject,
+                                 created_at=now, expires_at=now + ctx.session_ttl)
     return token
 
 
-def _session(ctx: WebContext, token: str, prefix: str) -> Any:
+def _session(ctx: WebContext, token: str, prefix: str) -> web_store.SessionRow | None:
     if not token.startswith(prefix + "_") or len(token) > 100:
         return None
     with ctx.db.connect() as conn:
-        row = conn.execute(select(web_sessions).where(web_sessions.c.id == _secret_hash(ctx, token))).first()
-    if row is None or row.ended_at is not None or utc(row.expires_at) <= _now():
+        row = web_store.session(conn, _secret_hash(ctx, token))
+    if row is None or row.ended_at is not None or utc(row.expires_at) <= ctx.clock.now():
         return None
     return row
 
@@ -217,7 +214,7 @@ def open_staff_session(ctx: WebContext, key: str) -> tuple[str, Staff]:
     staff = _staff_by_key(ctx, key.strip())
     if staff is None:
         raise ApiError(401, "not_signed_in", "that API key is not valid (revoked, mistyped or unknown)")
-    return _open_session(ctx, f"key:{staff.key_id}", "pkc", _now()), staff
+    return _open_session(ctx, f"key:{staff.key_id}", "pkc", ctx.clock.now()), staff
 
 
 def _staff_by_session(ctx: WebContext, token: str) -> Staff | None:
@@ -226,7 +223,7 @@ def _staff_by_session(ctx: WebContext, token: str) -> Staff | None:
         return None
     key_id = str(row.subject_id)[4:]
     with ctx.db.connect() as conn:
-        key = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
+        key = web_store.api_key(conn, key_id)
     if key is None or key.revoked_at is not None:
         return None
     return Staff(key.id, key.name, key.role)
@@ -234,8 +231,13 @@ def _staff_by_session(ctx: WebContext, token: str) -> Staff | None:
 
 def end_session(ctx: WebContext, token: str) -> None:
     with ctx.db.begin() as conn:
-        conn.execute(update(web_sessions).where(web_sessions.c.id == _secret_hash(ctx, token),
-                                                web_sessions.c.ended_at.is_(None)).values(ended_at=_now()))
+        web_store.end_session(conn, _secret_hash(ctx, token), ctx.clock.now())
+
+
+MAX_IDENTIFIER = 256
+"""Longest identifier :func:`send_login_code` takes (characters)."""
+MAX_EMAIL = 254
+"""Longest email address :func:`send_login_code` takes (characters; the longest an address can be)."""
 
 
 def send_login_code(ctx: WebContext, identifier: str, email: str, *, client: str = "unknown",
@@ -244,10 +246,10 @@ def send_login_code(ctx: WebContext, identifier: str, email: str, *, client: str
     so nobody learns whether someone else is known. An ask with an address that is not held leaves no trace on the
     person's side: their code stays valid and their allowance untouched. Too many asks for one identifier and
     address, for one address or from one client (:mod:`._limits`): 429, whatever is held."""
-    now = now or _now()
-    if not identifier.strip() or len(identifier) > 256:
-        raise ApiError(422, "invalid", "the identifier must be 1 to 256 characters", "identifier")
-    if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email.strip()):
+    now = ctx.clock.at(now)
+    if not identifier.strip() or len(identifier) > MAX_IDENTIFIER:
+        raise ApiError(422, "invalid", f"the identifier must be 1 to {MAX_IDENTIFIER} characters", "identifier")
+    if "@" not in email or len(email) > MAX_EMAIL or any(ch.isspace() for ch in email.strip()):
         raise ApiError(422, "invalid", "email must be one address, like name@example.com", "email")
     throttle(ctx, [("signin:client", (client,)), ("signin:address", (email,)),
                    ("signin:pair", (identifier, email))], now=now)
@@ -259,9 +261,9 @@ def send_login_code(ctx: WebContext, identifier: str, email: str, *, client: str
         return
     code = f"{secrets.randbelow(10**6):06d}"
     with ctx.db.begin() as conn:
-        conn.execute(login_codes.insert().values(
-            pack_id=ctx.pack.id, lookup=lookup, subject_id=found[0], code_hash=_secret_hash(ctx, f"{lookup}:{code}"),
-            sent_at=now, expires_at=now + CODE_TTL, attempts=0, used=False))
+        web_store.insert_login_code(conn, pack_id=ctx.pack.id, lookup=lookup, subject_id=found[0],
+                                    code_hash=_secret_hash(ctx, f"{lookup}:{code}"), sent_at=now,
+                                    expires_at=now + CODE_TTL)
     try:
         _ = gettext_for(language)  # the language of the page the code was asked from
         ctx.mailer.send(email.strip(), _("Your sign-in code"),
@@ -288,27 +290,22 @@ def open_person_session(ctx: WebContext, identifier: str, code: str, *, client: 
                         now: dt.datetime | None = None) -> str:
     """Check the latest code sent for ``identifier`` and open a session; a wrong code costs an attempt (the code is
     spent after :data:`MAX_CODE_ATTEMPTS`)."""
-    now = now or _now()
+    now = ctx.clock.at(now)
     throttle(ctx, [("signin:try", (client,))], now=now)
     lookup = ctx.keys.lookup_hash(identifier.strip())
     with ctx.db.begin() as conn:
-        row = conn.execute(select(login_codes).where(login_codes.c.lookup == lookup,
-                                                     login_codes.c.subject_id.is_not(None))
-                           .order_by(login_codes.c.id.desc()).limit(1).with_for_update()).first()
+        row = web_store.latest_code(conn, lookup)
         valid = row is not None and not row.used and utc(row.expires_at) > now
         if row is not None and valid and not hmac.compare_digest(row.code_hash,
                                                                  _secret_hash(ctx, f"{lookup}:{code.strip()}")):
             attempts = row.attempts + 1
-            conn.execute(update(login_codes).where(login_codes.c.id == row.id).values(
-                attempts=attempts, used=attempts >= MAX_CODE_ATTEMPTS))
+            web_store.count_code_attempt(conn, row.id, attempts, spent=attempts >= MAX_CODE_ATTEMPTS)
             valid = False
         elif row is not None and valid:
-            conn.execute(update(login_codes).where(login_codes.c.id == row.id).values(used=True))
+            web_store.spend_code(conn, row.id)
             every_login = _every_login(ctx)
             if every_login:  # identity is verified at every login: a session never outlives the next login
-                conn.execute(update(web_sessions).where(web_sessions.c.subject_id == row.subject_id,
-                                                        web_sessions.c.pack_id == ctx.pack.id,
-                                                        web_sessions.c.ended_at.is_(None)).values(ended_at=now))
+                web_store.end_sessions_of(conn, str(row.subject_id), now, pack_id=ctx.pack.id)
             audit.record(conn, kind="session", actor="subject", subject_id=row.subject_id, at=now,
                          detail={"event": "signed_in", "by": "email_code", "every_login": every_login})
     if not valid:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from .._exceptions import BadValueError
 from .._settings import Settings
+from ..clock import Clock
 from ..connectors import DatasetMap, load_dataset_map, open_target
 from ..crypto import KeyRing
 from ..engine import PolicyEngine
@@ -100,11 +101,19 @@ class WebContext:
                           branding=load_branding(settings.home),
                           databases=company_databases(os.environ.get(ENV_DATASET), os.environ.get(ENV_DATASET_URL)))
 
-    def engine(self, now: dt.datetime | None = None) -> PolicyEngine:
-        """The engine for the version of the pack in force (a published version takes over on its effective date)."""
+    @property
+    def clock(self) -> Clock:
+        """The engines' clock: where the web layer reads "now" (sessions, codes, keys, abuse limits)."""
+        return self._base_engine().clock
+
+    def _base_engine(self) -> PolicyEngine:
         if self._base is None:
             self._base = PolicyEngine(self.pack, self.db, self.keys, region=self.region)
-        eng = engine_at(self._base, now)
+        return self._base
+
+    def engine(self, now: dt.datetime | None = None) -> PolicyEngine:
+        """The engine for the version of the pack in force (a published version takes over on its effective date)."""
+        eng = engine_at(self._base_engine(), now)
         label = eng.pack.version.label
         if label not in self._engines:  # keep one engine per version: they cache what they look up
             self._engines[label] = eng

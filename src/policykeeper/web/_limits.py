@@ -16,9 +16,8 @@ import secrets
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy import delete, func, select
 
-from ..store._schema import rate_events
+from ..store import web as web_store
 from ._context import WebContext
 from ._errors import ApiError
 
@@ -65,20 +64,18 @@ def _key(ctx: WebContext, *parts: str) -> str:
 def throttle(ctx: WebContext, checks: list[tuple[str, tuple[str, ...]]], *, now: dt.datetime | None = None) -> None:
     """Count one event against each ``(scope, key parts)``; if any limit is already reached, count none and answer
     429. All checks and counts are one transaction."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = ctx.clock.at(now)
     with ctx.db.begin() as conn:
         keyed = [(LIMITS[scope], _key(ctx, scope, *parts)) for scope, parts in checks]
         for limit, key in keyed:
             since = now - limit.window
-            conn.execute(delete(rate_events).where(rate_events.c.scope == limit.scope, rate_events.c.at <= since,
-                                                   *(() if secrets.randbelow(50) == 0 else (rate_events.c.key == key,))))
-            seen = conn.execute(select(func.count()).select_from(rate_events).where(
-                rate_events.c.scope == limit.scope, rate_events.c.key == key)).scalar_one()
+            web_store.forget_rate_events(conn, limit.scope, since, key=None if secrets.randbelow(50) == 0 else key)
+            seen = web_store.count_rate_events(conn, limit.scope, key)
             if seen >= limit.count:
                 window = "an hour" if limit.window == _HOUR else "a day"
                 raise ApiError(429, "too_many_attempts", f"too many {limit.what} (at most {limit.count} in "
                                f"{window}); try again later")
-        conn.execute(rate_events.insert(), [{"scope": limit.scope, "key": key, "at": now} for limit, key in keyed])
+        web_store.add_rate_events(conn, [(limit.scope, key, now) for limit, key in keyed])
 
 
 def before_request(ctx: WebContext, subject_id: str, email: str) -> None:

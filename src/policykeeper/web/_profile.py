@@ -16,12 +16,10 @@ import hmac
 import secrets
 from typing import Any
 
-from sqlalchemy import select, update
-
 from .._exceptions import BadDetailError, BadValueError
 from ..engine import GENDERS, check_detail, detail_kind
 from ..pack._data import DataCategory
-from ..store._schema import login_codes
+from ..store import web as web_store
 from ._auth import CODE_TTL, MAX_CODE_ATTEMPTS, _secret_hash
 from ._context import WebContext
 from ._errors import ApiError
@@ -85,7 +83,7 @@ def change_detail(ctx: WebContext, subject_id: str, category: str, value: str, *
     if category in locked:
         raise ApiError(403, "denied", f"this detail cannot be changed after registration ({', '.join(locked[category])})",
                        "category")
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     if not _is_email(ctx, category):
         before_profile_change(ctx, subject_id, category)
         return eng.correct_subject(subject_id, category, value, actor="subject", now=now)
@@ -94,10 +92,9 @@ def change_detail(ctx: WebContext, subject_id: str, category: str, value: str, *
     code = f"{secrets.randbelow(10**6):06d}"
     lookup = _lookup(ctx, subject_id, category, address)
     with ctx.db.begin() as conn:
-        conn.execute(login_codes.insert().values(
-            pack_id=ctx.pack.id, lookup=lookup, subject_id=subject_id,
-            code_hash=_secret_hash(ctx, f"email-change:{lookup}:{code}"), sent_at=now, expires_at=now + CODE_TTL,
-            attempts=0, used=False))
+        web_store.insert_login_code(conn, pack_id=ctx.pack.id, lookup=lookup, subject_id=subject_id,
+                                    code_hash=_secret_hash(ctx, f"email-change:{lookup}:{code}"), sent_at=now,
+                                    expires_at=now + CODE_TTL)
     _ = gettext_for(language)
     minutes = int(CODE_TTL.total_seconds() // 60)
     ctx.mailer.send(address, _("Confirm your new email address"),
@@ -116,7 +113,7 @@ def confirm_email_change(ctx: WebContext, subject_id: str, category: str, addres
                          now: dt.datetime | None = None) -> int:
     """The code sent to ``address`` is right: it becomes the person's ``category``; returns how many were replaced.
     A wrong code costs one of :data:`MAX_CODE_ATTEMPTS`; nothing is changed until the right one is given."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = ctx.clock.at(now)
     cat = category_of(ctx, category)
     if not _is_email(ctx, category):
         raise ApiError(422, "invalid", "only an email address is confirmed by a code", "category")
@@ -126,9 +123,7 @@ def confirm_email_change(ctx: WebContext, subject_id: str, category: str, addres
         raise ApiError(422, "invalid", NOT_VALID, "code") from None
     lookup = _lookup(ctx, subject_id, category, address)
     with ctx.db.begin() as conn:
-        row = conn.execute(select(login_codes).where(login_codes.c.lookup == lookup,
-                                                     login_codes.c.subject_id == subject_id)
-                           .order_by(login_codes.c.id.desc()).limit(1).with_for_update()).first()
+        row = web_store.latest_code(conn, lookup, subject_id)
         expires = None if row is None else (row.expires_at if row.expires_at.tzinfo else
                                             row.expires_at.replace(tzinfo=dt.UTC))
         valid = row is not None and not row.used and expires is not None and expires > now
@@ -136,10 +131,9 @@ def confirm_email_change(ctx: WebContext, subject_id: str, category: str, addres
             row.code_hash, _secret_hash(ctx, f"email-change:{lookup}:{code.strip()}"))
         if row is not None and valid and not right:
             attempts = row.attempts + 1
-            conn.execute(update(login_codes).where(login_codes.c.id == row.id).values(
-                attempts=attempts, used=attempts >= MAX_CODE_ATTEMPTS))
+            web_store.count_code_attempt(conn, row.id, attempts, spent=attempts >= MAX_CODE_ATTEMPTS)
         elif row is not None and right:
-            conn.execute(update(login_codes).where(login_codes.c.id == row.id).values(used=True))
+            web_store.spend_code(conn, row.id)
     if not right:
         raise ApiError(422, "invalid", NOT_VALID, "code")
     return ctx.engine().correct_subject(subject_id, category, address, actor="subject", now=now)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-
 from ..clock import utc
-from ..store._schema import web_sessions
+from ..store import web as web_store
 from ._auth import Person
 from ._context import WebContext
 
@@ -18,5 +16,5 @@ __all__ = ["session_opened"]
 def session_opened(ctx: WebContext, person: Person) -> dt.datetime | None:
     """The moment ``person``'s session was opened, or None if it is not found (then nothing is proven by it)."""
     with ctx.db.connect() as conn:
-        at = conn.execute(select(web_sessions.c.created_at).where(web_sessions.c.id == person.session_id)).scalar()
+        at = web_store.session_created_at(conn, person.session_id)
     return None if at is None else utc(at)

@@ -339,14 +339,11 @@ def _states(ctx: WebContext, subject_id: str) -> tuple[frozenset[str], frozenset
 
 def _last_by(ctx: WebContext, subject_id: str) -> dict[str, tuple[str, dt.datetime]]:
     """Who made each target's latest consent choice (the ``by`` of its evidence) and when."""
-    from sqlalchemy import select
-
-    from ..store._schema import consent_events
+    from ..store import web as web_store
 
     with ctx.db.connect() as conn:
-        rows = conn.execute(select(consent_events.c.target, consent_events.c.evidence, consent_events.c.at)
-                            .where(consent_events.c.subject_id == subject_id).order_by(consent_events.c.seq)).all()
-    return {str(r.target): (str((r.evidence or {}).get("by", "")), r.at) for r in rows}
+        rows = web_store.consent_choices_of(conn, subject_id)
+    return {r.target: (str(r.evidence.get("by", "")), r.at) for r in rows}
 
 
 def _kinds(_: Any) -> dict[str, str]:
