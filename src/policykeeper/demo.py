@@ -20,15 +20,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-
-from ._exceptions import PolicykeeperError
+from ._exceptions import PolicykeeperError, SubjectNotFoundError
 from .engine import Facts, PolicyEngine
 from .notify import Mailer
 from .pack._data import CollectionContext
 from .pack._types import FixedDuration
 from .requests import RequestService
-from .store._schema import records
+from .store import bench as bench_store
 
 LAW_DEADLINE_EXAMPLE = FixedDuration(value=30, unit="calendar_days")
 """What the demo writes to HOME/requests.yaml for a pack that leaves request deadlines to the applicable law: an
@@ -93,10 +91,19 @@ class DemoSummary:
 
 def demo_present(eng: PolicyEngine) -> int:
     """How many demo people the database holds for the engine's pack (0: no demo yet). Looks for the marker person."""
-    with eng.db.connect() as conn:
-        if eng._find(conn, f"{DEMO_PREFIX}01") is None:
-            return 0
-        return sum(1 for i in range(1, 100) if eng._find(conn, f"{DEMO_PREFIX}{i:02d}") is not None)
+    if not _held(eng, f"{DEMO_PREFIX}01"):
+        return 0
+    return sum(1 for i in range(1, 100) if _held(eng, f"{DEMO_PREFIX}{i:02d}"))
+
+
+def _held(eng: PolicyEngine, external_id: str) -> bool:
+    """Does the engine hold data about this person? (Asking for their consents answers it: the engine has no
+    public "is this person held" of its own.)"""
+    try:
+        eng.consents(external_id)
+    except SubjectNotFoundError:
+        return False
+    return True
 
 
 # -- values ---------------------------------------------------------------------------------------------------------
@@ -207,8 +214,9 @@ def _context_consents(eng: PolicyEngine, ctx: CollectionContext) -> list[str]:
 
 def fill_demo(eng: PolicyEngine, mailer: Mailer, *, people: int = 25, now: dt.datetime | None = None,
               deadlines: Mapping[str, FixedDuration] | None = None) -> DemoSummary:
-    """Fill the database with demo data for the engine's pack (once; a second run adds nothing)."""
-    now = now or dt.datetime.now(dt.UTC)
+    """Fill the database with demo data for the engine's pack (once; a second run adds nothing), dated back from
+    ``now`` (default: the engine's clock)."""
+    now = eng.clock.at(now)
     summary = DemoSummary(eng.pack.id)
     present = demo_present(eng)
     if present:
@@ -245,8 +253,7 @@ def fill_demo(eng: PolicyEngine, mailer: Mailer, *, people: int = 25, now: dt.da
     _incident(eng, now, summary)
     summary.sign_ins = [(p.external_id, p.email) for p in collected if eng.holds_contact(p.external_id, p.email)][:3]
     with eng.db.connect() as conn:
-        summary.records = int(conn.execute(select(func.count()).select_from(records)
-                                           .where(records.c.pack_id == eng.pack.id)).scalar_one())
+        summary.records = bench_store.records_of_pack(conn, eng.pack.id)
     return summary
 
 

@@ -87,3 +87,23 @@ def test_bad_incident_input_is_refused_and_changes_nothing(db_url: str, tmp_path
         incident_step(eng, iid, "shrug", reference="R", now=NOW)
     with eng.db.connect() as conn:
         assert len(conn.execute(select(audit_log.c.seq).where(audit_log.c.kind == "incident")).all()) == 1
+
+
+def test_the_engines_clock_dates_an_incident_its_steps_and_report_without_now(db_url: str, tmp_path: Path) -> None:
+    from policykeeper.clock import FixedClock, utc
+    from policykeeper.incidents import notice_timing, regulator_report
+
+    then = dt.datetime(2024, 3, 4, 10, 0, tzinfo=dt.UTC)  # long ago: the machine's clock would say otherwise
+    clock = FixedClock(then)
+    eng = PolicyEngine(load_pack("kalos"), open_database(db_url), KeyRing.init(tmp_path / "keys"), clock=clock)
+    with pytest.raises(BadValueError, match="future"):  # the future as the engine's clock sees it
+        record_incident(eng, started_at=then + dt.timedelta(hours=1), systems=["api"], categories=["precise_location"],
+                        reference="SEC-1")
+    iid = record_incident(eng, started_at=then - dt.timedelta(hours=3), systems=["api"],
+                          categories=["precise_location"], reference="SEC-1")
+    assert utc(get_incident(eng, iid)["opened_at"]) == then  # what the breach notice's timing counts from
+    assert notice_timing(eng, iid)["opened_at"] == then.isoformat()
+    clock.advance(dt.timedelta(days=1))
+    incident_step(eng, iid, "record_keeping", reference="SEC-1/rk")
+    assert get_incident(eng, iid)["steps"][0]["at"] == (then + dt.timedelta(days=1)).isoformat()
+    assert regulator_report(eng, iid, record=False)["reported_at"] == (then + dt.timedelta(days=1)).isoformat()

@@ -128,3 +128,28 @@ def test_concurrent_deliverers_send_each_message_once(db_url: str, tmp_path: Pat
     assert sorted(to for to, _ in shared.sent) == sorted(f"p{i}@example.com" for i in range(30))
     assert set(_statuses(db).values()) == {"sent"}
     assert KeyRing.open(tmp_path / "keys").read_journal() == {f"msg:{i}" for i in range(1, 31)}
+
+
+def test_deliver_and_requeue_take_their_time_from_the_clock_they_are_given(db_url: str, tmp_path: Path) -> None:
+    from policykeeper.clock import FixedClock, utc
+
+    class Down:
+        def send(self, recipient: str, message: Mapping[str, Any]) -> None:
+            raise OSError("mail server down")
+
+    db, keys = open_database(db_url), KeyRing.init(tmp_path / "keys")
+    later = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)  # not due yet by the machine's clock
+    with db.begin() as conn:
+        enqueue_to_person(conn, keys, kind="breach_notice", channel="email", to="p@example.com", subject="A breach",
+                          body="What happened", now=later)
+    assert deliver(db, keys, Recorder()) == {"sent": 0, "retry": 0, "dead": 0, "unsure": 0}  # the system clock
+    clock = FixedClock(later)
+    for _ in range(6):  # each attempt at the clock's time, two hours apart, until the message is dead-lettered
+        deliver(db, keys, Down(), clock=clock)
+        clock.advance(dt.timedelta(hours=2))
+    assert [d["status"] for d in dead_letters(db)] == ["dead"]
+    requeue(db, 1, clock=clock)
+    with db.connect() as conn:
+        assert utc(conn.execute(select(outbox.c.next_attempt_at).where(outbox.c.id == 1)).scalar_one()) == clock.now()
+    recorder = Recorder()
+    assert deliver(db, keys, recorder, clock=clock)["sent"] == 1 and recorder.sent[0][0] == "p@example.com"

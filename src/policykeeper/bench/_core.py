@@ -8,10 +8,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import random
-import secrets
 import statistics
 import tempfile
 import time
@@ -19,18 +17,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from .. import consent
 from .._exceptions import ConfigError
 from ..crypto import KeyRing
 from ..engine import Facts, PolicyEngine, Use, compile_pack, decide
 from ..pack import Pack, load_pack
-from ..store import chain_heads, consent_events, open_database, records
-from ..store._chain import entry_hash
+from ..store import bench as bench_store
+from ..store import open_database
 
 __all__ = ["run_core"]
+
+_scratch_database = bench_store.scratch_database
+"""The scratch database every benchmark runs in (``store/bench.py``); the other benchmarks take it from here."""
 
 PACK = "kamoer"
 GOALS = {"decisions_vs_casbin_min": 20.0, "decision_p99_us_max": 50.0, "guarded_read_overhead_max": 3.0,
@@ -149,32 +149,6 @@ def _decisions(quick: bool) -> dict[str, Any]:
     }
 
 
-# -- a scratch database ----------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _scratch_database(url: str | None) -> Iterator[tuple[str, str]]:
-    """A temporary SQLite file, or a throwaway schema on the PostgreSQL server ``url`` names."""
-    if url is None:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}", "sqlite"
-        return
-    u = make_url(url)
-    if u.get_backend_name() != "postgresql":
-        raise ConfigError("bench runs on a temporary SQLite file by default; --database-url must be PostgreSQL")
-    schema = "pk_bench_" + secrets.token_hex(4)
-    admin = create_engine(u.set(drivername="postgresql+psycopg"))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        scoped = u.set(drivername="postgresql+psycopg", query={**u.query, "options": f"-csearch_path={schema}"})
-        yield scoped.render_as_string(hide_password=False), "postgresql"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 # -- guarded reads -------------------------------------------------------------------------------------------------
 
 
@@ -193,15 +167,14 @@ def _guarded_read(url: str, quick: bool) -> dict[str, Any]:
         cats = frozenset({"name", "mailing_address", "phone"})
         rnd = random.Random(11)
         order = [rnd.choice(people) for _ in range(300 if quick else 3_000)]
-        bare_stmt = select(records.c.id, records.c.category, records.c.value).where(
-            records.c.status == "active", records.c.category.in_(sorted(cats)))
+        bare_read = bench_store.bare_reader(cats)  # a bare SELECT of the same rows (store/bench.py)
 
         def guarded(person: str) -> None:
             eng.read(person, "purchase_delivery", cats)
 
         def bare(person: str) -> None:
             with db.connect() as conn:
-                conn.execute(bare_stmt.where(records.c.subject_id == sids[person])).all()
+                bare_read(conn, sids[person])
 
         totals = {"guarded": 0.0, "bare": 0.0}
         lat: list[float] = []
@@ -239,13 +212,11 @@ def _ledger(url: str, quick: bool, entries: int | None = None) -> dict[str, Any]
     append_rate = appends / (time.perf_counter() - start)
     entries = entries or (20_000 if quick else 1_000_000)
     with db.connect() as conn:  # the ledger may hold entries already (acceptances recorded by earlier steps)
-        held = int(conn.execute(select(chain_heads.c.seq).where(chain_heads.c.name == "consent")).scalar_one())
+        held = bench_store.ledger_size(conn)
     fill_s = _fill(db, pack, entries - held, at + dt.timedelta(seconds=appends))
-    if db.dialect.name == "postgresql":
-        # a real ledger grows over months and autovacuum keeps it vacuumed and analysed; this one was bulk-loaded
-        # a moment ago, so do what autovacuum would have done
-        with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE consent_events")
+    # a real ledger grows over months and autovacuum keeps it vacuumed and analysed (on PostgreSQL); this one was
+    # bulk-loaded a moment ago, so do what autovacuum would have done
+    bench_store.vacuum_analyze(db, "consent_events")
     runs: list[float] = []
     for _ in range(3):  # the first run also pays for cold caches (and, on PostgreSQL, hint bits after a bulk load)
         with db.connect() as conn:
@@ -264,23 +235,13 @@ def _ledger(url: str, quick: bool, entries: int | None = None) -> dict[str, Any]
 
 def _fill(db: Engine, pack: Pack, n: int, at: dt.datetime) -> float:
     """Append n well-formed entries fast (batched inserts of pre-chained rows), to have a big ledger to verify."""
-    start = time.perf_counter()
-    with db.begin() as conn:
-        head = conn.execute(select(chain_heads.c.seq, chain_heads.c.hash).where(chain_heads.c.name == "consent")).one()
-        seq, prev = int(head.seq), str(head.hash)
-        batch: list[dict[str, Any]] = []
+
+    def contents() -> Iterator[dict[str, Any]]:
         for i in range(n):
-            seq += 1
-            content = {"subject_id": f"{i % 5000:032x}", "pack_id": pack.id, "pack_version": pack.version.label,
-                       "target": "improvement_program", "action": "given" if i % 3 else "withdrawn",
-                       "at": at + dt.timedelta(seconds=i), "evidence": {"by": "bench"}}
-            digest = entry_hash(consent_events, prev, seq, content)
-            batch.append({**content, "seq": seq, "prev_hash": prev, "hash": digest})
-            prev = digest
-            if len(batch) == 20_000:
-                conn.execute(insert(consent_events), batch)
-                batch = []
-        if batch:
-            conn.execute(insert(consent_events), batch)
-        conn.execute(update(chain_heads).where(chain_heads.c.name == "consent").values(seq=seq, hash=prev))
+            yield {"subject_id": f"{i % 5000:032x}", "pack_id": pack.id, "pack_version": pack.version.label,
+                   "target": "improvement_program", "action": "given" if i % 3 else "withdrawn",
+                   "at": at + dt.timedelta(seconds=i), "evidence": {"by": "bench"}}
+
+    start = time.perf_counter()
+    bench_store.append_prechained(db, contents())
     return time.perf_counter() - start

@@ -18,10 +18,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from ..connectors import DatasetMap, access, erase
-from ._core import _scratch_database
+from ..store import bench as bench_store
+from ..store.bench import scratch_database
 
 __all__ = ["run_requests"]
 
@@ -47,75 +48,6 @@ _MAP = {"dataset": [{"fides_key": "shop", "collections": [
 ]}]}
 
 
-def _series(dialect: str, n: int) -> str:
-    if dialect == "postgresql":
-        return f"SELECT g AS i FROM generate_series(1, {n}) AS g"
-    return f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) SELECT i FROM s"
-
-
-def _fill(db: Engine, total: int, sizes: list[int], export: int = 0) -> None:
-    """customers, orders and events adding up to ``total`` rows; for each size, two people owning that many orders
-    (and one event per order): one for policykeeper, one for the hand-written floor."""
-    d = db.dialect.name
-    with db.begin() as conn:
-        conn.execute(text("CREATE TABLE customers (id BIGINT PRIMARY KEY, email VARCHAR(120), full_name VARCHAR(120))"))
-        conn.execute(text("CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id BIGINT, address VARCHAR(200),"
-                          " total INTEGER)"))
-        conn.execute(text("CREATE TABLE order_events (id BIGINT PRIMARY KEY, order_id BIGINT, note VARCHAR(200))"))
-        people = total // 10
-        own = sum(2 * s for s in sizes)
-        bulk = max((total - people - 2 * own) // 2, 0)
-        conn.execute(text(f"INSERT INTO customers SELECT i, 'c' || i || '@example.com', 'Customer ' || i "
-                          f"FROM ({_series(d, people)}) AS t"))
-        conn.execute(text(f"INSERT INTO orders SELECT i, 1 + (i % {people}), i || ' Main Street', i % 500 "
-                          f"FROM ({_series(d, bulk)}) AS t"))
-        conn.execute(text(f"INSERT INTO order_events SELECT i, i, 'event ' || i FROM ({_series(d, bulk)}) AS t"))
-        next_id = bulk
-        for k, size in enumerate(sizes):
-            for who in ("ours", "floor"):
-                cid = people + 1 + 2 * k + (who == "floor")
-                conn.execute(text(f"INSERT INTO customers VALUES ({cid}, '{who}{size}@example.com', 'Person {cid}')"))
-                conn.execute(text(f"INSERT INTO orders SELECT {next_id} + i, {cid}, 'Home ' || i, 1 "
-                                  f"FROM ({_series(d, size)}) AS t"))
-                conn.execute(text(f"INSERT INTO order_events SELECT {next_id} + i, {next_id} + i, 'note ' || i "
-                                  f"FROM ({_series(d, size)}) AS t"))
-                next_id += size
-        if export:  # the access-export person: one customer row, ``export`` orders and as many events
-            cid = people + 2 + 2 * len(sizes)
-            conn.execute(text(f"INSERT INTO customers VALUES ({cid}, '{EXPORT_EMAIL}', 'Person {cid}')"))
-            conn.execute(text(f"INSERT INTO orders SELECT {next_id} + i, {cid}, 'Flat ' || i, 1 "
-                              f"FROM ({_series(d, export)}) AS t"))
-            conn.execute(text(f"INSERT INTO order_events SELECT {next_id} + i, {next_id} + i, 'export note ' || i "
-                              f"FROM ({_series(d, export)}) AS t"))
-            next_id += export
-        warm = people + 1 + 2 * len(sizes)  # a person erased before the timed runs, as the floor's warm-up
-        conn.execute(text(f"INSERT INTO customers VALUES ({warm}, 'warmup@example.com', 'Person {warm}')"))
-        conn.execute(text(f"INSERT INTO orders VALUES ({next_id + 1}, {warm}, 'Home', 1)"))
-        conn.execute(text(f"INSERT INTO order_events VALUES ({next_id + 1}, {next_id + 1}, 'note')"))
-        conn.execute(text("CREATE INDEX ix_customers_email ON customers (email)"))
-        # the map's email rule compares lower(trim(email)): an index on that expression keeps the lookup an index read
-        conn.execute(text("CREATE INDEX ix_customers_email_rule ON customers (lower(trim(email)))"))
-        conn.execute(text("CREATE INDEX ix_orders_customer ON orders (customer_id)"))
-        conn.execute(text("CREATE INDEX ix_events_order ON order_events (order_id)"))
-    if d == "postgresql":
-        with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-
-
-_FLOOR_ACCESS = [
-    "SELECT email, full_name FROM customers WHERE email = :e",
-    "SELECT address FROM orders WHERE customer_id IN (SELECT id FROM customers WHERE email = :e)",
-    "SELECT note FROM order_events WHERE order_id IN (SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id"
-    " WHERE c.email = :e)",
-]
-_FLOOR_ERASE = [
-    "UPDATE order_events SET note = NULL WHERE order_id IN (SELECT o.id FROM orders o JOIN customers c"
-    " ON c.id = o.customer_id WHERE c.email = :e)",
-    "UPDATE orders SET address = NULL WHERE customer_id IN (SELECT id FROM customers WHERE email = :e)",
-    "UPDATE customers SET email = NULL, full_name = NULL WHERE email = :e",
-]
-
-
 def _timed(fn: Any) -> float:
     """Seconds ``fn`` takes, with the garbage collector paused (as timeit does): a collection triggered by one
     side's allocations would otherwise land on whichever side happens to run next."""
@@ -135,30 +67,26 @@ def run_requests(*, quick: bool, database_url: str | None) -> dict[str, Any]:
     export = 50 if quick else 5_000  # the access export: 1 + 2 x orders company rows (10,001 in the full run)
     dmap = DatasetMap.model_validate(_MAP)
     out: dict[str, Any] = {"rows_total": total, "sizes": {}}
-    with _scratch_database(database_url) as (url, backend):
+    with scratch_database(database_url) as (url, backend):
         out["backend"] = backend
-        db = create_engine(url)
-        _fill(db, total, sizes, export)
+        db = bench_store.plain_engine(url)
+        bench_store.fill_shop(db, total, sizes, export, EXPORT_EMAIL)
         worst = 0.0
         access(db, dmap, {"email": "nobody@example.com"})  # warm up: reflect the tables and fill statement caches
         erase(db, dmap, {"email": "warmup@example.com"})  # both sides run their statements once before timing
         with db.begin() as conn:
-            for q in _FLOOR_ACCESS:
-                conn.execute(text(q), {"e": "nobody@example.com"}).all()
-            for q in _FLOOR_ERASE:
-                conn.execute(text(q), {"e": "nobody@example.com"})
+            bench_store.floor_read(conn, "nobody@example.com")
+            bench_store.floor_erase(conn, "nobody@example.com")
         for size in sizes:
             ours, floor = f"ours{size}@example.com", f"floor{size}@example.com"
 
-            def floor_access(e: str = floor) -> None:
+            def floor_access(e: str = floor) -> None:  # the floor: hand-written SQL (store/bench.py)
                 with db.connect() as conn:
-                    for q in _FLOOR_ACCESS:
-                        conn.execute(text(q), {"e": e}).all()
+                    bench_store.floor_read(conn, e)
 
             def floor_erase(e: str = floor) -> None:
                 with db.begin() as conn:
-                    for q in _FLOOR_ERASE:
-                        conn.execute(text(q), {"e": e})
+                    bench_store.floor_erase(conn, e)
 
             t_access = f_access = float("inf")
             got: dict[str, list[Any]] = {}
@@ -201,12 +129,8 @@ class _Codes:
 
 def _floor_export(db: Engine, path: Path, ref: str) -> int:
     """The same export written by hand: three SELECTs, the same data.json and data.csv, one zip."""
-    company: dict[str, list[dict[str, Any]]] = {}
     with db.connect() as conn:
-        for where, q in zip(("shop.customers", "shop.orders", "shop.order_events"), _FLOOR_ACCESS, strict=True):
-            result = conn.execute(text(q), {"e": EXPORT_EMAIL})
-            keys = list(result.keys())
-            company[where] = [{k: None if v is None else str(v) for k, v in zip(keys, r, strict=True)} for r in result]
+        company = bench_store.floor_rows(conn, EXPORT_EMAIL)
     doc = {"request": ref, "pack": "kamoer", "pack_version": "", "values": [], "databases": company}
     buf = io.StringIO()
     w = csv.writer(buf)

@@ -15,15 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
-
 from ..crypto import KeyRing
 from ..engine import PolicyEngine
 from ..pack import bundled_pack_path, parse_pack
 from ..retention import sweep
+from ..store import bench as bench_store
 from ..store import open_database
-from ..store._schema import records
-from ._core import _scratch_database
+from ..store.bench import scratch_database
 
 __all__ = ["run_retention"]
 
@@ -41,59 +39,29 @@ def _pack() -> Any:
                       "kamoer-30-days.yaml")
 
 
-def _series(dialect: str, n: int) -> str:
-    if dialect == "postgresql":
-        return f"SELECT g AS i FROM generate_series(1, {n}) AS g"
-    return f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) SELECT i FROM s"
-
-
-def _fill(db: Any, pack_id: str, expired: int, fresh: int, tag: str) -> None:
-    """``expired`` records 90 days old and ``fresh`` ones a day old, ten per person, under ``pack_id``."""
-    d = db.dialect.name
-    old, new = (NOW - dt.timedelta(days=90)).isoformat(sep=" "), (NOW - dt.timedelta(days=1)).isoformat(sep=" ")
-    if d == "sqlite":
-        old, new = old.replace("+00:00", ""), new.replace("+00:00", "")
-    blob = "decode('00112233445566778899aabbccddeeff', 'hex')" if d == "postgresql" else "x'00112233445566778899aabbccddeeff'"
-    people = (expired + fresh) // 10
-    cats = "CASE i % 4 WHEN 0 THEN 'phone' WHEN 1 THEN 'email' WHEN 2 THEN 'username' ELSE 'password' END"
-    with db.begin() as conn:
-        conn.execute(text(f"INSERT INTO subjects (id, lookup, pack_id, status, created_at) SELECT '{tag}' || i, "
-                          f"'{tag}-lookup-' || i, '{pack_id}', 'active', '{old}' FROM ({_series(d, people)}) AS t"))
-        for n, when, offset in ((expired, old, 0), (fresh, new, expired)):
-            conn.execute(text(
-                "INSERT INTO records (subject_id, pack_id, pack_version, context, category, purposes, value, "
-                "collected_at, status, legal_hold) "
-                f"SELECT '{tag}' || (1 + (i + {offset} - 1) / 10), '{pack_id}', '2022-12-19', 'registration', {cats}, "
-                f"'[\"account_registration\"]', {blob}, '{when}', 'active', false FROM ({_series(d, n)}) AS t"))
-    if d == "postgresql":
-        with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-
-
 def run_retention(*, quick: bool, database_url: str | None) -> dict[str, Any]:
     expired = 20_000 if quick else 1_000_000
     fresh = expired // 10
     out: dict[str, Any] = {"expired_records": expired, "fresh_records": fresh}
     pack = _pack()
-    with _scratch_database(database_url) as (url, backend), tempfile.TemporaryDirectory() as tmp:
+    with scratch_database(database_url) as (url, backend), tempfile.TemporaryDirectory() as tmp:
         out["backend"] = backend
         db = open_database(url)
         eng = PolicyEngine(pack, db, KeyRing.init(Path(tmp) / "keys"))
-        _fill(db, FLOOR_PACK, expired, fresh, "f")
-        _fill(db, pack.id, expired, fresh, "s")
+        bench_store.fill_records(db, FLOOR_PACK, expired=expired, fresh=fresh, tag="f", now=NOW)
+        bench_store.fill_records(db, pack.id, expired=expired, fresh=fresh, tag="s", now=NOW)
         cutoff = NOW - dt.timedelta(days=30)
         start = time.perf_counter()
-        with db.begin() as conn:
-            floor_rows = conn.execute(text("DELETE FROM records WHERE pack_id = :p AND collected_at <= :c"),
-                                      {"p": FLOOR_PACK, "c": cutoff}).rowcount
+        with db.begin() as conn:  # the floor: a plain DELETE of the same rows (store/bench.py)
+            floor_rows = bench_store.plain_delete(conn, FLOOR_PACK, cutoff)
         floor_s = time.perf_counter() - start
         start = time.perf_counter()
         report = sweep(eng, now=NOW)
         sweep_s = time.perf_counter() - start
         with db.connect() as conn:
-            left = conn.execute(select(records.c.pack_id, func.count()).group_by(records.c.pack_id)).all()
+            left = bench_store.records_per_pack(conn)
         assert report.affected == expired == floor_rows, (report.affected, floor_rows)
-        assert dict(left) == {FLOOR_PACK: fresh, pack.id: fresh}  # the same rows went on both sides
+        assert left == {FLOOR_PACK: fresh, pack.id: fresh}  # the same rows went on both sides
         start = time.perf_counter()
         again = sweep(eng, now=NOW)  # a re-run finds nothing left to do
         rerun_s = time.perf_counter() - start

@@ -12,17 +12,17 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
 from ..pack import Pack
-from ..store._chain import ChainReport, append, verify_chain
-from ..store._schema import consent_events
+from ..store import ledger as ledger_store
+from ..store.ledger import ChainReport
 
 __all__ = ["CONSENT_CONTENT", "ConsentAction", "consents_as_of", "fold_versioned", "receipt", "record", "state_as_of",
            "verify", "versioned_state_as_of"]
 
 ConsentAction = Literal["given", "withdrawn", "refused", "accepted"]
-CONSENT_CONTENT = ("subject_id", "pack_id", "pack_version", "target", "action", "at", "evidence")
+CONSENT_CONTENT = ledger_store.CONSENT_CONTENT
 _HOLDS = frozenset({"given", "accepted"})
 
 
@@ -37,22 +37,18 @@ def record(
     evidence: Mapping[str, Any] | None = None,
 ) -> int:
     """Append one consent event inside the caller's transaction; returns its sequence number."""
-    seq, _ = append(conn, consent_events, "consent", {
+    return ledger_store.append_event(conn, {
         "subject_id": subject_id, "pack_id": pack.id, "pack_version": pack.version.label, "target": target,
         "action": action, "at": at, "evidence": dict(evidence or {}),
     })
-    return seq
 
 
 def _naive(at: dt.datetime) -> dt.datetime:
     return at.astimezone(dt.UTC).replace(tzinfo=None) if at.tzinfo else at
 
 
-_EVENTS_OF_SUBJECT = (
-    select(consent_events.c.target, consent_events.c.action, consent_events.c.at, consent_events.c.pack_version)
-    .where(consent_events.c.subject_id == bindparam("sid"))
-    .order_by(consent_events.c.seq)
-)
+_EVENTS_OF_SUBJECT = ledger_store._EVENTS_OF_SUBJECT
+"""Kept for ``web/_site.py``, which still executes it (``store.ledger.events_of_subject`` is the public read)."""
 
 
 def consents_as_of(conn: Connection, subject_id: str, at: dt.datetime | None = None) -> frozenset[str]:
@@ -72,7 +68,8 @@ def versioned_state_as_of(
     conn: Connection, subject_id: str, at: dt.datetime | None = None
 ) -> tuple[dict[str, str], frozenset[str]]:
     """Like :func:`state_as_of`, with the policy version each holding consent was given under."""
-    return fold_versioned(conn.execute(_EVENTS_OF_SUBJECT, {"sid": subject_id}), at)
+    return fold_versioned(((e.target, e.action, e.at, e.pack_version)
+                           for e in ledger_store.events_of_subject(conn, subject_id)), at)
 
 
 def fold_versioned(
@@ -92,7 +89,7 @@ def fold_versioned(
 
 def verify(conn: Connection) -> ChainReport:
     """Check the whole consent chain; the report names the first bad event."""
-    return verify_chain(conn, consent_events, "consent", CONSENT_CONTENT)
+    return ledger_store.verify(conn)
 
 
 def receipt(conn: Connection, pack: Pack, subject_id: str, at: dt.datetime) -> dict[str, Any]:

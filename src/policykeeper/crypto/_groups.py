@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from ..store._schema import record_keys
+from ..store import keys as key_store
 from ._cipher import decrypt, encrypt, new_data_key
 
 __all__ = ["GROUP_PREFIX", "group_key", "held_cipher_key", "open_group_key", "record_cipher_key", "unwrap_group_key"]
@@ -30,20 +30,18 @@ def group_key(conn: Connection, subject_id: str, subject_key: bytes, category: s
               ) -> tuple[str, bytes]:
     """The live key (id, key) of a person's records of one category, made on first use (inside the caller's
     transaction; the row is locked so a concurrent deletion cannot destroy it under a new record)."""
-    row = conn.execute(select(record_keys.c.id, record_keys.c.wrapped_key).where(
-        record_keys.c.subject_id == subject_id, record_keys.c.category == category).with_for_update()).first()
+    row = key_store.group_key(conn, subject_id, category)
     if row is not None:
         return str(row.id), decrypt(subject_key, row.wrapped_key, _aad(row.id))
     kid, key = secrets.token_hex(16), new_data_key()
-    conn.execute(record_keys.insert().values(id=kid, subject_id=subject_id, category=category,
-                                             wrapped_key=encrypt(subject_key, key, _aad(kid)), created_at=now))
+    key_store.add_group_key(conn, key_id=kid, subject_id=subject_id, category=category,
+                            wrapped_key=encrypt(subject_key, key, _aad(kid)), created_at=now)
     return kid, key
 
 
 def open_group_key(conn: Connection, subject_key: bytes, key_id: str) -> bytes | None:
     """A group key by id, or None once it was destroyed."""
-    wrapped = conn.execute(select(record_keys.c.wrapped_key).where(record_keys.c.id == key_id)).scalar()
-    return unwrap_group_key(subject_key, key_id, wrapped)
+    return unwrap_group_key(subject_key, key_id, key_store.wrapped_group_key(conn, key_id))
 
 
 def unwrap_group_key(subject_key: bytes, key_id: str, wrapped: bytes | None) -> bytes | None:

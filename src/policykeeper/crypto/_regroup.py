@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 
 from .._exceptions import BadValueError
-from ..store._schema import records, subjects
+from ..clock import Clock, system
+from ..store import keys as key_store
 from ._cipher import decrypt, encrypt, unwrap_data_key
 from ._groups import group_key
 from ._keys import KeyRing
@@ -26,24 +27,20 @@ from ._keys import KeyRing
 __all__ = ["regroup_records"]
 
 
-def regroup_records(ring: KeyRing, engine: Engine, *, batch: int = 500, now: dt.datetime | None = None) -> int:
+def regroup_records(ring: KeyRing, engine: Engine, *, batch: int = 500, now: dt.datetime | None = None,
+                    clock: Clock = system) -> int:
     """Move every record still under its person's own key onto its group key; returns how many were moved.
+    ``now`` (default: ``clock``'s time) dates the group keys made.
 
     Records of an erased person (no data key left) hold no value and are skipped. Safe to run at any time and to
     re-run after a crash: a second run moves nothing."""
     if batch < 1:
         raise BadValueError("batch must be at least 1")
-    now = now or dt.datetime.now(dt.UTC)
+    now = clock.at(now)
     moved, after = 0, 0
     while True:
         with engine.begin() as conn:
-            rows = conn.execute(
-                select(records.c.id, records.c.subject_id, records.c.category, records.c.value,
-                       subjects.c.kek_id, subjects.c.wrapped_key)
-                .join(subjects, subjects.c.id == records.c.subject_id)
-                .where(records.c.key_id.is_(None), records.c.value != b"", records.c.id > after,
-                       subjects.c.wrapped_key.is_not(None))
-                .order_by(records.c.id).limit(batch)).all()
+            rows = key_store.ungrouped_records(conn, after=after, limit=batch)
             if not rows:
                 return moved
             keys: dict[str, bytes] = {}
@@ -56,6 +53,5 @@ def regroup_records(ring: KeyRing, engine: Engine, *, batch: int = 500, now: dt.
                     keys[sid] = unwrap_data_key(ring.get(r.kek_id), r.wrapped_key, sid)
                 kid, gkey = group_key(conn, sid, keys[sid], r.category, now)
                 aad = f"{sid}|{r.category}|{r.id}"
-                moved += int(conn.execute(update(records).where(records.c.id == r.id, records.c.key_id.is_(None))
-                                          .values(key_id=kid, value=encrypt(gkey, decrypt(keys[sid], r.value, aad),
-                                                                            aad))).rowcount)
+                moved += key_store.move_record(conn, r.id, key_id=kid,
+                                               value=encrypt(gkey, decrypt(keys[sid], r.value, aad), aad))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 
-from ..store._schema import subjects
+from ..store import keys as key_store
 from ._cipher import unwrap_data_key, wrap_data_key
 from ._keys import KeyRing, MasterKey
 
@@ -33,17 +33,9 @@ def rotate_master_key(ring: KeyRing, engine: Engine) -> tuple[str, int]:
 def _rewrap(ring: KeyRing, engine: Engine, new: MasterKey) -> int:
     count = 0
     with engine.begin() as conn:
-        rows = conn.execute(
-            select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key).where(
-                subjects.c.wrapped_key.is_not(None), subjects.c.kek_id != new.id
-            )
-        ).all()
-        for row in rows:
-            data_key = unwrap_data_key(ring.get(row.kek_id), row.wrapped_key, row.id)
-            conn.execute(
-                update(subjects)
-                .where(subjects.c.id == row.id)
-                .values(kek_id=new.id, wrapped_key=wrap_data_key(new, data_key, row.id))
-            )
+        for row in key_store.subject_keys_not_under(conn, new.id):
+            data_key = unwrap_data_key(ring.get(row.kek_id), row.wrapped_key, row.subject_id)
+            key_store.rewrap_subject_key(conn, row.subject_id, kek_id=new.id,
+                                         wrapped_key=wrap_data_key(new, data_key, row.subject_id))
             count += 1
     return count

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection
 
 from .. import audit
 from .._exceptions import BadValueError
 from ..engine import PolicyEngine
-from ..store._schema import incident_notices, incidents
+from ..store import incident_records as incident_store
+from ..store.incident_records import IncidentRow
 
 __all__ = [
     "CONTENT_FIELDS",
@@ -87,8 +89,8 @@ def record_incident(
     actor: str = "security_officer",
     now: dt.datetime | None = None,
 ) -> int:
-    """Open an incident record; returns its id."""
-    now = now or dt.datetime.now(dt.UTC)
+    """Open an incident record; returns its id. ``now`` (default: the engine's clock) is when it was opened."""
+    now = eng.clock.at(now)
     cats, known = sorted(set(categories)), {c.id for c in eng.pack.data_categories}
     unknown = [c for c in cats if c not in known]
     if unknown:
@@ -102,15 +104,13 @@ def record_incident(
         raise BadValueError("the incident window starts in the future")
     liability = bool(harm_to_subjects and _liability_accepted(eng))
     with eng.db.begin() as conn:
-        iid = conn.execute(incidents.insert().values(
-            pack_id=eng.pack.id, opened_at=now, started_at=started_at, ended_at=ended_at, systems=names,
-            categories=cats, reference=_reference(reference), harm_to_subjects=harm_to_subjects, liability=liability,
-            steps=[], status="open",
-        ).returning(incidents.c.id)).scalar_one()
+        iid = incident_store.add_incident(
+            conn, pack_id=eng.pack.id, opened_at=now, started_at=started_at, ended_at=ended_at, systems=names,
+            categories=cats, reference=_reference(reference), harm_to_subjects=harm_to_subjects, liability=liability)
         audit.record(conn, kind="incident", actor=actor, at=now, pack_version=eng.compiled.version,
                      promises=_promises(eng), detail={"incident": iid, "event": "opened", "systems": names,
                                                       "categories": cats, "liability": liability})
-    return int(iid)
+    return iid
 
 
 def incident_step(
@@ -118,16 +118,16 @@ def incident_step(
     now: dt.datetime | None = None,
 ) -> None:
     """Record that one of the promised steps was done for an incident (re-recording a step adds an entry)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     steps = required_steps(eng)
     if step not in steps:
         raise BadValueError(f"{step!r} is not a step this pack records; expected one of {', '.join(steps)}")
     with eng.db.begin() as conn:
         row = _get(conn, eng, incident_id)
-        if row["status"] != "open":
+        if row.status != "open":
             raise BadValueError(f"incident {incident_id} is closed")
-        done = [*row["steps"], {"step": step, "at": now.isoformat(), "actor": actor, "reference": _reference(reference)}]
-        conn.execute(update(incidents).where(incidents.c.id == incident_id).values(steps=done))
+        done = [*row.steps, {"step": step, "at": now.isoformat(), "actor": actor, "reference": _reference(reference)}]
+        incident_store.set_steps(conn, incident_id, done)
         audit.record(conn, kind="incident", actor=actor, at=now, pack_version=eng.compiled.version,
                      promises=_promises(eng), detail={"incident": incident_id, "event": "step", "step": step})
 
@@ -137,12 +137,12 @@ def close_incident(
     now: dt.datetime | None = None,
 ) -> None:
     """Close an incident once every promised step is on record."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     with eng.db.begin() as conn:
         row = _get(conn, eng, incident_id)
-        if row["status"] == "closed":
+        if row.status == "closed":
             return  # closing twice does no harm
-        missing = [s for s in required_steps(eng) if s not in {d["step"] for d in row["steps"]}]
+        missing = [s for s in required_steps(eng) if s not in {d["step"] for d in row.steps}]
         if missing:
             raise BadValueError(f"incident {incident_id} cannot close: no record yet of {', '.join(missing)} "
                                 f"({', '.join(_promises(eng))})")
@@ -150,32 +150,28 @@ def close_incident(
         if not isinstance(breach, str) and breach.notify_subjects is True:
             # the pack promises to tell the people affected: no closing before they were told (or, where the pack
             # allows it, the incident was announced publicly)
-            told = conn.execute(select(incident_notices.c.id).where(
-                incident_notices.c.incident_id == incident_id).limit(1)).first()
             from ._notices import _affected
 
-            if told is None and _affected(conn, eng, row, now):
+            if not incident_store.has_notice(conn, incident_id) and _affected(conn, eng, row, now):
                 raise BadValueError(f"incident {incident_id} cannot close: the people affected have not been "
                                     f"notified yet ({', '.join(breach.promises)}); run the breach notice first")
-        end = ended_at or row["ended_at"] or now
-        conn.execute(update(incidents).where(incidents.c.id == incident_id).values(
-            status="closed", closed_at=now, ended_at=end))
+        end = ended_at or row.ended_at or now
+        incident_store.close_incident(conn, incident_id, closed_at=now, ended_at=end)
         audit.record(conn, kind="incident", actor=actor, at=now, pack_version=eng.compiled.version,
                      promises=_promises(eng), detail={"incident": incident_id, "event": "closed"})
 
 
 def get_incident(eng: PolicyEngine, incident_id: int) -> dict[str, Any]:
-    """One incident record as a dict."""
+    """One incident record as a dict (its columns by name)."""
     with eng.db.connect() as conn:
-        return _get(conn, eng, incident_id)
+        return asdict(_get(conn, eng, incident_id))
 
 
-def _get(conn: Any, eng: PolicyEngine, incident_id: int) -> dict[str, Any]:
-    row = conn.execute(select(incidents).where(incidents.c.id == incident_id,
-                                               incidents.c.pack_id == eng.pack.id)).mappings().first()
+def _get(conn: Connection, eng: PolicyEngine, incident_id: int) -> IncidentRow:
+    row = incident_store.incident(conn, eng.pack.id, incident_id)
     if row is None:
         raise BadValueError(f"no incident {incident_id}")
-    return dict(row)
+    return row
 
 
 from ._notices import (  # noqa: E402

@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, String, cast, func, or_, select, union
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -23,7 +23,9 @@ from .._exceptions import BadValueError
 from ..clock import utc
 from ..engine import PolicyEngine
 from ..notify import PERSON_CHANNELS, enqueue_to_person
-from ..store._schema import disclosures, incident_notices, incidents, message_log, outbox, records, subjects
+from ..store import incident_records as incident_store
+from ..store import messages as message_store
+from ..store.incident_records import IncidentRow
 
 __all__ = ["CONTENT_FIELDS", "NoticePreview", "NoticeRun", "affected_subjects", "notice_timing", "notify_affected",
            "preview_notice", "regulator_report"]
@@ -68,43 +70,24 @@ def _breach_promises(eng: PolicyEngine) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _incident(conn: Connection, eng: PolicyEngine, incident_id: int, *, lock: bool = False) -> dict[str, Any]:
+def _incident(conn: Connection, eng: PolicyEngine, incident_id: int, *, lock: bool = False) -> IncidentRow:
     if not isinstance(incident_id, int) or isinstance(incident_id, bool):
         raise BadValueError(f"an incident id is a number, not {incident_id!r}")
-    query = select(incidents).where(incidents.c.id == incident_id, incidents.c.pack_id == eng.pack.id)
-    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+    row = incident_store.incident(conn, eng.pack.id, incident_id, lock=lock)
     if row is None:
         raise BadValueError(f"no incident {incident_id} for pack {eng.pack.id}")
-    return dict(row)
+    return row
 
 
-def _like_json_member(value: str) -> Any:
-    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return cast(disclosures.c.categories, String).like(f'%"{escaped}"%', escape="\\")
-
-
-def _affected(conn: Connection, eng: PolicyEngine, inc: dict[str, Any], now: dt.datetime) -> list[str]:
-    start = utc(inc["started_at"])
-    end = utc(inc["ended_at"]) if inc["ended_at"] is not None else utc(now)
-    cats = list(inc["categories"])
-    if not cats:
-        return []
-    not_erased_before = or_(subjects.c.erased_at.is_(None), subjects.c.erased_at >= start)
-    held = (select(records.c.subject_id.label("sid"))
-            .join(subjects, subjects.c.id == records.c.subject_id)
-            .where(records.c.pack_id == eng.pack.id, subjects.c.pack_id == eng.pack.id,
-                   records.c.category.in_(cats), records.c.collected_at <= end, not_erased_before))
-    disclosed = (select(disclosures.c.subject_id.label("sid"))
-                 .join(subjects, subjects.c.id == disclosures.c.subject_id)
-                 .where(subjects.c.pack_id == eng.pack.id, disclosures.c.at >= start, disclosures.c.at <= end,
-                        or_(*[_like_json_member(c) for c in cats])))
-    both = union(held, disclosed).subquery()
-    return [str(s) for s in conn.execute(select(both.c.sid).order_by(both.c.sid)).scalars()]
+def _affected(conn: Connection, eng: PolicyEngine, inc: IncidentRow, now: dt.datetime) -> list[str]:
+    end = utc(inc.ended_at) if inc.ended_at is not None else utc(now)
+    return incident_store.affected_subjects(conn, eng.pack.id, list(inc.categories), utc(inc.started_at), end)
 
 
 def affected_subjects(eng: PolicyEngine, incident_id: int, *, now: dt.datetime | None = None) -> list[str]:
-    """Pseudonymous ids of the people whose data the incident touched (an open window ends ``now``)."""
-    now = now or dt.datetime.now(dt.UTC)
+    """Pseudonymous ids of the people whose data the incident touched (an open window ends ``now``, by default the
+    engine's clock)."""
+    now = eng.clock.at(now)
     with eng.db.connect() as conn:
         return _affected(conn, eng, _incident(conn, eng, incident_id), now)
 
@@ -137,24 +120,24 @@ def _check_channel(eng: PolicyEngine, channel: str) -> None:
                             f"{', '.join(PERSON_CHANNELS)}; send {channel} notices yourself")
 
 
-def _body(eng: PolicyEngine, inc: dict[str, Any], items: list[tuple[str, str]]) -> str:
+def _body(eng: PolicyEngine, inc: IncidentRow, items: list[tuple[str, str]]) -> str:
     names = {c.id: c.name for c in eng.pack.data_categories}
     lines = ["We are writing to tell you about a security incident that may affect your personal information.", ""]
     for heading, text in items:
         lines += [f"{heading}:", text, ""]
-    lines.append("Data involved: " + ", ".join(names.get(c, c) for c in inc["categories"]))
-    lines.append(f"Incident reference: {inc['reference']}")
+    lines.append("Data involved: " + ", ".join(names.get(c, c) for c in inc.categories))
+    lines.append(f"Incident reference: {inc.reference}")
     return "\n".join(lines) + "\n"
 
 
-def _announcement(eng: PolicyEngine, inc: dict[str, Any], items: list[tuple[str, str]], affected: int) -> str:
+def _announcement(eng: PolicyEngine, inc: IncidentRow, items: list[tuple[str, str]], affected: int) -> str:
     names = {c.id: c.name for c in eng.pack.data_categories}
-    lines = [f"Public announcement: security incident {inc['reference']}", "",
+    lines = [f"Public announcement: security incident {inc.reference}", "",
              f"A security incident may have affected the personal information of {affected} people. "
              "We could not reach each of them individually, so we are announcing it here.", ""]
     for heading, text in items:
         lines += [f"{heading}:", text, ""]
-    lines.append("Data involved: " + ", ".join(names.get(c, c) for c in inc["categories"]))
+    lines.append("Data involved: " + ", ".join(names.get(c, c) for c in inc.categories))
     return "\n".join(lines) + "\n"
 
 
@@ -193,6 +176,14 @@ def _fallback(eng: PolicyEngine, impractical: bool) -> str:
     return str(fallback)
 
 
+def _checked(eng: PolicyEngine, given: dict[str, str], channel: str, impractical: bool
+             ) -> tuple[list[tuple[str, str]], str]:
+    """A notice's content and channel checked against the pack's breach rules: (its items, the pack's fallback)."""
+    items = _content(eng, given)
+    _check_channel(eng, channel)
+    return items, _fallback(eng, impractical)
+
+
 def preview_notice(
     eng: PolicyEngine,
     incident_id: int,
@@ -208,32 +199,58 @@ def preview_notice(
 ) -> NoticePreview:
     """The breach notice :func:`notify_affected` would send, checked against the pack's breach rules (required
     content, channels, the public announcement fallback) the same way, and who it would reach; writes nothing."""
-    now = now or dt.datetime.now(dt.UTC)
-    items = _content(eng, _given(what_happened, possible_impact, measures, advice, remedies))
-    _check_channel(eng, channel)
-    fallback = _fallback(eng, impractical)
+    now = eng.clock.at(now)
+    items, fallback = _checked(eng, _given(what_happened, possible_impact, measures, advice, remedies), channel,
+                               impractical)
     with eng.db.connect() as conn:
-        inc = _incident(conn, eng, incident_id)
-        affected = _affected(conn, eng, inc, now)
-        done = set(conn.execute(select(incident_notices.c.subject_id).where(
-            incident_notices.c.incident_id == incident_id, incident_notices.c.kind == "individual",
-            incident_notices.c.channel == channel)).scalars())
-        to_queue = unreachable = 0
-        for sid in ([] if impractical else affected):
-            if sid in done:
-                continue
-            if _address(conn, eng, sid, channel) is None:
-                unreachable += 1
-            else:
-                to_queue += 1
-    announcement = (_announcement(eng, inc, items, len(affected))
-                    if (impractical or unreachable) and fallback == "public_announcement" else None)
-    return NoticePreview(incident_id, channel, _subject(inc), _body(eng, inc, items), len(affected), to_queue,
-                         len(done & set(affected)), unreachable, announcement)
+        plan = _plan(conn, eng, incident_id, channel, impractical, now)
+    inc = plan.incident
+    announcement = _announcement(eng, inc, items, len(plan.affected)) if plan.announces(fallback) else None
+    return NoticePreview(incident_id, channel, _subject(inc), _body(eng, inc, items), len(plan.affected),
+                         len(plan.reachable), plan.already_notified, plan.unreachable, announcement)
 
 
-def _subject(inc: dict[str, Any]) -> str:
-    return f"Security incident notice ({inc['reference']})"
+@dataclass(frozen=True)
+class _Plan:
+    """Whom one breach notice run reaches: the same for :func:`preview_notice` and :func:`notify_affected`."""
+
+    incident: IncidentRow
+    affected: list[str]
+    already_notified: int
+    """Affected people already sent this incident's notice through this channel."""
+    reachable: list[tuple[str, str]]
+    """(pseudonymous id, address) of each affected person still to notify who can be reached."""
+    unreachable: int
+    impractical: bool
+
+    def announces(self, fallback: str) -> bool:
+        """Is the public announcement due: individual notice impractical or someone unreachable, and the pack's
+        fallback is an announcement?"""
+        return bool(self.impractical or self.unreachable) and fallback == "public_announcement"
+
+
+def _plan(conn: Connection, eng: PolicyEngine, incident_id: int, channel: str, impractical: bool, now: dt.datetime,
+          *, lock: bool = False) -> _Plan:
+    """The incident (its row locked with ``lock``), who it affected, and whom of them a notice through ``channel``
+    would reach now (no one when individual notice is ``impractical``)."""
+    inc = _incident(conn, eng, incident_id, lock=lock)
+    affected = _affected(conn, eng, inc, now)
+    done = incident_store.notified_subjects(conn, incident_id, channel)
+    reachable: list[tuple[str, str]] = []
+    unreachable = 0
+    for sid in ([] if impractical else affected):
+        if sid in done:
+            continue
+        to = _address(conn, eng, sid, channel)
+        if to is None:
+            unreachable += 1
+        else:
+            reachable.append((sid, to))
+    return _Plan(inc, affected, len(done & set(affected)), reachable, unreachable, impractical)
+
+
+def _subject(inc: IncidentRow) -> str:
+    return f"Security incident notice ({inc.reference})"
 
 
 def notify_affected(
@@ -252,50 +269,34 @@ def notify_affected(
 ) -> NoticeRun:
     """Tell every affected, reachable person about an incident (once), and announce it publicly where individual
     notice is impractical and the pack promises that fallback. One transaction; audited with counts only."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     given = _given(what_happened, possible_impact, measures, advice, remedies)
-    items = _content(eng, given)
-    _check_channel(eng, channel)
-    fallback = _fallback(eng, impractical)
+    items, fallback = _checked(eng, given, channel, impractical)
     topic = f"incident:{incident_id}"
     try:
         with eng.db.begin() as conn:
-            inc = _incident(conn, eng, incident_id, lock=True)  # concurrent runs for one incident take turns
-            affected = _affected(conn, eng, inc, now)
-            done = set(conn.execute(select(incident_notices.c.subject_id).where(
-                incident_notices.c.incident_id == incident_id, incident_notices.c.kind == "individual",
-                incident_notices.c.channel == channel)).scalars())
-            queued = unreachable = 0
+            # the incident's row is locked: concurrent runs for one incident take turns
+            plan = _plan(conn, eng, incident_id, channel, impractical, now, lock=True)
+            inc = plan.incident
             subject = _subject(inc)
             body = _body(eng, inc, items)
-            for sid in ([] if impractical else affected):
-                if sid in done:
-                    continue
-                to = _address(conn, eng, sid, channel)
-                if to is None:
-                    unreachable += 1
-                    continue
+            for sid, to in plan.reachable:
                 mid = enqueue_to_person(conn, eng.keys, kind="breach_notice", channel=channel, to=to, subject=subject,
                                         body=body, now=now, extra={"incident": incident_id})
-                conn.execute(incident_notices.insert().values(incident_id=incident_id, kind="individual",
-                                                              subject_id=sid, channel=channel, outbox_id=mid,
-                                                              created_at=now))
-                conn.execute(message_log.insert().values(pack_id=eng.pack.id, subject_id=sid, kind="breach_notice",
-                                                         channel=channel, topic=topic, outbox_id=mid, created_at=now))
-                queued += 1
+                incident_store.add_notice(conn, incident_id, kind="individual", subject_id=sid, channel=channel,
+                                          outbox_id=mid, created_at=now)
+                message_store.log_message(conn, pack_id=eng.pack.id, subject_id=sid, kind="breach_notice",
+                                          channel=channel, topic=topic, outbox_id=mid, created_at=now)
+            queued, unreachable = len(plan.reachable), plan.unreachable
             announcement = None
-            if (impractical or unreachable) and fallback == "public_announcement":
-                announcement = _announcement(eng, inc, items, len(affected))
-                exists = conn.execute(select(incident_notices.c.id).where(
-                    incident_notices.c.incident_id == incident_id, incident_notices.c.kind == "announcement")).first()
-                if exists is None:
-                    conn.execute(incident_notices.insert().values(incident_id=incident_id, kind="announcement",
-                                                                  subject_id="", channel="public", outbox_id=None,
-                                                                  created_at=now))
-                    conn.execute(message_log.insert().values(pack_id=eng.pack.id, subject_id="", kind="announcement",
-                                                             channel="public", topic=topic, outbox_id=None,
-                                                             created_at=now))
-            run = NoticeRun(incident_id, channel, len(affected), queued, len(done & set(affected)), unreachable,
+            if plan.announces(fallback):
+                announcement = _announcement(eng, inc, items, len(plan.affected))
+                if not incident_store.has_announcement(conn, incident_id):
+                    incident_store.add_notice(conn, incident_id, kind="announcement", subject_id="", channel="public",
+                                              outbox_id=None, created_at=now)
+                    message_store.log_message(conn, pack_id=eng.pack.id, subject_id="", kind="announcement",
+                                              channel="public", topic=topic, outbox_id=None, created_at=now)
+            run = NoticeRun(incident_id, channel, len(plan.affected), queued, plan.already_notified, unreachable,
                             announcement)
             audit.record(conn, kind="incident", actor=actor, at=now, pack_version=eng.compiled.version,
                          promises=_breach_promises(eng),
@@ -314,19 +315,15 @@ def _address(conn: Connection, eng: PolicyEngine, sid: str, channel: str) -> str
     if channel == "email":
         return eng.email_of_subject(conn, sid)
     # push: addressed to the pseudonymous id (see PUSH_NOTE); reachable while the person's data is held
-    alive = conn.execute(select(subjects.c.id).where(subjects.c.id == sid, subjects.c.wrapped_key.is_not(None))).first()
-    return sid if alive is not None and not eng.keys.is_shredded(sid) else None
+    return sid if incident_store.push_reachable(conn, sid) and not eng.keys.is_shredded(sid) else None
 
 
-def _timing(conn: Connection, inc: dict[str, Any]) -> dict[str, Any]:
-    opened = utc(inc["opened_at"])
-    row = conn.execute(
-        select(func.count(incident_notices.c.id), func.min(incident_notices.c.created_at),
-               func.max(incident_notices.c.created_at), func.count(outbox.c.sent_at), func.max(outbox.c.sent_at))
-        .select_from(incident_notices.outerjoin(outbox, outbox.c.id == incident_notices.c.outbox_id))
-        .where(incident_notices.c.incident_id == inc["id"], incident_notices.c.kind == "individual")).one()
-    count, first, last, delivered, last_sent = row
-    first, last, last_sent = (None if v is None else utc(v) for v in (first, last, last_sent))
+def _timing(conn: Connection, inc: IncidentRow) -> dict[str, Any]:
+    opened = utc(inc.opened_at)
+    times = incident_store.notice_times(conn, inc.id)
+    count, delivered = times.count, times.delivered
+    first, last, last_sent = (None if v is None else utc(v)
+                              for v in (times.first_queued_at, times.last_queued_at, times.last_delivered_at))
 
     def since(at: dt.datetime | None) -> float | None:
         return None if at is None else (at - opened).total_seconds()
@@ -350,40 +347,37 @@ def regulator_report(eng: PolicyEngine, incident_id: int, *, record: bool = True
     """The incident and its handling for the regulator: record, window, systems, categories, people affected,
     notices and when, announcement, steps, liability. No personal values. With ``record`` the report is noted
     (an ``incident_notices`` row of kind ``regulator``) and audited, in one transaction."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     with eng.db.begin() if record else eng.db.connect() as conn:
         inc = _incident(conn, eng, incident_id)
         affected = _affected(conn, eng, inc, now)
-        notices = conn.execute(select(incident_notices.c.kind, incident_notices.c.channel,
-                                      func.count(incident_notices.c.id), func.min(incident_notices.c.created_at))
-                               .where(incident_notices.c.incident_id == incident_id)
-                               .group_by(incident_notices.c.kind, incident_notices.c.channel)).all()
-        by_channel = {ch: int(n) for kind, ch, n, _ in notices if kind == "individual"}
-        announced = [_iso(at) for kind, _, _, at in notices if kind == "announcement"]
-        reported = [_iso(at) for kind, _, _, at in notices if kind == "regulator"]
+        notices = incident_store.notice_counts(conn, incident_id)
+        by_channel = {n.channel: n.count for n in notices if n.kind == "individual"}
+        announced = [_iso(n.first_at) for n in notices if n.kind == "announcement"]
+        reported = [_iso(n.first_at) for n in notices if n.kind == "regulator"]
         report: dict[str, Any] = {
             "pack": eng.pack.id,
             "pack_version": eng.compiled.version,
-            "incident": {"id": inc["id"], "reference": inc["reference"], "status": inc["status"],
-                         "opened_at": _iso(inc["opened_at"]), "closed_at": _iso(inc["closed_at"])},
-            "window": {"started_at": _iso(inc["started_at"]), "ended_at": _iso(inc["ended_at"])},
-            "systems": list(inc["systems"]),
-            "categories": list(inc["categories"]),
+            "incident": {"id": inc.id, "reference": inc.reference, "status": inc.status,
+                         "opened_at": _iso(inc.opened_at), "closed_at": _iso(inc.closed_at)},
+            "window": {"started_at": _iso(inc.started_at), "ended_at": _iso(inc.ended_at)},
+            "systems": list(inc.systems),
+            "categories": list(inc.categories),
             "people_affected": len(affected),
             "notices": {"individual": sum(by_channel.values()), "by_channel": by_channel,
                         "timing": _timing(conn, inc)},
             "announcement": {"made": bool(announced), "at": announced[0] if announced else None},
-            "steps": [{"step": s["step"], "at": s["at"], "reference": s["reference"]} for s in inc["steps"]],
-            "harm_to_subjects": bool(inc["harm_to_subjects"]),
-            "liability": bool(inc["liability"]),
+            "steps": [{"step": s["step"], "at": s["at"], "reference": s["reference"]} for s in inc.steps],
+            "harm_to_subjects": bool(inc.harm_to_subjects),
+            "liability": bool(inc.liability),
             "previously_reported_at": reported[0] if reported else None,
             "reported_at": _iso(now),
             "promises": list(_breach_promises(eng)),
         }
         if record:
             if not reported:
-                conn.execute(incident_notices.insert().values(incident_id=incident_id, kind="regulator", subject_id="",
-                                                              channel="report", outbox_id=None, created_at=now))
+                incident_store.add_notice(conn, incident_id, kind="regulator", subject_id="", channel="report",
+                                          outbox_id=None, created_at=now)
             audit.record(conn, kind="incident", actor=actor, at=now, pack_version=eng.compiled.version,
                          promises=_breach_promises(eng),
                          detail={"incident": incident_id, "event": "regulator_report",

@@ -27,16 +27,17 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from .. import audit
 from .._exceptions import BadValueError, ConfigError, PolicykeeperError
+from ..clock import Clock, system, utc
 from ..crypto import KeyRing, decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
-from ..store._schema import outbox
+from ..store import messages as outbox_store
 
 __all__ = ["LEASE", "MAX_ATTEMPTS", "PERSON", "PERSON_CHANNELS", "PUBLIC_CHANNELS", "EmailTransport",
            "RecipientTransport", "RoutedTransport", "WebhookTransport", "dead_letters", "deliver", "enqueue",
@@ -200,39 +201,29 @@ def enqueue(conn: Connection, keys: KeyRing, *, kind: str, recipient: str, messa
             request_ref: str | None, now: dt.datetime) -> int:
     """Write one message inside the caller's transaction; returns its id."""
     key, master = new_data_key(), keys.current
-    mid = conn.execute(outbox.insert().values(
-        kind=kind, request_ref=request_ref, recipient=recipient, kek_id=master.id, wrapped_key=b"", payload=b"",
-        status="pending", attempts=0, next_attempt_at=now, created_at=now,
-    ).returning(outbox.c.id)).scalar_one()
-    conn.execute(update(outbox).where(outbox.c.id == mid).values(
-        wrapped_key=wrap_data_key(master, key, f"msg:{mid}"),
-        payload=encrypt(key, json.dumps(dict(message)).encode(), f"msg:{mid}|payload")))
-    return int(mid)
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    mid = outbox_store.add_message(conn, kind=kind, request_ref=request_ref, recipient=recipient, kek_id=master.id,
+                                   now=now)
+    outbox_store.seal(conn, mid, wrapped_key=wrap_data_key(master, key, f"msg:{mid}"),
+                      payload=encrypt(key, json.dumps(dict(message)).encode(), f"msg:{mid}|payload"))
+    return mid
 
 
 def deliver(db: Any, keys: KeyRing, transport: RecipientTransport, *, pack_version: str | None = None,
-            now: dt.datetime | None = None, actor: str = "worker", only: Collection[int] | None = None) -> dict[str, int]:
+            now: dt.datetime | None = None, actor: str = "worker", only: Collection[int] | None = None,
+            clock: Clock = system) -> dict[str, int]:
     """Try every pending message that is due (or only the ``only`` ids); first settle the claims of dead workers.
+    ``now`` (default: ``clock``'s time) is the time of the run.
 
     Returns counts: sent, retry (failed, tried again later), dead (dead-lettered) and unsure (a dead worker's message
     that may or may not have gone out; never re-sent by itself)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = clock.at(now)
     counts = {"sent": 0, "retry": 0, "dead": 0, "unsure": 0}
     _settle_stale_claims(db, keys, now, counts, pack_version, actor)
-    query = select(outbox.c.id, outbox.c.next_attempt_at).where(outbox.c.status == "pending").order_by(outbox.c.id)
-    if only is not None:
-        query = query.where(outbox.c.id.in_(list(only)))
     with db.connect() as conn:
-        due = [r.id for r in conn.execute(query) if _utc(r.next_attempt_at) <= _utc(now)]
+        due = [m.id for m in outbox_store.pending(conn, only) if utc(m.next_attempt_at) <= now]
     for mid in due:
         with db.begin() as conn:  # the claim commits before anything is sent
-            claimed = conn.execute(update(outbox).where(outbox.c.id == mid, outbox.c.status == "pending").values(
-                status="sending", attempts=outbox.c.attempts + 1, next_attempt_at=now + LEASE)).rowcount
-            row = conn.execute(select(outbox).where(outbox.c.id == mid)).first() if claimed else None
+            row = outbox_store.claim(conn, mid, lease_until=now + LEASE)
         if row is None:
             continue  # another worker took it
         message = json.loads(decrypt(unwrap_data_key(keys.get(row.kek_id), row.wrapped_key, f"msg:{row.id}"),
@@ -244,9 +235,8 @@ def deliver(db: Any, keys: KeyRing, transport: RecipientTransport, *, pack_versi
             dead = row.attempts >= MAX_ATTEMPTS
             error = str(exc)[:200] if isinstance(exc, PolicykeeperError) else type(exc).__name__
             with db.begin() as conn:
-                conn.execute(update(outbox).where(outbox.c.id == row.id, outbox.c.status == "sending").values(
-                    status="dead" if dead else "pending", last_error=error,
-                    next_attempt_at=now + dt.timedelta(minutes=2 ** (row.attempts - 1))))
+                outbox_store.failed(conn, row.id, dead=dead, error=error,
+                                    next_attempt_at=now + dt.timedelta(minutes=2 ** (row.attempts - 1)))
                 audit.record(conn, kind="outbox", actor=actor, at=now, pack_version=pack_version,
                              detail={"message": row.id, "recipient": row.recipient, "event": "dead" if dead else "retry",
                                      "attempts": row.attempts})
@@ -261,8 +251,7 @@ def deliver(db: Any, keys: KeyRing, transport: RecipientTransport, *, pack_versi
 
 def _mark_sent(conn: Connection, mid: int, recipient: str, key: str, now: dt.datetime, pack_version: str | None,
                actor: str, *, recovered: bool) -> None:
-    conn.execute(update(outbox).where(outbox.c.id == mid).values(
-        status="sent", sent_at=now, payload=None, wrapped_key=None, kek_id=None, last_error=None))
+    outbox_store.mark_sent(conn, mid, now=now)
     detail: dict[str, Any] = {"message": mid, "recipient": recipient, "event": "sent", "message_id": key}
     if recovered:
         detail["recovered"] = True
@@ -273,38 +262,33 @@ def _settle_stale_claims(db: Any, keys: KeyRing, now: dt.datetime, counts: dict[
                          actor: str) -> None:
     """Claims whose lease ran out: journalled means delivered (mark it sent); not journalled means unknown."""
     with db.connect() as conn:
-        stale = [r for r in conn.execute(select(outbox.c.id, outbox.c.recipient, outbox.c.next_attempt_at)
-                                         .where(outbox.c.status == "sending").order_by(outbox.c.id))
-                 if _utc(r.next_attempt_at) <= _utc(now)]
+        stale = [c for c in outbox_store.sending(conn) if utc(c.next_attempt_at) <= now]
     for r in stale:
         delivered = keys.is_shredded(f"msg:{r.id}")
         with db.begin() as conn:
-            if not conn.execute(update(outbox).where(outbox.c.id == r.id, outbox.c.status == "sending",
-                                                     outbox.c.next_attempt_at == r.next_attempt_at)
-                                .values(status="sent" if delivered else "unsure")).rowcount:
+            if not outbox_store.settle_claim(conn, r.id, lease=r.next_attempt_at,
+                                             status="sent" if delivered else "unsure"):
                 continue  # settled by another worker, or its owner finished meanwhile
             if delivered:
                 _mark_sent(conn, r.id, r.recipient, message_key(keys, r.id), now, pack_version, actor, recovered=True)
                 counts["sent"] += 1
             else:
-                conn.execute(update(outbox).where(outbox.c.id == r.id).values(
-                    last_error="unsure: the worker died while sending; not re-sent without a person"))
+                outbox_store.unsure(conn, r.id, error="unsure: the worker died while sending; not re-sent without a person")
                 audit.record(conn, kind="outbox", actor=actor, at=now, pack_version=pack_version,
                              detail={"message": r.id, "recipient": r.recipient, "event": "unsure"})
                 counts["unsure"] += 1
 
 
-def requeue(db: Any, message_id: int, *, actor: str = "operator", now: dt.datetime | None = None) -> None:
+def requeue(db: Any, message_id: int, *, actor: str = "operator", now: dt.datetime | None = None,
+            clock: Clock = system) -> None:
     """Send a dead-lettered or ``unsure`` message again (a person decided to), with its same idempotency key."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = clock.at(now)
     with db.begin() as conn:
-        row = conn.execute(select(outbox.c.status, outbox.c.recipient, outbox.c.payload)
-                           .where(outbox.c.id == message_id)).first()
+        row = outbox_store.message(conn, message_id)
         if row is None or row.status not in ("dead", "unsure") or row.payload is None:
             raise BadValueError(f"message {message_id} is not a dead letter or an unsure message"
                                 + (f" (it is {row.status})" if row is not None else ""))
-        conn.execute(update(outbox).where(outbox.c.id == message_id).values(
-            status="pending", next_attempt_at=now, last_error=None))
+        outbox_store.requeue(conn, message_id, now=now)
         audit.record(conn, kind="outbox", actor=actor, at=now,
                      detail={"message": message_id, "recipient": row.recipient, "event": "requeued",
                              "was": row.status})
@@ -313,8 +297,4 @@ def requeue(db: Any, message_id: int, *, actor: str = "operator", now: dt.dateti
 def dead_letters(db: Any) -> list[dict[str, Any]]:
     """Messages that need a person (no content): dead-lettered, or ``unsure`` whether they went out."""
     with db.connect() as conn:
-        rows = conn.execute(select(outbox.c.id, outbox.c.kind, outbox.c.request_ref, outbox.c.recipient,
-                                   outbox.c.attempts, outbox.c.last_error, outbox.c.status)
-                            .where(outbox.c.status.in_(("dead", "unsure")))
-                            .order_by(outbox.c.id)).mappings().all()
-    return [dict(r) for r in rows]
+        return [asdict(r) for r in outbox_store.dead_letters(conn)]
