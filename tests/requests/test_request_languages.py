@@ -8,6 +8,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from policykeeper import load_pack
@@ -131,3 +132,31 @@ def test_a_persons_language_is_unreadable_once_they_are_erased(
     with svc.engine.db.connect() as conn:
         assert language_store.of_subject(conn, svc.engine.keys, sid) is None
         assert svc._language(svc._row(conn, ref)) == "en"  # the request's key is gone too: the pack's language
+
+
+def test_the_command_line_takes_the_language_a_request_was_made_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    from typer.testing import CliRunner
+
+    from policykeeper.cli import app
+
+    inbox, mailer = smtp
+    runner = CliRunner()
+    monkeypatch.setenv("POLICYKEEPER_SMTP_URL", f"smtp://{mailer.host}:{mailer.port}")
+    home = tmp_path / "home"
+    assert runner.invoke(app, ["keys", "init", "--home", str(home)]).exit_code == 0
+    opts = ["--home", str(home), "--pack", "kokkok"]
+    eng = PolicyEngine(load_pack("kokkok"), open_database(f"sqlite:///{home / 'policykeeper.db'}"),
+                       KeyRing.open(home / "keys"))
+    eng.collect("alice", "personal_customer", ALICE, Facts(channel="online"), now=NOW)
+    bad = runner.invoke(app, ["request", "submit", "alice", "access", "--email", "alice@example.com",
+                              "--language", "fr", *opts])
+    assert bad.exit_code == 1 and "--language: one of en, zh-Hans, not 'fr'" in bad.stderr and not inbox.messages
+    made = runner.invoke(app, ["request", "submit", "alice", "access", "--email", "alice@example.com",
+                               "--language", "zh-Hans", *opts])
+    assert made.exit_code == 0, made.output
+    ref = made.stdout.split()[1].rstrip(":")
+    assert _text(inbox.to("alice@example.com")[-1])[0] == f"您的隐私请求 {ref}：验证码"
+    assert runner.invoke(app, ["request", "refuse", ref, "--ground", "identity_not_verified", *opts]).exit_code == 0
+    assert _text(inbox.to("alice@example.com")[-1])[0] == f"您的隐私请求 {ref} 被拒绝"

@@ -172,7 +172,7 @@ def signin_code(request: Request, identifier: FormText = "", code: FormText = ""
     if not identifier.strip() or len(identifier) > 256:
         return redirect("/signin/code", err=gettext_of(request)("Enter the identifier you asked for the code with."))
     try:
-        token = open_person_session(ctx, identifier, code, client=client_of(request))
+        token = open_person_session(ctx, identifier, code, client=client_of(request), language=language_of(request))
     except ApiError as exc:
         if exc.code == "not_signed_in":
             return redirect("/signin/code", err=_(
@@ -488,7 +488,8 @@ def request_new(request: Request, right: FormText = "", email: FormText = "", cs
             raise ApiError(422, "invalid", _content_problem(exc.message, _), "content") from None
         before_request(ctx, signed.person.subject_id, email)
         ticket = ctx.requests().submit_for_subject(signed.person.subject_id, right, email=email, content=said,
-                                                   signed_in=session_opened(ctx, signed.person))
+                                                   signed_in=session_opened(ctx, signed.person),
+                                                   language=language_of(request))
     except (ApiError, PolicykeeperError) as exc:
         return redirect("/me/requests", err=_problem(exc))
     if ticket.status == "verified":  # the session proved who they are: no second code
