@@ -79,3 +79,36 @@ def test_a_request_made_on_a_chinese_page_is_answered_in_chinese(web: Web) -> No
     assert _last_subject(web, ZHANG["email"]) == f"您的隐私请求 {ref} 被拒绝"
     body = web.inbox.to(ZHANG["email"])[-1].get_payload(decode=True)
     assert isinstance(body, bytes) and "我们无法核实您的身份" in body.decode()
+
+
+def test_the_librarys_errors_reach_a_chinese_page_in_chinese(web: Web) -> None:
+    _signup(web, "zhang", ZHANG)
+    web.client.get("/?lang=zh-Hans")
+    web.client.post("/signin", data={"identifier": "zhang", "email": ZHANG["email"]})
+    web.client.post("/signin/code", data={"identifier": "zhang", "code": web.inbox.code_for(ZHANG["email"])})
+    ref = web.ctx.requests().submit("zhang", "access", email=ZHANG["email"]).ref  # made elsewhere: it needs a code
+    code = web.inbox.code_for(ZHANG["email"])
+    page = web.client.get(f"/me/requests/{ref}/verify").text
+    csrf = re.search(r'name="csrf" value="([0-9a-f]{32})"', page)
+    assert csrf
+    wrong = web.client.post(f"/me/requests/{ref}/verify", data={"code": "000000" if code != "000000" else "111111",
+                                                                "csrf": csrf.group(1)})
+    assert "验证码错误；还可尝试 4 次。" in wrong.text and "wrong code" not in wrong.text
+    export = web.client.get(f"/me/requests/{ref}/export")  # not done yet
+    assert "wrong code" not in export.text and "fulfilled" not in export.text
+
+
+def test_library_errors_become_plain_sentences_by_their_code() -> None:
+    from policykeeper import BadValueError, DeniedError
+    from policykeeper.web._i18n import gettext_for
+    from policykeeper.web._library_words import problem_words
+
+    zh, en = gettext_for("zh-Hans"), gettext_for("en")
+    odd = BadValueError("request abc is received: something only a developer reads")
+    assert problem_words(odd, en) == "request abc is received: something only a developer reads"  # precise
+    assert problem_words(odd, zh) == "无法按要求完成，未作任何更改：请检查您输入的内容后重试。"
+    assert problem_words(BadValueError("the code has expired: ask for a new one"), zh) == "验证码已过期：请重新申请。"
+    assert problem_words(BadValueError("the code has expired: ask for a new one"), en) == \
+        "the code has expired: ask for a new one"
+    assert problem_words(DeniedError("not allowed by purposes.x", None), zh) == "政策不允许此操作；未作任何更改。"
+    assert problem_words(ValueError("boom"), zh) == "我们这边出了问题；未作任何更改。"

@@ -22,7 +22,9 @@ from .. import audit
 from .._exceptions import BadValueError
 from ..clock import utc
 from ..engine import PolicyEngine
+from ..i18n import gettext_for, language_of_pack
 from ..notify import PERSON_CHANNELS, enqueue_to_person
+from ..store import languages as language_store
 from ..store._schema import disclosures, incident_notices, incidents, message_log, outbox, records, subjects
 
 __all__ = ["CONTENT_FIELDS", "NoticePreview", "NoticeRun", "affected_subjects", "notice_timing", "notify_affected",
@@ -137,24 +139,34 @@ def _check_channel(eng: PolicyEngine, channel: str) -> None:
                             f"{', '.join(PERSON_CHANNELS)}; send {channel} notices yourself")
 
 
-def _body(eng: PolicyEngine, inc: dict[str, Any], items: list[tuple[str, str]]) -> str:
+def _headings(_: Any) -> dict[str, str]:
+    """The headings of CONTENT_FIELDS in the reader's language."""
+    return {"What happened": _("What happened"), "Possible impact": _("Possible impact"),
+            "Measures taken or planned": _("Measures taken or planned"),
+            "What you can do to protect yourself": _("What you can do to protect yourself"), "Remedies": _("Remedies")}
+
+
+def _body(eng: PolicyEngine, inc: dict[str, Any], items: list[tuple[str, str]], language: str | None = None) -> str:
+    """The notice in ``language`` (the pack's by default); what staff wrote for each item is sent as written."""
+    _ = gettext_for(language or language_of_pack(eng.pack.language))
     names = {c.id: c.name for c in eng.pack.data_categories}
-    lines = ["We are writing to tell you about a security incident that may affect your personal information.", ""]
+    lines = [_("We are writing to tell you about a security incident that may affect your personal information."), ""]
     for heading, text in items:
-        lines += [f"{heading}:", text, ""]
-    lines.append("Data involved: " + ", ".join(names.get(c, c) for c in inc["categories"]))
-    lines.append(f"Incident reference: {inc['reference']}")
+        lines += [_("%(heading)s:", heading=_headings(_).get(heading, heading)), text, ""]
+    lines.append(_("Data involved: %(categories)s", categories=", ".join(names.get(c, c) for c in inc["categories"])))
+    lines.append(_("Incident reference: %(reference)s", reference=inc["reference"]))
     return "\n".join(lines) + "\n"
 
 
 def _announcement(eng: PolicyEngine, inc: dict[str, Any], items: list[tuple[str, str]], affected: int) -> str:
+    _ = gettext_for(language_of_pack(eng.pack.language))
     names = {c.id: c.name for c in eng.pack.data_categories}
-    lines = [f"Public announcement: security incident {inc['reference']}", "",
-             f"A security incident may have affected the personal information of {affected} people. "
-             "We could not reach each of them individually, so we are announcing it here.", ""]
+    lines = [_("Public announcement: security incident %(reference)s", reference=inc["reference"]), "",
+             _("A security incident may have affected the personal information of %(n)s people. We could not reach "
+               "each of them individually, so we are announcing it here.", n=affected), ""]
     for heading, text in items:
-        lines += [f"{heading}:", text, ""]
-    lines.append("Data involved: " + ", ".join(names.get(c, c) for c in inc["categories"]))
+        lines += [_("%(heading)s:", heading=_headings(_).get(heading, heading)), text, ""]
+    lines.append(_("Data involved: %(categories)s", categories=", ".join(names.get(c, c) for c in inc["categories"])))
     return "\n".join(lines) + "\n"
 
 
@@ -228,12 +240,14 @@ def preview_notice(
                 to_queue += 1
     announcement = (_announcement(eng, inc, items, len(affected))
                     if (impractical or unreachable) and fallback == "public_announcement" else None)
-    return NoticePreview(incident_id, channel, _subject(inc), _body(eng, inc, items), len(affected), to_queue,
+    lang = language_of_pack(eng.pack.language)  # what a person whose language we do not know reads
+    return NoticePreview(incident_id, channel, _subject(inc, lang), _body(eng, inc, items, lang), len(affected), to_queue,
                          len(done & set(affected)), unreachable, announcement)
 
 
-def _subject(inc: dict[str, Any]) -> str:
-    return f"Security incident notice ({inc['reference']})"
+def _subject(inc: dict[str, Any], language: str = "en") -> str:
+    _ = gettext_for(language)
+    return _("Security incident notice (%(reference)s)", reference=inc["reference"])
 
 
 def notify_affected(
@@ -266,8 +280,7 @@ def notify_affected(
                 incident_notices.c.incident_id == incident_id, incident_notices.c.kind == "individual",
                 incident_notices.c.channel == channel)).scalars())
             queued = unreachable = 0
-            subject = _subject(inc)
-            body = _body(eng, inc, items)
+            written: dict[str, tuple[str, str]] = {}  # by language: the person's last used, else the pack's
             for sid in ([] if impractical else affected):
                 if sid in done:
                     continue
@@ -275,6 +288,10 @@ def notify_affected(
                 if to is None:
                     unreachable += 1
                     continue
+                lang = language_store.of_subject(conn, eng.keys, sid) or language_of_pack(eng.pack.language)
+                if lang not in written:
+                    written[lang] = (_subject(inc, lang), _body(eng, inc, items, lang))
+                subject, body = written[lang]
                 mid = enqueue_to_person(conn, eng.keys, kind="breach_notice", channel=channel, to=to, subject=subject,
                                         body=body, now=now, extra={"incident": incident_id})
                 conn.execute(incident_notices.insert().values(incident_id=incident_id, kind="individual",

@@ -108,7 +108,8 @@ def refused_letter(language: str, ref: str, ground: str, complaint: str) -> Lett
 
 
 def done_subject(language: str, ref: str) -> str:
-    return gettext_for(language)("Your privacy request %(ref)s is done", ref=ref)
+    _ = gettext_for(language)
+    return _("Your privacy request %(ref)s is done", ref=ref)
 
 
 def export_ready_text(language: str, values: int, center_url: str | None) -> str:
@@ -122,7 +123,8 @@ def export_ready_text(language: str, values: int, center_url: str | None) -> str
 
 def corrected_text(language: str, category: str) -> str:
     """``category``: the data category's name in the pack's words."""
-    return gettext_for(language)("Your %(item)s was corrected.", item=category) + "\n"
+    _ = gettext_for(language)
+    return _("Your %(item)s was corrected.", item=category) + "\n"
 
 
 def _kept_line(_: _Gettext, kept: Mapping[str, Any], names: Mapping[str, str]) -> str:
