@@ -117,16 +117,18 @@ def test_a_request_that_names_no_language_we_have_is_written_in_the_packs_langua
         assert set(conn.execute(select(subjects.c.language)).scalars()) == {None}  # nothing said, nothing kept
 
 
-def test_a_persons_language_is_unreadable_once_they_are_erased(
+def test_a_persons_language_is_kept_once_a_request_is_proven_and_unreadable_once_they_are_erased(
     db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
 ) -> None:
     inbox, mailer = smtp
     svc = _service(db_url, tmp_path, mailer)
     ref = svc.submit("alice", "delete", email="alice@example.com", language="zh-Hans", now=NOW).ref
     sid = str(svc.get(ref)["subject_id"])
+    with svc.engine.db.connect() as conn:  # anyone may ask in alice's name: only a proven request says her language
+        assert language_store.of_subject(conn, svc.engine.keys, sid) is None
+    svc.verify(ref, inbox.code_for("alice@example.com"), now=NOW)
     with svc.engine.db.connect() as conn:
         assert language_store.of_subject(conn, svc.engine.keys, sid) == "zh-Hans"
-    svc.verify(ref, inbox.code_for("alice@example.com"), now=NOW)
     svc.fulfil_erasure(ref, now=NOW)
     assert "您的个人数据已被删除" in _text(inbox.to("alice@example.com")[-1])[1]
     with svc.engine.db.connect() as conn:

@@ -226,6 +226,14 @@ class RequestService:
             said = known(language_store.unsealed(key, row.ref, row.language))
         return said or language_of_pack(self.pack.language)
 
+    def _remember_language(self, conn: Connection, row: Any) -> None:
+        """Once a request proves who made it (its code, or a signed-in session), the language it was made in is the
+        one notices to many people (a breach, a policy change) are written in for that person; an unproven request
+        changes nothing, so no one else can choose it."""
+        if row.language is not None and row.subject_id is not None and not (
+                isinstance(row.detail, dict) and row.detail.get("agent")):
+            language_store.remember_for_subject(conn, self.engine.keys, row.subject_id, self._language(row))
+
     def _code_hash(self, ref: str, code: str) -> str:
         return self.engine.keys.lookup_hash(f"otp|{ref}|{code}")
 
@@ -386,8 +394,6 @@ class RequestService:
                     request_id=rid, code_hash=self._code_hash(ref, code), sent_at=now, expires_at=now + CODE_TTL,
                     attempts=0, used=False))
             row = self._row(conn, ref)
-            if told_in is not None and subject_id is not None and not agent:  # what notices to them are written in
-                language_store.remember_for_subject(conn, self.engine.keys, subject_id, told_in)
             says = {"note": bool(said.note), **({"corrects": said.category} if said.category else {})}
             self._audit(conn, "received", row, "agent" if agent else "subject", now,
                         {"code_sent": matches, "fee": fee, "address_match": match, "says": says,
@@ -398,6 +404,8 @@ class RequestService:
                     words = fresh if due is not None else words
                 conn.execute(update(requests).where(requests.c.id == rid).values(
                     status="verified", verified_at=now, due_at=due, deadline=words))
+                if told_in is not None and subject_id is not None:  # proven: what notices to them are written in
+                    language_store.remember_for_subject(conn, self.engine.keys, subject_id, told_in)
                 methods = self._verification_methods()
                 self._audit(conn, "verified", row, "subject", now,
                             {"method": "login" if "login" in methods else "session", "address_match": match})
@@ -495,6 +503,7 @@ class RequestService:
                 conn.execute(update(requests).where(requests.c.id == row.id).values(
                     status="verified", verified_at=now, due_at=due, deadline=words))
                 self._audit(conn, "verified", row, "subject", now)
+                self._remember_language(conn, row)
         if problem is not None:
             raise BadValueError(problem)
         return Ticket(ref, "verified", due, words)
