@@ -79,3 +79,25 @@ def test_a_policy_change_notice_is_written_in_each_persons_last_language(
     assert "版本 2025-05-01 于 2025年5月1日 生效。" in body and "变更内容：" in body and "已变更：我们是谁" in body
     subject, body = _mail(inbox, "li@example.cn")
     assert subject == "Our privacy policy changes on 2025-05-01" and "- Changed: who we are" in body
+
+
+def test_a_shutdown_notice_is_titled_in_each_persons_last_language(
+    db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]
+) -> None:
+    from policykeeper.retention import cease_service
+
+    inbox, mailer = smtp
+    pack = load_pack("konzen")
+    rule = pack.service_cessation.model_copy(update={"notify_channels": ("email", "announcement")})  # type: ignore[union-attr]
+    eng = PolicyEngine(pack.model_copy(update={"service_cessation": rule}), open_database(db_url),
+                       KeyRing.init(tmp_path / "keys"))
+    wang = eng.collect("wang", "registration", {"phone": "+86 135 1234 5678", "email": "wang@example.cn"},
+                       now=NOW).subject_id
+    eng.collect("li", "registration", {"phone": "+86 135 0000 0000", "email": "li@example.cn"}, now=NOW)
+    _remember(eng, wang, "zh-Hans")
+    cease_service(eng, at=NOW + dt.timedelta(days=60), reference="BOARD-2025-07",
+                  announcement="Konzen domains close on 1 August.", now=NOW)
+    deliver(eng.db, eng.keys, RoutedTransport(mailer), now=NOW)
+    legal = eng.pack.controller.legal_name
+    assert _mail(inbox, "wang@example.cn") == (f"{legal}：服务即将停止", "Konzen domains close on 1 August.\n")
+    assert _mail(inbox, "li@example.cn")[0] == f"{legal}: the service is shutting down"
