@@ -576,10 +576,18 @@ def request_submit(
     kind: Annotated[str, typer.Option("--kind", help="rights_request, general_question or complaint.")] = "rights_request",
     agent: Annotated[bool, typer.Option("--agent", help="Made by an agent for the person (--email is the agent's): "
                                         "verified by staff with proof of authority, no code.")] = False,
+    language: Annotated[str | None, typer.Option(
+        "--language", help="The language the person asked in (en, zh-Hans): every mail about the request is written "
+                           "in it; the policy's language by default.")] = None,
     home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Receive a request and email the person a one-time code (only if the address is one held for them)."""
-    _ticket(_requests(home, database_url, pack).submit(person, right, email=email, kind=kind, agent=agent))
+    from .i18n import LANGUAGES, known
+
+    if language is not None and known(language) is None:
+        raise BadValueError(f"--language: one of {', '.join(LANGUAGES)}, not {language!r}")
+    _ticket(_requests(home, database_url, pack).submit(person, right, email=email, kind=kind, agent=agent,
+                                                       language=language))
 
 
 @request_app.command("verify")

@@ -184,7 +184,7 @@ def test_kalos_46_a_significant_change_gets_a_prominent_notice_and_an_email_expl
     assert ("policy_notice", "email", sid) in _log(kalos) and ("policy_notice", "prominent_notice", "") in _log(kalos)
     assert deliver(kalos.db, kalos.keys, RoutedTransport(mailer), now=NOW)["sent"] == 1
     body = inbox.to("wu@example.cn")[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
-    assert "controller" in body and "2025-05-01" in body  # the specific change, and when
+    assert "Changed: who we are" in body and "2025-05-01" in body  # the specific change in plain words, and when
     with kalos.db.connect() as conn:
         details = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "policy_version")).scalars().all()
     assert "wu@example.cn" not in str(details)

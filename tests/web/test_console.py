@@ -172,7 +172,7 @@ def test_a_new_version_is_previewed_with_its_diff_and_published_only_once_confir
     assert shown.status_code == 200, shown.text
     assert "The change rules of version 2022-12-19 allow this version" in shown.text
     diff = shown.text.split('id="diff"', 1)[1].split("</table>", 1)[0]
-    assert "new recipient &#39;Analytics vendor&#39;" in diff and "<code>recipients.analytics_vendor</code>" in diff
+    assert 'New recipient: <span lang="en">Analytics vendor</span>' in diff and "<code>recipients.analytics_vendor</code>" in diff
     assert re.search(r'id="kind">significant change<', shown.text)
     assert "has updated its privacy policy" in shown.text.split('id="notice"', 1)[1]
     assert _count(web, policy_versions) == 0 and _count(web, outbox) == 0  # a preview writes nothing

@@ -12,17 +12,18 @@ from policykeeper.web._i18n import catalogue, choose, gettext_for, html_gettext_
 
 from .conftest import Web
 
-WEB = Path(_i18n.__file__).parent
+PACKAGE = Path(_i18n.__file__).parent.parent
 
 
 def _marked() -> dict[str, str]:
-    """Every string marked for translation in the pages' templates and the web package's Python: text -> where."""
+    """Every string marked for translation in the pages' templates and the package's Python (the pages, and the
+    mails and notices the services write in the person's language): text -> where."""
     found: dict[str, str] = {}
-    method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true",
-                                     "newstyle_gettext": "true"}}
+    method_map = [("web/templates/**.html", "jinja2"), ("**.py", "python")]
+    options = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true",
+                                         "lstrip_blocks": "true", "newstyle_gettext": "true"}}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(WEB), method_map=method_map, options_map=options, keywords={"_": None, "gettext": None,
+            str(PACKAGE), method_map=method_map, options_map=options, keywords={"_": None, "gettext": None,
                                                                             "ngettext": (1, 2)}):
         for text in (message if isinstance(message, tuple) else (message,)):
             if text:
@@ -33,6 +34,7 @@ def _marked() -> dict[str, str]:
 def test_every_marked_string_has_a_simplified_chinese_translation() -> None:
     marked = _marked()
     assert "Skip to content" in marked and "Privacy center" in marked  # the extraction itself works
+    assert "Your privacy request %(ref)s: your code" in marked  # and reaches the services' mails
     zh = catalogue("zh-Hans")
     missing = {text: where for text, where in marked.items() if text not in zh}
     assert not missing, f"no Chinese translation in web/locale/zh_Hans/LC_MESSAGES/*.po for: {missing}"

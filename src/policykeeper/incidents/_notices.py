@@ -22,8 +22,10 @@ from .. import audit
 from .._exceptions import BadValueError
 from ..clock import utc
 from ..engine import PolicyEngine
+from ..i18n import gettext_for, language_of_pack
 from ..notify import PERSON_CHANNELS, enqueue_to_person
 from ..store import incident_records as incident_store
+from ..store import languages as language_store
 from ..store import messages as message_store
 from ..store.incident_records import IncidentRow
 
@@ -120,24 +122,34 @@ def _check_channel(eng: PolicyEngine, channel: str) -> None:
                             f"{', '.join(PERSON_CHANNELS)}; send {channel} notices yourself")
 
 
-def _body(eng: PolicyEngine, inc: IncidentRow, items: list[tuple[str, str]]) -> str:
+def _headings(_: Any) -> dict[str, str]:
+    """The headings of CONTENT_FIELDS in the reader's language."""
+    return {"What happened": _("What happened"), "Possible impact": _("Possible impact"),
+            "Measures taken or planned": _("Measures taken or planned"),
+            "What you can do to protect yourself": _("What you can do to protect yourself"), "Remedies": _("Remedies")}
+
+
+def _body(eng: PolicyEngine, inc: IncidentRow, items: list[tuple[str, str]], language: str | None = None) -> str:
+    """The notice in ``language`` (the pack's by default); what staff wrote for each item is sent as written."""
+    _ = gettext_for(language or language_of_pack(eng.pack.language))
     names = {c.id: c.name for c in eng.pack.data_categories}
-    lines = ["We are writing to tell you about a security incident that may affect your personal information.", ""]
+    lines = [_("We are writing to tell you about a security incident that may affect your personal information."), ""]
     for heading, text in items:
-        lines += [f"{heading}:", text, ""]
-    lines.append("Data involved: " + ", ".join(names.get(c, c) for c in inc.categories))
-    lines.append(f"Incident reference: {inc.reference}")
+        lines += [_("%(heading)s:", heading=_headings(_).get(heading, heading)), text, ""]
+    lines.append(_("Data involved: %(categories)s", categories=", ".join(names.get(c, c) for c in inc.categories)))
+    lines.append(_("Incident reference: %(reference)s", reference=inc.reference))
     return "\n".join(lines) + "\n"
 
 
 def _announcement(eng: PolicyEngine, inc: IncidentRow, items: list[tuple[str, str]], affected: int) -> str:
+    _ = gettext_for(language_of_pack(eng.pack.language))
     names = {c.id: c.name for c in eng.pack.data_categories}
-    lines = [f"Public announcement: security incident {inc.reference}", "",
-             f"A security incident may have affected the personal information of {affected} people. "
-             "We could not reach each of them individually, so we are announcing it here.", ""]
+    lines = [_("Public announcement: security incident %(reference)s", reference=inc.reference), "",
+             _("A security incident may have affected the personal information of %(n)s people. We could not reach "
+               "each of them individually, so we are announcing it here.", n=affected), ""]
     for heading, text in items:
-        lines += [f"{heading}:", text, ""]
-    lines.append("Data involved: " + ", ".join(names.get(c, c) for c in inc.categories))
+        lines += [_("%(heading)s:", heading=_headings(_).get(heading, heading)), text, ""]
+    lines.append(_("Data involved: %(categories)s", categories=", ".join(names.get(c, c) for c in inc.categories)))
     return "\n".join(lines) + "\n"
 
 
@@ -206,7 +218,8 @@ def preview_notice(
         plan = _plan(conn, eng, incident_id, channel, impractical, now)
     inc = plan.incident
     announcement = _announcement(eng, inc, items, len(plan.affected)) if plan.announces(fallback) else None
-    return NoticePreview(incident_id, channel, _subject(inc), _body(eng, inc, items), len(plan.affected),
+    lang = language_of_pack(eng.pack.language)  # what a person whose language we do not know reads
+    return NoticePreview(incident_id, channel, _subject(inc, lang), _body(eng, inc, items, lang), len(plan.affected),
                          len(plan.reachable), plan.already_notified, plan.unreachable, announcement)
 
 
@@ -249,8 +262,9 @@ def _plan(conn: Connection, eng: PolicyEngine, incident_id: int, channel: str, i
     return _Plan(inc, affected, len(done & set(affected)), reachable, unreachable, impractical)
 
 
-def _subject(inc: IncidentRow) -> str:
-    return f"Security incident notice ({inc.reference})"
+def _subject(inc: IncidentRow, language: str = "en") -> str:
+    _ = gettext_for(language)
+    return _("Security incident notice (%(reference)s)", reference=inc.reference)
 
 
 def notify_affected(
@@ -278,9 +292,12 @@ def notify_affected(
             # the incident's row is locked: concurrent runs for one incident take turns
             plan = _plan(conn, eng, incident_id, channel, impractical, now, lock=True)
             inc = plan.incident
-            subject = _subject(inc)
-            body = _body(eng, inc, items)
+            written: dict[str, tuple[str, str]] = {}  # by language: the person's last used, else the pack's
             for sid, to in plan.reachable:
+                lang = language_store.of_subject(conn, eng.keys, sid) or language_of_pack(eng.pack.language)
+                if lang not in written:
+                    written[lang] = (_subject(inc, lang), _body(eng, inc, items, lang))
+                subject, body = written[lang]
                 mid = enqueue_to_person(conn, eng.keys, kind="breach_notice", channel=channel, to=to, subject=subject,
                                         body=body, now=now, extra={"incident": incident_id})
                 incident_store.add_notice(conn, incident_id, kind="individual", subject_id=sid, channel=channel,

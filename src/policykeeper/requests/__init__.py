@@ -39,9 +39,12 @@ from ..connectors import erase as connector_erase
 from ..connectors._identity import normalise
 from ..crypto import decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..engine import PolicyEngine
+from ..i18n import known, language_of_pack
 from ..notify import Mailer, RoutedTransport, deliver, enqueue_to_person
 from ..pack._types import FixedDuration
+from ..store import languages as language_store
 from ..store._schema import request_codes, requests, subjects
+from . import _letters as letters
 from ._content import MAX_NOTE, MAX_STAFF_NOTE, MAX_VALUE, RequestContent, mask_address, mask_value, seal, unseal
 from ._queue import STATUSES, QueuePage, QueueQuery, TimelineEvent, days_left, query_queue, queue_item, timeline_entries
 
@@ -172,15 +175,11 @@ class RequestService:
         self._check_authority(row)
         if entry is None or row.subject_id is None or entry.subject_id != row.subject_id:
             raise BadValueError(f"no decision {decision_id!r} about this person")  # never someone else's
-        lines = [f"Decision {decision_id} of {utc(entry.at):%Y-%m-%d %H:%M} UTC: "
-                 f"{'allowed' if entry.allowed else 'refused'} ({entry.detail.get('action')})."]
-        for code, where in zip(entry.detail.get("codes", []), entry.detail.get("rules", []), strict=False):
-            lines.append(f"- {code.removeprefix('ok_').replace('_', ' ')}, under the policy rule {where}")
-        if entry.promises:
-            lines.append("Policy promises behind it: " + ", ".join(entry.promises) + ".")
-        if rule.remedy:
-            lines.append(f"If you disagree, reply to ask for a human review (request {ref}).")
-        text = "\n".join(lines) + "\n"
+        language = self._language(row)
+        title, text = letters.explanation_letter(
+            language, ref, decision_id, utc(entry.at), bool(entry.allowed), entry.detail.get("action"),
+            list(zip(entry.detail.get("codes", []), entry.detail.get("rules", []), strict=False)),
+            list(entry.promises or ()), bool(rule.remedy))
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
             if row.status != "fulfilled":
@@ -189,12 +188,12 @@ class RequestService:
                 self._audit(conn, "fulfilled", row, actor, now, {"decision": decision_id})
             address = self._contact(row)
         if address:
-            self.mailer.send(address, f"Your privacy request {ref}: the explanation you asked for",
-                             text + self.complaint_route())
+            self.mailer.send(address, title, text + self.complaint_route(language))
         return text
 
-    def complaint_route(self) -> str:
-        """What the person is told, with an outcome, about complaining (where the pack says so)."""
+    def complaint_route(self, language: str | None = None) -> str:
+        """What the person is told, with an outcome, about complaining (where the pack says so), in ``language``
+        (the pack's by default)."""
         contacts, handling = self.pack.contacts, self.pack.requests
         authorities = () if isinstance(contacts, str) or isinstance(contacts.complaints, str) \
             else contacts.complaints.external_authorities
@@ -202,10 +201,7 @@ class RequestService:
         if not authorities and not any(not isinstance(r, str) and r.type == "complain_authority"
                                        for r in (() if isinstance(self.pack.rights, str) else self.pack.rights)):
             return ""
-        if not told and not authorities:
-            return "You may complain to the data protection authority.\n"
-        return "If you are not satisfied, you may complain to: " + (", ".join(authorities) or
-                                                                    "the data protection authority") + ".\n"
+        return letters.complaint_words(language or language_of_pack(self.pack.language), authorities, told)
 
     def _row(self, conn: Connection, ref: str, *, lock: bool = False) -> Any:
         stmt = select(requests).where(requests.c.ref == ref, requests.c.pack_id == self.pack.id)
@@ -220,12 +216,30 @@ class RequestService:
         key = unwrap_data_key(self.engine.keys.get(row.kek_id), row.wrapped_key, f"req:{row.ref}")
         return decrypt(key, row.contact, f"req:{row.ref}|contact").decode()
 
+    def _language(self, row: Any) -> str:
+        """The language the person made the request in (every mail about it is written in it); the pack's where
+        none was said, or once the request's key is gone."""
+        said = None
+        if row.language is not None and row.wrapped_key is not None and not self.engine.keys.is_shredded(
+                f"req:{row.ref}"):
+            key = unwrap_data_key(self.engine.keys.get(row.kek_id), row.wrapped_key, f"req:{row.ref}")
+            said = known(language_store.unsealed(key, row.ref, row.language))
+        return said or language_of_pack(self.pack.language)
+
+    def _remember_language(self, conn: Connection, row: Any) -> None:
+        """Once a request proves who made it (its code, or a signed-in session), the language it was made in is the
+        one notices to many people (a breach, a policy change) are written in for that person; an unproven request
+        changes nothing, so no one else can choose it."""
+        if row.language is not None and row.subject_id is not None and not (
+                isinstance(row.detail, dict) and row.detail.get("agent")):
+            language_store.remember_for_subject(conn, self.engine.keys, row.subject_id, self._language(row))
+
     def _code_hash(self, ref: str, code: str) -> str:
         return self.engine.keys.lookup_hash(f"otp|{ref}|{code}")
 
     # -- submit --------------------------------------------------------------------------------------------------
     def submit(self, external_id: str, right: str | None, *, email: str, kind: str = "rights_request",
-               agent: bool = False, content: RequestContent | None = None,
+               agent: bool = False, content: RequestContent | None = None, language: str | None = None,
                now: dt.datetime | None = None) -> Ticket:
         """Receive a request and email a one-time code to ``email``.
 
@@ -238,6 +252,9 @@ class RequestService:
         an address, not a mandate): staff verify it with a reference to the person's signed permission
         (:meth:`verify_by_staff` with ``authority_reference``) before anything is fulfilled. A pack that provides
         for no agent refuses the request (:class:`BadValueError`): the person makes it themselves.
+
+        ``language``: the language the person made the request in (``en``, ``zh-Hans``; a tag we have no catalogue
+        for counts as none): every mail about the request is written in it, the pack's language where none is given.
         """
         now = now or dt.datetime.now(dt.UTC)
         address = self._check_submission(right, kind, email)
@@ -251,7 +268,7 @@ class RequestService:
             found = self.engine._find(conn, external_id)
             match = "no_person" if found is None else self._match(conn, found[0], address)
         return self._receive(self.engine.keys.lookup_hash(external_id), found[0] if found else None, match, address,
-                             right, kind, now, said, agent=agent)
+                             right, kind, now, said, agent=agent, language=language)
 
     def _agents_allowed(self) -> bool:
         """Does the pack provide for requests by an agent, with their authority checked (KOKKOK-62)?"""
@@ -278,7 +295,7 @@ class RequestService:
 
     def submit_for_subject(self, subject_id: str, right: str | None, *, email: str, kind: str = "rights_request",
                            content: RequestContent | None = None, signed_in: dt.datetime | None = None,
-                           now: dt.datetime | None = None) -> Ticket:
+                           language: str | None = None, now: dt.datetime | None = None) -> Ticket:
         """``submit`` for a person known by their pseudonymous id; the code goes out only to an address held for them.
 
         ``signed_in``: when the person's session was opened (the caller holds it; it was opened with a code sent to
@@ -297,7 +314,7 @@ class RequestService:
         if row is None:
             raise BadValueError("no data is held about that person")
         return self._receive(str(row.lookup), subject_id, match, address, right, kind, now, said,
-                             by_session=proven and self.session_verifies())
+                             by_session=proven and self.session_verifies(), language=language)
 
     def _held_since(self, conn: Connection, subject_id: str, address: str, before: dt.datetime) -> bool:
         """Was ``address`` held for the person, by a record collected no later than ``before``?"""
@@ -347,7 +364,8 @@ class RequestService:
         return address
 
     def _receive(self, lookup: str, subject_id: str | None, match: str, address: str, right: str | None, kind: str,
-                 now: dt.datetime, said: RequestContent, *, by_session: bool = False, agent: bool = False) -> Ticket:
+                 now: dt.datetime, said: RequestContent, *, by_session: bool = False, agent: bool = False,
+                 language: str | None = None) -> Ticket:
         """``match``: the address is one held for the person (``matched``), is not (``not_held``), no address is
         held for them (``no_address``), or nothing is held about them at all (``no_person``). The code goes out for
         ``matched`` and ``no_person`` (as before: a request reveals nothing about anybody); staff who verify anything
@@ -359,6 +377,7 @@ class RequestService:
         fee = self._fee_by_lookup(lookup, right, now)
         key, master = new_data_key(), self.engine.keys.current
         code = f"{secrets.randbelow(10**6):06d}"
+        told_in = known(language)
         with self.engine.db.begin() as conn:
             rid = conn.execute(requests.insert().values(
                 ref=ref, pack_id=self.pack.id, pack_version=self.engine.compiled.version, kind=kind, right=right,
@@ -366,6 +385,7 @@ class RequestService:
                 kek_id=master.id, wrapped_key=wrap_data_key(master, key, f"req:{ref}"),
                 contact=encrypt(key, address.encode(), f"req:{ref}|contact"), status="received", received_at=now,
                 content=None if said.empty else seal(key, ref, said.as_dict()),
+                language=None if told_in is None else language_store.sealed(key, ref, told_in),
                 due_at=due, deadline=words, detail={"fee": fee, "address_match": match, **({"agent": True} if agent
                                                                                              else {})},
             ).returning(requests.c.id)).scalar_one()
@@ -384,6 +404,8 @@ class RequestService:
                     words = fresh if due is not None else words
                 conn.execute(update(requests).where(requests.c.id == rid).values(
                     status="verified", verified_at=now, due_at=due, deadline=words))
+                if told_in is not None and subject_id is not None:  # proven: what notices to them are written in
+                    language_store.remember_for_subject(conn, self.engine.keys, subject_id, told_in)
                 methods = self._verification_methods()
                 self._audit(conn, "verified", row, "subject", now,
                             {"method": "login" if "login" in methods else "session", "address_match": match})
@@ -391,11 +413,9 @@ class RequestService:
         unsent = ""
         if matches:
             try:
-                self.mailer.send(address, f"Your privacy request {ref}: your code",
-                                 f"Your code is {code}. It is valid for {int(CODE_TTL.total_seconds() // 60)} "
-                                 f"minutes.\nRequest {ref} ({right or kind}), received {now:%Y-%m-%d}; deadline: "
-                                 f"{words}.\n"
-                                 + ("" if fee == "none" else f"Fee: {fee.replace('_', ' ')} (a repeated request).\n"))
+                self.mailer.send(address, *letters.code_letter(
+                    told_in or language_of_pack(self.pack.language), ref, code, int(CODE_TTL.total_seconds() // 60),
+                    right, kind, now, due, words, fee))
             except ConfigError as exc:  # recorded all the same: the caller gets the reference and can resend
                 unsent = exc.message
         return Ticket(ref, "received", due, words, fee, unsent)
@@ -483,6 +503,7 @@ class RequestService:
                 conn.execute(update(requests).where(requests.c.id == row.id).values(
                     status="verified", verified_at=now, due_at=due, deadline=words))
                 self._audit(conn, "verified", row, "subject", now)
+                self._remember_language(conn, row)
         if problem is not None:
             raise BadValueError(problem)
         return Ticket(ref, "verified", due, words)
@@ -561,7 +582,7 @@ class RequestService:
             self._audit(conn, "code_resent", row, "subject", now)
             address = self._contact(row)
         if address:
-            self.mailer.send(address, f"Your privacy request {ref}: a new code", f"Your new code is {code}.\n")
+            self.mailer.send(address, *letters.new_code_letter(self._language(row), ref, code))
 
     # -- fulfil / refuse ---------------------------------------------------------------------------------------------
     def export_archive(self, ref: str, *, actor: str = "subject", now: dt.datetime | None = None) -> bytes:
@@ -603,9 +624,8 @@ class RequestService:
                 conn.execute(update(requests).where(requests.c.id == row.id).values(
                     status="fulfilled", closed_at=now, detail={"values": len(items)}))
                 self._audit(conn, "fulfilled", row, actor, now, {"values": len(items)})
-                where = (f"Download it from your requests page in the privacy center, once signed in: "
-                         f"{self.center_url}/me/requests\n" if self.center_url else "")
-                told = self._tell_done(conn, row, f"Your data export ({len(items)} values) is ready.\n" + where, now)
+                told = self._tell_done(conn, row, letters.export_ready_text(self._language(row), len(items),
+                                                                            self.center_url), now)
         self._send_now(told, now)
         return len(items)
 
@@ -666,8 +686,9 @@ class RequestService:
             conn.execute(update(requests).where(requests.c.id == row.id).values(
                 status="fulfilled", closed_at=now, detail={"corrected": category, "values": changed}))
             self._audit(conn, "fulfilled", row, actor, now, {"corrected": category})
-            told = self._tell_done(conn, row, f"Your {category.replace('_', ' ')} was corrected.\n", now) \
-                if first else None
+            names = {c.id: c.name for c in self.pack.data_categories}
+            told = self._tell_done(conn, row, letters.corrected_text(self._language(row), names.get(category, category)),
+                                   now) if first else None
         self._send_now(told, now)
 
     def fulfil_restriction(self, ref: str, *, purposes: tuple[str, ...] = (), actor: str = "privacy_officer",
@@ -765,11 +786,8 @@ class RequestService:
                     status="fulfilled", closed_at=now, detail=outcome))
                 self._audit(conn, "fulfilled", row, actor, now, outcome)
                 names = {c.id: c.name for c in self.pack.data_categories}
-                listed = "".join(f"- {k.words(names)}\n" for k in kept)
-                text = ("Your personal data has been erased" if not kept else
-                        "Your personal data has been erased, except what we must keep:\n" + listed
-                        + "It is used for nothing else and erased once the obligation ends")
-                told = self._tell_done(conn, row, text + f"; {notices} recipient(s) were told to erase it too.\n", now)
+                told = self._tell_done(conn, row, letters.erased_text(self._language(row), [k.as_dict() for k in kept],
+                                                                      names, notices), now)
         self._send_now(told, now)
         self._forget_contacts(row.lookup, now)
         return {"notices": notices}
@@ -857,9 +875,10 @@ class RequestService:
         address = self._contact(row)
         if not address:
             return None
+        language = self._language(row)
         return enqueue_to_person(conn, self.engine.keys, kind="request_done", channel="email", to=address,
-                                 subject=f"Your privacy request {row.ref} is done", body=text + self.complaint_route(),
-                                 now=now)
+                                 subject=letters.done_subject(language, row.ref),
+                                 body=text + self.complaint_route(language), now=now)
 
     def _send_now(self, message: int | None, now: dt.datetime) -> None:
         """Deliver one queued message right away, through the outbox (at most once; a failure is retried later)."""
@@ -876,7 +895,7 @@ class RequestService:
             for r in rows:
                 self.engine.keys.record_shredded(f"req:{r.ref}")
                 conn.execute(update(requests).where(requests.c.id == r.id).values(
-                    contact=None, content=None, wrapped_key=None, kek_id=None))
+                    contact=None, content=None, language=None, wrapped_key=None, kek_id=None))
 
     def extend(self, ref: str, days: int, *, reason: str, actor: str = "privacy_officer",
                now: dt.datetime | None = None) -> Ticket:
@@ -899,10 +918,9 @@ class RequestService:
             self._audit(conn, "extended", row, actor, now, {
                 "days": days, "reason": reason.strip(), "overdue_days": late,
                 "was_due": base.date().isoformat() if row.due_at is not None else None})
-            address = self._contact(row)
+            address, language = self._contact(row), self._language(row)
         if address:
-            self.mailer.send(address, f"Your privacy request {ref} needs more time",
-                             f"We need {days} more day(s): {reason.strip()}. New deadline: {due:%Y-%m-%d}.\n")
+            self.mailer.send(address, *letters.extended_letter(language, ref, days, reason.strip(), due))
         return Ticket(ref, "extended", due, words)
 
     def refuse(self, ref: str, ground: str, *, actor: str = "privacy_officer", now: dt.datetime | None = None) -> None:
@@ -924,11 +942,9 @@ class RequestService:
             conn.execute(update(requests).where(requests.c.id == row.id).values(
                 status="refused", closed_at=now, refusal_ground=ground))
             self._audit(conn, "refused", row, actor, now, {"ground": ground})
-            address = self._contact(row)
+            address, language = self._contact(row), self._language(row)
         if address:
-            self.mailer.send(address, f"Your privacy request {ref} was refused",
-                             f"We cannot fulfil request {ref}. Ground: {ground.replace('_', ' ')}.\n"
-                             + self.complaint_route())
+            self.mailer.send(address, *letters.refused_letter(language, ref, ground, self.complaint_route(language)))
 
     # -- queue ------------------------------------------------------------------------------------------------------
     def open_requests(self, *, now: dt.datetime | None = None, due_within: dt.timedelta = dt.timedelta(days=3)
@@ -955,7 +971,7 @@ class RequestService:
         with self.engine.db.connect() as conn:
             row = self._row(conn, ref)
         out = {k: v for k, v in row._mapping.items()
-               if k not in ("contact", "content", "wrapped_key", "kek_id", "lookup")}
+               if k not in ("contact", "content", "language", "wrapped_key", "kek_id", "lookup")}
         out["address_match"] = _address_match(row)
         out["address_match_text"] = _MISMATCH.get(out["address_match"], "the address is one held for the person")
         return out

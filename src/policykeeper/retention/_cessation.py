@@ -26,7 +26,9 @@ def cease_service(eng: PolicyEngine, *, at: dt.datetime, reference: str, announc
         raise BadValueError("reference must be a decision or ticket id (1 to 120 characters)")
     if not announcement.strip():
         raise BadValueError("a shutdown needs the announcement users will see")
+    from ..i18n import gettext_for, language_of_pack
     from ..notify import PUBLIC_CHANNELS, enqueue_to_person, require_transports
+    from ..store import languages as language_store
 
     channels = list(dict.fromkeys(rule.notify_channels))
     require_transports(channels, f"the {eng.pack.id} pack's shutdown notice ({', '.join(rule.promises)})")
@@ -49,9 +51,11 @@ def cease_service(eng: PolicyEngine, *, at: dt.datetime, reference: str, announc
                 if not to:
                     unreachable += 1
                     continue
+                _ = gettext_for(language_store.of_subject(conn, eng.keys, sid) or language_of_pack(eng.pack.language))
                 mid = enqueue_to_person(conn, eng.keys, kind="service_notice", channel=channel, to=to,
-                                        subject=f"{eng.pack.controller.legal_name}: the service is shutting down",
-                                        body=text + "\n", now=now, extra={"event": eid})
+                                        subject=_("%(controller)s: the service is shutting down",
+                                                  controller=eng.pack.controller.legal_name),
+                                        body=text + "\n", now=now, extra={"event": eid})  # the operator's words
                 lifecycle_store.log_message(conn, eng.pack.id, subject_id=sid, kind="service", channel=channel,
                                             topic=topic, outbox_id=mid, created_at=now)
                 queued += 1

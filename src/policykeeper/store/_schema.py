@@ -71,6 +71,9 @@ subjects = Table(
     Column("status", String(16), nullable=False, default="active"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("erased_at", DateTime(timezone=True), nullable=True),
+    Column("language", LargeBinary, nullable=True,
+           comment="the language the person last used with us (notices to many people are written in it): AES-GCM "
+                   "under the subject's data key; NULL when unknown"),
 )
 
 records = Table(
@@ -204,6 +207,9 @@ requests = Table(
     Column("content", LargeBinary, nullable=True,
            comment="what the person asked (a note, the item to correct and its new value) and staff notes: AES-GCM "
                    "JSON under the request key; NULL when nothing was said"),
+    Column("language", LargeBinary, nullable=True,
+           comment="the language the person made the request in (every mail about it is written in it): AES-GCM "
+                   "under the request key; NULL when none was said"),
     Column("status", String(16), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("verified_at", DateTime(timezone=True), nullable=True),

@@ -27,12 +27,15 @@ from .. import audit
 from .._exceptions import BadValueError
 from ..clock import after, utc
 from ..engine import PolicyEngine
+from ..i18n import day_in, gettext_for, language_of_pack
 from ..notify import enqueue_to_person, require_transports
 from ..pack import Change, Pack, diff_packs
 from ..pack._types import FixedDuration
+from ..store import languages as language_store
 from ..store import lifecycle as lifecycle_store
 from ..store import versions as version_store
 from ..store.versions import VersionRow
+from ._words import change_words, pack_names
 
 __all__ = ["Preview", "Published", "engine_at", "notice_for", "pack_at", "preview", "publish", "versions"]
 
@@ -140,22 +143,38 @@ def _check_dates(old: Pack, new: Pack, notice_at: dt.datetime, effective_at: dt.
                                 f"{effective_at.date()} ({promises})")
 
 
-def _notice_text(new: Pack, published: Published) -> str:
-    lines = [f"{new.controller.legal_name} has updated its privacy policy ({new.name}).",
-             f"Version {published.label} takes effect on {published.effective_at.date().isoformat()}."]
+def _day(language: str, at: dt.datetime) -> str:
+    return at.date().isoformat() if language == "en" else day_in(language, at.date())
+
+
+def _notice_subject(language: str, effective_at: dt.datetime) -> str:
+    _ = gettext_for(language)
+    return _("Our privacy policy changes on %(day)s", day=_day(language, effective_at))
+
+
+def _notice_text(new: Pack, published: Published, language: str | None = None) -> str:
+    """The change notice in ``language`` (the pack's by default); the pack's own words stay in its language."""
+    lang = language or language_of_pack(new.language)
+    _ = gettext_for(lang)
+    lines = [_("%(controller)s has updated its privacy policy (%(policy)s).", controller=new.controller.legal_name,
+               policy=new.name),
+             _("Version %(label)s takes effect on %(day)s.", label=published.label,
+               day=_day(lang, published.effective_at))]
     significant = [c for c in published.changes if c.significant]
     if significant:
-        lines.append("What changes:")
-        lines += [f"- {c.description} ({c.path})" for c in significant]
+        names = pack_names(new)
+        lines.append(_("What changes:"))
+        lines += [f"- {change_words(_, c, names=names)}" for c in significant]
     if published.explicit_consent_required:
-        lines.append("This version changes your rights; it applies to you only once you explicitly agree to it.")
+        lines.append(_("This version changes your rights; it applies to you only once you explicitly agree to it."))
     if published.published_url:
-        lines.append(f"Read it in full at {published.published_url}.")
+        lines.append(_("Read it in full at %(url)s.", url=published.published_url))
     return "\n".join(lines)
 
 
-def notice_for(eng: PolicyEngine, label: str) -> str:
-    """The notice text of a published version (no personal data): what changes and when it takes effect."""
+def notice_for(eng: PolicyEngine, label: str, language: str | None = None) -> str:
+    """The notice text of a published version (no personal data): what changes and when it takes effect, in
+    ``language`` (the pack's by default)."""
     with eng.db.connect() as conn:
         row = version_store.version(conn, eng.pack.id, label)
     if row is None:
@@ -166,7 +185,7 @@ def notice_for(eng: PolicyEngine, label: str) -> str:
     return _notice_text(_pack(row), Published(row.label, utc(row.notice_at), utc(row.effective_at), row.significant,
                                               changes, tuple(d.get("channels", [])),
                                               explicit_consent_required=bool(d.get("explicit_consent_required")),
-                                              published_url=d.get("published_url")))
+                                              published_url=d.get("published_url")), language)
 
 
 def _plan(eng: PolicyEngine, rows: list[VersionRow], new: Pack, notice_at: dt.datetime, effective_at: dt.datetime,
@@ -277,7 +296,14 @@ def publish(
         changes, significant, channels, url = (published.changes, published.significant, published.channels,
                                                 published.published_url)
         digest = _digest(new)
-        text = _notice_text(new, published)
+        written: dict[str, tuple[str, str]] = {}  # by language: the person's last used, else the pack's
+
+        def notice(sid: str) -> tuple[str, str]:
+            lang = language_store.of_subject(conn, eng.keys, sid) or language_of_pack(new.language)
+            if lang not in written:
+                written[lang] = (_notice_subject(lang, effective_at), _notice_text(new, published, lang))
+            return written[lang]
+
         topic = f"version:{new.version.label}"[:64]
         emails = unreachable = pushes = 0
         for channel in channels:
@@ -285,9 +311,9 @@ def publish(
                 for sid in lifecycle_store.subjects_with_keys(conn, eng.pack.id):
                     if eng.keys.is_shredded(sid):
                         continue
+                    subject, text = notice(sid)
                     mid = enqueue_to_person(conn, eng.keys, kind="policy_notice", channel="push", to=sid,
-                                            subject=f"Our privacy policy changes on {effective_at.date().isoformat()}",
-                                            body=text, now=now)
+                                            subject=subject, body=text, now=now)
                     lifecycle_store.log_message(conn, eng.pack.id, subject_id=sid, kind="policy_notice",
                                                 channel="push", topic=topic, outbox_id=mid, created_at=now)
                     pushes += 1
@@ -301,9 +327,9 @@ def publish(
                 if address is None:
                     unreachable += 1
                     continue
+                subject, text = notice(sid)
                 mid = enqueue_to_person(conn, eng.keys, kind="policy_notice", channel="email", to=address,
-                                        subject=f"Our privacy policy changes on {effective_at.date().isoformat()}",
-                                        body=text, now=now)
+                                        subject=subject, body=text, now=now)
                 lifecycle_store.log_message(conn, eng.pack.id, subject_id=sid, kind="policy_notice", channel="email",
                                             topic=topic, outbox_id=mid, created_at=now)
                 emails += 1

@@ -34,6 +34,7 @@ from ..pack._types import FixedDuration
 from ..store import web as web_store
 from ..versions import notice_for, preview, publish, versions
 from ._context import WebContext
+from ._library_words import change_describer
 from ._pages import ctx_of, gettext_of, redirect
 from .admin import Seat, _form, _page, _seat, _Stop, router
 
@@ -216,7 +217,7 @@ def _versions_page(request: Request, seat: Seat, status: int = 200, **values: An
     pack = ctx.engine().pack
     return _page(request, "admin/versions.html", seat, status, versions=_version_items(ctx),
                  current=pack.version.label, rules=_rules(pack), can_publish=seat.staff.can("versions:publish"),
-                 **values)
+                 describe=change_describer(request), **values)
 
 
 @router.get("/versions", response_class=HTMLResponse)
@@ -301,7 +302,8 @@ async def version_preview(request: Request) -> Response:
             return _versions_page(request, seat, 422, problems=[exc.message])
     except _Stop as stop:
         return stop.response
-    return _page(request, "admin/version_preview.html", seat, preview=shown, text=text, form=form, filename=filename,
+    return _page(request, "admin/version_preview.html", seat, describe=change_describer(request), preview=shown,
+                 text=text, form=form, filename=filename,
                  rules=_rules(shown.against), new=new)
 
 

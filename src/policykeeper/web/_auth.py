@@ -29,6 +29,7 @@ from fastapi import Request
 from .. import audit
 from .._exceptions import ConfigError
 from ..clock import utc
+from ..store import languages as language_store
 from ..store import web as web_store
 from ._context import WebContext
 from ._errors import ApiError
@@ -287,9 +288,10 @@ whatever was guessed, so it never tells whether a code went out, that is, whethe
 
 
 def open_person_session(ctx: WebContext, identifier: str, code: str, *, client: str = "unknown",
-                        now: dt.datetime | None = None) -> str:
+                        language: str | None = None, now: dt.datetime | None = None) -> str:
     """Check the latest code sent for ``identifier`` and open a session; a wrong code costs an attempt (the code is
-    spent after :data:`MAX_CODE_ATTEMPTS`)."""
+    spent after :data:`MAX_CODE_ATTEMPTS`). ``language``: the one the person signed in in, kept (encrypted) as the
+    language notices to them are written in."""
     now = ctx.clock.at(now)
     throttle(ctx, [("signin:try", (client,))], now=now)
     lookup = ctx.keys.lookup_hash(identifier.strip())
@@ -308,6 +310,8 @@ def open_person_session(ctx: WebContext, identifier: str, code: str, *, client: 
                 web_store.end_sessions_of(conn, str(row.subject_id), now, pack_id=ctx.pack.id)
             audit.record(conn, kind="session", actor="subject", subject_id=row.subject_id, at=now,
                          detail={"event": "signed_in", "by": "email_code", "every_login": every_login})
+            if language is not None:
+                language_store.remember_for_subject(conn, ctx.keys, str(row.subject_id), language)
     if not valid:
         raise ApiError(401, "not_signed_in", NOT_VALID)
     assert row is not None

@@ -18,6 +18,7 @@ from ._brand import Branding
 from ._context import WebContext
 from ._errors import ApiError
 from ._i18n import COOKIE, LANGUAGES, choose, gettext_for, html_gettext_for, normalise
+from ._library_words import own_words
 
 __all__ = ["TEMPLATES", "ctx_of", "gettext_of", "language_of", "redirect", "render", "same_origin"]
 
@@ -26,6 +27,7 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templat
                         extensions=["jinja2.ext.i18n"])
 TEMPLATES.newstyle_gettext = True  # type: ignore[attr-defined]  # {% trans %} passes its values as keywords
 TEMPLATES.globals["brand"] = Branding()  # the defaults, for a page rendered without a context
+TEMPLATES.filters["own"] = own_words  # a flash message's pack words, marked with the pack's language
 
 
 def language_of(request: Request) -> str:

@@ -29,7 +29,8 @@ from ..pack import Pack, coverage
 from ._auth import STAFF_COOKIE, Staff, check_csrf, csrf_token, end_session, open_staff_session, staff_from
 from ._context import MemoryMailer, WebContext
 from ._errors import ApiError
-from ._pages import ctx_of, redirect, render, same_origin
+from ._library_words import problem_words
+from ._pages import ctx_of, gettext_of, redirect, render, same_origin
 
 __all__ = ["PAGES", "router"]
 
@@ -163,7 +164,7 @@ async def signin(request: Request) -> Response:
     try:
         token, _staff = open_staff_session(ctx, key)
     except ApiError as exc:
-        return redirect(f"/admin/signin?next={quote(target)}", err=exc.message)
+        return redirect(f"/admin/signin?next={quote(target)}", err=problem_words(exc, gettext_of(request)))
     response = redirect(target)
     response.set_cookie(STAFF_COOKIE, token, max_age=int(ctx.session_ttl.total_seconds()), httponly=True,
                         samesite="strict", secure=ctx.secure_cookies, path="/admin")

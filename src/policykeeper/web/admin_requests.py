@@ -25,6 +25,7 @@ from ..requests import STATUSES, QueueQuery
 from ._auth import list_api_keys
 from ._context import WebContext
 from ._errors import ApiError
+from ._library_words import problem_words
 from ._pages import ctx_of, gettext_of, redirect, same_origin
 from ._request_words import csv_cell, words_for
 from .admin import Seat, _form, _page, _seat, _Stop
@@ -238,7 +239,7 @@ async def request_verify(request: Request, ref: str) -> Response:
                                                    authority_reference=form.get("authority_reference") or None,
                                                    actor=actor)
     except PolicykeeperError as exc:
-        return redirect(back, err=exc.message)
+        return redirect(back, err=problem_words(exc, gettext_of(request)))
     return redirect(back, msg=_("Request %(ref)s is verified.", ref=ref))
 
 
@@ -292,7 +293,7 @@ async def request_fulfil(request: Request, ref: str) -> Response:
     try:
         message = _fulfil(ctx, ref, row["right"], form, actor, gettext_of(request))
     except (PolicykeeperError, ApiError) as exc:
-        return redirect(back, err=exc.message)
+        return redirect(back, err=problem_words(exc, gettext_of(request)))
     return redirect(back, msg=message)
 
 
@@ -314,7 +315,7 @@ async def request_refuse(request: Request, ref: str) -> Response:
     try:
         ctx_of(request).requests().refuse(ref, ground, actor=actor)
     except PolicykeeperError as exc:
-        return redirect(back, err=exc.message)
+        return redirect(back, err=problem_words(exc, gettext_of(request)))
     return redirect(back, msg=_("Request %(ref)s is refused (%(ground)s); the person is told why.", ref=ref,
                                 ground=words_for(_).ground(ground)))
 
@@ -333,7 +334,7 @@ async def request_extend(request: Request, ref: str) -> Response:
     try:
         t = ctx_of(request).requests().extend(ref, int(days), reason=form.get("reason", ""), actor=actor)
     except PolicykeeperError as exc:
-        return redirect(back, err=exc.message)
+        return redirect(back, err=problem_words(exc, gettext_of(request)))
     due = f"{t.due_at:%Y-%m-%d}" if t.due_at else "-"
     return redirect(back, msg=_("Request %(ref)s is extended by %(n)s day(s). New due date: %(due)s.", ref=ref,
                                 n=int(days), due=due))

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from .. import consent
 from .._exceptions import BadDetailError, PolicykeeperError
+from ..i18n import language_of_pack
 from ..pack import Pack, people_document, people_html
 from ._auth import (
     CODE_TTL,
@@ -36,6 +37,7 @@ from ._closing import send_closing_notice
 from ._context import WebContext
 from ._errors import ApiError
 from ._i18n import gettext_for
+from ._library_words import own, problem_words
 from ._limits import before_request, before_resend, client_of
 from ._pages import ctx_of, gettext_of, language_of, redirect, render, same_origin
 from ._profile import GENDER_NAMES, category_of, change_detail, confirm_email_change, detail_problem, kind_of
@@ -89,8 +91,10 @@ def _problem(exc: Exception, _: Any = None) -> str:
             return str(_("The form is stale or was not sent from this site; reload the page and retry."))
         if _ is not None and isinstance(exc, ApiError) and exc.code == "too_many_attempts":
             return str(_("Too many tries: wait a while and try again."))
+        if _ is not None:  # the library's words, mapped to the page's language
+            text = problem_words(exc, _)
         return text[:1].upper() + text[1:]
-    return "Something went wrong on our side; nothing was changed."
+    return problem_words(exc, _) if _ is not None else "Something went wrong on our side; nothing was changed."
 
 
 def _when(value: Any) -> str:
@@ -172,7 +176,7 @@ def signin_code(request: Request, identifier: FormText = "", code: FormText = ""
     if not identifier.strip() or len(identifier) > 256:
         return redirect("/signin/code", err=gettext_of(request)("Enter the identifier you asked for the code with."))
     try:
-        token = open_person_session(ctx, identifier, code, client=client_of(request))
+        token = open_person_session(ctx, identifier, code, client=client_of(request), language=language_of(request))
     except ApiError as exc:
         if exc.code == "not_signed_in":
             return redirect("/signin/code", err=_(
@@ -239,7 +243,7 @@ def unsubscribe(request: Request, token: FormText = "") -> RedirectResponse:
         changed = do_unsubscribe(ctx_of(request).engine(), token)
     except PolicykeeperError as exc:
         return redirect("/unsubscribe", err=_("This unsubscribe link does not work: %(why)s",
-                                              why=_problem(exc)))
+                                              why=_problem(exc, gettext_of(request))))
     return redirect("/unsubscribe", msg=_("You will get no more marketing messages.") if changed else
                     _("You had already unsubscribed: you get no marketing messages."))
 
@@ -391,7 +395,7 @@ def consent_change(request: Request, target: str, action: FormText = "", csrf: F
     try:
         check_csrf(ctx, signed.token, csrf)
     except ApiError as exc:
-        return redirect("/me/consents", err=_problem(exc))
+        return redirect("/me/consents", err=_problem(exc, gettext_of(request)))
     _ = gettext_of(request)
     choice = next((c for c in _choices(ctx) if c.target == target), None)
     if choice is None or action not in ("given", "withdrawn"):
@@ -402,11 +406,12 @@ def consent_change(request: Request, target: str, action: FormText = "", csrf: F
         ctx.engine().record_subject_consent(signed.person.subject_id, target, "given" if action == "given"
                                             else "withdrawn", actor="subject")
     except PolicykeeperError as exc:
-        return redirect("/me/consents", err=_problem(exc))
-    title = _("Marketing messages") if target == "marketing" else choice.title
+        return redirect("/me/consents", err=_problem(exc, gettext_of(request)))
+    mark = own if language_of(request) != language_of_pack(ctx.engine().pack.language) else str  # pack's words
+    title = _("Marketing messages") if target == "marketing" else mark(choice.title)
     if action == "given":
         return redirect("/me/consents", msg=_("Consent given: %(choice)s.", choice=title))
-    notice = f" {choice.notice}" if choice.notice else ""
+    notice = f" {mark(choice.notice)}" if choice.notice else ""
     return redirect("/me/consents", msg=_("Consent withdrawn: %(choice)s.", choice=title) + notice)
 
 
@@ -446,7 +451,7 @@ def _emails(ctx: WebContext, subject_id: str) -> list[str]:
 def requests_page(request: Request) -> Response:
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     ctx = ctx_of(request)
     mine = ctx.requests().requests_of_subject(signed.person.subject_id)
     emails = _emails(ctx, signed.person.subject_id)
@@ -469,7 +474,7 @@ def request_new(request: Request, right: FormText = "", email: FormText = "", cs
 
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     ctx = ctx_of(request)
     _ = gettext_of(request)
     pack = ctx.engine().pack
@@ -485,9 +490,10 @@ def request_new(request: Request, right: FormText = "", email: FormText = "", cs
             raise ApiError(422, "invalid", _content_problem(exc.message, _), "content") from None
         before_request(ctx, signed.person.subject_id, email)
         ticket = ctx.requests().submit_for_subject(signed.person.subject_id, right, email=email, content=said,
-                                                   signed_in=session_opened(ctx, signed.person))
+                                                   signed_in=session_opened(ctx, signed.person),
+                                                   language=language_of(request))
     except (ApiError, PolicykeeperError) as exc:
-        return redirect("/me/requests", err=_problem(exc))
+        return redirect("/me/requests", err=_problem(exc, gettext_of(request)))
     if ticket.status == "verified":  # the session proved who they are: no second code
         due = _(" We answer by %(date)s.", date=f"{ticket.due_at:%Y-%m-%d}") if ticket.due_at else ""
         return redirect("/me/requests", msg=_("Request %(ref)s is received and confirmed.", ref=ticket.ref) + due)
@@ -510,7 +516,7 @@ def _content_problem(message: str, _: Any) -> str:
 def request_verify_form(request: Request, ref: str) -> Response:
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     mine = _mine(ctx_of(request), signed.person, ref)
     if mine is None:
         return _not_found(request, signed)
@@ -521,7 +527,7 @@ def request_verify_form(request: Request, ref: str) -> Response:
 def request_verify(request: Request, ref: str, code: FormText = "", csrf: FormText = "") -> Response:
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     ctx = ctx_of(request)
     if _mine(ctx, signed.person, ref) is None:
         return _not_found(request, signed)
@@ -532,7 +538,7 @@ def request_verify(request: Request, ref: str, code: FormText = "", csrf: FormTe
                                                                    "this request.")), "code")
         ticket = ctx.requests().verify(ref, code.strip())
     except (ApiError, PolicykeeperError) as exc:
-        return redirect(f"/me/requests/{ref}/verify", err=_problem(exc))
+        return redirect(f"/me/requests/{ref}/verify", err=_problem(exc, gettext_of(request)))
     _ = gettext_of(request)
     due = _(" We answer by %(date)s.", date=f"{ticket.due_at:%Y-%m-%d}") if ticket.due_at else ""
     return redirect("/me/requests", msg=_("Request %(ref)s is confirmed.", ref=ref) + due)
@@ -542,7 +548,7 @@ def request_verify(request: Request, ref: str, code: FormText = "", csrf: FormTe
 def request_resend(request: Request, ref: str, csrf: FormText = "") -> Response:
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     ctx = ctx_of(request)
     if _mine(ctx, signed.person, ref) is None:
         return _not_found(request, signed)
@@ -551,7 +557,7 @@ def request_resend(request: Request, ref: str, csrf: FormText = "") -> Response:
         before_resend(ctx, signed.person.subject_id)
         ctx.requests().resend_code(ref)
     except (ApiError, PolicykeeperError) as exc:
-        return redirect(f"/me/requests/{ref}/verify", err=_problem(exc))
+        return redirect(f"/me/requests/{ref}/verify", err=_problem(exc, gettext_of(request)))
     return redirect(f"/me/requests/{ref}/verify", msg=gettext_of(request)("A new code is on its way; the old one no "
                                                                           "longer works."))
 
@@ -560,14 +566,14 @@ def request_resend(request: Request, ref: str, csrf: FormText = "") -> Response:
 def request_export(request: Request, ref: str) -> Response:
     signed = _signed_in(request)
     if signed is None:
-        return _sign_in_first()
+        return _sign_in_first(request)
     ctx = ctx_of(request)
     if _mine(ctx, signed.person, ref) is None:
         return _not_found(request, signed)  # someone else's request looks exactly like none
     try:
         data = ctx.requests().export_archive(ref)
     except PolicykeeperError as exc:
-        return redirect("/me/requests", err=_problem(exc))
+        return redirect("/me/requests", err=_problem(exc, gettext_of(request)))
     return Response(data, media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="export-{ref}.zip"',
                              "Cache-Control": "no-store"})
@@ -679,7 +685,7 @@ def close_account(request: Request, confirm: FormText = "", csrf: FormText = "")
     try:
         check_csrf(ctx, signed.token, csrf)
     except ApiError as exc:
-        return redirect("/me/profile", err=_problem(exc))
+        return redirect("/me/profile", err=_problem(exc, gettext_of(request)))
     _ = gettext_of(request)
     if confirm != "yes":
         return redirect("/me/profile", err=_("Tick the box to confirm that you want to close your account."))
@@ -690,7 +696,7 @@ def close_account(request: Request, confirm: FormText = "", csrf: FormText = "")
     try:  # whether there is an account is the engine's fact: a person with none is told so
         cancel_account_subject(eng, signed.person.subject_id)
     except PolicykeeperError as exc:
-        return redirect("/me/profile", err=_problem(exc))
+        return redirect("/me/profile", err=_problem(exc, gettext_of(request)))
     try:
         mailed = send_closing_notice(eng, ctx.mailer, signed.person.subject_id, held, language_of(request))
     except PolicykeeperError:  # queued or not, the account is closed; the worker retries a queued message

@@ -112,6 +112,9 @@ class RequestIn(Body):
     note: Annotated[str, Field(max_length=MAX_NOTE)] = Field(
         "", description="What you want, in your words (kept encrypted; staff handling the request read it).")
     correction: CorrectionIn | None = Field(None, description="For a correction: which item and its new value.")
+    language: Annotated[str | None, Field(max_length=35, pattern=r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")] = Field(
+        None, description="The language the mails about this request are written in (en, zh-Hans); without it, the "
+                          "request's Accept-Language, then the policy's language.")
 
 
 def _content(body: RequestIn, ctx: WebContext) -> RequestContent:
@@ -128,14 +131,17 @@ def _content(body: RequestIn, ctx: WebContext) -> RequestContent:
 
 
 @router.post("/me/requests", status_code=201, response_model=TicketOut, tags=["people"])
-def my_new_request(body: RequestIn, me: Me, ctx: Ctx) -> dict[str, Any]:
+def my_new_request(body: RequestIn, me: Me, ctx: Ctx, request: Request) -> dict[str, Any]:
     """Ask to exercise a right, with a note and (for a correction) the item and its new value. Your session proves
     who you are: with an address held for you the request is confirmed at once (status ``verified``) where the
     policy accepts a login as proof; otherwise a code goes to the address (if it is held for you) to confirm it."""
     said = _content(body, ctx)
     before_request(ctx, me.subject_id, body.email)
+    from ...i18n import known, parse_accept_language
+
+    language = known(body.language) or parse_accept_language(request.headers.get("accept-language"))
     t = ctx.requests().submit_for_subject(me.subject_id, body.right, email=body.email, kind=body.kind, content=said,
-                                          signed_in=session_opened(ctx, me))
+                                          signed_in=session_opened(ctx, me), language=language)
     return ticket(t)
 
 

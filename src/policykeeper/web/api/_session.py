@@ -54,7 +54,10 @@ class SessionOut(BaseModel):
 @router.post("/session", response_model=SessionOut, tags=["people"])
 def sign_in(request: Request, body: SessionIn, ctx: Ctx, response: Response) -> dict[str, Any]:
     """Open a session with the code (a fresh code at every sign-in); also sets an HttpOnly cookie."""
-    token = open_person_session(ctx, body.identifier, body.code, client=client_of(request))
+    from ...i18n import parse_accept_language
+
+    token = open_person_session(ctx, body.identifier, body.code, client=client_of(request),
+                                language=parse_accept_language(request.headers.get("accept-language")))
     ttl = int(ctx.session_ttl.total_seconds())
     response.set_cookie(PERSON_COOKIE, token, max_age=ttl, httponly=True, samesite="strict", secure=ctx.secure_cookies)
     return {"token": token, "expires_in": ttl}
