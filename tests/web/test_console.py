@@ -129,22 +129,154 @@ def test_the_notice_is_previewed_without_sending_then_sent_through_the_outbox_on
     assert [e["event"] for e in _audit_events(web, "incident")][-2:] == ["notified", "notified"]
 
 
+def _new_incident(**change: str) -> dict[str, Any]:
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M")
+    return {"reference": "SEC-512", "systems": "shop-db, backups", "categories": ["email", "phone"],
+            "started": start, "ended": "", **change}
+
+
+def test_a_new_incident_is_checked_then_recorded_from_the_console_only_once_confirmed(web: Web) -> None:
+    _console(web, "privacy_officer")
+    page = web.client.get("/admin/incidents")
+    assert 'action="/admin/incidents/new"' in page.text
+    csrf = _csrf(page.text)
+    check = web.client.post("/admin/incidents/new", data={"csrf": csrf, **_new_incident(harm="yes")})
+    assert check.status_code == 200 and "Check the new incident" in check.text
+    assert "backups, shop-db" in check.text and 'action="/admin/incidents/record"' in check.text
+    assert _count(web, incidents) == 0  # the check writes nothing
+    unconfirmed = web.client.post("/admin/incidents/record", data={"csrf": csrf, **_new_incident()})
+    assert unconfirmed.status_code == 422 and "tick the box to confirm" in unconfirmed.text
+    assert _count(web, incidents) == 0
+    change = web.client.post("/admin/incidents/record", data={"csrf": csrf, **_new_incident(), "change": "yes"})
+    assert change.status_code == 200 and 'value="SEC-512"' in change.text and "<details id=\"new-incident\" open" \
+        in change.text and _count(web, incidents) == 0
+    done = web.client.post("/admin/incidents/record", data={"csrf": csrf, **_new_incident(harm="yes"),
+                                                            "confirm": "yes"}, follow_redirects=False)
+    assert done.status_code == 303 and "#incident-" in done.headers["location"]
+    shown = web.client.get(done.headers["location"]).text
+    assert "is on record" in shown and "liability flag" in shown  # Kamoer accepts liability for harm
+    with web.ctx.db.connect() as conn:
+        row = conn.execute(select(incidents)).mappings().one()
+    assert row["reference"] == "SEC-512" and row["systems"] == ["backups", "shop-db"]
+    assert row["categories"] == ["email", "phone"] and row["harm_to_subjects"] and row["liability"]
+    assert row["ended_at"] is None and row["status"] == "open"
+    entry = _audit_events(web, "incident")[-1]
+    key_id = web.keys["privacy_officer"].split("_")[1]
+    assert entry["event"] == "opened" and entry["actor"] == f"key:{key_id}" and entry["incident"] == row["id"]
+
+
+@pytest.mark.parametrize(("change", "field", "says"), [
+    ({"reference": " "}, "reference", "Give the ticket or report reference"),
+    ({"reference": "x" * 121}, "reference", "Give the ticket or report reference"),
+    ({"systems": " , "}, "systems", "Name at least one system involved."),
+    ({"categories": []}, "categories", "Choose at least one kind of data involved."),
+    ({"categories": ["shoe_size"]}, "categories", "Choose at least one kind of data involved."),
+    ({"started": ""}, "started", "Give the date and time the incident started"),
+    ({"started": "31/02/banana"}, "started", "is not a date and time."),
+    ({"started": "2999-01-01T00:00"}, "started", "The incident cannot start in the future."),
+    ({"ended": "2000-01-01T00:00"}, "ended", "The end is before the start."),
+    ({"ended": "soon"}, "ended", "is not a date and time."),
+])
+def test_a_new_incident_with_a_wrong_field_says_which_and_records_nothing(
+        web: Web, change: dict[str, Any], field: str, says: str) -> None:
+    _console(web, "privacy_officer")
+    csrf = _csrf(web.client.get("/admin/incidents").text)
+    for action in ("new", "record"):  # checked again when confirmed: a forged summary records nothing
+        got = web.client.post(f"/admin/incidents/{action}", data={"csrf": csrf, **_new_incident(**change),
+                                                                  "confirm": "yes"})
+        assert got.status_code == 422, action
+        assert f'<p class="field-err" id="new-{field}-err">' in got.text and says in got.text, action
+        assert "Nothing was recorded" in got.text
+    assert _count(web, incidents) == 0 and _audit_events(web, "incident") == []
+
+
+def test_recording_an_incident_needs_the_write_permission_and_the_session_token(web: Web) -> None:
+    _console(web, "auditor")
+    page = web.client.get("/admin/incidents").text
+    assert 'action="/admin/incidents/new"' not in page
+    for action in ("new", "record"):
+        refused = web.client.post(f"/admin/incidents/{action}", data={"csrf": _csrf(page), **_new_incident(),
+                                                                      "confirm": "yes"})
+        assert refused.status_code == 403 and "incidents:write" in refused.text
+    _console(web, "privacy_officer")
+    forged = web.client.post("/admin/incidents/record", data={"csrf": "0" * 64, **_new_incident(), "confirm": "yes"})
+    assert forged.status_code == 403 and _count(web, incidents) == 0
+
+
+def test_the_regulators_report_is_shown_and_recorded_only_once_confirmed(web: Web) -> None:
+    _signup(web, "zhang", ZHANG)
+    iid = _incident(web)
+    _console(web, "auditor")  # reads the report and downloads it; cannot record it
+    shown = web.client.get(f"/admin/incidents/{iid}/report")
+    assert shown.status_code == 200 and "INC-2041" in shown.text and 'id="report-affected">1<' in shown.text
+    assert "This report was sent to the regulator" not in shown.text
+    download = web.client.get(f"/admin/incidents/{iid}/report.json")
+    assert download.status_code == 200 and download.json()["incident"]["id"] == iid
+    assert download.json()["people_affected"] == 1 and "attachment" in download.headers["content-disposition"]
+    assert _count(web, incident_notices) == 0 and _audit_events(web, "incident")[-1]["event"] == "opened"
+    assert web.client.get("/admin/incidents/9999/report").status_code == 404
+    refused = web.client.post(f"/admin/incidents/{iid}/report", data={"csrf": _csrf(shown.text), "confirm": "yes"})
+    assert refused.status_code == 403
+    _console(web, "privacy_officer")
+    page = web.client.get(f"/admin/incidents/{iid}/report").text
+    csrf = _csrf(page)
+    unconfirmed = web.client.post(f"/admin/incidents/{iid}/report", data={"csrf": csrf})
+    assert unconfirmed.status_code == 422 and "tick the box to confirm" in unconfirmed.text
+    assert _count(web, incident_notices) == 0
+    done = web.client.post(f"/admin/incidents/{iid}/report", data={"csrf": csrf, "confirm": "yes"})
+    assert f"Incident {iid}: the report to the regulator is on record." in done.text
+    assert "reported on" in done.text
+    with web.ctx.db.connect() as conn:
+        kinds = conn.execute(select(incident_notices.c.kind)).scalars().all()
+    assert kinds == ["regulator"]
+    entry = _audit_events(web, "incident")[-1]
+    assert entry["event"] == "regulator_report" and entry["first"] is True and entry["people_affected"] == 1
+    again = web.client.post(f"/admin/incidents/{iid}/report", data={"csrf": csrf, "confirm": "yes"})
+    assert "the report is on record again" in again.text and _count(web, incident_notices) == 1
+    assert _audit_events(web, "incident")[-1]["first"] is False
+
+
 def test_an_incident_closes_from_the_console_only_once_every_step_is_done(web: Web) -> None:
     iid = _incident(web)
     _console(web, "privacy_officer")
     csrf = _csrf(web.client.get("/admin/incidents").text)
-    early = web.client.post(f"/admin/incidents/{iid}/close", data={"csrf": csrf})
+    early = web.client.post(f"/admin/incidents/{iid}/close", data={"csrf": csrf, "confirm": "yes"})
     assert "cannot close: no record yet of" in early.text
     with web.ctx.db.connect() as conn:
         assert conn.execute(select(incidents.c.status).where(incidents.c.id == iid)).scalar_one() == "open"
     for step in ("record_keeping", "analysis", "disposal"):
         web.client.post(f"/admin/incidents/{iid}/step", data={"csrf": csrf, "step": step, "reference": "T-9"})
     # nobody's data is held, so nobody is to be told: the pack's steps are all that is asked
-    closed = web.client.post(f"/admin/incidents/{iid}/close", data={"csrf": csrf})
+    unconfirmed = web.client.post(f"/admin/incidents/{iid}/close", data={"csrf": csrf})
+    assert "Nothing was closed: tick the box" in unconfirmed.text
+    with web.ctx.db.connect() as conn:
+        assert conn.execute(select(incidents.c.status).where(incidents.c.id == iid)).scalar_one() == "open"
+    closed = web.client.post(f"/admin/incidents/{iid}/close", data={"csrf": csrf, "confirm": "yes"})
     assert f"Incident {iid} is closed." in closed.text
     with web.ctx.db.connect() as conn:
         assert conn.execute(select(incidents.c.status).where(incidents.c.id == iid)).scalar_one() == "closed"
     assert "Work on this incident" not in closed.text
+
+
+# -- a request's notes -----------------------------------------------------------------------------------------------
+
+def test_a_refused_note_says_why_in_the_pages_language(web: Web) -> None:
+    from .test_admin import _request
+
+    ref = _request(web, "zhang", ZHANG, "delete")
+    _console(web, "privacy_officer")
+    csrf = _csrf(web.client.get(f"/admin/requests/{ref}").text)
+    empty = web.client.post(f"/admin/requests/{ref}/note", data={"csrf": csrf, "note": "  "})
+    assert "A note is 1 to 1000 characters." in empty.text
+    long = web.client.post(f"/admin/requests/{ref}/note?lang=zh-Hans", data={"csrf": csrf, "note": "x" * 1001})
+    assert "备注为 1 到 1000 个字符。" in long.text
+    web.ctx.requests().fulfil_erasure(ref, ground="processing_violates_agreement", actor="test")
+    erased = web.client.post(f"/admin/requests/{ref}/note", data={"csrf": csrf, "note": "Called back."})
+    assert "This request takes no more notes: the person behind it was erased." in erased.text
+    assert "A note is 1 to" not in erased.text
+    chinese = web.client.post(f"/admin/requests/{ref}/note?lang=zh-Hans", data={"csrf": csrf, "note": "回电。"})
+    assert "此请求不能再添加备注：请求背后的人已被删除。" in chinese.text
+    assert not any(e.get("event") == "note_added" for e in _audit_events(web, "request"))
 
 
 # -- versions --------------------------------------------------------------------------------------------------------
