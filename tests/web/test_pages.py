@@ -10,10 +10,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import ARTIFACTS, ENGLISH_LEFT_JS, Web, axe
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+from .conftest import DESKTOP, ENGLISH_LEFT_JS, PHONE, Web, axe, open_page, shot
 
 
 @pytest.fixture
@@ -21,15 +18,13 @@ def at(chromium: Any, live: str, request: pytest.FixtureRequest) -> Iterator[Any
     """Open a page of the live server at a viewport: ``at(path, viewport)``; every page opened is closed after."""
     opened: list[Any] = []
 
-    def open_page(path: str, viewport: dict[str, int] = DESKTOP) -> Any:
-        context = chromium.new_context(viewport=viewport, bypass_csp=True)  # axe is added as a script
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        opened.append(context)
+    def open_at(path: str, viewport: dict[str, int] = DESKTOP) -> Any:
+        page = open_page(chromium, viewport=viewport, bypass_csp=True)  # axe is added as a script
+        opened.append(page.context)
         page.goto(live + path)
         return page
 
-    yield open_page
+    yield open_at
     for context in opened:
         context.close()
 
@@ -38,9 +33,6 @@ def _no_sideways_scroll(page: Any) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -59,7 +51,7 @@ def test_the_policy_page_is_a_short_plain_notice_that_passes_axe(at: Any, viewpo
     _no_sideways_scroll(page)
     assert axe(page) == []
     name = "policy-desktop" if viewport is DESKTOP else "policy-phone"
-    _shot(page, name)
+    shot(page, name)
     page.get_by_role("link", name="Your rights and how to use them").click()  # the contents lead to each part
     assert page.evaluate("location.hash") == "#rights"
     if viewport is DESKTOP:  # a purpose opens on demand, by keyboard too
