@@ -121,21 +121,67 @@ def chromium() -> Iterator[object]:
         browser.close()
 
 
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+NO_SCROLL_JS = "() => document.documentElement.scrollWidth <= window.innerWidth"
+"""True when the page does not scroll sideways (on a 390 px phone: nothing wider than the screen)."""
+
+
+def open_page(chromium: Any, *, bypass_csp: bool = False, **options: Any) -> Any:
+    """A fresh page in its own browser context (``viewport=``, ``locale=``, ...). ``bypass_csp`` lets a test inject
+    axe-core past the pages' Content-Security-Policy (which refuses every script the site does not serve); the pages
+    themselves are unchanged. Close it with ``page.context.close()``."""
+    context = chromium.new_context(bypass_csp=bypass_csp, **options)
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    return pg
+
+
+def _test_name(request: pytest.FixtureRequest) -> str:
+    return str(request.node.name).replace("/", "_").replace("[", "-").replace("]", "")
+
+
 @pytest.fixture
 def page(chromium: object, request: pytest.FixtureRequest) -> Iterator[object]:
     """A fresh browser page; its last state is saved as a screenshot named after the test."""
-    context = chromium.new_context()  # type: ignore[attr-defined]
-    pg = context.new_page()
-    pg.set_default_timeout(15_000)
+    pg = open_page(chromium)
     try:
         yield pg
     finally:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
         try:
-            pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            pg.screenshot(path=str(ARTIFACTS / f"{_test_name(request)}.png"), full_page=True)
         finally:
-            context.close()
+            pg.context.close()
+
+
+@pytest.fixture
+def axe_page(chromium: object, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """As ``page``, in a context that lets :func:`axe` in past the pages' Content-Security-Policy; its last state is
+    saved as a viewport screenshot named after the test."""
+    pg = open_page(chromium, bypass_csp=True)
+    try:
+        yield pg
+    finally:
+        try:
+            shot(pg, _test_name(request))
+        finally:
+            pg.context.close()
+
+
+def shot(page: Any, name: str | Path) -> None:
+    """A viewport screenshot (small enough for the docs) into test-artifacts/screenshots as ``<name>.png`` (or to the
+    path given). Chromium on a busy machine sometimes fails to capture one, so it is tried again."""
+    path = name if isinstance(name, Path) else ARTIFACTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(3):
+        try:
+            page.screenshot(path=str(path))
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(500)
 
 
 ENGLISH_LEFT_JS = r"""() => {
@@ -158,10 +204,14 @@ language (pack texts carry the pack's ``lang``), code, and ``translate="no"``. B
 ``page.evaluate(ENGLISH_LEFT_JS) == []``."""
 
 
-def axe(page: Any, within: str | None = None) -> list[dict[str, Any]]:
+_IMPACTS = ("minor", "moderate", "serious", "critical")
+
+
+def axe(page: Any, within: str | None = None, *, least: str = "minor") -> list[dict[str, Any]]:
     """The accessibility violations axe-core finds on the page (or inside ``within``, a CSS selector), under WCAG 2.1
-    A and AA, whatever their impact: ``[]`` when there are none. axe is read from $POLICYKEEPER_AXE (scripts/test
-    installs axe-core with npm and sets it)."""
+    A and AA, of impact ``least`` or worse (``least="serious"``: the serious and critical ones): ``[]`` when there
+    are none. axe is read from $POLICYKEEPER_AXE (scripts/test installs axe-core with npm and sets it); the page's
+    context must bypass its Content-Security-Policy (``axe_page``, or ``open_page(..., bypass_csp=True)``)."""
     path = os.environ.get("POLICYKEEPER_AXE") or ""
     if not Path(path).is_file():
         if os.environ.get("POLICYKEEPER_REQUIRE_PG"):  # scripts/test installs it from npm
@@ -170,5 +220,6 @@ def axe(page: Any, within: str | None = None) -> list[dict[str, Any]]:
     page.add_script_tag(path=path)
     target = f"document.querySelector({within!r})" if within else "document"
     result = page.evaluate(f"axe.run({target}, {{runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]]}
-            for v in result["violations"]]
+    counted = _IMPACTS[_IMPACTS.index(least):]
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]][:5]}
+            for v in result["violations"] if v["impact"] in counted]

@@ -4,7 +4,6 @@ fields, a new address confirmed by code) used with the keyboard. Screenshots go 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,41 +13,8 @@ import pytest
 from policykeeper.notify import SmtpMailer
 
 from ..conftest import Inbox
-from .conftest import ARTIFACTS, ENGLISH_LEFT_JS, Web, make_web, serve
+from .conftest import DESKTOP, ENGLISH_LEFT_JS, PHONE, Web, axe, make_web, serve, shot
 from .test_center_profile import signup
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-
-
-def _axe(page: Any) -> list[dict[str, Any]]:
-    """Serious and critical axe-core violations on the whole page (a copy of test_consent_script's helper)."""
-    path = os.environ.get("POLICYKEEPER_AXE") or ""
-    if not Path(path).is_file():
-        if os.environ.get("POLICYKEEPER_REQUIRE_PG"):  # scripts/test installs it from npm
-            raise RuntimeError("no axe-core: scripts/test installs it with npm and sets POLICYKEEPER_AXE")
-        pytest.skip("no axe-core: set POLICYKEEPER_AXE to axe.min.js (scripts/test installs it with npm)")
-    page.add_script_tag(path=path)
-    result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]][:3]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
-@pytest.fixture
-def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """As conftest's page, in a context that lets axe-core's script in past the pages' Content Security Policy."""
-    context = chromium.new_context(bypass_csp=True)
-    pg = context.new_page()
-    pg.set_default_timeout(15_000)
-    try:
-        yield pg
-    finally:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
-        try:
-            pg.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-        finally:
-            context.close()
 
 
 @pytest.fixture
@@ -79,12 +45,7 @@ def _check(page: Any, where: str, *, chinese: bool) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     viewport = page.evaluate("window.innerWidth")
     assert width <= viewport, f"{where}: {width} px wide in a {viewport} px window"
-    assert _axe(page) == [], where
-
-
-def _shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))  # the viewport, kept small for the docs
+    assert axe(page, least="serious") == [], where
 
 
 CENTER = ("/", "/signin/code", "/unsubscribe")
@@ -93,7 +54,8 @@ SIGNED = ("/me", "/me/consents", "/me/profile", "/me/requests/0123456789abcdef/v
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_the_center_in_chinese_has_no_english_left_fits_a_phone_and_passes_axe(
-        kokkok: Web, live: str, page: Any, size: str) -> None:
+        kokkok: Web, live: str, axe_page: Any, size: str) -> None:
+    page = axe_page
     signup(kokkok)
     page.set_viewport_size(PHONE if size == "phone" else DESKTOP)
     page.context.add_cookies([{"name": "pk_lang", "value": "zh-Hans", "url": live}])
@@ -108,12 +70,13 @@ def test_the_center_in_chinese_has_no_english_left_fits_a_phone_and_passes_axe(
         if path == "/me/requests/0123456789abcdef/verify":
             assert page.get_by_role("heading", level=1).text_content() == "未找到"
         else:
-            _shot(page, f"center-zh-{path.strip('/').replace('/', '-')}-{size}")
+            shot(page, f"center-zh-{path.strip('/').replace('/', '-')}-{size}")
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_the_center_in_english_fits_and_passes_axe_with_gpc_shown(
-        kokkok: Web, live: str, page: Any, size: str) -> None:
+        kokkok: Web, live: str, axe_page: Any, size: str) -> None:
+    page = axe_page
     signup(kokkok)
     page.set_viewport_size(PHONE if size == "phone" else DESKTOP)
     page.set_extra_http_headers({"Sec-GPC": "1"})
@@ -125,7 +88,7 @@ def test_the_center_in_english_fits_and_passes_axe_with_gpc_shown(
         page.goto(live + path)
         _check(page, path, chinese=False)
         if path != SIGNED[-1]:
-            _shot(page, f"center-{path.strip('/').replace('/', '-')}-{size}")
+            shot(page, f"center-{path.strip('/').replace('/', '-')}-{size}")
     page.goto(live + "/me/consents")
     assert page.locator("#state-optional_sharing").text_content() == "withdrawn"
     assert page.locator("[data-by-gpc]").first.is_visible()
@@ -133,7 +96,8 @@ def test_the_center_in_english_fits_and_passes_axe_with_gpc_shown(
 
 
 def test_the_profile_is_used_with_the_keyboard_passwords_hidden_and_a_new_address_confirmed(
-        kokkok: Web, live: str, page: Any) -> None:
+        kokkok: Web, live: str, axe_page: Any) -> None:
+    page = axe_page
     from playwright.sync_api import expect
 
     sid = signup(kokkok)

@@ -18,7 +18,7 @@ from policykeeper.marketing import register_tracker
 from policykeeper.store._schema import consent_events
 from policykeeper.web import WebContext
 
-from .conftest import ARTIFACTS, Web, axe, serve
+from .conftest import Web, axe, serve, shot
 from .test_consent_api import make_ctx
 
 DEMO = """<!doctype html>
@@ -202,8 +202,7 @@ def test_gpc_in_the_browser_is_honoured_shown_and_recorded_as_gpc(chromium: Any,
         assert box.is_disabled() and not box.is_checked()
         assert _ledger(shop[1], _device(page))["cookie_ad_delivery"] == ("refused", "GPC")
     finally:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "consent-script-gpc.png"))
+        shot(page, "consent-script-gpc")
         context.close()
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,24 +20,11 @@ from policykeeper.requests import RequestContent
 from policykeeper.store import audit_log
 
 from ..conftest import Inbox
-from .conftest import ARTIFACTS, ENGLISH_LEFT_JS, Web, make_web, serve
+from .conftest import DESKTOP, ENGLISH_LEFT_JS, PHONE, Web, axe, make_web, open_page, serve, shot
 
 ALICE = {"name": "Alice P", "password": "correct horse battery", "uuid": "u-7f3a9c",
          "phone": "+856 20 5555 0101", "email": "alice@example.com", "date_of_birth": "1990-04-02"}
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-def _axe(page: Any) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations on the page (WCAG 2.1 A and AA)."""
-    path = os.environ.get("POLICYKEEPER_AXE") or ""
-    if not Path(path).is_file():
-        if os.environ.get("POLICYKEEPER_REQUIRE_PG"):  # scripts/test installs it from npm
-            raise RuntimeError("no axe-core: scripts/test installs it with npm and sets POLICYKEEPER_AXE")
-        pytest.skip("no axe-core: set POLICYKEEPER_AXE to axe.min.js (scripts/test installs it with npm)")
-    page.add_script_tag(path=path)
-    result = page.evaluate("axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})")
-    return [{"id": v["id"], "nodes": [n["html"] for n in v["nodes"]]} for v in result["violations"]
-            if v["impact"] in ("serious", "critical")]
+VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 
 
 @pytest.fixture
@@ -72,10 +58,7 @@ def shop_live(shop: Web) -> Iterator[str]:
 
 
 def _open(chromium: Any, live: str, viewport: str) -> Any:
-    context = chromium.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN", bypass_csp=True)  # axe is injected
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
+    return open_page(chromium, viewport=VIEWPORTS[viewport], locale="zh-CN", bypass_csp=True)  # axe is injected
 
 
 def _staff(page: Any, live: str, key: str, path: str) -> None:
@@ -85,23 +68,10 @@ def _staff(page: Any, live: str, key: str, path: str) -> None:
     page.wait_for_url(f"{live}{path}*")
 
 
-def _shot(page: Any, path: Path) -> None:
-    """A viewport screenshot; Chromium on a busy machine sometimes fails to capture one, so it is tried again."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for attempt in range(3):
-        try:
-            page.screenshot(path=str(path))
-            return
-        except Exception:
-            if attempt == 2:
-                raise
-            page.wait_for_timeout(500)
-
-
 def _english_shot(page: Any, url: str, name: str, viewport: str) -> None:
     """The same page in English, as a viewport screenshot for the docs (the test machine may lack Chinese fonts)."""
     page.goto(url + ("&" if "?" in url else "?") + "lang=en")
-    _shot(page, ARTIFACTS / f"{name}-en-{viewport}.png")
+    shot(page, f"{name}-en-{viewport}")
     page.goto(url + ("&" if "?" in url else "?") + "lang=zh-Hans")
 
 
@@ -110,8 +80,8 @@ def _check(page: Any, viewport: str, name: str) -> None:
     assert page.evaluate(ENGLISH_LEFT_JS) == [], name
     if viewport == "phone":
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
-    assert _axe(page) == [], name
-    _shot(page, ARTIFACTS / f"{name}-{viewport}.png")
+    assert axe(page, least="serious") == [], name
+    shot(page, f"{name}-{viewport}")
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -153,9 +123,9 @@ def test_the_queue_and_a_request_page_in_chinese_on_desktop_and_phone(
         page.wait_for_load_state("load")
         page.evaluate("document.getElementById('asked').scrollIntoView()")
         page.wait_for_timeout(300)
-        _shot(page, ARTIFACTS / f"admin-request-en-{viewport}.png")
+        shot(page, f"admin-request-en-{viewport}")
         page.locator("#timeline").scroll_into_view_if_needed()
-        _shot(page, ARTIFACTS / f"admin-request-timeline-en-{viewport}.png")
+        shot(page, f"admin-request-timeline-en-{viewport}")
     finally:
         page.context.close()
 

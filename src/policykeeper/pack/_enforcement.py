@@ -204,7 +204,7 @@ ENFORCEMENT: dict[str, Marking] = {
                             "every kind is one ledger entry checked by target, and the engine cannot observe "
                             "how explicit the person's act was"),
     "ConsentRule.default": E("engine/_decide.py"),
-    "ConsentRule.withdrawable": E("web/center.py"),
+    "ConsentRule.withdrawable": E("web/_center_consents.py"),
     "ConsentRule.withdraw_channels": D("names where the policy says withdrawal can be done (settings, email...); "
                                        "the privacy center and API offer withdrawal for every withdrawable rule"),
     "ConsentRule.withdrawal_effect": E("deletion/__init__.py"),

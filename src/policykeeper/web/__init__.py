@@ -14,6 +14,7 @@ from .. import __version__
 from ._auth import ROLES, create_api_key
 from ._context import MemoryMailer, WebContext
 from ._errors import BodyLimit, CatchAll, NoUnstorableText, install_error_handlers
+from ._guards import install_page_guards
 
 __all__ = ["ROLES", "MemoryMailer", "WebContext", "app_from_environment", "create_api_key", "create_app"]
 
@@ -35,6 +36,7 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
                               '`{"error": {"code", "message", "where"}}`.')
     app.state.pk = ctx
     install_error_handlers(app)
+    install_page_guards(app)  # the pages' guards (sign-in, permission, CSRF) answer through it
     from .admin import router as admin_router
     from .admin_requests import router as admin_requests_router
     from .api import router
@@ -59,12 +61,13 @@ def create_app(ctx: WebContext, *, extra: Callable[[FastAPI], None] | None = Non
 
 def _install_docs(app: FastAPI) -> None:
     """Swagger UI at ``/v1/docs`` and ReDoc at ``/v1/redoc``, their scripts and styles served from the installed
-    ``fastapi-offline`` package (``/v1/docs/assets``): the docs work with no network beyond this server."""
+    ``fastapi-offline`` package (``/v1/docs/assets``; ReDoc's from ``/v1/docs/redoc.js``, without its CDN logo): the
+    docs work with no network beyond this server."""
     from pathlib import Path
 
     import fastapi_offline
     from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-    from fastapi.responses import HTMLResponse
+    from fastapi.responses import HTMLResponse, Response
     from fastapi.staticfiles import StaticFiles
 
     assets = "/v1/docs/assets"
@@ -77,8 +80,14 @@ def _install_docs(app: FastAPI) -> None:
                                    swagger_css_url=f"{assets}/swagger-ui.css",
                                    swagger_favicon_url=f"{assets}/favicon.png")
 
+    @app.get("/v1/docs/redoc.js", include_in_schema=False)
+    def redoc_js() -> Response:
+        from ._docs import redoc_bundle  # ReDoc without the logo it would load from a CDN
+
+        return Response(redoc_bundle(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
     @app.get("/v1/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
         return get_redoc_html(openapi_url="/v1/openapi.json", title="policykeeper API",
-                              redoc_js_url=f"{assets}/redoc.standalone.js", redoc_favicon_url=f"{assets}/favicon.png",
+                              redoc_js_url="/v1/docs/redoc.js", redoc_favicon_url=f"{assets}/favicon.png",
                               with_google_fonts=False)

@@ -17,16 +17,16 @@ import io
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..pack import Pack
 from ..store import web as web_store
 from ._context import WebContext
 from ._pages import ctx_of
-from .admin import _page, _seat, _Stop, router
+from .admin import Seat, _page, require_staff, router
 
 __all__ = ["PERIODS", "consent_chart", "consent_series", "data_map", "label_lines", "text_width"]
 
@@ -182,11 +182,7 @@ def _consent_view(request: Request) -> dict[str, Any]:
 
 
 @router.get("/consents", response_class=HTMLResponse)
-def consents_page(request: Request) -> Response:
-    try:
-        seat = _seat(request, "consents:read")
-    except _Stop as stop:
-        return stop.response
+def consents_page(request: Request, seat: Annotated[Seat, Depends(require_staff("consents:read"))]) -> Response:
     view = _consent_view(request)
     chart = consent_chart(view["size"], view["series"])
     query = "&".join(f"{k}={v}" for k, v in (("consent", view["target"]), ("period", view["period"])) if v)
@@ -194,13 +190,9 @@ def consents_page(request: Request) -> Response:
                  periods=list(PERIODS), **view)
 
 
-@router.get("/consents.csv")
+@router.get("/consents.csv", dependencies=[Depends(require_staff("consents:read"))])
 def consents_csv(request: Request) -> Response:
     """The consents chart's figures as CSV, with the page's filters."""
-    try:
-        _seat(request, "consents:read")
-    except _Stop as stop:
-        return stop.response
     view = _consent_view(request)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -387,11 +379,7 @@ def data_map(pack: Pack, *, category: str | None = None, recipient: str | None =
 
 
 @router.get("/datamap", response_class=HTMLResponse)
-def datamap_page(request: Request) -> Response:
-    try:
-        seat = _seat(request, "data:map")
-    except _Stop as stop:
-        return stop.response
+def datamap_page(request: Request, seat: Annotated[Seat, Depends(require_staff("data:map"))]) -> Response:
     pack = ctx_of(request).engine().pack
     names = {c.id: c.name for c in pack.data_categories}
     category = request.query_params.get("category") or None

@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -29,10 +30,11 @@ from ..pack import Pack, coverage
 from ._auth import STAFF_COOKIE, Staff, check_csrf, csrf_token, end_session, open_staff_session, staff_from
 from ._context import MemoryMailer, WebContext
 from ._errors import ApiError
+from ._guards import PageStop
 from ._library_words import problem_words
 from ._pages import ctx_of, gettext_of, redirect, render, same_origin
 
-__all__ = ["PAGES", "router"]
+__all__ = ["PAGES", "Posted", "Seat", "require_staff", "router", "staff_form"]
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(same_origin)])
 
@@ -72,12 +74,6 @@ class Seat:
     nav: list[tuple[str, str]] = field(default_factory=list)
 
 
-class _Stop(Exception):
-    """A page cannot go on: answer with ``response`` instead."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__("stop")
-        self.response = response
 
 
 def _seat(request: Request, permission: str) -> Seat:
@@ -89,8 +85,8 @@ def _seat(request: Request, permission: str) -> Seat:
     except ApiError as exc:
         if exc.status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            raise _Stop(RedirectResponse(f"/admin/signin?next={quote(target)}", status_code=303)) from None
-        raise _Stop(_forbidden(request, ctx, permission, exc.message)) from None
+            raise PageStop(RedirectResponse(f"/admin/signin?next={quote(target)}", status_code=303)) from None
+        raise PageStop(_forbidden(request, ctx, permission, exc.message)) from None
     nav = [(path, title) for path, title, perm in PAGES if staff.can(perm)]
     return Seat(staff, token, csrf_token(ctx, token) if token else "", nav)
 
@@ -107,6 +103,41 @@ def _forbidden(request: Request, ctx: WebContext, permission: str, message: str)
     nav = [(p, t) for p, t, perm in PAGES if staff is not None and staff.can(perm)]
     seat = Seat(staff, token, csrf_token(ctx, token) if token else "", nav) if staff is not None else None
     return render(request, "admin/forbidden.html", 403, seat=seat, permission=permission, message=message)
+
+
+def require_staff(permission: str) -> Callable[[Request], Seat]:
+    """A console page's guard, as a dependency: ``seat: Annotated[Seat, Depends(require_staff("incidents:read"))]``
+    is the signed-in staff member whose role holds ``permission``; anyone else is sent to the sign-in page (no
+    session) or gets the page saying which permission is missing (403)."""
+
+    def guard(request: Request) -> Seat:
+        return _seat(request, permission)
+
+    return guard
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A console form, posted by a staff member whose role holds the action's permission, with a matching CSRF
+    token."""
+
+    seat: Seat
+    form: dict[str, str]
+
+    @property
+    def actor(self) -> str:
+        """Who acts, as audit entries name them: the API key behind the console session."""
+        return f"key:{self.seat.staff.key_id}"
+
+
+def staff_form(permission: str) -> Callable[[Request], Awaitable[Posted]]:
+    """A console action's guard, as a dependency: :func:`require_staff` and then the posted form's CSRF token."""
+
+    async def guard(request: Request) -> Posted:
+        seat = _seat(request, permission)
+        return Posted(seat, await _form(request, seat))
+
+    return guard
 
 
 def when(value: object, *, date_only: bool = False) -> str:
@@ -132,12 +163,12 @@ async def _form(request: Request, seat: Seat) -> dict[str, str]:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     if not seat.token:
-        raise _Stop(_forbidden(request, ctx_of(request), "a console session",
+        raise PageStop(_forbidden(request, ctx_of(request), "a console session",
                                "forms are sent from a console session: sign in at /admin/signin"))
     try:
         check_csrf(ctx_of(request), seat.token, values.get("csrf"))
     except ApiError as exc:
-        raise _Stop(render(request, "admin/forbidden.html", 403, seat=seat, permission="csrf",
+        raise PageStop(render(request, "admin/forbidden.html", 403, seat=seat, permission="csrf",
                            message=exc.message)) from None
     return values
 
@@ -191,11 +222,7 @@ async def signout(request: Request) -> Response:
 # -- dashboard and requests ----------------------------------------------------------------------------------------
 
 @router.get("", response_class=HTMLResponse)
-def dashboard(request: Request) -> Response:
-    try:
-        seat = _seat(request, "requests:read")
-    except _Stop as stop:
-        return stop.response
+def dashboard(request: Request, seat: Annotated[Seat, Depends(require_staff("requests:read"))]) -> Response:
     queue = ctx_of(request).requests().open_requests()
     counts = {"open": len(queue), "overdue": sum(r["state"] == "overdue" for r in queue),
               "due_soon": sum(r["state"] == "due_soon" for r in queue)}
@@ -205,26 +232,18 @@ def dashboard(request: Request) -> Response:
 # -- audit (incidents and versions: ._admin_lifecycle; pictures: ._admin_pictures) ----------------------------------------
 
 @router.get("/compiler", response_class=HTMLResponse)
-def compiler_page(request: Request) -> Response:
+def compiler_page(request: Request, seat: Annotated[Seat, Depends(require_staff("versions:read"))]) -> Response:
     """The policy compiler's review as a page: paste a policy, see each drafted item next to its quote."""
-    try:
-        seat = _seat(request, "versions:read")
-    except _Stop as stop:
-        return stop.response
     return _page(request, "admin/compiler.html", seat, name="policy.txt", policy="", rows=None)
 
 
 @router.post("/compiler", response_class=HTMLResponse)
-async def compiler_draft(request: Request) -> Response:
+async def compiler_draft(request: Request, posted: Annotated[Posted, Depends(staff_form("versions:read"))]) -> Response:
     """Draft a pack from the posted policy text and show it for review (nothing is stored: drafting is read-only)."""
     from ..compiler import draft_pack, pack_id_for, policy_from_text
     from ..compiler._review import marked_text, review_rows
 
-    try:
-        seat = _seat(request, "versions:read")
-        form = await _form(request, seat)
-    except _Stop as stop:
-        return stop.response
+    seat, form = posted.seat, posted.form
     name = form.get("name", "").strip() or "policy.txt"
     policy = form.get("policy", "")
     try:
@@ -238,11 +257,7 @@ async def compiler_draft(request: Request) -> Response:
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request) -> Response:
-    try:
-        seat = _seat(request, "audit:verify")
-    except _Stop as stop:
-        return stop.response
+def audit_page(request: Request, seat: Annotated[Seat, Depends(require_staff("audit:verify"))]) -> Response:
     with ctx_of(request).db.connect() as conn:
         chains = [("Audit log", audit.verify(conn)), ("Consent ledger", consent.verify(conn))]
     return _page(request, "admin/audit.html", seat, chains=chains, at=dt.datetime.now(dt.UTC))
@@ -277,11 +292,7 @@ def proving_tests(pack: Pack, where: Path) -> dict[str, list[str]]:
 
 
 @router.get("/evidence", response_class=HTMLResponse)
-def evidence_page(request: Request) -> Response:
-    try:
-        seat = _seat(request, "evidence:read")
-    except _Stop as stop:
-        return stop.response
+def evidence_page(request: Request, seat: Annotated[Seat, Depends(require_staff("evidence:read"))]) -> Response:
     from ..organisation import department, training_status
 
     ctx = ctx_of(request)
@@ -297,11 +308,7 @@ def evidence_page(request: Request) -> Response:
 # -- mailbox -------------------------------------------------------------------------------------------------------
 
 @router.get("/mailbox", response_class=HTMLResponse)
-def mailbox_page(request: Request) -> Response:
-    try:
-        seat = _seat(request, "keys:manage")
-    except _Stop as stop:
-        return stop.response
+def mailbox_page(request: Request, seat: Annotated[Seat, Depends(require_staff("keys:manage"))]) -> Response:
     mailer = ctx_of(request).mailer
     held = list(mailer.messages) if isinstance(mailer, MemoryMailer) else None
     return _page(request, "admin/mailbox.html", seat, messages=held)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -21,14 +21,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from .._exceptions import PolicykeeperError
 from ..pack import Pack
-from ..requests import STATUSES, QueueQuery
+from ..requests import MAX_STAFF_NOTE, STATUSES, QueueQuery
 from ._auth import list_api_keys
 from ._context import WebContext
 from ._errors import ApiError
+from ._guards import PageStop
 from ._library_words import problem_words
 from ._pages import ctx_of, gettext_of, redirect, same_origin
 from ._request_words import csv_cell, words_for
-from .admin import Seat, _form, _page, _seat, _Stop
+from .admin import Posted, Seat, _page, require_staff, staff_form
 
 __all__ = ["router"]
 
@@ -79,11 +80,7 @@ def _rights(pack: Pack) -> list[str]:
 
 
 @router.get("/requests", response_class=HTMLResponse)
-def request_queue(request: Request) -> Response:
-    try:
-        seat = _seat(request, "requests:read")
-    except _Stop as stop:
-        return stop.response
+def request_queue(request: Request, seat: Annotated[Seat, Depends(require_staff("requests:read"))]) -> Response:
     ctx = ctx_of(request)
     query, view, problem = _query(request)
     page = ctx.requests().queue(query)
@@ -97,14 +94,10 @@ def request_queue(request: Request) -> Response:
                  csv_link="/admin/requests.csv" + _link(view, page=""))
 
 
-@router.get("/requests.csv")
+@router.get("/requests.csv", dependencies=[Depends(require_staff("requests:read"))])
 def request_queue_csv(request: Request) -> Response:
     """The queue as CSV, with the filters and sort of the page (every page, up to 10,000 rows): the requester masked,
     every cell safe to open in a spreadsheet."""
-    try:
-        _seat(request, "requests:read")
-    except _Stop as stop:
-        return stop.response
     query, _view, _problem = _query(request, limit=500)
     svc = ctx_of(request).requests()
     out = io.StringIO()
@@ -152,11 +145,11 @@ def _erasure_grounds(pack: Pack) -> tuple[str, ...]:
 
 def _request_or_stop(request: Request, seat: Seat, ref: str) -> dict[str, Any]:
     if not _REF.match(ref):
-        raise _Stop(_page(request, "admin/notfound.html", seat, 404, what=f"request {ref}"))
+        raise PageStop(_page(request, "admin/notfound.html", seat, 404, what=f"request {ref}"))
     try:
         return ctx_of(request).requests().get(ref)
     except PolicykeeperError:
-        raise _Stop(_page(request, "admin/notfound.html", seat, 404, what=f"request {ref}")) from None
+        raise PageStop(_page(request, "admin/notfound.html", seat, 404, what=f"request {ref}")) from None
 
 
 def _detail_page(request: Request, seat: Seat, ref: str, row: dict[str, Any], *,
@@ -180,30 +173,31 @@ def _detail_page(request: Request, seat: Seat, ref: str, row: dict[str, Any], *,
 
 
 @router.get("/requests/{ref}", response_class=HTMLResponse)
-def request_detail(request: Request, ref: str) -> Response:
-    try:
-        seat = _seat(request, "requests:read")
-        row = _request_or_stop(request, seat, ref)
-    except _Stop as stop:
-        return stop.response
-    return _detail_page(request, seat, ref, row)
+def request_detail(request: Request, ref: str,
+                   seat: Annotated[Seat, Depends(require_staff("requests:read"))]) -> Response:
+    return _detail_page(request, seat, ref, _request_or_stop(request, seat, ref))
 
 
-async def _action(request: Request, ref: str, permission: str) -> tuple[Seat, dict[str, str], str]:
-    seat = _seat(request, permission)
-    form = await _form(request, seat)
-    _request_or_stop(request, seat, ref)
-    return seat, form, f"key:{seat.staff.key_id}"
+def _acting(permission: str) -> Any:
+    """A request's action, as a dependency: the staff member's posted form (:func:`.admin.staff_form`), once the
+    request named in the address is found (else the page says it is not)."""
+
+    async def guard(request: Request, ref: str, posted: Posted = Depends(staff_form(permission))) -> Posted:  # noqa: B008
+        _request_or_stop(request, posted.seat, ref)
+        return posted
+
+    return guard
+
+
+Verifying = Annotated[Posted, Depends(_acting("requests:verify"))]
+Acting = Annotated[Posted, Depends(_acting("requests:act"))]
 
 
 @router.post("/requests/{ref}/reveal", response_class=HTMLResponse)
-async def request_reveal(request: Request, ref: str) -> Response:
+async def request_reveal(request: Request, ref: str, posted: Acting) -> Response:
     """Show the requester's current values on the page answered to this POST (never in an address, never kept),
     audited each time."""
-    try:
-        seat, form, actor = await _action(request, ref, "requests:act")
-    except _Stop as stop:
-        return stop.response
+    seat, form, actor = posted.seat, posted.form, posted.actor
     svc = ctx_of(request).requests()
     category = form.get("category", "")
     shown = svc.current_values(ref, (category,) if category and category != "*" else (), actor=actor)
@@ -211,26 +205,25 @@ async def request_reveal(request: Request, ref: str) -> Response:
 
 
 @router.post("/requests/{ref}/note")
-async def request_note(request: Request, ref: str) -> Response:
-    try:
-        seat, form, actor = await _action(request, ref, "requests:verify")
-    except _Stop as stop:
-        return stop.response
+async def request_note(request: Request, ref: str, posted: Verifying) -> Response:
+    form, actor = posted.form, posted.actor
     _ = gettext_of(request)
     back = f"/admin/requests/{ref}"
+    note = form.get("note", "")
+    if not note.strip() or len(note.strip()) > MAX_STAFF_NOTE:
+        return redirect(back, err=_("A note is 1 to %(n)s characters.", n=MAX_STAFF_NOTE))
     try:
-        ctx_of(request).requests().add_note(ref, form.get("note", ""), actor=actor)
-    except PolicykeeperError:
-        return redirect(back, err=_("A note is 1 to 1000 characters."))
+        ctx_of(request).requests().add_note(ref, note, actor=actor)
+    except PolicykeeperError as exc:  # said as it is: the note was fine, the request takes none (or is gone)
+        if "erased" in exc.message:
+            return redirect(back, err=_("This request takes no more notes: the person behind it was erased."))
+        return redirect(back, err=exc.message)
     return redirect(back + "#timeline", msg=_("Note added."))
 
 
 @router.post("/requests/{ref}/verify")
-async def request_verify(request: Request, ref: str) -> Response:
-    try:
-        seat, form, actor = await _action(request, ref, "requests:verify")
-    except _Stop as stop:
-        return stop.response
+async def request_verify(request: Request, ref: str, posted: Verifying) -> Response:
+    form, actor = posted.form, posted.actor
     _ = gettext_of(request)
     back = f"/admin/requests/{ref}"
     try:
@@ -281,11 +274,8 @@ def _confirm(request: Request, seat: Seat, row: dict[str, Any], action: str, for
 
 
 @router.post("/requests/{ref}/fulfil", response_class=HTMLResponse)
-async def request_fulfil(request: Request, ref: str) -> Response:
-    try:
-        seat, form, actor = await _action(request, ref, "requests:act")
-    except _Stop as stop:
-        return stop.response
+async def request_fulfil(request: Request, ref: str, posted: Acting) -> Response:
+    seat, form, actor = posted.seat, posted.form, posted.actor
     ctx, back = ctx_of(request), f"/admin/requests/{ref}"
     row = ctx.requests().get(ref)
     if row["right"] in _ERASE and row["status"] != "fulfilled" and form.get("confirm") != "yes":
@@ -298,11 +288,8 @@ async def request_fulfil(request: Request, ref: str) -> Response:
 
 
 @router.post("/requests/{ref}/refuse", response_class=HTMLResponse)
-async def request_refuse(request: Request, ref: str) -> Response:
-    try:
-        seat, form, actor = await _action(request, ref, "requests:act")
-    except _Stop as stop:
-        return stop.response
+async def request_refuse(request: Request, ref: str, posted: Acting) -> Response:
+    seat, form, actor = posted.seat, posted.form, posted.actor
     _ = gettext_of(request)
     back = f"/admin/requests/{ref}"
     ground = form.get("ground", "").strip()
@@ -321,11 +308,8 @@ async def request_refuse(request: Request, ref: str) -> Response:
 
 
 @router.post("/requests/{ref}/extend")
-async def request_extend(request: Request, ref: str) -> Response:
-    try:
-        seat, form, actor = await _action(request, ref, "requests:act")
-    except _Stop as stop:
-        return stop.response
+async def request_extend(request: Request, ref: str, posted: Acting) -> Response:
+    form, actor = posted.form, posted.actor
     _ = gettext_of(request)
     back = f"/admin/requests/{ref}"
     days = form.get("days", "").strip()

@@ -5,6 +5,10 @@ their data (confirming by code) and downloads it, corrects their profile and clo
 Every page works without JavaScript: each action is a plain form POST answered by a 303 redirect to a page that says
 what happened (``?msg=`` or ``?err=``, never a traceback). Forms that change something carry the session's CSRF token.
 No personal data ever goes into a URL: identifiers, addresses, codes and values travel in form bodies only.
+
+This module holds the public pages, ``/me`` and what the pages share; the consents page is in ``_center_consents``,
+the request pages in ``_center_requests``, the profile and closing the account in ``_center_account``. A page only a
+signed-in person sees takes ``signed: Signed`` (the :func:`signed_in` guard): anyone else is sent home to sign in.
 """
 
 from __future__ import annotations
@@ -18,9 +22,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
-from .. import consent
-from .._exceptions import BadDetailError, PolicykeeperError
-from ..i18n import language_of_pack
+from .._exceptions import PolicykeeperError
 from ..pack import Pack, people_document, people_html
 from ._auth import (
     CODE_TTL,
@@ -33,38 +35,33 @@ from ._auth import (
     person_from,
     send_login_code,
 )
-from ._closing import send_closing_notice
 from ._context import WebContext
 from ._errors import ApiError
+from ._guards import PageStop
 from ._i18n import gettext_for
-from ._library_words import own, problem_words
-from ._limits import before_request, before_resend, client_of
+from ._library_words import problem_words
+from ._limits import client_of
 from ._pages import ctx_of, gettext_of, language_of, redirect, render, same_origin
-from ._profile import GENDER_NAMES, category_of, change_detail, confirm_email_change, detail_problem, kind_of
-from ._request_words import words_for
-from ._signed_in import session_opened
 
-__all__ = ["router"]
+__all__ = ["Signed", "SignedIn", "router", "signed_in"]
 
 router = APIRouter(dependencies=[Depends(same_origin)])
 
 FormText = Annotated[str, Form()]
 _REF = re.compile(r"^[0-9a-f]{1,32}$")
 _CODE = re.compile(r"^[0-9]{6}$")
-_EXPORTABLE = ("access", "copy", "portability")
-_NOT_OFFERED = ("new_purpose", "minor_account", "policy")
-"""Consent rules a person does not give on this page: a new purpose is asked for when it comes up, a parent consents
-for a child's account, and the policy itself is accepted where it is shown."""
 
 
 @dataclass(frozen=True)
-class _Signed:
+class SignedIn:
+    """The person signed in to the privacy center: who, their session token and the page's CSRF token."""
+
     person: Person
     token: str
     csrf: str
 
 
-def _signed_in(request: Request) -> _Signed | None:
+def _signed_in(request: Request) -> SignedIn | None:
     ctx = ctx_of(request)
     token = request.cookies.get(PERSON_COOKIE, "")
     if not token:
@@ -73,12 +70,25 @@ def _signed_in(request: Request) -> _Signed | None:
         person = person_from(request, ctx)
     except ApiError:
         return None
-    return _Signed(person, token, csrf_token(ctx, token))
+    return SignedIn(person, token, csrf_token(ctx, token))
 
 
-def _sign_in_first(request: Request | None = None) -> RedirectResponse:
-    _ = gettext_of(request) if request is not None else (lambda text: text)
+def _sign_in_first(request: Request) -> RedirectResponse:
+    _ = gettext_of(request)
     return redirect("/", err=_("Please sign in first: we send a code to an email address we hold for you."))
+
+
+def signed_in(request: Request) -> SignedIn:
+    """A privacy center page's guard, as a dependency (``signed: Signed``): the person signed in; anyone else is sent
+    to the home page, which asks them to sign in first."""
+    signed = _signed_in(request)
+    if signed is None:
+        raise PageStop(_sign_in_first(request))
+    return signed
+
+
+Signed = Annotated[SignedIn, Depends(signed_in)]
+"""The parameter of a page only a signed-in person sees."""
 
 
 def _problem(exc: Exception, _: Any = None) -> str:
@@ -114,12 +124,12 @@ def _words(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _page(request: Request, template: str, signed: _Signed | None, status: int = 200, **values: Any) -> HTMLResponse:
+def _page(request: Request, template: str, signed: SignedIn | None, status: int = 200, **values: Any) -> HTMLResponse:
     return render(request, template, status, signed=signed, csrf=signed.csrf if signed else "", when=_when,
                   words=_words, **values)
 
 
-def _not_found(request: Request, signed: _Signed | None) -> HTMLResponse:
+def _not_found(request: Request, signed: SignedIn | None) -> HTMLResponse:
     return _page(request, "center/not_found.html", signed, status=404)
 
 
@@ -269,10 +279,7 @@ def _held(ctx: WebContext, person: Person) -> list[dict[str, Any]]:
 
 
 @router.get("/me", response_class=HTMLResponse)
-def me(request: Request) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
+def me(request: Request, signed: Signed) -> Response:
     ctx = ctx_of(request)
     values = _held(ctx, signed.person)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -301,285 +308,9 @@ def _day_in(language: str) -> Any:
     return day
 
 
-# -- consents ---------------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Choice:
-    target: str
-    title: str
-    kind: str
-    promises: tuple[str, ...]
-    covers: tuple[str, ...]
-    default: str
-    withdrawable: bool
-    notice: str | None
-
-
-def _choices(ctx: WebContext) -> list[_Choice]:
-    """What this policy asks a person's consent for: its consent rules (but those given elsewhere) and marketing."""
-    eng = ctx.engine()
-    pack = eng.pack
-    purposes = {p.id: p.name for p in pack.purposes.items}
-    found = []
-    for rule in pack.consents:
-        if rule.scope in _NOT_OFFERED or not rule.targets:
-            continue
-        found.append(_Choice(rule.id, _words(rule.id), rule.type.replace("_", " "), tuple(rule.promises),
-                             tuple(purposes.get(t, _words(t)) for t in rule.targets), rule.default,
-                             bool(rule.withdrawable), eng.refusal_notice(rule.id)))
-    marketing = pack.marketing
-    if not isinstance(marketing, str):
-        default = "granted" if marketing.basis == "opt_out" else "not_granted"
-        channels = tuple(_words(c) for c in marketing.channels)
-        found.append(_Choice("marketing", "Marketing messages", marketing.basis.replace("_", " "),
-                             tuple(marketing.promises), channels, default, True, eng.refusal_notice("marketing")))
-    return found
-
-
-def _states(ctx: WebContext, subject_id: str) -> tuple[frozenset[str], frozenset[str]]:
-    with ctx.db.connect() as conn:
-        return consent.state_as_of(conn, subject_id)
-
-
-def _last_by(ctx: WebContext, subject_id: str) -> dict[str, tuple[str, dt.datetime]]:
-    """Who made each target's latest consent choice (the ``by`` of its evidence) and when."""
-    from ..store import web as web_store
-
-    with ctx.db.connect() as conn:
-        rows = web_store.consent_choices_of(conn, subject_id)
-    return {r.target: (str(r.evidence.get("by", "")), r.at) for r in rows}
-
-
-def _kinds(_: Any) -> dict[str, str]:
-    return {"opt in": _("you choose to turn it on"), "opt out": _("on unless you turn it off"),
-            "explicit": _("asked for explicitly"), "separate": _("asked for separately"),
-            "implied by use": _("taken from your use of the service"),
-            "os permission": _("asked by your device's settings"), "parental verifiable": _("given by a parent")}
-
-
-@router.get("/me/consents", response_class=HTMLResponse)
-def consents(request: Request) -> Response:
-    from ._site import GPC, gpc_consents, gpc_honoured
-
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    ctx = ctx_of(request)
-    given, withdrawn = _states(ctx, signed.person.subject_id)
-    last = _last_by(ctx, signed.person.subject_id)
-    covered = set(gpc_consents(ctx.engine().pack)) | {"marketing"}
-    rows = []
-    for c in _choices(ctx):
-        if c.target in given:
-            state = "given"
-        elif c.target in withdrawn:
-            state = "withdrawn"
-        else:
-            state = "given" if c.default == "granted" else "not given"
-        by, at = last.get(c.target, ("", None))
-        rows.append({"choice": c, "state": state, "recorded": c.target in given or c.target in withdrawn,
-                     "by_gpc": state == "withdrawn" and by.lower() == GPC.lower(), "at": at,
-                     "gpc_covers": c.target in covered})
-    gpc = request.headers.get("sec-gpc", "").strip() == "1"
-    _ = gettext_of(request)
-    return _page(request, "center/consents.html", signed, rows=rows, kinds=_kinds(_), gpc_seen=gpc,
-                 gpc_honoured=gpc_honoured(ctx.engine().pack), day=_day_in(language_of(request)))
-
-
-@router.post("/me/consents/{target}")
-def consent_change(request: Request, target: str, action: FormText = "", csrf: FormText = "") -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    ctx = ctx_of(request)
-    try:
-        check_csrf(ctx, signed.token, csrf)
-    except ApiError as exc:
-        return redirect("/me/consents", err=_problem(exc, gettext_of(request)))
-    _ = gettext_of(request)
-    choice = next((c for c in _choices(ctx) if c.target == target), None)
-    if choice is None or action not in ("given", "withdrawn"):
-        return redirect("/me/consents", err=_("That choice is not one this policy asks you for."))
-    if action == "withdrawn" and not choice.withdrawable:
-        return redirect("/me/consents", err=_("This policy does not let this consent be withdrawn here."))
-    try:
-        ctx.engine().record_subject_consent(signed.person.subject_id, target, "given" if action == "given"
-                                            else "withdrawn", actor="subject")
-    except PolicykeeperError as exc:
-        return redirect("/me/consents", err=_problem(exc, gettext_of(request)))
-    mark = own if language_of(request) != language_of_pack(ctx.engine().pack.language) else str  # pack's words
-    title = _("Marketing messages") if target == "marketing" else mark(choice.title)
-    if action == "given":
-        return redirect("/me/consents", msg=_("Consent given: %(choice)s.", choice=title))
-    notice = f" {mark(choice.notice)}" if choice.notice else ""
-    return redirect("/me/consents", msg=_("Consent withdrawn: %(choice)s.", choice=title) + notice)
-
-
-# -- requests ---------------------------------------------------------------------------------------------------------
-
-_ELSEWHERE = {"manage_account": ("/me/profile", "on your profile page"),
-              "withdraw_consent": ("/me/consents", "on your consents page"),
-              "complain_authority": ("", "to the authorities")}
-"""Rights a person exercises on another page (or with someone else) rather than by a request to the company."""
-
-
 def _stated_rights(pack: Pack) -> list[Any]:
     return [] if isinstance(pack.rights, str) else [r for r in pack.rights if r.status == "stated"]
 
-
-def _requestable(pack: Pack) -> list[Any]:
-    return [r for r in _stated_rights(pack) if r.type not in _ELSEWHERE]
-
-
-def _mine(ctx: WebContext, person: Person, ref: str) -> dict[str, Any] | None:
-    if not _REF.fullmatch(ref):
-        return None
-    found = next((r for r in ctx.requests().requests_of_subject(person.subject_id) if r["ref"] == ref), None)
-    if found is None:  # another person's request looks like none, and the attempt is audited (no values of theirs)
-        ctx.requests().note_foreign_access(person.subject_id, ref, via="privacy_center")
-    return found
-
-
-def _emails(ctx: WebContext, subject_id: str) -> list[str]:
-    eng = ctx.engine()
-    with ctx.db.connect() as conn:
-        held = eng.values_of_subject(conn, subject_id, eng.email_categories())
-    return sorted({v for vs in held.values() for v in vs})
-
-
-@router.get("/me/requests", response_class=HTMLResponse)
-def requests_page(request: Request) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    ctx = ctx_of(request)
-    mine = ctx.requests().requests_of_subject(signed.person.subject_id)
-    emails = _emails(ctx, signed.person.subject_id)
-    pack = ctx.engine().pack
-    elsewhere = [(r, *_ELSEWHERE[r.type]) for r in _stated_rights(pack) if r.type in _ELSEWHERE]
-    locked = pack.locked_categories()
-    held = {str(it["category"]) for it in _held(ctx, signed.person)}
-    correctable = [c for c in pack.data_categories
-                   if c.id in held and c.id not in locked and not _secret(pack, c.id)]
-    return _page(request, "center/requests.html", signed, requests=mine, exportable=_EXPORTABLE,
-                 rights=_requestable(pack), elsewhere=elsewhere, emails=emails, correctable=correctable,
-                 w=words_for(gettext_of(request)), can_correct=any(r.type == "correct" for r in _requestable(pack)))
-
-
-@router.post("/me/requests")
-def request_new(request: Request, right: FormText = "", email: FormText = "", csrf: FormText = "",
-                note: FormText = "", category: FormText = "", value: FormText = "") -> Response:
-    from .._exceptions import BadValueError
-    from ..requests import RequestContent
-
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    ctx = ctx_of(request)
-    _ = gettext_of(request)
-    pack = ctx.engine().pack
-    try:
-        check_csrf(ctx, signed.token, csrf)
-        if right not in {r.type for r in _requestable(pack)}:
-            raise ApiError(422, "invalid", str(_("Choose one of the rights this policy grants.")), "right")
-        said = RequestContent(note, category.strip() or None if right == "correct" else None,
-                              (value if category.strip() else None) if right == "correct" else None)
-        try:
-            said = said.checked(pack, right)
-        except BadValueError as exc:
-            raise ApiError(422, "invalid", _content_problem(exc.message, _), "content") from None
-        before_request(ctx, signed.person.subject_id, email)
-        ticket = ctx.requests().submit_for_subject(signed.person.subject_id, right, email=email, content=said,
-                                                   signed_in=session_opened(ctx, signed.person),
-                                                   language=language_of(request))
-    except (ApiError, PolicykeeperError) as exc:
-        return redirect("/me/requests", err=_problem(exc, gettext_of(request)))
-    if ticket.status == "verified":  # the session proved who they are: no second code
-        due = _(" We answer by %(date)s.", date=f"{ticket.due_at:%Y-%m-%d}") if ticket.due_at else ""
-        return redirect("/me/requests", msg=_("Request %(ref)s is received and confirmed.", ref=ticket.ref) + due)
-    return redirect(f"/me/requests/{ticket.ref}/verify",
-                    msg=_("Request %(ref)s received. If that address is on record for you, we emailed a code to "
-                          "confirm it.", ref=ticket.ref))
-
-
-def _content_problem(message: str, _: Any) -> str:
-    """What is wrong with what the person wrote, in their language."""
-    where = message.split(":", 1)[0]
-    if where == "note":
-        return str(_("Your note is too long: at most 2000 characters."))
-    if where == "correction.value":
-        return str(_("Give the new value for the item to correct (at most 2000 characters)."))
-    return str(_("Choose an item we hold about you that can be corrected here."))
-
-
-@router.get("/me/requests/{ref}/verify", response_class=HTMLResponse)
-def request_verify_form(request: Request, ref: str) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    mine = _mine(ctx_of(request), signed.person, ref)
-    if mine is None:
-        return _not_found(request, signed)
-    return _page(request, "center/request_verify.html", signed, req=mine, w=words_for(gettext_of(request)))
-
-
-@router.post("/me/requests/{ref}/verify")
-def request_verify(request: Request, ref: str, code: FormText = "", csrf: FormText = "") -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    ctx = ctx_of(request)
-    if _mine(ctx, signed.person, ref) is None:
-        return _not_found(request, signed)
-    try:
-        check_csrf(ctx, signed.token, csrf)
-        if not _CODE.fullmatch(code.strip()):
-            raise ApiError(422, "invalid", str(gettext_of(request)("The code is the six digits from the email about "
-                                                                   "this request.")), "code")
-        ticket = ctx.requests().verify(ref, code.strip())
-    except (ApiError, PolicykeeperError) as exc:
-        return redirect(f"/me/requests/{ref}/verify", err=_problem(exc, gettext_of(request)))
-    _ = gettext_of(request)
-    due = _(" We answer by %(date)s.", date=f"{ticket.due_at:%Y-%m-%d}") if ticket.due_at else ""
-    return redirect("/me/requests", msg=_("Request %(ref)s is confirmed.", ref=ref) + due)
-
-
-@router.post("/me/requests/{ref}/resend")
-def request_resend(request: Request, ref: str, csrf: FormText = "") -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    ctx = ctx_of(request)
-    if _mine(ctx, signed.person, ref) is None:
-        return _not_found(request, signed)
-    try:
-        check_csrf(ctx, signed.token, csrf)
-        before_resend(ctx, signed.person.subject_id)
-        ctx.requests().resend_code(ref)
-    except (ApiError, PolicykeeperError) as exc:
-        return redirect(f"/me/requests/{ref}/verify", err=_problem(exc, gettext_of(request)))
-    return redirect(f"/me/requests/{ref}/verify", msg=gettext_of(request)("A new code is on its way; the old one no "
-                                                                          "longer works."))
-
-
-@router.get("/me/requests/{ref}/export")
-def request_export(request: Request, ref: str) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    ctx = ctx_of(request)
-    if _mine(ctx, signed.person, ref) is None:
-        return _not_found(request, signed)  # someone else's request looks exactly like none
-    try:
-        data = ctx.requests().export_archive(ref)
-    except PolicykeeperError as exc:
-        return redirect("/me/requests", err=_problem(exc, gettext_of(request)))
-    return Response(data, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="export-{ref}.zip"',
-                             "Cache-Control": "no-store"})
-
-
-# -- profile and closing the account ----------------------------------------------------------------------------------
 
 def _secret(pack: Pack, category: str) -> bool:
     """Credentials are never shown back, only replaced."""
@@ -587,124 +318,4 @@ def _secret(pack: Pack, category: str) -> bool:
     return cat is not None and cat.fides_key.startswith("user.authorization")
 
 
-@router.get("/me/profile", response_class=HTMLResponse)
-def profile(request: Request) -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    ctx = ctx_of(request)
-    pack = ctx.engine().pack
-    locked = pack.locked_categories()
-    emails = ctx.engine().email_categories()
-    fields: dict[str, dict[str, Any]] = {}
-    for it in _held(ctx, signed.person):
-        cat = str(it["category"])
-        entry = fields.setdefault(cat, {"category": cat, "name": it["category_name"], "values": [],
-                                        "secret": _secret(pack, cat), "locked": locked.get(cat),
-                                        "kind": kind_of(category_of(ctx, cat)), "email": cat in emails})
-        entry["values"].append(it["value"])
-    editable = [f for f in fields.values() if not f["locked"]]
-    _ = gettext_of(request)
-    return _page(request, "center/profile.html", signed, fields=list(fields.values()), editable=editable,
-                 genders=GENDER_NAMES(_), today=dt.datetime.now(dt.UTC).date().isoformat(),
-                 waiting=[f for f in editable if f["email"]])
-
-
-def _category_name(ctx: WebContext, category: str) -> str:
-    return next((c.name for c in ctx.engine().pack.data_categories if c.id == category), _words(category))
-
-
-@router.post("/me/profile")
-def profile_change(request: Request, category: FormText = "", value: FormText = "", confirm: FormText = "",
-                   csrf: FormText = "") -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    ctx = ctx_of(request)
-    _ = gettext_of(request)
-    name = _category_name(ctx, category)
-    try:
-        check_csrf(ctx, signed.token, csrf)
-        if _secret(ctx.engine().pack, category) and value != confirm:
-            return redirect("/me/profile", err=_("%(detail)s: the two passwords you typed differ. Nothing was "
-                                                 "changed.", detail=name))
-        changed = change_detail(ctx, signed.person.subject_id, category, value, language=language_of(request))
-    except BadDetailError as exc:
-        return redirect("/me/profile", err=detail_problem(_, exc, name))
-    except (ApiError, PolicykeeperError) as exc:
-        return redirect("/me/profile", err=_problem(exc, _))
-    if changed is None:
-        return _to_confirm(msg=_(
-            "We sent a code to the new address. Enter it below to make it your email address; until then your "
-            "old address stays in use."))
-    return redirect("/me/profile", msg=_("Saved: %(detail)s is updated.", detail=name))
-
-
-def _to_confirm(*, msg: str | None = None, err: str | None = None) -> RedirectResponse:
-    """Back to the profile page, at the form that confirms a new email address."""
-    response = redirect("/me/profile", msg=msg, err=err)
-    response.headers["location"] += "#confirm-h"
-    return response
-
-
-@router.post("/me/profile/email")
-def profile_email(request: Request, category: FormText = "", value: FormText = "", code: FormText = "",
-                  csrf: FormText = "") -> Response:
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    ctx = ctx_of(request)
-    _ = gettext_of(request)
-    name = _category_name(ctx, category)
-    try:
-        check_csrf(ctx, signed.token, csrf)
-        if not _CODE.fullmatch(code.strip()):
-            return _to_confirm(err=_("The code is the six digits from the email we sent to "
-                                                            "the new address."))
-        confirm_email_change(ctx, signed.person.subject_id, category, value, code.strip())
-    except ApiError as exc:
-        if exc.where == "code":
-            return _to_confirm(err=_(
-                "That code is not valid for this address: type the new address and the latest code we sent to it. "
-                "Nothing was changed."))
-        return _to_confirm(err=_problem(exc, _))
-    except PolicykeeperError as exc:
-        return _to_confirm(err=_problem(exc, _))
-    return redirect("/me/profile", msg=_("Saved: %(detail)s is updated. Sign in with the new address from now on.",
-                                         detail=name))
-
-
-@router.post("/me/close")
-def close_account(request: Request, confirm: FormText = "", csrf: FormText = "") -> Response:
-    from ..retention import cancel_account_subject
-
-    signed = _signed_in(request)
-    if signed is None:
-        return _sign_in_first(request)
-    ctx = ctx_of(request)
-    try:
-        check_csrf(ctx, signed.token, csrf)
-    except ApiError as exc:
-        return redirect("/me/profile", err=_problem(exc, gettext_of(request)))
-    _ = gettext_of(request)
-    if confirm != "yes":
-        return redirect("/me/profile", err=_("Tick the box to confirm that you want to close your account."))
-    eng = ctx.engine()
-    with ctx.db.connect() as conn:
-        held = [c for c, vs in eng.values_of_subject(conn, signed.person.subject_id,
-                                                     frozenset(eng.compiled.categories)).items() if vs]
-    try:  # whether there is an account is the engine's fact: a person with none is told so
-        cancel_account_subject(eng, signed.person.subject_id)
-    except PolicykeeperError as exc:
-        return redirect("/me/profile", err=_problem(exc, gettext_of(request)))
-    try:
-        mailed = send_closing_notice(eng, ctx.mailer, signed.person.subject_id, held, language_of(request))
-    except PolicykeeperError:  # queued or not, the account is closed; the worker retries a queued message
-        mailed = False
-    end_session(ctx, signed.token)
-    response = redirect("/", msg=_("Your account is closed and you are signed out. What was kept for your account "
-                                   "now follows the policy's retention rules.") + (
-        " " + _("We emailed you what goes when.") if mailed else ""))
-    response.delete_cookie(PERSON_COOKIE)
-    return response
-
+from . import _center_account, _center_consents, _center_requests  # noqa: E402,F401  (their routes join this router)
