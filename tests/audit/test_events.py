@@ -135,8 +135,44 @@ def test_a_refused_entry_rolls_back_the_change_it_was_recording(db_url: str, tmp
     entries = _count(eng.db)
     monkeypatch.setitem(_events.EVENTS, "consent", (_events.ExportEvent,))  # a consent detail no longer fits
     monkeypatch.setattr(_events, "_ADAPTERS", {})
+    monkeypatch.setattr(_events, "_CHECKERS", {})
     with pytest.raises(AuditEventError, match="'consent'"):
         eng.set_consent("alice", "policy", "withdrawn", now=AT)
     with eng.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(consent_events)).scalar_one() == before
     assert _count(eng.db) == entries
+
+
+_CASES: list[tuple[str, dict[str, object]]] = [
+    ("decision", {"action": "use", "codes": ["ok"], "rules": ["purposes.account"], "purpose": "account"}),
+    ("decision", {"action": "use", "codes": ["ok"], "attested": {"by": "app", "conditions": [], "grounds": []}}),
+    ("decision", {"action": "use", "codes": ["ok"], "attested": {"by": "app", "conditions": []}}),
+    ("decision", {"action": "use", "codes": "ok"}),
+    ("erasure", {"reason": "r", "cause": "erasure", "rule": None, "records": 1, "keys_destroyed": 1, "erased": True,
+                 "kept": [{"category": "email", "records": 1, "reason": "hold", "reference": None, "promises": []}],
+                 "backups_covered": True}),
+    ("erasure", {"reason": "r", "cause": "erasure", "rule": None, "records": 1, "keys_destroyed": 1, "erased": True,
+                 "kept": [{"category": "email", "records": 1, "reason": "hold", "reference": None, "promises": [],
+                           "value": "alice@example.com"}], "backups_covered": True}),
+    ("legal_hold", {"event": "placed", "reference": "x", "categories": "all", "records": 1}),
+    ("legal_hold", {"event": "placed", "reference": "x", "categories": "some", "records": 1}),
+    ("legal_hold", {"event": "lifted", "reference": "x", "categories": ["email"], "records": 1}),
+    ("request", {"event": "refused", "request": "R-1", "right": "access", "ground": None}),
+    ("request", {"event": "refused", "request": "R-1", "right": "access", "ground": None, "days": 3}),
+    ("outbox", {"event": "sent", "message": 1, "recipient": "r", "message_id": "pk-1"}),
+    ("outbox", {"event": "lost", "message": 1, "recipient": "r"}),
+
+]
+_FITS = [True, True, False, False, True, False, True, False, False, True, False, True, False]
+
+
+@pytest.mark.parametrize(("kind", "detail", "fits"), [(*c, f) for c, f in zip(_CASES, _FITS, strict=True)])
+def test_the_quick_check_at_append_agrees_with_the_model(kind: str, detail: dict[str, object], fits: bool) -> None:
+    def outcome(check: object) -> str:
+        try:
+            check(kind, detail)  # type: ignore[operator]
+        except AuditEventError:
+            return "refused"
+        return "fits"
+
+    assert outcome(_events.check_detail) == outcome(_events.parse_detail) == ("fits" if fits else "refused")

@@ -19,7 +19,7 @@ from .._exceptions import AuditEventError
 from ..store import audit as _store
 from ..store._chain import ChainReport
 from ..store.audit import AUDIT_CONTENT, AuditRow
-from ._events import EVENTS, AuditEvent, event_type, markdown, parse_detail, register
+from ._events import EVENTS, AuditEvent, check_detail, event_type, markdown, parse_detail, register
 
 __all__ = ["AUDIT_CONTENT", "EVENTS", "AuditEvent", "AuditRow", "ChainReport", "entries", "event_type",
            "markdown", "parse_detail", "record", "record_event", "register", "verify"]
@@ -42,7 +42,7 @@ def record(
 
     ``detail`` must fit the model registered for ``kind`` (:mod:`policykeeper.audit._events`), else
     :class:`~policykeeper._exceptions.AuditEventError` is raised and nothing is written. It is stored as given."""
-    parse_detail(kind, detail)
+    check_detail(kind, detail)
     return _store.append_entry(conn, {
         "at": at or dt.datetime.now(dt.UTC),
         "kind": kind,

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, NotRequired, TypeVar
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict
 
 from .._exceptions import AuditEventError
 
-__all__ = ["EVENTS", "AuditEvent", "event_type", "markdown", "parse_detail", "register"]
+__all__ = ["EVENTS", "AuditEvent", "check_detail", "event_type", "markdown", "parse_detail", "register"]
 
 
 class AuditEvent(BaseModel):
@@ -49,6 +50,7 @@ EVENTS: dict[str, tuple[type[AuditEvent], ...]] = {}
 """Every kind of audit entry, with the models of its shapes (most kinds have one)."""
 
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+_CHECKERS: dict[str, TypeAdapter[Any]] = {}
 
 
 def register(cls: E) -> E:
@@ -56,6 +58,7 @@ def register(cls: E) -> E:
     kind = cls.KIND
     EVENTS[kind] = (*EVENTS.get(kind, ()), cls)
     _ADAPTERS.pop(kind, None)
+    _CHECKERS.pop(kind, None)
     return cls
 
 
@@ -79,14 +82,50 @@ def _adapter(kind: str) -> TypeAdapter[Any]:
     return adapter
 
 
+def _as_typed_dict(model: type[AuditEvent]) -> Any:
+    """The model's keys as a TypedDict (unset optional keys left out, unknown keys refused): checking a detail
+    against it is the model's check without building an instance, which a decision on the hot path cannot afford."""
+    keys = {name: (f.annotation if f.is_required() else NotRequired[f.annotation])
+            for name, f in model.model_fields.items()}
+    make: Any = TypedDict  # built from the model's fields at run time, which a type checker cannot follow
+    shape = make(model.__name__, keys)
+    return with_config(ConfigDict(extra="forbid"))(shape)
+
+
+def _checker(kind: str) -> TypeAdapter[Any]:
+    checker = _CHECKERS.get(kind)
+    if checker is None:
+        models = EVENTS.get(kind)
+        if not models:
+            raise AuditEventError(f"audit entry of kind {kind!r}: no such kind is registered (see docs/audit-events.md)")
+        union: Any = _as_typed_dict(models[0])
+        for m in models[1:]:
+            union = union | _as_typed_dict(m)
+        checker = _CHECKERS[kind] = TypeAdapter(union)
+    return checker
+
+
+def _refusal(kind: str, exc: ValidationError) -> AuditEventError:
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'detail'}: {e['msg']}" for e in exc.errors()[:5])
+    return AuditEventError(f"audit entry of kind {kind!r} does not fit its registered shape: {problems}")
+
+
+def check_detail(kind: str, detail: Mapping[str, Any]) -> None:
+    """Raise AuditEventError unless ``detail`` fits a shape of ``kind`` (:func:`policykeeper.audit.record` calls this
+    before it writes; the same check as :func:`parse_detail`, without building the event)."""
+    try:
+        _checker(kind).validate_python(detail)
+    except ValidationError as exc:
+        raise _refusal(kind, exc) from None
+
+
 def parse_detail(kind: str, detail: Mapping[str, Any]) -> AuditEvent:
     """The typed event a stored or about-to-be-stored ``detail`` of ``kind`` is; raises AuditEventError when it
     fits no shape of that kind (saying which key is wrong)."""
     try:
         parsed = _adapter(kind).validate_python(dict(detail))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'detail'}: {e['msg']}" for e in exc.errors()[:5])
-        raise AuditEventError(f"audit entry of kind {kind!r} does not fit its registered shape: {problems}") from None
+        raise _refusal(kind, exc) from None
     assert isinstance(parsed, AuditEvent)
     return parsed
 
