@@ -192,6 +192,7 @@ class DecisionEvent(AuditEvent):
     attested: Attested | None = None
     grounds_recorded: list[str] | None = None
     notified: Notified | None = None
+    policy_version_carried: str | None = None
     channel: str | None = None
     topic: str | None = None
     source: str | None = None
@@ -339,7 +340,8 @@ class DeletionBlockedInSweep(_Blocked):
 class _Request(AuditEvent):
     KIND: ClassVar[str] = "request"
     request: str
-    right: str
+    right: str | None
+    """The right asked for; null for a question or a complaint, which exercise none."""
 
 
 class RequestSays(BaseModel):
