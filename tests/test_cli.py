@@ -120,7 +120,7 @@ def test_audit_verify_names_the_first_bad_entry(tmp_path: Path) -> None:
     engine = open_database(url)
     for i in range(3):
         with engine.begin() as conn:
-            audit.record(conn, kind="decision", actor="app", detail={"n": i})
+            audit.record(conn, kind="export", actor="app", detail={"values": i})
     with engine.begin() as conn:
         conn.execute(update(audit_log).where(audit_log.c.seq == 2).values(actor="someone else"))
     result = runner.invoke(app, ["audit", "verify", "--database-url", url])

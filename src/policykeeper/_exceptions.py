@@ -17,7 +17,8 @@ the API and the web turn them into their own shape in one place each.
     ├── BadValueError             a value given to policykeeper is wrong (says what and where)
     │   ├── BadDetailError        a person's detail does not fit its kind (an email, a date of birth ...)
     │   └── PrivilegedFactError   a caller stated a fact only the engine's records can establish
-    └── ErasureIncompleteError    an erasure could not prove nothing personal is left; it changed nothing
+    ├── ErasureIncompleteError    an erasure could not prove nothing personal is left; it changed nothing
+    └── AuditEventError           an audit entry does not fit its kind's registered shape (a bug; nothing written)
 
 Every class is in this tree, indented under its base (tests/test_exceptions.py compares the two).
 """
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "AuditEventError",
     "BadDetailError",
     "BadValueError",
     "ConfigError",
@@ -59,6 +61,7 @@ ErrorCode = Literal[
     "bad_value",
     "erasure_incomplete",
     "privileged_fact",
+    "audit_event",
 ]
 
 
@@ -176,3 +179,11 @@ class ErasureIncompleteError(PolicykeeperError):
     """An erasure could not prove that nothing personal is left for the person; it changed nothing."""
 
     code: ErrorCode = "erasure_incomplete"
+
+
+class AuditEventError(PolicykeeperError):
+    """An audit entry of an unknown kind, or whose detail does not fit its kind's registered shape
+    (``policykeeper.audit._events``). A programming error, caught before anything is written: the transaction the
+    entry belonged to is rolled back with it."""
+
+    code: ErrorCode = "audit_event"

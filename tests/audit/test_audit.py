@@ -14,8 +14,8 @@ def _filled(db_url: str, n: int = 5) -> Engine:
     engine = open_database(db_url)
     for i in range(n):
         with engine.begin() as conn:
-            audit.record(conn, kind="decision", actor="app", subject_id=f"s{i}", allowed=i % 2 == 0,
-                         promises=["KOKKOK-12"], pack_version="v1", detail={"purpose": "account", "n": i})
+            audit.record(conn, kind="export", actor="app", subject_id=f"s{i}", allowed=i % 2 == 0,
+                         promises=["KOKKOK-12"], pack_version="v1", detail={"values": i})
     return engine
 
 
@@ -34,7 +34,7 @@ def test_empty_chain_verifies(db_url: str) -> None:
 def test_edited_entry_is_named(db_url: str) -> None:
     engine = _filled(db_url)
     with engine.begin() as conn:
-        conn.execute(update(audit_log).where(audit_log.c.seq == 3).values(detail={"purpose": "marketing", "n": 2}))
+        conn.execute(update(audit_log).where(audit_log.c.seq == 3).values(detail={"values": 99}))
     with engine.connect() as conn:
         report = audit.verify(conn)
     assert not report.ok and report.first_bad_seq == 3 and "edited" in (report.reason or "")
@@ -81,7 +81,7 @@ def test_failed_transaction_leaves_no_entry(db_url: str) -> None:
     engine = _filled(db_url, 2)
     try:
         with engine.begin() as conn:
-            audit.record(conn, kind="decision", actor="app", detail={})
+            audit.record(conn, kind="export", actor="app", detail={"values": 0})
             raise RuntimeError("the action after the audit entry failed")
     except RuntimeError:
         pass

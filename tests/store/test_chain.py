@@ -18,7 +18,7 @@ def test_times_in_any_zone_verify_and_an_edit_is_still_found(db_url: str) -> Non
     plus8 = dt.timezone(dt.timedelta(hours=8))
     with engine.begin() as conn:
         for i in range(3):
-            audit.record(conn, kind="decision", actor="app", detail={"n": i, "é": "ü"},
+            audit.record(conn, kind="consent", actor="app", detail={"target": f"é{i}", "action": "ü"},
                          at=dt.datetime(2025, 6, 1, 20, i, 7, 123456, tzinfo=plus8))
     with engine.connect() as conn:
         assert audit.verify(conn).ok
@@ -34,12 +34,14 @@ def test_entries_written_through_another_json_writer_still_verify(db_url: str) -
     open_database(db_url)  # migrate
     other = create_engine(db_url, json_serializer=lambda v: json.dumps(v, indent=1))
     with other.begin() as conn:
-        audit.record(conn, kind="decision", actor="app", detail={"b": [1, 2], "a": {"z": None}})
-        audit.record(conn, kind="decision", actor="app", detail={"c": "x"})
+        audit.record(conn, kind="legal_hold", actor="app", detail={"records": 2, "event": "placed", "reference": "a",
+                                                                      "categories": ["z", "y"]})
+        audit.record(conn, kind="export", actor="app", detail={"values": 1})
     with other.connect() as conn:
         assert audit.verify(conn).ok
     with other.begin() as conn:
-        conn.execute(update(audit_log).where(audit_log.c.seq == 1).values(detail={"b": [1, 3], "a": {"z": None}}))
+        conn.execute(update(audit_log).where(audit_log.c.seq == 1).values(
+            detail={"records": 3, "event": "placed", "reference": "a", "categories": ["z", "y"]}))
     with other.connect() as conn:
         assert audit.verify(conn).first_bad_seq == 1
     other.dispose()
@@ -55,7 +57,7 @@ def test_long_sqlite_chains_are_checked_in_parallel_ranges_and_still_name_the_fi
     engine = open_database(url)
     with engine.begin() as conn:
         for i in range(40):
-            audit.record(conn, kind="decision", actor="app", detail={"n": i}, at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+            audit.record(conn, kind="export", actor="app", detail={"values": i}, at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     with engine.connect() as conn:
         assert audit.verify(conn) == audit.ChainReport(True, 40)
     with engine.begin() as conn:  # an edit in the second range and another in the first: the first one is named
@@ -75,7 +77,7 @@ def test_a_broken_link_and_a_missing_first_entry_are_named(db_url: str) -> None:
     engine = open_database(db_url)
     with engine.begin() as conn:
         for i in range(6):
-            audit.record(conn, kind="decision", actor="app", detail={"n": i}, at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+            audit.record(conn, kind="export", actor="app", detail={"values": i}, at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     with engine.begin() as conn:  # entry 4 now points at a made-up predecessor
         conn.execute(update(audit_log).where(audit_log.c.seq == 4).values(prev_hash="f" * 64))
     with engine.connect() as conn:
@@ -98,7 +100,7 @@ def test_concurrent_appends_from_several_connections_keep_one_intact_chain(db_ur
         try:
             for i in range(25):
                 with engine.begin() as conn:
-                    audit.record(conn, kind="decision", actor=f"writer{who}", detail={"i": i},
+                    audit.record(conn, kind="export", actor=f"writer{who}", detail={"values": i},
                                  at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
         except BaseException as exc:  # noqa: BLE001 - reported below
             failures.append(exc)

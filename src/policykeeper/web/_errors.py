@@ -29,7 +29,8 @@ __all__ = ["ERROR_RESPONSES", "ApiError", "BodyLimit", "CatchAll", "ErrorOut", "
 log = logging.getLogger("policykeeper.web")
 
 _STATUS = {"bad_value": 400, "denied": 403, "subject_not_found": 404, "pack_not_found": 404, "config": 409,
-           "erasure_incomplete": 409, "privileged_fact": 422, "pack_syntax": 422, "pack_schema": 422, "pack_reference": 422}
+           "erasure_incomplete": 409, "audit_event": 500, "privileged_fact": 422, "pack_syntax": 422, "pack_schema": 422,
+           "pack_reference": 422}
 _HTTP_CODES = {400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                406: "not_acceptable", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
                422: "invalid", 429: "too_many_attempts", 500: "internal"}
