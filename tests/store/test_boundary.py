@@ -35,7 +35,6 @@ NOT_YET_MOVED = {
     "engine/_facts.py",
     "incidents/__init__.py",
     "incidents/_notices.py",
-    "marketing/__init__.py",
     "notify/_outbox.py",
     "organisation/__init__.py",
     "records/_consent.py",
