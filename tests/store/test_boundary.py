@@ -38,8 +38,6 @@ NOT_YET_MOVED = {
     "notify/_outbox.py",
     "organisation/__init__.py",
     "records/_consent.py",
-    "requests/__init__.py",
-    "requests/_queue.py",
     "retention/__init__.py",
     "versions/__init__.py",
     "web/_admin_lifecycle.py",
