@@ -72,6 +72,6 @@ def test_the_json_schema_shows_each_fields_marking() -> None:
     assert schema["properties"]["id"]["x-enforcement"]["marking"] == "enforced"
     assert schema["properties"]["glossary"]["x-enforcement"]["marking"] == "descriptive"
     fee = schema["$defs"]["FeeRule"]["properties"]["repeat_threshold"]["x-enforcement"]
-    assert fee == {"marking": "enforced", "where": ["requests/__init__.py"]}
+    assert fee == {"marking": "enforced", "where": ["requests/_submit.py"]}
     backups = schema["$defs"]["BackupRule"]["properties"]["erasure_covers_backups"]["x-enforcement"]
     assert backups == {"marking": "enforced", "where": ["deletion/__init__.py"]}

@@ -954,7 +954,7 @@ def test_extension_emails_the_new_deadline(kamoer: RequestService, smtp: tuple[I
 def test_a_crash_after_the_company_database_committed_still_audits_the_rows_erased(
     db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import policykeeper.requests as requests_module
+    import policykeeper.requests._erasure as requests_module  # where the erasure calls the connectors
     from policykeeper.connectors import load_dataset_map
 
     from ..conftest import DATA

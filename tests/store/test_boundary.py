@@ -21,9 +21,6 @@ NOT_YET_MOVED = {
     "deletion/__init__.py",
     "engine/_engine.py",
     "engine/_facts.py",
-    "marketing/__init__.py",
-    "requests/__init__.py",
-    "requests/_queue.py",
 }
 
 

@@ -1,9 +1,10 @@
 """The request queue staff work from (filters, search by reference, sort, pages) and a request's timeline.
 
-The queue is one query whatever the filters: right, status (open, closed, all, or one status), overdue or due soon,
-a reference or the start of one; sorted by due date, by receipt or by status, with overdue requests always first and
-requests without a date after the dated ones. The timeline is read from the audit log, which already holds every
-step of a request (who, when, why) and nothing personal: notes are shown from the request's encrypted content.
+The queue is one query whatever the filters (``store.requests_repo.queue_page``): right, status (open, closed, all,
+or one status), overdue or due soon, a reference or the start of one; sorted by due date, by receipt or by status,
+with overdue requests always first and requests without a date after the dated ones. The timeline is read from the
+audit log, which already holds every step of a request (who, when, why) and nothing personal: notes are shown from
+the request's encrypted content.
 """
 
 from __future__ import annotations
@@ -13,17 +14,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, case, func, or_, select
-
 from .._exceptions import BadValueError
 from ..clock import utc
-from ..store._schema import audit_log, requests
+from ..store.requests_repo import CLOSED, OPEN, Request
 
 __all__ = ["CLOSED", "OPEN", "SORTS", "STATUSES", "QueuePage", "QueueQuery", "TimelineEvent", "days_left",
-           "query_queue", "timeline_entries"]
+           "deadline_state", "queue_item"]
 
-OPEN = ("received", "verified", "extended")
-CLOSED = ("fulfilled", "refused")
 STATUSES = ("open", "closed", "all", *OPEN, *CLOSED)
 """What the status filter takes: a group (open, closed, all) or one status."""
 SORTS = ("due", "received", "status")
@@ -94,7 +91,8 @@ def days_left(due: dt.datetime | None, now: dt.datetime) -> int | None:
     return math.floor(days) if days >= 0 else -max(1, math.floor(-days))
 
 
-def _state(status: str, due: dt.datetime | None, now: dt.datetime, within: dt.timedelta) -> str:
+def deadline_state(status: str, due: dt.datetime | None, now: dt.datetime, within: dt.timedelta) -> str:
+    """closed, no_date, overdue, due_soon (within ``within``) or on_time."""
     if status in CLOSED:
         return "closed"
     if due is None:
@@ -102,58 +100,11 @@ def _state(status: str, due: dt.datetime | None, now: dt.datetime, within: dt.ti
     return "overdue" if due < now else "due_soon" if due - now <= within else "on_time"
 
 
-def query_queue(conn: Connection, pack_id: str, q: QueueQuery, now: dt.datetime) -> tuple[list[Any], int]:
-    """The rows of one page of the queue (with the columns the caller decrypts from) and the total count."""
-    c = requests.c
-    where = [c.pack_id == pack_id]
-    if q.status == "open":
-        where.append(c.status.in_(OPEN))
-    elif q.status == "closed":
-        where.append(c.status.in_(CLOSED))
-    elif q.status != "all":
-        where.append(c.status == q.status)
-    if q.right:
-        where.append(or_(c.right == q.right, and_(c.right.is_(None), c.kind == q.right)))
-    if q.ref:
-        where.append(c.ref.like(q.ref + "%"))
-    if q.state == "overdue":
-        where += [c.status.in_(OPEN), c.due_at.is_not(None), c.due_at < now]
-    elif q.state == "due_soon":
-        where += [c.status.in_(OPEN), c.due_at.is_not(None), c.due_at >= now, c.due_at <= now + q.due_within]
-    cond = and_(*where)
-    total = int(conn.execute(select(func.count()).select_from(requests).where(cond)).scalar_one())
-    overdue_first = case((and_(c.status.in_(OPEN), c.due_at.is_not(None), c.due_at < now), 0), else_=1)
-    closed_last = case((c.status.in_(CLOSED), 1), else_=0)
-    no_date_last = case((c.due_at.is_(None), 1), else_=0)
-    order: list[Any] = [overdue_first]
-    if q.sort == "due":
-        order += [closed_last, no_date_last, c.due_at.desc() if q.descending else c.due_at, c.received_at]
-    elif q.sort == "received":
-        order += [c.received_at.desc() if q.descending else c.received_at]
-    else:
-        rank = case({s: i for i, s in enumerate(OPEN + CLOSED)}, value=c.status, else_=9)
-        order += [rank.desc() if q.descending else rank, no_date_last, c.due_at, c.received_at]
-    order.append(c.id)
-    rows = conn.execute(select(c.ref, c.kind, c.right, c.status, c.received_at, c.verified_at, c.due_at, c.deadline,
-                               c.closed_at, c.pack_version, c.detail, c.kek_id, c.wrapped_key, c.contact,
-                               c.refusal_ground)
-                        .where(cond).order_by(*order).limit(q.limit).offset(q.offset)).all()
-    return list(rows), total
-
-
-def queue_item(row: Any, now: dt.datetime, within: dt.timedelta) -> dict[str, Any]:
+def queue_item(row: Request, now: dt.datetime, within: dt.timedelta) -> dict[str, Any]:
     due = utc(row.due_at) if row.due_at is not None else None
-    state = _state(row.status, due, now, within)
+    state = deadline_state(row.status, due, now, within)
     return {"ref": row.ref, "kind": row.kind, "right": row.right, "status": row.status,
             "received_at": utc(row.received_at), "due_at": due, "deadline": row.deadline,
             "closed_at": utc(row.closed_at) if row.closed_at is not None else None,
             "pack_version": row.pack_version, "state": state,
             "days_left": days_left(due, now) if state != "closed" else None}
-
-
-def timeline_entries(conn: Connection, ref: str) -> list[Any]:
-    """The audit entries of one request, oldest first."""
-    return list(conn.execute(select(audit_log.c.seq, audit_log.c.at, audit_log.c.actor, audit_log.c.detail)
-                             .where(audit_log.c.kind == "request",
-                                    audit_log.c.detail["request"].as_string() == ref)
-                             .order_by(audit_log.c.seq)).all())

@@ -1,0 +1,94 @@
+"""Marketing's storage: the people a message goes to, the log of messages sent (never their content), the trackers.
+
+Rows leave as frozen dataclasses; every function takes the caller's connection, so a change stays one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ._schema import message_log, subjects, trackers
+
+__all__ = ["SubjectKey", "Tracker", "log_message", "message_sent", "register_tracker", "subject_by_id",
+           "subject_by_lookup", "tracker_named", "trackers_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectKey:
+    """A person as marketing needs them: their pseudonymous id and whether their data key still exists."""
+
+    id: str
+    wrapped_key: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Tracker:
+    """One registered cookie or similar tracker."""
+
+    id: int
+    name: str
+    technology: str
+    purpose: str
+    party: str
+    recipient: str | None
+    lifetime: str
+    placement: str
+
+
+def subject_by_lookup(conn: Connection, lookup: str) -> SubjectKey | None:
+    """The person with this keyed hash of their identifier, if any."""
+    row = conn.execute(select(subjects.c.id, subjects.c.wrapped_key).where(subjects.c.lookup == lookup)).first()
+    return None if row is None else SubjectKey(str(row.id), row.wrapped_key)
+
+
+def subject_by_id(conn: Connection, subject_id: str) -> SubjectKey | None:
+    """The person with this pseudonymous id, if any."""
+    row = conn.execute(select(subjects.c.id, subjects.c.wrapped_key).where(subjects.c.id == subject_id)).first()
+    return None if row is None else SubjectKey(str(row.id), row.wrapped_key)
+
+
+def message_sent(conn: Connection, *, kind: str, topic: str, subject_id: str, channel: str) -> bool:
+    """Was this (kind, topic, person, channel) already sent?"""
+    return conn.execute(select(message_log.c.id).where(
+        message_log.c.kind == kind, message_log.c.topic == topic, message_log.c.subject_id == subject_id,
+        message_log.c.channel == channel)).first() is not None
+
+
+def log_message(conn: Connection, *, pack_id: str, subject_id: str, kind: str, channel: str, topic: str,
+                outbox_id: int, at: dt.datetime) -> None:
+    """Class one message in the message log (what kind, to whom, which outbox entry; never its content)."""
+    conn.execute(message_log.insert().values(pack_id=pack_id, subject_id=subject_id, kind=kind, channel=channel,
+                                             topic=topic, outbox_id=outbox_id, created_at=at))
+
+
+_COLUMNS = (trackers.c.id, trackers.c.name, trackers.c.technology, trackers.c.purpose, trackers.c.party,
+            trackers.c.recipient, trackers.c.lifetime, trackers.c.placement)
+
+
+def _tracker(r: Any) -> Tracker:
+    return Tracker(int(r.id), r.name, r.technology, r.purpose, r.party, r.recipient, r.lifetime, r.placement)
+
+
+def tracker_named(conn: Connection, pack_id: str, name: str) -> Tracker | None:
+    """The tracker registered under ``name`` for the pack, if any."""
+    row = conn.execute(select(*_COLUMNS).where(trackers.c.pack_id == pack_id, trackers.c.name == name)).first()
+    return None if row is None else _tracker(row)
+
+
+def register_tracker(conn: Connection, *, pack_id: str, name: str, technology: str, purpose: str, party: str,
+                     recipient: str | None, lifetime: str, placement: str, at: dt.datetime, by: str) -> int:
+    """Add a tracker; returns its id."""
+    return int(conn.execute(trackers.insert().values(
+        pack_id=pack_id, name=name, technology=technology, purpose=purpose, party=party, recipient=recipient,
+        lifetime=lifetime, placement=placement, registered_at=at, registered_by=by).returning(trackers.c.id)
+    ).scalar_one())
+
+
+def trackers_of(conn: Connection, pack_id: str) -> list[Tracker]:
+    """The trackers registered for the pack, in registration order."""
+    return [_tracker(r) for r in conn.execute(select(*_COLUMNS).where(trackers.c.pack_id == pack_id)
+                                              .order_by(trackers.c.id))]
