@@ -31,7 +31,6 @@ NOT_YET_MOVED = {
     "crypto/_rotate.py",
     "deletion/__init__.py",
     "demo.py",
-    "engine/_engine.py",
     "engine/_facts.py",
     "incidents/__init__.py",
     "incidents/_notices.py",
