@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from policykeeper import load_pack
 from policykeeper.crypto import KeyRing
-from policykeeper.engine import Collected, Facts, PolicyEngine
+from policykeeper.engine import Collected, Facts, PolicyEngine, _subjects
 from policykeeper.store import open_database, subjects
 
 ALICE = {"name": "Alice P", "password": "correct horse battery", "uuid": "u-7f3a9c", "phone": "+856 20 5555 0101",
@@ -29,7 +29,7 @@ def test_two_concurrent_first_writes_for_one_new_person_both_succeed(db_url: str
             results.append(exc)
 
     with eng.db.begin() as first:  # the first write has created the person but not committed yet
-        sid, _key = eng._find_or_create(first, "newbie", dt.datetime.now(dt.UTC))
+        sid, _key = _subjects.find_or_create(eng, first, "newbie", dt.datetime.now(dt.UTC))
         thread = threading.Thread(target=second)
         thread.start()
         time.sleep(0.5)  # the second write now waits on the first (a unique index on PostgreSQL, the lock on SQLite)

@@ -42,7 +42,7 @@ def test_a_guarded_read_is_one_statement_for_the_person_facts_and_values_then_th
 def _consults(pack: Pack, tmp_path: Path) -> frozenset[str]:
     keys = tmp_path / "keys"
     ring = KeyRing.open(keys) if keys.exists() else KeyRing.init(keys)
-    return PolicyEngine(pack, open_database(f"sqlite:///{tmp_path / 'pk.db'}"), ring)._consults
+    return PolicyEngine(pack, open_database(f"sqlite:///{tmp_path / 'pk.db'}"), ring).consulted_facts
 
 
 def test_the_facts_a_decision_reads_are_those_the_packs_rules_can_consult(tmp_path: Path) -> None:

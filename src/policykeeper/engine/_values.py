@@ -14,6 +14,7 @@ import re
 from typing import Literal
 
 from .._exceptions import BadDetailError
+from ..clock import system
 from ..pack._data import DataCategory
 
 __all__ = ["GENDERS", "DetailKind", "Problem", "check_detail", "detail_kind"]
@@ -73,7 +74,7 @@ def check_detail(category: DataCategory, value: str, *, today: dt.date | None = 
     :class:`BadDetailError` saying what is wrong with it."""
     kind = detail_kind(category)
     text = value if kind == "secret" else value.strip()
-    problem = _problem(kind, text, today or dt.datetime.now(dt.UTC).date())
+    problem = _problem(kind, text, today or system.now().date())
     if problem is not None:
         raise _bad(category.id, problem)
     if kind == "email":

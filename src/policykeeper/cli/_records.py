@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from ._exceptions import BadValueError
-from .cli import DbOpt, EnginePackOpt, HomeOpt, _App, _engine, out
+from .._exceptions import BadValueError
+from ._base import DbOpt, EnginePackOpt, HomeOpt, _App, _engine, out
 
 if TYPE_CHECKING:
-    from .pack import Pack
+    from ..pack import Pack
 
 __all__ = ["records_app"]
 
@@ -33,8 +33,8 @@ def _emit(text: str, to: Path | None) -> None:
 
 
 def _pack(name: str | None) -> Pack:
-    from ._settings import Settings
-    from .pack import load_pack
+    from .._settings import Settings
+    from ..pack import load_pack
 
     return load_pack(name or Settings.load().pack)
 
@@ -47,7 +47,7 @@ def records_consent(
     to: OutOpt = None, home: HomeOpt = None, database_url: DbOpt = None, pack: EnginePackOpt = None,
 ) -> None:
     """Print consent records as ISO/IEC TS 27560 records in DPV JSON-LD, for one person or (--all) everyone."""
-    from .records import consent_records_jsonld
+    from ..records import consent_records_jsonld
 
     if (person is None) == (not all_):
         raise BadValueError("name one person, or give --all for everyone (not both)")
@@ -61,7 +61,7 @@ def records_pack(
     pack: PackNameOpt = None, to: OutOpt = None,
 ) -> None:
     """Print the pack as DPV: purposes, personal data, legal bases, recipients, retention, rights, transfers."""
-    from .records import pack_dpv
+    from ..records import pack_dpv
 
     if fmt not in ("turtle", "json-ld"):
         raise BadValueError(f"--format is turtle or json-ld, not {fmt!r}")
@@ -76,7 +76,7 @@ def records_ropa(
     pack: PackNameOpt = None, to: OutOpt = None,
 ) -> None:
     """Print the record of processing activities (GDPR Article 30 style, one row per purpose) as CSV or HTML."""
-    from .records import ropa_csv, ropa_html
+    from ..records import ropa_csv, ropa_html
 
     if fmt not in ("csv", "html"):
         raise BadValueError(f"--format is csv or html, not {fmt!r}")

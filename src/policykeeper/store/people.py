@@ -1,0 +1,134 @@
+"""The people repository (the ``subjects`` table): people by pseudonymous id or by the keyed hash of the app's
+identifier, their status, and the deletion queue (people whose data must be deleted, e.g. a minor found without a
+parent's consent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from ._schema import deletion_queue, subjects
+
+# Not named ``subjects.py``/``records.py``: ``store/__init__`` re-exports the tables under those names, and importing
+# a submodule of the same name would replace the package's attribute (``from policykeeper.store import records``).
+
+__all__ = ["QueueEntry", "SubjectRow", "by_id", "by_lookup", "id_by_lookup", "insert", "live", "lookup_taken",
+           "mark_queue_done", "pending_queue", "queue_pending_for", "queue_deletion", "set_status", "status_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRow:
+    """A person: pseudonymous id, the master key wrapping their data key, the wrapped key (None once shredded), status
+    (active, restricted, queued, erased)."""
+
+    id: str
+    kek_id: str | None
+    wrapped_key: bytes | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """An entry of the deletion queue."""
+
+    id: int
+    subject_id: str
+    reason: str
+    promises: list[str]
+    queued_at: dt.datetime
+    due_at: dt.datetime | None
+    status: str
+    done_at: dt.datetime | None
+
+
+_COLUMNS = (subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key, subjects.c.status)
+_BY_LOOKUP = select(*_COLUMNS).where(subjects.c.lookup == bindparam("lookup"))
+_BY_ID = select(*_COLUMNS).where(subjects.c.id == bindparam("sid"))
+
+
+def by_lookup(conn: Connection, lookup: str) -> SubjectRow | None:
+    """The person whose app identifier hashes to ``lookup``, if any (erased ones too)."""
+    row = conn.execute(_BY_LOOKUP, {"lookup": lookup}).first()
+    return None if row is None else SubjectRow(*row)
+
+
+def by_id(conn: Connection, subject_id: str) -> SubjectRow | None:
+    """The person of a pseudonymous id, if any."""
+    row = conn.execute(_BY_ID, {"sid": subject_id}).first()
+    return None if row is None else SubjectRow(*row)
+
+
+def id_by_lookup(conn: Connection, lookup: str) -> str | None:
+    """The pseudonymous id of the person whose identifier hashes to ``lookup`` (erased ones too)."""
+    row = conn.execute(select(subjects.c.id).where(subjects.c.lookup == lookup)).first()
+    return None if row is None else str(row.id)
+
+
+def lookup_taken(conn: Connection, lookup: str) -> bool:
+    """Is there a subject (live or erased) for this identifier's hash?"""
+    return id_by_lookup(conn, lookup) is not None
+
+
+def insert(conn: Connection, *, id: str, lookup: str, pack_id: str, kek_id: str, wrapped_key: bytes,
+           created_at: dt.datetime) -> bool:
+    """Add an active subject; False where a concurrent first write for the same identifier committed first
+    (PostgreSQL; on SQLite writers are serialised, so the insert always happens)."""
+    row = dict(id=id, lookup=lookup, pack_id=pack_id, kek_id=kek_id, wrapped_key=wrapped_key, status="active",
+               created_at=created_at)
+    if conn.dialect.name != "postgresql":  # SQLite: writers are serialised (BEGIN IMMEDIATE), no race
+        conn.execute(subjects.insert().values(**row))
+        return True
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    return conn.execute(pg_insert(subjects).values(**row).on_conflict_do_nothing(index_elements=["lookup"])
+                        .returning(subjects.c.id)).first() is not None
+
+
+def live(conn: Connection) -> Sequence[SubjectRow]:
+    """Every active subject whose data key is still wrapped (not erased)."""
+    return [SubjectRow(*r) for r in conn.execute(select(*_COLUMNS).where(
+        subjects.c.status == "active", subjects.c.wrapped_key.is_not(None))).all()]
+
+
+def status_of(conn: Connection, subject_id: str) -> str | None:
+    """A subject's status, or None for an unknown id."""
+    row = conn.execute(select(subjects.c.status).where(subjects.c.id == subject_id)).first()
+    return None if row is None else str(row.status)
+
+
+def set_status(conn: Connection, subject_id: str, status: str, *, only_from: str | None = None) -> None:
+    """Set a subject's status (``only_from``: only if it currently is that)."""
+    stmt = update(subjects).where(subjects.c.id == subject_id)
+    if only_from is not None:
+        stmt = stmt.where(subjects.c.status == only_from)
+    conn.execute(stmt.values(status=status))
+
+
+# -- the deletion queue ------------------------------------------------------------------------------------------------
+def queue_pending_for(conn: Connection, subject_id: str) -> bool:
+    """Does the person have a pending deletion queued?"""
+    return conn.execute(select(deletion_queue.c.id).where(
+        deletion_queue.c.subject_id == subject_id, deletion_queue.c.status == "pending")).first() is not None
+
+
+def queue_deletion(conn: Connection, *, subject_id: str, reason: str, promises: Sequence[str],
+                   queued_at: dt.datetime, due_at: dt.datetime) -> None:
+    """Queue a person's data for deletion, due at ``due_at``."""
+    conn.execute(deletion_queue.insert().values(subject_id=subject_id, reason=reason, promises=list(promises),
+                                                queued_at=queued_at, due_at=due_at, status="pending"))
+
+
+def pending_queue(conn: Connection) -> list[QueueEntry]:
+    """The deletion queue's pending entries, oldest first."""
+    rows = conn.execute(select(deletion_queue).where(deletion_queue.c.status == "pending")
+                        .order_by(deletion_queue.c.id)).mappings().all()
+    return [QueueEntry(**r) for r in rows]
+
+
+def mark_queue_done(conn: Connection, entry_id: int, at: dt.datetime) -> None:
+    """A pending queue entry is done (a done or cancelled one stays as it is)."""
+    conn.execute(update(deletion_queue).where(deletion_queue.c.id == entry_id, deletion_queue.c.status == "pending")
+                 .values(status="done", done_at=at))
