@@ -1,0 +1,164 @@
+"""What a disclosure decision says, word for word: the reason codes, messages, rules and promises, and the
+obligations (with who carries each out), for the disclosures to someone who is not a declared recipient (an
+exception of the pack's disclosure rule, a corporate transaction, a default) and for the denials of a declared
+recipient. The audit entry and the API show these words. Found by mutation testing (docs/testing.md): before,
+only the codes of some of these decisions were checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from policykeeper import DeniedError, load_pack
+from policykeeper.crypto import KeyRing
+from policykeeper.engine import Decision, Facts, PolicyEngine
+from policykeeper.pack import Pack
+from policykeeper.store import open_database
+
+NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
+ALICE = {"name": "Alice Phommachanh", "password": "correct horse battery", "uuid": "u-7f3a9c",
+         "phone": "+856 20 5555 0101", "email": "alice@example.com", "date_of_birth": "1990-04-02"}
+Said = list[tuple[str, str, str, tuple[str, ...]]]
+Obliged = list[tuple[str, str, str, str, bool, tuple[str, ...]]]
+
+
+def _engine(pack: Pack, db_url: str, tmp_path: Path) -> PolicyEngine:
+    return PolicyEngine(pack, open_database(db_url), KeyRing.init(tmp_path / "keys"))
+
+
+def _said(d: Decision) -> Said:
+    return [(r.code, r.message, r.rule, tuple(r.promises)) for r in d.reasons]
+
+
+def _obliged(d: Decision) -> Obliged:
+    return [(o.kind, o.value, o.text, o.by, o.for_person, tuple(o.promises)) for o in d.obligations]
+
+
+def _allowed(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obliged]:
+    got = eng.share(*args, now=NOW, **kw)  # type: ignore[arg-type]
+    assert got.decision is not None
+    return _said(got.decision), _obliged(got.decision)
+
+
+def _denied(eng: PolicyEngine, *args: object, **kw: object) -> Said:
+    with pytest.raises(DeniedError) as info:
+        eng.share(*args, now=NOW, **kw)  # type: ignore[arg-type]
+    decision = info.value.decision
+    assert isinstance(decision, Decision) and decision.obligations == ()
+    return _said(decision)
+
+
+def _grounds(*names: str) -> Facts:
+    return Facts(grounds=frozenset(names))
+
+
+@pytest.fixture
+def kalos(db_url: str, tmp_path: Path) -> PolicyEngine:
+    eng = _engine(load_pack("kalos"), db_url, tmp_path)
+    eng.collect("li", "service_use", {"usage_data": "map tiles 120"}, now=NOW)
+    return eng
+
+
+def test_kalos_16_an_exception_with_minimum_necessary_names_what_is_beyond_it_and_obliges_the_minimum(
+        kalos: PolicyEngine) -> None:
+    said, obliged = _allowed(kalos, "li", "regulator", {"user_info"}, "complaint_handling",
+                             _grounds("complaint_handling"))
+    assert said == [("ok_exception", "allowed by exception 'complaint_handling'", "disclosures[0].exceptions[2]",
+                     ("KALOS-16",))]
+    assert obliged == [("record_ground", "complaint_handling:complaint_handling", "", "engine", False, ("KALOS-16",)),
+                       ("minimum_necessary", "", "", "engine", False, ("KALOS-16",))]
+    assert _denied(kalos, "li", "regulator", {"usage_data", "precise_location", "device_info"}, "complaint_handling",
+                   _grounds("complaint_handling")) == [
+        ("beyond_minimum_necessary", "only the minimum necessary for Handling a rights complaint against the user: "
+         "not device_info, precise_location, usage_data", "disclosures[0].exceptions[2]", ("KALOS-16",))]
+
+
+def test_kalos_15_the_ground_recorded_is_only_the_one_the_exception_names(kalos: PolicyEngine) -> None:
+    said, obliged = _allowed(kalos, "li", "court", {"usage_data"}, "complaint_handling",
+                             _grounds("litigation_dispute", "complaint_handling", "business_need"))
+    assert said == [("ok_exception", "allowed by exception 'legal_grounds'", "disclosures[0].exceptions[1]",
+                     ("KALOS-15",))]
+    assert obliged == [("record_ground", "legal_grounds:litigation_dispute", "", "engine", False, ("KALOS-15",))]
+
+
+def test_kalos_a_disclosure_no_exception_covers_says_so(kalos: PolicyEngine) -> None:
+    assert _denied(kalos, "li", "regulator", {"usage_data"}, "complaint_handling") == [
+        ("no_exception", "'regulator' is not a declared recipient and no exception applies (record a lawful ground "
+         "or consent)", "disclosures[0]", ("KALOS-13",))]
+    assert _denied(kalos, "li", "regulator", {"usage_data"}, "nope") == [
+        ("undeclared_purpose", "'nope' is not a declared purpose: nothing is disclosed for it", "purposes",
+         ("KALOS-10", "KALOS-11"))]
+    # a declared recipient's id under another kind of disclosure is not that recipient
+    assert _denied(kalos, "li", "service_providers", {"usage_data"}, "provide_services",
+                   kind="transfer_to_controller") == [
+        ("no_exception", "'service_providers' is not a declared recipient and no exception applies (record a lawful "
+         "ground or consent)", "disclosures[1]", ("KALOS-20",))]
+
+
+def test_kalos_21_a_successor_that_is_not_bound_needs_the_person_s_fresh_consent(kalos: PolicyEngine) -> None:
+    assert _denied(kalos, "li", "buyer_co", {"usage_data"}, "provide_services", _grounds("corporate_transaction"),
+                   kind="transfer_to_controller") == [
+        ("successor_not_bound", "'buyer_co' is not bound to protect the data (this policy): the person must consent "
+         "afresh", "corporate_transactions", ("KALOS-21",))]
+
+
+def test_kalos_a_declared_recipient_gets_only_its_categories_named_in_the_denial(kalos: PolicyEngine) -> None:
+    said = _denied(kalos, "li", "authorized_partners", {"precise_location", "device_info", "user_info"},
+                   "partner_services")
+    assert said[0] == ("category_not_allowed", "Authorised partners jointly providing services may not receive "
+                       "device_info, precise_location", "recipients[2].categories", ("KALOS-17",))
+
+
+def test_konzen_29_a_bound_successor_gets_the_data_and_the_person_is_told(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("konzen"), db_url, tmp_path)
+    eng.collect("wang", "registration", {"phone": "13800000000", "email": "w@example.com"}, now=NOW)
+    eng.record_fact("successor_bound", party="buyer_co", reference="merger deed", now=NOW)
+    said, obliged = _allowed(eng, "wang", "buyer_co", {"phone"}, "provide_services", _grounds("corporate_transaction"),
+                             kind="transfer_to_controller")
+    assert said == [("ok_corporate_transaction", "the successor is bound (no less protective)",
+                     "corporate_transactions", ("KONZEN-29",))]
+    assert obliged == [("notify_subject", "buyer_co", "Your personal data was transferred to buyer_co, who is bound "
+                        "to protect it (no less protective).", "engine", True, ("KONZEN-29",))]
+    assert _denied(eng, "wang", "other_co", {"phone"}, "provide_services", _grounds("corporate_transaction"),
+                   kind="transfer_to_controller") == [
+        ("successor_not_bound", "'other_co' is not bound to protect the data (no less protective)",
+         "corporate_transactions", ("KONZEN-29",))]
+
+
+def test_kokkok_44_a_business_transfer_carries_the_policy_version_the_person_agreed_to(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kokkok"), db_url, tmp_path)
+    eng.collect("alice", "personal_customer", ALICE, Facts(channel="online"), now=NOW)
+    said, obliged = _allowed(eng, "alice", "buyer_co", {"name"}, "p1_contract_performance",
+                             _grounds("corporate_transaction"))
+    assert said == [
+        ("ok_exception", "allowed by exception 'business_transaction'", "disclosures[0].exceptions[7]", ("KOKKOK-44",)),
+        ("ok_policy_carried", "the data stays bound by the policy version the person agreed to",
+         "corporate_transactions", ("KOKKOK-44",))]
+    assert obliged == [
+        ("record_ground", "business_transaction:corporate_transaction", "", "engine", False, ("KOKKOK-44",)),
+        ("carry_agreed_policy_version", "", "", "engine", False, ("KOKKOK-44",))]
+
+
+def test_a_kind_of_disclosure_the_pack_does_not_provide_for_is_refused_by_name(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("koso"), db_url, tmp_path)
+    assert _denied(eng, "ana", "press", {"email"}, "x", kind="public_disclosure") == [
+        ("unknown_recipient", "'press' is not allowed (public disclosure is not provided for)", "disclosures", ())]
+    pack = load_pack("kalos")
+    no_sharing = pack.model_copy(update={"disclosures": [d for d in pack.disclosures if d.kind != "share"]})
+    other = _engine(no_sharing, db_url, tmp_path / "other")
+    assert _denied(other, "li", "regulator", {"usage_data"}, "provide_services") == [
+        ("unknown_recipient", "'regulator' is not a declared recipient", "recipients", ())]
+
+
+def test_a_disclosure_rule_that_allows_by_default_says_so(db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("kalos")
+    rules = [d.model_copy(update={"default": "allow", "exceptions": ()}) if d.kind == "public_disclosure" else d
+             for d in pack.disclosures]
+    eng = _engine(pack.model_copy(update={"disclosures": rules}), db_url, tmp_path)
+    eng.collect("li", "service_use", {"usage_data": "map tiles 120"}, now=NOW)
+    said, obliged = _allowed(eng, "li", "press", {"usage_data"}, "provide_services", kind="public_disclosure")
+    assert said == [("ok_default_allow", "public disclosure is allowed by default", "disclosures[2]", ("KALOS-22",))]
+    assert obliged == []
