@@ -384,10 +384,15 @@ def test_withdrawal_effect_decides_whether_a_legal_hold_may_keep_withdrawn_data(
         eng.set_consent("zhang", "additional_collection", "withdrawn", now=LATER)
         assert "additional_collection" not in eng.consents("zhang")  # the withdrawal always stands
         with eng.db.connect() as conn:
-            blocked = conn.execute(select(audit_log.c.detail, audit_log.c.subject_id, audit_log.c.promises).where(
+            blocked = conn.execute(select(audit_log.c.detail, audit_log.c.subject_id, audit_log.c.promises,
+                                          audit_log.c.at, audit_log.c.pack_version).where(
                 audit_log.c.kind == "deletion_blocked")).all()
         if effect == "stop_processing":  # no legal exception: the hold blocks the deletion, which is audited
             assert _active(eng, sid)["name"] == 2 and len(blocked) == 1 and blocked[0].subject_id == sid
+            rule = next(c for c in eng.pack.consents if c.id == "additional_collection")
+            at = blocked[0].at if blocked[0].at.tzinfo else blocked[0].at.replace(tzinfo=dt.UTC)
+            assert (at, blocked[0].pack_version, list(blocked[0].promises)) == (
+                LATER, eng.compiled.version, list(rule.promises))
             assert blocked[0].detail == {"cause": "consent_withdrawn", "target": "additional_collection", "why": (
                 "records under legal hold (H-1) stand in the way, and the pack's consent rule additional_collection "
                 f"({', '.join(blocked[0].promises)}) promises this deletion without a legal exception: nothing was "
