@@ -162,3 +162,117 @@ def test_a_disclosure_rule_that_allows_by_default_says_so(db_url: str, tmp_path:
     said, obliged = _allowed(eng, "li", "press", {"usage_data"}, "provide_services", kind="public_disclosure")
     assert said == [("ok_default_allow", "public disclosure is allowed by default", "disclosures[2]", ("KALOS-22",))]
     assert obliged == []
+
+
+# -- a declared recipient ---------------------------------------------------------------------------------------------
+
+def _refusal(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obliged]:
+    with pytest.raises(DeniedError) as info:
+        eng.share(*args, now=NOW, **kw)  # type: ignore[arg-type]
+    decision = info.value.decision
+    assert isinstance(decision, Decision)
+    return _said(decision), _obliged(decision)
+
+
+def test_kokkok_41_a_declared_recipient_s_denials_name_the_rule_field_and_the_consent_it_needs(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kokkok"), db_url, tmp_path)
+    eng.collect("alice", "personal_customer", ALICE, Facts(channel="online"), now=NOW)
+    bureaus = "Credit bureaus, alternative credit-scoring agencies and other credit-reporting organisations"
+    assert _refusal(eng, "alice", "credit_bureaus", {"name"}, "p3_new_services_marketing") == ([
+        ("purpose_not_allowed", f"{bureaus} may receive data only for p1_contract_performance, safety_and_security",
+         "recipients[2].purposes", ("KOKKOK-41",)),
+        ("consent_missing", f"sharing with {bureaus} needs separate consent", "recipients[2].consent", ("KOKKOK-41",)),
+        ("consent_missing", f"sharing with {bureaus} rests on separate consent, not given", "disclosures",
+         ("KOKKOK-40",))], [])
+    assert _refusal(eng, "alice", "customers_of_provider", {"name"}, "provider_details_sharing") == ([
+        ("condition_unmet", "The customer whose request a service provider accepted receives data only when "
+         "provider_accepted_request", "recipients[14].trigger", ("KOKKOK-29",))], [])
+    # the separate consent of the disclosure rule's exception is what the recipient's sharing rests on
+    eng.set_consent("alice", "payment_processors", "given", now=NOW)
+    said, _ = _allowed(eng, "alice", "payment_processors", {"name"}, "p1_contract_performance")
+    assert said == [("ok_share", "Payment processors and facilitators may receive these categories for "
+                     "p1_contract_performance", "recipients[0]", ("KOKKOK-41",))]
+
+
+def test_kokkok_60_a_person_who_declined_the_policy_is_still_shared_with_for_what_the_law_requires(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kokkok"), db_url, tmp_path)
+    eng.collect("alice", "personal_customer", ALICE, Facts(channel="online"), now=NOW)
+    eng.set_consent("alice", "policy", "withdrawn", now=NOW)
+    said, obliged = _allowed(eng, "alice", "legal_advisors", {"name"}, "legal_purposes")
+    assert said == [
+        ("ok_declined_limited_service", "the person declined the policy, which limits the service; Legal purposes "
+         "rests on legal obligation, not on their agreement", "acceptance.decline_effect",
+         ("KOKKOK-01", "KOKKOK-60", "KOKKOK-61")),
+        ("ok_share", "Legal advisors may receive these categories for legal_purposes", "recipients[11]",
+         ("KOKKOK-42",))]
+    assert obliged == []
+
+
+def test_kamoer_35_a_recipient_gets_only_its_categories_and_the_minimum_with_every_agreement_on_file(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kamoer"), db_url, tmp_path)
+    eng.collect("zhang", "purchase", {"name": "Zhang San", "phone": "+86 139 0000 1111", "email": "z@example.cn",
+                                      "mailing_address": "1 Road", "id_number": "110", "bank_card": "6222"}, now=NOW)
+    assert _refusal(eng, "zhang", "logistics", {"name", "bank_card", "id_number"}, "purchase_delivery") == ([
+        ("category_not_allowed", "Logistics service providers may not receive bank_card, id_number",
+         "recipients[1].categories", ("KAMOER-33", "KAMOER-35")),
+        ("agreement_missing", "Logistics service providers needs confidentiality and instructions_only on file first",
+         "recipients[1].required_agreements", ("KAMOER-33", "KAMOER-35"))], [])
+    assert _refusal(eng, "zhang", "affiliates", {"name", "device_location", "usage_logs"}, "purchase_delivery") == ([
+        ("beyond_minimum_necessary", "Kamoer affiliates gets only what purchase_delivery needs, not device_location, "
+         "usage_logs", "recipients[0].minimum_necessary", ("KAMOER-32", "KAMOER-35")),
+        ("agreement_missing", "Kamoer affiliates needs confidentiality and instructions_only on file first",
+         "recipients[0].required_agreements", ("KAMOER-32", "KAMOER-35"))], [])
+
+
+def test_konzen_24_any_one_agreement_will_do_and_the_data_goes_de_identified(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("konzen"), db_url, tmp_path)
+    eng.collect("wang", "service_logs", {"device_info": "Pixel 8", "browsing_info": "home"}, now=NOW)
+    promised = ("KONZEN-24", "KONZEN-25", "KONZEN-26")
+    de_identify = ("de_identify", "", "", "engine", False, promised)
+    assert _refusal(eng, "wang", "advertisers_and_agents", {"device_info"}, "relevant_ads") == ([
+        ("agreement_missing", "Advertisers and their agents needs data_protection_agreement or commitment_letter or "
+         "processing_policy on file first", "recipients[0].required_agreements", promised)], [de_identify])
+    eng.record_fact("agreement", party="advertisers_and_agents", arg="commitment_letter", reference="letter", now=NOW)
+    got = eng.share("wang", "advertisers_and_agents", {"device_info"}, "relevant_ads", now=NOW)
+    assert got["device_info"][0].startswith("pseudonym:") and got.decision is not None
+    assert _said(got.decision) == [("ok_share", "Advertisers and their agents may receive these categories for "
+                                    "relevant_ads", "recipients[0]", promised)]
+    assert _obliged(got.decision) == [de_identify]
+
+
+def test_koso_20_the_person_is_offered_the_recipient_s_opt_out_and_once_used_it_holds(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("koso"), db_url, tmp_path)
+    eng.collect("ana", "any_interaction", {"browser_name": "Firefox", "device_type": "phone",
+                                            "connection_info": "1.2.3.4"}, now=NOW)
+    url = "https://www.facebook.com/about/privacy/update"
+    said, obliged = _allowed(eng, "ana", "facebook_audience_network", {"browser_name"}, "advertising")
+    assert said == [("ok_share", "Facebook Audience Network may receive these categories for advertising",
+                     "recipients[2]", ("KOSO-20", "KOSO-21"))]
+    assert obliged == [("offer_opt_out", url, f"You can opt out of Facebook Audience Network: {url}", "caller", True,
+                        ("KOSO-20", "KOSO-21"))]
+    eng.set_consent("ana", "facebook_audience_network", "withdrawn", now=NOW)
+    assert _refusal(eng, "ana", "facebook_audience_network", {"browser_name"}, "advertising") == ([
+        ("opted_out", "the person opted out of Facebook Audience Network", "recipients[2].opt_out_url",
+         ("KOSO-20", "KOSO-21"))], [])
+
+
+def test_kalos_19_identity_data_is_forbidden_or_needs_the_person_s_authorisation(db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("kalos")
+    forbidden = [r.model_copy(update={"identity_data": "forbidden"}) if r.id == "service_providers" else r
+                 for r in pack.recipients]
+    eng = _engine(pack.model_copy(update={"recipients": forbidden}), db_url, tmp_path)
+    eng.collect("li", "business_function", {"basic_data": "Li Wei", "user_info": "li@example.cn"}, now=NOW)
+    assert _refusal(eng, "li", "service_providers", {"user_info", "basic_data"}, "provide_services") == ([
+        ("identity_forbidden", "identifying data (basic_data, user_info) never goes to ZhiJian's service providers",
+         "recipients[0].identity_data", ("KALOS-13",))], [])
+    eng.record_fact("agreement", party="sdk_providers", arg="confidentiality", reference="SDK contract", now=NOW)
+    assert _refusal(eng, "li", "sdk_providers", {"user_info"}, "provide_services") == ([
+        ("identity_needs_consent", "identifying data goes to Third-party SDK service providers only with explicit "
+         "authorisation", "recipients[1].identity_data", ("KALOS-18", "KALOS-19"))], [])
+    eng.set_consent("li", "identity_to_partners", "given", now=NOW)  # consent to identity data for every partner
+    assert eng.share("li", "sdk_providers", {"user_info"}, "provide_services", now=NOW)["user_info"] == [
+        "li@example.cn"]
