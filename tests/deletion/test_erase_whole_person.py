@@ -92,3 +92,30 @@ def test_the_rule_that_governs_a_deletion_is_the_pack_s_for_that_cause(tmp_path:
                                                           ("KAMOER-19", "KAMOER-20"))
     silent = eng(load_pack("koso").model_copy(update={"erasure": "unspecified"}))
     assert governing(silent, "request") == Governing("erasure", False)  # no rule: no legal exception either
+
+
+def test_kokkok_14_what_the_law_keeps_is_counted_for_the_person_erased_only_and_once(
+        db_url: str, tmp_path: Path) -> None:
+    from policykeeper.retention import place_legal_hold
+
+    usage = {"browser_os": "Chrome 126 / Android 14", "payment_records": "receipt 2025-0001 LAK 150000"}
+    eng = PolicyEngine(load_pack("kokkok"), open_database(db_url), KeyRing.init(tmp_path / "keys"))
+    ids = {}
+    for who, values in (("alice", ALICE), ("bob", BOB)):
+        ids[who] = eng.collect(who, "personal_customer", values, Facts(channel="online"), now=NOW).subject_id
+        eng.collect(who, "service_usage", usage, Facts(channel="online"), now=NOW)
+    eng.collect("alice", "service_usage", {**usage, "payment_records": "receipt 2025-0002"}, Facts(channel="online"),
+                now=NOW)
+    alice = ids["alice"]
+    place_legal_hold(eng, "alice", reference="CASE-3", categories=["payment_records"], now=NOW)
+    with eng.db.begin() as conn:  # one of Alice's two receipts is under the hold, the other is kept by law alone
+        first = conn.execute(select(records.c.id).where(records.c.subject_id == alice,
+                                                        records.c.category == "payment_records")
+                             .order_by(records.c.id)).scalars().first()
+        conn.execute(records.update().where(records.c.subject_id == alice, records.c.category == "payment_records",
+                                            records.c.id != first).values(legal_hold=False, legal_hold_ref=None))
+    report = erase_person(eng, alice, cause="request", actor="privacy_officer", reason="asked", now=LATER)
+    assert [k.as_dict() for k in report.kept] == [
+        {"category": "payment_records", "records": 1, "reason": "legal_hold", "reference": "CASE-3", "promises": []},
+        {"category": "payment_records", "records": 1, "reason": "kept_as_record", "reference": None,
+         "promises": ["KOKKOK-14"]}]
