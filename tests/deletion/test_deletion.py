@@ -35,6 +35,7 @@ from policykeeper.store._schema import (
     record_keys,
     records,
     requests,
+    subjects,
 )
 
 from ..conftest import Inbox
@@ -368,6 +369,8 @@ def test_withdrawing_one_purpose_of_a_retroactive_consent_deletes_only_what_serv
     with eng.db.connect() as conn:
         entry = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "erasure")).scalar_one()
     assert entry["reason"] == "withdrawn: product_improvement_program" and entry["records"] == 1
+    with eng.db.connect() as conn:  # a partial deletion that keeps nothing leaves the person as they were
+        assert conn.execute(select(subjects.c.status).where(subjects.c.id == sid)).scalar_one() == "active"
 
 
 def test_withdrawal_effect_decides_whether_a_legal_hold_may_keep_withdrawn_data(
@@ -419,6 +422,8 @@ def test_the_minors_queue_keeps_held_records_where_the_law_wins_and_waits_where_
     place_legal_hold(flipped, "chen", reference="COURT-1", categories=["user_info"], now=NOW)
     flipped.note_age("chen", age=16, now=NOW)
     assert flipped.run_deletion_queue(now=LATER) == 1 and _active(flipped, sid) == {"user_info": 1}
+    with flipped.db.connect() as conn:  # what is kept is kept for the law alone: no longer queued, restricted
+        assert conn.execute(select(subjects.c.status).where(subjects.c.id == sid)).scalar_one() == "restricted"
 
 
 # -- 3. every channel the pack names for a shutdown is used -----------------------------------------------------------

@@ -119,3 +119,6 @@ def test_kokkok_14_what_the_law_keeps_is_counted_for_the_person_erased_only_and_
         {"category": "payment_records", "records": 1, "reason": "legal_hold", "reference": "CASE-3", "promises": []},
         {"category": "payment_records", "records": 1, "reason": "kept_as_record", "reference": None,
          "promises": ["KOKKOK-14"]}]
+    with eng.db.connect() as conn:  # Alice, who keeps records for the law, is restricted; Bob is left as he was
+        status = dict(conn.execute(select(subjects.c.id, subjects.c.status)).tuples().all())
+    assert status == {alice: "restricted", ids["bob"]: "active"}
