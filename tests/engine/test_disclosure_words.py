@@ -77,10 +77,11 @@ def test_kalos_16_an_exception_with_minimum_necessary_names_what_is_beyond_it_an
 
 def test_kalos_15_the_ground_recorded_is_only_the_one_the_exception_names(kalos: PolicyEngine) -> None:
     said, obliged = _allowed(kalos, "li", "court", {"usage_data"}, "complaint_handling",
-                             _grounds("litigation_dispute", "complaint_handling", "business_need"))
+                             _grounds("litigation_dispute", "administrative_or_judicial_request", "audit"))
     assert said == [("ok_exception", "allowed by exception 'legal_grounds'", "disclosures[0].exceptions[1]",
                      ("KALOS-15",))]
-    assert obliged == [("record_ground", "legal_grounds:litigation_dispute", "", "engine", False, ("KALOS-15",))]
+    assert obliged == [("record_ground", "legal_grounds:administrative_or_judicial_request,litigation_dispute", "",
+                        "engine", False, ("KALOS-15",))]
 
 
 def test_kalos_a_disclosure_no_exception_covers_says_so(kalos: PolicyEngine) -> None:
