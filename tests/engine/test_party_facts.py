@@ -70,3 +70,14 @@ def test_a_share_about_someone_not_held_is_not_decided_on_another_person_s_regis
     later = NOW + dt.timedelta(minutes=1)
     assert eng.share("li", "sdk_providers", {"usage_data"}, "provide_services", now=later)["usage_data"]
     assert _refused(eng, later) == {"condition_unmet"}  # li's membership is li's alone
+
+
+def test_koso_17_a_member_on_the_register_is_a_member_without_an_account(db_url: str, tmp_path: Path) -> None:
+    eng = PolicyEngine(load_pack("koso"), open_database(db_url), KeyRing.init(tmp_path / "keys"))
+    eng.collect("mei", "any_interaction", {"browser_name": "Firefox", "device_type": "phone",
+                                           "connection_info": "1.2.3.4"}, now=NOW)
+    with pytest.raises(DeniedError) as info:
+        eng.read("mei", "location_history", {"location"}, now=NOW)
+    assert codes(info) == {"members_only"}
+    eng.record_fact("member", person="mei", reference="club card 5", now=NOW)
+    assert eng.read("mei", "location_history", {"location"}, now=NOW + dt.timedelta(seconds=1)) == {"location": []}
