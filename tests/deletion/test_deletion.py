@@ -403,6 +403,8 @@ def test_withdrawal_effect_decides_whether_a_legal_hold_may_keep_withdrawn_data(
             assert blocked[0].promises
         else:  # the law may keep what it holds; the rest goes
             assert _active(eng, sid)["name"] == 1 and blocked == []
+            with eng.db.connect() as conn:  # one consent withdrawn: the person is not restricted for the rest
+                assert conn.execute(select(subjects.c.status).where(subjects.c.id == sid)).scalar_one() == "active"
 
 
 # -- the minors' queue goes through the same service ------------------------------------------------------------------
