@@ -277,3 +277,16 @@ def test_kalos_19_identity_data_is_forbidden_or_needs_the_person_s_authorisation
     eng.set_consent("li", "identity_to_partners", "given", now=NOW)  # consent to identity data for every partner
     assert eng.share("li", "sdk_providers", {"user_info"}, "provide_services", now=NOW)["user_info"] == [
         "li@example.cn"]
+
+
+def test_kokkok_40_a_separate_consent_naming_the_recipient_opens_its_exception(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kokkok"), db_url, tmp_path)
+    eng.collect("alice", "personal_customer", ALICE, Facts(channel="online"), now=NOW)
+    assert _denied(eng, "alice", "partner_x", {"name"}, "p1_contract_performance") == [
+        ("no_exception", "'partner_x' is not a declared recipient and no exception applies (record a lawful ground or "
+         "consent)", "disclosures[0]", ("KOKKOK-37",))]
+    eng.set_consent("alice", "separate_consent_provision:partner_x", "given", now=NOW)
+    said, obliged = _allowed(eng, "alice", "partner_x", {"name"}, "p1_contract_performance")
+    assert said == [("ok_exception", "allowed by exception 'separate_consent_provision'",
+                     "disclosures[0].exceptions[4]", ("KOKKOK-40",))]
+    assert obliged == [("record_ground", "separate_consent_provision:", "", "engine", False, ("KOKKOK-40",))]
