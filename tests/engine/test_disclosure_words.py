@@ -290,3 +290,35 @@ def test_kokkok_40_a_separate_consent_naming_the_recipient_opens_its_exception(d
     assert said == [("ok_exception", "allowed by exception 'separate_consent_provision'",
                      "disclosures[0].exceptions[4]", ("KOKKOK-40",))]
     assert obliged == [("record_ground", "separate_consent_provision:", "", "engine", False, ("KOKKOK-40",))]
+
+
+def test_a_recipient_that_obtains_consent_itself_needs_it_confirmed_and_its_basis_still_counts(
+        db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("kokkok")
+    changed = [r.model_copy(update={"consent": "recipient_obtains_explicit", "basis": "prior_consent"})
+               if r.id == "payment_processors" else r for r in pack.recipients]
+    eng = _engine(pack.model_copy(update={"recipients": changed}), db_url, tmp_path)
+    eng.collect("alice", "personal_customer", ALICE, Facts(channel="online"), now=NOW)
+    payment = "Payment processors and facilitators"
+    rests = ("consent_missing", f"sharing with {payment} rests on consent, not given", "disclosures", ("KOKKOK-37",))
+    assert _refusal(eng, "alice", "payment_processors", {"name"}, "p1_contract_performance") == ([
+        ("consent_missing", f"sharing with {payment} needs recipient obtains explicit consent",
+         "recipients[0].consent", ("KOKKOK-41",)), rests], [])
+    for party in ("payment_processors", "debt_collectors"):  # each recipient says it obtained Alice's consent
+        eng.record_fact("consent_by_recipient", person="alice", party=party, reference="their form", now=NOW)
+    assert _refusal(eng, "alice", "payment_processors", {"name"}, "p1_contract_performance") == ([rests], [])
+    # a recipient that must have the person's separate consent is not satisfied by its own word
+    assert _refusal(eng, "alice", "debt_collectors", {"name"}, "p1_contract_performance")[0][0] == (
+        "consent_missing", "sharing with Debt collectors needs separate consent", "recipients[1].consent",
+        ("KOKKOK-41",))
+
+
+def test_kalos_14_a_recipient_whose_sharing_rests_on_explicit_consent_needs_it(db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("kalos")
+    changed = [r.model_copy(update={"basis": "explicit_consent"}) if r.id == "service_providers" else r
+               for r in pack.recipients]
+    eng = _engine(pack.model_copy(update={"recipients": changed}), db_url, tmp_path)
+    eng.collect("li", "service_use", {"usage_data": "map tiles 120"}, now=NOW)
+    assert _refusal(eng, "li", "service_providers", {"usage_data"}, "provide_services") == ([
+        ("consent_missing", "sharing with ZhiJian's service providers rests on explicit consent, not given",
+         "disclosures", ("KALOS-14",))], [])
