@@ -322,3 +322,25 @@ def test_kalos_14_a_recipient_whose_sharing_rests_on_explicit_consent_needs_it(d
     assert _refusal(eng, "li", "service_providers", {"usage_data"}, "provide_services") == ([
         ("consent_missing", "sharing with ZhiJian's service providers rests on explicit consent, not given",
          "disclosures", ("KALOS-14",))], [])
+
+
+def test_koso_a_share_for_a_purpose_the_person_objected_to_names_that_purpose_s_rule(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("koso"), db_url, tmp_path)
+    eng.collect("ana", "any_interaction", {"browser_name": "Firefox", "device_type": "phone",
+                                            "connection_info": "1.2.3.4"}, now=NOW)
+    eng.set_consent("ana", "advertising", "withdrawn", now=NOW)
+    index = [p.id for p in eng.pack.purposes.items].index("advertising")
+    assert _refusal(eng, "ana", "facebook_audience_network", {"browser_name"}, "advertising")[0] == [
+        ("objected", "the person objected to 'advertising': processing for it stops", f"purposes.items[{index}]", ())]
+
+
+def test_konzen_24_data_that_does_not_identify_goes_de_identified_even_with_identity_authorised(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("konzen"), db_url, tmp_path)
+    eng.collect("wang", "service_logs", {"device_info": "Pixel 8", "browsing_info": "home"}, now=NOW)
+    eng.record_fact("agreement", party="advertisers_and_agents", arg="commitment_letter", reference="letter", now=NOW)
+    eng.set_consent("wang", "advertisers_and_agents:identity", "given", now=NOW)
+    got = eng.share("wang", "advertisers_and_agents", {"device_info"}, "relevant_ads", now=NOW)
+    assert got["device_info"][0].startswith("pseudonym:") and got.decision is not None
+    assert [o.kind for o in got.decision.obligations] == ["de_identify"]
