@@ -35,6 +35,7 @@ from policykeeper.store._schema import (
     record_keys,
     records,
     requests,
+    subjects,
 )
 
 from ..conftest import Inbox
@@ -368,6 +369,8 @@ def test_withdrawing_one_purpose_of_a_retroactive_consent_deletes_only_what_serv
     with eng.db.connect() as conn:
         entry = conn.execute(select(audit_log.c.detail).where(audit_log.c.kind == "erasure")).scalar_one()
     assert entry["reason"] == "withdrawn: product_improvement_program" and entry["records"] == 1
+    with eng.db.connect() as conn:  # a partial deletion that keeps nothing leaves the person as they were
+        assert conn.execute(select(subjects.c.status).where(subjects.c.id == sid)).scalar_one() == "active"
 
 
 def test_withdrawal_effect_decides_whether_a_legal_hold_may_keep_withdrawn_data(
@@ -384,10 +387,15 @@ def test_withdrawal_effect_decides_whether_a_legal_hold_may_keep_withdrawn_data(
         eng.set_consent("zhang", "additional_collection", "withdrawn", now=LATER)
         assert "additional_collection" not in eng.consents("zhang")  # the withdrawal always stands
         with eng.db.connect() as conn:
-            blocked = conn.execute(select(audit_log.c.detail, audit_log.c.subject_id, audit_log.c.promises).where(
+            blocked = conn.execute(select(audit_log.c.detail, audit_log.c.subject_id, audit_log.c.promises,
+                                          audit_log.c.at, audit_log.c.pack_version).where(
                 audit_log.c.kind == "deletion_blocked")).all()
         if effect == "stop_processing":  # no legal exception: the hold blocks the deletion, which is audited
             assert _active(eng, sid)["name"] == 2 and len(blocked) == 1 and blocked[0].subject_id == sid
+            rule = next(c for c in eng.pack.consents if c.id == "additional_collection")
+            at = blocked[0].at if blocked[0].at.tzinfo else blocked[0].at.replace(tzinfo=dt.UTC)
+            assert (at, blocked[0].pack_version, list(blocked[0].promises)) == (
+                LATER, eng.compiled.version, list(rule.promises))
             assert blocked[0].detail == {"cause": "consent_withdrawn", "target": "additional_collection", "why": (
                 "records under legal hold (H-1) stand in the way, and the pack's consent rule additional_collection "
                 f"({', '.join(blocked[0].promises)}) promises this deletion without a legal exception: nothing was "
@@ -395,6 +403,8 @@ def test_withdrawal_effect_decides_whether_a_legal_hold_may_keep_withdrawn_data(
             assert blocked[0].promises
         else:  # the law may keep what it holds; the rest goes
             assert _active(eng, sid)["name"] == 1 and blocked == []
+            with eng.db.connect() as conn:  # one consent withdrawn: the person is not restricted for the rest
+                assert conn.execute(select(subjects.c.status).where(subjects.c.id == sid)).scalar_one() == "active"
 
 
 # -- the minors' queue goes through the same service ------------------------------------------------------------------
@@ -414,6 +424,8 @@ def test_the_minors_queue_keeps_held_records_where_the_law_wins_and_waits_where_
     place_legal_hold(flipped, "chen", reference="COURT-1", categories=["user_info"], now=NOW)
     flipped.note_age("chen", age=16, now=NOW)
     assert flipped.run_deletion_queue(now=LATER) == 1 and _active(flipped, sid) == {"user_info": 1}
+    with flipped.db.connect() as conn:  # what is kept is kept for the law alone: no longer queued, restricted
+        assert conn.execute(select(subjects.c.status).where(subjects.c.id == sid)).scalar_one() == "restricted"
 
 
 # -- 3. every channel the pack names for a shutdown is used -----------------------------------------------------------
