@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 import policykeeper
 from policykeeper import audit
 from policykeeper._exceptions import AuditEventError
-from policykeeper.audit import _events
+from policykeeper.audit import _events, _registry
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import PolicyEngine
 from policykeeper.pack import load_pack
@@ -48,18 +48,18 @@ def _written_kinds() -> dict[str, list[str]]:
 def test_every_kind_the_code_writes_is_registered() -> None:
     written = _written_kinds()
     assert len(written) >= 20
-    assert sorted(set(written) - set(_events.EVENTS)) == []
+    assert sorted(set(written) - set(_registry.EVENTS)) == []
 
 
 def test_the_reference_page_is_generated_from_the_registry() -> None:
     assert DOCS.read_text(encoding="utf-8") == audit.markdown(), (
         "docs/audit-events.md is out of date: regenerate it (see its second paragraph)")
-    for kind in _events.EVENTS:
+    for kind in _registry.EVENTS:
         assert f"## `{kind}`" in DOCS.read_text(encoding="utf-8")
 
 
 def test_every_model_says_what_it_records_and_forbids_unknown_keys() -> None:
-    for kind, models in _events.EVENTS.items():
+    for kind, models in _registry.EVENTS.items():
         for model in models:
             assert model.KIND == kind
             assert len((model.__doc__ or "").split()) >= 5, f"{model.__name__} needs a docstring"
@@ -133,9 +133,9 @@ def test_a_refused_entry_rolls_back_the_change_it_was_recording(db_url: str, tmp
     with eng.db.connect() as conn:
         before = conn.execute(select(func.count()).select_from(consent_events)).scalar_one()
     entries = _count(eng.db)
-    monkeypatch.setitem(_events.EVENTS, "consent", (_events.ExportEvent,))  # a consent detail no longer fits
-    monkeypatch.setattr(_events, "_ADAPTERS", {})
-    monkeypatch.setattr(_events, "_CHECKERS", {})
+    monkeypatch.setitem(_registry.EVENTS, "consent", (_events.ExportEvent,))  # a consent detail no longer fits
+    monkeypatch.setattr(_registry, "_ADAPTERS", {})
+    monkeypatch.setattr(_registry, "_CHECKERS", {})
     with pytest.raises(AuditEventError, match="'consent'"):
         eng.set_consent("alice", "policy", "withdrawn", now=AT)
     with eng.db.connect() as conn:
@@ -175,4 +175,4 @@ def test_the_quick_check_at_append_agrees_with_the_model(kind: str, detail: dict
             return "refused"
         return "fits"
 
-    assert outcome(_events.check_detail) == outcome(_events.parse_detail) == ("fits" if fits else "refused")
+    assert outcome(_registry.check_detail) == outcome(_registry.parse_detail) == ("fits" if fits else "refused")

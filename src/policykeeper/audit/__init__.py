@@ -19,7 +19,8 @@ from .._exceptions import AuditEventError
 from ..store import audit as _store
 from ..store._chain import ChainReport
 from ..store.audit import AUDIT_CONTENT, AuditRow
-from ._events import EVENTS, AuditEvent, check_detail, event_type, markdown, parse_detail, register
+from . import _events  # noqa: F401 - the models register their kinds on import
+from ._registry import EVENTS, AuditEvent, check_detail, event_type, markdown, parse_detail, register
 
 __all__ = ["AUDIT_CONTENT", "EVENTS", "AuditEvent", "AuditRow", "ChainReport", "entries", "event_type",
            "markdown", "parse_detail", "record", "record_event", "register", "verify"]
