@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, String, cast, func, or_, select, union, update
 
 from ._schema import disclosures, incident_notices, incidents, outbox, records, subjects
 
 __all__ = ["IncidentRow", "NoticeCount", "NoticeTimes", "add_incident", "add_notice", "affected_subjects",
-           "close_incident", "has_announcement", "has_notice", "incident", "notice_counts", "notice_times",
+           "close_incident", "has_announcement", "has_notice", "incident", "incidents_of", "notice_counts", "notice_times",
            "notified_subjects", "push_reachable", "set_steps"]
 
 
@@ -80,10 +80,19 @@ def incident(conn: Connection, pack_id: str, incident_id: int, *, lock: bool = F
     """The pack's incident ``incident_id``, or None; with ``lock`` its row is locked until the transaction ends."""
     query = select(incidents).where(incidents.c.id == incident_id, incidents.c.pack_id == pack_id)
     row = conn.execute(query.with_for_update() if lock else query).first()
-    if row is None:
-        return None
+    return None if row is None else _incident_row(row)
+
+
+def _incident_row(row: Any) -> IncidentRow:
     return IncidentRow(row.id, row.pack_id, row.opened_at, row.started_at, row.ended_at, row.systems, row.categories,
                        row.reference, row.harm_to_subjects, row.liability, row.steps, row.status, row.closed_at)
+
+
+def incidents_of(conn: Connection, pack_id: str, *, newest_by: Literal["id", "opened_at"] = "id") -> list[IncidentRow]:
+    """The pack's incidents, newest first (by id, or by when they were opened): the API's and the console's list."""
+    order = incidents.c.id.desc() if newest_by == "id" else incidents.c.opened_at.desc()
+    return [_incident_row(r) for r in conn.execute(select(incidents).where(incidents.c.pack_id == pack_id)
+                                                   .order_by(order))]
 
 
 def set_steps(conn: Connection, incident_id: int, steps: list[dict[str, str]]) -> None:

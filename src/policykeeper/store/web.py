@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from ._schema import api_keys, consent_events, incident_notices, incidents, login_codes, rate_events, web_sessions
+from ._schema import api_keys, consent_events, incident_notices, login_codes, rate_events, web_sessions
 
 __all__ = [
     "ApiKeyRow",
     "CodeRow",
     "ConsentChoiceRow",
     "ConsentDayCount",
-    "IncidentRow",
     "KeyListing",
     "NoticeCount",
     "SessionRow",
@@ -38,7 +37,6 @@ __all__ = [
     "end_sessions_of",
     "forget_rate_events",
     "incident_notice_counts",
-    "incidents_of",
     "insert_api_key",
     "insert_login_code",
     "insert_session",
@@ -273,32 +271,6 @@ def consent_choices_of(conn: Connection, subject_id: str) -> list[ConsentChoiceR
 
 
 # -- incidents, as the API and the console list them ----------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class IncidentRow:
-    """A security incident as recorded, with the steps done so far (``[{step, at, actor, reference}]``)."""
-
-    id: int
-    pack_id: str
-    opened_at: dt.datetime
-    started_at: dt.datetime
-    ended_at: dt.datetime | None
-    systems: list[str]
-    categories: list[str]
-    reference: str
-    harm_to_subjects: bool
-    liability: bool
-    steps: list[dict[str, Any]]
-    status: str
-    closed_at: dt.datetime | None
-
-
-def incidents_of(conn: Connection, pack_id: str, *, newest_by: Literal["id", "opened_at"] = "id") -> list[IncidentRow]:
-    """The pack's incidents, newest first (by id, or by when they were opened)."""
-    order = incidents.c.id.desc() if newest_by == "id" else incidents.c.opened_at.desc()
-    rows = conn.execute(select(incidents).where(incidents.c.pack_id == pack_id).order_by(order)).mappings()
-    return [IncidentRow(**{f.name: r[f.name] for f in fields(IncidentRow)}) for r in rows]
-
 
 @dataclass(frozen=True, slots=True)
 class NoticeCount:

@@ -35,6 +35,7 @@ from ..incidents import (
 from ..notify import PERSON_CHANNELS
 from ..pack import Pack, parse_pack
 from ..pack._types import FixedDuration
+from ..store import incident_records as incident_store
 from ..store import web as web_store
 from ..versions import notice_for, preview, publish, versions
 from ._context import WebContext
@@ -76,7 +77,7 @@ def _breach(ctx: WebContext) -> dict[str, Any]:
 def _incident_rows(ctx: WebContext) -> list[dict[str, Any]]:
     eng = ctx.engine()
     with ctx.db.connect() as conn:
-        rows = [asdict(r) for r in web_store.incidents_of(conn, eng.pack.id, newest_by="opened_at")]
+        rows = [asdict(r) for r in incident_store.incidents_of(conn, eng.pack.id, newest_by="opened_at")]
         counts = web_store.incident_notice_counts(conn)
     notices: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for c in counts:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from ...store import web as web_store
+from ...store import incident_records as incident_store
 from .._context import WebContext
 from .._errors import ApiError
 from ._common import (
@@ -77,7 +77,7 @@ def _incident(ctx: WebContext, incident_id: int) -> dict[str, Any]:
 def list_incidents(ctx: Ctx, staff: CanIncidentsRead) -> list[dict[str, Any]]:
     """Every security incident on record, newest first."""
     with ctx.db.connect() as conn:
-        rows = web_store.incidents_of(conn, ctx.pack.id)
+        rows = incident_store.incidents_of(conn, ctx.pack.id)
     return [_incident_out(ctx, asdict(r)) for r in rows]
 
 
