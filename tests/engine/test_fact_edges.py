@@ -148,3 +148,30 @@ def test_koso_07_one_person_s_subscription_is_not_another_s(db_url: str, tmp_pat
     with pytest.raises(DeniedError) as info:
         eng.collect("kim", "dashboard_location", trip, now=LATER)
     assert "condition_unmet" in codes(info)
+
+
+def test_the_grounds_stated_for_a_share_are_kept_whole_on_both_backends(db_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from policykeeper.store._schema import audit_log, disclosures
+
+    koso = _engine("koso", db_url, tmp_path)
+    koso.collect("mei", "warranty_support", {"name": "Chen Mei", "email": "mei@example.tw"}, now=NOW)
+    grounds = frozenset({"legal_requirement", "administrative_or_judicial_request", "litigation_dispute"})
+    assert len(",".join(grounds)) > 64  # longer than the column once was (PostgreSQL refused it)
+    got = koso.share("mei", "taipei_district_court", {"name"}, "dispute_resolution", Facts(grounds=grounds), now=LATER)
+    assert got == {"name": ["Chen Mei"]}
+    with koso.db.connect() as conn:
+        assert conn.execute(select(disclosures.c.ground)).scalar_one() == ",".join(sorted(grounds))
+        entries = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+    # a ground is a name, never a sentence (it is kept in clear), and at most eight are stated: refused, nothing kept
+    for bad in (frozenset({"legal_requirement", "asked by Chen Mei's lawyer"}), frozenset({"Legal_requirement"}),
+                frozenset({"legal_requirement", "x" * 65}), frozenset({f"ground_{i}" for i in range(9)})):
+        with pytest.raises(BadValueError, match="ground"):
+            koso.share("mei", "taipei_district_court", {"name"}, "dispute_resolution", Facts(grounds=bad), now=LATER)
+    with koso.db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(disclosures)).scalar_one() == 1
+        assert conn.execute(select(func.count()).select_from(audit_log)).scalar_one() == entries
+    eight = frozenset({"legal_requirement", *(f"ground_{i}" for i in range(7))})  # eight names: accepted
+    assert koso.share("mei", "taipei_district_court", {"name"}, "dispute_resolution", Facts(grounds=eight),
+                      now=LATER) == {"name": ["Chen Mei"]}

@@ -14,6 +14,7 @@ gets :class:`PrivilegedFactError`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -81,6 +82,12 @@ PERSON_FACTS = frozenset({"subscribed", "product_authorized", "member", "transfe
 """Register facts about one person; the others (successor_bound, agreement) are about a party (a recipient)."""
 
 
+MAX_GROUNDS = 8
+"""How many grounds one action may state (the pack's vocabulary has 35; an action rests on one or two)."""
+_GROUND = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+"""A ground is a name such as 'legal_requirement', never a sentence: it is kept in clear with the disclosure."""
+
+
 def check_stated(facts: Facts) -> None:
     """Refuse a caller's facts that include anything privileged (or an unknown condition)."""
     bad: list[str] = []
@@ -95,6 +102,11 @@ def check_stated(facts: Facts) -> None:
             bad.append(cond)
     if bad:
         raise PrivilegedFactError(bad)
+    if len(facts.grounds) > MAX_GROUNDS:
+        raise BadValueError(f"at most {MAX_GROUNDS} grounds may be stated for one action, not {len(facts.grounds)}")
+    if any(len(g) > 64 or not _GROUND.fullmatch(g) for g in facts.grounds):  # the ground itself is not echoed: it is free text
+        raise BadValueError("a stated ground must be lower-case words joined by '_', at most 64 characters, such as "
+                            "'legal_requirement'; one of the grounds stated is not")
     if facts.age is not None and not 0 <= facts.age <= 150:
         raise BadValueError(f"age {facts.age} is not a person's age")
 

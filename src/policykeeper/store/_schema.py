@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -135,7 +136,7 @@ disclosures = Table(
     Column("recipient", String(64), nullable=False),
     Column("categories", JSON, nullable=False),
     Column("purpose", String(64), nullable=False),
-    Column("ground", String(64), nullable=True),
+    Column("ground", Text, nullable=True),  # the stated grounds, joined by commas
     Column("decision_id", String(32), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_disclosures_subject", "subject_id"),
