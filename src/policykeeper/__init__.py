@@ -2,25 +2,8 @@
 
 import typing as _typing
 
-from ._exceptions import (
-    BadDetailError,
-    BadValueError,
-    ConfigError,
-    DecryptionError,
-    DeniedError,
-    ErasureIncompleteError,
-    ErrorCode,
-    KeyStoreError,
-    PackError,
-    PackIssue,
-    PackNotFoundError,
-    PackReferenceError,
-    PackSchemaError,
-    PackSyntaxError,
-    PolicykeeperError,
-    PrivilegedFactError,
-    SubjectNotFoundError,
-)
+from . import _exceptions
+from ._exceptions import *  # noqa: F403 - every error, as _exceptions.__all__ lists them
 
 if _typing.TYPE_CHECKING:
     from .pack import (
@@ -62,28 +45,11 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
-    "BadDetailError",
-    "BadValueError",
     "Change",
-    "ConfigError",
     "Coverage",
-    "DecryptionError",
-    "DeniedError",
-    "ErasureIncompleteError",
-    "ErrorCode",
     "Finding",
-    "KeyStoreError",
     "Pack",
-    "PackError",
-    "PackIssue",
-    "PackNotFoundError",
-    "PackReferenceError",
-    "PackSchemaError",
-    "PackSyntaxError",
-    "PolicykeeperError",
-    "PrivilegedFactError",
     "Promise",
-    "SubjectNotFoundError",
     "__version__",
     "bundled_pack_names",
     "bundled_pack_path",
@@ -94,3 +60,5 @@ __all__ = [
     "parse_pack",
     "render_pack",
 ]
+__all__ += _exceptions.__all__
+__all__.sort()

@@ -33,9 +33,9 @@ __all__ = [
     "BadDetailError",
     "BadValueError",
     "ConfigError",
-    "DeniedError",
-    "SubjectNotFoundError",
     "DecryptionError",
+    "DeniedError",
+    "ErasureIncompleteError",
     "ErrorCode",
     "KeyStoreError",
     "PackError",
@@ -46,6 +46,7 @@ __all__ = [
     "PackSyntaxError",
     "PolicykeeperError",
     "PrivilegedFactError",
+    "SubjectNotFoundError",
 ]
 
 ErrorCode = Literal[

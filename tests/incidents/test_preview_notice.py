@@ -49,3 +49,16 @@ def test_kamoer_48_the_preview_shows_the_public_announcement_when_individual_not
     shown = preview_notice(eng, iid, **CONTENT, impractical=True, now=NOW)
     assert shown.to_queue == 0 and shown.announcement is not None and "Public announcement" in shown.announcement
     assert _counts(eng) == (0, 0, 0)
+
+
+def test_a_misspelt_content_argument_is_refused_and_changes_nothing(db_url: str, tmp_path: Path) -> None:
+    eng = _engine("kamoer", db_url, tmp_path)
+    _people(eng)
+    iid = _incident(eng, ["bank_card"])
+    with pytest.raises(TypeError, match="'what_happend'"):
+        preview_notice(eng, iid, **CONTENT, what_happend="typo", now=NOW)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'what_happend'"):
+        notify_affected(eng, iid, **CONTENT, what_happend="typo", now=NOW)  # type: ignore[call-arg]
+    with pytest.raises(BadValueError, match="advice must be text"):
+        notify_affected(eng, iid, **{**CONTENT, "advice": 3}, now=NOW)  # type: ignore[arg-type]
+    assert _counts(eng) == (0, 0, 0)

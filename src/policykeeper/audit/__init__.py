@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Connection
 
@@ -19,7 +19,7 @@ from .._exceptions import AuditEventError
 from ..store import audit as _store
 from ..store._chain import ChainReport
 from ..store.audit import AUDIT_CONTENT, AuditRow
-from . import _events  # noqa: F401 - the models register their kinds on import
+from . import _events, _request_events  # noqa: F401 - the models register their kinds on import
 from ._registry import EVENTS, AuditEvent, check_detail, event_type, markdown, parse_detail, register
 
 __all__ = ["AUDIT_CONTENT", "EVENTS", "AuditEvent", "AuditRow", "ChainReport", "entries", "event_type",
@@ -57,21 +57,21 @@ def record(
     })
 
 
-def record_event(
-    conn: Connection,
-    event: AuditEvent,
-    *,
-    actor: str,
-    subject_id: str | None = None,
-    decision_id: str | None = None,
-    allowed: bool | None = None,
-    promises: Sequence[str] = (),
-    pack_version: str | None = None,
-    at: dt.datetime | None = None,
-) -> int:
+class EntryFacts(TypedDict, total=False):
+    """The keyword arguments of :func:`record` besides ``kind``, ``actor`` and ``detail``: about whom, the decision
+    it belongs to, the promises it keeps, the pack version and when (each as :func:`record` defaults it)."""
+
+    subject_id: str | None
+    decision_id: str | None
+    allowed: bool | None
+    promises: Sequence[str]
+    pack_version: str | None
+    at: dt.datetime | None
+
+
+def record_event(conn: Connection, event: AuditEvent, *, actor: str, **facts: Unpack[EntryFacts]) -> int:
     """:func:`record` for a typed event: its kind is the event's ``KIND``, its detail the event's fields."""
-    return record(conn, kind=event.KIND, actor=actor, detail=event.detail(), subject_id=subject_id,
-                  decision_id=decision_id, allowed=allowed, promises=promises, pack_version=pack_version, at=at)
+    return record(conn, kind=event.KIND, actor=actor, detail=event.detail(), **facts)
 
 
 def entries(conn: Connection, *, kind: str | None = None, subject_id: str | None = None, after: int = 0,

@@ -8,9 +8,7 @@ dataset-map walk, the recorded primary keys, the proof that nothing is left).
 
 from __future__ import annotations
 
-import csv
 import gc
-import io
 import json
 import tempfile
 import time
@@ -21,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ..connectors import DatasetMap, access, erase
+from ..requests._fulfil import export_bytes
 from ..store import bench as bench_store
 from ..store.bench import scratch_database
 
@@ -128,22 +127,11 @@ class _Codes:
 
 
 def _floor_export(db: Engine, path: Path, ref: str) -> int:
-    """The same export written by hand: three SELECTs, the same data.json and data.csv, one zip."""
+    """The same export by hand: three SELECTs, then the same data.json and data.csv in one zip, written by the same
+    function as the service's."""
     with db.connect() as conn:
         company = bench_store.floor_rows(conn, EXPORT_EMAIL)
-    doc = {"request": ref, "pack": "kamoer", "pack_version": "", "values": [], "databases": company}
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["category", "category_name", "value", "purposes", "source", "channel", "collected_at", "recipients"])
-    for where, rows in company.items():
-        for r in rows:
-            for col, val in r.items():
-                w.writerow([f"{where}.{col}", col, val or "", "", where, "", "", ""])
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("data.json", json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
-        zf.writestr("data.csv", buf.getvalue())
-    path.write_bytes(out.getvalue())
+    path.write_bytes(export_bytes(ref, "kamoer", "", [], company))
     return sum(len(v) for v in company.values())
 
 

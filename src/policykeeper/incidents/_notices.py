@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -170,12 +170,28 @@ class NoticePreview:
     announcement: str | None
 
 
-def _given(what_happened: str, possible_impact: str, measures: str, advice: str, remedies: str) -> dict[str, str]:
-    given = {"what_happened": what_happened, "possible_impact": possible_impact, "measures": measures,
-             "advice": advice, "remedies": remedies}
-    for arg, value in given.items():
+class NoticeText(TypedDict, total=False):
+    """What a breach notice says, one argument per content item of :data:`CONTENT_FIELDS` (each empty when not
+    given); :func:`preview_notice` and :func:`notify_affected` take the same."""
+
+    what_happened: str
+    possible_impact: str
+    measures: str
+    advice: str
+    remedies: str
+
+
+def _given(text: NoticeText) -> dict[str, str]:
+    args = [arg for arg, _ in CONTENT_FIELDS.values()]
+    for arg in text:
+        if arg not in args:
+            raise TypeError(f"unexpected keyword argument {arg!r}")
+    given: dict[str, str] = {}
+    for arg in args:
+        value: object = text.get(arg, "")
         if not isinstance(value, str):
             raise BadValueError(f"{arg} must be text, not {type(value).__name__}")
+        given[arg] = value
     return given
 
 
@@ -200,20 +216,15 @@ def preview_notice(
     eng: PolicyEngine,
     incident_id: int,
     *,
-    what_happened: str = "",
-    possible_impact: str = "",
-    measures: str = "",
-    advice: str = "",
-    remedies: str = "",
     channel: str = "email",
     impractical: bool = False,
     now: dt.datetime | None = None,
+    **text: Unpack[NoticeText],
 ) -> NoticePreview:
     """The breach notice :func:`notify_affected` would send, checked against the pack's breach rules (required
     content, channels, the public announcement fallback) the same way, and who it would reach; writes nothing."""
     now = eng.clock.at(now)
-    items, fallback = _checked(eng, _given(what_happened, possible_impact, measures, advice, remedies), channel,
-                               impractical)
+    items, fallback = _checked(eng, _given(text), channel, impractical)
     with eng.db.connect() as conn:
         plan = _plan(conn, eng, incident_id, channel, impractical, now)
     inc = plan.incident
@@ -271,20 +282,16 @@ def notify_affected(
     eng: PolicyEngine,
     incident_id: int,
     *,
-    what_happened: str = "",
-    possible_impact: str = "",
-    measures: str = "",
-    advice: str = "",
-    remedies: str = "",
     channel: str = "email",
     impractical: bool = False,
     actor: str = "security_officer",
     now: dt.datetime | None = None,
+    **text: Unpack[NoticeText],
 ) -> NoticeRun:
     """Tell every affected, reachable person about an incident (once), and announce it publicly where individual
     notice is impractical and the pack promises that fallback. One transaction; audited with counts only."""
     now = eng.clock.at(now)
-    given = _given(what_happened, possible_impact, measures, advice, remedies)
+    given = _given(text)
     items, fallback = _checked(eng, given, channel, impractical)
     topic = f"incident:{incident_id}"
     try:

@@ -35,7 +35,7 @@ class _Fulfilment(_Base):
         if row.status != "fulfilled":
             raise BadValueError(f"request {ref} is {row.status}; the export is ready once it is fulfilled")
         items = self.engine.export_subject(row.subject_id, actor=actor, now=now) if row.subject_id else []
-        return _export_bytes(ref, self.pack.id, row.pack_version, self._portable(row.right, items),
+        return export_bytes(ref, self.pack.id, row.pack_version, self._portable(row.right, items),
                              self._company_access(row))
 
     def fulfil_access(self, ref: str, output: Path | None, *, actor: str = "privacy_officer",
@@ -182,12 +182,14 @@ def _write_export(path: Path, ref: str, pack_id: str, version: str, items: list[
     tmp.unlink(missing_ok=True)
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)  # personal data: readable by its owner only
     with os.fdopen(fd, "wb") as fh:
-        fh.write(_export_bytes(ref, pack_id, version, items, company))
+        fh.write(export_bytes(ref, pack_id, version, items, company))
     tmp.replace(path)  # never a half-written export
 
 
-def _export_bytes(ref: str, pack_id: str, version: str, items: list[dict[str, object]],
-                  company: dict[str, list[dict[str, Any]]] | None = None) -> bytes:
+def export_bytes(ref: str, pack_id: str, version: str, items: list[dict[str, object]],
+                 company: dict[str, list[dict[str, Any]]] | None = None) -> bytes:
+    """An export's zip: ``data.json`` (the request, the pack, the values and the company rows) and ``data.csv`` (a row
+    a value, then a row a company column); ``bench requests`` writes its floor's export with it too."""
     doc = {"request": ref, "pack": pack_id, "pack_version": version, "values": items, "databases": company or {}}
     buf = io.StringIO()
     writer = csv.writer(buf)
