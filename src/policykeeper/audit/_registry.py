@@ -171,8 +171,8 @@ def markdown() -> str:
         "detail never holds a value a person gave: ids, names of categories, purposes and rules, counts, outcomes and "
         "times only.",
         "",
-        "The models are in `src/policykeeper/audit/_events.py` (the registry in `_registry.py`); this page is generated "
-        "from them "
+        "The models are in `src/policykeeper/audit/_events.py` and `_request_events.py` (the registry in "
+        "`_registry.py`); this page is generated from them "
         "(`python -c 'import policykeeper.audit as a; print(a.markdown(), end=\"\")' > docs/audit-events.md`) and a "
         "test fails when the two differ. "
         "A key marked *optional* is left out of the entry when it does not apply. To add a kind, add a model there "
