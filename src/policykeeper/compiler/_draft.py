@@ -158,37 +158,38 @@ def _contradictions(ex: Extractor, data: dict[str, Any], sentences: list[Sentenc
     if deny is not None:
         deny_s = next((x for x in sentences if x.text == deny["quote"]), None)
         listed = deny_s is not None and re.search(r"\bexcept\b|\bunless\b", deny_s.text, re.IGNORECASE)
-        shares = next((s for s in sentences
-                       if not (listed and deny_s is not None and s.heading == deny_s.heading
-                               and s.start > deny_s.start)  # one of the exceptions the sentence lists
-                       and re.search(r"\b(?:share|provide|disclose)\w*\b.*\b(?:with|to) (?:\w+ ){0,3}(?:third[- ]part|"
-                                     r"partners|advertisers)", s.text, re.IGNORECASE)
-                       and not negated(s.text, r"share|provide|disclose|(?:actively )?share")
-                       and not re.search(r"\b(?:unless|except|without|consent|only)\b", s.text, re.IGNORECASE)), None)
+        others = [s for s in sentences if not (listed and deny_s is not None and s.heading == deny_s.heading
+                                               and s.start > deny_s.start)]  # not one of the exceptions it lists
+        shares = _first_saying(others, r"\b(?:share|provide|disclose)\w*\b.*\b(?:with|to) (?:\w+ ){0,3}(?:third[- ]part|"
+                                       r"partners|advertisers)", r"share|provide|disclose|(?:actively )?share",
+                               r"\b(?:unless|except|without|consent|only)\b")
         if shares is not None:
             issues.append(_conflict(ex, deny, shares, "sharing", f"The policy says nothing is shared ({deny['quote']!r}) "
                                                                  f"yet also says {shares.text!r}."))
     t = data["transfers"]
     if isinstance(t, dict) and t.get("cross_border") == "not_allowed":
-        abroad = next((s for s in sentences
-                       if re.search(r"\b(?:transferr?|transmit|stor|process|sen[dt]|host)\w*\b[^.]*\b(?:outside (?:of )?"
-                                    r"(?:the )?(?:country|people's|china|mainland)|abroad|overseas|across borders|other "
-                                    r"countries|all over the world)", s.text, re.IGNORECASE)
-                       and not negated(s.text, r"transmit|transfer|store|process|send|host")
-                       and not re.search(r"\b(?:if|when|should|in the future|unless)\b", s.text, re.IGNORECASE)), None)
+        abroad = _first_saying(sentences, r"\b(?:transferr?|transmit|stor|process|sen[dt]|host)\w*\b[^.]*\b(?:outside "
+                                          r"(?:of )?(?:the )?(?:country|people's|china|mainland)|abroad|overseas|across "
+                                          r"borders|other countries|all over the world)",
+                               r"transmit|transfer|store|process|send|host", r"\b(?:if|when|should|in the future|unless)\b")
         if abroad is not None:
             issues.append(_conflict(ex, t, abroad, "transfer", f"The policy says data does not cross borders "
                                                                f"({t['quote']!r}) yet also says {abroad.text!r}."))
     m = data["marketing"]
     if isinstance(m, dict) and m.get("third_party_ads_in_app") is False:
-        ads = next((s for s in sentences
-                    if re.search(r"\baudience network|\badmob|\badvertising (?:network|service|sdk|partners?)|\bad network",
-                                 s.text, re.IGNORECASE) and not negated(s.text, r"provide|show|display|use")), None)
+        ads = _first_saying(sentences, r"\baudience network|\badmob|\badvertising (?:network|service|sdk|partners?)|"
+                                       r"\bad network", r"provide|show|display|use")
         if ads is not None:
             issues.append(_conflict(ex, m, ads, "marketing", f"The policy says there is no third-party advertising "
                                                              f"({m['quote']!r}) yet names an advertising service: "
                                                              f"{ads.text!r}."))
     return issues
+
+
+def _first_saying(sentences: list[Sentence], says: str, verbs: str, hedges: str | None = None) -> Sentence | None:
+    """The first sentence that says ``says`` (a pattern) outright: none of ``verbs`` negated, no word of ``hedges``."""
+    return next((s for s in sentences if re.search(says, s.text, re.IGNORECASE) and not negated(s.text, verbs)
+                 and not (hedges is not None and re.search(hedges, s.text, re.IGNORECASE))), None)
 
 
 def _conflict(ex: Extractor, value: dict[str, Any], s: Sentence, tag: str, description: str) -> dict[str, Any]:

@@ -6,17 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._lexicon import (
-    CATEGORY_RULES,
-    PURPOSE_RULES,
-)
+from ._lexicon import CATEGORY_RULES, PURPOSE_RULES
 from ._promises import is_toc
 from ._sections import UNSPEC, Item, Sections, ref
 from ._text import Sentence
-from ._values import (
-    legal_basis,
-    negated,
-)
+from ._values import legal_basis, negated
 
 __all__ = ["CollectionSections"]
 

@@ -9,10 +9,7 @@ from typing import Any
 
 from ._sections import UNSPEC, Item, Sections, ref
 from ._text import Sentence
-from ._values import (
-    DATE,
-    parse_date,
-)
+from ._values import DATE, parse_date
 
 __all__ = ["IdentitySections"]
 

@@ -6,11 +6,7 @@ import re
 from typing import Any
 
 from ._sections import Item, Sections
-from ._values import (
-    end_action,
-    negated,
-    parse_duration,
-)
+from ._values import end_action, negated, parse_duration
 
 __all__ = ["LifecycleSections"]
 

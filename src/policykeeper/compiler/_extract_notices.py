@@ -6,16 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._lexicon import (
-    SECURITY_RULES,
-)
+from ._lexicon import SECURITY_RULES
 from ._sections import UNSPEC, Item, Sections
-from ._values import (
-    CHANNEL_WORDS,
-    end_action,
-    negated,
-    parse_duration,
-)
+from ._values import CHANNEL_WORDS, end_action, negated, parse_duration
 
 __all__ = ["NoticeSections"]
 

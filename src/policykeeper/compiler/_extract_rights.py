@@ -6,17 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._lexicon import (
-    RIGHT_RULES,
-)
+from ._lexicon import RIGHT_RULES
 from ._sections import UNSPEC, Item, Sections, ref
 from ._text import Sentence
-from ._values import (
-    LAWFUL_GROUNDS,
-    REFUSAL_DISCRETIONARY,
-    parse_age,
-    parse_duration,
-)
+from ._values import LAWFUL_GROUNDS, REFUSAL_DISCRETIONARY, parse_age, parse_duration
 
 __all__ = ["RightsSections"]
 

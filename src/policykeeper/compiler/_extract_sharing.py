@@ -6,18 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ._lexicon import (
-    CATEGORY_RULES,
-    COUNTRY_RULES,
-    PURPOSE_RULES,
-    RECIPIENT_RULES,
-)
+from ._lexicon import CATEGORY_RULES, COUNTRY_RULES, PURPOSE_RULES, RECIPIENT_RULES
 from ._sections import Item, Sections, ref
 from ._text import Sentence
-from ._values import (
-    LAWFUL_GROUNDS,
-    negated,
-)
+from ._values import LAWFUL_GROUNDS, negated
 
 __all__ = ["SharingSections"]
 

@@ -8,9 +8,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from ._lexicon import (
-    NUMBER_WORDS,
-)
+from ._lexicon import NUMBER_WORDS
 
 __all__ = ["CHANNEL_WORDS", "DATE", "LAWFUL_GROUNDS", "REFUSAL_DISCRETIONARY", "end_action", "legal_basis", "negated",
            "parse_age", "parse_date", "parse_duration"]
