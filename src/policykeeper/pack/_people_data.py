@@ -4,31 +4,8 @@ share it with, where it goes, and how long we keep it."""
 from __future__ import annotations
 
 from ._model import Pack
-from ._people_model import (
-    Own,
-    Part,
-    Place,
-    Point,
-    Text,
-    Value,
-    _,
-    _duration,
-    _list,
-    _names,
-    _promises,
-    _said,
-    _term,
-    _within,
-)
-from ._people_words import (
-    BASIS,
-    END,
-    GROUNDS,
-    KEEP,
-    LANGUAGES,
-    PRECONDITION,
-    START,
-)
+from ._people_model import Own, Part, Place, Point, Text, Value, _, _duration, _list, _names, _promises, _said, _term, _within
+from ._people_words import BASIS, END, GROUNDS, KEEP, LANGUAGES, PRECONDITION, START
 
 __all__ = ["data_parts"]
 

@@ -9,10 +9,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from ._model import Pack
-from ._people_words import (
-    SYMBOLIC,
-    TERMS,
-)
+from ._people_words import SYMBOLIC, TERMS
 from ._types import FixedDuration
 
 __all__ = ["Own", "Part", "PeopleDocument", "Place", "Point", "Text", "Value"]

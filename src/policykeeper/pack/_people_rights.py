@@ -4,28 +4,8 @@ marketing and cookies, changes to the notice, and how to reach us."""
 from __future__ import annotations
 
 from ._model import Pack
-from ._people_model import (
-    Own,
-    Part,
-    Point,
-    Text,
-    Value,
-    _,
-    _duration,
-    _list,
-    _names,
-    _promises,
-    _said,
-    _term,
-    _within,
-)
-from ._people_words import (
-    BREACH_CONTENT,
-    HANDLES,
-    RIGHTS,
-    SECURITY,
-    TECH,
-)
+from ._people_model import Own, Part, Point, Text, Value, _, _duration, _list, _names, _promises, _said, _term, _within
+from ._people_words import BREACH_CONTENT, HANDLES, RIGHTS, SECURITY, TECH
 
 __all__ = ["person_parts"]
 
