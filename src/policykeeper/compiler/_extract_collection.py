@@ -36,7 +36,7 @@ sentence gets the first scope it matches, in this order."""
 
 
 class CollectionSections(Sections):
-    """categories, consents, purposes, collection."""
+    """The sections ``data_categories``, ``consents``, ``purposes`` and ``collection``."""
 
     def categories(self, collect_sentences: list[Sentence]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

@@ -15,7 +15,7 @@ __all__ = ["IdentitySections"]
 
 
 class IdentitySections(Sections):
-    """version, controller, prevailing_language, acceptance, contacts."""
+    """The sections ``version``, ``controller``, ``prevailing_language``, ``acceptance`` and ``contacts``."""
 
     def version(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

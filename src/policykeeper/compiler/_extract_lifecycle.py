@@ -12,7 +12,7 @@ __all__ = ["LifecycleSections"]
 
 
 class LifecycleSections(Sections):
-    """retention, erasure, backups."""
+    """The sections ``retention``, ``erasure`` and ``backups``."""
 
     def retention(self) -> Any:
         rules: list[dict[str, Any]] = []

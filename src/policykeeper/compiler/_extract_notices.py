@@ -14,7 +14,7 @@ __all__ = ["NoticeSections"]
 
 
 class NoticeSections(Sections):
-    """security, breach, changes, service_cessation, marketing, cookies."""
+    """The sections ``security``, ``breach``, ``changes``, ``service_cessation``, ``marketing`` and ``cookies``."""
 
     def security(self) -> Any:
         controls: list[dict[str, Any]] = []

@@ -15,7 +15,7 @@ __all__ = ["RightsSections"]
 
 
 class RightsSections(Sections):
-    """rights, requests, minors, automated_decisions."""
+    """The sections ``rights``, ``requests``, ``minors`` and ``automated_decisions``."""
 
     def rights(self) -> Any:
         rights: list[dict[str, Any]] = []

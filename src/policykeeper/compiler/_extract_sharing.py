@@ -15,7 +15,8 @@ __all__ = ["SharingSections"]
 
 
 class SharingSections(Sections):
-    """processing_without_consent, disclosures, recipients, corporate_transactions, storage, transfers."""
+    """The sections ``processing_without_consent``, ``disclosures``, ``recipients``, ``corporate_transactions``,
+    ``storage`` and ``transfers``."""
 
     def lawful_grounds(self) -> tuple[list[str], Sentence | None]:
         s = self.first(r"\bwithout (?:\w+ ){0,3}(?:consent|authori[sz]ation)|\bexceptions? to (?:obtaining )?(?:your )?"
