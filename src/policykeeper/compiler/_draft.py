@@ -158,43 +158,44 @@ def _contradictions(ex: Extractor, data: dict[str, Any], sentences: list[Sentenc
     if deny is not None:
         deny_s = next((x for x in sentences if x.text == deny["quote"]), None)
         listed = deny_s is not None and re.search(r"\bexcept\b|\bunless\b", deny_s.text, re.IGNORECASE)
-        for s in sentences:
-            if listed and deny_s is not None and s.heading == deny_s.heading and s.start > deny_s.start:
-                continue  # one of the exceptions the sentence lists
-            if (re.search(r"\b(?:share|provide|disclose)\w*\b.*\b(?:with|to) (?:\w+ ){0,3}(?:third[- ]part|partners|"
-                          r"advertisers)", s.text, re.IGNORECASE)
-                    and not negated(s.text, r"share|provide|disclose|(?:actively )?share")
-                    and not re.search(r"\b(?:unless|except|without|consent|only)\b", s.text, re.IGNORECASE)):
-                ex.used.setdefault(s.start, (s, "sharing"))
-                issues.append({"kind": "internal_conflict",
-                               "description": f"The policy says nothing is shared ({deny['quote']!r}) yet also says "
-                                              f"{s.text!r}.", "promises": [deny["promises"][0], ref(s)]})
-                break
+        others = [s for s in sentences if not (listed and deny_s is not None and s.heading == deny_s.heading
+                                               and s.start > deny_s.start)]  # not one of the exceptions it lists
+        shares = _first_saying(others, r"\b(?:share|provide|disclose)\w*\b.*\b(?:with|to) (?:\w+ ){0,3}(?:third[- ]part|"
+                                       r"partners|advertisers)", r"share|provide|disclose|(?:actively )?share",
+                               r"\b(?:unless|except|without|consent|only)\b")
+        if shares is not None:
+            issues.append(_conflict(ex, deny, shares, "sharing", f"The policy says nothing is shared ({deny['quote']!r}) "
+                                                                 f"yet also says {shares.text!r}."))
     t = data["transfers"]
     if isinstance(t, dict) and t.get("cross_border") == "not_allowed":
-        for s in sentences:
-            if (re.search(r"\b(?:transferr?|transmit|stor|process|sen[dt]|host)\w*\b[^.]*\b(?:outside (?:of )?(?:the )?"
-                          r"(?:country|people's|china|mainland)|abroad|overseas|across borders|other countries|all over the "
-                          r"world)", s.text, re.IGNORECASE)
-                    and not negated(s.text, r"transmit|transfer|store|process|send|host")
-                    and not re.search(r"\b(?:if|when|should|in the future|unless)\b", s.text, re.IGNORECASE)):
-                ex.used.setdefault(s.start, (s, "transfer"))
-                issues.append({"kind": "internal_conflict",
-                               "description": f"The policy says data does not cross borders ({t['quote']!r}) yet also "
-                                              f"says {s.text!r}.", "promises": [t["promises"][0], ref(s)]})
-                break
+        abroad = _first_saying(sentences, r"\b(?:transferr?|transmit|stor|process|sen[dt]|host)\w*\b[^.]*\b(?:outside "
+                                          r"(?:of )?(?:the )?(?:country|people's|china|mainland)|abroad|overseas|across "
+                                          r"borders|other countries|all over the world)",
+                               r"transmit|transfer|store|process|send|host", r"\b(?:if|when|should|in the future|unless)\b")
+        if abroad is not None:
+            issues.append(_conflict(ex, t, abroad, "transfer", f"The policy says data does not cross borders "
+                                                               f"({t['quote']!r}) yet also says {abroad.text!r}."))
     m = data["marketing"]
     if isinstance(m, dict) and m.get("third_party_ads_in_app") is False:
-        for s in sentences:
-            if (re.search(r"\baudience network|\badmob|\badvertising (?:network|service|sdk|partners?)|\bad network",
-                          s.text, re.IGNORECASE) and not negated(s.text, r"provide|show|display|use")):
-                ex.used.setdefault(s.start, (s, "marketing"))
-                issues.append({"kind": "internal_conflict",
-                               "description": f"The policy says there is no third-party advertising ({m['quote']!r}) "
-                                              f"yet names an advertising service: {s.text!r}.",
-                               "promises": [m["promises"][0], ref(s)]})
-                break
+        ads = _first_saying(sentences, r"\baudience network|\badmob|\badvertising (?:network|service|sdk|partners?)|"
+                                       r"\bad network", r"provide|show|display|use")
+        if ads is not None:
+            issues.append(_conflict(ex, m, ads, "marketing", f"The policy says there is no third-party advertising "
+                                                             f"({m['quote']!r}) yet names an advertising service: "
+                                                             f"{ads.text!r}."))
     return issues
+
+
+def _first_saying(sentences: list[Sentence], says: str, verbs: str, hedges: str | None = None) -> Sentence | None:
+    """The first sentence that says ``says`` (a pattern) outright: none of ``verbs`` negated, no word of ``hedges``."""
+    return next((s for s in sentences if re.search(says, s.text, re.IGNORECASE) and not negated(s.text, verbs)
+                 and not (hedges is not None and re.search(hedges, s.text, re.IGNORECASE))), None)
+
+
+def _conflict(ex: Extractor, value: dict[str, Any], s: Sentence, tag: str, description: str) -> dict[str, Any]:
+    """An ``internal_conflict`` between a drafted value and sentence ``s``, which becomes a promise tagged ``tag``."""
+    ex.used.setdefault(s.start, (s, tag))
+    return {"kind": "internal_conflict", "description": description, "promises": [value["promises"][0], ref(s)]}
 
 
 def _resolve(value: Any, ids: dict[str, str]) -> Any:
