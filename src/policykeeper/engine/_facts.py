@@ -7,8 +7,8 @@ audit entry with the actor that attested them. Every *privileged* fact (one that
 kind, parental consent, de-identification, an account, a subscription, a product authorisation, a bound successor, an
 informed transfer, a recipient's agreements or confirmed consent, an assessment, a restriction) comes from
 ``PolicyEngine._facts_of``, the one gathering path, which reads the consent ledger, the subjects and records,
-the transfer assessments and the fact register with the helpers here. A caller who states a privileged fact
-gets :class:`PrivilegedFactError`.
+the transfer assessments and the fact register with the helpers here (the statements are in ``store/facts.py``).
+A caller who states a privileged fact gets :class:`PrivilegedFactError`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from .._exceptions import BadValueError, PrivilegedFactError
-from ..store._schema import fact_register
+from ..store import facts as fact_store
 from ._types import Facts
 
 __all__ = ["ATTESTED", "FACT_TABLE", "PRIVILEGED", "REGISTERED", "FactRow", "check_stated"]
@@ -125,11 +125,8 @@ def _utc(at: dt.datetime) -> dt.datetime:
 def registered(conn: Connection, pack_id: str, subject_id: str | None, now: dt.datetime
                ) -> list[tuple[str, str, str | None]]:
     """The register's facts in force at ``now``: (fact, arg, party) for the person (and every party-level fact)."""
-    t = fact_register
-    who = t.c.subject_id.is_(None) if subject_id is None else (t.c.subject_id == subject_id) | t.c.subject_id.is_(None)
-    rows = conn.execute(select(t.c.subject_id, t.c.fact, t.c.arg, t.c.party, t.c.action, t.c.at)
-                        .where(t.c.pack_id == pack_id, who).order_by(t.c.id))
-    return register_in_force(((r.subject_id, r.fact, r.arg, r.party, r.action, r.at) for r in rows), now)
+    entries = fact_store.register_entries(conn, pack_id, subject_id)
+    return register_in_force(((e.subject_id, e.fact, e.arg, e.party, e.action, e.at) for e in entries), now)
 
 
 def register_in_force(rows: Iterable[tuple[str | None, str, str, str | None, str, dt.datetime]], now: dt.datetime

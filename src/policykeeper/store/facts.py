@@ -31,8 +31,8 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from ._schema import consent_events, fact_register, lifecycle_events, record_keys, records, subjects, transfer_assessments
 
-__all__ = ["GATHERED", "Assessment", "GatheredRow", "FactStatements", "adequate_assessments", "insert_assessment",
-           "insert_fact"]
+__all__ = ["GATHERED", "Assessment", "GatheredRow", "FactStatements", "RegisterEntry", "adequate_assessments",
+           "insert_assessment", "insert_fact", "register_entries"]
 
 _T = TypeVar("_T")
 
@@ -150,6 +150,28 @@ def insert_fact(conn: Connection, *, pack_id: str, subject_id: str | None, fact:
         pack_id=pack_id, subject_id=subject_id, fact=fact, arg=arg, party=party, action=action, reference=reference,
         at=at, actor=actor,
     ).returning(fact_register.c.id)).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterEntry:
+    """One entry of the fact register: a fact (with its argument) recorded or revoked at ``at``, about a person
+    (``subject_id``) or, with no person, about a party."""
+
+    subject_id: str | None
+    fact: str
+    arg: str
+    party: str | None
+    action: str
+    at: dt.datetime
+
+
+def register_entries(conn: Connection, pack_id: str, subject_id: str | None) -> list[RegisterEntry]:
+    """The pack's register entries, in entry order: the person's and every party-level one (with no person), or only
+    the party-level ones when ``subject_id`` is None."""
+    t = fact_register
+    who = t.c.subject_id.is_(None) if subject_id is None else (t.c.subject_id == subject_id) | t.c.subject_id.is_(None)
+    return [RegisterEntry(*r) for r in conn.execute(select(t.c.subject_id, t.c.fact, t.c.arg, t.c.party, t.c.action,
+                                                           t.c.at).where(t.c.pack_id == pack_id, who).order_by(t.c.id))]
 
 
 # -- cross-border security assessments ------------------------------------------------------------------------------
