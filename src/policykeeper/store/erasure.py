@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, delete, false, func, select, true, update
+from sqlalchemy import Connection, and_, delete, func, select, true, update
 
 from ._schema import fact_register, record_keys, records, subjects
 from .lifecycle import Condition
@@ -64,7 +64,7 @@ def not_kept(cond: Condition, law_categories: Sequence[str] | None) -> Condition
     """Records of ``cond`` a deletion may take: not under legal hold, nor of a category the law requires to keep.
     ``law_categories`` None: nothing is kept (the caller found no held record and no such category)."""
     if law_categories is None:
-        return and_(cond, ~false())
+        return cond
     held = records.c.legal_hold.is_(True)
     keep = held | records.c.category.in_(sorted(law_categories)) if law_categories else held
     return and_(cond, ~keep)
