@@ -71,10 +71,23 @@ def test_bench_requests_quick_compares_with_plain_sql(tmp_path: Path) -> None:
     for size, row in figures["sizes"].items():
         assert row["rows_found"] == 2 * int(size) + 1  # the person, their orders, one event per order
         assert row["access_floor_s"] > 0 and row["erase_floor_s"] > 0
-    assert "within_2x_of_plain_sql" in figures["goals"]
+    goals = figures["goals"]
+    worst = goals["within_2x_of_plain_sql"]
+    for size, row in figures["sizes"].items():  # the goal for every size and operation: the figure, the goal, met
+        for op in ("access", "erase"):
+            goal = goals[f"{op}_{size}_orders_within_2x"]
+            assert goal["operation"] == op and goal["orders"] == int(size) and goal["rows"] == row["rows_found"]
+            assert goal["value"] == row[f"{op}_ratio"] and goal["goal"] == "<= 2.0x"
+            assert goal["met"] == (goal["value"] <= 2.0) or abs(goal["value"] - 2.0) <= 0.005
+            assert goal["value"] <= worst["value"]
+    assert worst["value"] == max(row[f"{op}_ratio"] for row in figures["sizes"].values() for op in ("access", "erase"))
+    assert worst["met"] == all(goals[f"{op}_{s}_orders_within_2x"]["met"] for s in figures["sizes"]
+                               for op in ("access", "erase"))
+    for key, goal in goals.items():  # the command prints each goal on a line of its own
+        assert f"{key}: {goal['value']} (goal {goal['goal']}: " in result.stdout
     export = figures["access_export"]  # the request service's access export next to plain SQL and a zip by hand
     assert export["rows"] == 101 and export["plain_sql_and_zip_s"] > 0 and export["request_service_s"] > 0
-    assert "access_export_within_2x" in figures["goals"]
+    assert goals["access_export_within_2x"]["value"] == export["ratio"] and goals["access_export_within_2x"]["rows"] == 101
 
 
 def _api_figures(tmp_path: Path) -> dict[str, object]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from policykeeper import ConfigError, ErasureIncompleteError, audit, load_pack
+from policykeeper import ConfigError, ErasureIncompleteError, SubjectNotFoundError, audit, load_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import PolicyEngine
 from policykeeper.notify import SmtpMailer
@@ -482,3 +482,50 @@ def test_a_deletion_cut_off_part_way_changes_nothing_and_a_re_run_finishes_it(
     assert {str(v["category"]) for v in koso.export_subject(sid)} == {"email", "location", "trip_history"}
     assert clear_history(koso, "mei", "location_history", now=LATER) == 2 and _active(koso, sid) == {"email": 1}
     assert clear_history(koso, "mei", "location_history", now=LATER) == 0  # and again: nothing twice
+
+
+def test_a_hold_placed_while_a_deletion_runs_waits_for_it_and_is_never_silently_lost(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deletion counts the person's held records, then deletes. A hold placed between the two must not be lost:
+    it waits for the deletion (which takes the person's row first, as placing a hold does), then finds nothing left
+    to hold, so nobody believes a record is held that is gone."""
+    import threading
+
+    from policykeeper.store import erasure as erasure_store
+
+    eng = _engine("kamoer", db_url, tmp_path)
+    sid = eng.collect("zhang", "registration", KAMOER_SIGNUP, now=NOW).subject_id
+    counted, go_on = threading.Event(), threading.Event()
+    real_count = erasure_store.count_held
+
+    def count_then_pause(conn: object, scope: object) -> object:
+        found = real_count(conn, scope)  # type: ignore[arg-type]
+        if threading.current_thread().name == "erasure":
+            counted.set()
+            go_on.wait(10)
+        return found
+
+    monkeypatch.setattr(erasure_store, "count_held", count_then_pause)
+    erasure_done: list[object] = []
+    erasure = threading.Thread(target=lambda: erasure_done.append(eng.erase("zhang", now=NOW)), name="erasure")
+    erasure.start()
+    assert counted.wait(10)  # the deletion has counted no held record and holds the person's row
+    hold_done: list[object] = []
+
+    def hold() -> None:
+        try:
+            hold_done.append(place_legal_hold(eng, "zhang", reference="CASE-9", now=NOW))
+        except Exception as exc:  # noqa: BLE001 - what the hold ends with is asserted below
+            hold_done.append(exc)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holder.join(1.5)
+    assert holder.is_alive() and hold_done == []  # the hold waits for the deletion under way
+    go_on.set()
+    erasure.join(20)
+    holder.join(20)
+    assert len(erasure_done) == 1 and eng.keys.is_shredded(sid)
+    assert hold_done in ([0],) or isinstance(hold_done[0], SubjectNotFoundError)  # nothing left, and it says so
+    assert _active(eng, sid) == {}

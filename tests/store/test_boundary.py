@@ -2,8 +2,7 @@
 
 A module outside ``store/`` may hold a ``Connection`` or an ``Engine`` (to open a transaction and hand it to a
 repository) and catch SQLAlchemy's errors; everything else of SQLAlchemy, and every table of ``store._schema``, is
-for ``store/`` alone. ``NOT_YET_MOVED`` lists the modules whose statements still wait to move (issue 14): it may
-only shrink, and a module that no longer needs its place on it fails the test until it is taken off.
+for ``store/`` alone, with no exception.
 """
 
 from __future__ import annotations
@@ -16,11 +15,6 @@ import policykeeper
 SRC = Path(policykeeper.__file__).parent
 ALLOWED_SQLALCHEMY = {"sqlalchemy": {"Connection", "Engine"}, "sqlalchemy.exc": None, "sqlalchemy.engine": {"make_url"}}
 """What a module outside store/ may import from SQLAlchemy (None: anything from that module)."""
-
-NOT_YET_MOVED = {
-    "deletion/__init__.py",
-}
-
 
 def _offences(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
@@ -65,15 +59,9 @@ def _modules() -> dict[str, list[str]]:
 
 
 def test_no_module_outside_the_store_imports_a_table_or_builds_a_statement() -> None:
-    offending = _modules()
-    new = {m: o for m, o in offending.items() if m not in NOT_YET_MOVED}
+    new = _modules()
     assert not new, "SQL outside store/ (move it into a repository under store/):\n" + "\n".join(
         f"{m}: {'; '.join(o)}" for m, o in new.items())
-
-
-def test_the_list_of_modules_still_to_move_only_shrinks() -> None:
-    clean = sorted(set(NOT_YET_MOVED) - set(_modules()))
-    assert not clean, f"these modules no longer build SQL: take them off NOT_YET_MOVED: {clean}"
 
 
 def test_the_check_sees_a_table_import_and_a_statement(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 Three linked tables (customers, orders, order events) hold 1,000,000 rows. For a person owning 10, 1,000 and 10,000
 orders (and as many events), the connectors' access and erasure are timed, and so is the same work written by hand
 as plain SQL on an identical twin of that person, in the same run. The ratio is the cost of the generality (the
-dataset-map walk, the recorded primary keys, the proof that nothing is left).
+dataset-map walk, the recorded primary keys, the proof that nothing is left). The goal (at most 2x) is reported for
+every size and operation (``goals``: ``access_<orders>_orders_within_2x``, ``erase_<orders>_orders_within_2x``), for
+the worst of them (``within_2x_of_plain_sql``) and for the access export through the request service.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ def run_requests(*, quick: bool, database_url: str | None) -> dict[str, Any]:
         db = bench_store.plain_engine(url)
         bench_store.fill_shop(db, total, sizes, export, EXPORT_EMAIL)
         worst = 0.0
+        per_size: dict[str, dict[str, Any]] = {}
         access(db, dmap, {"email": "nobody@example.com"})  # warm up: reflect the tables and fill statement caches
         erase(db, dmap, {"email": "warmup@example.com"})  # both sides run their statements once before timing
         with db.begin() as conn:
@@ -101,6 +104,8 @@ def run_requests(*, quick: bool, database_url: str | None) -> dict[str, Any]:
             f_erase = _timed(floor_erase)
             ratio_a, ratio_e = t_access / f_access, t_erase / f_erase
             worst = max(worst, ratio_a, ratio_e)
+            for op, r in (("access", ratio_a), ("erase", ratio_e)):
+                per_size[f"{op}_{size}_orders_within_2x"] = _goal(r, operation=op, orders=size, rows=rows)
             out["sizes"][str(size)] = {
                 "rows_found": rows, "access_s": round(t_access, 4), "access_floor_s": round(f_access, 4),
                 "access_ratio": round(ratio_a, 2), "erase_s": round(t_erase, 4), "erase_floor_s": round(f_erase, 4),
@@ -109,11 +114,16 @@ def run_requests(*, quick: bool, database_url: str | None) -> dict[str, Any]:
         out["access_export"] = _export_case(url, db, dmap, export)
         db.dispose()
     ratio = out["access_export"]["ratio"]
-    out["goals"] = {"within_2x_of_plain_sql": {"goal": f"<= {GOAL_RATIO}x", "value": round(worst, 2),
-                                               "met": worst <= GOAL_RATIO},
-                    "access_export_within_2x": {"goal": f"<= {GOAL_RATIO}x", "value": ratio,
-                                                "met": ratio <= GOAL_RATIO}}
+    out["goals"] = {**per_size, "within_2x_of_plain_sql": _goal(worst),
+                    "access_export_within_2x": _goal(ratio, operation="access_export",
+                                                     rows=out["access_export"]["rows"])}
     return out
+
+
+def _goal(ratio: float, **where: Any) -> dict[str, Any]:
+    """One goal as the bench command reports it: the figure (a ratio to the floor), the goal, whether it is met,
+    and (``where``) which operation and size it is about."""
+    return {"goal": f"<= {GOAL_RATIO}x", "value": round(ratio, 2), "met": ratio <= GOAL_RATIO, **where}
 
 
 class _Codes:

@@ -26,13 +26,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, false, func, select, true, update
+from sqlalchemy import Connection
 
 from .. import audit
 from .._exceptions import BadValueError, ErasureIncompleteError
 from ..crypto import decrypt, encrypt, new_data_key, unwrap_data_key
 from ..crypto._groups import GROUP_PREFIX
-from ..store._schema import fact_register, record_keys, records, subjects
+from ..store import erasure as erasure_store
+from ..store import keys as key_store
+from ..store import people as people_store
+from ..store.erasure import Condition
 
 if TYPE_CHECKING:
     from ..engine import PolicyEngine
@@ -159,8 +162,8 @@ def covers_backups(eng: PolicyEngine) -> bool:
 # -- keys --------------------------------------------------------------------------------------------------------------
 
 def _subject_key(eng: PolicyEngine, conn: Connection, sid: str) -> bytes | None:
-    row = conn.execute(select(subjects.c.kek_id, subjects.c.wrapped_key).where(subjects.c.id == sid)).first()
-    if row is None or row.wrapped_key is None or eng.keys.is_shredded(sid):
+    row = people_store.by_id(conn, sid)
+    if row is None or row.wrapped_key is None or row.kek_id is None or eng.keys.is_shredded(sid):
         return None
     return unwrap_data_key(eng.keys.get(row.kek_id), row.wrapped_key, sid)
 
@@ -171,59 +174,45 @@ def _destroy_groups(eng: PolicyEngine, conn: Connection, key_ids: Iterable[str],
     journal = covers_backups(eng)
     destroyed = 0
     for kid in sorted(set(key_ids)):
-        row = conn.execute(select(record_keys).where(record_keys.c.id == kid).with_for_update()).first()
+        row = key_store.lock_group_key(conn, kid)
         if row is None:
             continue  # already destroyed (a re-run)
-        left = conn.execute(select(records.c.id, records.c.category, records.c.value).where(
-            records.c.key_id == kid, records.c.value != b"")).all()
+        left = key_store.values_under(conn, kid)
         skey = _subject_key(eng, conn, row.subject_id)
-        conn.execute(delete(record_keys).where(record_keys.c.id == kid))
+        key_store.drop_group_key(conn, kid)
         if left and skey is not None:
             old = decrypt(skey, row.wrapped_key, f"rk|{kid}")
             nid, new = secrets.token_hex(16), new_data_key()
-            conn.execute(record_keys.insert().values(id=nid, subject_id=row.subject_id, category=row.category,
-                                                     wrapped_key=encrypt(skey, new, f"rk|{nid}"), created_at=now))
+            key_store.add_group_key(conn, key_id=nid, subject_id=row.subject_id, category=row.category,
+                                    wrapped_key=encrypt(skey, new, f"rk|{nid}"), created_at=now)
             for r in left:
                 aad = f"{row.subject_id}|{r.category}|{r.id}"
-                conn.execute(update(records).where(records.c.id == r.id).values(
-                    key_id=nid, value=encrypt(new, decrypt(old, r.value, aad), aad)))
+                key_store.rekey_record(conn, r.id, key_id=nid, value=encrypt(new, decrypt(old, r.value, aad), aad))
         if journal:  # a restore of an older backup destroys it again
             eng.keys.record_shredded(GROUP_PREFIX + kid)
         destroyed += 1
     return destroyed
 
 
-def delete_where(eng: PolicyEngine, conn: Connection, cond: ColumnElement[bool], *, now: dt.datetime) -> tuple[int, int]:
+def delete_where(eng: PolicyEngine, conn: Connection, cond: Condition, *, now: dt.datetime) -> tuple[int, int]:
     """Delete the records matching ``cond`` (which the caller has already cleared of legal holds) and destroy
     their group keys, inside the caller's transaction. Set-based: one statement for the rows. Returns (records
     deleted, keys destroyed)."""
-    kids = [str(k) for k in conn.execute(select(records.c.key_id).where(cond, records.c.key_id.is_not(None))
-                                         .distinct()).scalars()]
-    gone = int(conn.execute(delete(records).where(cond)).rowcount)
+    kids = erasure_store.group_keys_of(conn, cond)
+    gone = erasure_store.delete_records(conn, cond)
     return gone, _destroy_groups(eng, conn, kids, now)
 
 
 # -- a person, all or part ---------------------------------------------------------------------------------------------
 
-def _kept(eng: PolicyEngine, conn: Connection, scope: ColumnElement[bool], gov: Governing) -> list[Kept]:
+def _kept(eng: PolicyEngine, conn: Connection, scope: Condition, gov: Governing) -> list[Kept]:
     law = kept_by_law(eng)
-    out: list[Kept] = []
-    for r in conn.execute(select(records.c.category, records.c.legal_hold_ref, func.count()).where(
-            scope, records.c.legal_hold.is_(True)).group_by(records.c.category, records.c.legal_hold_ref)
-            .order_by(records.c.category)):
-        out.append(Kept(r[0], int(r[2]), "legal_hold", r[1], gov.promises))
+    out = [Kept(h.category, h.records, "legal_hold", h.reference, gov.promises)
+           for h in erasure_store.count_held(conn, scope)]
     if law:
-        for r in conn.execute(select(records.c.category, func.count()).where(
-                scope, records.c.legal_hold.is_(False), records.c.category.in_(sorted(law)))
-                .group_by(records.c.category).order_by(records.c.category)):
-            out.append(Kept(r[0], int(r[1]), "kept_as_record", None, law[r[0]]))
+        out += [Kept(c.category, c.records, "kept_as_record", None, law[c.category])
+                for c in erasure_store.count_of_categories(conn, scope, sorted(law))]
     return out
-
-
-def _keep_cond(eng: PolicyEngine) -> ColumnElement[bool]:
-    law = sorted(kept_by_law(eng))
-    held = records.c.legal_hold.is_(True)
-    return held | records.c.category.in_(law) if law else held
 
 
 def _refuse(gov: Governing, kept: list[Kept]) -> ErasureIncompleteError:
@@ -243,14 +232,14 @@ def preflight(eng: PolicyEngine, sid: str, *, cause: str, gov: Governing | None 
     company's databases) ask this first, so a deletion that cannot finish does nothing at all."""
     gov = gov or governing(eng, cause)
     with eng.db.connect() as conn:
-        kept = _kept(eng, conn, and_(records.c.subject_id == sid, records.c.status != "erased"), gov)
+        kept = _kept(eng, conn, erasure_store.live_of(sid), gov)
     if kept and not gov.law_wins:
         raise _refuse(gov, kept)
     return kept
 
 
 def erase_person_in(eng: PolicyEngine, conn: Connection, sid: str, *, cause: str, actor: str, reason: str,
-                    now: dt.datetime, scope: ColumnElement[bool] | None = None, gov: Governing | None = None
+                    now: dt.datetime, scope: Condition | None = None, gov: Governing | None = None
                     ) -> DeletionReport:
     """Delete a person's data (all of it, or the records matching ``scope``) inside the caller's transaction.
 
@@ -261,31 +250,24 @@ def erase_person_in(eng: PolicyEngine, conn: Connection, sid: str, *, cause: str
     if cause not in CAUSES:
         raise BadValueError(f"unknown deletion cause {cause!r}; one of {', '.join(CAUSES)}")
     gov = gov or governing(eng, cause)
-    status = conn.execute(select(subjects.c.status).where(subjects.c.id == sid).with_for_update()).scalar_one_or_none()
+    status = people_store.lock_status(conn, sid)
     if status is None or status == "erased":
         if status == "erased":
             eng.keys.record_shredded(sid)
         return DeletionReport(sid, cause, gov.rule, erased=status == "erased")  # done before: a re-run is harmless
-    mine = and_(records.c.subject_id == sid, scope if scope is not None else true())
-    live = and_(mine, records.c.status != "erased")
+    live = erasure_store.live_of(sid, scope)
     kept = _kept(eng, conn, live, gov)
     if kept and not gov.law_wins:
         raise _refuse(gov, kept)
     if scope is None and not kept:
         eng.keys.record_shredded(sid)  # first: even if this transaction fails, the key is never used again
-        conn.execute(update(subjects).where(subjects.c.id == sid).values(
-            wrapped_key=None, kek_id=None, status="erased", erased_at=now))
-        count = int(conn.execute(update(records).where(records.c.subject_id == sid).values(
-            status="erased", value=b"")).rowcount)
-        conn.execute(delete(record_keys).where(record_keys.c.subject_id == sid))
-        conn.execute(delete(fact_register).where(fact_register.c.subject_id == sid))  # what was known of them goes too
+        count = erasure_store.shred_person(conn, sid, now)  # what the fact register knew of them goes too
         report = DeletionReport(sid, cause, gov.rule, deleted=count, erased=True)
     else:
-        keep = _keep_cond(eng) if kept else false()
-        count, destroyed = delete_where(eng, conn, and_(live, ~keep), now=now)
-        if kept and scope is None:
-            conn.execute(update(subjects).where(subjects.c.id == sid, subjects.c.status.in_(("active", "queued")))
-                         .values(status="restricted"))  # what is kept is kept for the law alone
+        law = sorted(kept_by_law(eng)) if kept else None
+        count, destroyed = delete_where(eng, conn, erasure_store.not_kept(live, law), now=now)
+        if kept and scope is None:  # what is kept is kept for the law alone
+            people_store.set_status(conn, sid, "restricted", only_from=("active", "queued"))
         report = DeletionReport(sid, cause, gov.rule, deleted=count, keys_destroyed=destroyed, kept=tuple(kept),
                                 backups_covered=covers_backups(eng))
     audit.record(conn, kind="erasure", actor=actor, subject_id=sid, at=now, pack_version=eng.compiled.version,
@@ -297,9 +279,9 @@ def erase_person_in(eng: PolicyEngine, conn: Connection, sid: str, *, cause: str
 
 
 def erase_person(eng: PolicyEngine, sid: str, *, cause: str, actor: str, reason: str, now: dt.datetime | None = None,
-                 scope: ColumnElement[bool] | None = None, gov: Governing | None = None) -> DeletionReport:
-    """:func:`erase_person_in` in a transaction of its own."""
-    now = now or dt.datetime.now(dt.UTC)
+                 scope: Condition | None = None, gov: Governing | None = None) -> DeletionReport:
+    """:func:`erase_person_in` in a transaction of its own (at ``now``, or the engine clock's present)."""
+    now = eng.clock.at(now)
     with eng.db.begin() as conn:
         return erase_person_in(eng, conn, sid, cause=cause, actor=actor, reason=reason, now=now, scope=scope, gov=gov)
 
@@ -322,9 +304,8 @@ def withdraw_in(eng: PolicyEngine, conn: Connection, sid: str, target: str, *, a
         covered = c.targets if c.id == target else (target,)
         purposes |= {t for t in covered if t in eng.compiled.purposes}
         cats |= {t for t in covered if t in eng.compiled.categories}
-    ids = [int(r.id) for r in conn.execute(select(records.c.id, records.c.category, records.c.purposes).where(
-        records.c.subject_id == sid, records.c.status != "erased"))
-        if r.category in cats or (r.purposes and set(r.purposes) <= purposes)]
+    ids = [r.id for r in erasure_store.live_records(conn, sid)
+           if r.category in cats or (r.purposes and set(r.purposes) <= purposes)]
     if not ids:
         return None
     promises = tuple(dict.fromkeys(p for c in rules for p in c.promises))
@@ -332,7 +313,7 @@ def withdraw_in(eng: PolicyEngine, conn: Connection, sid: str, target: str, *, a
                     all(c.withdrawal_effect == "stop_except_legally_permitted" for c in rules), promises)
     try:
         return erase_person_in(eng, conn, sid, cause="consent_withdrawn", actor=actor, reason=f"withdrawn: {target}",
-                               now=now, scope=records.c.id.in_(ids), gov=gov)
+                               now=now, scope=erasure_store.by_ids(ids), gov=gov)
     except ErasureIncompleteError as blocked:  # raised before anything changed
         audit.record(conn, kind="deletion_blocked", actor=actor, subject_id=sid, at=now,
                      pack_version=eng.compiled.version, promises=promises,

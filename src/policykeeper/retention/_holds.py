@@ -9,6 +9,7 @@ from .. import audit
 from .._exceptions import BadValueError
 from ..engine import PolicyEngine
 from ..store import lifecycle as lifecycle_store
+from ..store import people as people_store
 from ._events import _subject
 
 
@@ -25,6 +26,9 @@ def place_legal_hold(eng: PolicyEngine, external_id: str, *, reference: str, cat
         raise BadValueError(f"not data categories of the {eng.pack.id} pack: {', '.join(unknown)}")
     with eng.db.begin() as conn:
         sid = _subject(eng, conn, external_id)
+        # the person's row first, as a deletion takes it: a deletion that has counted no hold cannot then delete
+        # records a hold placed meanwhile protects (it runs before this one, or after it and sees the hold)
+        people_store.lock_status(conn, sid)
         n = lifecycle_store.set_legal_hold(conn, sid, cats, reference=None if release else reference.strip())
         audit.record(conn, kind="legal_hold", actor=actor, subject_id=sid, at=now, pack_version=eng.compiled.version,
                      detail={"event": "released" if release else "placed", "reference": reference.strip(),

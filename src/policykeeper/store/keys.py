@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from ._schema import record_keys, records, subjects
 
-__all__ = ["GroupKeyRow", "UngroupedRecord", "WrappedKey", "add_group_key", "group_key", "move_record",
-           "rewrap_subject_key", "subject_keys_not_under", "ungrouped_records", "wrapped_group_key"]
+__all__ = ["GroupKey", "GroupKeyRow", "SealedValue", "UngroupedRecord", "WrappedKey", "add_group_key", "drop_group_key",
+           "group_key", "lock_group_key", "move_record", "rekey_record", "rewrap_subject_key", "subject_keys_not_under",
+           "ungrouped_records", "values_under", "wrapped_group_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,25 @@ class GroupKeyRow:
 
     id: str
     wrapped_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKey:
+    """A record group key as stored: whose, of which category, wrapped by that person's data key."""
+
+    id: str
+    subject_id: str
+    category: str
+    wrapped_key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SealedValue:
+    """A record's value still encrypted under a group key (what re-encrypting it under a fresh key needs)."""
+
+    id: int
+    category: str
+    value: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +81,30 @@ def add_group_key(conn: Connection, *, key_id: str, subject_id: str, category: s
     """Store a new group key."""
     conn.execute(record_keys.insert().values(id=key_id, subject_id=subject_id, category=category,
                                              wrapped_key=wrapped_key, created_at=created_at))
+
+
+def lock_group_key(conn: Connection, key_id: str) -> GroupKey | None:
+    """A group key by id, its row locked until the transaction ends; None once it was destroyed."""
+    row = conn.execute(select(record_keys.c.id, record_keys.c.subject_id, record_keys.c.category,
+                              record_keys.c.wrapped_key).where(record_keys.c.id == key_id).with_for_update()).first()
+    return None if row is None else GroupKey(row.id, row.subject_id, row.category, row.wrapped_key)
+
+
+def drop_group_key(conn: Connection, key_id: str) -> None:
+    """Destroy a group key (the records still under it must be moved to another key in the same transaction)."""
+    conn.execute(delete(record_keys).where(record_keys.c.id == key_id))
+
+
+def values_under(conn: Connection, key_id: str) -> list[SealedValue]:
+    """The records under a group key that still hold a value."""
+    return [SealedValue(r.id, r.category, r.value) for r in conn.execute(
+        select(records.c.id, records.c.category, records.c.value).where(records.c.key_id == key_id,
+                                                                          records.c.value != b""))]
+
+
+def rekey_record(conn: Connection, record_id: int, *, key_id: str, value: bytes) -> None:
+    """Put a record under another group key, with its value re-encrypted under that key."""
+    conn.execute(update(records).where(records.c.id == record_id).values(key_id=key_id, value=value))
 
 
 def wrapped_group_key(conn: Connection, key_id: str) -> bytes | None:

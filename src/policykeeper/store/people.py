@@ -15,8 +15,9 @@ from ._schema import deletion_queue, subjects
 # Not named ``subjects.py``/``records.py``: ``store/__init__`` re-exports the tables under those names, and importing
 # a submodule of the same name would replace the package's attribute (``from policykeeper.store import records``).
 
-__all__ = ["QueueEntry", "SubjectRow", "by_id", "by_lookup", "id_by_lookup", "insert", "live", "lookup_taken",
-           "mark_queue_done", "pending_queue", "queue_pending_for", "queue_deletion", "set_status", "status_of"]
+__all__ = ["QueueEntry", "SubjectRow", "by_id", "by_lookup", "id_by_lookup", "insert", "live", "lock_status",
+           "lookup_taken", "mark_queue_done", "pending_queue", "queue_pending_for", "queue_deletion", "set_status",
+           "status_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +100,22 @@ def status_of(conn: Connection, subject_id: str) -> str | None:
     return None if row is None else str(row.status)
 
 
-def set_status(conn: Connection, subject_id: str, status: str, *, only_from: str | None = None) -> None:
-    """Set a subject's status (``only_from``: only if it currently is that)."""
+def lock_status(conn: Connection, subject_id: str) -> str | None:
+    """A subject's status, its row locked until the transaction ends (so two deletions of one person run in turn);
+    None for an unknown id."""
+    status: str | None = conn.execute(select(subjects.c.status).where(subjects.c.id == subject_id)
+                                      .with_for_update()).scalar_one_or_none()
+    return status
+
+
+def set_status(conn: Connection, subject_id: str, status: str, *,
+               only_from: str | tuple[str, ...] | None = None) -> None:
+    """Set a subject's status (``only_from``: only if it currently is that, or one of those)."""
     stmt = update(subjects).where(subjects.c.id == subject_id)
-    if only_from is not None:
+    if isinstance(only_from, str):
         stmt = stmt.where(subjects.c.status == only_from)
+    elif only_from is not None:
+        stmt = stmt.where(subjects.c.status.in_(only_from))
     conn.execute(stmt.values(status=status))
 
 
