@@ -76,6 +76,10 @@ def _fixed(name: str, values: frozenset[str]) -> list[BindParameter[str]]:
     return [bindparam(f"{name}_{i}", v, type_=String()) for i, v in enumerate(sorted(values))]
 
 
+MAX_BUILT = 512
+"""How many fact statements one pack keeps built (one per set of kinds and of categories read)."""
+
+
 class FactStatements:
     """The fact statement for one pack, built once per set of kinds asked for and kept.
 
@@ -87,12 +91,15 @@ class FactStatements:
         self.birth_categories = birth_categories
         self._built: dict[tuple[str, ...], CompoundSelect[Any]] = {}
 
-    def statement(self, kinds: tuple[str, ...], by_lookup: bool) -> CompoundSelect[Any]:
+    def statement(self, kinds: tuple[str, ...], by_lookup: bool, cats: tuple[str, ...] = ()) -> CompoundSelect[Any]:
         """One statement for everything a decision reads about a person: their consent events, and (as ``kinds``
         asks) whether they hold data from an account context, the account's cancellations, whether any record is
         under a legal hold, the fact register's entries, and their held dates of birth (with the group key). By
-        lookup hash, the subject row comes first and the person's id is a subquery."""
-        stmt = self._built.get((*kinds, str(by_lookup)))
+        lookup hash, the subject row comes first and the person's id is a subquery. ``cats``: the categories whose
+        values to read (kind ``values``), fixed in the statement: a read asks for few sets of categories, and an
+        expanding IN list would be rewritten into the SQL on every execution."""
+        key = (*kinds, str(by_lookup), *cats)
+        stmt = self._built.get(key)
         if stmt is not None:
             return stmt
         r, ce, fr, le, sj = records, consent_events, fact_register, lifecycle_events, subjects
@@ -119,10 +126,12 @@ class FactStatements:
             "values": select(*_branch("values", n=r.c.id, a=r.c.category, b=r.c.key_id, c=cast(r.c.purposes, String()),
                                       value=r.c.value, group_key=record_keys.c.wrapped_key))
             .select_from(r.outerjoin(record_keys, record_keys.c.id == r.c.key_id))
-            .where(*live, r.c.category.in_(bindparam("cats", expanding=True))),
+            .where(*live, r.c.category.in_(_fixed("cat", frozenset(cats)))),
         }
         chosen = (("subject",) if by_lookup else ()) + kinds
-        stmt = self._built[(*kinds, str(by_lookup))] = union_all(*(branches[k] for k in chosen))
+        if len(self._built) >= MAX_BUILT:  # many sets of categories: start again rather than grow without end
+            self._built.clear()
+        stmt = self._built[key] = union_all(*(branches[k] for k in chosen))
         return stmt
 
     def gather(self, conn: Connection, kinds: tuple[str, ...], *, pack_id: str, sid: str | None = None,
@@ -130,11 +139,9 @@ class FactStatements:
         """Run the fact statement for a person (by pseudonymous id, or by lookup hash, which adds their subject row
         as ``subject``); rows by kind, each kind in its own order (ledger, register, records)."""
         by_lookup = lookup is not None
-        stmt = self.statement(kinds, by_lookup)
+        stmt = self.statement(kinds, by_lookup, tuple(sorted(set(cats))) if cats is not None else ())
         rows: dict[str, list[GatheredRow[Any]]] = {k: [] for k in ("subject", *kinds)}
         params: dict[str, object] = {"lookup": lookup} if by_lookup else {"sid": sid}
-        if cats is not None:
-            params["cats"] = sorted(cats)
         for row in conn.execute(stmt, {**params, "pack": pack_id}):
             rows[row[0]].append(GatheredRow(*row))
         for found in rows.values():
