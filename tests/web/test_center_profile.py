@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from policykeeper import BadDetailError, ConfigError
+from policykeeper import BadDetailError, ConfigError, consent
 from policykeeper.notify import SmtpMailer
 from policykeeper.store._schema import audit_log, consent_events
 from policykeeper.web._brand import Branding, contrast_on_white, load_branding
@@ -180,6 +180,38 @@ def test_a_new_email_is_confirmed_by_a_code_sent_to_it_before_it_replaces_the_ol
     assert "That code is not valid" in again.text  # a code works once
     kokkok.client.cookies.pop("pk_session")
     kokkok.sign_in("alice", "alice.new@example.org")
+
+
+def test_a_stale_form_goes_back_to_its_own_page_and_changes_nothing(kokkok: Web) -> None:
+    """The center's form guard: without the session's CSRF token a form is refused, back on the page it came from
+    (the new address's form at its confirming form), and nothing is changed, sent or closed."""
+    sid = signup(kokkok)
+    csrf = sign_in(kokkok, "alice", "alice@example.com")
+    asked = kokkok.client.post("/me/profile", data={"category": "email", "value": "alice.new@example.org",
+                                                    "csrf": csrf})
+    assert "We sent a code to the new address" in asked.text
+    code = kokkok.inbox.code_for("alice.new@example.org")
+    mails = len(kokkok.inbox.messages)
+    before = held(kokkok, sid)
+    with kokkok.ctx.db.connect() as conn:
+        consents = consent.state_as_of(conn, sid)
+    forms = [("/me/profile", {"category": "name", "value": "Someone Else"}, "/me/profile?err="),
+             ("/me/profile/email", {"category": "email", "value": "alice.new@example.org", "code": code},
+              "/me/profile?err="),
+             ("/me/consents/marketing", {"action": "given"}, "/me/consents?err="),
+             ("/me/close", {"confirm": "yes"}, "/me/profile?err=")]
+    for path, data, back in forms:
+        for token in (None, "0" * 32):
+            sent = data if token is None else {**data, "csrf": token}
+            got = kokkok.client.post(path, data=sent, follow_redirects=False)
+            where = got.headers["location"]
+            assert got.status_code == 303 and where.startswith(back), (path, where)
+            assert where.endswith("#confirm-h") == (path == "/me/profile/email"), where
+            assert "The form is stale" in kokkok.client.get(where).text
+    assert held(kokkok, sid) == before and len(kokkok.inbox.messages) == mails
+    assert kokkok.client.get("/me", follow_redirects=False).status_code == 200  # still signed in: not closed
+    with kokkok.ctx.db.connect() as conn:
+        assert consent.state_as_of(conn, sid) == consents
 
 
 def test_the_code_for_a_new_address_never_opens_a_session_and_is_spent_after_five_tries(kokkok: Web) -> None:

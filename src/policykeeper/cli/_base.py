@@ -62,43 +62,32 @@ app = _App(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-pack_app = _App(help="Validate, render, compare and lint policy packs.", no_args_is_help=True)
-app.add_typer(pack_app, name="pack")
-keys_app = _App(help="Create and rotate the master key (kept outside the database).", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
-audit_app = _App(help="Check the hash-chained audit log.", no_args_is_help=True)
-app.add_typer(audit_app, name="audit")
-consent_app = _App(help="Record consent given or withdrawn; print a consent receipt.", no_args_is_help=True)
-app.add_typer(consent_app, name="consent")
-transfer_app = _App(help="Cross-border transfer records.", no_args_is_help=True)
-app.add_typer(transfer_app, name="transfer")
-fact_app = _App(help="The fact register: facts that unlock a protection, on record.", no_args_is_help=True)
-app.add_typer(fact_app, name="fact")
-request_app = _App(help="Data subject requests: submit, verify, list, fulfil, refuse.", no_args_is_help=True)
-app.add_typer(request_app, name="request")
-dataset_app = _App(help="Dataset maps of the company's own databases (Fides datasets).", no_args_is_help=True)
-app.add_typer(dataset_app, name="dataset")
-deletions_app = _App(help="The deletion queue (e.g. minors found without parental consent).",
-                            no_args_is_help=True)
-app.add_typer(deletions_app, name="deletions")
-outbox_app = _App(help="Messages to recipients (erasure notices): deliver with retries, dead letters.",
-                         no_args_is_help=True)
-app.add_typer(outbox_app, name="outbox")
-retention_app = _App(help="Retention: the end-of-retention sweep, legal holds and the events that end periods.",
-                             no_args_is_help=True)
-app.add_typer(retention_app, name="retention")
-marketing_app = _App(help="Marketing and service messages to people; unsubscribe links.", no_args_is_help=True)
-app.add_typer(marketing_app, name="marketing")
-tracker_app = _App(help="Cookies and similar trackers, registered against the pack's lists.", no_args_is_help=True)
-app.add_typer(tracker_app, name="tracker")
-incident_app = _App(help="Security incidents: record, promised steps, close, notify the people affected, "
-                                "report to the regulator.", no_args_is_help=True)
-app.add_typer(incident_app, name="incident")
-apikey_app = _App(help="API keys for staff and services, each bound to one role.", no_args_is_help=True)
-app.add_typer(apikey_app, name="apikey")
-organisation_app = _App(help="Organisational measures: the privacy department and staff training (KAMOER-41).",
-                                no_args_is_help=True)
-app.add_typer(organisation_app, name="organisation")
+
+
+def _group(name: str, help: str) -> _App:
+    """A command group (``policykeeper NAME ...``), registered on the app; without a command it prints its help."""
+    group = _App(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name)
+    return group
+
+
+pack_app = _group("pack", "Validate, render, compare and lint policy packs.")
+keys_app = _group("keys", "Create and rotate the master key (kept outside the database).")
+audit_app = _group("audit", "Check the hash-chained audit log.")
+consent_app = _group("consent", "Record consent given or withdrawn; print a consent receipt.")
+transfer_app = _group("transfer", "Cross-border transfer records.")
+fact_app = _group("fact", "The fact register: facts that unlock a protection, on record.")
+request_app = _group("request", "Data subject requests: submit, verify, list, fulfil, refuse.")
+dataset_app = _group("dataset", "Dataset maps of the company's own databases (Fides datasets).")
+deletions_app = _group("deletions", "The deletion queue (e.g. minors found without parental consent).")
+outbox_app = _group("outbox", "Messages to recipients (erasure notices): deliver with retries, dead letters.")
+retention_app = _group("retention", "Retention: the end-of-retention sweep, legal holds and the events that end periods.")
+marketing_app = _group("marketing", "Marketing and service messages to people; unsubscribe links.")
+tracker_app = _group("tracker", "Cookies and similar trackers, registered against the pack's lists.")
+incident_app = _group("incident", "Security incidents: record, promised steps, close, notify the people affected, "
+                                  "report to the regulator.")
+apikey_app = _group("apikey", "API keys for staff and services, each bound to one role.")
+organisation_app = _group("organisation", "Organisational measures: the privacy department and staff training (KAMOER-41).")
 
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="policykeeper's home directory (default $POLICYKEEPER_HOME or ~/.policykeeper).")

@@ -32,6 +32,13 @@ def _emit(text: str, to: Path | None) -> None:
         out.print(f"wrote {to}", markup=False)
 
 
+def _format(fmt: str, first: str, second: str) -> str:
+    """``--format``: one of the two formats a command writes."""
+    if fmt not in (first, second):
+        raise BadValueError(f"--format is {first} or {second}, not {fmt!r}")
+    return fmt
+
+
 def _pack(name: str | None) -> Pack:
     from .._settings import Settings
     from ..pack import load_pack
@@ -63,11 +70,8 @@ def records_pack(
     """Print the pack as DPV: purposes, personal data, legal bases, recipients, retention, rights, transfers."""
     from ..records import pack_dpv
 
-    if fmt not in ("turtle", "json-ld"):
-        raise BadValueError(f"--format is turtle or json-ld, not {fmt!r}")
-    chosen: Literal["turtle", "json-ld"] = "turtle" if fmt == "turtle" else "json-ld"
-    text = pack_dpv(_pack(pack), chosen)
-    _emit(text, to)
+    chosen: Literal["turtle", "json-ld"] = "turtle" if _format(fmt, "turtle", "json-ld") == "turtle" else "json-ld"
+    _emit(pack_dpv(_pack(pack), chosen), to)
 
 
 @records_app.command("ropa")
@@ -78,8 +82,5 @@ def records_ropa(
     """Print the record of processing activities (GDPR Article 30 style, one row per purpose) as CSV or HTML."""
     from ..records import ropa_csv, ropa_html
 
-    if fmt not in ("csv", "html"):
-        raise BadValueError(f"--format is csv or html, not {fmt!r}")
-    p = _pack(pack)
-    text = ropa_csv(p) if fmt == "csv" else ropa_html(p)
-    _emit(text, to)
+    write = ropa_csv if _format(fmt, "csv", "html") == "csv" else ropa_html
+    _emit(write(_pack(pack)), to)

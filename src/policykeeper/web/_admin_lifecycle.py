@@ -53,9 +53,7 @@ _BACK = "/admin/incidents"
 
 def _back(incident_id: int, *, msg: str | None = None, err: str | None = None) -> Response:
     """Back to the incidents page, at the incident, saying what happened."""
-    response = redirect(_BACK, msg=msg, err=err)
-    response.headers["location"] += f"#incident-{incident_id}"
-    return response
+    return redirect(_BACK, msg=msg, err=err, fragment=f"incident-{incident_id}")
 
 
 # -- incidents -------------------------------------------------------------------------------------------------------

@@ -3,14 +3,13 @@ code sent to it, a password typed twice), and closing the account."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from .._exceptions import BadDetailError, PolicykeeperError
-from ._auth import PERSON_COOKIE, check_csrf, end_session
+from ._auth import PERSON_COOKIE, end_session
 from ._closing import send_closing_notice
 from ._context import WebContext
 from ._errors import ApiError
@@ -20,13 +19,19 @@ from .center import (
     _CODE,
     FormText,
     Signed,
+    SignedIn,
     _held,
     _page,
     _problem,
     _secret,
     _words,
     router,
+    signed_form,
 )
+
+_ProfileForm = Annotated[SignedIn, Depends(signed_form("/me/profile"))]
+_EmailForm = Annotated[SignedIn, Depends(signed_form("/me/profile", fragment="confirm-h"))]
+"""The profile page's forms (the new email address's at its confirming form), their CSRF token checked."""
 
 
 @router.get("/me/profile", response_class=HTMLResponse)
@@ -45,7 +50,7 @@ def profile(request: Request, signed: Signed) -> Response:
     editable = [f for f in fields.values() if not f["locked"]]
     _ = gettext_of(request)
     return _page(request, "center/profile.html", signed, fields=list(fields.values()), editable=editable,
-                 genders=GENDER_NAMES(_), today=dt.datetime.now(dt.UTC).date().isoformat(),
+                 genders=GENDER_NAMES(_), today=ctx.engine().clock.now().date().isoformat(),
                  waiting=[f for f in editable if f["email"]])
 
 
@@ -54,13 +59,12 @@ def _category_name(ctx: WebContext, category: str) -> str:
 
 
 @router.post("/me/profile")
-def profile_change(request: Request, signed: Signed, category: FormText = "", value: FormText = "", confirm: FormText = "",
-                   csrf: FormText = "") -> Response:
+def profile_change(request: Request, signed: _ProfileForm, category: FormText = "", value: FormText = "",
+                   confirm: FormText = "") -> Response:
     ctx = ctx_of(request)
     _ = gettext_of(request)
     name = _category_name(ctx, category)
     try:
-        check_csrf(ctx, signed.token, csrf)
         if _secret(ctx.engine().pack, category) and value != confirm:
             return redirect("/me/profile", err=_("%(detail)s: the two passwords you typed differ. Nothing was "
                                                  "changed.", detail=name))
@@ -78,19 +82,16 @@ def profile_change(request: Request, signed: Signed, category: FormText = "", va
 
 def _to_confirm(*, msg: str | None = None, err: str | None = None) -> RedirectResponse:
     """Back to the profile page, at the form that confirms a new email address."""
-    response = redirect("/me/profile", msg=msg, err=err)
-    response.headers["location"] += "#confirm-h"
-    return response
+    return redirect("/me/profile", msg=msg, err=err, fragment="confirm-h")
 
 
 @router.post("/me/profile/email")
-def profile_email(request: Request, signed: Signed, category: FormText = "", value: FormText = "", code: FormText = "",
-                  csrf: FormText = "") -> Response:
+def profile_email(request: Request, signed: _EmailForm, category: FormText = "", value: FormText = "",
+                  code: FormText = "") -> Response:
     ctx = ctx_of(request)
     _ = gettext_of(request)
     name = _category_name(ctx, category)
     try:
-        check_csrf(ctx, signed.token, csrf)
         if not _CODE.fullmatch(code.strip()):
             return _to_confirm(err=_("The code is the six digits from the email we sent to "
                                                             "the new address."))
@@ -108,14 +109,10 @@ def profile_email(request: Request, signed: Signed, category: FormText = "", val
 
 
 @router.post("/me/close")
-def close_account(request: Request, signed: Signed, confirm: FormText = "", csrf: FormText = "") -> Response:
+def close_account(request: Request, signed: _ProfileForm, confirm: FormText = "") -> Response:
     from ..retention import cancel_account_subject
 
     ctx = ctx_of(request)
-    try:
-        check_csrf(ctx, signed.token, csrf)
-    except ApiError as exc:
-        return redirect("/me/profile", err=_problem(exc, gettext_of(request)))
     _ = gettext_of(request)
     if confirm != "yes":
         return redirect("/me/profile", err=_("Tick the box to confirm that you want to close your account."))

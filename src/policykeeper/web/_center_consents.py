@@ -5,28 +5,31 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
 from .. import consent
 from .._exceptions import PolicykeeperError
 from ..i18n import language_of_pack
-from ._auth import check_csrf
 from ._context import WebContext
-from ._errors import ApiError
 from ._library_words import own
 from ._pages import ctx_of, gettext_of, language_of, redirect
 from .center import (
     FormText,
     Signed,
+    SignedIn,
     _day_in,
     _page,
     _problem,
     _words,
     router,
+    signed_form,
 )
+
+_ConsentsForm = Annotated[SignedIn, Depends(signed_form("/me/consents"))]
+"""The consents page's form, its CSRF token checked."""
 
 _NOT_OFFERED = ("new_purpose", "minor_account", "policy")
 """Consent rules a person does not give on this page: a new purpose is asked for when it comes up, a parent consents
@@ -113,12 +116,8 @@ def consents(request: Request, signed: Signed) -> Response:
 
 
 @router.post("/me/consents/{target}")
-def consent_change(request: Request, signed: Signed, target: str, action: FormText = "", csrf: FormText = "") -> Response:
+def consent_change(request: Request, signed: _ConsentsForm, target: str, action: FormText = "") -> Response:
     ctx = ctx_of(request)
-    try:
-        check_csrf(ctx, signed.token, csrf)
-    except ApiError as exc:
-        return redirect("/me/consents", err=_problem(exc, gettext_of(request)))
     _ = gettext_of(request)
     choice = next((c for c in _choices(ctx) if c.target == target), None)
     if choice is None or action not in ("given", "withdrawn"):

@@ -3,9 +3,9 @@ value), confirming by an emailed code unless the session proves who asks, and do
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
 from .._exceptions import PolicykeeperError
@@ -22,6 +22,7 @@ from .center import (
     _REF,
     FormText,
     Signed,
+    SignedIn,
     _held,
     _not_found,
     _page,
@@ -29,6 +30,7 @@ from .center import (
     _secret,
     _stated_rights,
     router,
+    signed_form,
 )
 
 _EXPORTABLE = ("access", "copy", "portability")
@@ -76,8 +78,8 @@ def requests_page(request: Request, signed: Signed) -> Response:
 
 
 @router.post("/me/requests")
-def request_new(request: Request, signed: Signed, right: FormText = "", email: FormText = "", csrf: FormText = "",
-                note: FormText = "", category: FormText = "", value: FormText = "") -> Response:
+def request_new(request: Request, signed: Annotated[SignedIn, Depends(signed_form("/me/requests"))], right: FormText = "",
+                email: FormText = "", note: FormText = "", category: FormText = "", value: FormText = "") -> Response:
     from .._exceptions import BadValueError
     from ..requests import RequestContent
 
@@ -85,7 +87,6 @@ def request_new(request: Request, signed: Signed, right: FormText = "", email: F
     _ = gettext_of(request)
     pack = ctx.engine().pack
     try:
-        check_csrf(ctx, signed.token, csrf)
         if right not in {r.type for r in _requestable(pack)}:
             raise ApiError(422, "invalid", str(_("Choose one of the rights this policy grants.")), "right")
         said = RequestContent(note, category.strip() or None if right == "correct" else None,

@@ -120,7 +120,7 @@ def closing_text(eng: PolicyEngine, steps: list[ClosingStep], language: str, now
 def send_closing_notice(eng: PolicyEngine, mailer: Any, subject_id: str, categories: list[str], language: str,
                         now: dt.datetime | None = None) -> bool:
     """Queue and deliver the closing email to the address held for the person; False when none is held."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     subject, body = closing_text(eng, closing_schedule(eng, categories, now), language, now)
     with eng.db.begin() as conn:
         to = eng.email_of_subject(conn, subject_id)

@@ -133,10 +133,9 @@ def error_page(request: Request, status: int, headers: Mapping[str, str] | None 
     return response
 
 
-class CatchAll:
-    """Answer any unexpected error with a bare 500 and log only its kind, method and route, never its text: the text
-    of a database error may hold values (a key's hash, a lookup hash, wrapped key bytes, a unique key's value). The
-    error stops here, so the server underneath does not log its traceback either."""
+class _HttpMiddleware:
+    """An ASGI middleware for HTTP requests (:meth:`http`); anything else (the server's lifespan events) passes
+    through untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -145,21 +144,40 @@ class CatchAll:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
+        await self.http(scope, receive, send)
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
 
+
+class _Tracked:
+    """A middleware's ``send`` that remembers whether the response has started: after that, no other answer can
+    take its place."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+
+class CatchAll(_HttpMiddleware):
+    """Answer any unexpected error with a bare 500 and log only its kind, method and route, never its text: the text
+    of a database error may hold values (a key's hash, a lookup hash, wrapped key bytes, a unique key's value). The
+    error stops here, so the server underneath does not log its traceback either."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        tracked = _Tracked(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception as exc:  # noqa: BLE001 - the last line of defence: every error gets an answer
             route = scope.get("route")
             where = getattr(route, "path", None) or "(no route)"
             log.error("unexpected %s on %s %s", type(exc).__name__, scope.get("method"), where)  # no values
-            if not started:
+            if not tracked.started:
                 response = JSONResponse(error_body("internal", "something went wrong on our side; nothing was "
                                                    "changed"), status_code=500)
                 await response(scope, receive, send)
@@ -179,18 +197,12 @@ def _unstorable(value: Any) -> bool:
 _SUSPECT = re.compile(rb"\\u(0000|d[89a-f][0-9a-f]{2})|%00|\x00", re.IGNORECASE)
 
 
-class NoUnstorableText:
+class NoUnstorableText(_HttpMiddleware):
     """Answer 422 to a request whose path, query or body holds NUL (``\\u0000``, ``%00``) or a lone surrogate, in
     any string: such text cannot be stored (PostgreSQL refuses it), so it is refused at the door with a clear
     answer, never a 500. Bodies are read within the body limit; only suspect ones are decoded to be sure."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         from urllib.parse import parse_qsl, unquote
 
         query = scope.get("query_string", b"")
@@ -240,23 +252,21 @@ async def _refuse(where: str, scope: Scope, receive: Receive, send: Send) -> Non
     await response(scope, receive, send)
 
 
-class BodyLimit:
+class BodyLimit(_HttpMiddleware):
     """Refuse request bodies larger than ``limit`` bytes with 413, by the declared length or while reading."""
 
     def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None) -> None:
-        self.app, self.limit, self.larger = app, limit, dict(larger or {})
+        super().__init__(app)
+        self.limit, self.larger = limit, dict(larger or {})
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = max(self.limit, self.larger.get(str(scope.get("path", "")), 0))
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _too_large(limit)(scope, receive, send)
             return
         seen = 0
-        sent_start = False
+        tracked = _Tracked(send)
 
         async def limited() -> Message:
             nonlocal seen
@@ -267,16 +277,10 @@ class BodyLimit:
                     raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal sent_start
-            if message["type"] == "http.response.start":
-                sent_start = True
-            await send(message)
-
         try:
-            await self.app(scope, limited, tracking_send)
+            await self.app(scope, limited, tracked)
         except _TooLarge:
-            if not sent_start:
+            if not tracked.started:
                 await _too_large(limit)(scope, receive, send)
 
 

@@ -1,8 +1,8 @@
 """Page guards as FastAPI dependencies: a page that cannot go on (no session, no permission, a stale form, a request
 that is not there) raises :class:`PageStop` with the answer to give instead, and one exception handler gives it.
 
-The console's guards (``require_staff``, ``staff_form``) live in ``admin``, the privacy center's (``signed_in``) in
-``center``; each page declares the one it needs as a parameter, so no page repeats the check.
+The console's guards (``require_staff``, ``staff_form``) live in ``admin``, the privacy center's (``signed_in``,
+``signed_form``) in ``center``; each page declares the one it needs as a parameter, so no page repeats the check.
 """
 
 from __future__ import annotations

@@ -84,11 +84,11 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
     return response
 
 
-def redirect(path: str, *, msg: str | None = None, err: str | None = None) -> RedirectResponse:
-    """After a form: go to ``path`` and say what happened there."""
+def redirect(path: str, *, msg: str | None = None, err: str | None = None, fragment: str = "") -> RedirectResponse:
+    """After a form: go to ``path`` (at ``#fragment``, if given) and say what happened there."""
     sep = "&" if "?" in path else "?"
     if msg:
         path += f"{sep}msg={quote(msg)}"
     elif err:
         path += f"{sep}err={quote(err)}"
-    return RedirectResponse(path, status_code=303)
+    return RedirectResponse(f"{path}#{fragment}" if fragment else path, status_code=303)

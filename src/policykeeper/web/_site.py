@@ -136,7 +136,7 @@ def gpc_signal(eng: PolicyEngine, subject_id: str, now: dt.datetime | None = Non
     rule = marketing_rule(eng)
     covered = gpc_consents(eng.pack)
     defaults = {c.id for c in eng.pack.consents if c.default == "granted"}
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     with eng.db.begin() as conn:
         changed = rule is not None and rule.honor_gpc is not False and _withdraw(eng, conn, subject_id, "gpc", now)
         given, withdrawn = consent.state_as_of(conn, subject_id, now)
@@ -221,7 +221,7 @@ def record_choices(eng: PolicyEngine, device: str, choices: Mapping[str, bool], 
 
     With the GPC signal (and a pack that honours it) the purposes it covers are refused with evidence ``by: GPC``,
     whatever the choices say. Unknown or essential purposes are an error naming them; nothing is recorded then."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = eng.clock.at(now)
     offers = {p.id: p for p in offered(eng)}
     if not offers:
         raise BadValueError("this pack uses no cookies or similar technologies: there is no choice to record")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
 from .._exceptions import PolicykeeperError
+from ..clock import utc
 from ..pack import Pack, people_document, people_html
 from ._auth import (
     CODE_TTL,
@@ -43,7 +45,7 @@ from ._library_words import problem_words
 from ._limits import client_of
 from ._pages import ctx_of, gettext_of, language_of, redirect, render, same_origin
 
-__all__ = ["Signed", "SignedIn", "router", "signed_in"]
+__all__ = ["Signed", "SignedIn", "router", "signed_form", "signed_in"]
 
 router = APIRouter(dependencies=[Depends(same_origin)])
 
@@ -91,6 +93,21 @@ Signed = Annotated[SignedIn, Depends(signed_in)]
 """The parameter of a page only a signed-in person sees."""
 
 
+def signed_form(back: str, *, fragment: str = "") -> Callable[[Request, SignedIn, str], SignedIn]:
+    """A privacy center form's guard, as a dependency (``signed: Annotated[SignedIn, Depends(signed_form(...))]``):
+    :func:`signed_in`, then the posted form's CSRF token; a stale form, or one not sent from this site, goes back to
+    the page ``back`` (at ``#fragment``) saying so, and changes nothing."""
+
+    def guard(request: Request, signed: Signed, csrf: FormText = "") -> SignedIn:
+        try:
+            check_csrf(ctx_of(request), signed.token, csrf)
+        except ApiError as exc:
+            raise PageStop(redirect(back, err=_problem(exc, gettext_of(request)), fragment=fragment)) from None
+        return signed
+
+    return guard
+
+
 def _problem(exc: Exception, _: Any = None) -> str:
     """What went wrong, in words a person can act on (messages never carry personal values)."""
     if isinstance(exc, ApiError | PolicykeeperError):
@@ -107,16 +124,22 @@ def _problem(exc: Exception, _: Any = None) -> str:
     return problem_words(exc, _) if _ is not None else "Something went wrong on our side; nothing was changed."
 
 
-def _when(value: Any) -> str:
+def _moment(value: Any) -> Any:
+    """A value a page shows as a time: ISO text read as a datetime, a datetime in UTC (one without a zone, as SQLite
+    returns them, is UTC already); text that is no date, and anything else, as it is."""
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
-            return str(value)
-    if isinstance(value, dt.datetime):
-        at = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return "" if value is None else str(value)
+            return value
+    return utc(value) if isinstance(value, dt.datetime) else value
+
+
+def _when(value: Any) -> str:
+    at = _moment(value)
+    if isinstance(at, dt.datetime):
+        return at.strftime("%Y-%m-%d %H:%M UTC")
+    return "" if at is None else str(at)
 
 
 def _words(key: str) -> str:
@@ -296,14 +319,12 @@ def _day_in(language: str) -> Any:
     locale = "zh_Hans_CN" if language == "zh-Hans" else "en_GB"
 
     def day(value: Any) -> str:
-        if isinstance(value, str):
-            try:
-                value = dt.datetime.fromisoformat(value)
-            except ValueError:
-                return str(value)
-        if isinstance(value, dt.datetime):
-            value = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).date()
-        return "" if value is None else str(format_date(value, format="medium", locale=locale))
+        at = _moment(value)
+        if isinstance(at, str):  # text that is no date
+            return at
+        if isinstance(at, dt.datetime):
+            at = at.date()
+        return "" if at is None else str(format_date(at, format="medium", locale=locale))
 
     return day
 

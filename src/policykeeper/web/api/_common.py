@@ -18,8 +18,8 @@ __all__ = [
     "Accepted", "Body", "CanAuditVerify", "CanConsentsRead", "CanConsentsWrite", "CanDataCollect", "CanDataMap",
     "CanDataRead", "CanDataShare", "CanEvidenceRead", "CanFactsWrite", "CanIncidentsRead", "CanIncidentsWrite",
     "CanKeysManage", "CanOutboxDeliver", "CanRequestsAct", "CanRequestsRead", "CanRequestsVerify", "CanRetentionRun",
-    "CanVersionsPublish", "CanVersionsRead", "Ctx", "Id", "IncidentId", "Key", "Me", "Ref", "Text", "TicketOut", "When",
-    "aware", "clean", "ctx_of", "iso", "needs", "ticket",
+    "CanVersionsPublish", "CanVersionsRead", "Ctx", "Id", "IncidentId", "Key", "Me", "Ref", "RequestSummary", "Text",
+    "TicketOut", "When", "aware", "clean", "ctx_of", "iso", "needs", "ticket",
 ]
 
 Id = Annotated[str, Field(min_length=1, max_length=MAX_IDENTIFIER)]
@@ -101,6 +101,18 @@ def aware(at: dt.datetime | None) -> dt.datetime | None:
         return at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
     except (OverflowError, ValueError):  # a date at the very edge of the calendar, moved past it by its zone
         raise ApiError(422, "invalid", "the date-time is out of range", None) from None
+
+
+class RequestSummary(BaseModel):
+    """What the API says of every request, to the person who made it and to staff alike."""
+
+    ref: str
+    kind: str
+    right: str | None
+    status: str
+    received_at: str
+    due_at: str | None
+    deadline: str
 
 
 class TicketOut(BaseModel):

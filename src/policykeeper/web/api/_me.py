@@ -29,6 +29,7 @@ from ._common import (
     Key,
     Me,
     Ref,
+    RequestSummary,
     TicketOut,
     clean,
     ticket,
@@ -145,14 +146,7 @@ def my_new_request(body: RequestIn, me: Me, ctx: Ctx, request: Request) -> dict[
     return ticket(t)
 
 
-class RequestOut(BaseModel):
-    ref: str
-    kind: str
-    right: str | None
-    status: str
-    received_at: str
-    due_at: str | None
-    deadline: str
+class RequestOut(RequestSummary):
     closed_at: str | None
     refusal_ground: str | None
 

@@ -20,6 +20,7 @@ from ._common import (
     Ctx,
     Key,
     Ref,
+    RequestSummary,
     TicketOut,
     clean,
     iso,
@@ -31,14 +32,7 @@ router = APIRouter()
 
 # -- staff: requests -----------------------------------------------------------------------------------------------
 
-class QueueItem(BaseModel):
-    ref: str
-    kind: str
-    right: str | None
-    status: str
-    received_at: str
-    due_at: str | None
-    deadline: str
+class QueueItem(RequestSummary):
     pack_version: str
     state: Literal["overdue", "due_soon", "on_time", "no_date"]
     address_match: Literal["matched", "not_held", "no_address", "no_person", "unknown"] = Field(
