@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from .._exceptions import BadValueError
 from .._settings import Settings
-from ..clock import Clock
+from ..clock import Clock, system
 from ..connectors import DatasetMap, load_dataset_map, open_target
 from ..crypto import KeyRing
 from ..engine import PolicyEngine
@@ -44,12 +44,13 @@ class MemoryMailer:
 
     limit: int = 50
     messages: deque[dict[str, str]] = field(default_factory=deque)
+    clock: Clock = system
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def send(self, to: str, subject: str, body: str, *, message_id: str | None = None) -> None:
         with self._lock:
             self.messages.appendleft({"to": to, "subject": subject, "body": body,
-                                      "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+                                      "at": self.clock.now().isoformat(timespec="seconds")})
             while len(self.messages) > self.limit:
                 self.messages.pop()
 

@@ -260,7 +260,7 @@ async def compiler_draft(request: Request, posted: Annotated[Posted, Depends(sta
 def audit_page(request: Request, seat: Annotated[Seat, Depends(require_staff("audit:verify"))]) -> Response:
     with ctx_of(request).db.connect() as conn:
         chains = [("Audit log", audit.verify(conn)), ("Consent ledger", consent.verify(conn))]
-    return _page(request, "admin/audit.html", seat, chains=chains, at=dt.datetime.now(dt.UTC))
+    return _page(request, "admin/audit.html", seat, chains=chains, at=ctx_of(request).clock.now())
 
 
 # -- evidence --------------------------------------------------------------------------------------------------------
