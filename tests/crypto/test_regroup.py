@@ -133,6 +133,6 @@ def test_regroup_skips_erased_people_and_refuses_a_bad_batch(koso: PolicyEngine,
 
 def _sid(eng: PolicyEngine, who: str) -> str:
     with eng.db.connect() as conn:
-        found = eng._find(conn, who)
+        found = eng.subject_id_of(conn, who)
     assert found is not None
-    return found[0]
+    return found

@@ -40,9 +40,9 @@ def _send(opts: list[str], topic: str) -> tuple[int, str]:
 
 def _sid(eng: PolicyEngine) -> str:
     with eng.db.connect() as conn:
-        found = eng._find(conn, "wang")
+        found = eng.subject_id_of(conn, "wang")
     assert found is not None
-    return found[0]
+    return found
 
 
 def test_a_restricted_person_gets_no_marketing_though_the_sender_states_nothing(

@@ -35,9 +35,9 @@ def kokkok(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> Reque
 
 def _subject(svc: RequestService, who: str) -> str:
     with svc.engine.db.connect() as conn:
-        found = svc.engine._find(conn, who)
+        found = svc.engine.subject_id_of(conn, who)
     assert found is not None
-    return str(found[0])
+    return found
 
 
 def _dump(svc: RequestService) -> str:

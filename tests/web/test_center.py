@@ -53,9 +53,9 @@ def _csrf(html: str) -> str:
 def _subject_id(web: Web, person: str) -> str:
     eng = web.ctx.engine()
     with web.ctx.db.connect() as conn:
-        found = eng._find(conn, person)
+        found = eng.subject_id_of(conn, person)
     assert found is not None
-    return str(found[0])
+    return found
 
 
 class _Page(HTMLParser):

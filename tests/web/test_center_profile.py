@@ -38,9 +38,9 @@ def signup(web: Web, person: str = "alice", values: dict[str, str] | None = None
     assert got.status_code == 200, got.text
     eng = web.ctx.engine()
     with web.ctx.db.connect() as conn:
-        found = eng._find(conn, person)
+        found = eng.subject_id_of(conn, person)
     assert found is not None
-    return str(found[0])
+    return found
 
 
 def sign_in(web: Web, identifier: str, email: str, lang: str = "en") -> str:

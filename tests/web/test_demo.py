@@ -109,7 +109,7 @@ def test_demo_prints_ready_sign_ins_and_every_demo_person_holds_an_email(tmp_pat
         eng = ctx.engine()
         crowd = _people(pack, 25, random.Random(SEED))
         with eng.db.connect() as conn:
-            known = [p for p in crowd if eng._find(conn, p.external_id) is not None]
+            known = [p for p in crowd if eng.subject_id_of(conn, p.external_id) is not None]
         assert len(known) == 25
         assert all(eng.holds_contact(p.external_id, p.email) for p in known), \
             [p.external_id for p in known if not eng.holds_contact(p.external_id, p.email)]

@@ -18,9 +18,9 @@ def _last_subject(web: Web, to: str) -> str:
 
 def _subject_id(web: Web, person: str) -> str:
     with web.ctx.db.connect() as conn:
-        found = web.ctx.engine()._find(conn, person)
+        found = web.ctx.engine().subject_id_of(conn, person)
     assert found is not None
-    return str(found[0])
+    return found
 
 
 def _language_of(web: Web, person: str) -> str | None:

@@ -44,7 +44,7 @@ def shop(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> Iterato
             said = RequestContent(note="", category="phone", value="+856 20 0000 0000") if right == "correct" \
                 else RequestContent()
             with eng.db.connect() as conn:
-                sid = eng._find(conn, who)[0]  # type: ignore[index]
+                sid = str(eng.subject_id_of(conn, who))
             t = svc.submit_for_subject(sid, right, email=f"{who}@example.com", signed_in=dt.datetime.now(dt.UTC), content=said,
                                        now=now - dt.timedelta(days=(i * 37) % 45))
             if i % 7 == 3:

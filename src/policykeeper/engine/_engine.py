@@ -88,11 +88,6 @@ class PolicyEngine:
         found = _subjects.find(self, conn, external_id)
         return None if found is None else found[0]
 
-    def _find(self, conn: Connection, external_id: str) -> tuple[str, bytes] | None:
-        """(pseudonymous id, data key) of a person whose key still exists. Kept for the modules and tests that still
-        call it (requests, retention, web, demo): use :meth:`subject_id_of`."""
-        return _subjects.find(self, conn, external_id)
-
     # -- actions -------------------------------------------------------------------------------------------------------
     def collect(
         self,

@@ -19,10 +19,10 @@ from ..store import lifecycle as lifecycle_store
 
 
 def _subject(eng: PolicyEngine, conn: Connection, external_id: str) -> str:
-    found = eng._find(conn, external_id)  # no public lookup by identifier yet: see issue 14 (engine/)
+    found = eng.subject_id_of(conn, external_id)
     if found is None:
         raise SubjectNotFoundError("no data is held about that person")
-    return found[0]
+    return found
 
 
 def _event(eng: PolicyEngine, conn: Connection, kind: str, sid: str | None, purpose: str | None, at: dt.datetime,

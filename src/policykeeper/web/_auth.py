@@ -257,12 +257,12 @@ def send_login_code(ctx: WebContext, identifier: str, email: str, *, client: str
     eng = ctx.engine(now)
     lookup = ctx.keys.lookup_hash(identifier.strip())
     with ctx.db.connect() as conn:
-        found = eng._find(conn, identifier.strip())
+        found = eng.subject_id_of(conn, identifier.strip())
     if found is None or not eng.holds_contact(identifier.strip(), email):
         return
     code = f"{secrets.randbelow(10**6):06d}"
     with ctx.db.begin() as conn:
-        web_store.insert_login_code(conn, pack_id=ctx.pack.id, lookup=lookup, subject_id=found[0],
+        web_store.insert_login_code(conn, pack_id=ctx.pack.id, lookup=lookup, subject_id=found,
                                     code_hash=_secret_hash(ctx, f"{lookup}:{code}"), sent_at=now,
                                     expires_at=now + CODE_TTL)
     try:
