@@ -100,6 +100,7 @@ class _Verification(_Base):
             due, words = self._verified_deadline(row, now)
             request_store.mark_verified(conn, row.id, at=now, due_at=due, deadline=words, detail=detail)
             request_store.spend_code(conn, row.id)
+            self._remember_language(conn, row)  # staff proved who made it, as a code or a session does
             self._audit(conn, "verified", row, actor, now, {"method": method, "reference": reference.strip(),
                                                              "address_match": match,
                                                              **({"mismatch_reason": reason} if reason else {}),

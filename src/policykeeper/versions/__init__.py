@@ -144,7 +144,7 @@ def _check_dates(old: Pack, new: Pack, notice_at: dt.datetime, effective_at: dt.
 
 
 def _day(language: str, at: dt.datetime) -> str:
-    return at.date().isoformat() if language == "en" else day_in(language, at.date())
+    return day_in(language, at.date())
 
 
 def _notice_subject(language: str, effective_at: dt.datetime) -> str:
