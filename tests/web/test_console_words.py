@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 from email.header import decode_header, make_header
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
 
 from policykeeper.incidents import notify_affected, record_incident
 from policykeeper.notify import RoutedTransport, deliver
+from policykeeper.pack import bundled_pack_path
 from policykeeper.store import languages as language_store
+from policykeeper.store._schema import audit_log
 
-from .conftest import Web
+from .conftest import DESKTOP, ENGLISH_LEFT_JS, Web, axe
 from .test_admin import _console, _csrf
-from .test_api import LI, _signup
+from .test_api import LI, ZHANG, _signup
+from .test_console import _incident, _kamoer_v2, _sign_in
 
 NOW = dt.datetime.now(dt.UTC)
 NOTICE = {"what_happened": "An attacker read the address table.", "possible_impact": "Phishing mails.",
@@ -48,3 +55,66 @@ def test_staff_verifying_a_request_keep_the_language_the_person_asked_in_for_lat
     deliver(eng.db, eng.keys, RoutedTransport(web.ctx.mailer))
     mail = web.inbox.to(LI["email"])[-1]
     assert str(make_header(decode_header(str(mail["Subject"])))) == "安全事件通知（INC-77）"
+
+
+def test_every_problem_a_chinese_console_page_shows_is_in_chinese(web: Web, live: str, axe_page: Any,
+                                                                   tmp_path: Path) -> None:
+    """The refusals staff meet on the incidents and versions pages (a notice missing what the policy requires, an
+    incident closed too early, a broken pack file, a version already published), a page or a form their role or
+    session may not use, and a broken audit chain: each in Chinese, with no English left (issue 15 item 7)."""
+    page = axe_page
+    _signup(web, "zhang", ZHANG)
+    iid = _incident(web)
+    page.set_viewport_size(DESKTOP)
+    found: dict[str, list[str]] = {}
+
+    def check(where: str, expected: str) -> None:
+        assert expected in page.locator("main").inner_text(), where
+        left = page.evaluate(ENGLISH_LEFT_JS)
+        if left:
+            found[where] = left
+        assert axe(page, least="serious") == [], where
+
+    _sign_in(page, live, web.keys["privacy_officer"], "zh-Hans")
+    page.goto(f"{live}/admin/incidents")
+    section = page.locator(f"section[aria-labelledby='incident-{iid}']")
+    section.locator("summary").click()
+    page.evaluate("document.querySelectorAll('textarea[required]').forEach(e => e.removeAttribute('required'))")
+    section.locator("form[action$='/notify/preview'] button").click()
+    page.wait_for_url("**/notify/preview")
+    check("a notice missing what the policy requires", "通知必须写明“发生了什么”")
+    page.goto(f"{live}/admin/incidents")
+    section = page.locator(f"section[aria-labelledby='incident-{iid}']")
+    section.locator("summary").click()
+    section.locator(f"#close-{iid}").check()
+    section.locator("form[action$='/close'] button").click()
+    page.wait_for_load_state()
+    check("closing before every step is on record", f"事件 {iid} 还不能关闭：以下步骤尚无记录：")
+    broken = tmp_path / "next.yaml"
+    broken.write_text(_kamoer_v2((("  - {id: logistics,", "  - {id: logistics, colour: blue,"),)), encoding="utf-8")
+    same = tmp_path / "same.yaml"
+    same.write_text(bundled_pack_path("kamoer").read_text(encoding="utf-8"), encoding="utf-8")
+    for upload, expected in ((broken, "不符合政策包的格式"), (same, "已经发布")):
+        page.goto(f"{live}/admin/versions")
+        page.locator("#pack-file").set_input_files(str(upload))
+        page.locator("form[action='/admin/versions/preview'] button").click()
+        page.wait_for_url("**/versions/preview")
+        check(f"the versions page refusing {upload.name}", expected)
+    page.goto(f"{live}/admin/incidents")  # a form whose session token is wrong
+    page.evaluate("document.querySelectorAll('input[name=csrf]').forEach(e => e.value = 'stale')")
+    section = page.locator(f"section[aria-labelledby='incident-{iid}']")
+    section.locator("summary").click()
+    section.locator(f"#step-ref-{iid}").fill("SEC-1")
+    section.locator("form[action$='/step'] button").click()
+    page.wait_for_load_state()
+    check("a stale form", "此表单")
+    with web.ctx.db.begin() as conn:
+        first = conn.execute(select(audit_log.c.seq).order_by(audit_log.c.seq).limit(1)).scalar_one()
+        conn.execute(update(audit_log).where(audit_log.c.seq == first).values(actor="someone-else"))
+    page.goto(f"{live}/admin/audit")
+    check("a broken audit chain", "它被修改过")
+    page.context.clear_cookies()
+    _sign_in(page, live, web.keys["support_agent"], "zh-Hans")
+    page.goto(f"{live}/admin/incidents")
+    check("a page the role may not open", "incidents:read")
+    assert not found, "\n".join(f"{where}: {left}" for where, left in found.items())
