@@ -42,3 +42,13 @@ def test_the_days_in_a_requests_mails_are_in_words_in_its_language(
         assert f"New deadline: {due.day} {due:%B} {due.year}." in extended
     else:
         assert "月" in extended and f"{due:%Y-%m-%d}" not in extended
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "30 November 2026, 14:05 UTC"),
+                                                    ("zh-Hans", "2026年11月30日 14:05 UTC")])
+def test_the_moment_of_an_explained_decision_is_in_words(language: str, expected: str) -> None:
+    from policykeeper.requests._letters import explanation_letter
+
+    _subject, body = explanation_letter(language, "r1", "d1", dt.datetime(2026, 11, 30, 14, 5, tzinfo=dt.UTC), False,
+                                        "share", [], [], False)
+    assert expected in body and not _ISO.search(body), body
