@@ -6,22 +6,26 @@ item 7). Test client and real Chromium; both databases."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterator
 from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from policykeeper.incidents import notify_affected, record_incident
-from policykeeper.notify import RoutedTransport, deliver
+from policykeeper.notify import RoutedTransport, SmtpMailer, deliver
 from policykeeper.pack import bundled_pack_path
 from policykeeper.store import languages as language_store
 from policykeeper.store._schema import audit_log
 
-from .conftest import DESKTOP, ENGLISH_LEFT_JS, Web, axe
+from ..conftest import Inbox
+from .conftest import DESKTOP, ENGLISH_LEFT_JS, Web, axe, make_web
 from .test_admin import _console, _csrf
 from .test_api import LI, ZHANG, _signup
-from .test_console import _incident, _kamoer_v2, _sign_in
+from .test_console import _incident, _kamoer_v2, _sign_in, _tomorrow
 
 NOW = dt.datetime.now(dt.UTC)
 NOTICE = {"what_happened": "An attacker read the address table.", "possible_impact": "Phishing mails.",
@@ -118,3 +122,26 @@ def test_every_problem_a_chinese_console_page_shows_is_in_chinese(web: Web, live
     page.goto(f"{live}/admin/incidents")
     check("a page the role may not open", "incidents:read")
     assert not found, "\n".join(f"{where}: {left}" for where, left in found.items())
+
+
+@pytest.fixture
+def kokkok(db_url: str, tmp_path: Path, smtp: tuple[Inbox, SmtpMailer]) -> Iterator[Web]:
+    yield from make_web("kokkok", db_url, tmp_path, smtp)
+
+
+def test_a_version_sooner_than_the_promised_notice_is_refused_in_chinese_with_the_day_in_words(kokkok: Web) -> None:
+    from ..versions.test_versions import KOKKOK_V2
+
+    web = kokkok
+    text = bundled_pack_path("kokkok").read_text(encoding="utf-8")
+    for old, new in KOKKOK_V2:
+        text = text.replace(old, new, 1)
+    _console(web, "privacy_officer")
+    page = web.client.get("/admin/versions?lang=zh-Hans").text
+    got = web.client.post("/admin/versions/preview?lang=zh-Hans", data={"csrf": _csrf(page), "effective": _tomorrow()},
+                          files={"pack_file": ("kokkok-next.yaml", text.encode(), "application/yaml")})
+    assert got.status_code == 422
+    problems = got.text.split('id="problems"', 1)[1].split("</div>", 1)[0]
+    assert "必须在版本生效前至少 7 " in problems, problems
+    assert re.search(r"最早为 \d{4}年\d{1,2}月\d{1,2}日", problems), problems
+    assert not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{2,}", re.sub(r"<[^>]+>", "", problems)), problems

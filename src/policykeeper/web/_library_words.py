@@ -8,11 +8,13 @@ for translation. An English page keeps the library's own message, which is the m
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
 
 from .._exceptions import BadValueError, PackError, PolicykeeperError
+from ..i18n import day_in
 from ._errors import ApiError
 
 __all__ = ["chain_words", "pack_issue_words", "problem_words"]
@@ -95,7 +97,8 @@ def _listed(names: dict[str, Any], keys: Any) -> str:
 
 def _kind_words(_: _Gettext, exc: BadValueError) -> str | None:
     """A check of the incidents or the versions that refused a value (its ``kind``), in the page's language."""
-    f = exc.facts
+    language = "en" if str(_(_WRONG)) == _WRONG else "zh-Hans"
+    f = {k: day_in(language, v) if isinstance(v, dt.date) else v for k, v in exc.facts.items()}  # days in words
     kind = exc.kind or ""
     if kind.startswith("version_"):
         return _version_words(_, kind, f)
