@@ -145,3 +145,23 @@ def test_a_version_sooner_than_the_promised_notice_is_refused_in_chinese_with_th
     assert "必须在版本生效前至少 7 " in problems, problems
     assert re.search(r"最早为 \d{4}年\d{1,2}月\d{1,2}日", problems), problems
     assert not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{2,}", re.sub(r"<[^>]+>", "", problems)), problems
+
+
+def test_staff_verifying_an_address_not_on_record_are_told_why_in_chinese(web: Web) -> None:
+    """Li signs in and asks with an address not held for Li: on a Chinese console page, verifying without saying
+    why says so in Chinese (from the check's kind), and a missing evidence reference too; nothing is verified."""
+    _signup(web, "li", LI)
+    token = web.sign_in("li", LI["email"])
+    made = web.client.post("/v1/me/requests", json={"right": "access", "email": "someone@else.example"},
+                           headers={"Authorization": f"Bearer {token}"})
+    ref = str(made.json()["ref"])
+    web.client.cookies.clear()
+    _console(web, "support_agent")
+    page = web.client.get(f"/admin/requests/{ref}?lang=zh-Hans").text
+    for data, said in (({"reference": "ticket 9"}, "请求中的地址与为此人保存的地址不符"),
+                       ({"reference": " ", "mismatch_reason": "confirmed by phone"}, "请填写另行保存的证据的编号")):
+        got = web.client.post(f"/admin/requests/{ref}/verify?lang=zh-Hans",
+                              data={"csrf": _csrf(page), "method": "identity_proof", **data})
+        alert = got.text.split('role="alert"', 1)[1].split("</", 1)[0]
+        assert said in alert and not re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{2,}", alert), alert
+        assert web.ctx.requests().get(ref)["status"] == "received"

@@ -129,6 +129,19 @@ def _kind_words(_: _Gettext, exc: BadValueError) -> str | None:
         "notice_no_announcement": _("The policy promises no public announcement instead of telling each person: "
                                     "tell people one by one."),
         "notice_busy": _("Another run is telling the same people: try again once it has finished."),
+        "verification_method": _("Choose one of this policy's ways of checking who someone is."),
+        "evidence_reference": _("Give a reference to the evidence kept elsewhere: 1 to 120 characters, no personal "
+                                "data."),
+        "mismatch_reason": _("Say why you go on, in 1 to 200 characters, with no personal data."),
+        "agent_authority": _("This request was made by someone acting for the person: say where the proof of their "
+                             "authority is kept (1 to 120 characters, no personal data)."),
+        "address_mismatch": _("The request's address cannot be matched with an address held for this person: check "
+                              "that it is the requester's, then say why you go on."),
+        "refusal_ground": _("Choose one of the refusal grounds this policy gives."),
+        "erasure_ground": _("Choose one of the grounds on which this policy erases on request."),
+        "not_held_reason": _("Say why the company's databases hold nothing for this person, in 1 to 200 characters, "
+                             "with no personal data."),
+        "locked_detail": _("This detail cannot be changed once registered: the policy locks it."),
     }
     found = words.get(kind)
     return None if found is None else str(found)
