@@ -22,7 +22,7 @@ from policykeeper.store import languages as language_store
 from policykeeper.store._schema import audit_log
 
 from ..conftest import Inbox
-from .conftest import DESKTOP, ENGLISH_LEFT_JS, Web, axe, make_web
+from .conftest import DESKTOP, ENGLISH_LEFT_JS, Web, axe, make_web, shot
 from .test_admin import _console, _csrf
 from .test_api import LI, ZHANG, _signup
 from .test_console import _incident, _kamoer_v2, _sign_in, _tomorrow
@@ -104,6 +104,9 @@ def test_every_problem_a_chinese_console_page_shows_is_in_chinese(web: Web, live
         page.locator("form[action='/admin/versions/preview'] button").click()
         page.wait_for_url("**/versions/preview")
         check(f"the versions page refusing {upload.name}", expected)
+        if upload is broken:
+            page.locator("#problems").scroll_into_view_if_needed()
+            shot(page, "console-zh-version-refused-desktop")
     page.goto(f"{live}/admin/incidents")  # a form whose session token is wrong
     page.evaluate("document.querySelectorAll('input[name=csrf]').forEach(e => e.value = 'stale')")
     section = page.locator(f"section[aria-labelledby='incident-{iid}']")

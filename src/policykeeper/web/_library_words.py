@@ -197,7 +197,8 @@ def pack_issue_words(exc: PackError, _: _Gettext) -> list[Any]:
             where = _("Key %(key)s", key=Markup("<code>{}</code>").format(issue.path))
         else:
             where = _("The file")
-        out.append(Markup("{}: {} <code class=\"muted\">{}</code>").format(Markup(where), kind, issue.message))
+        said = Markup(_("%(where)s: %(what)s", where=Markup(where), what=Markup.escape(kind)))  # our own words
+        out.append(Markup('{} <code class="muted">{}</code>').format(said, issue.message))
     return out or [kind]
 
 
