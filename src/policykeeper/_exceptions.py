@@ -151,7 +151,16 @@ class SubjectNotFoundError(PolicykeeperError):
 
 
 class BadValueError(PolicykeeperError):
+    """``kind``, where set, names the check that refused the value (a stable key such as ``incident_closed``, which a
+    page maps to its own words in its reader's language, docs/errors.md); ``facts`` holds what the message names
+    (numbers, labels, keys of the pack: never personal data)."""
+
     code: ErrorCode = "bad_value"
+
+    def __init__(self, message: str, *, kind: str | None = None, **facts: object) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.facts = facts
 
 
 class BadDetailError(BadValueError):

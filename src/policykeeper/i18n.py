@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["COOKIE", "DEFAULT", "LANGUAGES", "LOCALE_DIR", "catalogue", "choose", "day_in", "gettext_for", "known",
-           "language_of_pack", "normalise", "parse_accept_language"]
+           "language_of_pack", "moment_in", "normalise", "parse_accept_language"]
 
 LANGUAGES: Mapping[str, str] = {"en": "English", "zh-Hans": "简体中文"}
 """The languages the pages come in: a BCP 47 tag and the language's name in itself (what the switch shows)."""
@@ -99,6 +99,13 @@ def catalogue(language: str) -> Mapping[str, str]:
     return table
 
 
+def moment_in(language: str, at: dt.datetime) -> str:
+    """A moment in UTC in words, the way the language writes it (``29 November 2026, 14:05``,
+    ``2026年11月29日 14:05``)."""
+    at = at.astimezone(dt.UTC) if at.tzinfo else at
+    return f"{day_in(language, at.date())}{'' if language == 'zh-Hans' else ','} {at:%H:%M}"
+
+
 def gettext_for(language: str) -> Callable[..., str]:
     """``_(text, **values)`` for Python code (mails, flash messages, errors): the translation of ``text`` with
     ``%(name)s`` placeholders filled from ``values``; the English text where no translation exists."""
@@ -124,7 +131,8 @@ def known(value: str | None) -> str | None:
 
 
 def day_in(language: str, day: dt.date) -> str:
-    """A day written the way the language writes it (``29 Nov 2026``, ``2026年11月29日``)."""
+    """A day in words, the way the language writes it (``29 November 2026``, ``2026年11月29日``): for people, in
+    mails and notices, never an ISO date."""
     from babel.dates import format_date
 
-    return str(format_date(day, format="medium", locale="zh_Hans_CN" if language == "zh-Hans" else "en_GB"))
+    return str(format_date(day, format="long", locale="zh_Hans_CN" if language == "zh-Hans" else "en_GB"))

@@ -78,7 +78,7 @@ def test_a_policy_change_notice_is_written_in_each_persons_last_language(
     assert subject == "我们的隐私政策将于 2025年5月1日 变更"
     assert "版本 2025-05-01 于 2025年5月1日 生效。" in body and "变更内容：" in body and "已变更：我们是谁" in body
     subject, body = _mail(inbox, "li@example.cn")
-    assert subject == "Our privacy policy changes on 2025-05-01" and "- Changed: who we are" in body
+    assert subject == "Our privacy policy changes on 1 May 2025" and "- Changed: who we are" in body
 
 
 def test_a_shutdown_notice_is_titled_in_each_persons_last_language(

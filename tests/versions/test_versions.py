@@ -206,7 +206,7 @@ def test_konzen_36_the_new_policy_is_shown_with_its_effective_date(db_url: str, 
     effective = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
     got = publish(konzen, nxt, effective_at=effective, now=NOW)
     assert got.channels == ("version_update_prompt",) and "KONZEN-36" in got.promises
-    assert "takes effect on 2025-07-01" in notice_for(konzen, "v2-2025")
+    assert "takes effect on 1 July 2025" in notice_for(konzen, "v2-2025")
     assert _log(konzen) == [("policy_notice", "version_update_prompt", "")]
     with pytest.raises(BadValueError, match="no version 'v9'"):
         notice_for(konzen, "v9")

@@ -370,7 +370,7 @@ def test_the_closing_schedule_follows_the_packs_rules(kokkok: Web) -> None:
     assert {(s.what, s.categories) for s in steps} == {("purposes", ("email", "phone")),
                                                      ("kept", ("payment_records",))}
     _, body = closing_text(eng, steps, "en", now)
-    assert "Your account was closed on 2 Mar 2026." in body
+    assert "Your account was closed on 2 March 2026." in body
     assert "Kept only until the purposes they were collected for end, then deleted or anonymised: Email" in body
     assert "Kept as a record for as long as the law requires, then deleted: Payment" in body
 

@@ -1,6 +1,7 @@
 """Every privacy center and console page in Chinese, in the states people meet beyond the happy path (errors, empty
 lists, each request status, the library's errors, flash messages): no English phrase left outside the pack's own
-texts (issue 15 item 7). Real Chromium; the app on SQLite and PostgreSQL."""
+texts (issue 15 item 7), nothing wider than the screen and nothing serious for axe-core, at desktop width and on a
+390x844 phone. Real Chromium; the app on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from policykeeper.incidents import record_incident
 from policykeeper.notify import SmtpMailer
 
 from ..conftest import Inbox
-from .conftest import ENGLISH_LEFT_JS, Web, make_web, serve
+from .conftest import DESKTOP, ENGLISH_LEFT_JS, NO_SCROLL_JS, PHONE, Web, axe, make_web, serve
 from .test_center_profile import signup
 
 NOW = dt.datetime.now(dt.UTC)
@@ -32,10 +33,17 @@ def live(kokkok: Web) -> Iterator[str]:
 
 
 def _left(page: Any, where: str, found: dict[str, list[str]]) -> None:
+    """What is wrong with the page as it stands: English left, a sideways scroll, axe-core's serious or critical
+    violations (each kept in ``found`` under the page's name)."""
     assert page.evaluate("document.documentElement.lang") == "zh-Hans", where
     left = page.evaluate(ENGLISH_LEFT_JS)
     if left:
         found[where] = left
+    if not page.evaluate(NO_SCROLL_JS):
+        found[f"{where}: scrolls sideways"] = [str(page.evaluate("document.documentElement.scrollWidth"))]
+    violations = axe(page, least="serious")
+    if violations:
+        found[f"{where}: axe"] = [f"{v['id']} ({v['impact']}): {v['nodes'][:2]}" for v in violations]
 
 
 def _requests_in_every_state(web: Web) -> dict[str, str]:
@@ -55,8 +63,11 @@ def _requests_in_every_state(web: Web) -> dict[str, str]:
     return refs
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_every_page_in_chinese_in_its_error_and_empty_states_has_no_english_left(
-        kokkok: Web, live: str, page: Any) -> None:
+        kokkok: Web, live: str, axe_page: Any, viewport: dict[str, int]) -> None:
+    page = axe_page
+    page.set_viewport_size(viewport)
     found: dict[str, list[str]] = {}
     signup(kokkok)
     page.context.add_cookies([{"name": "pk_lang", "value": "zh-Hans", "url": live}])

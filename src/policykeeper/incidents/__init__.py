@@ -73,7 +73,8 @@ def _liability_accepted(eng: PolicyEngine) -> bool:
 
 def _reference(value: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 120:
-        raise BadValueError("reference must be a ticket or report id (1 to 120 characters, no personal data)")
+        raise BadValueError("reference must be a ticket or report id (1 to 120 characters, no personal data)",
+                            kind="incident_reference")
     return value.strip()
 
 
@@ -94,14 +95,14 @@ def record_incident(
     cats, known = sorted(set(categories)), {c.id for c in eng.pack.data_categories}
     unknown = [c for c in cats if c not in known]
     if unknown:
-        raise BadValueError(f"not data categories of this pack: {', '.join(unknown)}")
+        raise BadValueError(f"not data categories of this pack: {', '.join(unknown)}", kind="incident_categories")
     names = sorted({s.strip() for s in systems if s.strip()})
     if not names:
-        raise BadValueError("an incident names at least one system")
+        raise BadValueError("an incident names at least one system", kind="incident_systems")
     if ended_at is not None and ended_at < started_at:
-        raise BadValueError("the incident window ends before it starts")
+        raise BadValueError("the incident window ends before it starts", kind="incident_window")
     if started_at > now:
-        raise BadValueError("the incident window starts in the future")
+        raise BadValueError("the incident window starts in the future", kind="incident_future")
     liability = bool(harm_to_subjects and _liability_accepted(eng))
     with eng.db.begin() as conn:
         iid = incident_store.add_incident(
@@ -121,11 +122,12 @@ def incident_step(
     now = eng.clock.at(now)
     steps = required_steps(eng)
     if step not in steps:
-        raise BadValueError(f"{step!r} is not a step this pack records; expected one of {', '.join(steps)}")
+        raise BadValueError(f"{step!r} is not a step this pack records; expected one of {', '.join(steps)}",
+                            kind="incident_step", steps=tuple(steps))
     with eng.db.begin() as conn:
         row = _get(conn, eng, incident_id)
         if row.status != "open":
-            raise BadValueError(f"incident {incident_id} is closed")
+            raise BadValueError(f"incident {incident_id} is closed", kind="incident_closed", incident=incident_id)
         done = [*row.steps, {"step": step, "at": now.isoformat(), "actor": actor, "reference": _reference(reference)}]
         incident_store.set_steps(conn, incident_id, done)
         audit.record(conn, kind="incident", actor=actor, at=now, pack_version=eng.compiled.version,
@@ -145,7 +147,8 @@ def close_incident(
         missing = [s for s in required_steps(eng) if s not in {d["step"] for d in row.steps}]
         if missing:
             raise BadValueError(f"incident {incident_id} cannot close: no record yet of {', '.join(missing)} "
-                                f"({', '.join(_promises(eng))})")
+                                f"({', '.join(_promises(eng))})", kind="incident_steps_missing",
+                                incident=incident_id, missing=tuple(missing))
         breach = eng.pack.breach
         if not isinstance(breach, str) and breach.notify_subjects is True:
             # the pack promises to tell the people affected: no closing before they were told (or, where the pack
@@ -154,7 +157,8 @@ def close_incident(
 
             if not incident_store.has_notice(conn, incident_id) and _affected(conn, eng, row, now):
                 raise BadValueError(f"incident {incident_id} cannot close: the people affected have not been "
-                                    f"notified yet ({', '.join(breach.promises)}); run the breach notice first")
+                                    f"notified yet ({', '.join(breach.promises)}); run the breach notice first",
+                                    kind="incident_not_told", incident=incident_id)
         end = ended_at or row.ended_at or now
         incident_store.close_incident(conn, incident_id, closed_at=now, ended_at=end)
         audit.record(conn, kind="incident", actor=actor, at=now, pack_version=eng.compiled.version,
@@ -170,7 +174,7 @@ def get_incident(eng: PolicyEngine, incident_id: int) -> dict[str, Any]:
 def _get(conn: Connection, eng: PolicyEngine, incident_id: int) -> IncidentRow:
     row = incident_store.incident(conn, eng.pack.id, incident_id)
     if row is None:
-        raise BadValueError(f"no incident {incident_id}")
+        raise BadValueError(f"no incident {incident_id}", kind="incident_unknown", incident=incident_id)
     return row
 
 

@@ -74,10 +74,11 @@ def _breach_promises(eng: PolicyEngine) -> tuple[str, ...]:
 
 def _incident(conn: Connection, eng: PolicyEngine, incident_id: int, *, lock: bool = False) -> IncidentRow:
     if not isinstance(incident_id, int) or isinstance(incident_id, bool):
-        raise BadValueError(f"an incident id is a number, not {incident_id!r}")
+        raise BadValueError(f"an incident id is a number, not {incident_id!r}", kind="incident_unknown")
     row = incident_store.incident(conn, eng.pack.id, incident_id, lock=lock)
     if row is None:
-        raise BadValueError(f"no incident {incident_id} for pack {eng.pack.id}")
+        raise BadValueError(f"no incident {incident_id} for pack {eng.pack.id}", kind="incident_unknown",
+                            incident=incident_id)
     return row
 
 
@@ -102,10 +103,10 @@ def _content(eng: PolicyEngine, given: dict[str, str]) -> list[tuple[str, str]]:
         arg, _ = CONTENT_FIELDS[item]
         if not given[arg].strip():
             raise BadValueError(f"the breach notice must say {item} (argument {arg}); {promises} requires all of "
-                                f"{', '.join(required)}")
+                                f"{', '.join(required)}", kind="notice_field", field=arg)
     items = [(heading, given[arg].strip()) for arg, heading in CONTENT_FIELDS.values() if given[arg].strip()]
     if not items:
-        raise BadValueError("a breach notice must say something: give at least what_happened")
+        raise BadValueError("a breach notice must say something: give at least what_happened", kind="notice_empty")
     return items
 
 
@@ -116,10 +117,12 @@ def _check_channel(eng: PolicyEngine, channel: str) -> None:
         rules = () if isinstance(breach, str) else breach.rules
         owner = next((r.promises for r in rules if any(c in (r.quote or "").lower() for c in listed)), ())
         raise BadValueError(f"{channel!r} is not a breach-notice channel of pack {eng.pack.id}: it lists "
-                            f"{', '.join(listed)}" + (f" ({', '.join(owner)})" if owner else ""))
+                            f"{', '.join(listed)}" + (f" ({', '.join(owner)})" if owner else ""),
+                            kind="notice_channel", channel=channel, channels=tuple(listed))
     if channel not in PERSON_CHANNELS:
         raise BadValueError(f"no transport for {channel!r} breach notices: the outbox reaches people by "
-                            f"{', '.join(PERSON_CHANNELS)}; send {channel} notices yourself")
+                            f"{', '.join(PERSON_CHANNELS)}; send {channel} notices yourself",
+                            kind="notice_transport", channel=channel)
 
 
 def _headings(_: Any) -> dict[str, str]:
@@ -200,7 +203,7 @@ def _fallback(eng: PolicyEngine, impractical: bool) -> str:
     fallback = "unspecified" if isinstance(breach, str) else breach.fallback_when_individual_notice_impractical
     if impractical and fallback != "public_announcement":
         raise BadValueError(f"pack {eng.pack.id} promises no public announcement when individual notice is "
-                            "impractical; notify people individually")
+                            "impractical; notify people individually", kind="notice_no_announcement")
     return str(fallback)
 
 
@@ -331,7 +334,7 @@ def notify_affected(
                                  "content": sorted(arg for arg, v in given.items() if v.strip())})
     except IntegrityError:
         raise BadValueError(f"incident {incident_id}: another run is notifying the same people; run it again "
-                            "once that one has finished") from None
+                            "once that one has finished", kind="notice_busy", incident=incident_id) from None
     return run
 
 

@@ -41,12 +41,12 @@ class _Erasure(_Base):
         if row.right == "delete" and not isinstance(erasure, str) and erasure.grounds_closed is True \
                 and row.status != "fulfilled" and ground not in grounds:
             raise BadValueError(f"this policy erases on request only on these grounds ({', '.join(erasure.promises)}):"
-                                f" {', '.join(grounds)}")
+                                f" {', '.join(grounds)}", kind="erasure_ground")
         notices = 0
         reason = None if not_held_reason is None else not_held_reason.strip()
         if reason is not None and not 1 <= len(reason) <= 200:
             raise BadValueError("say why the company database holds nothing for this person, in 1 to 200 characters "
-                                "(no personal data)")
+                                "(no personal data)", kind="not_held_reason")
         cause = "cancellation" if row.right == "cancel_account" else "request"
         kept: tuple[Kept, ...] = ()
         if row.subject_id is not None and row.status != "fulfilled":

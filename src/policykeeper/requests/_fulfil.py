@@ -89,7 +89,8 @@ class _Fulfilment(_Base):
         if spec is None:
             raise BadValueError("this policy grants no right to correct")
         if category in spec.locked_fields:
-            raise BadValueError(f"{category!r} cannot be changed once registered ({', '.join(spec.promises)})")
+            raise BadValueError(f"{category!r} cannot be changed once registered ({', '.join(spec.promises)})",
+                                kind="locked_detail")
         if row.subject_id is None:
             raise BadValueError("nothing is held about this person to correct")
         changed = self.engine.correct_subject(row.subject_id, category, value, actor=actor, now=now)
@@ -162,7 +163,8 @@ class _Fulfilment(_Base):
         if not isinstance(handling, str) and not isinstance(handling.refusal, str):
             allowed |= set(handling.refusal.discretionary) | set(handling.refusal.mandatory)
         if ground not in allowed:
-            raise BadValueError(f"{ground!r} is not a refusal ground of this policy: {', '.join(sorted(allowed))}")
+            raise BadValueError(f"{ground!r} is not a refusal ground of this policy: {', '.join(sorted(allowed))}",
+                                kind="refusal_ground")
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
             if row.status == "refused":

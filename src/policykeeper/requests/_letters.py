@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..i18n import day_in, gettext_for
+from ..i18n import day_in, gettext_for, moment_in
 from ..pack._people_words import GROUNDS
 
 __all__ = ["Letter", "code_letter", "complaint_words", "done_subject", "erased_text", "explanation_letter",
@@ -90,7 +90,7 @@ def extended_letter(language: str, ref: str, days: int, reason: str, due: dt.dat
     _ = gettext_for(language)
     return (_("Your privacy request %(ref)s needs more time", ref=ref),
             _("We need %(days)s more day(s): %(reason)s. New deadline: %(day)s.", days=days, reason=reason,
-              day=day_in(language, due.date()) if language != "en" else f"{due:%Y-%m-%d}") + "\n")
+              day=day_in(language, due.date())) + "\n")
 
 
 def refused_letter(language: str, ref: str, ground: str, complaint: str) -> Letter:
@@ -166,7 +166,7 @@ def explanation_letter(language: str, ref: str, decision_id: str, at: dt.datetim
     """The explanation of one automated decision: what was decided, by which rules, and the remedy."""
     _ = gettext_for(language)
     lines = [_("Decision %(decision)s of %(at)s UTC: %(outcome)s (%(action)s).", decision=decision_id,
-               at=f"{at:%Y-%m-%d %H:%M}", outcome=_("allowed") if allowed else _("refused"), action=action)]
+               at=moment_in(language, at), outcome=_("allowed") if allowed else _("refused"), action=action)]
     for code, where in reasons:
         lines.append("- " + _("%(reason)s, under the policy rule %(rule)s", reason=code.removeprefix("ok_")
                                                                                           .replace("_", " "), rule=where))

@@ -72,16 +72,18 @@ class _Verification(_Base):
         methods = () if rule is None else rule.methods
         if method not in methods:
             raise BadValueError(f"{method!r} is not a verification method of this policy"
-                                + (f": {', '.join(methods)}" if methods else " (it names none)"))
+                                + (f": {', '.join(methods)}" if methods else " (it names none)"),
+                                kind="verification_method")
         if not reference.strip() or len(reference) > 120:
-            raise BadValueError("reference must point to the evidence (1 to 120 characters, no personal data)")
+            raise BadValueError("reference must point to the evidence (1 to 120 characters, no personal data)",
+                                kind="evidence_reference")
         reason = (mismatch_reason or "").strip()
         if len(reason) > 200:
-            raise BadValueError("the mismatch reason is 1 to 200 characters (no personal data)")
+            raise BadValueError("the mismatch reason is 1 to 200 characters (no personal data)", kind="mismatch_reason")
         authority = (authority_reference or "").strip()
         if len(authority) > 120:
             raise BadValueError("authority_reference must point to the proof of authority (1 to 120 characters, no "
-                                "personal data)")
+                                "personal data)", kind="agent_authority")
         with self.engine.db.begin() as conn:
             row = self._row(conn, ref, lock=True)
             if row.status != "received":
@@ -90,16 +92,18 @@ class _Verification(_Base):
             if detail.get("agent") and not authority:
                 refs = "" if rule is None else f" ({', '.join(rule.promises)})"
                 raise BadValueError(f"request {ref} was made by an agent: give authority_reference, where the proof "
-                                    f"of the agent's authority (the person's signed permission) is kept{refs}")
+                                    f"of the agent's authority (the person's signed permission) is kept{refs}",
+                                    kind="agent_authority")
             if authority:
                 detail["authority"] = authority
             match = address_match(row)
             if match != "matched" and not reason:
                 raise BadValueError(MISMATCH[match] + "; check that it is the requester's, then give the mismatch "
-                                    "reason to go on")
+                                    "reason to go on", kind="address_mismatch", match=match)
             due, words = self._verified_deadline(row, now)
             request_store.mark_verified(conn, row.id, at=now, due_at=due, deadline=words, detail=detail)
             request_store.spend_code(conn, row.id)
+            self._remember_language(conn, row)  # staff proved who made it, as a code or a session does
             self._audit(conn, "verified", row, actor, now, {"method": method, "reference": reference.strip(),
                                                              "address_match": match,
                                                              **({"mismatch_reason": reason} if reason else {}),

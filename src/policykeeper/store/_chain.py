@@ -263,6 +263,8 @@ class ChainReport:
     entries: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    kind: str | None = None
+    """Which check failed, a stable key for a page's own words: ``missing``, ``link``, ``edited`` or ``head``."""
 
 
 def _field_sql(column: Any, kind: str, dialect: str) -> ColumnElement[str]:
@@ -298,16 +300,18 @@ def verify_chain(conn: Connection, table: Table, chain: str, content_columns: It
         seq, want, prev_hash, before_hash, edited = first
         before = conn.execute(select(func.count()).select_from(table).where(table.c.seq <= seq)).scalar_one()
         if seq != want:
-            return ChainReport(False, before, want, f"entry {want} is missing (next present is {seq})")
+            return ChainReport(False, before, want, f"entry {want} is missing (next present is {seq})", "missing")
         if prev_hash != before_hash:
-            return ChainReport(False, before, seq, "its previous-hash link does not match the entry before it")
+            return ChainReport(False, before, seq, "its previous-hash link does not match the entry before it",
+                               "link")
         if edited and not _same_after_canonical(conn, table, cols, seq):
-            return ChainReport(False, before, seq, "its content does not match its hash (edited)")
+            return ChainReport(False, before, seq, "its content does not match its hash (edited)", "edited")
         first = (_first_bad_pg(conn, table, text, seq) if conn.dialect.name == "postgresql"
                  else _first_bad_sqlite_from(conn, table, _first_edited_sqlite(conn, table, text, seq), seq))
     n, last = conn.execute(select(func.count(), func.max(table.c.seq)).select_from(table)).one()
     last_hash = conn.execute(select(table.c.hash).where(table.c.seq == last)).scalar() if last is not None else GENESIS
     head = conn.execute(select(chain_heads.c.seq, chain_heads.c.hash).where(chain_heads.c.name == chain)).one()
     if int(head.seq) != (last or 0) or head.hash != last_hash:
-        return ChainReport(False, n, (last or 0) + 1, f"the chain ends at {last or 0} but its head says {head.seq}")
+        return ChainReport(False, n, (last or 0) + 1, f"the chain ends at {last or 0} but its head says {head.seq}",
+                           "head")
     return ChainReport(True, n)

@@ -121,30 +121,34 @@ def _check_dates(old: Pack, new: Pack, notice_at: dt.datetime, effective_at: dt.
         heading = old.version.date_heading or "updated"
         if not isinstance(new.version.updated_date, dt.date):
             raise BadValueError(f"version.updated_date: every published version carries its {heading!r} date "
-                                f"({promises})")
+                                f"({promises})", kind="version_updated_missing")
         if isinstance(old.version.updated_date, dt.date) and new.version.updated_date <= old.version.updated_date:
             raise BadValueError(f"version.updated_date: {new.version.updated_date} is not later than the version in "
-                                f"force ({old.version.updated_date}); the {heading!r} date must be updated ({promises})")
+                                f"force ({old.version.updated_date}); the {heading!r} date must be updated ({promises})",
+                                kind="version_updated_not_later", new=new.version.updated_date,
+                                old=old.version.updated_date)
     if rule.date_stamp == "updated_and_effective":
         if not isinstance(new.version.effective_date, dt.date):
             raise BadValueError(f"version.effective_date: this policy states an effective date for every version "
-                                f"({', '.join(old.version.promises) or promises})")
+                                f"({', '.join(old.version.promises) or promises})", kind="version_effective_missing")
         if effective_at.date() != new.version.effective_date:
             raise BadValueError(f"the effective date {effective_at.date()} differs from the one the version states "
-                                f"({new.version.effective_date})")
+                                f"({new.version.effective_date})", kind="version_effective_differs",
+                                given=effective_at.date(), stated=new.version.effective_date)
     if effective_at < notice_at:
-        raise BadValueError("a version cannot take effect before people are told of it")
+        raise BadValueError("a version cannot take effect before people are told of it", kind="version_before_notice")
     if isinstance(rule.advance_notice, FixedDuration):
         earliest = after(notice_at, rule.advance_notice)
         if effective_at < earliest:
             n = rule.advance_notice
             raise BadValueError(f"the effective date must be at least {n.value} {n.unit.replace('_', ' ')} after the "
                                 f"notice ({notice_at.date()}): {earliest.date()} at the earliest, not "
-                                f"{effective_at.date()} ({promises})")
+                                f"{effective_at.date()} ({promises})", kind="version_advance_notice",
+                                earliest=earliest.date(), n=n.value, unit=n.unit)
 
 
 def _day(language: str, at: dt.datetime) -> str:
-    return at.date().isoformat() if language == "en" else day_in(language, at.date())
+    return day_in(language, at.date())
 
 
 def _notice_subject(language: str, effective_at: dt.datetime) -> str:
@@ -178,7 +182,7 @@ def notice_for(eng: PolicyEngine, label: str, language: str | None = None) -> st
     with eng.db.connect() as conn:
         row = version_store.version(conn, eng.pack.id, label)
     if row is None:
-        raise BadValueError(f"no version {label!r} of the {eng.pack.id} pack was published")
+        raise BadValueError(f"no version {label!r} of the {eng.pack.id} pack was published", kind="version_unknown")
     d = row.changes
     changes = tuple(Change(c["kind"], c["path"], c["description"], c["trigger"], c["significant"])
                     for c in d.get("items", []))
@@ -193,14 +197,16 @@ def _plan(eng: PolicyEngine, rows: list[VersionRow], new: Pack, notice_at: dt.da
     """What publishing ``new`` after ``rows`` would do, once the pack in force's change rules are checked (raises
     :class:`BadValueError` saying which rule refuses it). Writes nothing."""
     if new.id != eng.pack.id:
-        raise BadValueError(f"this is the {new.id!r} pack; the engine enforces {eng.pack.id!r}")
+        raise BadValueError(f"this is the {new.id!r} pack; the engine enforces {eng.pack.id!r}", kind="version_other_pack")
     if any(r.label == new.version.label for r in rows):
-        raise BadValueError(f"version {new.version.label!r} is already published; give the new version its own label")
+        raise BadValueError(f"version {new.version.label!r} is already published; give the new version its own label",
+                            kind="version_label_taken", label=new.version.label)
     if not rows and new.version.label == eng.pack.version.label:  # the baseline, not yet on record
-        raise BadValueError(f"version {new.version.label!r} is already published; give the new version its own label")
+        raise BadValueError(f"version {new.version.label!r} is already published; give the new version its own label",
+                            kind="version_label_taken", label=new.version.label)
     digests = {r.digest for r in rows} if rows else {_digest(eng.pack)}
     if _digest(new) in digests:
-        raise BadValueError("this version is identical to one already published")
+        raise BadValueError("this version is identical to one already published", kind="version_identical")
     old = _pack(rows[-1]) if rows else eng.pack
     _check_dates(old, new, notice_at, effective_at)
     changes = tuple(diff_packs(old, new))
@@ -211,7 +217,7 @@ def _plan(eng: PolicyEngine, rows: list[VersionRow], new: Pack, notice_at: dt.da
     if reduces and guard and not explicit_consent:
         raise BadValueError(f"this version reduces people's rights ({'; '.join(c.description for c in reduces)}); "
                             f"it needs their explicit consent: publish with explicit consent required "
-                            f"({', '.join(dict.fromkeys(guard_promises))})")
+                            f"({', '.join(dict.fromkeys(guard_promises))})", kind="version_reduces_rights")
     rule = old.changes
     channels = tuple(dict.fromkeys(rule.notice_channels + (rule.significant_channels if significant else ())))
     url = rule.published_url or new.changes.published_url or new.version.published_url

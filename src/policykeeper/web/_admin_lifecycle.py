@@ -39,7 +39,7 @@ from ..store import incident_records as incident_store
 from ..store import web as web_store
 from ..versions import notice_for, preview, publish, versions
 from ._context import WebContext
-from ._library_words import change_describer
+from ._library_words import change_describer, pack_issue_words, problem_words
 from ._pages import ctx_of, gettext_of, redirect
 from .admin import Posted, Seat, _form, _page, require_staff, router, staff_form, when
 
@@ -192,12 +192,17 @@ async def incident_record(request: Request, posted: Working) -> Response:
     try:
         iid = record_incident(eng, actor=posted.actor, **args)
     except PolicykeeperError as exc:
-        return _incidents_page(request, posted.seat, 422, new=draft, new_problems={"": exc.message})
+        return _incidents_page(request, posted.seat, 422, new=draft, new_problems={"": problem_words(exc, _)})
     text = _("Incident %(id)s is on record.", id=iid)
     if get_incident(eng, iid)["liability"]:
         text += " " + _("People were harmed and the policy accepts liability: the incident carries the liability "
                         "flag.")
     return _back(iid, msg=text)
+
+
+def _missing(request: Request, incident_id: int) -> str:
+    _ = gettext_of(request)
+    return str(_("incident %(id)s", id=incident_id))
 
 
 # -- the regulator's report ------------------------------------------------------------------------------------------
@@ -210,7 +215,8 @@ def incident_report_page(request: Request, incident_id: int, seat: Reading) -> R
     try:
         report = regulator_report(eng, incident_id, record=False)
     except PolicykeeperError:
-        return _page(request, "admin/notfound.html", seat, 404, what=f"incident {incident_id}")
+        return _page(request, "admin/notfound.html", seat, 404,
+                     what=_missing(request, incident_id))
     return _page(request, "admin/incident_report.html", seat, report=report,
                  names={c.id: c.name for c in eng.pack.data_categories},
                  can_write=seat.staff.can("incidents:write"), missing=False)
@@ -222,7 +228,8 @@ def incident_report_json(request: Request, incident_id: int, seat: Reading) -> R
     try:
         report = regulator_report(ctx_of(request).engine(), incident_id, record=False)
     except PolicykeeperError:
-        return _page(request, "admin/notfound.html", seat, 404, what=f"incident {incident_id}")
+        return _page(request, "admin/notfound.html", seat, 404,
+                     what=_missing(request, incident_id))
     return Response(json.dumps(report, indent=2), media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="incident-{incident_id}-report.json"',
                              "Cache-Control": "no-store"})
@@ -237,13 +244,13 @@ async def incident_report_form(request: Request, incident_id: int, posted: Worki
         try:
             report = regulator_report(eng, incident_id, record=False)
         except PolicykeeperError as exc:
-            return _back(incident_id, err=exc.message)
+            return _back(incident_id, err=problem_words(exc, gettext_of(request)))
         return _page(request, "admin/incident_report.html", posted.seat, 422, report=report,
                      names={c.id: c.name for c in eng.pack.data_categories}, can_write=True, missing=True)
     try:
         report = regulator_report(eng, incident_id, record=True, actor=posted.actor)
     except PolicykeeperError as exc:
-        return _back(incident_id, err=exc.message)
+        return _back(incident_id, err=problem_words(exc, gettext_of(request)))
     if report["previously_reported_at"]:
         return _back(incident_id, msg=_("Incident %(id)s: the report is on record again; it was first reported on "
                                         "%(date)s.", id=incident_id, date=when(report["previously_reported_at"])))
@@ -258,7 +265,7 @@ async def incident_step_form(request: Request, incident_id: int, posted: Working
     try:
         incident_step(ctx_of(request).engine(), incident_id, step, reference=form.get("reference", ""), actor=actor)
     except PolicykeeperError as exc:
-        return _back(incident_id, err=exc.message)
+        return _back(incident_id, err=problem_words(exc, gettext_of(request)))
     return _back(incident_id,
                     msg=_("Incident %(id)s: the step “%(step)s” is on record.", id=incident_id,
                           step=step.replace("_", " ")))
@@ -273,7 +280,7 @@ async def incident_close_form(request: Request, incident_id: int, posted: Workin
     try:
         close_incident(ctx_of(request).engine(), incident_id, actor=actor)
     except PolicykeeperError as exc:
-        return _back(incident_id, err=exc.message)
+        return _back(incident_id, err=problem_words(exc, gettext_of(request)))
     return _back(incident_id, msg=_("Incident %(id)s is closed.", id=incident_id))
 
 
@@ -295,7 +302,8 @@ async def incident_notify_preview(request: Request, incident_id: int, posted: Wo
     try:
         shown = preview_notice(ctx_of(request).engine(), incident_id, **args)
     except PolicykeeperError as exc:
-        return _incidents_page(request, seat, 422, problems=[exc.message], draft={"id": incident_id, **args})
+        return _incidents_page(request, seat, 422, problems=[problem_words(exc, gettext_of(request))],
+                               draft={"id": incident_id, **args})
     return _page(request, "admin/incident_notice.html", seat, preview=shown, args=args)
 
 
@@ -309,7 +317,7 @@ async def incident_notify_form(request: Request, incident_id: int, posted: Worki
     try:
         run = notify_affected(ctx_of(request).engine(), incident_id, actor=actor, **_notice_args(form))
     except PolicykeeperError as exc:
-        return _back(incident_id, err=exc.message)
+        return _back(incident_id, err=problem_words(exc, gettext_of(request)))
     text = _("Incident %(id)s: %(queued)s notice(s) queued in the outbox for %(affected)s people affected "
              "(already told: %(done)s; no address: %(unreachable)s).", id=incident_id, queued=run.queued,
              affected=run.affected, done=run.already_notified, unreachable=run.unreachable)
@@ -362,8 +370,8 @@ Publishing = Annotated[Seat, Depends(require_staff("versions:publish"))]
 class _Refused(Exception):
     """The upload cannot be published: ``problems`` say what and where."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+    def __init__(self, problems: list[Any]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems
 
 
@@ -401,17 +409,17 @@ async def _upload(request: Request, seat: Seat) -> tuple[dict[str, str], str, st
     return form, text, name.strip()[:120] or "pack.yaml"
 
 
-def _parse(text: str, filename: str) -> Pack:
+def _parse(text: str, filename: str, _: Any) -> Pack:
     try:
         return parse_pack(text, filename)
     except PackError as exc:
-        raise _Refused([str(i) for i in exc.issues] or [exc.message]) from None
+        raise _Refused(pack_issue_words(exc, _)) from None
 
 
 async def _prepared(request: Request, seat: Seat) -> tuple[dict[str, str], str, str, Pack, dict[str, Any]]:
     _ = gettext_of(request)
     form, text, name = await _upload(request, seat)
-    new = _parse(text, name)
+    new = _parse(text, name, _)
     args = {"effective_at": _date(form, "effective", _("Takes effect on"), _),
             "notice_at": _date(form, "notice", _("People are told on"), _),
             "explicit_consent": form.get("explicit_consent") == "yes"}
@@ -427,7 +435,7 @@ async def version_preview(request: Request, seat: Publishing) -> Response:
     except _Refused as refused:
         return _versions_page(request, seat, 422, problems=refused.problems)
     except PolicykeeperError as exc:
-        return _versions_page(request, seat, 422, problems=[exc.message])
+        return _versions_page(request, seat, 422, problems=[problem_words(exc, gettext_of(request))])
     return _page(request, "admin/version_preview.html", seat, describe=change_describer(request), preview=shown,
                  text=text, form=form, filename=filename,
                  rules=_rules(shown.against), new=new)
@@ -444,7 +452,7 @@ async def version_publish(request: Request, seat: Publishing) -> Response:
     except _Refused as refused:
         return _versions_page(request, seat, 422, problems=refused.problems)
     except PolicykeeperError as exc:
-        return _versions_page(request, seat, 422, problems=[exc.message])
+        return _versions_page(request, seat, 422, problems=[problem_words(exc, gettext_of(request))])
     return redirect("/admin/versions", msg=_(
         "Version %(label)s is published: it takes effect on %(date)s; %(emails)s email(s) queued in the outbox.",
         label=got.label, date=got.effective_at.date().isoformat(), emails=got.emails))

@@ -9,6 +9,7 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
 from .._exceptions import PolicykeeperError
+from ..i18n import day_in
 from ..pack import Pack
 from ._auth import Person, check_csrf
 from ._context import WebContext
@@ -102,7 +103,7 @@ def request_new(request: Request, signed: Annotated[SignedIn, Depends(signed_for
     except (ApiError, PolicykeeperError) as exc:
         return redirect("/me/requests", err=_problem(exc, gettext_of(request)))
     if ticket.status == "verified":  # the session proved who they are: no second code
-        due = _(" We answer by %(date)s.", date=f"{ticket.due_at:%Y-%m-%d}") if ticket.due_at else ""
+        due = _(" We answer by %(date)s.", date=day_in(language_of(request), ticket.due_at.date())) if ticket.due_at else ""
         return redirect("/me/requests", msg=_("Request %(ref)s is received and confirmed.", ref=ticket.ref) + due)
     return redirect(f"/me/requests/{ticket.ref}/verify",
                     msg=_("Request %(ref)s received. If that address is on record for you, we emailed a code to "
@@ -141,7 +142,7 @@ def request_verify(request: Request, signed: Signed, ref: str, code: FormText = 
     except (ApiError, PolicykeeperError) as exc:
         return redirect(f"/me/requests/{ref}/verify", err=_problem(exc, gettext_of(request)))
     _ = gettext_of(request)
-    due = _(" We answer by %(date)s.", date=f"{ticket.due_at:%Y-%m-%d}") if ticket.due_at else ""
+    due = _(" We answer by %(date)s.", date=day_in(language_of(request), ticket.due_at.date())) if ticket.due_at else ""
     return redirect("/me/requests", msg=_("Request %(ref)s is confirmed.", ref=ref) + due)
 
 

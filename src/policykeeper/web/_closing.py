@@ -83,10 +83,10 @@ def _duration(_: Any, period: FixedDuration) -> str:
 
 
 def day_in(language: str, day: dt.date) -> str:
-    """A day written the way the language writes it (``29 Nov 2026``, ``2026年11月29日``)."""
-    from babel.dates import format_date
+    """A day in words, the way the language writes it (``29 November 2026``, ``2026年11月29日``)."""
+    from ..i18n import day_in as words
 
-    return str(format_date(day, format="medium", locale="zh_Hans_CN" if language == "zh-Hans" else "en_GB"))
+    return words(language, day)
 
 
 def closing_text(eng: PolicyEngine, steps: list[ClosingStep], language: str, now: dt.datetime) -> tuple[str, str]:

@@ -31,7 +31,7 @@ from ._auth import STAFF_COOKIE, Staff, check_csrf, csrf_token, end_session, ope
 from ._context import MemoryMailer, WebContext
 from ._errors import ApiError
 from ._guards import PageStop
-from ._library_words import problem_words
+from ._library_words import chain_words, problem_words
 from ._pages import ctx_of, gettext_of, redirect, render, same_origin
 
 __all__ = ["PAGES", "Posted", "Seat", "require_staff", "router", "staff_form"]
@@ -163,7 +163,7 @@ async def _form(request: Request, seat: Seat) -> dict[str, str]:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     if not seat.token:
-        raise PageStop(_forbidden(request, ctx_of(request), "a console session",
+        raise PageStop(_forbidden(request, ctx_of(request), "session",
                                "forms are sent from a console session: sign in at /admin/signin"))
     try:
         check_csrf(ctx_of(request), seat.token, values.get("csrf"))
@@ -260,7 +260,8 @@ async def compiler_draft(request: Request, posted: Annotated[Posted, Depends(sta
 def audit_page(request: Request, seat: Annotated[Seat, Depends(require_staff("audit:verify"))]) -> Response:
     with ctx_of(request).db.connect() as conn:
         chains = [("Audit log", audit.verify(conn)), ("Consent ledger", consent.verify(conn))]
-    return _page(request, "admin/audit.html", seat, chains=chains, at=ctx_of(request).clock.now())
+    return _page(request, "admin/audit.html", seat, chains=chains, at=ctx_of(request).clock.now(),
+                 why=lambda report: chain_words(report, gettext_of(request)))
 
 
 # -- evidence --------------------------------------------------------------------------------------------------------

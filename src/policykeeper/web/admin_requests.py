@@ -145,11 +145,16 @@ def _erasure_grounds(pack: Pack) -> tuple[str, ...]:
 
 def _request_or_stop(request: Request, seat: Seat, ref: str) -> dict[str, Any]:
     if not _REF.match(ref):
-        raise PageStop(_page(request, "admin/notfound.html", seat, 404, what=f"request {ref}"))
+        raise PageStop(_page(request, "admin/notfound.html", seat, 404, what=_missing(request, ref)))
     try:
         return ctx_of(request).requests().get(ref)
     except PolicykeeperError:
-        raise PageStop(_page(request, "admin/notfound.html", seat, 404, what=f"request {ref}")) from None
+        raise PageStop(_page(request, "admin/notfound.html", seat, 404, what=_missing(request, ref))) from None
+
+
+def _missing(request: Request, ref: str) -> str:
+    _ = gettext_of(request)
+    return str(_("request %(ref)s", ref=ref))
 
 
 def _detail_page(request: Request, seat: Seat, ref: str, row: dict[str, Any], *,
