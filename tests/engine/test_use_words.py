@@ -1,0 +1,153 @@
+"""What the decision of a use (a read) says, word for word: the reason codes, messages, rules and promises, and the
+obligations, allowed and denied: a purpose the pack does not declare (refused, or with the person's prior consent),
+categories the purpose may not use or the pack does not know, a purpose for members only, consent and the grounds on
+which the pack allows processing without it, aggregate-only purposes, and a person who declined the policy. The audit
+entry and the API show these words. Found by mutation testing (docs/testing.md): before, only the codes of some of
+these decisions were checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from policykeeper import DeniedError, load_pack
+from policykeeper.crypto import KeyRing
+from policykeeper.engine import Decision, Facts, PolicyEngine
+from policykeeper.pack import Pack
+from policykeeper.store import open_database
+
+NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
+ALICE = {"name": "Alice Phommachanh", "password": "correct horse battery", "uuid": "u-7f3a9c",
+         "phone": "+856 20 5555 0101", "email": "alice@example.com", "date_of_birth": "1990-04-02"}
+Said = list[tuple[str, str, str, tuple[str, ...]]]
+Obliged = list[tuple[str, str, str, str, bool, tuple[str, ...]]]
+
+
+def _engine(pack: Pack, db_url: str, tmp_path: Path) -> PolicyEngine:
+    return PolicyEngine(pack, open_database(db_url), KeyRing.init(tmp_path / "keys"))
+
+
+def _said(d: Decision) -> Said:
+    return [(r.code, r.message, r.rule, tuple(r.promises)) for r in d.reasons]
+
+
+def _obliged(d: Decision) -> Obliged:
+    return [(o.kind, o.value, o.text, o.by, o.for_person, tuple(o.promises)) for o in d.obligations]
+
+
+def _read(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obliged]:
+    got = eng.read(*args, now=NOW, **kw)  # type: ignore[arg-type]
+    assert got.decision is not None and got.decision.allowed
+    return _said(got.decision), _obliged(got.decision)
+
+
+def _refused(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obliged]:
+    with pytest.raises(DeniedError) as info:
+        eng.read(*args, now=NOW, **kw)  # type: ignore[arg-type]
+    decision = info.value.decision
+    assert isinstance(decision, Decision) and not decision.allowed
+    return _said(decision), _obliged(decision)
+
+
+def _grounds(*names: str) -> Facts:
+    return Facts(grounds=frozenset(names))
+
+
+@pytest.fixture
+def kokkok(db_url: str, tmp_path: Path) -> PolicyEngine:
+    eng = _engine(load_pack("kokkok"), db_url, tmp_path)
+    eng.collect("alice", "personal_customer", ALICE, Facts(channel="online"), now=NOW)
+    return eng
+
+
+def test_kokkok_60_a_person_who_declined_the_policy_is_still_read_for_what_the_law_requires(
+        kokkok: PolicyEngine) -> None:
+    kokkok.set_consent("alice", "policy", "withdrawn", now=NOW)
+    declined = ("KOKKOK-01", "KOKKOK-60", "KOKKOK-61")
+    assert _read(kokkok, "alice", "legal_purposes", {"name"}) == ([
+        ("ok_declined_limited_service", "the person declined the policy, which limits the service; Legal purposes "
+         "rests on legal obligation, not on their agreement", "acceptance.decline_effect", declined),
+        ("ok_use", "Legal purposes may use these categories", "purposes.items[19]", ("KOKKOK-31",))], [])
+    assert _refused(kokkok, "alice", "p1_contract_performance", {"name"}) == ([
+        ("policy_declined", "the person declined the policy: the service is limited to what the law requires "
+         "(purposes on a legal obligation, vital or public interest)", "acceptance.decline_effect", declined)], [])
+
+
+def test_kokkok_25_a_purpose_the_pack_does_not_declare_is_refused(kokkok: PolicyEngine) -> None:
+    assert _refused(kokkok, "alice", "loyalty_programme", {"name"}) == ([
+        ("undeclared_purpose", "'loyalty_programme' is not a declared purpose and is refused", "purposes",
+         ("KOKKOK-25",))], [])
+
+
+def test_kalos_10_a_purpose_the_pack_does_not_declare_needs_the_person_s_prior_consent(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kalos"), db_url, tmp_path)
+    eng.collect("li", "service_use", {"usage_data": "map tiles 120"}, now=NOW)
+    assert _refused(eng, "li", "travel_insurance_offers", {"usage_data"}) == ([
+        ("undeclared_purpose", "'travel_insurance_offers' is not a declared purpose and needs prior consent",
+         "purposes", ("KALOS-10", "KALOS-11"))], [])
+    eng.set_consent("li", "new_purpose:travel_insurance_offers", "given", now=NOW)
+    assert _read(eng, "li", "travel_insurance_offers", {"usage_data"}) == ([
+        ("ok_new_purpose_consented", "'travel_insurance_offers' is not in the pack but has prior consent", "purposes",
+         ("KALOS-10", "KALOS-11"))], [])
+
+
+def test_kokkok_05_a_purpose_uses_only_its_categories_and_the_pack_s_named_in_the_denial(
+        kokkok: PolicyEngine) -> None:
+    assert _refused(kokkok, "alice", "p1_contract_performance", {"name", "vehicle", "interests"}) == ([
+        ("category_not_allowed", "Contract performance for service provision and fee settlement may not use "
+         "interests, vehicle", "purposes.items[0].categories", ("KOKKOK-05",))], [])
+    assert _refused(kokkok, "alice", "legal_purposes", {"name", "shoe_size", "hat_size"}) == ([
+        ("unknown_category", "not declared: hat_size, shoe_size", "data_categories", ())], [])
+
+
+def test_koso_17_location_history_is_for_account_holders_only(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("koso"), db_url, tmp_path)
+    eng.collect("ana", "any_interaction", {"browser_name": "Firefox", "device_type": "phone",
+                                            "connection_info": "1.2.3.4"}, now=NOW)
+    assert _refused(eng, "ana", "location_history", {"location"}) == ([
+        ("members_only", "Location history to improve App quality and mapping and navigation accuracy is for members "
+         "(account holders) only", "purposes.items[10].member_only", ("KOSO-17",))], [])
+
+
+def test_koso_14_a_purpose_on_aggregated_data_never_reads_one_person_s_values(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("koso"), db_url, tmp_path)
+    eng.collect("ana", "any_interaction", {"browser_name": "Firefox", "device_type": "phone",
+                                            "connection_info": "1.2.3.4"}, now=NOW)
+    assert _refused(eng, "ana", "personalize_experience", {"browser_name"}) == ([
+        ("aggregate_only", "Personalise user experience works on aggregated, group-level data only, never one "
+         "person's values", "purposes.items[0].aggregate_only", ("KOSO-13", "KOSO-14"))], [])
+
+
+def test_kokkok_61_a_consent_purpose_goes_on_without_consent_on_a_recorded_ground_and_the_ground_is_recorded(
+        kokkok: PolicyEngine) -> None:
+    kokkok.collect("alice", "event_entry", {"interests": "electric cars"}, Facts(channel="online"), now=NOW)
+    assert _refused(kokkok, "alice", "event_participation", {"interests"}) == ([
+        ("consent_missing", "Events and additional data collection needs explicit consent, which is not given (or "
+         "was withdrawn)", "purposes.items[10].requires_consent", ("KOKKOK-23",))], [])
+    assert _read(kokkok, "alice", "event_participation", {"interests"},
+                 _grounds("public_health", "legal_requirement", "not_a_ground")) == ([
+        ("ok_without_consent", "no consent needed: legal_requirement, public_health is recorded",
+         "processing_without_consent", ("KOKKOK-61",)),
+        ("ok_use", "Events and additional data collection may use these categories", "purposes.items[10]",
+         ("KOKKOK-23",))],
+        [("record_ground", "legal_requirement,public_health", "", "engine", False, ("KOKKOK-61",))])
+    # a purpose that needs no consent is not "without consent": no ground is claimed or recorded for it
+    assert _read(kokkok, "alice", "p1_contract_performance", {"name"}, _grounds("legal_requirement")) == ([
+        ("ok_use", "Contract performance for service provision and fee settlement may use these categories",
+         "purposes.items[0]", ("KOKKOK-05",))], [])
+
+
+def test_konzen_a_purpose_whose_consent_is_implied_by_use_needs_no_consent_and_no_ground(
+        db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("konzen")
+    items = [p.model_copy(update={"requires_consent": "implied_by_use"}) if p.id == "provide_services" else p
+             for p in pack.purposes.items]
+    eng = _engine(pack.model_copy(update={"purposes": pack.purposes.model_copy(update={"items": items})}), db_url,
+                  tmp_path)
+    eng.collect("wang", "registration", {"phone": "13800000000", "email": "w@example.com"}, now=NOW)
+    said = ("ok_use", "Provide services may use these categories", "purposes.items[0]", ("KONZEN-19",))
+    assert _read(eng, "wang", "provide_services", {"phone"}) == ([said], [])
+    assert _read(eng, "wang", "provide_services", {"phone"}, _grounds("public_health")) == ([said], [])
