@@ -1,0 +1,224 @@
+"""What the decision of a collection says, word for word: the reason codes, messages, rules and promises, and the
+obligations, allowed and denied: an unknown context, a declined policy, a context's conditions and members-only
+contexts, undeclared fields (refused or dropped), essential fields missing, consent a field or sensitive data needs, a
+refused consent, the collection channel, the advisories a field triggers, and a minor's age. The audit entry and the
+API show these words. Found by mutation testing (docs/testing.md): before, only the codes of some of these decisions
+were checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from policykeeper import DeniedError, load_pack
+from policykeeper.crypto import KeyRing
+from policykeeper.engine import Decision, Facts, PolicyEngine
+from policykeeper.pack import Pack
+from policykeeper.store import open_database
+
+NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
+ALICE = {"name": "Alice Phommachanh", "password": "correct horse battery", "uuid": "u-7f3a9c",
+         "phone": "+856 20 5555 0101", "email": "alice@example.com", "date_of_birth": "1990-04-02"}
+ONLINE = Facts(channel="online")
+Said = list[tuple[str, str, str, tuple[str, ...]]]
+Obliged = list[tuple[str, str, str, str, bool, tuple[str, ...]]]
+
+
+def _engine(pack: Pack, db_url: str, tmp_path: Path) -> PolicyEngine:
+    return PolicyEngine(pack, open_database(db_url), KeyRing.init(tmp_path / "keys"))
+
+
+def _said(d: Decision) -> Said:
+    return [(r.code, r.message, r.rule, tuple(r.promises)) for r in d.reasons]
+
+
+def _obliged(d: Decision) -> Obliged:
+    return [(o.kind, o.value, o.text, o.by, o.for_person, tuple(o.promises)) for o in d.obligations]
+
+
+def _collect(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obliged]:
+    got = eng.collect(*args, now=NOW, **kw)  # type: ignore[arg-type]
+    assert got.decision.allowed
+    return _said(got.decision), _obliged(got.decision)
+
+
+def _refused(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obliged]:
+    with pytest.raises(DeniedError) as info:
+        eng.collect(*args, now=NOW, **kw)  # type: ignore[arg-type]
+    decision = info.value.decision
+    assert isinstance(decision, Decision) and not decision.allowed
+    return _said(decision), _obliged(decision)
+
+
+@pytest.fixture
+def kokkok(db_url: str, tmp_path: Path) -> PolicyEngine:
+    return _engine(load_pack("kokkok"), db_url, tmp_path)
+
+
+REGISTRATION = "Registration as a Personal Customer"
+
+
+def test_kokkok_03_a_registration_says_what_it_may_collect_and_which_promises_it_keeps(kokkok: PolicyEngine) -> None:
+    assert _collect(kokkok, "alice", "personal_customer", ALICE, ONLINE) == ([
+        ("ok_collect", f"{REGISTRATION} may collect these fields", "collection.contexts[0]",
+         ("KOKKOK-03", "KOKKOK-19", "KOKKOK-07"))], [])
+
+
+def test_kokkok_02_every_record_needs_a_collection_channel_the_pack_names(kokkok: PolicyEngine) -> None:
+    needs = ("channel_required", "every record needs a collection channel from online, consultation, "
+             "third_party_provider, data_generation_tool, offline_branch", "collection.channels",
+             ("KOKKOK-02", "KOKKOK-16", "KOKKOK-22"))
+    assert _refused(kokkok, "alice", "personal_customer", ALICE) == ([needs], [])
+    assert _refused(kokkok, "alice", "personal_customer", ALICE, Facts(channel="carrier_pigeon")) == ([needs], [])
+
+
+def test_kokkok_03_a_missing_essential_field_and_an_undeclared_one_are_named(kokkok: PolicyEngine) -> None:
+    values = {k: v for k, v in ALICE.items() if k != "date_of_birth"} | {"vehicle": "KL-1234"}
+    assert _refused(kokkok, "alice", "personal_customer", values, ONLINE) == ([
+        ("undeclared_field", f"'vehicle' is not declared for {REGISTRATION} (data minimisation)",
+         "collection.undeclared_fields", ("KOKKOK-02", "KOKKOK-16", "KOKKOK-22", "KOKKOK-03", "KOKKOK-19")),
+        ("essential_missing", f"'date_of_birth' is essential for {REGISTRATION}: Refusal to consent to essential "
+         "information during membership registration will limit service provision.",
+         "collection.contexts[0].fields[5]", ("KOKKOK-03", "KOKKOK-07", "KOKKOK-03", "KOKKOK-19"))], [])
+
+
+def test_kokkok_18_a_refused_consent_to_the_essential_registration_data_blocks_registration(
+        kokkok: PolicyEngine) -> None:
+    kokkok.collect("alice", "personal_customer", ALICE, ONLINE, now=NOW)
+    kokkok.set_consent("alice", "essential_registration", "withdrawn", now=NOW)
+    assert _refused(kokkok, "alice", "personal_customer", ALICE, ONLINE) == ([
+        ("consent_refused", f"consent to the essential data of {REGISTRATION} was refused: Refusal to consent to "
+         "essential information during membership registration will limit service provision.",
+         "collection.contexts[0]", ("KOKKOK-18", "KOKKOK-19"))], [])
+
+
+def test_kokkok_23_an_opt_in_field_needs_the_consent_its_rule_names(kokkok: PolicyEngine) -> None:
+    assert _refused(kokkok, "alice", "event_entry", {"name": "Alice", "interests": "cars"}, ONLINE) == ([
+        ("consent_missing", "'name' needs consent 'event_entry_contact' first", "collection.contexts[6].fields[0]",
+         ("KOKKOK-23",))], [])
+    kokkok.set_consent("alice", "event_entry_contact", "given", now=NOW)
+    assert _collect(kokkok, "alice", "event_entry", {"name": "Alice", "interests": "cars"}, ONLINE) == ([
+        ("ok_collect", "Event entries and additional data collection may collect these fields",
+         "collection.contexts[6]", ("KOKKOK-23",))], [])
+
+
+def test_kokkok_17_sensitive_data_needs_explicit_consent_first(kokkok: PolicyEngine) -> None:
+    assert _refused(kokkok, "alice", "personal_customer", ALICE | {"sensitive_information": "health"}, ONLINE) == ([
+        ("consent_missing", "'sensitive_information' needs consent 'sensitive_data' first",
+         "collection.contexts[0].fields[7]", ("KOKKOK-17", "KOKKOK-03", "KOKKOK-19")),
+        ("sensitive_needs_consent", "'sensitive_information' is sensitive (race, religion, ideology, place_of_origin, "
+         "birthplace, political_inclination, criminal_records, health): explicit consent first",
+         "collection.sensitive_requires", ("KOKKOK-02", "KOKKOK-16", "KOKKOK-22"))], [])
+
+
+def test_kokkok_07_an_underage_person_s_registration_is_refused(kokkok: PolicyEngine) -> None:
+    assert _refused(kokkok, "kid", "personal_customer", ALICE | {"date_of_birth": "2015-01-01"}, ONLINE) == ([
+        ("minor_blocked", "under 14: registration is refused", "minors", ("KOKKOK-07", "KOKKOK-27"))], [])
+
+
+def test_kokkok_60_a_person_who_declined_the_policy_gives_no_more_data(kokkok: PolicyEngine) -> None:
+    kokkok.collect("alice", "personal_customer", ALICE, ONLINE, now=NOW)
+    kokkok.set_consent("alice", "policy", "withdrawn", now=NOW)
+    assert _refused(kokkok, "alice", "one_to_one_inquiry", {"consultation_records": "a question"}, ONLINE) == ([
+        ("policy_declined", "the person declined the policy: the service is limited to what the law requires "
+         "(purposes on a legal obligation, vital or public interest)", "acceptance.decline_effect",
+         ("KOKKOK-01", "KOKKOK-60", "KOKKOK-61"))], [])
+
+
+def test_koso_01_a_person_who_declined_the_policy_is_not_processed_and_an_unknown_context_is_named(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("koso"), db_url, tmp_path)
+    eng.collect("ana", "account_creation", {"email": "ana@example.com"}, now=NOW)
+    assert _refused(eng, "ana", "newsletter_signup", {"email": "ana@example.com"}) == ([
+        ("unknown_context", "'newsletter_signup' is not a collection context of this pack", "collection.contexts",
+         ())], [])
+    eng.set_consent("ana", "policy", "withdrawn", now=NOW)
+    assert _refused(eng, "ana", "account_creation", {"email": "ana@example.com"}) == ([
+        ("policy_declined", "the person declined the policy: no processing", "acceptance.decline_effect",
+         ("KOSO-01", "KOSO-02"))], [])
+
+
+def test_koso_07_dashboard_location_is_for_account_holders_with_the_app(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("koso"), db_url, tmp_path)
+    name = "Location and trip history from a dashboard-related App (K Link, K Race)"
+    assert _refused(eng, "ana", "dashboard_location", {"location": "45.1,7.6"}) == ([
+        ("condition_unmet", f"{name} collects only when account_exists", "collection.contexts[2].activation",
+         ("KOSO-07",)),
+        ("condition_unmet", f"{name} collects only when subscribed:dashboard_app", "collection.contexts[2].activation",
+         ("KOSO-07",)),
+        ("members_only", f"{name} is for members (account holders) only", "collection.contexts[2].member_only",
+         ("KOSO-07",))], [])
+
+
+def test_kamoer_42_an_undeclared_field_is_dropped_and_a_password_brings_its_advice(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kamoer"), db_url, tmp_path)
+    got = eng.collect("zhang", "registration", {"phone": "13900001111", "email": "z@example.cn", "username": "zhang",
+                                                "password": "pw", "bank_card": "6222"}, now=NOW)
+    advice = next(a for a in eng.pack.advisories if a.id == "complex_password").text
+    assert got.decision.dropped == frozenset({"bank_card"})
+    assert _said(got.decision) == [
+        ("ok_dropped", "'bank_card' is not declared for Register as a Kamoer user: dropped",
+         "collection.undeclared_fields", ("KAMOER-42",)),
+        ("ok_advisory", advice, "advisories[2]", ("KAMOER-44",)),
+        ("ok_collect", "Register as a Kamoer user may collect these fields", "collection.contexts[0]",
+         ("KAMOER-03",))]
+    assert _obliged(got.decision) == [("show_advisory", "complex_password", advice, "caller", True, ("KAMOER-44",))]
+
+
+def test_kamoer_18_publishing_sensitive_data_warns_the_person(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kamoer"), db_url, tmp_path)
+    sensitive = eng.compiled.categories["published_sensitive"].name
+    advice = next(a for a in eng.pack.advisories if a.id == "sensitive_publishing").text
+    assert _collect(eng, "zhang", "public_channels", {"published_sensitive": "my diagnosis"}) == ([
+        ("ok_advisory", advice, "advisories[0]", ("KAMOER-18",)),
+        ("ok_collect", "Content the user publishes in public channels may collect these fields",
+         "collection.contexts[10]", ("KAMOER-18",))],
+        [("warn_sensitive", "published_sensitive", f"{sensitive} is sensitive: think before you publish it", "caller",
+          True, ("KAMOER-42",)),
+         ("show_advisory", "sensitive_publishing", advice, "caller", True, ("KAMOER-18",))])
+
+
+def test_kalos_05_a_refused_location_permission_blocks_the_feature_only(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kalos"), db_url, tmp_path)
+    on = Facts(conditions=frozenset({"feature_active:connect", "os_permission_granted:location"}))
+    name = 'The "Connect" feature'
+    assert _refused(eng, "li", "connect_feature", {"precise_location": "30.5,114.3"}) == ([
+        ("condition_unmet", f"{name} collects only when feature_active:connect", "collection.contexts[0].activation",
+         ("KALOS-05",)),
+        ("condition_unmet", f"{name} collects only when os_permission_granted:location",
+         "collection.contexts[0].activation", ("KALOS-05",)),
+        ("consent_missing", "'precise_location' needs consent 'location_permission' first",
+         "collection.contexts[0].fields[0]", ("KALOS-05",))], [])
+    eng.set_consent("li", "location_permission", "given", now=NOW)
+    assert _collect(eng, "li", "connect_feature", {"precise_location": "30.5,114.3"}, on) == ([
+        ("ok_collect", f"{name} may collect these fields", "collection.contexts[0]", ("KALOS-05",))], [])
+    eng.set_consent("li", "location_permission", "withdrawn", now=NOW)
+    assert _refused(eng, "li", "connect_feature", {"precise_location": "30.5,114.3"}, on) == ([
+        ("refused_block_feature_only", f"'precise_location' was refused, which blocks the feature {name} (nothing "
+         "else)", "collection.contexts[0].fields[0].on_refusal", ("KALOS-05",)),
+        ("consent_missing", "'precise_location' needs consent 'location_permission' first",
+         "collection.contexts[0].fields[0]", ("KALOS-05",))], [])
+
+
+def test_kalos_38_a_minor_needs_a_parent_s_consent_first(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kalos"), db_url, tmp_path)
+    assert _refused(eng, "kim", "business_function", {"basic_data": "Kim", "user_info": "kim@example.com"},
+                    Facts(age=15)) == ([
+        ("parental_consent_missing", "under 18: a parent's or guardian's consent first", "minors",
+         ("KALOS-37", "KALOS-38", "KALOS-39"))], [])
+
+
+def test_konzen_38_a_minor_is_shown_advice_and_the_guidance_for_minors(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("konzen"), db_url, tmp_path)
+    guidance = eng.pack.advisories[0].text
+    assert _collect(eng, "wang", "registration", {"phone": "13800000000", "email": "w@example.com"},
+                    Facts(age=16)) == ([
+        ("ok_minor_advisory", "under 18: advice is shown", "minors", ("KONZEN-38",)),
+        ("ok_advisory", guidance, "advisories[0]", ("KONZEN-39",)),
+        ("ok_collect", "Registering an account or using the services may collect these fields",
+         "collection.contexts[0]", ("KONZEN-04", "KONZEN-05"))],
+        [("show_minor_advisory", "", "under 18: advice for a minor is shown", "caller", True, ("KONZEN-38",)),
+         ("show_advisory", "minors_guidance", guidance, "caller", True, ("KONZEN-39",))])
