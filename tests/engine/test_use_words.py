@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from policykeeper import DeniedError, load_pack
+from policykeeper import DeniedError, load_pack, parse_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Decision, Facts, PolicyEngine
-from policykeeper.pack import Pack
+from policykeeper.pack import Pack, bundled_pack_path
 from policykeeper.store import open_database
+from policykeeper.versions import engine_at, publish
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 ALICE = {"name": "Alice Phommachanh", "password": "correct horse battery", "uuid": "u-7f3a9c",
@@ -151,3 +152,63 @@ def test_konzen_a_purpose_whose_consent_is_implied_by_use_needs_no_consent_and_n
     said = ("ok_use", "Provide services may use these categories", "purposes.items[0]", ("KONZEN-19",))
     assert _read(eng, "wang", "provide_services", {"phone"}) == ([said], [])
     assert _read(eng, "wang", "provide_services", {"phone"}, _grounds("public_health")) == ([said], [])
+
+
+def test_konzen_30_a_withdrawn_consent_stops_processing_but_for_a_ground_the_law_allows_without_consent(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("konzen"), db_url, tmp_path)
+    on = Facts(conditions=frozenset({"device_positioning_on", "feature_active:location_based_service"}))
+    eng.set_consent("wang", "device_positioning", "given", now=NOW)
+    eng.collect("wang", "location_services", {"location": "39.9,116.4"}, on, now=NOW)
+    eng.set_consent("wang", "device_positioning", "withdrawn", now=NOW)
+    rule = "purposes.items[8]"
+    assert _refused(eng, "wang", "location_based_services", {"location"}) == ([
+        ("consent_withdrawn", "consent 'device_positioning' covering 'location_based_services' was withdrawn: "
+         "processing stops", rule, ("KONZEN-07",)),
+        ("consent_missing", "Location-based services needs opt_in consent, which is not given (or was withdrawn)",
+         f"{rule}.requires_consent", ("KONZEN-06",))], [])
+    grounds = _grounds("public_health", "national_security")
+    assert _read(eng, "wang", "location_based_services", {"location"}, grounds) == ([
+        ("ok_legally_permitted", "consent was withdrawn but national_security, public_health is recorded", "consents",
+         ("KONZEN-07", "KONZEN-30")),
+        ("ok_without_consent", "no consent needed: national_security, public_health is recorded",
+         "processing_without_consent", ("KONZEN-30",)),
+        ("ok_use", "Location-based services may use these categories", rule, ("KONZEN-06",))],
+        [("record_ground", "national_security,public_health", "", "engine", False, ("KONZEN-30",))])
+
+
+def test_konzen_30_an_objection_to_a_purpose_stops_it_but_for_a_ground_the_law_allows_without_consent(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("konzen"), db_url, tmp_path)
+    eng.collect("wang", "registration", {"phone": "13800000000", "email": "w@example.com"}, now=NOW)
+    eng.set_consent("wang", "surveys", "withdrawn", now=NOW)
+    assert _refused(eng, "wang", "surveys", {"email"}) == ([
+        ("objected", "the person objected to 'surveys': processing for it stops", "purposes.items[12]", ())], [])
+    assert _read(eng, "wang", "surveys", {"email"}, _grounds("public_health")) == ([
+        ("ok_use", "Surveys may use these categories", "purposes.items[12]", ("KONZEN-19",))], [])
+
+
+def test_koso_15_a_consent_given_under_an_older_version_does_not_reach_a_purpose_its_rule_names_later(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("koso"), db_url, tmp_path)
+    eng.collect("mei", "account_creation", {"email": "mei@example.tw"}, now=NOW - dt.timedelta(days=30))
+    eng.set_consent("mei", "topic_information", "given", now=NOW - dt.timedelta(days=29))
+    text = bundled_pack_path("koso").read_text(encoding="utf-8")
+    for old, new in (
+            ('label: "2021-06-22"', 'label: "2025-06-02"'), ("updated_date: 2021-06-22", "updated_date: 2025-06-02"),
+            ("    - {id: feedback_survey,",
+             "    - {id: partner_offers, name: Offers from KOSO dealers, data_use: marketing.communications.email,\n"
+             "       legal_basis: consent, requires_consent: opt_in, default_enabled: false, categories: [email], "
+             "promises: [KOSO-15]}\n    - {id: feedback_survey,"),
+            ("targets: [topic_information]", "targets: [topic_information, partner_offers]")):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    publish(eng, parse_pack(text, "koso-next.yaml"), now=NOW)
+    later = NOW + dt.timedelta(hours=1)
+    v2 = engine_at(eng, later)
+    with pytest.raises(DeniedError) as info:
+        v2.read("mei", "partner_offers", {"email"}, now=later)
+    assert isinstance(info.value.decision, Decision)
+    assert _said(info.value.decision) == [
+        ("consent_missing", "Offers from KOSO dealers needs opt_in consent, which is not given (or was withdrawn)",
+         "purposes.items[15].requires_consent", ("KOSO-15",))]
