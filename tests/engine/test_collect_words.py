@@ -222,3 +222,60 @@ def test_konzen_38_a_minor_is_shown_advice_and_the_guidance_for_minors(db_url: s
          "collection.contexts[0]", ("KONZEN-04", "KONZEN-05"))],
         [("show_minor_advisory", "", "under 18: advice for a minor is shown", "caller", True, ("KONZEN-38",)),
          ("show_advisory", "minors_guidance", guidance, "caller", True, ("KONZEN-39",))])
+
+
+def test_kokkok_10_an_essential_field_missing_from_a_context_without_a_refusal_notice(kokkok: PolicyEngine) -> None:
+    assert _refused(kokkok, "bo", "used_car_sales", {"name": "Bo", "uuid": "u-1", "phone": "+856 20 1"}, ONLINE) == ([
+        ("essential_missing", "'vehicle' is essential for Sales (Used Car)", "collection.contexts[2].fields[3]",
+         ("KOKKOK-10",))], [])
+
+
+def test_kokkok_07_the_age_threshold_itself_is_not_underage(kokkok: PolicyEngine) -> None:
+    assert _collect(kokkok, "teen", "personal_customer", ALICE, Facts(channel="online", age=14))[0][0][0] == (
+        "ok_collect")
+
+
+def test_kamoer_42_every_sensitive_field_collected_brings_its_own_warning(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kamoer"), db_url, tmp_path)
+    said, obliged = _collect(eng, "zhang", "purchase", {
+        "name": "Zhang San", "phone": "+86 139 0000 1111", "email": "z@example.cn", "mailing_address": "1 Road",
+        "id_number": "110", "bank_card": "6222"})
+    assert said == [("ok_collect", "Purchase and delivery of products or services may collect these fields",
+                     "collection.contexts[1]", ("KAMOER-05", "KAMOER-06"))]
+    names = {c: eng.compiled.categories[c].name for c in ("id_number", "bank_card")}
+    assert obliged == [
+        ("warn_sensitive", c, f"{names[c]} is sensitive: think before you publish it", "caller", True, ("KAMOER-42",))
+        for c in ("id_number", "bank_card")]
+
+
+def test_kamoer_69_a_parent_s_withdrawn_consent_to_the_child_s_account_refuses_its_registration_data(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kamoer"), db_url, tmp_path)
+    eng.set_consent("xiaoming", "parental_account", "given", now=NOW)
+    values = {"phone": "13900001111", "email": "x@example.cn", "username": "xiaoming", "password": "pw"}
+    eng.collect("xiaoming", "registration", values, now=NOW)
+    eng.set_consent("xiaoming", "parental_account", "withdrawn", now=NOW)
+    said, _ = _refused(eng, "xiaoming", "registration", values)
+    assert said[0] == ("consent_refused", "consent to the essential data of Register as a Kamoer user was refused",
+                       "collection.contexts[0]", ("KAMOER-69",))
+
+
+def test_kalos_38_a_minor_with_a_parent_s_consent_registers_and_the_threshold_age_is_no_minor(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kalos"), db_url, tmp_path)
+    values = {"basic_data": "Kim", "user_info": "kim@example.com"}
+    allowed = ([("ok_collect", "A business function (its basic data) may collect these fields",
+                 "collection.contexts[3]", ("KALOS-27",))], [])
+    assert _collect(eng, "adult", "business_function", values, Facts(age=18)) == allowed
+    eng.set_consent("kim", "parental_account", "given", now=NOW)
+    assert _collect(eng, "kim", "business_function", values, Facts(age=15)) == allowed
+
+
+def test_a_declined_policy_whose_effect_the_pack_leaves_open_stops_all_collection(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("konzen"), db_url, tmp_path)
+    values = {"phone": "13800000000", "email": "w@example.com"}
+    eng.collect("wang", "registration", values, now=NOW)
+    eng.set_consent("wang", "policy", "withdrawn", now=NOW)
+    assert _refused(eng, "wang", "registration", values) == ([
+        ("policy_declined", "the person declined the policy: no processing", "acceptance.decline_effect",
+         ("KONZEN-01",))], [])

@@ -212,3 +212,49 @@ def test_koso_15_a_consent_given_under_an_older_version_does_not_reach_a_purpose
     assert _said(info.value.decision) == [
         ("consent_missing", "Offers from KOSO dealers needs opt_in consent, which is not given (or was withdrawn)",
          "purposes.items[15].requires_consent", ("KOSO-15",))]
+
+
+KAMOER_CHILD = {"phone": "13900001111", "email": "xiaoming@example.cn", "username": "xiaoming", "password": "pw",
+                "birthday": "2016-03-01"}
+
+
+def test_kamoer_70_a_child_s_data_is_used_only_when_the_law_allows_a_parent_consents_or_it_protects_the_child(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kamoer"), db_url, tmp_path)
+    eng.set_consent("xiaoming", "parental_account", "given", now=NOW)
+    eng.collect("xiaoming", "registration", KAMOER_CHILD, now=NOW)
+    assert _refused(eng, "xiaoming", "account_registration", {"email"}) == ([
+        ("minor_use_not_permitted", "a child's data is used or disclosed only when permitted by law or explicit "
+         "parental consent or necessary to protect the child", "minors.permitted_uses", ("KAMOER-70",))], [])
+    allowed = ([("ok_use", "Register as a Kamoer user may use these categories", "purposes.items[0]", ())], [])
+    for ground in ("permitted_by_law", "legal_requirement", "necessary_to_protect_the_child"):
+        assert _read(eng, "xiaoming", "account_registration", {"email"}, _grounds(ground)) == allowed, ground
+    assert _refused(eng, "xiaoming", "account_registration", {"email"}, _grounds("public_health"))[0][0][0] == (
+        "minor_use_not_permitted")
+    eng.set_consent("xiaoming", "parental_consent:account_registration", "given", now=NOW)
+    assert _read(eng, "xiaoming", "account_registration", {"email"}) == allowed
+
+
+def test_kamoer_71_a_child_s_data_found_without_a_parent_s_consent_is_not_used_once_queued_for_deletion(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kamoer"), db_url, tmp_path)
+    eng.collect("xiaoming", "registration", {k: v for k, v in KAMOER_CHILD.items() if k != "birthday"}, now=NOW)
+    assert eng.note_age("xiaoming", age=10, now=NOW)
+    assert _refused(eng, "xiaoming", "account_registration", {"email"}, _grounds("permitted_by_law")) == ([
+        ("queued_for_deletion", "a child's data found without parental consent is queued for deletion",
+         "minors.on_unconsented_discovery", ("KAMOER-69", "KAMOER-71"))], [])
+
+
+def test_kokkok_55_a_restricted_person_s_data_is_processed_only_on_a_recorded_legal_ground(
+        kokkok: PolicyEngine) -> None:
+    with kokkok.db.connect() as conn:
+        sid = kokkok.subject_id_of(conn, "alice")
+    assert sid is not None
+    kokkok.restrict_subject(sid, now=NOW)
+    assert _refused(kokkok, "alice", "p1_contract_performance", {"name"}) == ([
+        ("restricted", "processing is restricted at the person's request", "rights", ("KOKKOK-55",))], [])
+    assert _refused(kokkok, "alice", "p1_contract_performance", {"name"}, _grounds("not_a_ground")) == ([
+        ("restricted", "processing is restricted at the person's request", "rights", ("KOKKOK-55",))], [])
+    assert _read(kokkok, "alice", "p1_contract_performance", {"name"}, _grounds("legal_requirement")) == ([
+        ("ok_use", "Contract performance for service provision and fee settlement may use these categories",
+         "purposes.items[0]", ("KOKKOK-05",))], [])
