@@ -258,3 +258,21 @@ def test_kokkok_55_a_restricted_person_s_data_is_processed_only_on_a_recorded_le
     assert _read(kokkok, "alice", "p1_contract_performance", {"name"}, _grounds("legal_requirement")) == ([
         ("ok_use", "Contract performance for service provision and fee settlement may use these categories",
          "purposes.items[0]", ("KOKKOK-05",))], [])
+
+
+def test_kokkok_44_a_business_transfer_of_the_minimum_necessary_carries_both_obligations(
+        db_url: str, tmp_path: Path) -> None:
+    """Two obligations with the same (empty) value but of different kinds are both kept."""
+    pack = load_pack("kokkok")
+    rules = [d.model_copy(update={"exceptions": tuple(
+        e.model_copy(update={"minimum_necessary": True}) if e.id == "business_transaction" else e
+        for e in d.exceptions)}) for d in pack.disclosures]
+    eng = _engine(pack.model_copy(update={"disclosures": rules}), db_url, tmp_path)
+    eng.collect("alice", "personal_customer", ALICE, Facts(channel="online"), now=NOW)
+    got = eng.share("alice", "buyer_co", {"name"}, "p1_contract_performance", _grounds("corporate_transaction"),
+                    now=NOW)
+    assert got.decision is not None
+    assert _obliged(got.decision) == [
+        ("record_ground", "business_transaction:corporate_transaction", "", "engine", False, ("KOKKOK-44",)),
+        ("minimum_necessary", "", "", "engine", False, ("KOKKOK-44",)),
+        ("carry_agreed_policy_version", "", "", "engine", False, ("KOKKOK-44",))]
