@@ -279,3 +279,49 @@ def test_a_declined_policy_whose_effect_the_pack_leaves_open_stops_all_collectio
     assert _refused(eng, "wang", "registration", values) == ([
         ("policy_declined", "the person declined the policy: no processing", "acceptance.decline_effect",
          ("KONZEN-01",))], [])
+
+
+def _field(pack: Pack, context: str, category: str, **update: object) -> Pack:
+    contexts = tuple(
+        c.model_copy(update={"fields": tuple(f.model_copy(update=update) if f.category == category else f
+                                             for f in c.fields)}) if c.id == context else c
+        for c in pack.collection.contexts)
+    return pack.model_copy(update={"collection": pack.collection.model_copy(update={"contexts": contexts})})
+
+
+def test_refusing_a_field_blocks_its_context_with_the_context_s_notice(db_url: str, tmp_path: Path) -> None:
+    pack = _field(load_pack("kokkok"), "personal_customer", "sensitive_information", on_refusal="block_context")
+    eng = _engine(pack, db_url, tmp_path)
+    eng.set_consent("alice", "sensitive_data", "refused", now=NOW)
+    assert _refused(eng, "alice", "personal_customer", ALICE, ONLINE) == ([
+        ("refused_block_context", f"'sensitive_information' was refused, which blocks {REGISTRATION}: Refusal to "
+         "consent to essential information during membership registration will limit service provision.",
+         "collection.contexts[0].fields[7].on_refusal", ("KOKKOK-17",))], [])
+
+
+def test_refusing_a_field_that_limits_benefits_lets_the_context_go_on_and_tells_the_caller(
+        db_url: str, tmp_path: Path) -> None:
+    pack = _field(load_pack("kokkok"), "personal_customer", "sensitive_information", on_refusal="limit_benefits")
+    eng = _engine(pack, db_url, tmp_path)
+    eng.set_consent("alice", "sensitive_data", "refused", now=NOW)
+    assert _collect(eng, "alice", "personal_customer", ALICE, ONLINE) == ([
+        ("ok_benefits_limited", f"'sensitive_information' was refused: {REGISTRATION} goes on with limited benefits",
+         "collection.contexts[0].fields[7].on_refusal", ("KOKKOK-17",)),
+        ("ok_collect", f"{REGISTRATION} may collect these fields", "collection.contexts[0]",
+         ("KOKKOK-03", "KOKKOK-19", "KOKKOK-07"))],
+        [("limit_benefits", "sensitive_information", "", "caller", False, ("KOKKOK-17",))])
+
+
+def test_kamoer_15_refusing_a_programme_field_names_the_consent_rule_s_own_notice(db_url: str, tmp_path: Path) -> None:
+    pack = _field(load_pack("kamoer"), "product_improvement_program", "diagnostic_data",
+                  on_refusal="block_feature_only")
+    contexts = tuple(c.model_copy(update={"refusal_notice": "The programme needs this data."})
+                     if c.id == "product_improvement_program" else c for c in pack.collection.contexts)
+    pack = pack.model_copy(update={"collection": pack.collection.model_copy(update={"contexts": contexts})})
+    eng = _engine(pack, db_url, tmp_path)
+    eng.set_consent("zhang", "improvement_program", "refused", now=NOW)
+    said, _ = _refused(eng, "zhang", "product_improvement_program", {"usage_data": "ran 3 pumps"})
+    assert said[0] == (
+        "refused_block_feature_only", "'diagnostic_data' was refused, which blocks the feature Product Improvement "
+        "Program (opt-in) (nothing else): Not joining the product improvement plan will not affect your use of "
+        "Kamoer's products or services.", "collection.contexts[5].fields[0].on_refusal", ("KAMOER-13", "KAMOER-15"))
