@@ -325,3 +325,13 @@ def test_kamoer_15_refusing_a_programme_field_names_the_consent_rule_s_own_notic
         "refused_block_feature_only", "'diagnostic_data' was refused, which blocks the feature Product Improvement "
         "Program (opt-in) (nothing else): Not joining the product improvement plan will not affect your use of "
         "Kamoer's products or services.", "collection.contexts[5].fields[0].on_refusal", ("KAMOER-13", "KAMOER-15"))
+
+
+def test_kokkok_29_a_provider_s_location_is_collected_only_once_it_accepted_the_request(kokkok: PolicyEngine) -> None:
+    context = "A service provider accepts a customer's request"
+    assert _refused(kokkok, "prov", "provider_request", {"provider_location": "17.97,102.6"}, ONLINE) == ([
+        ("condition_unmet", f"{context} collects only when provider_accepted_request",
+         "collection.contexts[9].activation", ("KOKKOK-29",))], [])
+    accepted = Facts(channel="online", conditions=frozenset({"provider_accepted_request"}))
+    assert _collect(kokkok, "prov", "provider_request", {"provider_location": "17.97,102.6"}, accepted) == ([
+        ("ok_collect", f"{context} may collect these fields", "collection.contexts[9]", ("KOKKOK-29",))], [])

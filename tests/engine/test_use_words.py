@@ -276,3 +276,10 @@ def test_kokkok_44_a_business_transfer_of_the_minimum_necessary_carries_both_obl
         ("record_ground", "business_transaction:corporate_transaction", "", "engine", False, ("KOKKOK-44",)),
         ("minimum_necessary", "", "", "engine", False, ("KOKKOK-44",)),
         ("carry_agreed_policy_version", "", "", "engine", False, ("KOKKOK-44",))]
+
+
+def test_kamoer_70_a_person_of_the_threshold_age_is_no_child(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kamoer"), db_url, tmp_path)
+    eng.collect("teen", "registration", KAMOER_CHILD | {"birthday": "2011-06-02"}, now=NOW)
+    assert _read(eng, "teen", "account_registration", {"email"}) == (
+        [("ok_use", "Register as a Kamoer user may use these categories", "purposes.items[0]", ())], [])
