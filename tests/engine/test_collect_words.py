@@ -15,7 +15,7 @@ import pytest
 from policykeeper import DeniedError, load_pack
 from policykeeper.crypto import KeyRing
 from policykeeper.engine import Decision, Facts, PolicyEngine
-from policykeeper.pack import Pack
+from policykeeper.pack import Condition, Pack
 from policykeeper.store import open_database
 
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
@@ -335,3 +335,25 @@ def test_kokkok_29_a_provider_s_location_is_collected_only_once_it_accepted_the_
     accepted = Facts(channel="online", conditions=frozenset({"provider_accepted_request"}))
     assert _collect(kokkok, "prov", "provider_request", {"provider_location": "17.97,102.6"}, accepted) == ([
         ("ok_collect", f"{context} may collect these fields", "collection.contexts[9]", ("KOKKOK-29",))], [])
+
+
+def test_a_context_active_on_any_of_several_conditions_names_them_all_when_none_holds(
+        db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("konzen")
+    either = Condition(all=("device_positioning_on",), any=("feature_active:location_based_service",
+                                                            "feature_active:map"))
+    contexts = tuple(c.model_copy(update={"activation": either}) if c.id == "location_services" else c
+                     for c in pack.collection.contexts)
+    eng = _engine(pack.model_copy(update={"collection": pack.collection.model_copy(update={"contexts": contexts})}),
+                  db_url, tmp_path)
+    eng.set_consent("wang", "device_positioning", "given", now=NOW)
+    context = "Location-based services on a mobile device with positioning"
+    where, promised = "collection.contexts[1].activation", ("KONZEN-06", "KONZEN-07")
+    assert _refused(eng, "wang", "location_services", {"location": "39.9,116.4"}) == ([
+        ("condition_unmet", f"{context} collects only when device_positioning_on", where, promised),
+        ("condition_unmet", f"{context} collects only when any of feature_active:location_based_service, "
+         "feature_active:map", where, promised)], [])
+    for feature in ("feature_active:map", "feature_active:location_based_service"):
+        on = Facts(conditions=frozenset({"device_positioning_on", feature}))
+        assert _collect(eng, "wang", "location_services", {"location": "39.9,116.4"}, on) == ([
+            ("ok_collect", f"{context} may collect these fields", "collection.contexts[1]", promised)], [])
