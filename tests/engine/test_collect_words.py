@@ -357,3 +357,38 @@ def test_a_context_active_on_any_of_several_conditions_names_them_all_when_none_
         on = Facts(conditions=frozenset({"device_positioning_on", feature}))
         assert _collect(eng, "wang", "location_services", {"location": "39.9,116.4"}, on) == ([
             ("ok_collect", f"{context} may collect these fields", "collection.contexts[1]", promised)], [])
+
+
+def test_an_opt_in_field_without_a_consent_rule_needs_consent_to_itself_or_to_its_context(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(_field(load_pack("kamoer"), "job_application", "resume", consent_rule=None), db_url, tmp_path)
+    assert _refused(eng, "zhang", "job_application", {"resume": "CV", "name": "Zhang San"}) == ([
+        ("consent_missing", "'resume' needs consent 'resume' first", "collection.contexts[7].fields[0]",
+         ("KAMOER-16",))], [])
+    eng.set_consent("zhang", "job_application", "given", now=NOW)
+    assert _collect(eng, "zhang", "job_application", {"resume": "CV", "name": "Zhang San"}) == ([
+        ("ok_collect", "Job applications through the website may collect these fields", "collection.contexts[7]",
+         ("KAMOER-16",))], [])
+
+
+def test_a_field_needing_separate_authorisation_needs_consent_to_itself(db_url: str, tmp_path: Path) -> None:
+    pack = _field(load_pack("kamoer"), "job_application", "phone", separate_authorization=True)
+    eng = _engine(pack, db_url, tmp_path)
+    assert _refused(eng, "zhang", "job_application", {"name": "Zhang San", "phone": "139"}) == ([
+        ("consent_missing", "'phone' needs consent 'phone' first", "collection.contexts[7].fields[3]",
+         ("KAMOER-16",))], [])
+
+
+@pytest.mark.parametrize("needs", ["consent", "explicit_consent"])
+def test_sensitive_data_needs_consent_where_the_pack_asks_for_consent_of_either_kind(
+        needs: str, db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("kokkok")
+    eng = _engine(pack.model_copy(update={"collection": pack.collection.model_copy(update={
+        "sensitive_requires": needs})}), db_url, tmp_path)
+    eng.set_consent("alice", "sensitive_data", "given", now=NOW)
+    assert _collect(eng, "alice", "personal_customer", ALICE | {"sensitive_information": "health"}, ONLINE)[0] == [
+        ("ok_collect", f"{REGISTRATION} may collect these fields", "collection.contexts[0]",
+         ("KOKKOK-03", "KOKKOK-19", "KOKKOK-07", "KOKKOK-17"))]
+    eng.set_consent("alice", "sensitive_data", "withdrawn", now=NOW)
+    said, _ = _refused(eng, "alice", "personal_customer", ALICE | {"sensitive_information": "health"}, ONLINE)
+    assert said[-1][0] == "sensitive_needs_consent"
