@@ -392,3 +392,39 @@ def test_sensitive_data_needs_consent_where_the_pack_asks_for_consent_of_either_
     eng.set_consent("alice", "sensitive_data", "withdrawn", now=NOW)
     said, _ = _refused(eng, "alice", "personal_customer", ALICE | {"sensitive_information": "health"}, ONLINE)
     assert said[-1][0] == "sensitive_needs_consent"
+
+
+def test_kamoer_04_a_profile_field_needing_separate_authorisation_names_the_field_s_own_promise(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(_field(load_pack("kamoer"), "registration", "name", separate_authorization=True), db_url, tmp_path)
+    values = {"phone": "13900001111", "email": "z@example.cn", "username": "zhang", "password": "pw", "name": "Zhang"}
+    said, _ = _refused(eng, "zhang", "registration", values)
+    assert said == [("consent_missing", "'name' needs consent 'name' first", "collection.contexts[0].fields[4]",
+                     ("KAMOER-04",)),
+                    ("ok_advisory", next(a.text for a in eng.pack.advisories if a.id == "complex_password"),
+                     "advisories[2]", ("KAMOER-44",))]
+
+
+def test_kokkok_23_the_denial_names_the_consent_rule_s_promises_too(db_url: str, tmp_path: Path) -> None:
+    eng = _engine(_field(load_pack("kokkok"), "event_entry", "name", promises=()), db_url, tmp_path)
+    assert _refused(eng, "alice", "event_entry", {"name": "Alice"}, ONLINE) == ([
+        ("consent_missing", "'name' needs consent 'event_entry_contact' first", "collection.contexts[6].fields[0]",
+         ("KOKKOK-23",))], [])
+    assert _refused(eng, "alice", "newsletter_signup", {"name": "Alice"}, ONLINE) == ([
+        ("unknown_context", "'newsletter_signup' is not a collection context of this pack", "collection.contexts",
+         ("KOKKOK-02", "KOKKOK-16", "KOKKOK-22"))], [])
+
+
+def test_a_general_consent_to_sensitive_data_covers_a_sensitive_field_no_consent_rule_names(
+        db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("kamoer")
+    eng = _engine(pack.model_copy(update={"collection": pack.collection.model_copy(update={
+        "sensitive_requires": "explicit_consent"})}), db_url, tmp_path)
+    values = {"name": "Zhang San", "phone": "+86 139 0000 1111", "email": "z@example.cn", "mailing_address": "1 Road",
+              "id_number": "110", "bank_card": "6222"}
+    said, _ = _refused(eng, "zhang", "purchase", values)
+    assert [r[0] for r in said] == ["sensitive_needs_consent", "sensitive_needs_consent"]
+    eng.set_consent("zhang", "sensitive_data", "given", now=NOW)
+    assert _collect(eng, "zhang", "purchase", values) == ([
+        ("ok_collect", "Purchase and delivery of products or services may collect these fields",
+         "collection.contexts[1]", ("KAMOER-05", "KAMOER-06"))], [])
