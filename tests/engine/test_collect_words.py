@@ -428,3 +428,12 @@ def test_a_general_consent_to_sensitive_data_covers_a_sensitive_field_no_consent
     assert _collect(eng, "zhang", "purchase", values) == ([
         ("ok_collect", "Purchase and delivery of products or services may collect these fields",
          "collection.contexts[1]", ("KAMOER-05", "KAMOER-06"))], [])
+
+
+def test_channels_a_pack_lists_but_does_not_require_are_not_asked_for(db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("kokkok")
+    eng = _engine(pack.model_copy(update={"collection": pack.collection.model_copy(update={
+        "channel_required": False})}), db_url, tmp_path)
+    assert _collect(eng, "alice", "personal_customer", ALICE) == ([
+        ("ok_collect", f"{REGISTRATION} may collect these fields", "collection.contexts[0]",
+         ("KOKKOK-03", "KOKKOK-19", "KOKKOK-07"))], [])
