@@ -283,3 +283,13 @@ def test_kamoer_70_a_person_of_the_threshold_age_is_no_child(db_url: str, tmp_pa
     eng.collect("teen", "registration", KAMOER_CHILD | {"birthday": "2011-06-02"}, now=NOW)
     assert _read(eng, "teen", "account_registration", {"email"}) == (
         [("ok_use", "Register as a Kamoer user may use these categories", "purposes.items[0]", ())], [])
+
+
+def test_kamoer_21_reading_from_abroad_is_a_cross_border_transfer_named_for_the_reader(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kamoer"), db_url, tmp_path)
+    eng.collect("zhang", "registration", {"phone": "13900001111", "email": "z@example.cn", "username": "zhang",
+                                          "password": "pw"}, now=NOW)
+    said, _ = _refused(eng, "zhang", "account_registration", {"email"}, Facts(region="DE"))
+    assert said == [("transfer_precondition", "the reader is in DE: a cross-border transfer needs security assessment "
+                     "first", "transfers", ("KAMOER-21", "KAMOER-72"))]
