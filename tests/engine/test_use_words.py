@@ -293,3 +293,19 @@ def test_kamoer_21_reading_from_abroad_is_a_cross_border_transfer_named_for_the_
     said, _ = _refused(eng, "zhang", "account_registration", {"email"}, Facts(region="DE"))
     assert said == [("transfer_precondition", "the reader is in DE: a cross-border transfer needs security assessment "
                      "first", "transfers", ("KAMOER-21", "KAMOER-72"))]
+
+
+def test_kalos_19_the_consent_rule_about_identity_data_authorises_identity_data_to_the_recipients_it_names(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(load_pack("kalos"), db_url, tmp_path)
+    eng.collect("li", "business_function", {"basic_data": "Li Wei", "user_info": "li@example.cn"}, now=NOW)
+    eng.record_fact("agreement", party="sdk_providers", arg="confidentiality", reference="SDK contract", now=NOW)
+    with pytest.raises(DeniedError) as info:
+        eng.share("li", "sdk_providers", {"user_info"}, "provide_services", now=NOW)
+    assert isinstance(info.value.decision, Decision)
+    assert [r.code for r in info.value.decision.reasons] == ["identity_needs_consent"]
+    eng.set_consent("li", "sdk_identity", "given", now=NOW)  # the pack's rule: identity data to the SDK providers
+    got = eng.share("li", "sdk_providers", {"user_info"}, "provide_services", now=NOW)
+    assert got["user_info"] == ["li@example.cn"] and got.decision is not None
+    assert _said(got.decision) == [("ok_share", "Third-party SDK service providers may receive these categories for "
+                                    "provide_services", "recipients[1]", ("KALOS-18", "KALOS-19"))]
