@@ -309,3 +309,14 @@ def test_kalos_19_the_consent_rule_about_identity_data_authorises_identity_data_
     assert got["user_info"] == ["li@example.cn"] and got.decision is not None
     assert _said(got.decision) == [("ok_share", "Third-party SDK service providers may receive these categories for "
                                     "provide_services", "recipients[1]", ("KALOS-18", "KALOS-19"))]
+
+
+def test_a_permitted_use_of_a_child_s_data_the_engine_cannot_check_never_opens_it(db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("kamoer")
+    eng = _engine(pack.model_copy(update={"minors": pack.minors.model_copy(  # type: ignore[union-attr]
+        update={"permitted_uses": ("court_order",)})}), db_url, tmp_path)
+    eng.set_consent("xiaoming", "parental_account", "given", now=NOW)
+    eng.collect("xiaoming", "registration", KAMOER_CHILD, now=NOW)
+    assert _refused(eng, "xiaoming", "account_registration", {"email"}, _grounds("court_order")) == ([
+        ("minor_use_not_permitted", "a child's data is used or disclosed only when court order",
+         "minors.permitted_uses", ("KAMOER-70",))], [])
