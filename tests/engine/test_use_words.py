@@ -320,3 +320,26 @@ def test_a_permitted_use_of_a_child_s_data_the_engine_cannot_check_never_opens_i
     assert _refused(eng, "xiaoming", "account_registration", {"email"}, _grounds("court_order")) == ([
         ("minor_use_not_permitted", "a child's data is used or disclosed only when court order",
          "minors.permitted_uses", ("KAMOER-70",))], [])
+
+
+def test_kalos_41_reading_from_abroad_needs_every_precondition_where_the_pack_asks_for_all(
+        db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("kalos")
+    every = pack.transfers.model_copy(update={  # type: ignore[union-attr]
+        "preconditions": ("security_assessment", "consent"), "precondition_logic": "all"})
+    eng = _engine(pack.model_copy(update={"transfers": every}), db_url, tmp_path)
+    eng.collect("li", "service_use", {"usage_data": "map tiles 120"}, now=NOW)
+    eng.record_transfer_assessment("US", reference="assessment 7", now=NOW)
+    promised = ("KALOS-41", "KALOS-42", "KALOS-43")
+    abroad = Facts(region="US")
+    assert _refused(eng, "li", "provide_services", {"usage_data"}, abroad) == ([
+        ("transfer_precondition", "the reader is in US: a cross-border transfer needs security assessment and consent "
+         "first", "transfers", promised)], [])
+    eng.set_consent("li", "overseas_transfer", "given", now=NOW)
+    assert _read(eng, "li", "provide_services", {"usage_data"}, abroad) == ([
+        ("ok_transfer", "cross-border transfer to US meets security_assessment, consent", "transfers", promised),
+        ("ok_use", "Provide, maintain, improve and optimise the products and services you use may use these "
+         "categories", "purposes.items[2]", ("KALOS-11",))],
+        [("protection_standard", "equivalent to that within the People's Republic of China", "the reader must protect "
+          "the data to the standard: equivalent to that within the People's Republic of China", "caller", False,
+          promised)])
