@@ -343,3 +343,21 @@ def test_kalos_41_reading_from_abroad_needs_every_precondition_where_the_pack_as
         [("protection_standard", "equivalent to that within the People's Republic of China", "the reader must protect "
           "the data to the standard: equivalent to that within the People's Republic of China", "caller", False,
           promised)])
+
+
+def test_kalos_42_a_transfer_rule_without_preconditions_names_itself_and_its_standard_in_words(
+        db_url: str, tmp_path: Path) -> None:
+    pack = load_pack("kalos")
+    plain = pack.transfers.model_copy(update={  # type: ignore[union-attr]
+        "preconditions": (), "protection_standard": "standard_contractual_clauses"})
+    eng = _engine(pack.model_copy(update={"transfers": plain}), db_url, tmp_path)
+    eng.collect("li", "service_use", {"usage_data": "map tiles 120"}, now=NOW)
+    promised = ("KALOS-41", "KALOS-42", "KALOS-43")
+    said, obliged = _read(eng, "li", "provide_services", {"usage_data"}, Facts(region="US"))
+    assert said[0] == ("ok_transfer", "cross-border transfer to US meets the transfer rule", "transfers", promised)
+    assert obliged == [("protection_standard", "standard_contractual_clauses", "the reader must protect the data to "
+                        "the standard: standard contractual clauses", "caller", False, promised)]
+    # a region the caller does not know is no transfer
+    assert _read(eng, "li", "provide_services", {"usage_data"}, Facts(region="unspecified")) == ([
+        ("ok_use", "Provide, maintain, improve and optimise the products and services you use may use these "
+         "categories", "purposes.items[2]", ("KALOS-11",))], [])
