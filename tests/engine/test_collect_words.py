@@ -437,3 +437,13 @@ def test_channels_a_pack_lists_but_does_not_require_are_not_asked_for(db_url: st
     assert _collect(eng, "alice", "personal_customer", ALICE) == ([
         ("ok_collect", f"{REGISTRATION} may collect these fields", "collection.contexts[0]",
          ("KOKKOK-03", "KOKKOK-19", "KOKKOK-07"))], [])
+
+
+def test_kamoer_14_refusing_a_field_whose_refusal_is_not_applicable_blocks_nothing_more(
+        db_url: str, tmp_path: Path) -> None:
+    eng = _engine(_field(load_pack("kamoer"), "ml_module", "ml_images", on_refusal="not_applicable"), db_url, tmp_path)
+    eng.set_consent("zhang", "ml_images", "refused", now=NOW)
+    on = Facts(conditions=frozenset({"feature_active:ml_module"}))
+    assert _refused(eng, "zhang", "ml_module", {"ml_images": "tank.jpg"}, on) == ([
+        ("consent_missing", "'ml_images' needs consent 'ml_images' first", "collection.contexts[6].fields[0]",
+         ("KAMOER-14",))], [])
