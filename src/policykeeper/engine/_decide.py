@@ -32,7 +32,6 @@ class CompiledPack:
     recipients: MappingProxyType[str, tuple[int, Recipient]]
     consent_targets: MappingProxyType[str, frozenset[str]]
     """target id -> ids that count as consent for it (the target itself and consent rules naming it)."""
-    share_rule: tuple[int, DisclosureRule] | None
     disclosure_rules: MappingProxyType[str, tuple[int, DisclosureRule]]
     """disclosure kind -> (index, rule): share, transfer_to_controller, public_disclosure..."""
     exceptions: MappingProxyType[str, DisclosureException]
@@ -60,7 +59,6 @@ def compile_pack(pack: Pack) -> CompiledPack:
     kinds: dict[str, tuple[int, DisclosureRule]] = {}
     for i, d in enumerate(pack.disclosures):
         kinds.setdefault(d.kind, (i, d))
-    share = kinds.get("share")
     storage = pack.storage
     home = None if isinstance(storage, str) or isinstance(storage.home_regions, str) else frozenset(storage.home_regions)
     return CompiledPack(
@@ -74,7 +72,6 @@ def compile_pack(pack: Pack) -> CompiledPack:
         }),
         recipients=MappingProxyType({r.id: (i, r) for i, r in enumerate(pack.recipients)}),
         consent_targets=MappingProxyType({k: frozenset(v) for k, v in targets.items()}),
-        share_rule=share,
         disclosure_rules=MappingProxyType(kinds),
         exceptions=MappingProxyType({e.id: e for d in pack.disclosures for e in d.exceptions}),
         home_regions=home,
