@@ -361,3 +361,19 @@ def test_kalos_42_a_transfer_rule_without_preconditions_names_itself_and_its_sta
     assert _read(eng, "li", "provide_services", {"usage_data"}, Facts(region="unspecified")) == ([
         ("ok_use", "Provide, maintain, improve and optimise the products and services you use may use these "
          "categories", "purposes.items[2]", ("KALOS-11",))], [])
+
+
+def test_konzen_07_a_decision_counts_the_consents_given_and_withdrawn_by_its_own_time_only(
+        db_url: str, tmp_path: Path) -> None:
+    """The consent ledger is read as of the decision's time: a withdrawal recorded for a later instant does not reach
+    back to a decision made before it, and one made after it sees it (found by mutation testing: the fold's time)."""
+    eng = _engine(load_pack("konzen"), db_url, tmp_path)
+    on = Facts(conditions=frozenset({"device_positioning_on", "feature_active:location_based_service"}))
+    eng.set_consent("wang", "device_positioning", "given", now=NOW)
+    eng.collect("wang", "location_services", {"location": "39.9,116.4"}, on, now=NOW)
+    eng.set_consent("wang", "device_positioning", "withdrawn", now=NOW + dt.timedelta(hours=2))
+    before = eng.read("wang", "location_based_services", {"location"}, now=NOW + dt.timedelta(hours=1))
+    assert before["location"] == ["39.9,116.4"]
+    with pytest.raises(DeniedError) as info:
+        eng.read("wang", "location_based_services", {"location"}, now=NOW + dt.timedelta(hours=3))
+    assert "consent_withdrawn" in {r.code for r in info.value.decision.reasons}  # type: ignore[attr-defined]
