@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from policykeeper import DeniedError
-from policykeeper.engine import PolicyEngine
+from policykeeper.engine import Decision, PolicyEngine
 from policykeeper.store import audit_log
 
 
@@ -47,3 +47,17 @@ def subscribe(eng: PolicyEngine, person: str, service: str, *, now: object = Non
 
     at = now if isinstance(now, dt.datetime) else dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     eng.record_fact("subscribed", person=person, arg=service, reference=f"{service} subscription", now=at)
+
+
+Said = list[tuple[str, str, str, tuple[str, ...]]]
+"""A decision's reasons, word for word: (code, message, rule, promises)."""
+Obliged = list[tuple[str, str, str, str, bool, tuple[str, ...]]]
+"""A decision's obligations, word for word: (kind, value, text, by, for the person, promises)."""
+
+
+def said(d: Decision) -> Said:
+    return [(r.code, r.message, r.rule, tuple(r.promises)) for r in d.reasons]
+
+
+def obliged(d: Decision) -> Obliged:
+    return [(o.kind, o.value, o.text, o.by, o.for_person, tuple(o.promises)) for o in d.obligations]

@@ -17,23 +17,17 @@ from policykeeper.engine import Decision, Facts, PolicyEngine
 from policykeeper.pack import Pack
 from policykeeper.store import open_database
 
+from ..helpers import Obliged, Said
+from ..helpers import obliged as _obliged
+from ..helpers import said as _said
+
 NOW = dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC)
 ALICE = {"name": "Alice Phommachanh", "password": "correct horse battery", "uuid": "u-7f3a9c",
          "phone": "+856 20 5555 0101", "email": "alice@example.com", "date_of_birth": "1990-04-02"}
-Said = list[tuple[str, str, str, tuple[str, ...]]]
-Obliged = list[tuple[str, str, str, str, bool, tuple[str, ...]]]
 
 
 def _engine(pack: Pack, db_url: str, tmp_path: Path) -> PolicyEngine:
     return PolicyEngine(pack, open_database(db_url), KeyRing.init(tmp_path / "keys"))
-
-
-def _said(d: Decision) -> Said:
-    return [(r.code, r.message, r.rule, tuple(r.promises)) for r in d.reasons]
-
-
-def _obliged(d: Decision) -> Obliged:
-    return [(o.kind, o.value, o.text, o.by, o.for_person, tuple(o.promises)) for o in d.obligations]
 
 
 def _allowed(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obliged]:
