@@ -356,6 +356,15 @@ def _minor_data(cp: CompiledPack, facts: Facts, target: str, v: _Verdict) -> Non
                + " or ".join(u.replace("_", " ") for u in m.permitted_uses), "minors.permitted_uses", promises)
 
 
+def _categories_beyond(item: Purpose | Recipient, verb: str, asked: frozenset[str], rule: str, v: _Verdict) -> None:
+    """Deny the categories asked for beyond those a purpose may use or a recipient may receive, where it limits them."""
+    if not isinstance(item.categories, str):
+        extra = asked - set(item.categories)
+        if extra:
+            v.deny("category_not_allowed", f"{item.name} may not {verb} {', '.join(sorted(extra))}", rule + ".categories",
+                   item.promises)
+
+
 def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
     v = _Verdict(cp, f"use:{a.purpose}")
     _acceptance(cp, facts, v, a.purpose)
@@ -376,11 +385,7 @@ def _use(cp: CompiledPack, facts: Facts, a: Use) -> Decision:
         return v.done()
     i, p = entry
     rule = f"purposes.items[{i}]"
-    if not isinstance(p.categories, str):
-        extra = a.categories - set(p.categories)
-        if extra:
-            v.deny("category_not_allowed", f"{p.name} may not use {', '.join(sorted(extra))}", rule + ".categories",
-                   p.promises)
+    _categories_beyond(p, "use", a.categories, rule, v)
     unknown = a.categories - cp.categories.keys()
     if unknown:
         v.deny("unknown_category", f"not declared: {', '.join(sorted(unknown))}", "data_categories", ())
@@ -420,11 +425,7 @@ def _share(cp: CompiledPack, facts: Facts, a: Share) -> Decision:
         return v.done()
     i, r = entry
     rule = f"recipients[{i}]"
-    if not isinstance(r.categories, str):
-        extra = a.categories - set(r.categories)
-        if extra:
-            v.deny("category_not_allowed", f"{r.name} may not receive {', '.join(sorted(extra))}", rule + ".categories",
-                   r.promises)
+    _categories_beyond(r, "receive", a.categories, rule, v)
     if a.purpose in cp.purposes:
         _objected(cp, facts, a.purpose, f"purposes.items[{cp.purposes[a.purpose][0]}]", v)
         needed = cp.purposes[a.purpose][1].categories
