@@ -47,3 +47,16 @@ def test_kokkok_64_the_preview_refuses_an_effective_date_sooner_than_7_business_
         preview(kokkok, new, now=NOW, effective_at=NOW + dt.timedelta(days=3))
     shown = preview(kokkok, new, now=NOW, effective_at=dt.datetime(2025, 6, 12, tzinfo=dt.UTC))
     assert shown.published.effective_at.date() == dt.date(2025, 6, 12) and _rows(kokkok, policy_versions) == 0
+
+
+def test_a_misspelt_publishing_term_is_refused_and_changes_nothing(db_url: str, tmp_path: Path) -> None:
+    kokkok = _engine("kokkok", db_url, tmp_path)
+    new = _pack("kokkok", *KOKKOK_V2)
+    before = _rows(kokkok, audit_log)
+    late = dt.datetime(2025, 6, 12, tzinfo=dt.UTC)
+    with pytest.raises(TypeError, match="'efective_at'"):
+        preview(kokkok, new, efective_at=late, now=NOW)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="'efective_at'"):
+        publish(kokkok, new, efective_at=late, now=NOW)  # type: ignore[call-arg]
+    assert (_rows(kokkok, policy_versions), _rows(kokkok, outbox), _rows(kokkok, audit_log)) == (0, 0, before)
+    assert publish(kokkok, new, effective_at=late, now=NOW).effective_at == late

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 # the help lists the top-level commands in the order these modules register them:
 # isort: off
-from . import _pack, _keys, _consent, _request, _jobs, _marketing, _incident, _serve, _organisation  # noqa: F401
+from . import _pack, _keys, _consent, _request, _jobs, _marketing, _incident, _serve, _organisation, _records  # noqa: F401
 # isort: on
 from ._base import _App as _App
 from ._base import _fail as _fail
 from ._base import _translating as _translating
 from ._base import app
-from ._records import records_app
 from ._request import _requests as _requests  # tests/crash/erase_worker.py opens the request service as the CLI does
 from ._serve import tcp_listener as tcp_listener
-
-app.add_typer(records_app, name="records")  # the last group in the help, as before
 
 __all__ = ["app", "main"]
 

@@ -64,6 +64,28 @@ app = _App(
 )
 
 
+_GROUPS = {  # each command group (``policykeeper NAME ...``) and its help, in the order the help lists them
+    "pack": "Validate, render, compare and lint policy packs.",
+    "keys": "Create and rotate the master key (kept outside the database).",
+    "audit": "Check the hash-chained audit log.",
+    "consent": "Record consent given or withdrawn; print a consent receipt.",
+    "transfer": "Cross-border transfer records.",
+    "fact": "The fact register: facts that unlock a protection, on record.",
+    "request": "Data subject requests: submit, verify, list, fulfil, refuse.",
+    "dataset": "Dataset maps of the company's own databases (Fides datasets).",
+    "deletions": "The deletion queue (e.g. minors found without parental consent).",
+    "outbox": "Messages to recipients (erasure notices): deliver with retries, dead letters.",
+    "retention": "Retention: the end-of-retention sweep, legal holds and the events that end periods.",
+    "marketing": "Marketing and service messages to people; unsubscribe links.",
+    "tracker": "Cookies and similar trackers, registered against the pack's lists.",
+    "incident": "Security incidents: record, promised steps, close, notify the people affected, report to the regulator.",
+    "apikey": "API keys for staff and services, each bound to one role.",
+    "organisation": "Organisational measures: the privacy department and staff training (KAMOER-41).",
+    "records": "Standard records: ISO/IEC TS 27560 consent records, the pack as DPV, a record of processing activities "
+               "(Kantara receipts: 'consent receipt').",
+}
+
+
 def _group(name: str, help: str) -> _App:
     """A command group (``policykeeper NAME ...``), registered on the app; without a command it prints its help."""
     group = _App(help=help, no_args_is_help=True)
@@ -71,23 +93,8 @@ def _group(name: str, help: str) -> _App:
     return group
 
 
-pack_app = _group("pack", "Validate, render, compare and lint policy packs.")
-keys_app = _group("keys", "Create and rotate the master key (kept outside the database).")
-audit_app = _group("audit", "Check the hash-chained audit log.")
-consent_app = _group("consent", "Record consent given or withdrawn; print a consent receipt.")
-transfer_app = _group("transfer", "Cross-border transfer records.")
-fact_app = _group("fact", "The fact register: facts that unlock a protection, on record.")
-request_app = _group("request", "Data subject requests: submit, verify, list, fulfil, refuse.")
-dataset_app = _group("dataset", "Dataset maps of the company's own databases (Fides datasets).")
-deletions_app = _group("deletions", "The deletion queue (e.g. minors found without parental consent).")
-outbox_app = _group("outbox", "Messages to recipients (erasure notices): deliver with retries, dead letters.")
-retention_app = _group("retention", "Retention: the end-of-retention sweep, legal holds and the events that end periods.")
-marketing_app = _group("marketing", "Marketing and service messages to people; unsubscribe links.")
-tracker_app = _group("tracker", "Cookies and similar trackers, registered against the pack's lists.")
-incident_app = _group("incident", "Security incidents: record, promised steps, close, notify the people affected, "
-                                  "report to the regulator.")
-apikey_app = _group("apikey", "API keys for staff and services, each bound to one role.")
-organisation_app = _group("organisation", "Organisational measures: the privacy department and staff training (KAMOER-41).")
+groups = {name: _group(name, help) for name, help in _GROUPS.items()}
+"""The command groups by name; each command module takes the ones whose commands it holds."""
 
 HomeOpt = Annotated[
     Path | None, typer.Option("--home", help="policykeeper's home directory (default $POLICYKEEPER_HOME or ~/.policykeeper).")

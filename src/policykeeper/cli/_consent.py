@@ -17,15 +17,18 @@ from ._base import (
     _engine,
     _evidence,
     _when,
-    consent_app,
-    deletions_app,
-    fact_app,
+    groups,
     out,
-    transfer_app,
 )
 
 if TYPE_CHECKING:
     from ..consent import ConsentAction
+
+
+consent_app = groups["consent"]
+transfer_app = groups["transfer"]
+fact_app = groups["fact"]
+deletions_app = groups["deletions"]
 
 
 def _consent(action: ConsentAction, person: str, target: str, evidence: list[str], home: Path | None,

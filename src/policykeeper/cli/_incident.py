@@ -13,9 +13,12 @@ from ._base import (
     HomeOpt,
     _engine,
     _when,
-    incident_app,
+    groups,
     out,
 )
+
+incident_app = groups["incident"]
+
 
 IncidentArg = Annotated[int, typer.Argument(help="The incident id (printed by 'incident record').")]
 TicketOpt = Annotated[str, typer.Option("--reference", help="A ticket or report id (never personal data).")]

@@ -19,13 +19,16 @@ from ._base import (
     _when,
     app,
     err,
+    groups,
     out,
-    outbox_app,
-    retention_app,
 )
 
 if TYPE_CHECKING:
     from ..worker import RetentionConfig
+
+
+outbox_app = groups["outbox"]
+retention_app = groups["retention"]
 
 
 @outbox_app.command("deliver")

@@ -13,8 +13,7 @@ from ._base import (
     DbOpt,
     HomeOpt,
     app,
-    audit_app,
-    keys_app,
+    groups,
     out,
 )
 
@@ -22,6 +21,10 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from ..crypto import KeyRing
+
+
+keys_app = groups["keys"]
+audit_app = groups["audit"]
 
 
 def _database(home: Path | None, database_url: str | None, *, create: bool = True) -> Engine:

@@ -12,10 +12,12 @@ from ._base import (
     HomeOpt,
     PersonArg,
     _engine,
-    marketing_app,
+    groups,
     out,
-    tracker_app,
 )
+
+marketing_app = groups["marketing"]
+tracker_app = groups["tracker"]
 
 
 @marketing_app.command("send")

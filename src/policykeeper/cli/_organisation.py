@@ -14,9 +14,11 @@ from ._base import (
     EnginePackOpt,
     HomeOpt,
     _engine,
-    organisation_app,
+    groups,
     out,
 )
+
+organisation_app = groups["organisation"]
 
 
 @organisation_app.command("department")

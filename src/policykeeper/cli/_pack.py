@@ -21,9 +21,11 @@ from ._base import (
     _load,
     _when,
     err,
+    groups,
     out,
-    pack_app,
 )
+
+pack_app = groups["pack"]
 
 
 @pack_app.command("check")

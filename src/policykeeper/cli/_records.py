@@ -1,5 +1,5 @@
 """``policykeeper records ...``: the standard records (ISO/IEC TS 27560 consent records, the pack as DPV, the record
-of processing activities). Registered by :mod:`policykeeper.cli`, whose ``_App`` turns library errors into clean messages."""
+of processing activities)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from .._exceptions import BadValueError
-from ._base import DbOpt, EnginePackOpt, HomeOpt, _App, _engine, out
+from ._base import DbOpt, EnginePackOpt, HomeOpt, _engine, groups, out
 
 if TYPE_CHECKING:
     from ..pack import Pack
 
-__all__ = ["records_app"]
-
-records_app: typer.Typer = _App(help="Standard records: ISO/IEC TS 27560 consent records, the pack as DPV, a record of "
-                                        "processing activities (Kantara receipts: 'consent receipt').", no_args_is_help=True)
+records_app = groups["records"]
 
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of printing.")]
 PackNameOpt = Annotated[str | None, typer.Option("--pack", help="A pack file or a bundled name (default "

@@ -19,14 +19,17 @@ from ._base import (
     HomeOpt,
     PersonArg,
     _engine,
-    dataset_app,
     err,
+    groups,
     out,
-    request_app,
 )
 
 if TYPE_CHECKING:
     from ..requests import RequestService, Ticket
+
+
+request_app = groups["request"]
+dataset_app = groups["dataset"]
 
 
 def _requests(home: Path | None, database_url: str | None, pack: str | None) -> RequestService:

@@ -18,11 +18,13 @@ from ._base import (
     DbOpt,
     EnginePackOpt,
     HomeOpt,
-    apikey_app,
     app,
     err,
+    groups,
     out,
 )
+
+apikey_app = groups["apikey"]
 
 
 @app.command("serve")

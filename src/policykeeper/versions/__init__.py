@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import Connection
 
@@ -243,28 +243,42 @@ class Preview:
     """The version the new one was checked against (the latest published): its change rules applied."""
 
 
-def _dates(new: Pack, effective_at: dt.datetime | None, notice_at: dt.datetime | None,
-           now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    notice_at = notice_at or now
+class PublishTerms(TypedDict, total=False):
+    """How a new version is published, one keyword each (all optional): ``effective_at``, when it takes effect (default:
+    the date the version states, else at once); ``notice_at``, when people are told (default now);
+    ``explicit_consent``, that a version that reduces rights applies to each person only once they explicitly agree
+    (default False). :func:`preview` and :func:`publish` take the same."""
+
+    effective_at: dt.datetime | None
+    notice_at: dt.datetime | None
+    explicit_consent: bool
+
+
+def _terms(new: Pack, terms: PublishTerms, now: dt.datetime) -> tuple[dt.datetime, dt.datetime, bool]:
+    """(notice_at, effective_at, explicit_consent) of ``terms``, defaults filled in; a keyword that is none of them is
+    refused, as Python refuses one."""
+    for name in terms:
+        if name not in PublishTerms.__optional_keys__:
+            raise TypeError(f"unexpected keyword argument {name!r}")
+    notice_at = terms.get("notice_at") or now
+    effective_at = terms.get("effective_at")
     if effective_at is None:
         effective_at = _midnight(new.version.effective_date) if isinstance(new.version.effective_date, dt.date) \
             else notice_at
-    return notice_at, effective_at
+    return notice_at, effective_at, terms.get("explicit_consent", False)
 
 
 def preview(
     eng: PolicyEngine,
     new: Pack,
     *,
-    effective_at: dt.datetime | None = None,
-    notice_at: dt.datetime | None = None,
-    explicit_consent: bool = False,
     now: dt.datetime | None = None,
+    **terms: Unpack[PublishTerms],
 ) -> Preview:
     """Check ``new`` against the change rules of the version in force and show what publishing it would do, without
     writing anything; raises :class:`BadValueError` as :func:`publish` would."""
     now = eng.clock.at(now)
-    notice_at, effective_at = _dates(new, effective_at, notice_at, now)
+    notice_at, effective_at, explicit_consent = _terms(new, terms, now)
     with eng.db.connect() as conn:
         rows = _rows(conn, eng.pack.id)
         published = _plan(eng, rows, new, notice_at, effective_at, explicit_consent)
@@ -283,17 +297,16 @@ def publish(
     eng: PolicyEngine,
     new: Pack,
     *,
-    effective_at: dt.datetime | None = None,
-    notice_at: dt.datetime | None = None,
-    explicit_consent: bool = False,
     actor: str = "privacy_officer",
     now: dt.datetime | None = None,
+    **terms: Unpack[PublishTerms],
 ) -> Published:
     """Publish ``new`` as the next version of the engine's pack, in one transaction: record it with its diff, check
-    the pack's change rules, and queue its notices. ``explicit_consent`` acknowledges that a version that reduces
-    rights applies to each person only once they explicitly agree (where the pack promises that)."""
+    the pack's change rules, and queue its notices (``terms``: see :class:`PublishTerms`). ``explicit_consent``
+    acknowledges that a version that reduces rights applies to each person only once they explicitly agree (where the
+    pack promises that)."""
     now = eng.clock.at(now)
-    notice_at, effective_at = _dates(new, effective_at, notice_at, now)
+    notice_at, effective_at, explicit_consent = _terms(new, terms, now)
     with eng.db.begin() as conn:
         _baseline(conn, eng)
         rows = _rows(conn, eng.pack.id)
