@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ..store.marketing import TrackerTerms
 from ._registry import AuditEvent, register
 
 __all__ = ["AuditEvent", "register"]
@@ -235,18 +236,12 @@ class MessageEvent(AuditEvent):
 
 
 @register
-class TrackerEvent(AuditEvent):
+class TrackerEvent(AuditEvent, TrackerTerms):
     """A tracker (cookie, pixel, SDK) was registered, with what the pack requires to be disclosed about it."""
 
     KIND: ClassVar[str] = "tracker"
     event: Literal["registered"]
     tracker: int
-    technology: str
-    purpose: str
-    party: str
-    recipient: str | None
-    lifetime: str
-    placement: str
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -210,8 +210,8 @@ def _kept(eng: PolicyEngine, conn: Connection, scope: Condition, gov: Governing)
     out = [Kept(h.category, h.records, "legal_hold", h.reference, gov.promises)
            for h in erasure_store.count_held(conn, scope)]
     if law:
-        out += [Kept(c.category, c.records, "kept_as_record", None, law[c.category])
-                for c in erasure_store.count_of_categories(conn, scope, sorted(law))]
+        out += [Kept(category, n, "kept_as_record", None, law[category])
+                for category, n in erasure_store.count_of_categories(conn, scope, sorted(law)).items()]
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from .. import audit
@@ -13,6 +13,7 @@ from .._exceptions import BadValueError
 from ..engine import PolicyEngine
 from ..pack._lifecycle import TrackingTechnology
 from ..store import marketing as marketing_store
+from ..store.marketing import TrackerTerms
 from ._common import _cookies, _deny, _halted, _promises, _rule, _subject_id, _targets
 
 _TECHNOLOGIES = frozenset(get_args(TrackingTechnology))
@@ -39,9 +40,6 @@ def tracking_allowed(eng: PolicyEngine, external_id: str, *, now: dt.datetime | 
                 return False
     return True
 
-
-
-_COLUMNS = ("name", "technology", "purpose", "party", "recipient", "lifetime", "placement")
 
 
 def register_tracker(
@@ -75,9 +73,8 @@ def register_tracker(
         raise BadValueError("a first-party tracker has no recipient; use party='third' for one a third party sets")
     cookies = _cookies(eng)
     promises = _promises(cookies)
-    row = {"name": name.strip(), "technology": technology, "purpose": purpose, "party": party, "recipient": recipient,
-           "lifetime": lifetime, "placement": placement}
-    detail = {k: v for k, v in row.items() if k != "name"}
+    detail = {"technology": technology, "purpose": purpose, "party": party, "recipient": recipient,
+              "lifetime": lifetime, "placement": placement}
     denial: tuple[str, str, str] | None = None
     listed = {r.id: r for r in eng.pack.recipients}
     if cookies is None or not cookies.uses_tracking:
@@ -108,15 +105,15 @@ def register_tracker(
         raise _deny(eng, "tracker", *denial, promises, None, detail, actor, now)
     if party == "third" and recipient is not None:
         promises = (*promises, *listed[recipient].promises)
+    terms = TrackerTerms.model_validate(detail)  # each a text now: checked above against the pack's lists
     with eng.db.begin() as conn:
         old = marketing_store.tracker_named(conn, eng.pack.id, name.strip())
         if old is not None:
-            if any(getattr(old, k) != row[k] for k in _COLUMNS):
-                raise BadValueError(f"a different tracker named {row['name']!r} is already registered")
+            if old.terms != terms:
+                raise BadValueError(f"a different tracker named {name.strip()!r} is already registered")
             return old.id
-        tid = marketing_store.register_tracker(
-            conn, pack_id=eng.pack.id, name=name.strip(), technology=technology, purpose=purpose, party=party,
-            recipient=recipient, lifetime=lifetime, placement=placement, at=now, by=actor)
+        tid = marketing_store.register_tracker(conn, pack_id=eng.pack.id, name=name.strip(), terms=terms, at=now,
+                                               by=actor)
         audit.record(conn, kind="tracker", actor=actor, allowed=True, at=now, promises=promises,
                      pack_version=eng.compiled.version, detail={"event": "registered", "tracker": tid, **detail})
     return int(tid)
@@ -126,7 +123,7 @@ def list_trackers(eng: PolicyEngine) -> list[dict[str, Any]]:
     """The trackers registered for this pack, in registration order."""
     with eng.db.connect() as conn:
         rows = marketing_store.trackers_of(conn, eng.pack.id)
-    return [asdict(r) for r in rows]
+    return [{"id": r.id, "name": r.name, **r.terms.model_dump()} for r in rows]
 
 
 @dataclass(frozen=True)

@@ -136,8 +136,7 @@ class _Erasure(_Base):
             sent: dict[str, set[str]] = {}
             upstream = not isinstance(erasure, str) and erasure.propagate == "upstream_sources"
             if upstream:  # KALOS: tell the entities the data was obtained from
-                for s in request_store.sources_of(conn, subject_id):
-                    sent.setdefault(s.source, set()).add(s.category)
+                sent = request_store.sources_of(conn, subject_id)
             else:  # everyone in the disclosure log (Kamoer promises it; it is the safe default)
                 for d in request_store.disclosures_of(conn, subject_id):
                     if d.ground and set(d.ground.split(",")) & exempt:

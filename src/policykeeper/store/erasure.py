@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, delete, func, select, true, update
 from ._schema import fact_register, record_keys, records, subjects
 from .lifecycle import Condition
 
-__all__ = ["Condition", "HeldCount", "LiveRecord", "LawCount", "by_ids", "count_held", "count_of_categories",
+__all__ = ["Condition", "HeldCount", "LiveRecord", "by_ids", "count_held", "count_of_categories",
            "delete_records", "group_keys_of", "live_of", "live_records", "not_kept", "shred_person"]
 
 
@@ -27,14 +27,6 @@ class HeldCount:
 
     category: str
     reference: str | None
-    records: int
-
-
-@dataclass(frozen=True, slots=True)
-class LawCount:
-    """How many of the records in a scope, not under hold, are of one category the law requires to keep."""
-
-    category: str
     records: int
 
 
@@ -87,12 +79,13 @@ def count_held(conn: Connection, scope: Condition) -> list[HeldCount]:
         .order_by(records.c.category))]
 
 
-def count_of_categories(conn: Connection, scope: Condition, categories: Sequence[str]) -> list[LawCount]:
-    """The records of ``scope`` not under legal hold and of these categories, counted per category."""
-    return [LawCount(r[0], int(r[1])) for r in conn.execute(
+def count_of_categories(conn: Connection, scope: Condition, categories: Sequence[str]) -> dict[str, int]:
+    """The records of ``scope`` not under legal hold and of these categories, counted: category -> count, in category
+    order (a category with no such record is left out)."""
+    return {r[0]: int(r[1]) for r in conn.execute(
         select(records.c.category, func.count()).where(
             scope, records.c.legal_hold.is_(False), records.c.category.in_(sorted(categories)))
-        .group_by(records.c.category).order_by(records.c.category))]
+        .group_by(records.c.category).order_by(records.c.category))}
 
 
 # -- deleting ---------------------------------------------------------------------------------------------------------

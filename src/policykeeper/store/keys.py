@@ -11,21 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import ColumnElement, Connection, delete, select, update
 
 from ._schema import record_keys, records, subjects
 
-__all__ = ["GroupKey", "GroupKeyRow", "SealedValue", "UngroupedRecord", "WrappedKey", "add_group_key", "drop_group_key",
+__all__ = ["GroupKey", "SealedValue", "UngroupedRecord", "WrappedKey", "add_group_key", "drop_group_key",
            "group_key", "lock_group_key", "move_record", "rekey_record", "rewrap_subject_key", "subject_keys_not_under",
            "ungrouped_records", "values_under", "wrapped_group_key"]
-
-
-@dataclass(frozen=True, slots=True)
-class GroupKeyRow:
-    """A record group key's id and its wrapped form."""
-
-    id: str
-    wrapped_key: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +60,16 @@ class UngroupedRecord:
     wrapped_key: bytes
 
 
-def group_key(conn: Connection, subject_id: str, category: str) -> GroupKeyRow | None:
+def _locked_group_key(conn: Connection, *where: ColumnElement[bool]) -> GroupKey | None:
+    row = conn.execute(select(record_keys.c.id, record_keys.c.subject_id, record_keys.c.category,
+                              record_keys.c.wrapped_key).where(*where).with_for_update()).first()
+    return None if row is None else GroupKey(row.id, row.subject_id, row.category, row.wrapped_key)
+
+
+def group_key(conn: Connection, subject_id: str, category: str) -> GroupKey | None:
     """The group key of a person's records of one category, its row locked until the transaction ends (so a
     concurrent deletion cannot destroy it under a new record); None when there is none yet."""
-    row = conn.execute(select(record_keys.c.id, record_keys.c.wrapped_key).where(
-        record_keys.c.subject_id == subject_id, record_keys.c.category == category).with_for_update()).first()
-    return None if row is None else GroupKeyRow(row.id, row.wrapped_key)
+    return _locked_group_key(conn, record_keys.c.subject_id == subject_id, record_keys.c.category == category)
 
 
 def add_group_key(conn: Connection, *, key_id: str, subject_id: str, category: str, wrapped_key: bytes,
@@ -85,9 +81,7 @@ def add_group_key(conn: Connection, *, key_id: str, subject_id: str, category: s
 
 def lock_group_key(conn: Connection, key_id: str) -> GroupKey | None:
     """A group key by id, its row locked until the transaction ends; None once it was destroyed."""
-    row = conn.execute(select(record_keys.c.id, record_keys.c.subject_id, record_keys.c.category,
-                              record_keys.c.wrapped_key).where(record_keys.c.id == key_id).with_for_update()).first()
-    return None if row is None else GroupKey(row.id, row.subject_id, row.category, row.wrapped_key)
+    return _locked_group_key(conn, record_keys.c.id == key_id)
 
 
 def drop_group_key(conn: Connection, key_id: str) -> None:

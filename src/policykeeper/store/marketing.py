@@ -1,6 +1,8 @@
 """Marketing's storage: the people a message goes to, the log of messages sent (never their content), the trackers.
 
 Rows leave as frozen dataclasses; every function takes the caller's connection, so a change stays one transaction.
+A tracker's terms are one pydantic model, :class:`TrackerTerms`, which the audit entry of its registration
+(``audit._events.TrackerEvent``) extends: the stored row and the audit entry cannot drift apart.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
 from ._schema import message_log, subjects, trackers
 
-__all__ = ["SubjectKey", "Tracker", "log_message", "message_sent", "register_tracker", "subject_by_id",
+__all__ = ["SubjectKey", "Tracker", "TrackerTerms", "log_message", "message_sent", "register_tracker", "subject_by_id",
            "subject_by_lookup", "tracker_named", "trackers_of"]
 
 
@@ -25,18 +28,26 @@ class SubjectKey:
     wrapped_key: bytes | None
 
 
-@dataclass(frozen=True, slots=True)
-class Tracker:
-    """One registered cookie or similar tracker."""
+class TrackerTerms(BaseModel):
+    """What the pack requires to be disclosed about a tracker: its technology, the purpose it serves, whose it is
+    (first or third party, and which recipient sets a third-party one), how long it lasts and where it is placed."""
 
-    id: int
-    name: str
+    model_config = ConfigDict(extra="forbid", frozen=True)
     technology: str
     purpose: str
     party: str
     recipient: str | None
     lifetime: str
     placement: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tracker:
+    """One registered cookie or similar tracker: its id, its name and its terms."""
+
+    id: int
+    name: str
+    terms: TrackerTerms
 
 
 def subject_by_lookup(conn: Connection, lookup: str) -> SubjectKey | None:
@@ -70,7 +81,8 @@ _COLUMNS = (trackers.c.id, trackers.c.name, trackers.c.technology, trackers.c.pu
 
 
 def _tracker(r: Any) -> Tracker:
-    return Tracker(int(r.id), r.name, r.technology, r.purpose, r.party, r.recipient, r.lifetime, r.placement)
+    return Tracker(int(r.id), r.name, TrackerTerms(technology=r.technology, purpose=r.purpose, party=r.party,
+                                                   recipient=r.recipient, lifetime=r.lifetime, placement=r.placement))
 
 
 def tracker_named(conn: Connection, pack_id: str, name: str) -> Tracker | None:
@@ -79,12 +91,11 @@ def tracker_named(conn: Connection, pack_id: str, name: str) -> Tracker | None:
     return None if row is None else _tracker(row)
 
 
-def register_tracker(conn: Connection, *, pack_id: str, name: str, technology: str, purpose: str, party: str,
-                     recipient: str | None, lifetime: str, placement: str, at: dt.datetime, by: str) -> int:
+def register_tracker(conn: Connection, *, pack_id: str, name: str, terms: TrackerTerms, at: dt.datetime,
+                     by: str) -> int:
     """Add a tracker; returns its id."""
     return int(conn.execute(trackers.insert().values(
-        pack_id=pack_id, name=name, technology=technology, purpose=purpose, party=party, recipient=recipient,
-        lifetime=lifetime, placement=placement, registered_at=at, registered_by=by).returning(trackers.c.id)
+        pack_id=pack_id, name=name, **terms.model_dump(), registered_at=at, registered_by=by).returning(trackers.c.id)
     ).scalar_one())
 
 

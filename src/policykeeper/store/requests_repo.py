@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, case, func, or_, select, update
 
 from ._schema import audit_log, disclosures, outbox, records, request_codes, requests, subjects
 
-__all__ = ["CLOSED", "OPEN", "AuditEntry", "Code", "DecisionEntry", "Disclosure", "HeldValue", "Request", "Source",
+__all__ = ["CLOSED", "OPEN", "AuditEntry", "Code", "DecisionEntry", "Disclosure", "HeldValue", "Request",
            "SubjectKey", "active_values", "add", "add_code", "by_due_date", "close", "code_of", "count_wrong_code",
            "decision", "disclosures_of", "erasure_notices", "exists", "extend", "find", "forget_keys",
            "held_categories", "holding_keys", "mark_verified", "of_person", "queue_page", "received_times",
@@ -88,14 +88,6 @@ class HeldValue:
     value: bytes
     key_id: str | None
     collected_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where one category of the person's data was obtained from."""
-
-    source: str
-    category: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,10 +316,14 @@ def held_categories(conn: Connection, subject_id: str) -> list[str]:
         records.c.subject_id == subject_id, records.c.status == "active").distinct()).scalars().all())
 
 
-def sources_of(conn: Connection, subject_id: str) -> list[Source]:
-    """Where the person's active records were obtained from (those with a source)."""
-    return [Source(r.source, r.category) for r in conn.execute(select(records.c.source, records.c.category).where(
-        records.c.subject_id == subject_id, records.c.status == "active", records.c.source.is_not(None)))]
+def sources_of(conn: Connection, subject_id: str) -> dict[str, set[str]]:
+    """Where the person's active records were obtained from (those with a source): source -> the categories of data
+    obtained from it."""
+    out: dict[str, set[str]] = {}
+    for r in conn.execute(select(records.c.source, records.c.category).where(
+            records.c.subject_id == subject_id, records.c.status == "active", records.c.source.is_not(None))):
+        out.setdefault(r.source, set()).add(r.category)
+    return out
 
 
 def disclosures_of(conn: Connection, subject_id: str) -> list[Disclosure]:
