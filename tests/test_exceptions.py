@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 
 from policykeeper import _exceptions
-from policykeeper._exceptions import PolicykeeperError
+from policykeeper._exceptions import ErrorCode, PolicykeeperError
 
 _LINE = re.compile(r"^    (?P<lead>(?:[│ ]   )*(?:[├└]── )?)(?P<name>[A-Z]\w*Error)\b", re.MULTILINE)
 
@@ -43,3 +44,11 @@ def test_the_tree_reader_sees_a_class_drawn_under_the_wrong_base() -> None:
         assert _documented() != _defined()
     finally:
         _exceptions.__doc__ = doc
+
+
+def test_every_exception_class_has_a_stable_code() -> None:
+    codes = set(typing.get_args(ErrorCode))
+    for name, base in _defined().items():
+        if base is not None:
+            assert getattr(_exceptions, name).code in codes, name
+    assert _exceptions.PackSyntaxError.code == "pack_syntax" and _exceptions.BadDetailError.code == "bad_value"

@@ -26,7 +26,7 @@ Every class is in this tree, indented under its base (tests/test_exceptions.py c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "AuditEventError",
@@ -67,9 +67,15 @@ ErrorCode = Literal[
 
 
 class PolicykeeperError(Exception):
-    """Base of every error policykeeper raises on purpose."""
+    """Base of every error policykeeper raises on purpose. A subclass names its ``code`` in its declaration
+    (``class KeyStoreError(PolicykeeperError, code="keystore")``), or keeps its base's."""
 
     code: ErrorCode
+
+    def __init_subclass__(cls, *, code: ErrorCode | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -96,10 +102,8 @@ class PackIssue:
         return f"{where}{key}: {self.message}"
 
 
-class PackError(PolicykeeperError):
+class PackError(PolicykeeperError, code="pack_schema"):
     """A pack could not be loaded; ``issues`` says what and where."""
-
-    code: ErrorCode = "pack_schema"
 
     def __init__(self, issues: list[PackIssue]) -> None:
         self.issues = tuple(issues)
@@ -108,54 +112,50 @@ class PackError(PolicykeeperError):
         super().__init__(f"{first}{more}" if first else "invalid pack")
 
 
-class PackSyntaxError(PackError):
-    code: ErrorCode = "pack_syntax"
+class PackSyntaxError(PackError, code="pack_syntax"):
+    """Not YAML, or not a mapping at the top."""
 
 
-class PackSchemaError(PackError):
-    code: ErrorCode = "pack_schema"
+class PackSchemaError(PackError, code="pack_schema"):
+    """A key, type or value does not fit the model."""
 
 
-class PackReferenceError(PackError):
-    code: ErrorCode = "pack_reference"
+class PackReferenceError(PackError, code="pack_reference"):
+    """A reference names something the pack does not declare."""
 
 
-class PackNotFoundError(PolicykeeperError):
-    code: ErrorCode = "pack_not_found"
+class PackNotFoundError(PolicykeeperError, code="pack_not_found"):
+    """No such file or bundled pack."""
 
 
-class KeyStoreError(PolicykeeperError):
-    code: ErrorCode = "keystore"
+class KeyStoreError(PolicykeeperError, code="keystore"):
+    """The master key or keystore is missing, damaged or misused."""
 
 
-class DecryptionError(PolicykeeperError):
-    code: ErrorCode = "decryption"
+class DecryptionError(PolicykeeperError, code="decryption"):
+    """A ciphertext does not open under the key it names."""
 
 
-class ConfigError(PolicykeeperError):
-    code: ErrorCode = "config"
+class ConfigError(PolicykeeperError, code="config"):
+    """A setting (such as the database URL) is unusable."""
 
 
-class DeniedError(PolicykeeperError):
+class DeniedError(PolicykeeperError, code="denied"):
     """The pack does not allow the action; ``decision`` says which rule and promise."""
-
-    code: ErrorCode = "denied"
 
     def __init__(self, message: str, decision: object) -> None:
         super().__init__(message)
         self.decision = decision
 
 
-class SubjectNotFoundError(PolicykeeperError):
-    code: ErrorCode = "subject_not_found"
+class SubjectNotFoundError(PolicykeeperError, code="subject_not_found"):
+    """No data is held about that person (or it was erased)."""
 
 
-class BadValueError(PolicykeeperError):
+class BadValueError(PolicykeeperError, code="bad_value"):
     """``kind``, where set, names the check that refused the value (a stable key such as ``incident_closed``, which a
     page maps to its own words in its reader's language, docs/errors.md); ``facts`` holds what the message names
     (numbers, labels, keys of the pack: never personal data)."""
-
-    code: ErrorCode = "bad_value"
 
     def __init__(self, message: str, *, kind: str | None = None, **facts: object) -> None:
         super().__init__(message)
@@ -173,11 +173,9 @@ class BadDetailError(BadValueError):
         super().__init__(message)
 
 
-class PrivilegedFactError(BadValueError):
+class PrivilegedFactError(BadValueError, code="privileged_fact"):
     """A caller stated a fact that unlocks a protection (consent, parental consent, de-identification, an account,
     a subscription, an agreement ...): only the engine's own records establish those. ``names`` lists them."""
-
-    code: ErrorCode = "privileged_fact"
 
     def __init__(self, names: tuple[str, ...] | list[str]) -> None:
         self.names = tuple(sorted(set(names)))
@@ -185,15 +183,11 @@ class PrivilegedFactError(BadValueError):
                          "records: " + ", ".join(self.names) + " (docs/engine.md, Facts)")
 
 
-class ErasureIncompleteError(PolicykeeperError):
+class ErasureIncompleteError(PolicykeeperError, code="erasure_incomplete"):
     """An erasure could not prove that nothing personal is left for the person; it changed nothing."""
 
-    code: ErrorCode = "erasure_incomplete"
 
-
-class AuditEventError(PolicykeeperError):
+class AuditEventError(PolicykeeperError, code="audit_event"):
     """An audit entry of an unknown kind, or whose detail does not fit its kind's registered shape
     (``policykeeper.audit._events``). A programming error, caught before anything is written: the transaction the
     entry belonged to is rolled back with it."""
-
-    code: ErrorCode = "audit_event"

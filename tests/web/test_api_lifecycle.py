@@ -132,7 +132,8 @@ def test_an_incident_by_api_from_record_to_notices_delivered_and_the_regulator_r
     assert "not a step" in str(wrong["message"])
     run = web.client.post(f"/v1/incidents/{iid}/notify", json={**CONTENT, "channel": "email"}, headers=po)
     assert run.status_code == 200, run.text
-    assert (run.json()["affected"], run.json()["queued"]) == (1, 1)
+    assert run.json() == {"incident": iid, "channel": "email", "affected": 1, "queued": 1, "already_notified": 0,
+                          "unreachable": 0, "announcement": None}
     missing = _error(web.client.post(f"/v1/incidents/{iid}/notify", json={**CONTENT, "advice": ""}, headers=po), 400)
     assert "advice" in str(missing["message"]) or "subject_prevention_advice" in str(missing["message"])
     sent = web.client.post("/v1/outbox/deliver", headers=po).json()

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, TypedDict, Unpack
+from typing import Annotated, Any, TypedDict, Unpack
 
+from pydantic import Field
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -46,9 +47,10 @@ PUSH_NOTE = "push notices are addressed to the pseudonymous subject id; the push
 
 @dataclass(frozen=True)
 class NoticeRun:
-    """What one run of :func:`notify_affected` did (counts only; no personal values)."""
+    """What one run of :func:`notify_affected` did (counts only; no personal values). The REST API answers with it,
+    the incident's id named ``incident`` there."""
 
-    incident_id: int
+    incident_id: Annotated[int, Field(serialization_alias="incident")]
     channel: str
     affected: int
     queued: int

@@ -54,16 +54,18 @@ def profile(request: Request, signed: Signed) -> Response:
                  waiting=[f for f in editable if f["email"]])
 
 
-def _category_name(ctx: WebContext, category: str) -> str:
-    return next((c.name for c in ctx.engine().pack.data_categories if c.id == category), _words(category))
+def _detail_form(request: Request, category: str) -> tuple[WebContext, Any, str]:
+    """What a form that changes a detail works with: the context, ``_`` in the page's language, and the name of the
+    detail (its ``category``) for the messages."""
+    ctx = ctx_of(request)
+    name = next((c.name for c in ctx.engine().pack.data_categories if c.id == category), _words(category))
+    return ctx, gettext_of(request), name
 
 
 @router.post("/me/profile")
 def profile_change(request: Request, signed: _ProfileForm, category: FormText = "", value: FormText = "",
                    confirm: FormText = "") -> Response:
-    ctx = ctx_of(request)
-    _ = gettext_of(request)
-    name = _category_name(ctx, category)
+    ctx, _, name = _detail_form(request, category)
     try:
         if _secret(ctx.engine().pack, category) and value != confirm:
             return redirect("/me/profile", err=_("%(detail)s: the two passwords you typed differ. Nothing was "
@@ -88,9 +90,7 @@ def _to_confirm(*, msg: str | None = None, err: str | None = None) -> RedirectRe
 @router.post("/me/profile/email")
 def profile_email(request: Request, signed: _EmailForm, category: FormText = "", value: FormText = "",
                   code: FormText = "") -> Response:
-    ctx = ctx_of(request)
-    _ = gettext_of(request)
-    name = _category_name(ctx, category)
+    ctx, _, name = _detail_form(request, category)
     try:
         if not _CODE.fullmatch(code.strip()):
             return _to_confirm(err=_("The code is the six digits from the email we sent to "

@@ -3,24 +3,46 @@
 The library's messages are written for developers and operators, in English (docs/errors.md). A page never shows
 one as it is to a reader of another language: the message's known shape (for the messages people meet often, such
 as a wrong or expired code) or else the error's stable ``code`` (docs/errors.md) is mapped to a plain sentence marked
-for translation. An English page keeps the library's own message, which is the most precise.
+for translation. An error a check raised with its ``kind`` (a :class:`BadValueError`) gets the kind's words, which are
+data, in ``kind_words.toml`` next to this module. An English page keeps the library's own message, which is the most
+precise.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .._exceptions import BadValueError, PackError, PolicykeeperError
 from ..i18n import day_in
 from ._errors import ApiError
 
-__all__ = ["chain_words", "pack_issue_words", "problem_words"]
+__all__ = ["KIND_WORDS", "KIND_WORDS_FILE", "chain_words", "pack_issue_words", "problem_words"]
 
 _Gettext = Callable[..., Any]
 _WRONG = "Something went wrong on our side; nothing was changed."
+
+KIND_WORDS_FILE = Path(__file__).with_name("kind_words.toml")
+
+
+def _kinds() -> dict[str, str]:
+    """The words file's entries, every table's in one mapping, checked: each kind once, each value a string."""
+    found: dict[str, str] = {}
+    for name, table in tomllib.loads(KIND_WORDS_FILE.read_text(encoding="utf-8")).items():
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            raise ValueError(f"{KIND_WORDS_FILE.name}: [{name}] must be a table of kind = \"words\"")
+        if found.keys() & table.keys():
+            raise ValueError(f"{KIND_WORDS_FILE.name}: [{name}] repeats {', '.join(sorted(found.keys() & table.keys()))}")
+        found.update(table)
+    return found
+
+
+KIND_WORDS = _kinds()
+"""The words for each ``kind`` of :class:`BadValueError` a page may meet: English message ids, translated when shown."""
 
 
 def _known(_: _Gettext, message: str) -> str | None:
@@ -96,83 +118,30 @@ def _listed(names: dict[str, Any], keys: Any) -> str:
 
 
 def _kind_words(_: _Gettext, exc: BadValueError) -> str | None:
-    """A check of the incidents or the versions that refused a value (its ``kind``), in the page's language."""
+    """A check of the incidents, the requests or the versions that refused a value (its ``kind``), in the page's
+    language: the kind's words (``kind_words.toml``), what they name filled from the error's facts."""
+    words = KIND_WORDS.get(exc.kind or "")
+    if words is None:
+        return None
     language = "en" if str(_(_WRONG)) == _WRONG else "zh-Hans"
     f = {k: day_in(language, v) if isinstance(v, dt.date) else v for k, v in exc.facts.items()}  # days in words
-    kind = exc.kind or ""
-    if kind.startswith("version_"):
-        return _version_words(_, kind, f)
+    return str(_(words, **_named(_, f)))
+
+
+def _named(_: _Gettext, f: dict[str, Any]) -> dict[str, Any]:
+    """What the words of a check name (their ``%(name)s``), from its facts ``f``: the pack's keys in words."""
     fields = {"what_happened": _("What happened"), "possible_impact": _("Possible impact"),
               "measures": _("Measures taken or planned"), "advice": _("What people can do to protect themselves"),
               "remedies": _("Remedies")}
-    words: dict[str, Any] = {
-        "incident_reference": _("Give the ticket or report reference: 1 to 120 characters, no personal data."),
-        "incident_categories": _("Choose kinds of data this policy declares."),
-        "incident_systems": _("Name at least one system involved."),
-        "incident_window": _("The end is before the start."),
-        "incident_future": _("The incident cannot start in the future."),
-        "incident_step": _("Choose one of the steps this policy records: %(steps)s.",
-                           steps=_listed(_steps(_), f.get("steps", ()))),
-        "incident_closed": _("Incident %(id)s is closed: nothing more can be recorded for it.", id=f.get("incident")),
-        "incident_steps_missing": _("Incident %(id)s cannot close yet: these steps are not on record: %(steps)s.",
-                                    id=f.get("incident"), steps=_listed(_steps(_), f.get("missing", ()))),
-        "incident_not_told": _("Incident %(id)s cannot close yet: the people affected have not been told. Send "
-                               "the notice first.", id=f.get("incident")),
-        "incident_unknown": _("There is no such incident."),
-        "notice_field": _("The notice must say “%(field)s”: the policy requires it.",
-                          field=fields.get(str(f.get("field")), f.get("field"))),
-        "notice_empty": _("The notice must say something: at least what happened."),
-        "notice_channel": _("The policy does not name that channel for these notices; it names: %(channels)s.",
-                            channels=_listed(_channels(_), f.get("channels", ()))),
-        "notice_transport": _("The outbox cannot reach people by %(channel)s: send those notices yourself.",
-                              channel=_channels(_).get(str(f.get("channel")), f.get("channel"))),
-        "notice_no_announcement": _("The policy promises no public announcement instead of telling each person: "
-                                    "tell people one by one."),
-        "notice_busy": _("Another run is telling the same people: try again once it has finished."),
-        "verification_method": _("Choose one of this policy's ways of checking who someone is."),
-        "evidence_reference": _("Give a reference to the evidence kept elsewhere: 1 to 120 characters, no personal "
-                                "data."),
-        "mismatch_reason": _("Say why you go on, in 1 to 200 characters, with no personal data."),
-        "agent_authority": _("This request was made by someone acting for the person: say where the proof of their "
-                             "authority is kept (1 to 120 characters, no personal data)."),
-        "address_mismatch": _("The request's address cannot be matched with an address held for this person: check "
-                              "that it is the requester's, then say why you go on."),
-        "refusal_ground": _("Choose one of the refusal grounds this policy gives."),
-        "erasure_ground": _("Choose one of the grounds on which this policy erases on request."),
-        "not_held_reason": _("Say why the company's databases hold nothing for this person, in 1 to 200 characters, "
-                             "with no personal data."),
-        "locked_detail": _("This detail cannot be changed once registered: the policy locks it."),
-    }
-    found = words.get(kind)
-    return None if found is None else str(found)
-
-
-def _version_words(_: _Gettext, kind: str, f: dict[str, Any]) -> str | None:
     units = {"hours": _("hours"), "calendar_days": _("days"), "business_days": _("business days"),
              "months": _("months"), "years": _("years")}
-    words: dict[str, Any] = {
-        "version_updated_missing": _("The new version must carry the date it was updated: this policy stamps every "
-                                     "version with it."),
-        "version_updated_not_later": _("The new version's update date (%(new)s) must be later than the one in force "
-                                       "(%(old)s).", new=f.get("new"), old=f.get("old")),
-        "version_effective_missing": _("The new version must state the date it takes effect: this policy states "
-                                       "one for every version."),
-        "version_effective_differs": _("The day it takes effect (%(given)s) differs from the one the version "
-                                       "states (%(stated)s).", given=f.get("given"), stated=f.get("stated")),
-        "version_before_notice": _("A version cannot take effect before people are told of it."),
-        "version_advance_notice": _("People must be told at least %(n)s %(unit)s before the version takes effect: "
-                                    "%(earliest)s at the earliest.", n=f.get("n"),
-                                    unit=units.get(str(f.get("unit")), f.get("unit")), earliest=f.get("earliest")),
-        "version_other_pack": _("This file is another policy's, not a new version of the one in force."),
-        "version_label_taken": _("Version %(label)s is already published: give the new version its own label.",
-                                 label=f.get("label")),
-        "version_identical": _("This version is identical to one already published."),
-        "version_reduces_rights": _("This version reduces people's rights: it can be published only if it applies "
-                                    "to each person once they explicitly agree (tick that box)."),
-        "version_unknown": _("There is no such version."),
-    }
-    found = words.get(kind)
-    return None if found is None else str(found)
+    return {"id": f.get("incident"),
+            "steps": _listed(_steps(_), f.get("missing", f.get("steps", ()))),  # those not on record, or all
+            "field": fields.get(str(f.get("field")), f.get("field")),
+            "channels": _listed(_channels(_), f.get("channels", ())),
+            "channel": _channels(_).get(str(f.get("channel")), f.get("channel")),
+            "unit": units.get(str(f.get("unit")), f.get("unit")),
+            **{name: f.get(name) for name in ("new", "old", "given", "stated", "n", "earliest", "label")}}
 
 
 def pack_issue_words(exc: PackError, _: _Gettext) -> list[Any]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from ...incidents import NoticeRun
 from ...store import incident_records as incident_store
 from .._context import WebContext
 from .._errors import ApiError
@@ -151,30 +152,17 @@ class NotifyIn(Body):
                                                          "announcement instead (where the pack promises one).")
 
 
-class NoticeRunOut(BaseModel):
-    incident: int
-    channel: str
-    affected: int
-    queued: int
-    already_notified: int
-    unreachable: int
-    announcement: str | None
-
-
-@router.post("/incidents/{incident_id}/notify", response_model=NoticeRunOut, tags=["incidents"])
-def incident_notify(incident_id: IncidentId, body: NotifyIn, ctx: Ctx, staff: CanIncidentsWrite) -> dict[str, Any]:
+@router.post("/incidents/{incident_id}/notify", response_model=NoticeRun, tags=["incidents"])
+def incident_notify(incident_id: IncidentId, body: NotifyIn, ctx: Ctx, staff: CanIncidentsWrite) -> NoticeRun:
     """Queue one notice to each affected, reachable person (never twice), with the content the pack requires;
     deliver with ``POST /v1/outbox/deliver``."""
     from ...incidents import notify_affected
 
     _incident(ctx, incident_id)
-    run = notify_affected(ctx.engine(), incident_id, what_happened=body.what_happened,
-                          possible_impact=body.possible_impact, measures=body.measures, advice=body.advice,
-                          remedies=body.remedies, channel=body.channel, impractical=body.impractical,
-                          actor=f"key:{staff.key_id}")
-    return {"incident": run.incident_id, "channel": run.channel, "affected": run.affected, "queued": run.queued,
-            "already_notified": run.already_notified, "unreachable": run.unreachable,
-            "announcement": run.announcement}
+    return notify_affected(ctx.engine(), incident_id, what_happened=body.what_happened,
+                           possible_impact=body.possible_impact, measures=body.measures, advice=body.advice,
+                           remedies=body.remedies, channel=body.channel, impractical=body.impractical,
+                           actor=f"key:{staff.key_id}")
 
 
 @router.get("/incidents/{incident_id}/report", tags=["incidents"])

@@ -7,11 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from ._common import (
-    Body,
-    CanRetentionRun,
-    Ctx,
-)
+from ._common import Body, CanRetentionRun, Ctx
 
 router = APIRouter()
 

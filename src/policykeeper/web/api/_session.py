@@ -7,21 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from .._auth import (
-    MAX_EMAIL,
-    PERSON_COOKIE,
-    end_session,
-    open_person_session,
-    send_login_code,
-)
+from .._auth import MAX_EMAIL, PERSON_COOKIE, end_session, open_person_session, send_login_code
 from .._limits import client_of
-from ._common import (
-    Accepted,
-    Body,
-    Ctx,
-    Id,
-    Me,
-)
+from ._common import Accepted, Body, Ctx, Id, Me
 
 router = APIRouter()
 
