@@ -493,3 +493,20 @@ def test_pack_check_on_deep_nesting_or_an_alias_bomb_is_a_clear_error_not_a_trac
         assert result.exit_code == 1 and "[pack_syntax]" in result.stderr, result.output
         assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception,
                                                                                               SystemExit)
+
+
+def test_apikey_create_list_and_revoke(tmp_path: Path, db_url: str) -> None:
+    where = ["--home", str(tmp_path / "home"), "--database-url", db_url]
+    assert runner.invoke(app, ["keys", "init", *where[:2]]).exit_code == 0
+    created = runner.invoke(app, ["apikey", "create", "ci bot", "--role", "service", *where])
+    assert created.exit_code == 0 and created.stdout.startswith("pkk_")
+    listed = runner.invoke(app, ["apikey", "list", *where])
+    key_id, role, state, name = listed.stdout.splitlines()[0].split(maxsplit=3)
+    assert (role, state, name) == ("service", "active", "ci bot") and "keys: 1" in listed.stdout
+    assert "keys: 0" in runner.invoke(app, ["apikey", "list", *where[:2]]).stdout  # the key is in --database-url's
+    assert runner.invoke(app, ["apikey", "revoke", key_id, *where]).stdout.strip() == f"revoked {key_id}"
+    assert " revoked " in runner.invoke(app, ["apikey", "list", *where]).stdout
+    refused = runner.invoke(app, ["apikey", "create", "x", "--role", "nobody", *where])
+    assert refused.exit_code == 1 and "error [invalid] role must be one of" in refused.stderr
+    unknown = runner.invoke(app, ["apikey", "revoke", "no-such-key", *where])
+    assert unknown.exit_code == 1 and unknown.stderr.startswith("error [not_found] "), unknown.stderr

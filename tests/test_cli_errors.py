@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -38,3 +40,29 @@ def test_a_library_error_anywhere_in_a_command_is_a_clean_message(monkeypatch: p
     assert "error [config] the coverage could not be computed" in result.stderr
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["retention", "cease-service", "--at", "soon", "--reference", "R-1", "--announcement", "closing"], "--at"),
+    (["organisation", "training", "--held-on", "last week", "--topic", "privacy", "--attendance", "3"], "--held-on"),
+    (["organisation", "department", "--name", "Privacy", "--contact", "privacy@example.com", "--role", "DPO"],
+     "--role"),
+    (["records", "consent"], "name one person, or give --all"),
+    (["request", "submit", "p-1", "access", "--email", "p@example.com", "--language", "xx"], "--language"),
+])
+def test_a_bad_argument_is_reported_before_the_engine_is_opened(args: list[str], said: str, tmp_path: Path,
+                                                                db_url: str) -> None:
+    """These commands check their arguments before opening the engine (``@uses(Settings.load)``, then
+    ``_engine_for``): with a home that has no keystore yet, the error is the argument's, and the database is not
+    touched (opening the engine first would create its tables, then fail on the missing keystore)."""
+    from sqlalchemy import create_engine, inspect
+
+    result = runner.invoke(app, [*args, "--home", str(tmp_path / "home"), "--database-url", db_url])
+    assert result.exit_code == 1
+    assert said in result.stderr
+    assert "keystore" not in result.stderr
+    engine = create_engine(db_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()

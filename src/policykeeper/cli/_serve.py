@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -23,6 +23,9 @@ from ._base import (
     groups,
     out,
 )
+
+if TYPE_CHECKING:
+    from ..web._errors import ApiError
 
 apikey_app = groups["apikey"]
 
@@ -151,6 +154,12 @@ def demo(
         out.print("no email was sent; see it all with 'policykeeper serve' (admin console and API)", markup=False)
 
 
+def _refused(exc: ApiError) -> typer.Exit:
+    """An API key command's refusal, printed as every command's error is: its code in brackets, then the message."""
+    err.print(f"[red]error[/red] {escape(f'[{exc.code}]')} {escape(exc.message)}")
+    return typer.Exit(1)
+
+
 @apikey_app.command("create")
 def apikey_create(
     name: Annotated[str, typer.Argument(help="Whose key it is (a person or a service).")],
@@ -164,8 +173,7 @@ def apikey_create(
     try:
         key = create_api_key(WebContext.from_settings(Settings.load(home, database_url, pack)), name, role)
     except ApiError as exc:
-        err.print(f"[red]error[/red] [{exc.code}] {escape(exc.message)}")
-        raise typer.Exit(1) from None
+        raise _refused(exc) from None
     out.print(key, markup=False)
 
 
@@ -193,8 +201,7 @@ def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from
     try:
         revoke_api_key(WebContext.from_settings(Settings.load(home, database_url, pack)), key_id)
     except ApiError as exc:
-        err.print(f"[red]error[/red] [{exc.code}] {escape(exc.message)}")
-        raise typer.Exit(1) from None
+        raise _refused(exc) from None
     out.print(f"revoked {key_id}", markup=False)
 
 
