@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, delete, update
 
-from policykeeper import audit
+from policykeeper import audit, consent, load_pack
 from policykeeper.store import audit_log, consent_events, open_database
 from policykeeper.store._chain import GENESIS, append, entry_hash
 
@@ -117,6 +117,36 @@ def test_concurrent_appends_from_several_connections_keep_one_intact_chain(db_ur
     engine.dispose()
 
 
+def _append_from_another_process(url: str, who: int, n: int) -> None:
+    engine = open_database(url, migrate=False)
+    pack = load_pack("kamoer")
+    for i in range(n):
+        with engine.begin() as conn:
+            audit.record(conn, kind="export", actor=f"process{who}", detail={"values": i},
+                         at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+            consent.record(conn, subject_id=f"{who:032x}", pack=pack, target="improvement_program",
+                           action="given", at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), evidence={"by": "test"})
+    engine.dispose()
+
+
+def test_appends_from_several_processes_at_once_keep_both_chains_intact(db_url: str) -> None:
+    import multiprocessing
+
+    engine = open_database(db_url)
+    engine.dispose()  # no connection of this process is inherited by the others
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_append_from_another_process, args=(db_url, k, 40)) for k in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    with engine.connect() as conn:
+        assert audit.verify(conn) == audit.ChainReport(True, 120)
+        assert consent.verify(conn) == audit.ChainReport(True, 120)
+    engine.dispose()
+
+
 @pytest.mark.parametrize("json_writer", ["canonical", "another"])
 def test_a_sqlite_append_stores_each_entry_as_an_insert_of_it_does_and_hashes_it_alike(
     tmp_path: Path, json_writer: str
@@ -144,10 +174,11 @@ def test_a_sqlite_append_stores_each_entry_as_an_insert_of_it_does_and_hashes_it
     heads: dict[str, tuple[int, str]] = {}
     with engines[0].begin() as appended, engines[1].begin() as inserted:
         for table, chain, content in entries:
-            seq, digest = append(appended, table, chain, content)
+            seq = append(appended, table, chain, content)
             before = heads.get(chain, (0, GENESIS))
             utc = {k: v.astimezone(dt.UTC) if isinstance(v, dt.datetime) and v.tzinfo else v for k, v in content.items()}
-            assert (seq, digest) == (before[0] + 1, entry_hash(table, before[1], seq, utc))
+            digest = entry_hash(table, before[1], seq, utc)
+            assert seq == before[0] + 1
             inserted.execute(table.insert(), {"seq": seq, "prev_hash": before[1], "hash": digest, **utc})
             heads[chain] = (seq, digest)
     for table in (audit_log, consent_events):
@@ -158,6 +189,23 @@ def test_a_sqlite_append_stores_each_entry_as_an_insert_of_it_does_and_hashes_it
         assert rows[0] == rows[1] and len(rows[0]) == sum(t is table for t, _, _ in entries)
     with engines[0].connect() as conn:
         assert audit.verify(conn) == audit.ChainReport(True, 2)
-        assert conn.exec_driver_sql("SELECT seq, hash FROM chain_heads WHERE name = 'consent'").one() == heads["consent"]
+        for chain, head in heads.items():
+            assert conn.exec_driver_sql(f"SELECT seq, hash FROM chain_heads WHERE name = '{chain}'").one() == head
     for engine in engines:
         engine.dispose()
+
+
+def test_an_append_to_a_chain_without_its_head_fails_and_writes_nothing(db_url: str) -> None:
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import NoResultFound
+
+    from policykeeper.store._schema import chain_heads
+
+    engine = open_database(db_url)
+    with engine.begin() as conn:
+        conn.execute(delete(chain_heads).where(chain_heads.c.name == "audit"))
+    with pytest.raises(NoResultFound), engine.begin() as conn:
+        audit.record(conn, kind="export", actor="app", detail={"values": 1}, at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(audit_log)).scalar_one() == 0
+    engine.dispose()

@@ -37,6 +37,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.sql.dml import Insert
 
 from ._schema import chain_heads
@@ -115,8 +116,8 @@ def entry_hash(table: Table, prev_hash: str, seq: int, content: Mapping[str, Any
     return _chain_hash(prev_hash, seq, _body(table, content))
 
 
-def append(conn: Connection, table: Table, chain: str, content: Mapping[str, Any]) -> tuple[int, str]:
-    """Append one entry inside the caller's transaction; returns (seq, hash)."""
+def append(conn: Connection, table: Table, chain: str, content: Mapping[str, Any]) -> int:
+    """Append one entry inside the caller's transaction; returns its sequence number."""
     values = {k: _utc(v) if isinstance(v, dt.datetime) else v for k, v in content.items()}
     if conn.dialect.name == "sqlite":
         return _append_sqlite(conn, table, chain, values)
@@ -129,17 +130,18 @@ def append(conn: Connection, table: Table, chain: str, content: Mapping[str, Any
     if insert is None:
         insert = _INSERTS[table.name] = table.insert().add_cte(_MOVE_HEAD_CTE)
     conn.execute(insert, {**row, "chain": chain, "head_seq": seq, "head_hash": digest})
-    return seq, digest
+    return seq
 
 
-def _append_sqlite(conn: Connection, table: Table, chain: str, values: Mapping[str, Any]) -> tuple[int, str]:
-    """Two statements: the entry, chained in SQL to the head it reads (its hash by ``pk_chain_hash``), then the moved
-    head. The caller's transaction holds SQLite's write lock (``BEGIN IMMEDIATE``; an INSERT takes it in any case
-    before it reads), so no other append comes between the head read and the head moved.
+def _append_sqlite(conn: Connection, table: Table, chain: str, values: Mapping[str, Any]) -> int:
+    """Two statements: the entry, chained in SQL to the head it reads (its hash by ``pk_chain_hash`` over the text
+    built here), then the head moved to it. The caller's transaction holds SQLite's write lock (``BEGIN IMMEDIATE``;
+    an INSERT takes it in any case before it reads), so no other append comes between the two.
 
-    Both go to the driver as SQL text (``exec_driver_sql``: still seen by the engine's events, its errors still
-    SQLAlchemy's), each parameter converted by its column type's own bind processor, so the row is stored exactly as
-    an ``insert()`` stores it; a compiled statement would cost more in SQLAlchemy than the statement in SQLite."""
+    Both go to the driver as SQL text (``exec_driver_sql``: still seen by the engine's events, their errors still
+    SQLAlchemy's) and return no rows: in SQLAlchemy a compiled statement or a result costs more than the statement
+    does in SQLite. Each parameter is converted by its column type's own bind processor, so the row is stored exactly
+    as an ``insert()`` stores it."""
     raw = conn.connection
     if _CHAIN_HASH_SQL not in raw.info:  # once per SQLite connection
         raw.driver_connection.create_function(  # type: ignore[union-attr]
@@ -162,22 +164,28 @@ def _append_sqlite(conn: Connection, table: Table, chain: str, values: Mapping[s
         params[name] = value if stored is None else stored(value)
         hashed.append(_enc(kind, value))
     params["pk_body"] = chr(30).join(hashed)
-    seq, digest = conn.exec_driver_sql(insert.sql, params).one()
-    conn.exec_driver_sql(_MOVE_HEAD_SQLITE, {"chain": chain, "seq": seq, "hash": digest})
-    return int(seq), str(digest)
+    inserted = conn.exec_driver_sql(insert.sql, params)
+    if inserted.rowcount != 1:
+        raise NoResultFound(f"the chain {chain!r} has no head")
+    seq = int(inserted.lastrowid)  # its rowid, which is its seq (an INTEGER PRIMARY KEY on SQLite)
+    # the head moves from the entry before this one to this one, or the transaction fails
+    if conn.exec_driver_sql(insert.move_head, {"chain": chain, "seq": seq}).rowcount != 1:
+        raise NoResultFound(f"the chain {chain!r} head is not the entry before {seq}")
+    return seq
 
 
 _CHAIN_HASH_SQL = "pk_chain_hash"
-_MOVE_HEAD_SQLITE = "UPDATE chain_heads SET seq = :seq, hash = :hash WHERE name = :chain"
 
 
 @dataclass(frozen=True)
 class _ChainedInsert:
-    """``INSERT INTO <table> ... SELECT`` from the chain's head, returning the entry's (seq, hash), as SQLite text;
-    with, per content column, (name, kind, the bind processor of its type: None when the value goes as it is)."""
+    """A chain's append as SQLite text: ``INSERT INTO <table> ... SELECT`` from the chain's head (``sql``), then the
+    head moved to the new entry (``move_head``); per content column, (name, kind, the bind processor of its type:
+    None when the value goes as it is)."""
 
     sql: str
     fields: tuple[tuple[str, str, Callable[[Any], Any] | None], ...]
+    move_head: str
 
     @classmethod
     def of(cls, conn: Connection, table: Table, names: Iterable[str], json_as_text: bool) -> _ChainedInsert:
@@ -186,11 +194,13 @@ class _ChainedInsert:
         content = [name for name, _ in fields]
         sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in ('seq', 'prev_hash', 'hash', *content))}) "
                f"SELECT seq + 1, hash, {_CHAIN_HASH_SQL}(hash, seq + 1, :pk_body), {', '.join(f':{n}' for n in content)} "
-               f"FROM chain_heads WHERE name = :pk_chain RETURNING seq, hash")
+               f"FROM chain_heads WHERE name = :pk_chain")
         return cls(sql, tuple(
             (name, kind, None if json_as_text and kind == "j"
              else table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
-            for name, kind in fields))
+            for name, kind in fields),
+            f"UPDATE chain_heads SET seq = :seq, hash = (SELECT hash FROM {quote(table.name)} WHERE seq = :seq) "
+            "WHERE name = :chain AND seq = :seq - 1")
 
 
 _INSERTS: dict[str, Insert] = {}
