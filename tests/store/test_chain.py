@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, delete, update
 
-from policykeeper import audit
-from policykeeper.store import audit_log, open_database
+from policykeeper import audit, consent, load_pack
+from policykeeper.store import audit_log, consent_events, open_database
+from policykeeper.store._chain import GENESIS, append, entry_hash
 
 
 def test_times_in_any_zone_verify_and_an_edit_is_still_found(db_url: str) -> None:
@@ -113,4 +114,98 @@ def test_concurrent_appends_from_several_connections_keep_one_intact_chain(db_ur
     assert failures == []
     with engine.connect() as conn:
         assert audit.verify(conn) == audit.ChainReport(True, 100)
+    engine.dispose()
+
+
+def _append_from_another_process(url: str, who: int, n: int) -> None:
+    engine = open_database(url, migrate=False)
+    pack = load_pack("kamoer")
+    for i in range(n):
+        with engine.begin() as conn:
+            audit.record(conn, kind="export", actor=f"process{who}", detail={"values": i},
+                         at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+            consent.record(conn, subject_id=f"{who:032x}", pack=pack, target="improvement_program",
+                           action="given", at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), evidence={"by": "test"})
+    engine.dispose()
+
+
+def test_appends_from_several_processes_at_once_keep_both_chains_intact(db_url: str) -> None:
+    import multiprocessing
+
+    engine = open_database(db_url)
+    engine.dispose()  # no connection of this process is inherited by the others
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_append_from_another_process, args=(db_url, k, 40)) for k in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    with engine.connect() as conn:
+        assert audit.verify(conn) == audit.ChainReport(True, 120)
+        assert consent.verify(conn) == audit.ChainReport(True, 120)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("json_writer", ["canonical", "another"])
+def test_a_sqlite_append_stores_each_entry_as_an_insert_of_it_does_and_hashes_it_alike(
+    tmp_path: Path, json_writer: str
+) -> None:
+    # on SQLite the entry is chained to the head in SQL and its parameters converted by hand: the stored row must be
+    # the one an insert() of the same content stores (times, JSON, booleans, NULLs), with the hash computed in Python
+    plus8 = dt.timezone(dt.timedelta(hours=8))
+    entries = [
+        (audit_log, "audit", {"at": dt.datetime(2025, 6, 1, 20, 1, 7, 123456, tzinfo=plus8), "kind": "decision",
+                              "actor": "app", "subject_id": None, "decision_id": "d1", "allowed": False,
+                              "promises": ["P-1", "P-2"], "pack_version": None, "detail": {"é": [1, "ü"], "b": None}}),
+        (audit_log, "audit", {"at": dt.datetime(2025, 6, 2), "kind": "export", "actor": "app", "subject_id": "s1",
+                              "decision_id": None, "allowed": True, "promises": [], "pack_version": "1",
+                              "detail": {"values": 2}}),
+        (consent_events, "consent", {"subject_id": "s1", "pack_id": "p", "pack_version": "1", "target": "news",
+                                     "action": "given", "at": dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+                                     "evidence": {"by": "subject", "ip": None}}),
+    ]
+    engines = []
+    for name in ("appended", "inserted"):
+        url = f"sqlite:///{tmp_path / name}.db"
+        engines.append(open_database(url) if json_writer == "canonical"
+                       else create_engine(url, json_serializer=lambda v: json.dumps(v, indent=1)))
+        open_database(url)  # migrate
+    heads: dict[str, tuple[int, str]] = {}
+    with engines[0].begin() as appended, engines[1].begin() as inserted:
+        for table, chain, content in entries:
+            seq = append(appended, table, chain, content)
+            before = heads.get(chain, (0, GENESIS))
+            utc = {k: v.astimezone(dt.UTC) if isinstance(v, dt.datetime) and v.tzinfo else v for k, v in content.items()}
+            digest = entry_hash(table, before[1], seq, utc)
+            assert seq == before[0] + 1
+            inserted.execute(table.insert(), {"seq": seq, "prev_hash": before[1], "hash": digest, **utc})
+            heads[chain] = (seq, digest)
+    for table in (audit_log, consent_events):
+        rows = []
+        for engine in engines:
+            with engine.connect() as conn:
+                rows.append(conn.exec_driver_sql(f"SELECT * FROM {table.name} ORDER BY seq").all())
+        assert rows[0] == rows[1] and len(rows[0]) == sum(t is table for t, _, _ in entries)
+    with engines[0].connect() as conn:
+        assert audit.verify(conn) == audit.ChainReport(True, 2)
+        for chain, head in heads.items():
+            assert conn.exec_driver_sql(f"SELECT seq, hash FROM chain_heads WHERE name = '{chain}'").one() == head
+    for engine in engines:
+        engine.dispose()
+
+
+def test_an_append_to_a_chain_without_its_head_fails_and_writes_nothing(db_url: str) -> None:
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import NoResultFound
+
+    from policykeeper.store._schema import chain_heads
+
+    engine = open_database(db_url)
+    with engine.begin() as conn:
+        conn.execute(delete(chain_heads).where(chain_heads.c.name == "audit"))
+    with pytest.raises(NoResultFound), engine.begin() as conn:
+        audit.record(conn, kind="export", actor="app", detail={"values": 1}, at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(audit_log)).scalar_one() == 0
     engine.dispose()

@@ -3,7 +3,8 @@
 Each entry's hash covers its sequence number, its content and the previous hash,
 so an edited, deleted, inserted or reordered entry breaks the chain at that entry.
 The chain head (last seq and hash) is kept in ``chain_heads`` and locked while
-appending, so several processes can append to one PostgreSQL database safely;
+appending, so several processes can append to one PostgreSQL database safely
+(on SQLite every transaction holds the database's write lock from its start);
 it also exposes a truncated tail.
 """
 
@@ -13,7 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.sql.dml import Insert
 
 from ._schema import chain_heads
@@ -82,41 +84,129 @@ def _enc(kind: str, value: Any) -> str:
 
 
 def _digest(prev_hash: str, seq: int, fields: Iterable[str]) -> str:
-    return hashlib.sha256(f"{prev_hash}|{seq}|{chr(30).join(fields)}".encode()).hexdigest()
+    return _chain_hash(prev_hash, seq, chr(30).join(fields))
+
+
+def _chain_hash(prev_hash: str, seq: int, body: str) -> str:
+    """SHA-256 of the text an entry's hash covers; on SQLite also the SQL function ``pk_chain_hash``."""
+    return hashlib.sha256(f"{prev_hash}|{seq}|{body}".encode()).hexdigest()
+
+
+_FIELDS: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, str], ...]] = {}
+
+
+def _fields(table: Table, names: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """(column name, kind) of the content columns among ``names``, in the table's column order (kept per table and
+    set of names: worked out once, not on every append)."""
+    key = (table.name, tuple(names))
+    found = _FIELDS.get(key)
+    if found is None:
+        given = set(key[1])
+        found = _FIELDS[key] = tuple((c.name, _kind(c)) for c in table.columns if c.name in given)
+    return found
+
+
+def _body(table: Table, content: Mapping[str, Any]) -> str:
+    """The content part of the text an entry's hash covers: each field encoded, in the table's column order."""
+    return chr(30).join([_enc(kind, content[name]) for name, kind in _fields(table, content)])
 
 
 def entry_hash(table: Table, prev_hash: str, seq: int, content: Mapping[str, Any]) -> str:
     """SHA-256 over the previous hash, the sequence number and each content field in the table's column order."""
-    cols = [c for c in table.columns if c.name in content]
-    return _digest(prev_hash, seq, (_enc(_kind(c), content[c.name]) for c in cols))
+    return _chain_hash(prev_hash, seq, _body(table, content))
 
 
-def append(conn: Connection, table: Table, chain: str, content: Mapping[str, Any]) -> tuple[int, str]:
-    """Append one entry inside the caller's transaction; returns (seq, hash)."""
+def append(conn: Connection, table: Table, chain: str, content: Mapping[str, Any]) -> int:
+    """Append one entry inside the caller's transaction; returns its sequence number."""
     values = {k: _utc(v) if isinstance(v, dt.datetime) else v for k, v in content.items()}
+    if conn.dialect.name == "sqlite":
+        return _append_sqlite(conn, table, chain, values)
     head = conn.execute(_HEAD_FOR_UPDATE, {"chain": chain}).one()
     seq = int(head.seq) + 1
     digest = entry_hash(table, head.hash, seq, values)
     row = {"seq": seq, "prev_hash": head.hash, "hash": digest, **values}
-    if conn.dialect.name == "postgresql":  # the entry and the moved head in one statement (one round trip)
-        insert = _INSERTS.get((table.name, True))
-        if insert is None:
-            insert = _INSERTS[(table.name, True)] = table.insert().add_cte(_MOVE_HEAD_CTE)
-        conn.execute(insert, {**row, "chain": chain, "head_seq": seq, "head_hash": digest})
-        return seq, digest
-    insert = _INSERTS.get((table.name, False))
+    # the entry and the moved head in one statement (one round trip)
+    insert = _INSERTS.get(table.name)
     if insert is None:
-        insert = _INSERTS[(table.name, False)] = table.insert()
-    conn.execute(insert, row)
-    conn.execute(_MOVE_HEAD, {"chain": chain, "seq": seq, "hash": digest})
-    return seq, digest
+        insert = _INSERTS[table.name] = table.insert().add_cte(_MOVE_HEAD_CTE)
+    conn.execute(insert, {**row, "chain": chain, "head_seq": seq, "head_hash": digest})
+    return seq
 
 
-_INSERTS: dict[tuple[str, bool], Insert] = {}
+def _append_sqlite(conn: Connection, table: Table, chain: str, values: Mapping[str, Any]) -> int:
+    """Two statements: the entry, chained in SQL to the head it reads (its hash by ``pk_chain_hash`` over the text
+    built here), then the head moved to it. The caller's transaction holds SQLite's write lock (``BEGIN IMMEDIATE``;
+    an INSERT takes it in any case before it reads), so no other append comes between the two.
+
+    Both go to the driver as SQL text (``exec_driver_sql``: still seen by the engine's events, their errors still
+    SQLAlchemy's) and return no rows: in SQLAlchemy a compiled statement or a result costs more than the statement
+    does in SQLite. Each parameter is converted by its column type's own bind processor, so the row is stored exactly
+    as an ``insert()`` stores it."""
+    raw = conn.connection
+    if _CHAIN_HASH_SQL not in raw.info:  # once per SQLite connection
+        raw.driver_connection.create_function(  # type: ignore[union-attr]
+            _CHAIN_HASH_SQL, 3, _chain_hash, deterministic=True)
+        raw.info[_CHAIN_HASH_SQL] = True
+    # JSON written with the canonical writer (open_database's) is serialised once, for the row and for the hash
+    canonical = getattr(conn.dialect, "_json_serializer", None) is canonical_json
+    key = (table.name, tuple(values), canonical)
+    insert = _SQLITE_INSERTS.get(key)
+    if insert is None:
+        insert = _SQLITE_INSERTS[key] = _ChainedInsert.of(conn, table, key[1], canonical)
+    params: dict[str, Any] = {"pk_chain": chain}
+    hashed: list[str] = []
+    for name, kind, stored in insert.fields:
+        value = values[name]
+        if kind == "j" and canonical:
+            params[name] = text = canonical_json(value)  # what the JSON type would store
+            hashed.append(value if isinstance(value, str) else text)
+            continue
+        params[name] = value if stored is None else stored(value)
+        hashed.append(_enc(kind, value))
+    params["pk_body"] = chr(30).join(hashed)
+    inserted = conn.exec_driver_sql(insert.sql, params)
+    if inserted.rowcount != 1:
+        raise NoResultFound(f"the chain {chain!r} has no head")
+    seq = int(inserted.lastrowid)  # its rowid, which is its seq (an INTEGER PRIMARY KEY on SQLite)
+    # the head moves from the entry before this one to this one, or the transaction fails
+    if conn.exec_driver_sql(insert.move_head, {"chain": chain, "seq": seq}).rowcount != 1:
+        raise NoResultFound(f"the chain {chain!r} head is not the entry before {seq}")
+    return seq
+
+
+_CHAIN_HASH_SQL = "pk_chain_hash"
+
+
+@dataclass(frozen=True)
+class _ChainedInsert:
+    """A chain's append as SQLite text: ``INSERT INTO <table> ... SELECT`` from the chain's head (``sql``), then the
+    head moved to the new entry (``move_head``); per content column, (name, kind, the bind processor of its type:
+    None when the value goes as it is)."""
+
+    sql: str
+    fields: tuple[tuple[str, str, Callable[[Any], Any] | None], ...]
+    move_head: str
+
+    @classmethod
+    def of(cls, conn: Connection, table: Table, names: Iterable[str], json_as_text: bool) -> _ChainedInsert:
+        quote = conn.dialect.identifier_preparer.quote
+        fields = _fields(table, names)
+        content = [name for name, _ in fields]
+        sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in ('seq', 'prev_hash', 'hash', *content))}) "
+               f"SELECT seq + 1, hash, {_CHAIN_HASH_SQL}(hash, seq + 1, :pk_body), {', '.join(f':{n}' for n in content)} "
+               f"FROM chain_heads WHERE name = :pk_chain")
+        return cls(sql, tuple(
+            (name, kind, None if json_as_text and kind == "j"
+             else table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
+            for name, kind in fields),
+            f"UPDATE chain_heads SET seq = :seq, hash = (SELECT hash FROM {quote(table.name)} WHERE seq = :seq) "
+            "WHERE name = :chain AND seq = :seq - 1")
+
+
+_INSERTS: dict[str, Insert] = {}
+_SQLITE_INSERTS: dict[tuple[str, tuple[str, ...], bool], _ChainedInsert] = {}
 _HEAD_FOR_UPDATE = select(chain_heads.c.seq, chain_heads.c.hash).where(
     chain_heads.c.name == bindparam("chain")).with_for_update()
-_MOVE_HEAD = update(chain_heads).where(chain_heads.c.name == bindparam("chain")).values(
-    seq=bindparam("seq"), hash=bindparam("hash"))
 _MOVE_HEAD_CTE = update(chain_heads).where(chain_heads.c.name == bindparam("chain")).values(
     seq=bindparam("head_seq"), hash=bindparam("head_hash")).cte("moved_head")
 

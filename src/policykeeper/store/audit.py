@@ -40,8 +40,7 @@ class AuditRow:
 
 def append_entry(conn: Connection, content: Mapping[str, Any]) -> int:
     """Append one entry (the :data:`AUDIT_CONTENT` columns) inside the caller's transaction; its sequence number."""
-    seq, _ = append(conn, audit_log, "audit", content)
-    return seq
+    return append(conn, audit_log, "audit", content)
 
 
 def entries(conn: Connection, *, kind: str | None = None, subject_id: str | None = None, after: int = 0,

@@ -59,7 +59,7 @@ class SubjectKey:
 def append_event(conn: Connection, content: Mapping[str, Any]) -> int:
     """Append one event (the :data:`CONSENT_CONTENT` columns) inside the caller's transaction; returns its sequence
     number."""
-    seq, _ = append(conn, consent_events, "consent", dict(content))
+    seq = append(conn, consent_events, "consent", dict(content))
     return seq
 
 
