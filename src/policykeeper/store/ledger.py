@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from ._chain import ChainReport, append, verify_chain
-from ._schema import consent_events, subjects
+from ._schema import consent_events
 
-__all__ = ["CONSENT_CONTENT", "ChainReport", "ConsentEvent", "LedgerEntry", "SubjectKey", "append_event",
-           "events_of_pack", "events_of_subject", "subject_by_lookup", "verify"]
+__all__ = ["CONSENT_CONTENT", "ChainReport", "ConsentEvent", "LedgerEntry", "append_event", "events_of_pack",
+           "events_of_subject", "verify"]
 
 CONSENT_CONTENT = ("subject_id", "pack_id", "pack_version", "target", "action", "at", "evidence")
 """The columns each entry's hash covers."""
@@ -45,15 +45,6 @@ class LedgerEntry:
     action: str
     at: dt.datetime
     evidence: dict[str, Any] | None
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectKey:
-    """A person found by the keyed hash of their identifier: their pseudonymous id and their wrapped data key (None
-    once it was destroyed)."""
-
-    id: str
-    wrapped_key: bytes | None
 
 
 def append_event(conn: Connection, content: Mapping[str, Any]) -> int:
@@ -88,8 +79,3 @@ def events_of_pack(conn: Connection, pack_id: str, subject_id: str | None = None
     return [LedgerEntry(r.seq, r.subject_id, r.pack_id, r.pack_version, r.target, r.action, r.at, r.evidence)
             for r in conn.execute(query)]
 
-
-def subject_by_lookup(conn: Connection, lookup: str) -> SubjectKey | None:
-    """The person whose identifier has the keyed hash ``lookup``, or None."""
-    row = conn.execute(select(subjects.c.id, subjects.c.wrapped_key).where(subjects.c.lookup == lookup)).first()
-    return None if row is None else SubjectKey(row.id, row.wrapped_key)

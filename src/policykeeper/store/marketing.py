@@ -1,4 +1,4 @@
-"""Marketing's storage: the people a message goes to, the log of messages sent (never their content), the trackers.
+"""Marketing's storage: the log of messages sent (never their content), the trackers.
 
 Rows leave as frozen dataclasses; every function takes the caller's connection, so a change stays one transaction.
 A tracker's terms are one pydantic model, :class:`TrackerTerms`, which the audit entry of its registration
@@ -14,18 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
-from ._schema import message_log, subjects, trackers
+from ._schema import message_log, trackers
 
-__all__ = ["SubjectKey", "Tracker", "TrackerTerms", "log_message", "message_sent", "register_tracker", "subject_by_id",
-           "subject_by_lookup", "tracker_named", "trackers_of"]
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectKey:
-    """A person as marketing needs them: their pseudonymous id and whether their data key still exists."""
-
-    id: str
-    wrapped_key: bytes | None
+__all__ = ["Tracker", "TrackerTerms", "log_message", "message_sent", "register_tracker", "tracker_named", "trackers_of"]
 
 
 class TrackerTerms(BaseModel):
@@ -48,18 +39,6 @@ class Tracker:
     id: int
     name: str
     terms: TrackerTerms
-
-
-def subject_by_lookup(conn: Connection, lookup: str) -> SubjectKey | None:
-    """The person with this keyed hash of their identifier, if any."""
-    row = conn.execute(select(subjects.c.id, subjects.c.wrapped_key).where(subjects.c.lookup == lookup)).first()
-    return None if row is None else SubjectKey(str(row.id), row.wrapped_key)
-
-
-def subject_by_id(conn: Connection, subject_id: str) -> SubjectKey | None:
-    """The person with this pseudonymous id, if any."""
-    row = conn.execute(select(subjects.c.id, subjects.c.wrapped_key).where(subjects.c.id == subject_id)).first()
-    return None if row is None else SubjectKey(str(row.id), row.wrapped_key)
 
 
 def message_sent(conn: Connection, *, kind: str, topic: str, subject_id: str, channel: str) -> bool:

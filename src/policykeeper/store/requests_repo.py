@@ -2,9 +2,10 @@
 submodule of that name would replace): the requests, their one-time codes, and what a request reads of the person's records.
 
 Every function takes the caller's connection, so each step of a request stays one transaction; rows leave as frozen
-dataclasses. Besides ``requests`` and ``request_codes`` it holds the few reads a request makes elsewhere: the person
-by identifier (``subjects``), their email records and held categories (``records``), whom their data went to
-(``disclosures``), erasure notices queued (``outbox``), and the audit entries of a decision or a request.
+dataclasses. Besides ``requests`` and ``request_codes`` it holds the few reads a request makes elsewhere (the person
+themselves is read through ``store/people.py``): their email records and held categories (``records``), whom their
+data went to (``disclosures``), erasure notices queued (``outbox``), and the audit entries of a decision or a
+request.
 """
 
 from __future__ import annotations
@@ -15,14 +16,13 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, or_, select, update
 
-from ._schema import audit_log, disclosures, outbox, records, request_codes, requests, subjects
+from ._schema import audit_log, disclosures, outbox, records, request_codes, requests
 
 __all__ = ["CLOSED", "OPEN", "AuditEntry", "Code", "DecisionEntry", "Disclosure", "HeldValue", "Request",
-           "SubjectKey", "active_values", "add", "add_code", "by_due_date", "close", "code_of", "count_wrong_code",
+           "active_values", "add", "add_code", "by_due_date", "close", "code_of", "count_wrong_code",
            "decision", "disclosures_of", "erasure_notices", "exists", "extend", "find", "forget_keys",
            "held_categories", "holding_keys", "mark_verified", "of_person", "queue_page", "received_times",
-           "renew_code", "set_content", "set_detail", "sources_of", "spend_code", "subject_by_lookup",
-           "subject_key", "subject_lookup", "timeline"]
+           "renew_code", "set_content", "set_detail", "sources_of", "spend_code", "timeline"]
 
 OPEN = ("received", "verified", "extended")
 """The statuses of a request still being worked."""
@@ -68,15 +68,6 @@ class Code:
     expires_at: dt.datetime
     attempts: int
     used: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectKey:
-    """A person's pseudonymous id and their wrapped data key (None once erased)."""
-
-    id: str
-    kek_id: str | None
-    wrapped_key: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,24 +276,6 @@ def spend_code(conn: Connection, request_id: int) -> None:
 
 
 # -- what a request reads of the person -------------------------------------------------------------------------------
-def subject_lookup(conn: Connection, subject_id: str) -> str | None:
-    """The keyed hash of the person's identifier, None if no such person."""
-    found = conn.execute(select(subjects.c.lookup).where(subjects.c.id == subject_id)).scalar()
-    return None if found is None else str(found)
-
-
-def subject_by_lookup(conn: Connection, lookup: str) -> SubjectKey | None:
-    row = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key)
-                       .where(subjects.c.lookup == lookup)).first()
-    return None if row is None else SubjectKey(str(row.id), row.kek_id, row.wrapped_key)
-
-
-def subject_key(conn: Connection, subject_id: str) -> SubjectKey | None:
-    row = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key)
-                       .where(subjects.c.id == subject_id)).first()
-    return None if row is None else SubjectKey(str(row.id), row.kek_id, row.wrapped_key)
-
-
 def active_values(conn: Connection, subject_id: str, categories: list[str]) -> list[HeldValue]:
     """The person's active records of some categories, still encrypted."""
     return [HeldValue(int(r.id), r.category, r.value, r.key_id, r.collected_at) for r in conn.execute(
