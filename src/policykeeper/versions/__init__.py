@@ -33,6 +33,7 @@ from ..pack import Change, Pack, diff_packs
 from ..pack._types import FixedDuration
 from ..store import languages as language_store
 from ..store import lifecycle as lifecycle_store
+from ..store import messages as message_store
 from ..store import versions as version_store
 from ..store.versions import VersionRow
 from ._words import change_words, pack_names
@@ -333,13 +334,13 @@ def publish(
                     subject, text = notice(sid)
                     mid = enqueue_to_person(conn, eng.keys, kind="policy_notice", channel="push", to=sid,
                                             subject=subject, body=text, now=now)
-                    lifecycle_store.log_message(conn, eng.pack.id, subject_id=sid, kind="policy_notice",
-                                                channel="push", topic=topic, outbox_id=mid, created_at=now)
+                    message_store.log_message(conn, pack_id=eng.pack.id, subject_id=sid, kind="policy_notice",
+                                              channel="push", topic=topic, outbox_id=mid, created_at=now)
                     pushes += 1
                 continue
             if channel != "email":  # the page, the app, a prominent notice: one publication record each
-                lifecycle_store.log_message(conn, eng.pack.id, subject_id="", kind="policy_notice", channel=channel,
-                                            topic=topic, outbox_id=None, created_at=now)
+                message_store.log_message(conn, pack_id=eng.pack.id, subject_id="", kind="policy_notice",
+                                          channel=channel, topic=topic, outbox_id=None, created_at=now)
                 continue
             for sid in lifecycle_store.subjects_with_keys(conn, eng.pack.id):
                 address = eng.email_of_subject(conn, sid)
@@ -349,8 +350,8 @@ def publish(
                 subject, text = notice(sid)
                 mid = enqueue_to_person(conn, eng.keys, kind="policy_notice", channel="email", to=address,
                                         subject=subject, body=text, now=now)
-                lifecycle_store.log_message(conn, eng.pack.id, subject_id=sid, kind="policy_notice", channel="email",
-                                            topic=topic, outbox_id=mid, created_at=now)
+                message_store.log_message(conn, pack_id=eng.pack.id, subject_id=sid, kind="policy_notice",
+                                          channel="email", topic=topic, outbox_id=mid, created_at=now)
                 emails += 1
         published = replace(published, emails=emails, unreachable=unreachable)
         version_store.add_version(
