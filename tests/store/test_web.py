@@ -18,7 +18,8 @@ T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 def test_rows_are_frozen_dataclasses() -> None:
     for row in (web_store.ApiKeyRow, web_store.KeyListing, web_store.SessionRow, web_store.CodeRow,
-                web_store.ConsentDayCount, web_store.ConsentChoiceRow, incident_store.IncidentRow, web_store.NoticeCount):
+                web_store.ConsentDayCount, web_store.ConsentChoiceRow, incident_store.IncidentRow,
+                incident_store.NoticeCount):
         assert dataclasses.is_dataclass(row) and row.__dataclass_params__.frozen  # type: ignore[attr-defined]
 
 
@@ -132,7 +133,7 @@ def test_incidents_are_listed_newest_first_with_their_notice_counts(db_url: str,
                                                           channel="email", created_at=T0))
     with db.connect() as conn:
         rows = incident_store.incidents_of(conn, "p", newest_by=newest_by)  # type: ignore[arg-type]
-        counts = web_store.incident_notice_counts(conn)
+        counts = incident_store.notice_counts(conn)
     assert [r.reference for r in rows] == (["INC-2", "INC-1"] if newest_by == "id" else ["INC-1", "INC-2"])
     assert rows[0].systems == ["crm"] and rows[0].steps == [] and rows[0].status == "open"
     assert [(c.incident_id, c.kind, c.channel, c.count) for c in counts] == [(1, "individual", "email", 2)]

@@ -1,5 +1,6 @@
 """The web layer's storage: API keys, sessions, one-time codes, abuse-limit counts, and the read-only views the
-console and the privacy center draw (consent counts, incidents with their notices).
+console and the privacy center draw of consent (counts by day, a person's choices). Incidents and their notices are
+``store/incident_records.py``.
 
 Every function takes the caller's ``Connection`` first: the caller opens the transaction (``with db.begin() as
 conn``), so a change and its audit entry stay one transaction. Rows leave as frozen dataclasses, times as the
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from ._schema import api_keys, consent_events, incident_notices, login_codes, rate_events, web_sessions
+from ._schema import api_keys, consent_events, login_codes, rate_events, web_sessions
 
 __all__ = [
     "ApiKeyRow",
@@ -23,7 +24,6 @@ __all__ = [
     "ConsentChoiceRow",
     "ConsentDayCount",
     "KeyListing",
-    "NoticeCount",
     "SessionRow",
     "add_rate_events",
     "api_key",
@@ -36,7 +36,6 @@ __all__ = [
     "end_session",
     "end_sessions_of",
     "forget_rate_events",
-    "incident_notice_counts",
     "insert_api_key",
     "insert_login_code",
     "insert_session",
@@ -269,24 +268,3 @@ def consent_choices_of(conn: Connection, subject_id: str) -> list[ConsentChoiceR
                         .where(consent_events.c.subject_id == subject_id).order_by(consent_events.c.seq)).all()
     return [ConsentChoiceRow(str(r.target), dict(r.evidence or {}), r.at) for r in rows]
 
-
-# -- incidents, as the API and the console list them ----------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class NoticeCount:
-    """How many breach notices of one kind went out on one channel for an incident, and when the first did."""
-
-    incident_id: int
-    kind: str
-    channel: str
-    count: int
-    first: dt.datetime
-
-
-def incident_notice_counts(conn: Connection) -> list[NoticeCount]:
-    """The breach notices of every incident, counted by kind and channel."""
-    rows = conn.execute(select(incident_notices.c.incident_id, incident_notices.c.kind, incident_notices.c.channel,
-                               func.count(), func.min(incident_notices.c.created_at))
-                        .group_by(incident_notices.c.incident_id, incident_notices.c.kind,
-                                  incident_notices.c.channel)).all()
-    return [NoticeCount(int(i), str(k), str(c), int(n), first) for i, k, c, n, first in rows]
