@@ -20,6 +20,7 @@ from ..i18n import known, language_of_pack
 from ..store import languages as language_store
 from ..store import people as people_store
 from ..store import requests_repo as request_store
+from ..store import values as value_store
 from . import _letters
 from ._base import CODE_TTL, KINDS, Ticket, _Base
 from ._content import RequestContent, seal
@@ -109,7 +110,7 @@ class _Submission(_Base):
         key = unwrap_data_key(self.engine.keys.get(subject.kek_id), subject.wrapped_key, subject_id)
         wanted = normalise("email", address)
         groups: dict[str, bytes | None] = {}
-        for r in request_store.active_values(conn, subject_id, sorted(self.engine.email_categories())):
+        for r in value_store.active(conn, subject_id, sorted(self.engine.email_categories())):
             if utc(r.collected_at) > utc(before):
                 continue
             rkey = record_cipher_key(conn, key, r.key_id, groups)

@@ -2,10 +2,10 @@
 submodule of that name would replace): the requests, their one-time codes, and what a request reads of the person's records.
 
 Every function takes the caller's connection, so each step of a request stays one transaction; rows leave as frozen
-dataclasses. Besides ``requests`` and ``request_codes`` it holds the few reads a request makes elsewhere (the person
-themselves is read through ``store/people.py``): their email records and held categories (``records``), whom their
-data went to (``disclosures``), erasure notices queued (``outbox``), and the audit entries of a decision or a
-request.
+dataclasses. Besides ``requests`` and ``request_codes`` it holds the few reads a request makes elsewhere: the
+categories held about the person and where they came from (``records``), erasure notices queued (``outbox``), and
+the audit entries of a decision or a request. The person, their values and their disclosure log are read through
+``store/people.py`` and ``store/values.py``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, or_, select, update
 
-from ._schema import audit_log, disclosures, outbox, records, request_codes, requests
+from ._schema import audit_log, outbox, records, request_codes, requests
 
-__all__ = ["CLOSED", "OPEN", "AuditEntry", "Code", "DecisionEntry", "Disclosure", "HeldValue", "Request",
-           "active_values", "add", "add_code", "by_due_date", "close", "code_of", "count_wrong_code",
-           "decision", "disclosures_of", "erasure_notices", "exists", "extend", "find", "forget_keys",
+__all__ = ["CLOSED", "OPEN", "AuditEntry", "Code", "DecisionEntry", "Request", "add", "add_code", "by_due_date", "close",
+           "code_of", "count_wrong_code", "decision", "erasure_notices", "exists", "extend", "find", "forget_keys",
            "held_categories", "holding_keys", "mark_verified", "of_person", "queue_page", "received_times",
            "renew_code", "set_content", "set_detail", "sources_of", "spend_code", "timeline"]
 
@@ -68,26 +67,6 @@ class Code:
     expires_at: dt.datetime
     attempts: int
     used: bool
-
-
-@dataclass(frozen=True, slots=True)
-class HeldValue:
-    """One active record of the person, still encrypted."""
-
-    id: int
-    category: str
-    value: bytes
-    key_id: str | None
-    collected_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Disclosure:
-    """One disclosure of the person's data: to whom, which categories, on which grounds (comma-separated)."""
-
-    recipient: str
-    categories: list[str]
-    ground: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,13 +255,6 @@ def spend_code(conn: Connection, request_id: int) -> None:
 
 
 # -- what a request reads of the person -------------------------------------------------------------------------------
-def active_values(conn: Connection, subject_id: str, categories: list[str]) -> list[HeldValue]:
-    """The person's active records of some categories, still encrypted."""
-    return [HeldValue(int(r.id), r.category, r.value, r.key_id, r.collected_at) for r in conn.execute(
-        select(records.c.id, records.c.category, records.c.value, records.c.key_id, records.c.collected_at).where(
-            records.c.subject_id == subject_id, records.c.status == "active", records.c.category.in_(categories)))]
-
-
 def held_categories(conn: Connection, subject_id: str) -> list[str]:
     """The categories the person has an active record of."""
     return list(conn.execute(select(records.c.category).where(
@@ -297,13 +269,6 @@ def sources_of(conn: Connection, subject_id: str) -> dict[str, set[str]]:
             records.c.subject_id == subject_id, records.c.status == "active", records.c.source.is_not(None))):
         out.setdefault(r.source, set()).add(r.category)
     return out
-
-
-def disclosures_of(conn: Connection, subject_id: str) -> list[Disclosure]:
-    """The disclosure log of the person."""
-    return [Disclosure(d.recipient, list(d.categories), d.ground) for d in conn.execute(
-        select(disclosures.c.recipient, disclosures.c.categories, disclosures.c.ground)
-        .where(disclosures.c.subject_id == subject_id))]
 
 
 def erasure_notices(conn: Connection, ref: str) -> int:
