@@ -9,6 +9,7 @@ from .._exceptions import BadValueError, ConfigError
 from ..engine import PolicyEngine
 from ..store import lifecycle as lifecycle_store
 from ..store import messages as message_store
+from ..store import people as people_store
 from ._events import _event
 
 
@@ -38,7 +39,7 @@ def cease_service(eng: PolicyEngine, *, at: dt.datetime, reference: str, announc
         eid = _event(eng, conn, "service_ceased", None, None, at, actor, rule.promises,
                      {"reference": reference.strip(), "recorded_at": now.isoformat(), "channels": channels})
         topic = f"service_ceased:{eid}"
-        people = [s for s in lifecycle_store.subjects_with_keys(conn, eng.pack.id) if not eng.keys.is_shredded(s)]
+        people = [s for s in people_store.subjects_with_keys(conn, eng.pack.id) if not eng.keys.is_shredded(s)]
         sent: dict[str, dict[str, int]] = {}
         for channel in channels:
             if channel in PUBLIC_CHANNELS:

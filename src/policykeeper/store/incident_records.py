@@ -18,7 +18,7 @@ from ._schema import disclosures, incident_notices, incidents, outbox, records, 
 
 __all__ = ["IncidentRow", "NoticeCount", "NoticeTimes", "add_incident", "add_notice", "affected_subjects",
            "close_incident", "has_announcement", "has_notice", "incident", "incidents_of", "notice_counts", "notice_times",
-           "notified_subjects", "push_reachable", "set_steps"]
+           "notified_subjects", "set_steps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +130,6 @@ def affected_subjects(conn: Connection, pack_id: str, categories: list[str], sta
                         or_(*[_like_json_member(c) for c in categories])))
     both = union(held, disclosed).subquery()
     return [str(s) for s in conn.execute(select(both.c.sid).order_by(both.c.sid)).scalars()]
-
-
-def push_reachable(conn: Connection, subject_id: str) -> bool:
-    """Does the person's row still hold a data key (their data is held, so a push notice may reach them)?"""
-    return conn.execute(select(subjects.c.id).where(subjects.c.id == subject_id,
-                                                    subjects.c.wrapped_key.is_not(None))).first() is not None
 
 
 def has_notice(conn: Connection, incident_id: int) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import ColumnElement, Connection, and_, cast, func, or_, select, update
 from sqlalchemy import String as SqlString
 
-from ._schema import anonymous_aggregates, lifecycle_events, records, retention_runs, subjects
+from ._schema import anonymous_aggregates, lifecycle_events, records, retention_runs
 
 __all__ = [
     "Condition",
@@ -47,7 +47,6 @@ __all__ = [
     "set_legal_hold",
     "set_run_detail",
     "start_run",
-    "subjects_with_keys",
     "with_purpose_sets",
 ]
 
@@ -269,9 +268,3 @@ def fail_run(conn: Connection, run_id: int, *, finished_at: dt.datetime, detail:
 
 
 # -- people and the messages they are sent ----------------------------------------------------------------------------
-
-def subjects_with_keys(conn: Connection, pack_id: str) -> list[str]:
-    """The pack's people whose data key is still held (not erased), by id."""
-    return [str(s) for s in conn.execute(select(subjects.c.id).where(
-        subjects.c.pack_id == pack_id, subjects.c.wrapped_key.is_not(None)).order_by(subjects.c.id)).scalars()]
-

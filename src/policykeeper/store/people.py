@@ -17,7 +17,7 @@ from ._schema import deletion_queue, subjects
 
 __all__ = ["QueueEntry", "SubjectRow", "by_id", "by_lookup", "insert", "live", "lock_status",
            "lookup_of", "mark_queue_done", "pending_queue", "queue_pending_for", "queue_deletion", "set_status",
-           "status_of"]
+           "status_of", "subjects_with_keys"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,12 @@ def live(conn: Connection) -> Sequence[SubjectRow]:
     """Every active subject whose data key is still wrapped (not erased)."""
     return [SubjectRow(*r) for r in conn.execute(select(*_COLUMNS).where(
         subjects.c.status == "active", subjects.c.wrapped_key.is_not(None))).all()]
+
+
+def subjects_with_keys(conn: Connection, pack_id: str) -> list[str]:
+    """The pack's people whose data key is still held (not erased), by id."""
+    return [str(s) for s in conn.execute(select(subjects.c.id).where(
+        subjects.c.pack_id == pack_id, subjects.c.wrapped_key.is_not(None)).order_by(subjects.c.id)).scalars()]
 
 
 def status_of(conn: Connection, subject_id: str) -> str | None:

@@ -32,8 +32,8 @@ from ..notify import enqueue_to_person, require_transports
 from ..pack import Change, Pack, diff_packs
 from ..pack._types import FixedDuration
 from ..store import languages as language_store
-from ..store import lifecycle as lifecycle_store
 from ..store import messages as message_store
+from ..store import people as people_store
 from ..store import versions as version_store
 from ..store.versions import VersionRow
 from ._words import change_words, pack_names
@@ -285,7 +285,7 @@ def preview(
         published = _plan(eng, rows, new, notice_at, effective_at, explicit_consent)
         reachable = unreachable = 0
         if "email" in published.channels:
-            for sid in lifecycle_store.subjects_with_keys(conn, eng.pack.id):
+            for sid in people_store.subjects_with_keys(conn, eng.pack.id):
                 if eng.email_of_subject(conn, sid) is None:
                     unreachable += 1
                 else:
@@ -328,7 +328,7 @@ def publish(
         emails = unreachable = pushes = 0
         for channel in channels:
             if channel == "push":  # one push per person, addressed to the pseudonymous id (see notify)
-                for sid in lifecycle_store.subjects_with_keys(conn, eng.pack.id):
+                for sid in people_store.subjects_with_keys(conn, eng.pack.id):
                     if eng.keys.is_shredded(sid):
                         continue
                     subject, text = notice(sid)
@@ -342,7 +342,7 @@ def publish(
                 message_store.log_message(conn, pack_id=eng.pack.id, subject_id="", kind="policy_notice",
                                           channel=channel, topic=topic, outbox_id=None, created_at=now)
                 continue
-            for sid in lifecycle_store.subjects_with_keys(conn, eng.pack.id):
+            for sid in people_store.subjects_with_keys(conn, eng.pack.id):
                 address = eng.email_of_subject(conn, sid)
                 if address is None:
                     unreachable += 1
