@@ -137,7 +137,7 @@ class _Erasure(_Base):
             sent: dict[str, set[str]] = {}
             upstream = not isinstance(erasure, str) and erasure.propagate == "upstream_sources"
             if upstream:  # KALOS: tell the entities the data was obtained from
-                sent = request_store.sources_of(conn, subject_id)
+                sent = value_store.sources_of(conn, subject_id)
             else:  # everyone in the disclosure log (Kamoer promises it; it is the safe default)
                 for d in value_store.disclosures_of(conn, subject_id):
                     if d.ground and set(d.ground.split(",")) & exempt:

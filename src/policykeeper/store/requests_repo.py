@@ -1,11 +1,10 @@
 """Requests' storage (the requests repository; not ``store/requests.py``: ``store.requests`` is the table, which a
-submodule of that name would replace): the requests, their one-time codes, and what a request reads of the person's records.
+submodule of that name would replace): the requests, their one-time codes, and what a request reads elsewhere.
 
 Every function takes the caller's connection, so each step of a request stays one transaction; rows leave as frozen
-dataclasses. Besides ``requests`` and ``request_codes`` it holds the few reads a request makes elsewhere: the
-categories held about the person and where they came from (``records``), erasure notices queued (``outbox``), and
-the audit entries of a decision or a request. The person, their values and their disclosure log are read through
-``store/people.py`` and ``store/values.py``.
+dataclasses. Besides ``requests`` and ``request_codes`` it holds the few reads a request makes elsewhere: erasure
+notices queued (``outbox``) and the audit entries of a decision or a request. The person, their records and their
+disclosure log are read through ``store/people.py`` and ``store/values.py``.
 """
 
 from __future__ import annotations
@@ -16,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, or_, select, update
 
-from ._schema import audit_log, outbox, records, request_codes, requests
+from ._schema import audit_log, outbox, request_codes, requests
 
 __all__ = ["CLOSED", "OPEN", "AuditEntry", "Code", "DecisionEntry", "Request", "add", "add_code", "by_due_date", "close",
            "code_of", "count_wrong_code", "decision", "erasure_notices", "exists", "extend", "find", "forget_keys",
-           "held_categories", "holding_keys", "mark_verified", "of_person", "queue_page", "received_times",
-           "renew_code", "set_content", "set_detail", "sources_of", "spend_code", "timeline"]
+           "holding_keys", "mark_verified", "of_person", "queue_page", "received_times", "renew_code", "set_content",
+           "set_detail", "spend_code", "timeline"]
 
 OPEN = ("received", "verified", "extended")
 """The statuses of a request still being worked."""
@@ -254,23 +253,7 @@ def spend_code(conn: Connection, request_id: int) -> None:
     conn.execute(update(request_codes).where(request_codes.c.request_id == request_id).values(used=True))
 
 
-# -- what a request reads of the person -------------------------------------------------------------------------------
-def held_categories(conn: Connection, subject_id: str) -> list[str]:
-    """The categories the person has an active record of."""
-    return list(conn.execute(select(records.c.category).where(
-        records.c.subject_id == subject_id, records.c.status == "active").distinct()).scalars().all())
-
-
-def sources_of(conn: Connection, subject_id: str) -> dict[str, set[str]]:
-    """Where the person's active records were obtained from (those with a source): source -> the categories of data
-    obtained from it."""
-    out: dict[str, set[str]] = {}
-    for r in conn.execute(select(records.c.source, records.c.category).where(
-            records.c.subject_id == subject_id, records.c.status == "active", records.c.source.is_not(None))):
-        out.setdefault(r.source, set()).add(r.category)
-    return out
-
-
+# -- what a request reads elsewhere -----------------------------------------------------------------------------------
 def erasure_notices(conn: Connection, ref: str) -> int:
     """How many erasure notices the request queued."""
     return int(conn.execute(select(func.count()).select_from(outbox).where(

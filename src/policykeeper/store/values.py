@@ -11,8 +11,8 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from ._schema import disclosures, record_keys, records
 
-__all__ = ["DisclosureRow", "RecordRow", "ValueRow", "active", "disclosures_of", "insert", "log_disclosure", "set_value",
-           "supersede", "values_of"]
+__all__ = ["DisclosureRow", "RecordRow", "ValueRow", "active", "disclosures_of", "held_categories", "insert",
+           "log_disclosure", "set_value", "sources_of", "supersede", "values_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +81,22 @@ def active(conn: Connection, subject_id: str, categories: Iterable[str] | None =
     if categories is not None:
         query = query.where(records.c.category.in_(list(categories)))
     return [RecordRow(*r) for r in conn.execute(query.order_by(records.c.id))]
+
+
+def held_categories(conn: Connection, subject_id: str) -> list[str]:
+    """The categories the person has an active record of."""
+    return list(conn.execute(select(records.c.category).where(
+        records.c.subject_id == subject_id, records.c.status == "active").distinct()).scalars().all())
+
+
+def sources_of(conn: Connection, subject_id: str) -> dict[str, set[str]]:
+    """Where the person's active records were obtained from (those with a source): source -> the categories of data
+    obtained from it."""
+    out: dict[str, set[str]] = {}
+    for r in conn.execute(select(records.c.source, records.c.category).where(
+            records.c.subject_id == subject_id, records.c.status == "active", records.c.source.is_not(None))):
+        out.setdefault(r.source, set()).add(r.category)
+    return out
 
 
 def insert(conn: Connection, *, subject_id: str, pack_id: str, pack_version: str, context: str, category: str,
