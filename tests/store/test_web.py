@@ -132,12 +132,18 @@ def test_incidents_are_listed_newest_first_with_their_notice_counts(db_url: str,
         for subject in ("a", "b"):
             conn.execute(incident_notices.insert().values(incident_id=1, kind="individual", subject_id=subject,
                                                           channel="email", created_at=T0))
+        conn.execute(incident_notices.insert().values(incident_id=2, kind="announcement", subject_id="",
+                                                      channel="page", created_at=T0 + dt.timedelta(hours=1)))
     with db.connect() as conn:
         rows = incident_store.incidents_of(conn, "p", newest_by=newest_by)  # type: ignore[arg-type]
         counts = incident_store.notice_counts(conn)
+        of_first = incident_store.notice_counts(conn, 1)
     assert [r.reference for r in rows] == (["INC-2", "INC-1"] if newest_by == "id" else ["INC-1", "INC-2"])
     assert rows[0].systems == ["crm"] and rows[0].steps == [] and rows[0].status == "open"
-    assert [(c.incident_id, c.kind, c.channel, c.count) for c in counts] == [(1, "individual", "email", 2)]
+    assert sorted((c.incident_id, c.kind, c.channel, c.count) for c in counts) == [
+        (1, "individual", "email", 2), (2, "announcement", "page", 1)]
+    assert [(c.incident_id, c.kind, c.channel, c.count, utc(c.first_at)) for c in of_first] == [
+        (1, "individual", "email", 2, T0)]
 
 
 def test_consent_counts_by_day_targets_and_a_persons_choices(db_url: str) -> None:
