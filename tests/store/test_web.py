@@ -10,6 +10,7 @@ import pytest
 
 from policykeeper.clock import utc
 from policykeeper.store import incident_records as incident_store
+from policykeeper.store import ledger as ledger_store
 from policykeeper.store import open_database
 from policykeeper.store import web as web_store
 
@@ -18,7 +19,8 @@ T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 def test_rows_are_frozen_dataclasses() -> None:
     for row in (web_store.ApiKeyRow, web_store.KeyListing, web_store.SessionRow, web_store.CodeRow,
-                web_store.ConsentDayCount, web_store.ConsentChoiceRow, incident_store.IncidentRow, web_store.NoticeCount):
+                ledger_store.ConsentDayCount, ledger_store.ConsentChoiceRow, incident_store.IncidentRow,
+                incident_store.NoticeCount):
         assert dataclasses.is_dataclass(row) and row.__dataclass_params__.frozen  # type: ignore[attr-defined]
 
 
@@ -130,12 +132,18 @@ def test_incidents_are_listed_newest_first_with_their_notice_counts(db_url: str,
         for subject in ("a", "b"):
             conn.execute(incident_notices.insert().values(incident_id=1, kind="individual", subject_id=subject,
                                                           channel="email", created_at=T0))
+        conn.execute(incident_notices.insert().values(incident_id=2, kind="announcement", subject_id="",
+                                                      channel="page", created_at=T0 + dt.timedelta(hours=1)))
     with db.connect() as conn:
         rows = incident_store.incidents_of(conn, "p", newest_by=newest_by)  # type: ignore[arg-type]
-        counts = web_store.incident_notice_counts(conn)
+        counts = incident_store.notice_counts(conn)
+        of_first = incident_store.notice_counts(conn, 1)
     assert [r.reference for r in rows] == (["INC-2", "INC-1"] if newest_by == "id" else ["INC-1", "INC-2"])
     assert rows[0].systems == ["crm"] and rows[0].steps == [] and rows[0].status == "open"
-    assert [(c.incident_id, c.kind, c.channel, c.count) for c in counts] == [(1, "individual", "email", 2)]
+    assert sorted((c.incident_id, c.kind, c.channel, c.count) for c in counts) == [
+        (1, "individual", "email", 2), (2, "announcement", "page", 1)]
+    assert [(c.incident_id, c.kind, c.channel, c.count, utc(c.first_at)) for c in of_first] == [
+        (1, "individual", "email", 2, T0)]
 
 
 def test_consent_counts_by_day_targets_and_a_persons_choices(db_url: str) -> None:
@@ -150,11 +158,11 @@ def test_consent_counts_by_day_targets_and_a_persons_choices(db_url: str) -> Non
                                                      "target": target, "action": action, "at": at,
                                                      "evidence": {"by": "subject"}})
     with db.connect() as conn:
-        all_days = web_store.consent_counts_by_day(conn, "p")
-        news = web_store.consent_counts_by_day(conn, "p", target="news")
-        recent = web_store.consent_counts_by_day(conn, "p", since=T0 + dt.timedelta(days=1))
-        seen = web_store.consent_targets_seen(conn, "p")
-        choices = web_store.consent_choices_of(conn, "s1")
+        all_days = ledger_store.consent_counts_by_day(conn, "p")
+        news = ledger_store.consent_counts_by_day(conn, "p", target="news")
+        recent = ledger_store.consent_counts_by_day(conn, "p", since=T0 + dt.timedelta(days=1))
+        seen = ledger_store.consent_targets_seen(conn, "p")
+        choices = ledger_store.consent_choices_of(conn, "s1")
     assert sorted((c.day, c.action, c.count) for c in all_days) == [
         (T0.date(), "given", 1), (T0.date(), "withdrawn", 1), (T0.date() + dt.timedelta(days=1), "given", 1)]
     assert sorted(c.action for c in news) == ["given", "withdrawn"]

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from .. import audit, consent
 from .._exceptions import BadValueError, SubjectNotFoundError
-from ..store import consents as consent_store
+from ..store import ledger as ledger_store
+from ..store import versions as version_store
 from ._common import KEY
 from ._subjects import find, find_or_create
 
@@ -59,7 +60,7 @@ def is_target(eng: PolicyEngine, target: str) -> bool:
 
 def agreed_version(eng: PolicyEngine, conn: Connection, sid: str) -> str:
     """The pack version the person last accepted (the current one if the ledger holds no acceptance)."""
-    return consent_store.last_accepted_version(conn, sid) or eng.compiled.version
+    return ledger_store.last_accepted_version(conn, sid) or eng.compiled.version
 
 
 def refusal_notice(eng: PolicyEngine, target: str) -> str | None:
@@ -78,7 +79,7 @@ def accept_by_use(eng: PolicyEngine, conn: Connection, sid: str, now: dt.datetim
     """Acceptance-by-use packs record acceptance of the current version on first use."""
     if eng.pack.acceptance.model != "implied_by_use" or _explicit_acceptance_only(eng, conn):
         return
-    if not consent_store.accepted_in_version(conn, sid, eng.compiled.version):
+    if not ledger_store.accepted_in_version(conn, sid, eng.compiled.version):
         consent.record(conn, subject_id=sid, pack=eng.pack, target="policy", action="accepted", at=now,
                        evidence={"by": "first_use"})
         audit.record(conn, kind="consent", actor="engine", subject_id=sid, at=now, pack_version=eng.compiled.version,
@@ -88,8 +89,8 @@ def accept_by_use(eng: PolicyEngine, conn: Connection, sid: str, now: dt.datetim
 def _explicit_acceptance_only(eng: PolicyEngine, conn: Connection) -> bool:
     """A published version that reduces rights binds a person only once they explicitly accept it."""
     if eng._explicit_only is None:
-        changes = consent_store.version_changes(conn, eng.pack.id, eng.pack.version.label)
-        eng._explicit_only = bool(changes and changes.get("explicit_consent_required"))
+        row = version_store.version(conn, eng.pack.id, eng.pack.version.label)
+        eng._explicit_only = bool(row is not None and row.changes and row.changes.get("explicit_consent_required"))
     return eng._explicit_only
 
 
@@ -192,7 +193,7 @@ def _rule_targets(eng: PolicyEngine, conn: Connection, label: str) -> Mapping[st
     if label not in eng._earlier:
         from ..pack import Pack
 
-        doc = consent_store.version_document(conn, eng.pack.id, label)
-        rules = Pack.model_validate(doc).consents if doc is not None else ()
+        row = version_store.version(conn, eng.pack.id, label)
+        rules = Pack.model_validate(row.document).consents if row is not None else ()
         eng._earlier[label] = {c.id: frozenset(c.targets) for c in rules}
     return eng._earlier[label]

@@ -23,8 +23,9 @@ def erase(eng: PolicyEngine, external_id: str, *, actor: str, reason: str, now: 
 
     now = eng.clock.at(now)
     with eng.db.begin() as conn:
-        sid = people_store.id_by_lookup(conn, eng.keys.lookup_hash(external_id))
-        if sid is None:
+        row = people_store.by_lookup(conn, eng.keys.lookup_hash(external_id))
+        if row is None:
             raise SubjectNotFoundError("no data is held about that person")
+        sid = row.id
         erase_person_in(eng, conn, sid, cause="erasure", actor=actor, reason=reason, now=now)
     return sid

@@ -75,7 +75,7 @@ def correct_subject(eng: PolicyEngine, subject_id: str, category: str, value: st
         if found is None:
             raise SubjectNotFoundError("no data is held about that person")
         key = found[1]
-        old = value_store.active_of_category(conn, subject_id, category)
+        old = value_store.active(conn, subject_id, [category])
         if not old:
             raise BadValueError(f"no {category!r} is held to correct")
         last = old[-1]

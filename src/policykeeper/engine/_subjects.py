@@ -53,7 +53,7 @@ def find_or_create(eng: PolicyEngine, conn: Connection, external_id: str, now: d
     if found is not None:
         return found
     lookup = eng.keys.lookup_hash(external_id)
-    if people_store.lookup_taken(conn, lookup):
+    if people_store.by_lookup(conn, lookup) is not None:
         raise SubjectNotFoundError("that person's data was erased; a new subject needs a new identifier")
     sid, key = secrets.token_hex(16), new_data_key()
     master = eng.keys.current

@@ -28,6 +28,7 @@ from ..notify import PERSON_CHANNELS, enqueue_to_person
 from ..store import incident_records as incident_store
 from ..store import languages as language_store
 from ..store import messages as message_store
+from ..store import people as people_store
 from ..store.incident_records import IncidentRow
 
 __all__ = ["CONTENT_FIELDS", "NoticePreview", "NoticeRun", "affected_subjects", "notice_timing", "notify_affected",
@@ -344,7 +345,8 @@ def _address(conn: Connection, eng: PolicyEngine, sid: str, channel: str) -> str
     if channel == "email":
         return eng.email_of_subject(conn, sid)
     # push: addressed to the pseudonymous id (see PUSH_NOTE); reachable while the person's data is held
-    return sid if incident_store.push_reachable(conn, sid) and not eng.keys.is_shredded(sid) else None
+    row = people_store.by_id(conn, sid)
+    return sid if row is not None and row.wrapped_key is not None and not eng.keys.is_shredded(sid) else None
 
 
 def _timing(conn: Connection, inc: IncidentRow) -> dict[str, Any]:

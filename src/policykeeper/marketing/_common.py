@@ -12,7 +12,7 @@ from .. import audit, consent
 from .._exceptions import DeniedError, SubjectNotFoundError
 from ..engine import Decision, PolicyEngine, Reason
 from ..pack._lifecycle import CookieRule, MarketingRule
-from ..store import marketing as marketing_store
+from ..store import people as people_store
 
 MARKETING = "marketing"
 """The consent-ledger target that holds a person's marketing choice."""
@@ -63,7 +63,7 @@ def _refused(eng: PolicyEngine, d: Decision, subject_id: str | None, detail: Map
 
 
 def _subject_id(eng: PolicyEngine, conn: Connection, external_id: str) -> str:
-    row = marketing_store.subject_by_lookup(conn, eng.keys.lookup_hash(external_id))
+    row = people_store.by_lookup(conn, eng.keys.lookup_hash(external_id))
     if row is None or row.wrapped_key is None or eng.keys.is_shredded(row.id):
         raise SubjectNotFoundError("no data is held about that person")
     return row.id

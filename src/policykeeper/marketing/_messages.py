@@ -13,7 +13,7 @@ from .._exceptions import BadValueError, ConfigError
 from ..engine import Decision, PolicyEngine, Reason, Use
 from ..notify import PERSON_CHANNELS, enqueue_to_person
 from ..pack import lint_pack
-from ..store import marketing as marketing_store
+from ..store import messages as message_store
 from ._common import _deny, _halted, _promises, _receives, _refused, _rule, _subject_id
 from ._preferences import unsubscribe_token
 
@@ -113,7 +113,7 @@ def send_message(
             refused = Decision(False, action, (Reason(code, words, "marketing.basis", promises),), eng.pack.id,
                                eng.compiled.version)
         else:
-            if marketing_store.message_sent(conn, kind=kind, topic=topic, subject_id=sid, channel=channel):
+            if message_store.message_sent(conn, kind=kind, topic=topic, subject_id=sid, channel=channel):
                 return None
             if channel == "email":
                 to = eng.email_of_subject(conn, sid)
@@ -127,8 +127,8 @@ def send_message(
                 text = f"{body.rstrip()}\n\n--\nTo stop receiving these messages: {url}/unsubscribe?token={token}\n"
             oid = enqueue_to_person(conn, eng.keys, kind=kind, channel=channel, to=to, subject=subject, body=text,
                                     now=now)
-            marketing_store.log_message(conn, pack_id=eng.pack.id, subject_id=sid, kind=kind, channel=channel,
-                                        topic=topic, outbox_id=oid, at=now)
+            message_store.log_message(conn, pack_id=eng.pack.id, subject_id=sid, kind=kind, channel=channel,
+                                      topic=topic, outbox_id=oid, created_at=now)
             sent = (*(promises if kind == "marketing" else ()), *(used.promises if used is not None else ()))
             audit.record(conn, kind="message", actor=actor, subject_id=sid, allowed=True, at=now,
                          decision_id=used.decision_id if used is not None else None, promises=tuple(dict.fromkeys(sent)),

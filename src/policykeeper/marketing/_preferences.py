@@ -13,7 +13,7 @@ import json
 from .. import consent
 from .._exceptions import BadValueError, SubjectNotFoundError
 from ..engine import PolicyEngine
-from ..store import marketing as marketing_store
+from ..store import people as people_store
 from ._common import MARKETING, _receives, _record_choice, _rule, _subject_id, _withdraw
 
 UNSUBSCRIBE_TOKEN_LIFETIME = dt.timedelta(days=365)
@@ -84,7 +84,7 @@ def unsubscribe(eng: PolicyEngine, token: str, *, now: dt.datetime | None = None
     now = eng.clock.at(now)
     sid = _verify(eng, token, now)
     with eng.db.begin() as conn:
-        row = marketing_store.subject_by_id(conn, sid)
+        row = people_store.by_id(conn, sid)
         if row is None:
             raise SubjectNotFoundError("the unsubscribe token names no known person")
         if row.wrapped_key is None or eng.keys.is_shredded(sid):

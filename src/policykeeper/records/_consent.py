@@ -15,6 +15,7 @@ from .._exceptions import SubjectNotFoundError
 from ..clock import utc
 from ..engine import PolicyEngine
 from ..store import ledger as ledger_store
+from ..store import people as people_store
 from ._dpv import DCT, RDF, SCHEMA_27560, XSD, dpv, new_graph, urn
 
 __all__ = ["STATUS", "consent_records"]
@@ -31,7 +32,7 @@ def consent_records(eng: PolicyEngine, external_id: str | None = None) -> Graph:
     with eng.db.connect() as conn:
         subject_id = None
         if external_id is not None:
-            row = ledger_store.subject_by_lookup(conn, eng.keys.lookup_hash(external_id))
+            row = people_store.by_lookup(conn, eng.keys.lookup_hash(external_id))
             if row is None or row.wrapped_key is None or eng.keys.is_shredded(row.id):
                 raise SubjectNotFoundError("no data is held about that person")
             subject_id = row.id

@@ -10,6 +10,7 @@ from typing import Any
 from .._exceptions import BadValueError
 from ..clock import utc
 from ..store import requests_repo as request_store
+from ..store import values as value_store
 from . import _letters
 from ._base import MISMATCH, Ticket, _Base, address_match
 from ._content import MAX_STAFF_NOTE, RequestContent, mask_address, seal
@@ -103,7 +104,7 @@ class _Casework(_Base):
             row = self._row(conn, ref)
             if row.subject_id is None:
                 return []
-            found = request_store.held_categories(conn, row.subject_id)
+            found = value_store.held_categories(conn, row.subject_id)
         order = [c.id for c in self.pack.data_categories]
         return sorted(set(found) & self._showable(), key=lambda c: order.index(c) if c in order else len(order))
 

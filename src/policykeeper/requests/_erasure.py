@@ -13,6 +13,7 @@ from .._exceptions import BadValueError
 from ..connectors import DatasetMap
 from ..connectors import erase as connector_erase
 from ..store import requests_repo as request_store
+from ..store import values as value_store
 from ..store.requests_repo import Request
 from . import _letters
 from ._base import _Base
@@ -136,9 +137,9 @@ class _Erasure(_Base):
             sent: dict[str, set[str]] = {}
             upstream = not isinstance(erasure, str) and erasure.propagate == "upstream_sources"
             if upstream:  # KALOS: tell the entities the data was obtained from
-                sent = request_store.sources_of(conn, subject_id)
+                sent = value_store.sources_of(conn, subject_id)
             else:  # everyone in the disclosure log (Kamoer promises it; it is the safe default)
-                for d in request_store.disclosures_of(conn, subject_id):
+                for d in value_store.disclosures_of(conn, subject_id):
                     if d.ground and set(d.ground.split(",")) & exempt:
                         continue  # kept under a legal requirement the pack names as an exception
                     sent.setdefault(d.recipient, set()).update(d.categories)

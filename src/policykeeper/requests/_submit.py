@@ -18,7 +18,9 @@ from ..connectors._identity import normalise
 from ..crypto import decrypt, encrypt, new_data_key, unwrap_data_key, wrap_data_key
 from ..i18n import known, language_of_pack
 from ..store import languages as language_store
+from ..store import people as people_store
 from ..store import requests_repo as request_store
+from ..store import values as value_store
 from . import _letters
 from ._base import CODE_TTL, KINDS, Ticket, _Base
 from ._content import RequestContent, seal
@@ -53,7 +55,7 @@ class _Submission(_Base):
             raise BadValueError("the person's identifier must be 1 to 256 characters")
         lookup = self.engine.keys.lookup_hash(external_id)
         with self.engine.db.connect() as conn:
-            found = request_store.subject_by_lookup(conn, lookup)
+            found = people_store.by_lookup(conn, lookup)
             sid = None if found is None or found.wrapped_key is None or self.engine.keys.is_shredded(found.id) \
                 else found.id  # a person whose key still exists
             match = "no_person" if sid is None else self._match(conn, sid, address)
@@ -88,7 +90,7 @@ class _Submission(_Base):
         address = self._check_submission(right, kind, email)
         said = (content or RequestContent()).checked(self.pack, right)
         with self.engine.db.connect() as conn:
-            lookup = request_store.subject_lookup(conn, subject_id)
+            lookup = people_store.lookup_of(conn, subject_id)
             match = self._match(conn, subject_id, address)
             proven = signed_in is not None and match == "matched" and self._held_since(conn, subject_id, address,
                                                                                          signed_in)
@@ -101,14 +103,14 @@ class _Submission(_Base):
         """Was ``address`` held for the person, by a record collected no later than ``before``?"""
         from ..crypto._groups import record_cipher_key
 
-        subject = request_store.subject_key(conn, subject_id)
+        subject = people_store.by_id(conn, subject_id)
         if subject is None or subject.wrapped_key is None or subject.kek_id is None \
                 or self.engine.keys.is_shredded(subject_id):
             return False
         key = unwrap_data_key(self.engine.keys.get(subject.kek_id), subject.wrapped_key, subject_id)
         wanted = normalise("email", address)
         groups: dict[str, bytes | None] = {}
-        for r in request_store.active_values(conn, subject_id, sorted(self.engine.email_categories())):
+        for r in value_store.active(conn, subject_id, sorted(self.engine.email_categories())):
             if utc(r.collected_at) > utc(before):
                 continue
             rkey = record_cipher_key(conn, key, r.key_id, groups)
@@ -194,7 +196,7 @@ class _Submission(_Base):
         """A person's own requests, newest first (what the privacy center shows them)."""
         with self.engine.db.connect() as conn:
             rows = request_store.of_person(conn, self.pack.id, subject_id,
-                                           request_store.subject_lookup(conn, subject_id))
+                                           people_store.lookup_of(conn, subject_id))
         return [{"ref": r.ref, "kind": r.kind, "right": r.right, "status": r.status, "received_at": r.received_at,
                  "due_at": r.due_at, "deadline": r.deadline, "closed_at": r.closed_at,
                  "refusal_ground": r.refusal_ground} for r in rows]

@@ -8,6 +8,8 @@ from .. import audit
 from .._exceptions import BadValueError, ConfigError
 from ..engine import PolicyEngine
 from ..store import lifecycle as lifecycle_store
+from ..store import messages as message_store
+from ..store import people as people_store
 from ._events import _event
 
 
@@ -37,12 +39,12 @@ def cease_service(eng: PolicyEngine, *, at: dt.datetime, reference: str, announc
         eid = _event(eng, conn, "service_ceased", None, None, at, actor, rule.promises,
                      {"reference": reference.strip(), "recorded_at": now.isoformat(), "channels": channels})
         topic = f"service_ceased:{eid}"
-        people = [s for s in lifecycle_store.subjects_with_keys(conn, eng.pack.id) if not eng.keys.is_shredded(s)]
+        people = [s for s in people_store.subjects_with_keys(conn, eng.pack.id) if not eng.keys.is_shredded(s)]
         sent: dict[str, dict[str, int]] = {}
         for channel in channels:
             if channel in PUBLIC_CHANNELS:
-                lifecycle_store.log_message(conn, eng.pack.id, subject_id="", kind="announcement", channel=channel,
-                                            topic=topic, outbox_id=None, created_at=now)
+                message_store.log_message(conn, pack_id=eng.pack.id, subject_id="", kind="announcement",
+                                          channel=channel, topic=topic, outbox_id=None, created_at=now)
                 sent[channel] = {"queued": 1, "unreachable": 0}
                 continue
             queued = unreachable = 0
@@ -56,8 +58,8 @@ def cease_service(eng: PolicyEngine, *, at: dt.datetime, reference: str, announc
                                         subject=_("%(controller)s: the service is shutting down",
                                                   controller=eng.pack.controller.legal_name),
                                         body=text + "\n", now=now, extra={"event": eid})  # the operator's words
-                lifecycle_store.log_message(conn, eng.pack.id, subject_id=sid, kind="service", channel=channel,
-                                            topic=topic, outbox_id=mid, created_at=now)
+                message_store.log_message(conn, pack_id=eng.pack.id, subject_id=sid, kind="service", channel=channel,
+                                          topic=topic, outbox_id=mid, created_at=now)
                 queued += 1
             sent[channel] = {"queued": queued, "unreachable": unreachable}
         lifecycle_store.set_event_detail(conn, eid, {

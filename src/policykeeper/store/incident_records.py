@@ -18,7 +18,7 @@ from ._schema import disclosures, incident_notices, incidents, outbox, records, 
 
 __all__ = ["IncidentRow", "NoticeCount", "NoticeTimes", "add_incident", "add_notice", "affected_subjects",
            "close_incident", "has_announcement", "has_notice", "incident", "incidents_of", "notice_counts", "notice_times",
-           "notified_subjects", "push_reachable", "set_steps"]
+           "notified_subjects", "set_steps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +44,9 @@ class IncidentRow:
 
 @dataclass(frozen=True, slots=True)
 class NoticeCount:
-    """How many notices of one kind went out through one channel, and when the first did."""
+    """How many notices of one kind went out through one channel for an incident, and when the first did."""
 
+    incident_id: int
     kind: str
     """``individual``, ``announcement`` or ``regulator``."""
     channel: str
@@ -131,12 +132,6 @@ def affected_subjects(conn: Connection, pack_id: str, categories: list[str], sta
     return [str(s) for s in conn.execute(select(both.c.sid).order_by(both.c.sid)).scalars()]
 
 
-def push_reachable(conn: Connection, subject_id: str) -> bool:
-    """Does the person's row still hold a data key (their data is held, so a push notice may reach them)?"""
-    return conn.execute(select(subjects.c.id).where(subjects.c.id == subject_id,
-                                                    subjects.c.wrapped_key.is_not(None))).first() is not None
-
-
 def has_notice(conn: Connection, incident_id: int) -> bool:
     """Was any notice (individual, announcement or regulator report) recorded for the incident?"""
     return conn.execute(select(incident_notices.c.id).where(
@@ -163,13 +158,15 @@ def add_notice(conn: Connection, incident_id: int, *, kind: str, subject_id: str
                                                   channel=channel, outbox_id=outbox_id, created_at=created_at))
 
 
-def notice_counts(conn: Connection, incident_id: int) -> list[NoticeCount]:
-    """The incident's notices counted by kind and channel, each with the time of the first."""
-    rows = conn.execute(select(incident_notices.c.kind, incident_notices.c.channel,
-                               func.count(incident_notices.c.id), func.min(incident_notices.c.created_at))
-                        .where(incident_notices.c.incident_id == incident_id)
-                        .group_by(incident_notices.c.kind, incident_notices.c.channel)).all()
-    return [NoticeCount(kind, channel, int(n), first) for kind, channel, n, first in rows]
+def notice_counts(conn: Connection, incident_id: int | None = None) -> list[NoticeCount]:
+    """The incident's notices (without one: every incident's) counted by kind and channel, each with the time of the
+    first."""
+    n = incident_notices
+    query = select(n.c.incident_id, n.c.kind, n.c.channel, func.count(n.c.id), func.min(n.c.created_at))
+    if incident_id is not None:
+        query = query.where(n.c.incident_id == incident_id)
+    rows = conn.execute(query.group_by(n.c.incident_id, n.c.kind, n.c.channel)).all()
+    return [NoticeCount(int(i), kind, channel, int(count), first) for i, kind, channel, count, first in rows]
 
 
 def notice_times(conn: Connection, incident_id: int) -> NoticeTimes:

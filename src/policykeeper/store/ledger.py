@@ -1,7 +1,9 @@
 """The consent ledger as stored: ``consent_events``, an append-only hash chain (see ``store/_chain.py``).
 
 Appending locks the chain's head, so concurrent writers append in turn; verifying re-computes every entry's hash.
-The reads give one person's events, or a pack's, in ledger order.
+The reads give one person's events, or a pack's, in ledger order; which policy version a person accepted; and the
+views the console's chart and the privacy center draw (events per day, the targets seen, a person's choices with
+their evidence).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from ._chain import ChainReport, append, verify_chain
-from ._schema import consent_events, subjects
+from ._schema import consent_events
 
-__all__ = ["CONSENT_CONTENT", "ChainReport", "ConsentEvent", "LedgerEntry", "SubjectKey", "append_event",
-           "events_of_pack", "events_of_subject", "subject_by_lookup", "verify"]
+__all__ = ["CONSENT_CONTENT", "ChainReport", "ConsentChoiceRow", "ConsentDayCount", "ConsentEvent", "LedgerEntry",
+           "accepted_in_version", "append_event", "consent_choices_of", "consent_counts_by_day", "consent_targets_seen",
+           "events_of_pack", "events_of_subject", "last_accepted_version", "verify"]
 
 CONSENT_CONTENT = ("subject_id", "pack_id", "pack_version", "target", "action", "at", "evidence")
 """The columns each entry's hash covers."""
@@ -45,15 +48,6 @@ class LedgerEntry:
     action: str
     at: dt.datetime
     evidence: dict[str, Any] | None
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectKey:
-    """A person found by the keyed hash of their identifier: their pseudonymous id and their wrapped data key (None
-    once it was destroyed)."""
-
-    id: str
-    wrapped_key: bytes | None
 
 
 def append_event(conn: Connection, content: Mapping[str, Any]) -> int:
@@ -89,7 +83,63 @@ def events_of_pack(conn: Connection, pack_id: str, subject_id: str | None = None
             for r in conn.execute(query)]
 
 
-def subject_by_lookup(conn: Connection, lookup: str) -> SubjectKey | None:
-    """The person whose identifier has the keyed hash ``lookup``, or None."""
-    row = conn.execute(select(subjects.c.id, subjects.c.wrapped_key).where(subjects.c.lookup == lookup)).first()
-    return None if row is None else SubjectKey(row.id, row.wrapped_key)
+def last_accepted_version(conn: Connection, subject_id: str) -> str | None:
+    """The pack version the person last accepted the policy under, if the ledger holds an acceptance."""
+    row = conn.execute(select(consent_events.c.pack_version).where(
+        consent_events.c.subject_id == subject_id, consent_events.c.target == "policy",
+        consent_events.c.action == "accepted").order_by(consent_events.c.seq.desc())).first()
+    return None if row is None else str(row[0])
+
+
+def accepted_in_version(conn: Connection, subject_id: str, pack_version: str) -> bool:
+    """Has the person accepted the policy under this pack version?"""
+    return conn.execute(select(consent_events.c.seq).where(
+        consent_events.c.subject_id == subject_id, consent_events.c.target == "policy",
+        consent_events.c.action == "accepted", consent_events.c.pack_version == pack_version,
+    )).first() is not None
+
+
+# -- as the console's chart and the privacy center show them -----------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ConsentDayCount:
+    """How many consent events of one ``action`` a day saw."""
+
+    day: dt.date
+    action: str
+    count: int
+
+
+def consent_counts_by_day(conn: Connection, pack_id: str, *, target: str | None = None,
+                          since: dt.datetime | None = None) -> list[ConsentDayCount]:
+    """Consent events of the pack per day and action (of one target when given; from ``since`` when given)."""
+    day = func.date(consent_events.c.at)
+    query = select(day, consent_events.c.action, func.count()).where(consent_events.c.pack_id == pack_id)
+    if target:
+        query = query.where(consent_events.c.target == target)
+    if since is not None:
+        query = query.where(consent_events.c.at >= since)
+    rows = conn.execute(query.group_by(day, consent_events.c.action)).all()
+    return [ConsentDayCount(dt.date.fromisoformat(str(d)[:10]), str(action), int(n)) for d, action, n in rows]
+
+
+def consent_targets_seen(conn: Connection, pack_id: str) -> set[str]:
+    """Every target the pack's consent events name."""
+    return {str(t) for t in conn.execute(select(consent_events.c.target)
+                                         .where(consent_events.c.pack_id == pack_id).distinct()).scalars()}
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChoiceRow:
+    """One consent event of a person: its target, its evidence and when."""
+
+    target: str
+    evidence: dict[str, Any]
+    at: dt.datetime
+
+
+def consent_choices_of(conn: Connection, subject_id: str) -> list[ConsentChoiceRow]:
+    """A person's consent events, in the ledger's order."""
+    rows = conn.execute(select(consent_events.c.target, consent_events.c.evidence, consent_events.c.at)
+                        .where(consent_events.c.subject_id == subject_id).order_by(consent_events.c.seq)).all()
+    return [ConsentChoiceRow(str(r.target), dict(r.evidence or {}), r.at) for r in rows]

@@ -1,5 +1,5 @@
-"""The lifecycle of data: the events that start retention periods, retention runs, legal holds, what anonymisation
-leaves, and the log of messages sent to people (service and policy notices).
+"""The lifecycle of data: the events that start retention periods, retention runs, legal holds, and what anonymisation
+leaves (the log of messages sent to people, service and policy notices among them, is ``store/messages.py``).
 
 The retention sweep decides *what* is due; the conditions it hands around (a :data:`Condition`, which selects
 records) are built here and passed, unopened, to the deletion service or back to this module. Nothing here holds a
@@ -16,7 +16,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import ColumnElement, Connection, and_, cast, func, or_, select, update
 from sqlalchemy import String as SqlString
 
-from ._schema import anonymous_aggregates, lifecycle_events, message_log, records, retention_runs, subjects
+from ._schema import anonymous_aggregates, lifecycle_events, records, retention_runs
 
 __all__ = [
     "Condition",
@@ -39,7 +39,6 @@ __all__ = [
     "id_bounds",
     "in_window",
     "last_event_at",
-    "log_message",
     "of_subjects_with_event",
     "purpose_sets",
     "record_scope",
@@ -48,7 +47,6 @@ __all__ = [
     "set_legal_hold",
     "set_run_detail",
     "start_run",
-    "subjects_with_keys",
     "with_purpose_sets",
 ]
 
@@ -270,16 +268,3 @@ def fail_run(conn: Connection, run_id: int, *, finished_at: dt.datetime, detail:
 
 
 # -- people and the messages they are sent ----------------------------------------------------------------------------
-
-def subjects_with_keys(conn: Connection, pack_id: str) -> list[str]:
-    """The pack's people whose data key is still held (not erased), by id."""
-    return [str(s) for s in conn.execute(select(subjects.c.id).where(
-        subjects.c.pack_id == pack_id, subjects.c.wrapped_key.is_not(None)).order_by(subjects.c.id)).scalars()]
-
-
-def log_message(conn: Connection, pack_id: str, *, subject_id: str, kind: str, channel: str, topic: str,
-                outbox_id: int | None, created_at: dt.datetime) -> None:
-    """Note that a message of this kind went to a person (``subject_id`` '' for everyone) or was published; never
-    its content."""
-    conn.execute(message_log.insert().values(pack_id=pack_id, subject_id=subject_id, kind=kind, channel=channel,
-                                             topic=topic, outbox_id=outbox_id, created_at=created_at))

@@ -1,4 +1,4 @@
-"""Marketing's storage: the people a message goes to, the log of messages sent (never their content), the trackers.
+"""Marketing's storage: the trackers (the log of the messages it sends is ``store/messages.py``).
 
 Rows leave as frozen dataclasses; every function takes the caller's connection, so a change stays one transaction.
 A tracker's terms are one pydantic model, :class:`TrackerTerms`, which the audit entry of its registration
@@ -14,18 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, select
 
-from ._schema import message_log, subjects, trackers
+from ._schema import trackers
 
-__all__ = ["SubjectKey", "Tracker", "TrackerTerms", "log_message", "message_sent", "register_tracker", "subject_by_id",
-           "subject_by_lookup", "tracker_named", "trackers_of"]
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectKey:
-    """A person as marketing needs them: their pseudonymous id and whether their data key still exists."""
-
-    id: str
-    wrapped_key: bytes | None
+__all__ = ["Tracker", "TrackerTerms", "register_tracker", "tracker_named", "trackers_of"]
 
 
 class TrackerTerms(BaseModel):
@@ -48,32 +39,6 @@ class Tracker:
     id: int
     name: str
     terms: TrackerTerms
-
-
-def subject_by_lookup(conn: Connection, lookup: str) -> SubjectKey | None:
-    """The person with this keyed hash of their identifier, if any."""
-    row = conn.execute(select(subjects.c.id, subjects.c.wrapped_key).where(subjects.c.lookup == lookup)).first()
-    return None if row is None else SubjectKey(str(row.id), row.wrapped_key)
-
-
-def subject_by_id(conn: Connection, subject_id: str) -> SubjectKey | None:
-    """The person with this pseudonymous id, if any."""
-    row = conn.execute(select(subjects.c.id, subjects.c.wrapped_key).where(subjects.c.id == subject_id)).first()
-    return None if row is None else SubjectKey(str(row.id), row.wrapped_key)
-
-
-def message_sent(conn: Connection, *, kind: str, topic: str, subject_id: str, channel: str) -> bool:
-    """Was this (kind, topic, person, channel) already sent?"""
-    return conn.execute(select(message_log.c.id).where(
-        message_log.c.kind == kind, message_log.c.topic == topic, message_log.c.subject_id == subject_id,
-        message_log.c.channel == channel)).first() is not None
-
-
-def log_message(conn: Connection, *, pack_id: str, subject_id: str, kind: str, channel: str, topic: str,
-                outbox_id: int, at: dt.datetime) -> None:
-    """Class one message in the message log (what kind, to whom, which outbox entry; never its content)."""
-    conn.execute(message_log.insert().values(pack_id=pack_id, subject_id=subject_id, kind=kind, channel=channel,
-                                             topic=topic, outbox_id=outbox_id, created_at=at))
 
 
 _COLUMNS = (trackers.c.id, trackers.c.name, trackers.c.technology, trackers.c.purpose, trackers.c.party,

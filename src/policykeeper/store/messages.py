@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select, update
 from ._schema import message_log, outbox
 
 __all__ = ["Claim", "Claimed", "DeadLetter", "OutboxRow", "add_message", "claim", "dead_letters", "failed", "log_message",
-           "mark_sent", "message", "pending", "requeue", "seal", "sending", "settle_claim", "unsure"]
+           "mark_sent", "message", "message_sent", "pending", "requeue", "seal", "sending", "settle_claim", "unsure"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,3 +171,10 @@ def log_message(conn: Connection, *, pack_id: str, subject_id: str, kind: str, c
     """Class one message to a person (``subject_id`` '' for one to everyone) in ``message_log``."""
     conn.execute(message_log.insert().values(pack_id=pack_id, subject_id=subject_id, kind=kind, channel=channel,
                                              topic=topic, outbox_id=outbox_id, created_at=created_at))
+
+
+def message_sent(conn: Connection, *, kind: str, topic: str, subject_id: str, channel: str) -> bool:
+    """Was this (kind, topic, person, channel) already sent?"""
+    return conn.execute(select(message_log.c.id).where(
+        message_log.c.kind == kind, message_log.c.topic == topic, message_log.c.subject_id == subject_id,
+        message_log.c.channel == channel)).first() is not None

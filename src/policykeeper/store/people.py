@@ -15,9 +15,9 @@ from ._schema import deletion_queue, subjects
 # Not named ``subjects.py``/``records.py``: ``store/__init__`` re-exports the tables under those names, and importing
 # a submodule of the same name would replace the package's attribute (``from policykeeper.store import records``).
 
-__all__ = ["QueueEntry", "SubjectRow", "by_id", "by_lookup", "id_by_lookup", "insert", "live", "lock_status",
-           "lookup_taken", "mark_queue_done", "pending_queue", "queue_pending_for", "queue_deletion", "set_status",
-           "status_of"]
+__all__ = ["QueueEntry", "SubjectRow", "by_id", "by_lookup", "insert", "live", "lock_status",
+           "lookup_of", "mark_queue_done", "pending_queue", "queue_pending_for", "queue_deletion", "set_status",
+           "status_of", "subjects_with_keys"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +62,10 @@ def by_id(conn: Connection, subject_id: str) -> SubjectRow | None:
     return None if row is None else SubjectRow(*row)
 
 
-def id_by_lookup(conn: Connection, lookup: str) -> str | None:
-    """The pseudonymous id of the person whose identifier hashes to ``lookup`` (erased ones too)."""
-    row = conn.execute(select(subjects.c.id).where(subjects.c.lookup == lookup)).first()
-    return None if row is None else str(row.id)
-
-
-def lookup_taken(conn: Connection, lookup: str) -> bool:
-    """Is there a subject (live or erased) for this identifier's hash?"""
-    return id_by_lookup(conn, lookup) is not None
+def lookup_of(conn: Connection, subject_id: str) -> str | None:
+    """The keyed hash of the person's identifier, None if no such person."""
+    found = conn.execute(select(subjects.c.lookup).where(subjects.c.id == subject_id)).scalar()
+    return None if found is None else str(found)
 
 
 def insert(conn: Connection, *, id: str, lookup: str, pack_id: str, kek_id: str, wrapped_key: bytes,
@@ -92,6 +87,12 @@ def live(conn: Connection) -> Sequence[SubjectRow]:
     """Every active subject whose data key is still wrapped (not erased)."""
     return [SubjectRow(*r) for r in conn.execute(select(*_COLUMNS).where(
         subjects.c.status == "active", subjects.c.wrapped_key.is_not(None))).all()]
+
+
+def subjects_with_keys(conn: Connection, pack_id: str) -> list[str]:
+    """The pack's people whose data key is still held (not erased), by id."""
+    return [str(s) for s in conn.execute(select(subjects.c.id).where(
+        subjects.c.pack_id == pack_id, subjects.c.wrapped_key.is_not(None)).order_by(subjects.c.id)).scalars()]
 
 
 def status_of(conn: Connection, subject_id: str) -> str | None:

@@ -1,10 +1,10 @@
 """Requests' storage (the requests repository; not ``store/requests.py``: ``store.requests`` is the table, which a
-submodule of that name would replace): the requests, their one-time codes, and what a request reads of the person's records.
+submodule of that name would replace): the requests, their one-time codes, and what a request reads elsewhere.
 
 Every function takes the caller's connection, so each step of a request stays one transaction; rows leave as frozen
-dataclasses. Besides ``requests`` and ``request_codes`` it holds the few reads a request makes elsewhere: the person
-by identifier (``subjects``), their email records and held categories (``records``), whom their data went to
-(``disclosures``), erasure notices queued (``outbox``), and the audit entries of a decision or a request.
+dataclasses. Besides ``requests`` and ``request_codes`` it holds the few reads a request makes elsewhere: erasure
+notices queued (``outbox``) and the audit entries of a decision or a request. The person, their records and their
+disclosure log are read through ``store/people.py`` and ``store/values.py``.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, or_, select, update
 
-from ._schema import audit_log, disclosures, outbox, records, request_codes, requests, subjects
+from ._schema import audit_log, outbox, request_codes, requests
 
-__all__ = ["CLOSED", "OPEN", "AuditEntry", "Code", "DecisionEntry", "Disclosure", "HeldValue", "Request",
-           "SubjectKey", "active_values", "add", "add_code", "by_due_date", "close", "code_of", "count_wrong_code",
-           "decision", "disclosures_of", "erasure_notices", "exists", "extend", "find", "forget_keys",
-           "held_categories", "holding_keys", "mark_verified", "of_person", "queue_page", "received_times",
-           "renew_code", "set_content", "set_detail", "sources_of", "spend_code", "subject_by_lookup",
-           "subject_key", "subject_lookup", "timeline"]
+__all__ = ["CLOSED", "OPEN", "AuditEntry", "Code", "DecisionEntry", "Request", "add", "add_code", "by_due_date", "close",
+           "code_of", "count_wrong_code", "decision", "erasure_notices", "exists", "extend", "find", "forget_keys",
+           "holding_keys", "mark_verified", "of_person", "queue_page", "received_times", "renew_code", "set_content",
+           "set_detail", "spend_code", "timeline"]
 
 OPEN = ("received", "verified", "extended")
 """The statuses of a request still being worked."""
@@ -68,35 +66,6 @@ class Code:
     expires_at: dt.datetime
     attempts: int
     used: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectKey:
-    """A person's pseudonymous id and their wrapped data key (None once erased)."""
-
-    id: str
-    kek_id: str | None
-    wrapped_key: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class HeldValue:
-    """One active record of the person, still encrypted."""
-
-    id: int
-    category: str
-    value: bytes
-    key_id: str | None
-    collected_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Disclosure:
-    """One disclosure of the person's data: to whom, which categories, on which grounds (comma-separated)."""
-
-    recipient: str
-    categories: list[str]
-    ground: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,55 +253,7 @@ def spend_code(conn: Connection, request_id: int) -> None:
     conn.execute(update(request_codes).where(request_codes.c.request_id == request_id).values(used=True))
 
 
-# -- what a request reads of the person -------------------------------------------------------------------------------
-def subject_lookup(conn: Connection, subject_id: str) -> str | None:
-    """The keyed hash of the person's identifier, None if no such person."""
-    found = conn.execute(select(subjects.c.lookup).where(subjects.c.id == subject_id)).scalar()
-    return None if found is None else str(found)
-
-
-def subject_by_lookup(conn: Connection, lookup: str) -> SubjectKey | None:
-    row = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key)
-                       .where(subjects.c.lookup == lookup)).first()
-    return None if row is None else SubjectKey(str(row.id), row.kek_id, row.wrapped_key)
-
-
-def subject_key(conn: Connection, subject_id: str) -> SubjectKey | None:
-    row = conn.execute(select(subjects.c.id, subjects.c.kek_id, subjects.c.wrapped_key)
-                       .where(subjects.c.id == subject_id)).first()
-    return None if row is None else SubjectKey(str(row.id), row.kek_id, row.wrapped_key)
-
-
-def active_values(conn: Connection, subject_id: str, categories: list[str]) -> list[HeldValue]:
-    """The person's active records of some categories, still encrypted."""
-    return [HeldValue(int(r.id), r.category, r.value, r.key_id, r.collected_at) for r in conn.execute(
-        select(records.c.id, records.c.category, records.c.value, records.c.key_id, records.c.collected_at).where(
-            records.c.subject_id == subject_id, records.c.status == "active", records.c.category.in_(categories)))]
-
-
-def held_categories(conn: Connection, subject_id: str) -> list[str]:
-    """The categories the person has an active record of."""
-    return list(conn.execute(select(records.c.category).where(
-        records.c.subject_id == subject_id, records.c.status == "active").distinct()).scalars().all())
-
-
-def sources_of(conn: Connection, subject_id: str) -> dict[str, set[str]]:
-    """Where the person's active records were obtained from (those with a source): source -> the categories of data
-    obtained from it."""
-    out: dict[str, set[str]] = {}
-    for r in conn.execute(select(records.c.source, records.c.category).where(
-            records.c.subject_id == subject_id, records.c.status == "active", records.c.source.is_not(None))):
-        out.setdefault(r.source, set()).add(r.category)
-    return out
-
-
-def disclosures_of(conn: Connection, subject_id: str) -> list[Disclosure]:
-    """The disclosure log of the person."""
-    return [Disclosure(d.recipient, list(d.categories), d.ground) for d in conn.execute(
-        select(disclosures.c.recipient, disclosures.c.categories, disclosures.c.ground)
-        .where(disclosures.c.subject_id == subject_id))]
-
-
+# -- what a request reads elsewhere -----------------------------------------------------------------------------------
 def erasure_notices(conn: Connection, ref: str) -> int:
     """How many erasure notices the request queued."""
     return int(conn.execute(select(func.count()).select_from(outbox).where(

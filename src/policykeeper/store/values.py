@@ -11,8 +11,8 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from ._schema import disclosures, record_keys, records
 
-__all__ = ["DisclosureRow", "RecordRow", "ValueRow", "active", "active_of_category", "disclosures_of", "insert",
-           "log_disclosure", "set_value", "supersede", "values_of"]
+__all__ = ["DisclosureRow", "RecordRow", "ValueRow", "active", "disclosures_of", "held_categories", "insert",
+           "log_disclosure", "set_value", "sources_of", "supersede", "values_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +47,13 @@ class RecordRow:
 
 @dataclass(frozen=True, slots=True)
 class DisclosureRow:
-    """One entry of the disclosure log: who got which categories, for what, when (never the values)."""
+    """One entry of the disclosure log: who got which categories, for what, on which grounds (comma-separated), when
+    (never the values)."""
 
     recipient: str
     categories: list[str]
     purpose: str
+    ground: str | None
     at: dt.datetime
 
 
@@ -73,17 +75,28 @@ def values_of(conn: Connection, subject_id: str, categories: Iterable[str]) -> l
     return [ValueRow(*r) for r in conn.execute(_VALUES, {"sid": subject_id, "cats": sorted(categories)})]
 
 
-def active(conn: Connection, subject_id: str) -> list[RecordRow]:
-    """Every active record of a person, in the order they were stored."""
-    return [RecordRow(*r) for r in conn.execute(select(*_RECORD).where(
-        records.c.subject_id == subject_id, records.c.status == "active").order_by(records.c.id))]
+def active(conn: Connection, subject_id: str, categories: Iterable[str] | None = None) -> list[RecordRow]:
+    """A person's active records (of some categories only, when given), in the order they were stored."""
+    query = select(*_RECORD).where(records.c.subject_id == subject_id, records.c.status == "active")
+    if categories is not None:
+        query = query.where(records.c.category.in_(list(categories)))
+    return [RecordRow(*r) for r in conn.execute(query.order_by(records.c.id))]
 
 
-def active_of_category(conn: Connection, subject_id: str, category: str) -> list[RecordRow]:
-    """A person's active records of one category, in the order they were stored."""
-    return [RecordRow(*r) for r in conn.execute(select(*_RECORD).where(
-        records.c.subject_id == subject_id, records.c.category == category, records.c.status == "active")
-        .order_by(records.c.id))]
+def held_categories(conn: Connection, subject_id: str) -> list[str]:
+    """The categories the person has an active record of."""
+    return list(conn.execute(select(records.c.category).where(
+        records.c.subject_id == subject_id, records.c.status == "active").distinct()).scalars().all())
+
+
+def sources_of(conn: Connection, subject_id: str) -> dict[str, set[str]]:
+    """Where the person's active records were obtained from (those with a source): source -> the categories of data
+    obtained from it."""
+    out: dict[str, set[str]] = {}
+    for r in conn.execute(select(records.c.source, records.c.category).where(
+            records.c.subject_id == subject_id, records.c.status == "active", records.c.source.is_not(None))):
+        out.setdefault(r.source, set()).add(r.category)
+    return out
 
 
 def insert(conn: Connection, *, subject_id: str, pack_id: str, pack_version: str, context: str, category: str,
@@ -110,7 +123,8 @@ def supersede(conn: Connection, record_ids: Sequence[int]) -> None:
 def disclosures_of(conn: Connection, subject_id: str) -> list[DisclosureRow]:
     """A person's disclosure log, oldest first."""
     return [DisclosureRow(*r) for r in conn.execute(
-        select(disclosures.c.recipient, disclosures.c.categories, disclosures.c.purpose, disclosures.c.at)
+        select(disclosures.c.recipient, disclosures.c.categories, disclosures.c.purpose, disclosures.c.ground,
+               disclosures.c.at)
         .where(disclosures.c.subject_id == subject_id).order_by(disclosures.c.id))]
 
 

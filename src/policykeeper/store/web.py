@@ -1,5 +1,6 @@
-"""The web layer's storage: API keys, sessions, one-time codes, abuse-limit counts, and the read-only views the
-console and the privacy center draw (consent counts, incidents with their notices).
+"""The web layer's storage: API keys, sessions, one-time codes, abuse-limit counts. The consent views the console
+and the privacy center draw are read from ``store/ledger.py``, incidents and their notices from
+``store/incident_records.py``.
 
 Every function takes the caller's ``Connection`` first: the caller opens the transaction (``with db.begin() as
 conn``), so a change and its audit entry stay one transaction. Rows leave as frozen dataclasses, times as the
@@ -11,32 +12,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from ._schema import api_keys, consent_events, incident_notices, login_codes, rate_events, web_sessions
+from ._schema import api_keys, login_codes, rate_events, web_sessions
 
 __all__ = [
     "ApiKeyRow",
     "CodeRow",
-    "ConsentChoiceRow",
-    "ConsentDayCount",
     "KeyListing",
-    "NoticeCount",
     "SessionRow",
     "add_rate_events",
     "api_key",
     "api_keys_listed",
-    "consent_choices_of",
-    "consent_counts_by_day",
-    "consent_targets_seen",
     "count_code_attempt",
     "count_rate_events",
     "end_session",
     "end_sessions_of",
     "forget_rate_events",
-    "incident_notice_counts",
     "insert_api_key",
     "insert_login_code",
     "insert_session",
@@ -222,71 +215,3 @@ def count_rate_events(conn: Connection, scope: str, key: str) -> int:
 def add_rate_events(conn: Connection, events: Iterable[tuple[str, str, dt.datetime]]) -> None:
     """Count one event for each ``(scope, key, at)``."""
     conn.execute(rate_events.insert(), [{"scope": scope, "key": key, "at": at} for scope, key, at in events])
-
-
-# -- consents, as the console's chart and the privacy center show them ----------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class ConsentDayCount:
-    """How many consent events of one ``action`` a day saw."""
-
-    day: dt.date
-    action: str
-    count: int
-
-
-def consent_counts_by_day(conn: Connection, pack_id: str, *, target: str | None = None,
-                          since: dt.datetime | None = None) -> list[ConsentDayCount]:
-    """Consent events of the pack per day and action (of one target when given; from ``since`` when given)."""
-    day = func.date(consent_events.c.at)
-    query = select(day, consent_events.c.action, func.count()).where(consent_events.c.pack_id == pack_id)
-    if target:
-        query = query.where(consent_events.c.target == target)
-    if since is not None:
-        query = query.where(consent_events.c.at >= since)
-    rows = conn.execute(query.group_by(day, consent_events.c.action)).all()
-    return [ConsentDayCount(dt.date.fromisoformat(str(d)[:10]), str(action), int(n)) for d, action, n in rows]
-
-
-def consent_targets_seen(conn: Connection, pack_id: str) -> set[str]:
-    """Every target the pack's consent events name."""
-    return {str(t) for t in conn.execute(select(consent_events.c.target)
-                                         .where(consent_events.c.pack_id == pack_id).distinct()).scalars()}
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentChoiceRow:
-    """One consent event of a person: its target, its evidence and when."""
-
-    target: str
-    evidence: dict[str, Any]
-    at: dt.datetime
-
-
-def consent_choices_of(conn: Connection, subject_id: str) -> list[ConsentChoiceRow]:
-    """A person's consent events, in the ledger's order."""
-    rows = conn.execute(select(consent_events.c.target, consent_events.c.evidence, consent_events.c.at)
-                        .where(consent_events.c.subject_id == subject_id).order_by(consent_events.c.seq)).all()
-    return [ConsentChoiceRow(str(r.target), dict(r.evidence or {}), r.at) for r in rows]
-
-
-# -- incidents, as the API and the console list them ----------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class NoticeCount:
-    """How many breach notices of one kind went out on one channel for an incident, and when the first did."""
-
-    incident_id: int
-    kind: str
-    channel: str
-    count: int
-    first: dt.datetime
-
-
-def incident_notice_counts(conn: Connection) -> list[NoticeCount]:
-    """The breach notices of every incident, counted by kind and channel."""
-    rows = conn.execute(select(incident_notices.c.incident_id, incident_notices.c.kind, incident_notices.c.channel,
-                               func.count(), func.min(incident_notices.c.created_at))
-                        .group_by(incident_notices.c.incident_id, incident_notices.c.kind,
-                                  incident_notices.c.channel)).all()
-    return [NoticeCount(int(i), str(k), str(c), int(n), first) for i, k, c, n, first in rows]

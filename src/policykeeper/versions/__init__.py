@@ -32,7 +32,8 @@ from ..notify import enqueue_to_person, require_transports
 from ..pack import Change, Pack, diff_packs
 from ..pack._types import FixedDuration
 from ..store import languages as language_store
-from ..store import lifecycle as lifecycle_store
+from ..store import messages as message_store
+from ..store import people as people_store
 from ..store import versions as version_store
 from ..store.versions import VersionRow
 from ._words import change_words, pack_names
@@ -284,7 +285,7 @@ def preview(
         published = _plan(eng, rows, new, notice_at, effective_at, explicit_consent)
         reachable = unreachable = 0
         if "email" in published.channels:
-            for sid in lifecycle_store.subjects_with_keys(conn, eng.pack.id):
+            for sid in people_store.subjects_with_keys(conn, eng.pack.id):
                 if eng.email_of_subject(conn, sid) is None:
                     unreachable += 1
                 else:
@@ -324,34 +325,28 @@ def publish(
             return written[lang]
 
         topic = f"version:{new.version.label}"[:64]
-        emails = unreachable = pushes = 0
+        sent = {"email": 0, "push": 0}
+        unreachable = 0
         for channel in channels:
-            if channel == "push":  # one push per person, addressed to the pseudonymous id (see notify)
-                for sid in lifecycle_store.subjects_with_keys(conn, eng.pack.id):
-                    if eng.keys.is_shredded(sid):
-                        continue
-                    subject, text = notice(sid)
-                    mid = enqueue_to_person(conn, eng.keys, kind="policy_notice", channel="push", to=sid,
-                                            subject=subject, body=text, now=now)
-                    lifecycle_store.log_message(conn, eng.pack.id, subject_id=sid, kind="policy_notice",
-                                                channel="push", topic=topic, outbox_id=mid, created_at=now)
-                    pushes += 1
+            if channel not in sent:  # the page, the app, a prominent notice: one publication record each
+                message_store.log_message(conn, pack_id=eng.pack.id, subject_id="", kind="policy_notice",
+                                          channel=channel, topic=topic, outbox_id=None, created_at=now)
                 continue
-            if channel != "email":  # the page, the app, a prominent notice: one publication record each
-                lifecycle_store.log_message(conn, eng.pack.id, subject_id="", kind="policy_notice", channel=channel,
-                                            topic=topic, outbox_id=None, created_at=now)
-                continue
-            for sid in lifecycle_store.subjects_with_keys(conn, eng.pack.id):
-                address = eng.email_of_subject(conn, sid)
-                if address is None:
+            for sid in people_store.subjects_with_keys(conn, eng.pack.id):
+                if channel == "push" and eng.keys.is_shredded(sid):
+                    continue
+                # one push per person, addressed to the pseudonymous id (see notify); an email to the address held
+                to = sid if channel == "push" else eng.email_of_subject(conn, sid)
+                if to is None:
                     unreachable += 1
                     continue
                 subject, text = notice(sid)
-                mid = enqueue_to_person(conn, eng.keys, kind="policy_notice", channel="email", to=address,
+                mid = enqueue_to_person(conn, eng.keys, kind="policy_notice", channel=channel, to=to,
                                         subject=subject, body=text, now=now)
-                lifecycle_store.log_message(conn, eng.pack.id, subject_id=sid, kind="policy_notice", channel="email",
-                                            topic=topic, outbox_id=mid, created_at=now)
-                emails += 1
+                message_store.log_message(conn, pack_id=eng.pack.id, subject_id=sid, kind="policy_notice",
+                                          channel=channel, topic=topic, outbox_id=mid, created_at=now)
+                sent[channel] += 1
+        emails, pushes = sent["email"], sent["push"]
         published = replace(published, emails=emails, unreachable=unreachable)
         version_store.add_version(
             conn, eng.pack.id, label=new.version.label, digest=digest, document=new.model_dump(mode="json"),

@@ -36,7 +36,6 @@ from ..notify import PERSON_CHANNELS
 from ..pack import Pack, parse_pack
 from ..pack._types import FixedDuration
 from ..store import incident_records as incident_store
-from ..store import web as web_store
 from ..versions import notice_for, preview, publish, versions
 from ._context import WebContext
 from ._library_words import change_describer, pack_issue_words, problem_words
@@ -76,10 +75,10 @@ def _incident_rows(ctx: WebContext) -> list[dict[str, Any]]:
     eng = ctx.engine()
     with ctx.db.connect() as conn:
         rows = [asdict(r) for r in incident_store.incidents_of(conn, eng.pack.id, newest_by="opened_at")]
-        counts = web_store.incident_notice_counts(conn)
+        counts = incident_store.notice_counts(conn)
     notices: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for c in counts:
-        notices[c.incident_id].append({"kind": c.kind, "channel": c.channel, "count": c.count, "first": c.first})
+        notices[c.incident_id].append({"kind": c.kind, "channel": c.channel, "count": c.count, "first": c.first_at})
     steps = required_steps(eng)
     out = []
     for r in rows:

@@ -23,7 +23,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..pack import Pack
-from ..store import web as web_store
+from ..store import ledger as ledger_store
 from ._context import WebContext
 from ._pages import ctx_of
 from .admin import Seat, _page, require_staff, router
@@ -151,7 +151,7 @@ def _per_day(ctx: WebContext, target: str | None, since: dt.date | None) -> dict
     pack = ctx.engine().pack
     start = None if since is None else dt.datetime(since.year, since.month, since.day, tzinfo=dt.UTC)
     with ctx.db.connect() as conn:
-        rows = web_store.consent_counts_by_day(conn, pack.id, target=target, since=start)
+        rows = ledger_store.consent_counts_by_day(conn, pack.id, target=target, since=start)
     found: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0])
     for r in rows:
         found[r.day][{"given": 0, "withdrawn": 1}.get(r.action, 2)] += r.count
@@ -163,7 +163,7 @@ def _consent_view(request: Request) -> dict[str, Any]:
     pack = ctx.engine().pack
     targets = _consent_targets(pack)
     with ctx.db.connect() as conn:
-        seen = web_store.consent_targets_seen(conn, pack.id)
+        seen = ledger_store.consent_targets_seen(conn, pack.id)
     choices = {t: n for t, n in targets.items() if t in seen}
     choices.update({t: t for t in sorted(seen - targets.keys())})
     target = request.query_params.get("consent") or ""

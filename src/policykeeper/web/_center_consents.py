@@ -75,10 +75,10 @@ def _states(ctx: WebContext, subject_id: str) -> tuple[frozenset[str], frozenset
 
 def _last_by(ctx: WebContext, subject_id: str) -> dict[str, tuple[str, dt.datetime]]:
     """Who made each target's latest consent choice (the ``by`` of its evidence) and when."""
-    from ..store import web as web_store
+    from ..store import ledger as ledger_store
 
     with ctx.db.connect() as conn:
-        rows = web_store.consent_choices_of(conn, subject_id)
+        rows = ledger_store.consent_choices_of(conn, subject_id)
     return {r.target: (str(r.evidence.get("by", "")), r.at) for r in rows}
 
 
