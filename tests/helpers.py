@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import select
 
@@ -61,3 +63,12 @@ def said(d: Decision) -> Said:
 
 def obliged(d: Decision) -> Obliged:
     return [(o.kind, o.value, o.text, o.by, o.for_person, tuple(o.promises)) for o in d.obligations]
+
+
+def refused(action: Callable[..., object], *args: object, **kw: object) -> tuple[Said, Obliged]:
+    """The words of the decision a guarded action (``eng.read``, ``eng.collect``, ``eng.share``) was refused with."""
+    with pytest.raises(DeniedError) as info:
+        action(*args, **kw)
+    decision = info.value.decision
+    assert isinstance(decision, Decision) and not decision.allowed
+    return said(decision), obliged(decision)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from policykeeper import DeniedError, load_pack
+from policykeeper import load_pack
 from policykeeper.crypto import KeyRing
-from policykeeper.engine import Decision, Facts, PolicyEngine
+from policykeeper.engine import Facts, PolicyEngine
 from policykeeper.pack import Condition, Pack
 from policykeeper.store import open_database
 
-from ..helpers import Obliged, Said
+from ..helpers import Obliged, Said, refused
 from ..helpers import obliged as _obliged
 from ..helpers import said as _said
 
@@ -39,11 +39,7 @@ def _collect(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obli
 
 
 def _refused(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obliged]:
-    with pytest.raises(DeniedError) as info:
-        eng.collect(*args, now=NOW, **kw)  # type: ignore[arg-type]
-    decision = info.value.decision
-    assert isinstance(decision, Decision) and not decision.allowed
-    return _said(decision), _obliged(decision)
+    return refused(eng.collect, *args, now=NOW, **kw)
 
 
 @pytest.fixture

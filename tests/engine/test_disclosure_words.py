@@ -17,7 +17,7 @@ from policykeeper.engine import Decision, Facts, PolicyEngine
 from policykeeper.pack import Pack
 from policykeeper.store import open_database
 
-from ..helpers import Obliged, Said
+from ..helpers import Obliged, Said, refused
 from ..helpers import obliged as _obliged
 from ..helpers import said as _said
 
@@ -162,11 +162,7 @@ def test_a_disclosure_rule_that_allows_by_default_says_so(db_url: str, tmp_path:
 # -- a declared recipient ---------------------------------------------------------------------------------------------
 
 def _refusal(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obliged]:
-    with pytest.raises(DeniedError) as info:
-        eng.share(*args, now=NOW, **kw)  # type: ignore[arg-type]
-    decision = info.value.decision
-    assert isinstance(decision, Decision)
-    return _said(decision), _obliged(decision)
+    return refused(eng.share, *args, now=NOW, **kw)
 
 
 def test_kokkok_41_a_declared_recipient_s_denials_name_the_rule_field_and_the_consent_it_needs(

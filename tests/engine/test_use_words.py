@@ -19,7 +19,7 @@ from policykeeper.pack import Pack, bundled_pack_path
 from policykeeper.store import open_database
 from policykeeper.versions import engine_at, publish
 
-from ..helpers import Obliged, Said
+from ..helpers import Obliged, Said, refused
 from ..helpers import obliged as _obliged
 from ..helpers import said as _said
 
@@ -39,11 +39,7 @@ def _read(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obliged
 
 
 def _refused(eng: PolicyEngine, *args: object, **kw: object) -> tuple[Said, Obliged]:
-    with pytest.raises(DeniedError) as info:
-        eng.read(*args, now=NOW, **kw)  # type: ignore[arg-type]
-    decision = info.value.decision
-    assert isinstance(decision, Decision) and not decision.allowed
-    return _said(decision), _obliged(decision)
+    return refused(eng.read, *args, now=NOW, **kw)
 
 
 def _grounds(*names: str) -> Facts:
