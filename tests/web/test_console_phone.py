@@ -18,6 +18,14 @@ from .test_api import LI, ZHANG, _signup
 from .test_console import NOTICE, _count, _incident, _kamoer_v2, _sign_in, _tomorrow
 
 
+def _check_phone_page(page: Any, lang: str, where: str) -> None:
+    """At 390 px: no sideways scroll, no serious accessibility violation, and in Chinese no English left."""
+    assert page.evaluate(NO_SCROLL_JS), f"{where} scrolls sideways at 390 px"
+    assert axe(page, least="serious") == [], where
+    if lang == "zh-Hans":
+        assert page.evaluate(ENGLISH_LEFT_JS) == [], where
+
+
 def _focused(page: Any) -> str:
     return str(page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()"))
 
@@ -30,12 +38,6 @@ def test_an_officer_publishes_a_version_on_a_phone_by_keyboard(web: Web, live: s
     _signup(web, "li", LI)
     page.set_viewport_size(PHONE)
 
-    def check(where: str) -> None:
-        assert page.evaluate(NO_SCROLL_JS), f"{where} scrolls sideways at 390 px"
-        assert axe(page, least="serious") == [], where
-        if lang == "zh-Hans":
-            assert page.evaluate(ENGLISH_LEFT_JS) == [], where
-
     upload = tmp_path / "kamoer-2026.yaml"
     upload.write_text(_kamoer_v2((('label: "2025-06-02"', 'label: "2026-01-01"'),
                                   ("updated_date: 2025-06-02", "updated_date: 2026-01-01"),
@@ -43,7 +45,7 @@ def test_an_officer_publishes_a_version_on_a_phone_by_keyboard(web: Web, live: s
                                    "{id: research_lab, name: Research lab"))), encoding="utf-8")
     _sign_in(page, live, web.keys["privacy_officer"], lang)
     page.goto(f"{live}/admin/versions")
-    check("the versions page")
+    _check_phone_page(page, lang, "the versions page")
     page.locator("#pack-file").set_input_files(str(upload))  # a file is chosen in the system's own dialog
     page.locator("#effective-date").fill(_tomorrow())
     page.locator("#explicit-consent").focus()
@@ -55,7 +57,7 @@ def test_an_officer_publishes_a_version_on_a_phone_by_keyboard(web: Web, live: s
     assert "Research lab" in page.locator("#diff").inner_text()
     assert page.locator("#check").is_visible() and _count(web, policy_versions) == 0  # nothing written yet
     shot(page, f"console-version-preview-{'zh-' if lang != 'en' else ''}phone")
-    check("the preview")
+    _check_phone_page(page, lang, "the preview")
     publish = page.locator("form[action='/admin/versions/publish'] button")
     publish.focus()
     page.keyboard.press("Enter")
@@ -63,7 +65,7 @@ def test_an_officer_publishes_a_version_on_a_phone_by_keyboard(web: Web, live: s
     assert "2026-01-01" in page.get_by_role("status").inner_text()
     with web.ctx.db.connect() as conn:
         assert "2026-01-01" in set(conn.execute(select(policy_versions.c.label)).scalars())
-    check("the versions page after publishing")
+    _check_phone_page(page, lang, "the versions page after publishing")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-Hans"])
@@ -73,12 +75,6 @@ def test_an_officer_works_an_incident_on_a_phone_by_keyboard(web: Web, live: str
     _signup(web, "zhang", ZHANG)
     _signup(web, "li", LI)
     page.set_viewport_size(PHONE)
-
-    def check(where: str) -> None:
-        assert page.evaluate(NO_SCROLL_JS), f"{where} scrolls sideways at 390 px"
-        assert axe(page, least="serious") == [], where
-        if lang == "zh-Hans":
-            assert page.evaluate(ENGLISH_LEFT_JS) == [], where
 
     def work() -> Any:
         page.goto(f"{live}/admin/incidents#incident-{iid}")
@@ -97,7 +93,7 @@ def test_an_officer_works_an_incident_on_a_phone_by_keyboard(web: Web, live: str
         section.locator(f"#step-ref-{iid}").fill(f"SEC-{n}")
         section.locator(f"#step-ref-{iid}").press("Enter")
         page.get_by_role("status").wait_for()
-    check("the incidents page with its steps on record")
+    _check_phone_page(page, lang, "the incidents page with its steps on record")
     section = work()
     for arg, text in NOTICE.items():
         section.locator(f"#{arg}-{iid}").fill(text)
@@ -106,7 +102,7 @@ def test_an_officer_works_an_incident_on_a_phone_by_keyboard(web: Web, live: str
     page.wait_for_url(f"{live}/admin/incidents/{iid}/notify/preview")
     assert page.locator("#affected").inner_text() == "2" and _count(web, incident_notices) == 0
     shot(page, f"console-incident-notice-{'zh-' if lang != 'en' else ''}phone")
-    check("the notice's preview")
+    _check_phone_page(page, lang, "the notice's preview")
     page.locator("form[action$='/notify'] button").focus()
     page.keyboard.press("Enter")
     page.get_by_role("status").wait_for()
@@ -121,4 +117,4 @@ def test_an_officer_works_an_incident_on_a_phone_by_keyboard(web: Web, live: str
         from policykeeper.store._schema import incidents
 
         assert conn.execute(select(incidents.c.status).where(incidents.c.id == iid)).scalar_one() == "closed"
-    check("the incidents page once closed")
+    _check_phone_page(page, lang, "the incidents page once closed")
